@@ -1,0 +1,105 @@
+# cuplab build.  `make` builds the core library and the programs; `make check`
+# and `make demo` first install missing Debian packages (scripts/install-deps.sh).
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+BUILD     ?= build
+CC        ?= cc
+PKG_CONFIG ?= pkg-config
+
+PKGS      := libserialport hdf5 gsl jansson zlib
+TEST_PKGS := cmocka
+
+# Evaluated lazily so that a package installed earlier in the same run is seen.
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
+PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS))
+TEST_LIBS  = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))
+
+WARN      := -std=c11 -Wall -Wextra -Werror
+OPT       ?= -O2 -g
+SAN       ?=
+CPPFLAGS  += -D_DEFAULT_SOURCE -D_GNU_SOURCE -DCUPLAB_VERSION='"$(VERSION)"' -Ilib
+CFLAGS    += $(WARN) $(OPT) $(SAN) -MMD -MP
+LDFLAGS   += $(SAN)
+LDLIBS    += -lpthread -lutil
+
+LIB_SRC   := $(wildcard lib/*.c)
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB       := $(BUILD)/libcuplab.a
+
+PROGRAMS  := acquire:cuplab-acquire analysis:cuplab-analyze sim:cuplab-sim
+PROG_DIRS := $(foreach p,$(PROGRAMS),$(firstword $(subst :, ,$(p))))
+BINS      := $(foreach p,$(PROGRAMS),$(BUILD)/$(lastword $(subst :, ,$(p))))
+
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all check check-run check-asan demo demo-run deps install uninstall clean bench fuzz fmt
+.DEFAULT_GOAL := all
+
+all: $(LIB) $(BINS) $(UNIT_BINS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^
+
+# One rule per program: every .c in its directory, linked with the core library.
+define program_rule
+$(BUILD)/$(2): $(patsubst %.c,$(BUILD)/%.o,$(wildcard $(1)/*.c)) $(LIB)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS) $$(LDLIBS)
+endef
+$(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(firstword $(subst :, ,$(p))),$(lastword $(subst :, ,$(p))))))
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(PKG_LIBS) $(LDLIBS)
+
+deps:
+	@sh scripts/install-deps.sh
+
+# The suite: unit tests, integration tests, then the same under ASan+UBSan.
+check: deps
+	@$(MAKE) --no-print-directory check-run
+
+check-run: all
+	@BUILD=$(BUILD) sh tests/run.sh
+
+check-asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g" \
+	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	    check-run
+
+demo: deps
+	@$(MAKE) --no-print-directory demo-run
+
+demo-run: all
+	@BUILD=$(BUILD) sh scripts/demo.sh
+
+bench: all
+	@BUILD=$(BUILD) sh bench/run.sh
+
+fuzz:
+	@$(MAKE) --no-print-directory -f fuzz/fuzz.mk
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 docs/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+
+uninstall:
+	rm -f $(foreach b,$(BINS),$(DESTDIR)$(PREFIX)/bin/$(notdir $(b)))
+	rm -f $(foreach m,$(wildcard docs/man/*.1),$(DESTDIR)$(PREFIX)/share/man/man1/$(notdir $(m)))
+
+fmt:
+	clang-format -i lib/*.[ch] $(foreach d,$(PROG_DIRS),$(d)/*.c) tests/unit/*.c
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

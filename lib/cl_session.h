@@ -1,0 +1,209 @@
+/*
+ * cl_session: the cuplab session file (HDF5, schema version 1).  The only
+ * module that knows the layout; docs/session-format.md is its specification.
+ *
+ * Writing follows HDF5's single-writer/multiple-reader (SWMR) rules: every
+ * group, dataset and attribute is created in cl_session_create(), then SWMR
+ * starts and the writer only appends rows and overwrites counters.
+ * cl_session_flush() makes everything appended so far durable (H5Fflush +
+ * fsync); a crash loses at most what came after the last flush.  The final
+ * status and end time are written by cl_session_close(), after reopening the
+ * file without SWMR; a file without a final status is an interrupted
+ * session.
+ *
+ * Layout (all strings UTF-8):
+ *   /                       attrs: format="cuplab-session", format_version=1,
+ *                           software_version, created_utc, session_uuid,
+ *                           practitioner, subject, technique, site, notes;
+ *                           after close: status ("complete"|"interrupted"),
+ *                           ended_utc
+ *   /devices/devN           attrs: port, protocol, baud, channels,
+ *                           usb_vendor_id, usb_product_id, usb_manufacturer,
+ *                           usb_product, usb_serial, description,
+ *                           announcement
+ *   /devices/devN/samples   float64 [rows, channels], units="counts"
+ *   /devices/devN/device_time float64 [rows], units from the device
+ *   /devices/devN/host_time float64 [rows], units="s" since session start
+ *   /devices/devN/sequence  uint32 [rows]
+ *   /devices/devN/counters  compound [1] (see cl_session_counters)
+ *   /cups                   compound [ncups]
+ *   /events                 compound [rows]: t (s), cup (-1 = none/all),
+ *                           kind (enum), text (fixed 128-byte UTF-8)
+ */
+#ifndef CL_SESSION_H
+#define CL_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cl_error.h"
+
+#define CL_SESSION_FORMAT "cuplab-session"
+#define CL_SESSION_VERSION 1
+#define CL_SESSION_EVENT_TEXT 128 /* bytes, including the terminating NUL */
+
+typedef enum cl_session_status {
+    CL_SESSION_RECORDING = 0,   /* no final status: still open, or crashed */
+    CL_SESSION_COMPLETE = 1,
+    CL_SESSION_INTERRUPTED = 2,
+} cl_session_status;
+
+typedef enum cl_event_kind {
+    CL_EVENT_NOTE = 0,       /* free comment */
+    CL_EVENT_APPLIED = 1,    /* cup applied */
+    CL_EVENT_RELEASED = 2,   /* cup released */
+    CL_EVENT_MOVED = 3,      /* cup moved (moving cupping) */
+    CL_EVENT_REPUMPED = 4,   /* vacuum topped up */
+    CL_EVENT_START = 5,      /* recording started */
+    CL_EVENT_STOP = 6,       /* recording stopped (text says why) */
+    CL_EVENT_GAP = 7,        /* frames missing (sequence gap) */
+    CL_EVENT_DISCONNECT = 8, /* device vanished */
+    CL_EVENT_RECONNECT = 9,  /* device returned */
+    CL_EVENT_OVERRUN = 10,   /* ring buffer full: frames dropped */
+    CL_EVENT_DEVICE = 11,    /* device metadata or button event */
+    CL_EVENT_ERROR = 12,     /* other acquisition problem */
+} cl_event_kind;
+
+/* Name used in the file's enum type and in outputs ("applied"); NULL if
+ * unknown.  cl_event_kind_from_name returns -1 if unknown. */
+const char *cl_event_kind_name(cl_event_kind k);
+int cl_event_kind_from_name(const char *name);
+
+/* Root metadata.  NULL strings are stored as "". */
+typedef struct cl_session_meta {
+    const char *software_version;
+    const char *practitioner;
+    const char *subject;   /* pseudonymous id */
+    const char *technique; /* dry, wet, fire, pump, ... */
+    const char *site;      /* body site(s) */
+    const char *notes;
+} cl_session_meta;
+
+typedef struct cl_session_device {
+    const char *port;       /* "/dev/ttyUSB0", "/dev/pts/3" */
+    const char *protocol;   /* "text" | "binary" */
+    int baud;
+    uint16_t channels;      /* 1..32 */
+    const char *time_units; /* units of device_time ("us", "ms", "" unknown) */
+    const char *usb_manufacturer, *usb_product, *usb_serial, *description;
+    int usb_vendor_id, usb_product_id; /* -1 if unknown */
+    const char *announcement; /* device's "# key: value" lines, '\n'-joined */
+} cl_session_device;
+
+typedef struct cl_session_cup {
+    const char *cup_id;        /* "C1" */
+    uint16_t device;           /* index into the device list */
+    uint16_t channel;          /* 0-based channel of that device */
+    const char *cup_set, *size, *material, *site, *sensor_serial;
+} cl_session_cup;
+
+/* Acquisition counters, one set per device. */
+typedef struct cl_session_counters {
+    uint64_t bytes, frames, malformed, checksum_errors, seq_gaps, lost_frames,
+        skipped_bytes, reconnects, overruns;
+} cl_session_counters;
+
+typedef struct cl_session_event {
+    double t;          /* seconds since session start (host clock) */
+    int32_t cup;       /* index into the cup table, -1 = none/all */
+    cl_event_kind kind;
+    const char *text;  /* truncated to CL_SESSION_EVENT_TEXT-1 bytes */
+} cl_session_event;
+
+typedef struct cl_session_options {
+    bool force;            /* replace an existing file (default: refuse) */
+    size_t chunk_rows;     /* rows per chunk; 0 = default (1024) */
+} cl_session_options;
+
+/* ------------------------------------------------------------------ writer */
+
+typedef struct cl_session cl_session;
+
+/* Create `path` with the complete schema and start SWMR writing.  Fails with
+ * CL_ERR_EXISTS if the file exists and !opts->force (opts may be NULL). */
+int cl_session_create(cl_session **out, const char *path, const cl_session_meta *meta,
+                      const cl_session_device *devs, size_t ndev,
+                      const cl_session_cup *cups, size_t ncups,
+                      const cl_session_options *opts, cl_error *err);
+
+/* Append `nrows` rows to device `dev`.  `samples` is row-major
+ * [nrows][channels]; `device_time`, `host_time`, `seq` have nrows entries. */
+int cl_session_append(cl_session *s, size_t dev, size_t nrows, const double *samples,
+                      const double *device_time, const double *host_time,
+                      const uint32_t *seq, cl_error *err);
+
+int cl_session_add_event(cl_session *s, const cl_session_event *ev, cl_error *err);
+
+/* Overwrite the stored counters of device `dev`. */
+int cl_session_set_counters(cl_session *s, size_t dev, const cl_session_counters *c,
+                            cl_error *err);
+
+/* H5Fflush + fsync: everything appended so far survives a crash. */
+int cl_session_flush(cl_session *s, cl_error *err);
+
+/* Flush, close, reopen without SWMR, write status and ended_utc, close.
+ * Frees `s` whatever the outcome. */
+int cl_session_close(cl_session *s, cl_session_status status, cl_error *err);
+
+/* Close without writing a final status (for tests of crash behaviour and for
+ * error paths where the file can no longer be written).  Accepts NULL. */
+void cl_session_abandon(cl_session *s);
+
+/* ------------------------------------------------------------------ reader */
+
+typedef struct cl_session_reader cl_session_reader;
+
+/* Open a session for reading.  Works on complete files, on interrupted ones
+ * (falls back to SWMR-read mode when the writer never closed the file) and on
+ * files being written (live).  Validates format name and version:
+ * CL_ERR_FORMAT for a foreign or damaged file, CL_ERR_VERSION for a newer
+ * schema. */
+int cl_session_open(cl_session_reader **out, const char *path, cl_error *err);
+void cl_session_reader_close(cl_session_reader *r); /* accepts NULL */
+
+/* Root attribute `name` ("practitioner", "session_uuid", ...) as a string;
+ * "" when absent.  Valid until the reader is closed. */
+const char *cl_session_attr(cl_session_reader *r, const char *name);
+cl_session_status cl_session_reader_status(const cl_session_reader *r);
+
+size_t cl_session_device_count(const cl_session_reader *r);
+/* Device description (strings valid until the reader is closed). */
+const cl_session_device *cl_session_device_info(const cl_session_reader *r, size_t dev);
+/* Rows of device `dev` readable consistently: the shortest length of its
+ * samples, host_time, device_time and sequence datasets. */
+size_t cl_session_rows(const cl_session_reader *r, size_t dev);
+int cl_session_counters_get(cl_session_reader *r, size_t dev, cl_session_counters *out,
+                            cl_error *err);
+
+/* Read rows [start, start+count) of one channel / of the time columns. */
+int cl_session_read_channel(cl_session_reader *r, size_t dev, size_t channel, size_t start,
+                            size_t count, double *out, cl_error *err);
+int cl_session_read_host_time(cl_session_reader *r, size_t dev, size_t start, size_t count,
+                              double *out, cl_error *err);
+int cl_session_read_device_time(cl_session_reader *r, size_t dev, size_t start,
+                                size_t count, double *out, cl_error *err);
+int cl_session_read_seq(cl_session_reader *r, size_t dev, size_t start, size_t count,
+                        uint32_t *out, cl_error *err);
+
+size_t cl_session_cup_count(const cl_session_reader *r);
+const cl_session_cup *cl_session_cup_info(const cl_session_reader *r, size_t cup);
+
+size_t cl_session_event_count(const cl_session_reader *r);
+/* Event `i`; text valid until the reader is closed. */
+int cl_session_event_get(cl_session_reader *r, size_t i, cl_session_event *out,
+                         cl_error *err);
+
+/* Re-read lengths of a file being written (SWMR refresh). */
+int cl_session_refresh(cl_session_reader *r, cl_error *err);
+
+/* ---------------------------------------------------------------- recovery */
+
+/* Make an interrupted file (writer crashed while in SWMR mode) readable by
+ * every HDF5 tool: clear the file-consistency flags without touching the
+ * end-of-allocation address (no row that was flushed is lost) and mark the
+ * session "interrupted".  A file that already has a final status is left
+ * untouched and CL_OK returned. */
+int cl_session_recover(const char *path, cl_error *err);
+
+#endif

@@ -1,0 +1,134 @@
+/* cuplab-acquire: record serial vacuum sensors into a session file. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cl_acq.h"
+#include "cl_log.h"
+#include "cl_port.h"
+#include "options.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static int list_ports(void)
+{
+    cl_port_info *ports;
+    size_t n;
+    cl_error err;
+
+    if (cl_port_list(&ports, &n, &err) != CL_OK) {
+        fprintf(stderr, "cuplab-acquire: %s\n", err.msg);
+        return ACQ_EXIT_FAILED;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const cl_port_info *p = &ports[i];
+        printf("%-20s %-9s %s", p->name, p->transport, p->description);
+        if (p->usb_vendor_id >= 0)
+            printf("  [%04x:%04x %s %s serial %s]", p->usb_vendor_id, p->usb_product_id,
+                   p->usb_manufacturer, p->usb_product, p->usb_serial);
+        putchar('\n');
+    }
+    if (n == 0)
+        fprintf(stderr, "cuplab-acquire: no serial ports found\n");
+    free(ports);
+    return ACQ_EXIT_OK;
+}
+
+typedef struct status_ctx {
+    const char *path;
+    bool tty;
+    int verbosity;
+} status_ctx;
+
+/* Live status: one rewritten line on a terminal, a log line every 10 s
+ * with -v otherwise. */
+static void show_status(void *ctx, const cl_acq_status *st)
+{
+    status_ctx *sc = ctx;
+    struct stat sb;
+    char line[1024];
+    int n;
+
+    if (sc->verbosity == 0 || (!sc->tty && (sc->verbosity < 2 || (long)st->elapsed_s % 10)))
+        return;
+    n = snprintf(line, sizeof line, "%7.1f s  %llu rows  %.1f MB", st->elapsed_s,
+                 (unsigned long long)st->rows_written,
+                 stat(sc->path, &sb) == 0 ? (double)sb.st_size / 1e6 : 0.0);
+    for (size_t i = 0; i < st->ndevices && n < (int)sizeof line - 80; i++) {
+        const cl_acq_device_status *d = &st->devices[i];
+        n += snprintf(line + n, sizeof line - (size_t)n, " | %s %s %.0f Hz err %llu",
+                      d->port, d->connected ? "" : "GONE", d->rate_hz,
+                      (unsigned long long)(d->counters.malformed + d->counters.checksum_errors +
+                                           d->counters.lost_frames + d->counters.overruns));
+        for (uint16_t c = 0; c < d->channels && c < 8 && n < (int)sizeof line - 20; c++)
+            n += snprintf(line + n, sizeof line - (size_t)n, " %.0f", d->last[c]);
+    }
+    if (sc->tty)
+        fprintf(stderr, "\r%s\033[K", line);
+    else
+        fprintf(stderr, "cuplab-acquire: %s\n", line);
+}
+
+static void marker_feedback(void *ctx, const char *line, const char *why)
+{
+    (void)ctx;
+    if (why)
+        fprintf(stderr, "\ncuplab-acquire: ignored '%s': %s\n", line, why);
+}
+
+int main(int argc, char **argv)
+{
+    acq_options o;
+    cl_acq_report report;
+    cl_error err;
+    struct sigaction sa;
+    int rc = acq_options_parse(&o, argc, argv);
+    status_ctx sc;
+    cl_acq_input input = {.fd = -1, .feedback = marker_feedback};
+
+    if (rc >= 0)
+        return rc;
+    cl_log_set_prefix("cuplab-acquire");
+    cl_log_set_level(o.verbosity == 0 ? CL_LOG_ERROR : o.verbosity == 1 ? CL_LOG_WARN
+                                                                        : CL_LOG_INFO);
+    if (o.list_ports)
+        return list_ports();
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    sc = (status_ctx){o.cfg.path, isatty(STDERR_FILENO) != 0, o.verbosity};
+    if (o.markers)
+        input.fd = STDIN_FILENO;
+    cl_error_clear(&err);
+    rc = cl_acq_run(&o.cfg, &stop_requested, show_status, &sc, &input, &report, &err);
+    if (sc.tty && o.verbosity > 0 && report.file_created)
+        fputc('\n', stderr);
+    if (rc != CL_OK) {
+        fprintf(stderr, "cuplab-acquire: %s\n", err.msg[0] ? err.msg : cl_strerror(rc));
+        if (!report.file_created)
+            return ACQ_EXIT_NOSTART;
+        fprintf(stderr, "cuplab-acquire: %s holds the data up to the last flush\n", o.cfg.path);
+        return ACQ_EXIT_FAILED;
+    }
+    if (o.verbosity > 0)
+        fprintf(stderr, "cuplab-acquire: %s: %llu rows in %.1f s (%s)\n", o.cfg.path,
+                (unsigned long long)report.rows_written, report.elapsed_s,
+                report.reason == CL_ACQ_STOP_DURATION   ? "duration reached"
+                : report.reason == CL_ACQ_STOP_ALL_GONE ? "all devices disconnected"
+                                                        : "stopped");
+    return ACQ_EXIT_OK;
+}

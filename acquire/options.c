@@ -1,0 +1,247 @@
+/* acquire/options: getopt_long parsing of the cuplab-acquire command line. */
+#include "options.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char usage[] =
+    "Usage: cuplab-acquire [OPTION]... -o FILE PORT[:BAUD[:PROTOCOL]]...\n"
+    "       cuplab-acquire --list-ports\n"
+    "Record vacuum-sensor readings from serial ports into an HDF5 session file.\n"
+    "\n"
+    "  -o, --output FILE        session file to create (never replaced without --force)\n"
+    "  -b, --baud N             default baud rate (115200)\n"
+    "  -P, --protocol NAME      default wire protocol: text or binary (text)\n"
+    "      --text-timestamp     text: the first unlabelled column is a device timestamp\n"
+    "  -d, --duration SECONDS   stop after this long (default: until Ctrl-C)\n"
+    "      --flush SECONDS      flush interval, the most a crash can lose (1)\n"
+    "      --probe-timeout S    wait this long for each device's first frame (10)\n"
+    "      --no-reconnect       stop when every device is gone instead of waiting\n"
+    "      --force              replace an existing output file\n"
+    "      --practitioner NAME  --subject ID  --technique NAME  --site TEXT  --notes TEXT\n"
+    "                           session metadata\n"
+    "      --cup ID=DEV:CH[,set=S,size=S,material=M,site=S,sensor=SN]\n"
+    "                           map a cup to device DEV (0-based port order), channel CH;\n"
+    "                           repeat per cup (default: one cup per channel, C1, C2, ...)\n"
+    "      --markers            read marker commands on standard input (default on a\n"
+    "                           terminal): applied|released|moved|repumped CUP|all, note TEXT\n"
+    "      --list-ports         list serial ports with their USB metadata and exit\n"
+    "  -v, --verbose            more messages      -q, --quiet   errors only\n"
+    "  -h, --help               this help          -V, --version print the version\n"
+    "\n"
+    "Exit status: 0 complete, 1 ended by an error (file valid to its last flush),\n"
+    "2 usage error, 3 could not start (nothing written).\n";
+
+enum {
+    OPT_TEXT_TS = 256, OPT_FLUSH, OPT_PROBE, OPT_NO_RECONNECT, OPT_FORCE, OPT_PRACT,
+    OPT_SUBJECT, OPT_TECH, OPT_SITE, OPT_NOTES, OPT_CUP, OPT_MARKERS, OPT_LIST,
+};
+
+static const struct option longopts[] = {
+    {"output", required_argument, NULL, 'o'},
+    {"baud", required_argument, NULL, 'b'},
+    {"protocol", required_argument, NULL, 'P'},
+    {"text-timestamp", no_argument, NULL, OPT_TEXT_TS},
+    {"duration", required_argument, NULL, 'd'},
+    {"flush", required_argument, NULL, OPT_FLUSH},
+    {"probe-timeout", required_argument, NULL, OPT_PROBE},
+    {"no-reconnect", no_argument, NULL, OPT_NO_RECONNECT},
+    {"force", no_argument, NULL, OPT_FORCE},
+    {"practitioner", required_argument, NULL, OPT_PRACT},
+    {"subject", required_argument, NULL, OPT_SUBJECT},
+    {"technique", required_argument, NULL, OPT_TECH},
+    {"site", required_argument, NULL, OPT_SITE},
+    {"notes", required_argument, NULL, OPT_NOTES},
+    {"cup", required_argument, NULL, OPT_CUP},
+    {"markers", no_argument, NULL, OPT_MARKERS},
+    {"list-ports", no_argument, NULL, OPT_LIST},
+    {"verbose", no_argument, NULL, 'v'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "cuplab-acquire: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry 'cuplab-acquire --help' for more information.\n");
+    return ACQ_EXIT_USAGE;
+}
+
+static bool parse_double(const char *s, double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end || !(v >= 0) || v > 1e9)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_int(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* PORT[:BAUD[:PROTOCOL]] */
+static int parse_port(acq_options *o, char *spec, int baud, cl_wire_protocol proto, bool ts)
+{
+    cl_acq_port *p;
+    char *c1, *c2;
+    long b;
+
+    if (o->cfg.nports == ACQ_MAX_PORTS)
+        return usage_error("too many ports (at most %s)", "16");
+    p = &o->ports[o->cfg.nports];
+    *p = (cl_acq_port){.name = spec, .baud = baud, .protocol = proto, .text_timestamp = ts};
+    c1 = strchr(spec, ':');
+    if (c1) {
+        *c1++ = '\0';
+        c2 = strchr(c1, ':');
+        if (c2)
+            *c2++ = '\0';
+        if (*c1) {
+            if (!parse_int(c1, 50, 10000000, &b))
+                return usage_error("invalid baud rate '%s'", c1);
+            p->baud = (int)b;
+        }
+        if (c2 && !(p->protocol = cl_wire_protocol_from_name(c2)))
+            return usage_error("unknown protocol '%s' (text or binary)", c2);
+    }
+    o->cfg.nports++;
+    return -1;
+}
+
+/* ID=DEV:CH[,key=value...] */
+static int parse_cup(acq_options *o, char *spec)
+{
+    cl_session_cup *c;
+    char *eq = strchr(spec, '='), *colon, *rest, *tok, *save = NULL;
+    long dev, ch;
+
+    if (o->cfg.ncups == ACQ_MAX_CUPS)
+        return usage_error("too many cups (at most %s)", "64");
+    if (!eq || eq == spec)
+        return usage_error("invalid --cup '%s' (expected ID=DEV:CH[,key=value...])", spec);
+    *eq++ = '\0';
+    rest = strchr(eq, ',');
+    if (rest)
+        *rest++ = '\0';
+    colon = strchr(eq, ':');
+    if (!colon)
+        return usage_error("invalid cup position '%s' (expected DEV:CH)", eq);
+    *colon++ = '\0';
+    if (!parse_int(eq, 0, ACQ_MAX_PORTS - 1, &dev) ||
+        !parse_int(colon, 0, CL_WIRE_MAX_CHANNELS - 1, &ch))
+        return usage_error("invalid cup position for cup '%s'", spec);
+    c = &o->cups[o->cfg.ncups];
+    *c = (cl_session_cup){.cup_id = spec, .device = (uint16_t)dev, .channel = (uint16_t)ch};
+    for (tok = rest ? strtok_r(rest, ",", &save) : NULL; tok; tok = strtok_r(NULL, ",", &save)) {
+        char *v = strchr(tok, '=');
+        if (!v)
+            return usage_error("invalid cup attribute '%s' (expected key=value)", tok);
+        *v++ = '\0';
+        if (strcmp(tok, "set") == 0)
+            c->cup_set = v;
+        else if (strcmp(tok, "size") == 0)
+            c->size = v;
+        else if (strcmp(tok, "material") == 0)
+            c->material = v;
+        else if (strcmp(tok, "site") == 0)
+            c->site = v;
+        else if (strcmp(tok, "sensor") == 0)
+            c->sensor_serial = v;
+        else
+            return usage_error("unknown cup attribute '%s' (set, size, material, site, sensor)",
+                               tok);
+    }
+    for (size_t k = 0; k < o->cfg.ncups; k++)
+        if (strcmp(o->cups[k].cup_id, spec) == 0)
+            return usage_error("cup '%s' given twice", spec);
+    o->cfg.ncups++;
+    return -1;
+}
+
+int acq_options_parse(acq_options *o, int argc, char **argv)
+{
+    int baud = 115200, opt, rc;
+    long l;
+    cl_wire_protocol proto = CL_WIRE_TEXT;
+    bool text_ts = false;
+
+    memset(o, 0, sizeof *o);
+    o->verbosity = 1;
+    o->cfg.reconnect = true;
+    o->cfg.meta.software_version = CUPLAB_VERSION;
+    o->markers = isatty(STDIN_FILENO);
+    while ((opt = getopt_long(argc, argv, "o:b:P:d:vqhV", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'o': o->cfg.path = optarg; break;
+        case 'b':
+            if (!parse_int(optarg, 50, 10000000, &l))
+                return usage_error("invalid baud rate '%s'", optarg);
+            baud = (int)l;
+            break;
+        case 'P':
+            if (!(proto = cl_wire_protocol_from_name(optarg)))
+                return usage_error("unknown protocol '%s' (text or binary)", optarg);
+            break;
+        case OPT_TEXT_TS: text_ts = true; break;
+        case 'd':
+            if (!parse_double(optarg, &o->cfg.duration_s))
+                return usage_error("invalid duration '%s'", optarg);
+            break;
+        case OPT_FLUSH:
+            if (!parse_double(optarg, &o->cfg.flush_interval_s) || o->cfg.flush_interval_s < 0.01)
+                return usage_error("invalid flush interval '%s'", optarg);
+            break;
+        case OPT_PROBE:
+            if (!parse_double(optarg, &o->cfg.probe_timeout_s))
+                return usage_error("invalid probe timeout '%s'", optarg);
+            break;
+        case OPT_NO_RECONNECT: o->cfg.reconnect = false; break;
+        case OPT_FORCE: o->cfg.force = true; break;
+        case OPT_PRACT: o->cfg.meta.practitioner = optarg; break;
+        case OPT_SUBJECT: o->cfg.meta.subject = optarg; break;
+        case OPT_TECH: o->cfg.meta.technique = optarg; break;
+        case OPT_SITE: o->cfg.meta.site = optarg; break;
+        case OPT_NOTES: o->cfg.meta.notes = optarg; break;
+        case OPT_CUP:
+            if ((rc = parse_cup(o, optarg)) >= 0)
+                return rc;
+            break;
+        case OPT_MARKERS: o->markers = true; break;
+        case OPT_LIST: o->list_ports = true; break;
+        case 'v': o->verbosity = 2; break;
+        case 'q': o->verbosity = 0; break;
+        case 'h': fputs(usage, stdout); return ACQ_EXIT_OK;
+        case 'V': printf("cuplab-acquire %s\n", CUPLAB_VERSION); return ACQ_EXIT_OK;
+        default:
+            fprintf(stderr, "Try 'cuplab-acquire --help' for more information.\n");
+            return ACQ_EXIT_USAGE;
+        }
+    }
+    for (int i = optind; i < argc; i++)
+        if ((rc = parse_port(o, argv[i], baud, proto, text_ts)) >= 0)
+            return rc;
+    if (o->list_ports)
+        return -1;
+    if (o->cfg.nports == 0)
+        return usage_error("%s", "no port given");
+    if (!o->cfg.path)
+        return usage_error("%s", "no output file given (-o FILE)");
+    o->cfg.ports = o->ports;
+    if (o->cfg.ncups)
+        o->cfg.cups = o->cups;
+    return -1;
+}

@@ -1,0 +1,33 @@
+/* acquire/options: command line of cuplab-acquire. */
+#ifndef ACQUIRE_OPTIONS_H
+#define ACQUIRE_OPTIONS_H
+
+#include <stdbool.h>
+
+#include "cl_acq.h"
+
+#define ACQ_MAX_PORTS 16
+#define ACQ_MAX_CUPS 64
+
+/* Exit codes (documented in the man page and --help). */
+enum {
+    ACQ_EXIT_OK = 0,      /* recording complete */
+    ACQ_EXIT_FAILED = 1,  /* recording ended by an error; file valid to its last flush */
+    ACQ_EXIT_USAGE = 2,   /* bad command line */
+    ACQ_EXIT_NOSTART = 3, /* could not start (port, device, existing file); nothing written */
+};
+
+typedef struct acq_options {
+    cl_acq_config cfg;
+    cl_acq_port ports[ACQ_MAX_PORTS];
+    cl_session_cup cups[ACQ_MAX_CUPS];
+    bool list_ports;
+    bool markers;   /* read marker commands from stdin */
+    int verbosity;  /* 0 quiet, 1 normal, 2 verbose */
+} acq_options;
+
+/* Parse argv.  Returns -1 to go on, or an exit code (help/version: 0,
+ * usage error: 2, message already printed). */
+int acq_options_parse(acq_options *o, int argc, char **argv);
+
+#endif

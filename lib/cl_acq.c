@@ -1,0 +1,782 @@
+/*
+ * cl_acq: reader loop, ring hand-off and writer thread.
+ *
+ * Threads: the caller's thread is the only producer (it polls the ports,
+ * decodes and pushes records); the writer thread is the only consumer (it
+ * owns the session handle once recording has started).  They share the ring,
+ * two atomic flags (reader done, writer failed) and the writer's error
+ * record, read by the reader only after the writer has been joined.
+ */
+#include "cl_acq.h"
+
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cl_log.h"
+#include "cl_marker.h"
+#include "cl_port.h"
+#include "cl_ring.h"
+
+#define DEFAULT_RING 131072
+#define DEFAULT_FLUSH_S 1.0
+#define DEFAULT_PROBE_S 10.0
+#define REOPEN_INTERVAL_S 0.5
+#define STAGE_ROWS 1024 /* rows per device buffered before an append */
+#define POP_BATCH 1024
+#define READ_BUF 65536
+
+enum rec_type { REC_FRAME = 1, REC_EVENT = 2, REC_COUNTERS = 3 };
+
+/* One record in the ring. */
+typedef struct rec {
+    uint8_t type;
+    uint16_t dev;
+    double host_time;
+    union {
+        cl_wire_frame frame;
+        struct {
+            int32_t cup;
+            int kind;
+            char text[CL_SESSION_EVENT_TEXT];
+        } ev;
+        cl_session_counters counters;
+    } u;
+} rec;
+
+/* Reader-side state of one port. */
+typedef struct dev {
+    size_t index;
+    const cl_acq_port *cfg;
+    cl_port *port;
+    cl_wire_decoder *dec;
+    uint16_t channels;      /* 0 until the first frame */
+    char *announcement;     /* "key: value\n" lines seen before recording */
+    size_t ann_len;
+    rec *probe;             /* frames kept before the file existed */
+    size_t nprobe, cap_probe;
+    uint64_t reconnects, overruns, mismatched, pending_overrun;
+    double next_reopen;
+    uint64_t frames_at_status;
+    double last[CL_WIRE_MAX_CHANNELS];
+    cl_port_info info;      /* kept from the first successful open */
+} dev;
+
+/* Writer-side staging of one device's rows. */
+typedef struct stage {
+    uint16_t channels;
+    size_t n;
+    double *samples, *dtime, *htime;
+    uint32_t *seq;
+} stage;
+
+typedef struct acq {
+    const cl_acq_config *cfg;
+    dev *devs;
+    size_t ndev;
+    double t0;                 /* CLOCK_MONOTONIC at start */
+    double now;                /* host time of the current read (s since t0) */
+    bool recording;            /* session exists, frames go to the ring */
+    cl_ring *ring;
+    cl_session *session;
+    pthread_t writer;
+    atomic_bool reader_done;
+    atomic_bool writer_failed;
+    atomic_uint_least64_t rows_written;
+    cl_error werr;
+    stage *stages;
+    double flush_s;
+    char **cup_ids;            /* cup table ids, for marker commands */
+    size_t ncups;
+} acq;
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* ------------------------------------------------------------ reader side */
+
+static void counters_of(const dev *d, cl_session_counters *c)
+{
+    const cl_wire_stats *ws = cl_wire_decoder_stats(d->dec);
+    c->bytes = ws->bytes;
+    c->frames = ws->frames - d->mismatched;
+    c->malformed = ws->malformed + d->mismatched;
+    c->checksum_errors = ws->checksum_errors;
+    c->seq_gaps = ws->seq_gaps;
+    c->lost_frames = ws->lost_frames;
+    c->skipped_bytes = ws->skipped_bytes;
+    c->reconnects = d->reconnects;
+    c->overruns = d->overruns;
+}
+
+static bool push(acq *a, const rec *r) { return cl_ring_push(a->ring, r); }
+
+/* Queue an event; events are rare, so a full ring is retried briefly before
+ * the event is given up (and logged). */
+static void push_event(acq *a, size_t devi, int32_t cup, cl_event_kind kind, const char *fmt,
+                       ...) __attribute__((format(printf, 5, 6)));
+static void push_event(acq *a, size_t devi, int32_t cup, cl_event_kind kind, const char *fmt,
+                       ...)
+{
+    rec r;
+    va_list ap;
+    memset(&r, 0, sizeof r);
+    r.type = REC_EVENT;
+    r.dev = (uint16_t)devi;
+    r.host_time = a->now;
+    r.u.ev.cup = cup;
+    r.u.ev.kind = kind;
+    va_start(ap, fmt);
+    vsnprintf(r.u.ev.text, sizeof r.u.ev.text, fmt, ap);
+    va_end(ap);
+    for (int i = 0; i < 100; i++) {
+        if (push(a, &r))
+            return;
+        if (atomic_load(&a->writer_failed))
+            break;
+        usleep(1000);
+    }
+    cl_log(CL_LOG_WARN, "event lost, ring buffer full: %s", r.u.ev.text);
+}
+
+static void push_counters(acq *a)
+{
+    for (size_t i = 0; i < a->ndev; i++) {
+        rec r;
+        memset(&r, 0, sizeof r);
+        r.type = REC_COUNTERS;
+        r.dev = (uint16_t)i;
+        r.host_time = a->now;
+        counters_of(&a->devs[i], &r.u.counters);
+        (void)push(a, &r); /* a later snapshot will follow if this one is lost */
+    }
+}
+
+static void append_announcement(dev *d, const char *key, const char *value)
+{
+    size_t add = strlen(key) + strlen(value) + 3;
+    char *p = realloc(d->announcement, d->ann_len + add + 1);
+    if (!p)
+        return;
+    d->announcement = p;
+    d->ann_len += (size_t)snprintf(p + d->ann_len, add + 1, "%s: %s\n", key, value);
+}
+
+typedef struct sink_ctx {
+    acq *a;
+    dev *d;
+} sink_ctx;
+
+static void on_item(void *ctx, const cl_wire_item *it)
+{
+    sink_ctx *sc = ctx;
+    acq *a = sc->a;
+    dev *d = sc->d;
+
+    switch (it->kind) {
+    case CL_WIRE_ITEM_FRAME: {
+        const cl_wire_frame *f = it->frame;
+        rec r;
+        if (d->channels == 0)
+            d->channels = f->n;
+        if (f->n != d->channels) {
+            d->mismatched++;
+            return;
+        }
+        memcpy(d->last, f->v, sizeof(double) * f->n);
+        r.type = REC_FRAME;
+        r.dev = (uint16_t)d->index;
+        r.host_time = a->now;
+        r.u.frame = *f;
+        if (!a->recording) {
+            if (d->nprobe == d->cap_probe) {
+                size_t cap = d->cap_probe ? d->cap_probe * 2 : 256;
+                rec *p = realloc(d->probe, cap * sizeof *p);
+                if (!p) {
+                    d->overruns++;
+                    return;
+                }
+                d->probe = p;
+                d->cap_probe = cap;
+            }
+            d->probe[d->nprobe++] = r;
+            return;
+        }
+        if (!push(a, &r)) {
+            d->overruns++;
+            d->pending_overrun++;
+            return;
+        }
+        if (d->pending_overrun) {
+            push_event(a, d->index, -1, CL_EVENT_OVERRUN,
+                       "%s: %llu frames dropped, ring buffer full", d->cfg->name,
+                       (unsigned long long)d->pending_overrun);
+            d->pending_overrun = 0;
+        }
+        break;
+    }
+    case CL_WIRE_ITEM_META:
+        if (!a->recording)
+            append_announcement(d, it->key, it->value);
+        else
+            push_event(a, d->index, -1, CL_EVENT_DEVICE, "%s: %s", it->key, it->value);
+        break;
+    case CL_WIRE_ITEM_GAP:
+        if (a->recording)
+            push_event(a, d->index, -1, CL_EVENT_GAP, "%s: %lu frames missing after sequence %lu",
+                       d->cfg->name, (unsigned long)it->gap_lost, (unsigned long)it->gap_after);
+        break;
+    }
+}
+
+/* Read everything waiting on one port.  Returns CL_ERR_GONE when the device
+ * vanished (the port is then closed). */
+static int drain_port(acq *a, dev *d, uint8_t *buf)
+{
+    sink_ctx sc = {a, d};
+    cl_error e;
+    for (int rounds = 0; rounds < 64; rounds++) {
+        ssize_t n = cl_port_read(d->port, buf, READ_BUF, &e);
+        if (n < 0) {
+            cl_port_close(d->port);
+            d->port = NULL;
+            cl_wire_decoder_resync(d->dec);
+            return (int)n;
+        }
+        if (n == 0)
+            break;
+        cl_wire_decode(d->dec, buf, (size_t)n, on_item, &sc);
+        if (n < READ_BUF)
+            break;
+    }
+    return CL_OK;
+}
+
+static void try_reopen(acq *a, dev *d)
+{
+    cl_error e;
+    if (a->now < d->next_reopen)
+        return;
+    d->next_reopen = a->now + REOPEN_INTERVAL_S;
+    if (cl_port_open(&d->port, d->cfg->name, d->cfg->baud, &e) != CL_OK) {
+        cl_log(CL_LOG_DEBUG, "reopen: %s", e.msg);
+        return;
+    }
+    d->reconnects++;
+    push_event(a, d->index, -1, CL_EVENT_RECONNECT, "%s: reconnected", d->cfg->name);
+    cl_log(CL_LOG_INFO, "%s: reconnected", d->cfg->name);
+}
+
+/* One poll round over all open ports (and the command input). */
+static int poll_round(acq *a, cl_acq_input *in, uint8_t *buf, int timeout_ms)
+{
+    struct pollfd pfd[64];
+    dev *owner[64];
+    size_t n = 0;
+    int in_slot = -1;
+
+    for (size_t i = 0; i < a->ndev && n < 63; i++) {
+        if (!a->devs[i].port)
+            continue;
+        pfd[n].fd = cl_port_fd(a->devs[i].port);
+        pfd[n].events = POLLIN;
+        owner[n++] = &a->devs[i];
+    }
+    if (in && in->fd >= 0 && a->recording) {
+        in_slot = (int)n;
+        pfd[n].fd = in->fd;
+        pfd[n++].events = POLLIN;
+    }
+    if (poll(pfd, n, timeout_ms) < 0) {
+        if (errno == EINTR)
+            return CL_OK;
+        return cl_error_from_errno(errno);
+    }
+    a->now = mono_s() - a->t0;
+    for (size_t k = 0; k < n; k++) {
+        if ((int)k == in_slot || !(pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
+            continue;
+        dev *d = owner[k];
+        if (drain_port(a, d, buf) == CL_ERR_GONE) {
+            d->next_reopen = a->now + REOPEN_INTERVAL_S;
+            if (a->recording)
+                push_event(a, d->index, -1, CL_EVENT_DISCONNECT, "%s: device disconnected",
+                           d->cfg->name);
+            cl_log(CL_LOG_WARN, "%s: device disconnected", d->cfg->name);
+        }
+    }
+    if (in_slot >= 0 && (pfd[in_slot].revents & (POLLIN | POLLHUP))) {
+        char line[CL_SESSION_EVENT_TEXT + 64];
+        ssize_t r = read(in->fd, line, sizeof line - 1);
+        if (r <= 0) {
+            in->fd = -1; /* end of input: stop listening */
+        } else {
+            line[r] = '\0';
+            for (char *save = NULL, *l = strtok_r(line, "\n", &save); l;
+                 l = strtok_r(NULL, "\n", &save)) {
+                cl_session_event ev;
+                char text[CL_SESSION_EVENT_TEXT];
+                cl_error e;
+                if (cl_marker_parse(l, (const char *const *)a->cup_ids, a->ncups, &ev, text,
+                                    sizeof text, &e) != CL_OK) {
+                    if (in->feedback)
+                        in->feedback(in->ctx, l, e.msg);
+                    continue;
+                }
+                push_event(a, 0, ev.cup, ev.kind, "%s", ev.text);
+                if (in->feedback)
+                    in->feedback(in->ctx, l, NULL);
+            }
+        }
+    }
+    return CL_OK;
+}
+
+/* ------------------------------------------------------------ writer side */
+
+static int stage_write(acq *a, size_t i)
+{
+    stage *s = &a->stages[i];
+    int rc;
+    if (s->n == 0)
+        return CL_OK;
+    rc = cl_session_append(a->session, i, s->n, s->samples, s->dtime, s->htime, s->seq, &a->werr);
+    if (rc == CL_OK)
+        atomic_fetch_add(&a->rows_written, s->n);
+    s->n = 0;
+    return rc;
+}
+
+static int write_all_and_flush(acq *a)
+{
+    for (size_t i = 0; i < a->ndev; i++) {
+        int rc = stage_write(a, i);
+        if (rc != CL_OK)
+            return rc;
+    }
+    return cl_session_flush(a->session, &a->werr);
+}
+
+static int consume(acq *a, const rec *r)
+{
+    switch (r->type) {
+    case REC_FRAME: {
+        stage *s = &a->stages[r->dev];
+        memcpy(s->samples + s->n * s->channels, r->u.frame.v, sizeof(double) * s->channels);
+        s->dtime[s->n] = r->u.frame.device_time;
+        s->htime[s->n] = r->host_time;
+        s->seq[s->n] = r->u.frame.seq;
+        if (++s->n == STAGE_ROWS)
+            return stage_write(a, r->dev);
+        return CL_OK;
+    }
+    case REC_EVENT: {
+        cl_session_event ev = {r->host_time, r->u.ev.cup, (cl_event_kind)r->u.ev.kind,
+                               r->u.ev.text};
+        return cl_session_add_event(a->session, &ev, &a->werr);
+    }
+    case REC_COUNTERS:
+        return cl_session_set_counters(a->session, r->dev, &r->u.counters, &a->werr);
+    }
+    return CL_OK;
+}
+
+static void *writer_main(void *arg)
+{
+    acq *a = arg;
+    rec *batch = malloc(POP_BATCH * sizeof *batch);
+    double next_flush = mono_s() + a->flush_s;
+    int rc = CL_OK;
+
+    if (!batch) {
+        cl_error_set(&a->werr, CL_ERR_NOMEM, "writer: out of memory");
+        atomic_store(&a->writer_failed, true);
+        return NULL;
+    }
+    for (;;) {
+        bool done = atomic_load(&a->reader_done);
+        size_t n = cl_ring_pop(a->ring, batch, POP_BATCH);
+        for (size_t i = 0; i < n && rc == CL_OK; i++)
+            rc = consume(a, &batch[i]);
+        if (rc == CL_OK && mono_s() >= next_flush) {
+            rc = write_all_and_flush(a);
+            next_flush += a->flush_s;
+            if (next_flush < mono_s())
+                next_flush = mono_s() + a->flush_s;
+        }
+        if (rc != CL_OK)
+            break;
+        if (n == 0) {
+            if (done)
+                break; /* reader finished and ring drained */
+            usleep(2000);
+        }
+    }
+    if (rc == CL_OK)
+        rc = write_all_and_flush(a);
+    if (rc != CL_OK)
+        atomic_store(&a->writer_failed, true);
+    free(batch);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ setup */
+
+static void acq_free(acq *a)
+{
+    for (size_t i = 0; i < a->ndev; i++) {
+        dev *d = &a->devs[i];
+        cl_port_close(d->port);
+        cl_wire_decoder_free(d->dec);
+        free(d->announcement);
+        free(d->probe);
+        if (a->stages) {
+            free(a->stages[i].samples);
+            free(a->stages[i].dtime);
+            free(a->stages[i].htime);
+            free(a->stages[i].seq);
+        }
+    }
+    for (size_t k = 0; k < a->ncups; k++)
+        free(a->cup_ids[k]);
+    free(a->cup_ids);
+    free(a->stages);
+    free(a->devs);
+    cl_ring_free(a->ring);
+}
+
+/* Wait until every device has delivered a frame (its channel count). */
+static int probe(acq *a, volatile sig_atomic_t *stop, cl_acq_input *in, uint8_t *buf,
+                 cl_error *err)
+{
+    double limit = a->cfg->probe_timeout_s > 0 ? a->cfg->probe_timeout_s : DEFAULT_PROBE_S;
+    for (;;) {
+        size_t ready = 0;
+        for (size_t i = 0; i < a->ndev; i++)
+            ready += a->devs[i].channels > 0;
+        if (ready == a->ndev)
+            return CL_OK;
+        if (*stop)
+            return cl_error_set(err, CL_ERR_ARG,
+                                "stopped before every device sent data; no file written");
+        for (size_t i = 0; i < a->ndev; i++) {
+            dev *d = &a->devs[i];
+            if (!d->port)
+                return cl_error_set(err, CL_ERR_GONE,
+                                    "%s: device disconnected before sending data; no file written",
+                                    d->cfg->name);
+            if (d->channels == 0 && a->now > limit) {
+                const cl_wire_stats *s = cl_wire_decoder_stats(d->dec);
+                return cl_error_set(err, CL_ERR_FORMAT,
+                                    "%s: no valid %s frame within %.0f s (%llu bytes, %llu "
+                                    "malformed, %llu checksum errors): wrong baud rate or protocol?",
+                                    d->cfg->name, cl_wire_protocol_name(d->cfg->protocol), limit,
+                                    (unsigned long long)s->bytes, (unsigned long long)s->malformed,
+                                    (unsigned long long)s->checksum_errors);
+            }
+        }
+        int rc = poll_round(a, in, buf, 50);
+        if (rc != CL_OK)
+            return cl_error_set(err, rc, "poll failed: %s", strerror(errno));
+    }
+}
+
+static const char *time_units(const dev *d)
+{
+    const char *key = "time_units: ";
+    const char *p = d->announcement ? strstr(d->announcement, key) : NULL;
+    static _Thread_local char units[32];
+    if (d->cfg->protocol == CL_WIRE_BINARY)
+        return "us";
+    if (!p)
+        return "";
+    p += strlen(key);
+    snprintf(units, sizeof units, "%.*s", (int)strcspn(p, "\n"), p);
+    return units;
+}
+
+static int create_session(acq *a, cl_error *err)
+{
+    const cl_acq_config *cfg = a->cfg;
+    cl_session_device *sd = calloc(a->ndev, sizeof *sd);
+    cl_session_cup *cups = NULL;
+    char (*names)[16] = NULL;
+    char units[64][32];
+    size_t ncups = cfg->ncups;
+    int rc;
+
+    if (!sd)
+        return cl_error_set(err, CL_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < a->ndev; i++) {
+        dev *d = &a->devs[i];
+        const cl_port_info *pi = &d->info;
+        snprintf(units[i], sizeof units[i], "%s", time_units(d));
+        sd[i] = (cl_session_device){
+            .port = d->cfg->name,
+            .protocol = cl_wire_protocol_name(d->cfg->protocol),
+            .baud = d->cfg->baud,
+            .channels = d->channels,
+            .time_units = units[i],
+            .usb_manufacturer = pi->usb_manufacturer,
+            .usb_product = pi->usb_product,
+            .usb_serial = pi->usb_serial,
+            .description = pi->description,
+            .usb_vendor_id = pi->usb_vendor_id,
+            .usb_product_id = pi->usb_product_id,
+            .announcement = d->announcement ? d->announcement : "",
+        };
+    }
+    if (!cfg->cups) {
+        size_t total = 0;
+        for (size_t i = 0; i < a->ndev; i++)
+            total += a->devs[i].channels;
+        cups = calloc(total, sizeof *cups);
+        names = calloc(total, sizeof *names);
+        if (!cups || !names) {
+            rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        ncups = 0;
+        for (size_t i = 0; i < a->ndev; i++)
+            for (uint16_t c = 0; c < a->devs[i].channels; c++) {
+                snprintf(names[ncups], sizeof names[ncups], "C%zu", ncups + 1);
+                cups[ncups] = (cl_session_cup){.cup_id = names[ncups],
+                                               .device = (uint16_t)i,
+                                               .channel = c};
+                ncups++;
+            }
+    } else {
+        for (size_t k = 0; k < ncups; k++) {
+            const cl_session_cup *c = &cfg->cups[k];
+            if (c->device >= a->ndev || c->channel >= a->devs[c->device].channels) {
+                rc = cl_error_set(err, CL_ERR_ARG,
+                                  "cup %s: device %u channel %u does not exist (%s has %u "
+                                  "channels)",
+                                  c->cup_id, c->device, c->channel,
+                                  c->device < a->ndev ? a->devs[c->device].cfg->name : "-",
+                                  c->device < a->ndev ? a->devs[c->device].channels : 0);
+                goto out;
+            }
+        }
+    }
+    {
+        cl_session_options opts = {.force = cfg->force, .chunk_rows = STAGE_ROWS};
+        const cl_session_cup *table = cfg->cups ? cfg->cups : cups;
+        rc = cl_session_create(&a->session, cfg->path, &cfg->meta, sd, a->ndev, table, ncups,
+                               &opts, err);
+        a->cup_ids = calloc(ncups ? ncups : 1, sizeof *a->cup_ids);
+        for (size_t k = 0; a->cup_ids && k < ncups; k++)
+            a->cup_ids[k] = strdup(table[k].cup_id ? table[k].cup_id : "");
+        a->ncups = a->cup_ids ? ncups : 0;
+    }
+out:
+    free(names);
+    free(cups);
+    free(sd);
+    return rc;
+}
+
+static int start_writer(acq *a, cl_error *err)
+{
+    a->stages = calloc(a->ndev, sizeof *a->stages);
+    if (!a->stages)
+        return cl_error_set(err, CL_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < a->ndev; i++) {
+        stage *s = &a->stages[i];
+        s->channels = a->devs[i].channels;
+        s->samples = malloc(STAGE_ROWS * s->channels * sizeof(double));
+        s->dtime = malloc(STAGE_ROWS * sizeof(double));
+        s->htime = malloc(STAGE_ROWS * sizeof(double));
+        s->seq = malloc(STAGE_ROWS * sizeof(uint32_t));
+        if (!s->samples || !s->dtime || !s->htime || !s->seq)
+            return cl_error_set(err, CL_ERR_NOMEM, "out of memory");
+    }
+    if (pthread_create(&a->writer, NULL, writer_main, a) != 0)
+        return cl_error_set(err, CL_ERR_NOMEM, "cannot start the writer thread");
+    return CL_OK;
+}
+
+static void report_status(acq *a, cl_acq_status_fn fn, void *ctx, double period_s)
+{
+    cl_acq_device_status st[64];
+    cl_acq_status s = {.elapsed_s = a->now, .ndevices = a->ndev, .devices = st};
+    for (size_t i = 0; i < a->ndev && i < 64; i++) {
+        dev *d = &a->devs[i];
+        st[i].port = d->cfg->name;
+        st[i].channels = d->channels;
+        st[i].connected = d->port != NULL;
+        counters_of(d, &st[i].counters);
+        st[i].rate_hz = period_s > 0 ? (double)(st[i].counters.frames - d->frames_at_status) /
+                                           period_s
+                                     : 0;
+        d->frames_at_status = st[i].counters.frames;
+        memcpy(st[i].last, d->last, sizeof d->last);
+    }
+    s.rows_written = atomic_load(&a->rows_written);
+    s.ring_used = cl_ring_used(a->ring);
+    s.ring_capacity = cl_ring_capacity(a->ring);
+    if (fn)
+        fn(ctx, &s);
+}
+
+int cl_acq_run(const cl_acq_config *cfg, volatile sig_atomic_t *stop, cl_acq_status_fn status_fn,
+               void *status_ctx, const cl_acq_input *input, cl_acq_report *report,
+               cl_error *err)
+{
+    acq a;
+    uint8_t *buf = NULL;
+    int rc = CL_OK;
+    bool writer_running = false;
+    cl_acq_stop reason = CL_ACQ_STOP_SIGNAL;
+    cl_acq_input in_copy = {.fd = -1};
+
+    memset(report, 0, sizeof *report);
+    memset(&a, 0, sizeof a);
+    if (cfg->nports == 0 || cfg->nports > 63)
+        return cl_error_set(err, CL_ERR_ARG, "need between 1 and 63 ports, got %zu", cfg->nports);
+    if (input)
+        in_copy = *input;
+    a.cfg = cfg;
+    a.flush_s = cfg->flush_interval_s > 0 ? cfg->flush_interval_s : DEFAULT_FLUSH_S;
+    atomic_init(&a.reader_done, false);
+    atomic_init(&a.writer_failed, false);
+    atomic_init(&a.rows_written, 0);
+    a.ndev = cfg->nports;
+    a.devs = calloc(a.ndev, sizeof *a.devs);
+    a.ring = cl_ring_new(cfg->ring_records ? cfg->ring_records : DEFAULT_RING, sizeof(rec));
+    buf = malloc(READ_BUF);
+    if (!a.devs || !a.ring || !buf) {
+        rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < a.ndev; i++) {
+        dev *d = &a.devs[i];
+        d->index = i;
+        d->cfg = &cfg->ports[i];
+        d->dec = cl_wire_decoder_new(d->cfg->protocol);
+        if (!d->dec) {
+            rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        if (d->cfg->protocol == CL_WIRE_TEXT)
+            cl_wire_decoder_set_text_timestamp(d->dec, d->cfg->text_timestamp);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(cfg->ports[j].name, d->cfg->name) == 0) {
+                rc = cl_error_set(err, CL_ERR_ARG, "%s: port given twice", d->cfg->name);
+                goto out;
+            }
+        rc = cl_port_open(&d->port, d->cfg->name, d->cfg->baud, err);
+        if (rc != CL_OK)
+            goto out;
+        d->info = *cl_port_get_info(d->port);
+    }
+
+    a.t0 = mono_s();
+    rc = probe(&a, stop, &in_copy, buf, err);
+    if (rc != CL_OK)
+        goto out;
+    rc = create_session(&a, err);
+    if (rc != CL_OK)
+        goto out;
+    report->file_created = true;
+    a.recording = true;
+
+    /* Frames kept while probing go first, in arrival order per device. */
+    for (size_t i = 0; i < a.ndev; i++)
+        for (size_t k = 0; k < a.devs[i].nprobe; k++)
+            if (!push(&a, &a.devs[i].probe[k]))
+                a.devs[i].overruns++;
+    push_event(&a, 0, -1, CL_EVENT_START, "recording started");
+    rc = start_writer(&a, err);
+    if (rc != CL_OK)
+        goto out;
+    writer_running = true;
+
+    double next_status = a.now + 1.0, next_counters = a.now + a.flush_s / 2, last_status = a.now;
+    for (;;) {
+        if (*stop) {
+            reason = CL_ACQ_STOP_SIGNAL;
+            break;
+        }
+        if (cfg->duration_s > 0 && a.now >= cfg->duration_s) {
+            reason = CL_ACQ_STOP_DURATION;
+            break;
+        }
+        if (atomic_load(&a.writer_failed)) {
+            reason = CL_ACQ_STOP_ERROR;
+            break;
+        }
+        size_t open_ports = 0;
+        for (size_t i = 0; i < a.ndev; i++) {
+            if (!a.devs[i].port && cfg->reconnect)
+                try_reopen(&a, &a.devs[i]);
+            open_ports += a.devs[i].port != NULL;
+        }
+        if (open_ports == 0 && !cfg->reconnect) {
+            reason = CL_ACQ_STOP_ALL_GONE;
+            break;
+        }
+        rc = poll_round(&a, &in_copy, buf, 100);
+        if (rc != CL_OK) {
+            cl_error_set(err, rc, "poll failed: %s", strerror(errno));
+            reason = CL_ACQ_STOP_ERROR;
+            break;
+        }
+        if (a.now >= next_counters) {
+            push_counters(&a);
+            next_counters = a.now + a.flush_s / 2;
+        }
+        if (a.now >= next_status) {
+            report_status(&a, status_fn, status_ctx, a.now - last_status);
+            last_status = a.now;
+            next_status = a.now + 1.0;
+        }
+    }
+
+    static const char *why[] = {"", "stopped by signal", "duration reached",
+                                "all devices disconnected", "write error"};
+    push_event(&a, 0, -1, CL_EVENT_STOP, "%s", why[reason]);
+    push_counters(&a);
+out:
+    if (writer_running) {
+        atomic_store(&a.reader_done, true);
+        pthread_join(a.writer, NULL);
+        if (atomic_load(&a.writer_failed)) {
+            reason = CL_ACQ_STOP_ERROR;
+            *err = a.werr;
+            rc = a.werr.code;
+        }
+    }
+    if (a.session) {
+        if (reason == CL_ACQ_STOP_ERROR) {
+            cl_session_abandon(a.session);
+        } else {
+            cl_error cerr;
+            int crc = cl_session_close(a.session, rc == CL_OK ? CL_SESSION_COMPLETE
+                                                              : CL_SESSION_INTERRUPTED,
+                                       &cerr);
+            if (crc != CL_OK && rc == CL_OK) {
+                rc = crc;
+                *err = cerr;
+            }
+        }
+    }
+    report->reason = reason;
+    report->elapsed_s = a.now;
+    report->rows_written = atomic_load(&a.rows_written);
+    acq_free(&a);
+    free(buf);
+    return rc;
+}

@@ -1,0 +1,106 @@
+/*
+ * cl_acq: the acquisition engine behind cuplab-acquire.
+ *
+ *   ports --poll--> decoders --> bounded ring --> writer thread --> session
+ *
+ * One reader (the calling thread) polls every port, decodes, stamps each
+ * frame with the host clock (seconds since the run started) and pushes it
+ * into the ring; it never touches the disk.  The writer thread batches rows
+ * into the session file and flushes it every flush interval.  A full ring
+ * drops frames, counts them and records an overrun event.
+ *
+ * Before the file exists every device must announce itself: the engine reads
+ * until each port has delivered one valid frame (its channel count fixes the
+ * dataset shape), keeping those frames and "#" metadata, then creates the
+ * session with the complete schema and starts recording.
+ */
+#ifndef CL_ACQ_H
+#define CL_ACQ_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cl_error.h"
+#include "cl_session.h"
+#include "cl_wire.h"
+
+typedef struct cl_acq_port {
+    const char *name;        /* device path */
+    int baud;                /* e.g. 115200 */
+    cl_wire_protocol protocol;
+    bool text_timestamp;     /* text: first unlabelled column is a timestamp */
+} cl_acq_port;
+
+typedef struct cl_acq_config {
+    const char *path;        /* session file to create */
+    bool force;              /* replace an existing file */
+    cl_session_meta meta;
+    const cl_acq_port *ports;
+    size_t nports;
+    const cl_session_cup *cups; /* NULL: one cup per channel, C1, C2, ... */
+    size_t ncups;
+    double duration_s;       /* 0: until stopped */
+    double flush_interval_s; /* 0: 1 s */
+    double probe_timeout_s;  /* 0: 10 s to wait for each device's first frame */
+    bool reconnect;          /* reopen vanished ports; false: stop when all are gone */
+    size_t ring_records;     /* 0: default (131072 frames) */
+} cl_acq_config;
+
+/* Per-device figures, for the live status and the final report. */
+typedef struct cl_acq_device_status {
+    const char *port;
+    uint16_t channels;
+    bool connected;
+    double rate_hz;          /* frames per second over the last status period */
+    cl_session_counters counters;
+    double last[CL_WIRE_MAX_CHANNELS]; /* last raw sample per channel */
+} cl_acq_device_status;
+
+typedef struct cl_acq_status {
+    double elapsed_s;
+    size_t ndevices;
+    const cl_acq_device_status *devices;
+    uint64_t rows_written;   /* frames in the file (all devices) */
+    size_t ring_used, ring_capacity;
+} cl_acq_status;
+
+/* Called from the reader thread about once a second while recording. */
+typedef void (*cl_acq_status_fn)(void *ctx, const cl_acq_status *st);
+
+/* Why the recording ended. */
+typedef enum cl_acq_stop {
+    CL_ACQ_STOP_SIGNAL = 1,   /* *stop became non-zero */
+    CL_ACQ_STOP_DURATION = 2, /* duration_s elapsed */
+    CL_ACQ_STOP_ALL_GONE = 3, /* every device vanished and reconnect is off */
+    CL_ACQ_STOP_ERROR = 4,    /* write error (disk full, ...): see err */
+} cl_acq_stop;
+
+typedef struct cl_acq_report {
+    bool file_created;
+    cl_acq_stop reason;
+    double elapsed_s;
+    uint64_t rows_written;
+} cl_acq_report;
+
+/* Optional marker input (see cl_marker.h), polled with the ports while
+ * recording: each line becomes an event stamped with the host clock. */
+typedef struct cl_acq_input {
+    int fd; /* -1: none */
+    /* Told about each line that is not a valid command, and about each
+     * accepted event (why == NULL).  May be NULL. */
+    void (*feedback)(void *ctx, const char *line, const char *why);
+    void *ctx;
+} cl_acq_input;
+
+/* Record until *stop becomes non-zero, the duration elapses, every device is
+ * gone (without reconnect) or writing fails.  On success and on a stop the
+ * file is closed with status "complete"; after a write error it is left as
+ * valid as its last flush and the error is returned.  `status_fn`, `input`
+ * may be NULL. */
+int cl_acq_run(const cl_acq_config *cfg, volatile sig_atomic_t *stop,
+               cl_acq_status_fn status_fn, void *status_ctx, const cl_acq_input *input,
+               cl_acq_report *report, cl_error *err);
+
+#endif

@@ -1,0 +1,261 @@
+/* cl_table: one result table, three renderings (text, CSV, JSON). */
+#include "cl_table.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct cell {
+    bool set, is_str;
+    double num;
+    char *str;
+} cell;
+
+typedef struct column {
+    char *name, *unit;
+    int precision;
+} column;
+
+struct cl_table {
+    column *cols;
+    size_t ncols;
+    cell *cells; /* rows * ncols */
+    size_t nrows, caprows;
+};
+
+cl_table *cl_table_new(void) { return calloc(1, sizeof(cl_table)); }
+
+void cl_table_free(cl_table *t)
+{
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->nrows * t->ncols; i++)
+        free(t->cells[i].str);
+    for (size_t c = 0; c < t->ncols; c++) {
+        free(t->cols[c].name);
+        free(t->cols[c].unit);
+    }
+    free(t->cells);
+    free(t->cols);
+    free(t);
+}
+
+int cl_table_add_column(cl_table *t, const char *name, const char *unit, int precision)
+{
+    column *c;
+    if (t->nrows)
+        return CL_ERR_ARG;
+    c = realloc(t->cols, (t->ncols + 1) * sizeof *c);
+    if (!c)
+        return CL_ERR_NOMEM;
+    t->cols = c;
+    c[t->ncols] = (column){strdup(name), unit && *unit ? strdup(unit) : NULL,
+                           precision > 0 ? precision : 6};
+    if (!c[t->ncols].name)
+        return CL_ERR_NOMEM;
+    t->ncols++;
+    return CL_OK;
+}
+
+int cl_table_add_row(cl_table *t)
+{
+    if (t->nrows == t->caprows) {
+        size_t cap = t->caprows ? t->caprows * 2 : 16;
+        cell *c = realloc(t->cells, cap * t->ncols * sizeof *c);
+        if (!c)
+            return CL_ERR_NOMEM;
+        t->cells = c;
+        t->caprows = cap;
+    }
+    memset(t->cells + t->nrows * t->ncols, 0, t->ncols * sizeof *t->cells);
+    t->nrows++;
+    return CL_OK;
+}
+
+static cell *cur(cl_table *t, size_t col)
+{
+    if (t->nrows == 0 || col >= t->ncols)
+        return NULL;
+    return &t->cells[(t->nrows - 1) * t->ncols + col];
+}
+
+int cl_table_set_num(cl_table *t, size_t col, double v)
+{
+    cell *c = cur(t, col);
+    if (!c)
+        return CL_ERR_ARG;
+    free(c->str);
+    *c = (cell){.set = true, .num = v};
+    return CL_OK;
+}
+
+int cl_table_set_str(cl_table *t, size_t col, const char *s)
+{
+    cell *c = cur(t, col);
+    if (!c)
+        return CL_ERR_ARG;
+    free(c->str);
+    *c = (cell){.set = true, .is_str = true, .str = strdup(s ? s : "")};
+    return c->str ? CL_OK : CL_ERR_NOMEM;
+}
+
+size_t cl_table_rows(const cl_table *t) { return t->nrows; }
+
+static void format_cell(const cell *c, int precision, bool csv, char *buf, size_t cap)
+{
+    if (!c->set || (!c->is_str && !isfinite(c->num)))
+        snprintf(buf, cap, "%s", !c->set || csv ? "" : isnan(c->num) ? "-" : c->num > 0 ? "inf" : "-inf");
+    else if (c->is_str)
+        snprintf(buf, cap, "%s", c->str);
+    else if (c->num == floor(c->num) && fabs(c->num) < 1e15)
+        snprintf(buf, cap, "%.0f", c->num);
+    else
+        snprintf(buf, cap, "%.*g", csv ? 17 : precision, c->num);
+}
+
+static void csv_field(FILE *out, const char *s)
+{
+    if (strpbrk(s, ",\"\n\r")) {
+        fputc('"', out);
+        for (; *s; s++) {
+            if (*s == '"')
+                fputc('"', out);
+            fputc(*s, out);
+        }
+        fputc('"', out);
+    } else {
+        fputs(s, out);
+    }
+}
+
+static int write_text(const cl_table *t, FILE *out, const char *title)
+{
+    size_t *w = calloc(t->ncols ? t->ncols : 1, sizeof *w);
+    char buf[512];
+    if (!w)
+        return CL_ERR_NOMEM;
+    for (size_t c = 0; c < t->ncols; c++) {
+        w[c] = strlen(t->cols[c].name);
+        if (t->cols[c].unit && strlen(t->cols[c].unit) + 2 > w[c])
+            w[c] = strlen(t->cols[c].unit) + 2;
+        for (size_t r = 0; r < t->nrows; r++) {
+            format_cell(&t->cells[r * t->ncols + c], t->cols[c].precision, false, buf, sizeof buf);
+            if (strlen(buf) > w[c])
+                w[c] = strlen(buf);
+        }
+    }
+    if (title)
+        fprintf(out, "# %s\n", title);
+    for (size_t c = 0; c < t->ncols; c++)
+        fprintf(out, "%s%*s", c ? "  " : "", (int)w[c], t->cols[c].name);
+    fputc('\n', out);
+    for (size_t c = 0; c < t->ncols; c++) {
+        snprintf(buf, sizeof buf, "[%s]", t->cols[c].unit ? t->cols[c].unit : "");
+        fprintf(out, "%s%*s", c ? "  " : "", (int)w[c], t->cols[c].unit ? buf : "");
+    }
+    fputc('\n', out);
+    for (size_t r = 0; r < t->nrows; r++) {
+        for (size_t c = 0; c < t->ncols; c++) {
+            format_cell(&t->cells[r * t->ncols + c], t->cols[c].precision, false, buf, sizeof buf);
+            fprintf(out, "%s%*s", c ? "  " : "", (int)w[c], buf);
+        }
+        fputc('\n', out);
+    }
+    free(w);
+    return CL_OK;
+}
+
+static int write_csv(const cl_table *t, FILE *out)
+{
+    char buf[512];
+    for (size_t c = 0; c < t->ncols; c++) {
+        if (c)
+            fputc(',', out);
+        csv_field(out, t->cols[c].name);
+    }
+    fputc('\n', out);
+    for (size_t r = 0; r < t->nrows; r++) {
+        for (size_t c = 0; c < t->ncols; c++) {
+            if (c)
+                fputc(',', out);
+            format_cell(&t->cells[r * t->ncols + c], 17, true, buf, sizeof buf);
+            csv_field(out, buf);
+        }
+        fputc('\n', out);
+    }
+    return CL_OK;
+}
+
+static int write_json(const cl_table *t, FILE *out, const char *title)
+{
+    json_t *root = json_object(), *rows = json_array(), *units = json_object();
+    int rc = CL_OK;
+    if (!root || !rows || !units) {
+        rc = CL_ERR_NOMEM;
+        goto out;
+    }
+    if (title)
+        json_object_set_new(root, "title", json_string(title));
+    for (size_t c = 0; c < t->ncols; c++)
+        if (t->cols[c].unit)
+            json_object_set_new(units, t->cols[c].name, json_string(t->cols[c].unit));
+    for (size_t r = 0; r < t->nrows; r++) {
+        json_t *row = json_object();
+        for (size_t c = 0; c < t->ncols; c++) {
+            const cell *ce = &t->cells[r * t->ncols + c];
+            json_t *v = !ce->set ? json_null()
+                        : ce->is_str ? json_string(ce->str)
+                        : isfinite(ce->num) ? json_real(ce->num)
+                                            : json_null();
+            if (ce->set && !ce->is_str && isfinite(ce->num) && ce->num == floor(ce->num) &&
+                fabs(ce->num) < 9e15) {
+                json_decref(v);
+                v = json_integer((json_int_t)ce->num);
+            }
+            json_object_set_new(row, t->cols[c].name, v);
+        }
+        json_array_append_new(rows, row);
+    }
+    json_object_set_new(root, "units", units);
+    units = NULL;
+    json_object_set_new(root, "rows", rows);
+    rows = NULL;
+    if (json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) != 0)
+        rc = CL_ERR_IO;
+    fputc('\n', out);
+out:
+    json_decref(units);
+    json_decref(rows);
+    json_decref(root);
+    return rc;
+}
+
+int cl_table_write(const cl_table *t, FILE *out, cl_table_format fmt, const char *title,
+                   cl_error *err)
+{
+    int rc;
+    switch (fmt) {
+    case CL_TABLE_TEXT: rc = write_text(t, out, title); break;
+    case CL_TABLE_CSV: rc = write_csv(t, out); break;
+    case CL_TABLE_JSON: rc = write_json(t, out, title); break;
+    default: return cl_error_set(err, CL_ERR_ARG, "unknown output format");
+    }
+    if (rc == CL_OK && ferror(out))
+        rc = CL_ERR_IO;
+    if (rc != CL_OK)
+        return cl_error_set(err, rc, "cannot write the table: %s", cl_strerror(rc));
+    return CL_OK;
+}
+
+cl_table_format cl_table_format_from_name(const char *name)
+{
+    if (!strcmp(name, "table") || !strcmp(name, "text"))
+        return CL_TABLE_TEXT;
+    if (!strcmp(name, "csv"))
+        return CL_TABLE_CSV;
+    if (!strcmp(name, "json"))
+        return CL_TABLE_JSON;
+    return 0;
+}

@@ -1,0 +1,48 @@
+/*
+ * cl_table: result tables rendered as an aligned text table, CSV or JSON.
+ * Every program prints its results through this module, so the three
+ * formats always carry the same columns in the same order.
+ *
+ * Columns have a stable machine name (CSV header, JSON key) and an optional
+ * unit.  Cells are numbers (NaN prints as empty in CSV/table, null in JSON)
+ * or strings.
+ */
+#ifndef CL_TABLE_H
+#define CL_TABLE_H
+
+#include <stdio.h>
+
+#include "cl_error.h"
+
+typedef enum cl_table_format {
+    CL_TABLE_TEXT = 1,
+    CL_TABLE_CSV = 2,
+    CL_TABLE_JSON = 3,
+} cl_table_format;
+
+typedef struct cl_table cl_table;
+
+cl_table *cl_table_new(void);
+void cl_table_free(cl_table *t); /* accepts NULL */
+
+/* Add a column; `unit` may be NULL; `precision` is the number of significant
+ * digits in the text table.  Columns must all exist before rows. */
+int cl_table_add_column(cl_table *t, const char *name, const char *unit, int precision);
+
+/* Start a new row; then set cells by column index (unset cells are empty). */
+int cl_table_add_row(cl_table *t);
+int cl_table_set_num(cl_table *t, size_t col, double v);
+int cl_table_set_str(cl_table *t, size_t col, const char *s);
+
+size_t cl_table_rows(const cl_table *t);
+
+/* Write the table.  `title` (may be NULL) is a comment line in text format
+ * and the "title" key in JSON, where the rows are the "rows" array and
+ * the units the "units" object. */
+int cl_table_write(const cl_table *t, FILE *out, cl_table_format fmt, const char *title,
+                   cl_error *err);
+
+/* "table"/"text", "csv", "json" -> format; 0 if unknown. */
+cl_table_format cl_table_format_from_name(const char *name);
+
+#endif

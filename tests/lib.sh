@@ -1,0 +1,46 @@
+# Shared helpers for the integration tests (sourced, not run).
+# Each test gets a scratch directory $T, removed on exit unless KEEP=1.
+set -u
+BUILD=${BUILD:-build}
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+BIN="$TOP/$BUILD"
+PY=/usr/bin/python3
+T=$(mktemp -d "${TMPDIR:-/tmp}/cuplab-test.XXXXXX")
+SIM_PID=""
+
+cleanup() {
+    [ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null
+    [ "${KEEP:-0}" = 1 ] && echo "kept $T" >&2 || rm -rf "$T"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "$*"; exit 77; }
+
+# Run the tests' h5py checker with the given arguments.
+h5check() { "$PY" "$TOP/tests/h5check.py" "$@"; }
+
+"$PY" -c 'import h5py, numpy' 2>/dev/null || skip "python3-h5py not installed"
+
+# start_sim NAME [sim options...]: start cuplab-sim in the background with a
+# ground-truth log $T/NAME.log.csv and truth file $T/NAME.truth.json; sets
+# SIM_PID and PTY (the device path).
+start_sim() {
+    name=$1; shift
+    "$BIN/cuplab-sim" --log "$T/$name.log.csv" --truth "$T/$name.truth.json" "$@" \
+        >"$T/$name.sim.out" 2>"$T/$name.sim.err" &
+    SIM_PID=$!
+    for _ in $(seq 1 100); do
+        PTY=$(head -n 1 "$T/$name.sim.out" 2>/dev/null)
+        [ -n "$PTY" ] && return 0
+        sleep 0.05
+    done
+    cat "$T/$name.sim.err" >&2
+    fail "cuplab-sim did not print its device path"
+}
+
+# wait_sim: wait for the simulator to exit, fail if it failed.
+wait_sim() {
+    wait "$SIM_PID" || { cat "$T/"*.sim.err >&2; fail "cuplab-sim exited with $?"; }
+    SIM_PID=""
+}

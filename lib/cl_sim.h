@@ -7,22 +7,52 @@
  * Pressures are gauge pressures in kPa (a cup under suction is negative).
  * One cup's trace:
  *   baseline (0 kPa) until t_apply_s
- *   evacuation: pump cups drop in `pump_strokes` steps (gas sharing between
- *     cup and pump chamber), `stroke_interval_s` apart, reaching peak_kpa;
- *     fire cups drop within ~1 s to fire_initial_kpa, then gain vacuum as the
- *     trapped air cools: p += (peak_kpa - fire_initial_kpa)(1 - e^-(t/cool_tau_s))
- *   hold: p(t) = p_inf + (p0 - p_inf) e^(-(t - t_hold)/tau_s), p0 = vacuum at
- *     hold start (pump) ; for fire cups the cooling gain and the leak combine
- *   release at t_apply_s + evac + hold_s: back to 0 within release_s (linear)
+ *   evacuation:
+ *     pump cups drop in `pump_strokes` steps, `stroke_interval_s` apart, the
+ *       first at t_apply_s.  Gas sharing between cup and pump chamber makes
+ *       the vacuum after stroke k follow 1 - a^k (a = CL_SIM_STROKE_RATIO,
+ *       nominal 100 mL cup, 30 mL stroke, 5 mL dead volume), scaled so that
+ *       the last stroke reaches peak_kpa.  Each stroke settles exponentially
+ *       (time constant CL_SIM_STROKE_TAU_S) and is complete, exactly, after
+ *       CL_SIM_STROKE_SETTLE_S; the hold starts then.
+ *     fire cups drop within CL_SIM_FIRE_DROP_S to fire_initial_kpa; the hold
+ *       starts then.
+ *   hold, u = t - t_hold:
+ *     p(t) = p_inf + (p_c(u) - p_inf) e^(-u/tau_s)
+ *     pump: p_c(u) = peak_kpa (so p0 = peak_kpa);
+ *     fire: p_c(u) = fire_initial_kpa
+ *                    + (peak_kpa - fire_initial_kpa)(1 - e^(-u/cool_tau_s)),
+ *           the trapped air cooling; the leak acts on top of it.
+ *     With p_inf between peak_kpa and 0 the trace never goes deeper than
+ *     peak_kpa.
+ *   release at t_hold + hold_s: linear from the vacuum reached back to 0
+ *     within release_s; 0 afterwards.
+ * Physiological ripple (breathing, pulse) is separate from the smooth trace:
+ * cl_sim_ripple_kpa() is a deterministic function of the cup's parameters,
+ * scaled by the current vacuum (zero while the cup is off the skin).
  * Sensor: MPXV6115V-like ratiometric transfer into an ADC,
- *   raw = round(adc_max * (gain * 0.007652 * p + offset)) + noise,
- *   clipped to [0, adc_max]; gain ~ 1, offset ~ 0.92 per sensor.
+ *   raw = round(adc_max * (gain * 0.007652 * (p + noise) + offset)),
+ *   clipped to [0, adc_max], adc_max = 2^adc_bits - 1, noise ~ N(0, noise_kpa);
+ *   gain ~ 1, offset ~ 0.92 per sensor.
  */
 #ifndef CL_SIM_H
 #define CL_SIM_H
 
 #include <gsl/gsl_rng.h>
 #include <stdint.h>
+
+#define CL_SIM_KPA_PER_MMHG 0.133322
+/* Deepest vacuum the random generators may produce (-650 mmHg), kPa. */
+#define CL_SIM_LIMIT_KPA (-650.0 * CL_SIM_KPA_PER_MMHG)
+/* Nominal MPXV6115V sensitivity, output fraction per kPa. */
+#define CL_SIM_SENSITIVITY_PER_KPA 0.007652
+/* Pump stroke model: the gas-sharing ratio V_c / (V_c + V_s + V_d). */
+#define CL_SIM_STROKE_RATIO (100.0 / 135.0)
+#define CL_SIM_STROKE_TAU_S 0.1
+#define CL_SIM_STROKE_SETTLE_S 0.5
+/* Fire cups: duration of the initial drop, and its time constant. */
+#define CL_SIM_FIRE_DROP_S 1.0
+#define CL_SIM_FIRE_DROP_TAU_S 0.25
 
 typedef enum cl_sim_technique {
     CL_SIM_PUMP = 1,
@@ -32,40 +62,66 @@ typedef enum cl_sim_technique {
 typedef struct cl_sim_cup {
     cl_sim_technique technique;
     double t_apply_s;         /* application starts */
-    int pump_strokes;         /* pump: number of strokes (>= 1) */
-    double stroke_interval_s; /* pump: time between strokes */
+    int pump_strokes;         /* pump: number of strokes (>= 1); fire: 0 */
+    double stroke_interval_s; /* pump: time between strokes (> CL_SIM_STROKE_SETTLE_S) */
     double peak_kpa;          /* vacuum at hold start (pump) / after cooling (fire), < 0 */
     double fire_initial_kpa;  /* fire: vacuum right after the flame, < 0 */
-    double cool_tau_s;        /* fire: cooling time constant */
+    double cool_tau_s;        /* fire: cooling time constant (> 0) */
     double hold_s;            /* hold duration */
-    double tau_s;             /* leak time constant of the hold decay */
+    double tau_s;             /* leak time constant of the hold decay (> 0) */
     double p_inf_kpa;         /* asymptote of the decay (0 = ambient) */
-    double release_s;         /* release duration */
+    double release_s;         /* release duration (> 0) */
     double noise_kpa;         /* sensor noise, standard deviation */
+    /* Physiological ripple, amplitudes at peak vacuum (0 = none). */
+    double breath_kpa, breath_hz, breath_phase_rad;
+    double pulse_kpa, pulse_hz, pulse_phase_rad;
 } cl_sim_cup;
 
 typedef struct cl_sim_sensor {
-    double gain;     /* multiplies the nominal sensitivity 0.007652 /kPa */
-    double offset;   /* output fraction at 0 kPa, nominal 0.92 */
-    int adc_bits;    /* 10 or 12 */
+    double gain;   /* multiplies the nominal sensitivity 0.007652 /kPa */
+    double offset; /* output fraction at 0 kPa, nominal 0.92 */
+    int adc_bits;  /* ADC resolution, 8..24 (10 or 12 typical) */
 } cl_sim_sensor;
 
-/* Time the hold starts (end of evacuation) and the release starts. */
+const char *cl_sim_technique_name(cl_sim_technique t); /* "pump" / "fire" */
+
+/* Time the hold starts (end of evacuation), the release starts and the
+ * release ends (cup back at 0 kPa), seconds since session start. */
 double cl_sim_hold_start(const cl_sim_cup *c);
 double cl_sim_release_start(const cl_sim_cup *c);
+double cl_sim_release_end(const cl_sim_cup *c);
+/* Pump cups: settled vacuum after stroke k (1..pump_strokes), kPa; the
+ * last one equals peak_kpa.  0 for k out of range or fire cups. */
+double cl_sim_stroke_kpa(const cl_sim_cup *c, int k);
 /* Noise-free gauge pressure at time t (seconds since session start). */
 double cl_sim_pressure_kpa(const cl_sim_cup *c, double t_s);
-/* Noise-free and noisy raw ADC reading for pressure p (noise drawn from r
- * when r != NULL). */
+/* Breathing + pulse ripple at time t, kPa, scaled by
+ * cl_sim_pressure_kpa(c, t) / peak_kpa; add it to the smooth trace. */
+double cl_sim_ripple_kpa(const cl_sim_cup *c, double t_s);
+/* What the sensor sees before its noise: the smooth trace plus the ripple
+ * (equal to the sum of the two functions above, computed once). */
+double cl_sim_sample_kpa(const cl_sim_cup *c, double t_s);
+
+/* ADC full scale, 2^adc_bits - 1. */
+int32_t cl_sim_sensor_max(const cl_sim_sensor *s);
+/* Noise-free raw ADC reading for pressure p, neither rounded nor clipped. */
 double cl_sim_sensor_ideal(const cl_sim_sensor *s, double p_kpa);
-int32_t cl_sim_sensor_read(const cl_sim_sensor *s, double p_kpa, double noise_kpa,
-                           gsl_rng *r);
+/* Reading as the device sends it: noise N(0, noise_kpa) added to p (drawn
+ * from r when r != NULL and noise_kpa > 0), rounded, clipped. */
+int32_t cl_sim_sensor_read(const cl_sim_sensor *s, double p_kpa, double noise_kpa, gsl_rng *r);
 /* Inverse of the ideal transfer: raw reading -> kPa. */
 double cl_sim_sensor_inverse(const cl_sim_sensor *s, double raw);
 
-/* Draw plausible parameters (published cupping ranges, see docs) for cup
- * number `index` of a session starting application around t0_s. */
+/* Draw plausible parameters (published cupping ranges, docs/DOMAIN) for a
+ * cup of technique t applied at t0_s (t_apply_s = t0_s).  Pump: 1-4 strokes
+ * 1.5-3 s apart, peak -150..-450 mmHg, hold 3-10 min, tau 300-1500 s,
+ * p_inf 0-60 % of peak.  Fire: -200..-300 mmHg after the flame deepening to
+ * -300..-400 mmHg, cool_tau 60-180 s, tau 1500-6000 s, p_inf 0-60 % of
+ * peak.  Both: release 1-3 s, noise 0.3 mmHg, breathing 0.3-1.5 mmHg at
+ * 0.2-0.3 Hz, pulse 0.1-0.5 mmHg at 1-1.5 Hz.  Never deeper than
+ * CL_SIM_LIMIT_KPA. */
 void cl_sim_cup_random(cl_sim_cup *c, cl_sim_technique t, double t0_s, gsl_rng *r);
+/* Gain 0.97-1.03, offset 0.91-0.93, adc_bits 12. */
 void cl_sim_sensor_random(cl_sim_sensor *s, gsl_rng *r);
 
 #endif

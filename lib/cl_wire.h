@@ -97,7 +97,9 @@ void cl_wire_decoder_free(cl_wire_decoder *d); /* accepts NULL */
 /* Text only: treat the first unlabelled column as the device timestamp. */
 void cl_wire_decoder_set_text_timestamp(cl_wire_decoder *d, bool first_is_time);
 
-/* Feed `len` bytes; every complete item is passed to `sink` in order. */
+/* Feed `len` bytes; every complete item is passed to `sink` in order.
+ * `sink` may be NULL (only the counters change); it must not call back
+ * into `d`. */
 void cl_wire_decode(cl_wire_decoder *d, const uint8_t *buf, size_t len,
                     cl_wire_sink sink, void *ctx);
 
@@ -118,7 +120,8 @@ size_t cl_wire_encode_binary(const cl_wire_frame *f, uint8_t *out, size_t cap);
 /* Format `f` as one text line ending in "\r\n", values printed with %.17g
  * (integers without a decimal point).  With `with_time`, the device time is
  * the first column; with `with_checksum`, "*XX" is appended.  Returns the
- * byte count (without NUL), or 0 if it does not fit. */
+ * byte count (without the terminating NUL, which is written), or 0 if it
+ * does not fit or f->n is out of range. */
 size_t cl_wire_encode_text(const cl_wire_frame *f, bool with_time, bool with_checksum,
                            char *out, size_t cap);
 
@@ -128,7 +131,8 @@ const char *cl_wire_protocol_name(cl_wire_protocol p);
 
 /* COBS primitives (exposed for tests).  cl_wire_cobs_encode returns the
  * encoded length (without delimiter) or 0 if `cap` is too small;
- * cl_wire_cobs_decode returns the decoded length or -1 on malformed input. */
+ * cl_wire_cobs_decode returns the decoded length or -1 on malformed input
+ * (empty, a 0x00 byte, a block past the end) or if `cap` is too small. */
 size_t cl_wire_cobs_encode(const uint8_t *in, size_t len, uint8_t *out, size_t cap);
 long cl_wire_cobs_decode(const uint8_t *in, size_t len, uint8_t *out, size_t cap);
 

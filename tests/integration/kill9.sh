@@ -17,7 +17,7 @@ while [ $i -lt $trials ]; do
     sleep "$delay"
     kill -9 $acq
     wait $acq 2>/dev/null
-    kill "$SIM_PID"; wait_sim
+    kill "$SIM_PID" 2>/dev/null; wait_sim
 
     "$BIN/cuplab-analyze" -f csv "$T/k$i.h5" >"$T/k$i.csv" || fail "trial $i: crashed file unreadable"
     h5check values "$T/k$i.h5" "$T/k$i.log.csv" --min-fraction 0 || fail "trial $i: values"

@@ -8,7 +8,7 @@ BUILD     ?= build
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
 
-PKGS      := libserialport hdf5 gsl jansson zlib
+PKGS      := libserialport hdf5 gsl jansson zlib plplot
 TEST_PKGS := cmocka
 
 # Evaluated lazily so that a package installed earlier in the same run is seen.

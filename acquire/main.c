@@ -109,6 +109,7 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN); /* a file size limit is a write error, not a crash */
 
     sc = (status_ctx){o.cfg.path, isatty(STDERR_FILENO) != 0, o.verbosity};
     if (o.markers)

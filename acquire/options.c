@@ -20,6 +20,7 @@ static const char usage[] =
     "      --flush SECONDS      flush interval, the most a crash can lose (1)\n"
     "      --probe-timeout S    wait this long for each device's first frame (10)\n"
     "      --no-reconnect       stop when every device is gone instead of waiting\n"
+    "      --buffer FRAMES      ring buffer between reader and writer (131072 frames)\n"
     "      --force              replace an existing output file\n"
     "      --practitioner NAME  --subject ID  --technique NAME  --site TEXT  --notes TEXT\n"
     "                           session metadata\n"
@@ -37,7 +38,7 @@ static const char usage[] =
 
 enum {
     OPT_TEXT_TS = 256, OPT_FLUSH, OPT_PROBE, OPT_NO_RECONNECT, OPT_FORCE, OPT_PRACT,
-    OPT_SUBJECT, OPT_TECH, OPT_SITE, OPT_NOTES, OPT_CUP, OPT_MARKERS, OPT_LIST,
+    OPT_SUBJECT, OPT_TECH, OPT_SITE, OPT_NOTES, OPT_CUP, OPT_MARKERS, OPT_LIST, OPT_BUFFER,
 };
 
 static const struct option longopts[] = {
@@ -50,6 +51,7 @@ static const struct option longopts[] = {
     {"probe-timeout", required_argument, NULL, OPT_PROBE},
     {"no-reconnect", no_argument, NULL, OPT_NO_RECONNECT},
     {"force", no_argument, NULL, OPT_FORCE},
+    {"buffer", required_argument, NULL, OPT_BUFFER},
     {"practitioner", required_argument, NULL, OPT_PRACT},
     {"subject", required_argument, NULL, OPT_SUBJECT},
     {"technique", required_argument, NULL, OPT_TECH},
@@ -211,6 +213,11 @@ int acq_options_parse(acq_options *o, int argc, char **argv)
             break;
         case OPT_NO_RECONNECT: o->cfg.reconnect = false; break;
         case OPT_FORCE: o->cfg.force = true; break;
+        case OPT_BUFFER:
+            if (!parse_int(optarg, 16, 1L << 26, &l))
+                return usage_error("invalid buffer size '%s' (16 to 67108864 frames)", optarg);
+            o->cfg.ring_records = (size_t)l;
+            break;
         case OPT_PRACT: o->cfg.meta.practitioner = optarg; break;
         case OPT_SUBJECT: o->cfg.meta.subject = optarg; break;
         case OPT_TECH: o->cfg.meta.technique = optarg; break;

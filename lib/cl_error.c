@@ -50,7 +50,7 @@ int cl_error_from_errno(int errnum)
     case EEXIST: return CL_ERR_EXISTS;
     case EACCES: case EPERM: case EROFS: return CL_ERR_PERM;
     case EBUSY: return CL_ERR_BUSY;
-    case ENOSPC: case EDQUOT: return CL_ERR_NOSPACE;
+    case ENOSPC: case EDQUOT: case EFBIG: return CL_ERR_NOSPACE;
     case EINVAL: return CL_ERR_ARG;
     case ERANGE: return CL_ERR_RANGE;
     default: return CL_ERR_IO;

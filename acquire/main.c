@@ -112,7 +112,7 @@ int main(int argc, char **argv)
     signal(SIGXFSZ, SIG_IGN); /* a file size limit is a write error, not a crash */
 
     sc = (status_ctx){o.cfg.path, isatty(STDERR_FILENO) != 0, o.verbosity};
-    if (o.markers)
+    if (o.markers && !o.cfg.replay_path)
         input.fd = STDIN_FILENO;
     cl_error_clear(&err);
     rc = cl_acq_run(&o.cfg, &stop_requested, show_status, &sc, &input, &report, &err);
@@ -130,6 +130,7 @@ int main(int argc, char **argv)
                 (unsigned long long)report.rows_written, report.elapsed_s,
                 report.reason == CL_ACQ_STOP_DURATION   ? "duration reached"
                 : report.reason == CL_ACQ_STOP_ALL_GONE ? "all devices disconnected"
+                : report.reason == CL_ACQ_STOP_END      ? "end of capture"
                                                         : "stopped");
     return ACQ_EXIT_OK;
 }

@@ -9,6 +9,7 @@
 
 static const char usage[] =
     "Usage: cuplab-acquire [OPTION]... -o FILE PORT[:BAUD[:PROTOCOL]]...\n"
+    "       cuplab-acquire --replay CAPTURE -o FILE\n"
     "       cuplab-acquire --list-ports\n"
     "Record vacuum-sensor readings from serial ports into an HDF5 session file.\n"
     "\n"
@@ -22,6 +23,10 @@ static const char usage[] =
     "      --no-reconnect       stop when every device is gone instead of waiting\n"
     "      --buffer FRAMES      ring buffer between reader and writer (131072 frames)\n"
     "      --force              replace an existing output file\n"
+    "      --raw CAPTURE        also keep every byte read from the ports in CAPTURE\n"
+    "      --replay CAPTURE     decode CAPTURE again into a new session instead of\n"
+    "                           reading ports (markers typed during the recording\n"
+    "                           are replayed; ports, baud and protocols come from it)\n"
     "      --practitioner NAME  --subject ID  --technique NAME  --site TEXT  --notes TEXT\n"
     "                           session metadata\n"
     "      --cup ID=DEV:CH[,set=S,size=S,material=M,site=S,sensor=SN]\n"
@@ -39,6 +44,7 @@ static const char usage[] =
 enum {
     OPT_TEXT_TS = 256, OPT_FLUSH, OPT_PROBE, OPT_NO_RECONNECT, OPT_FORCE, OPT_PRACT,
     OPT_SUBJECT, OPT_TECH, OPT_SITE, OPT_NOTES, OPT_CUP, OPT_MARKERS, OPT_LIST, OPT_BUFFER,
+    OPT_RAW, OPT_REPLAY,
 };
 
 static const struct option longopts[] = {
@@ -52,6 +58,8 @@ static const struct option longopts[] = {
     {"no-reconnect", no_argument, NULL, OPT_NO_RECONNECT},
     {"force", no_argument, NULL, OPT_FORCE},
     {"buffer", required_argument, NULL, OPT_BUFFER},
+    {"raw", required_argument, NULL, OPT_RAW},
+    {"replay", required_argument, NULL, OPT_REPLAY},
     {"practitioner", required_argument, NULL, OPT_PRACT},
     {"subject", required_argument, NULL, OPT_SUBJECT},
     {"technique", required_argument, NULL, OPT_TECH},
@@ -213,6 +221,8 @@ int acq_options_parse(acq_options *o, int argc, char **argv)
             break;
         case OPT_NO_RECONNECT: o->cfg.reconnect = false; break;
         case OPT_FORCE: o->cfg.force = true; break;
+        case OPT_RAW: o->cfg.raw_path = optarg; break;
+        case OPT_REPLAY: o->cfg.replay_path = optarg; break;
         case OPT_BUFFER:
             if (!parse_int(optarg, 16, 1L << 26, &l))
                 return usage_error("invalid buffer size '%s' (16 to 67108864 frames)", optarg);
@@ -243,7 +253,11 @@ int acq_options_parse(acq_options *o, int argc, char **argv)
             return rc;
     if (o->list_ports)
         return -1;
-    if (o->cfg.nports == 0)
+    if (o->cfg.replay_path && o->cfg.nports)
+        return usage_error("%s", "--replay takes its ports from the capture; give no ports");
+    if (o->cfg.replay_path && o->cfg.raw_path)
+        return usage_error("%s", "--raw cannot be combined with --replay");
+    if (o->cfg.nports == 0 && !o->cfg.replay_path)
         return usage_error("%s", "no port given");
     if (!o->cfg.path)
         return usage_error("%s", "no output file given (-o FILE)");

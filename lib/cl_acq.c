@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cl_capture.h"
 #include "cl_log.h"
 #include "cl_marker.h"
 #include "cl_port.h"
@@ -33,6 +34,8 @@
 #define STAGE_ROWS 1024 /* rows per device buffered before an append */
 #define POP_BATCH 1024
 #define READ_BUF 65536
+#define RAW_CHUNK 4080  /* bytes per raw-capture record in the ring */
+#define RAW_RING 2048   /* raw-capture records in flight (8 MB) */
 
 enum rec_type { REC_FRAME = 1, REC_EVENT = 2, REC_COUNTERS = 3 };
 
@@ -51,6 +54,13 @@ typedef struct rec {
         cl_session_counters counters;
     } u;
 } rec;
+
+/* A piece of a port's byte stream on its way to the raw capture. */
+typedef struct raw_rec {
+    uint16_t port, len;
+    double host_time;
+    uint8_t data[RAW_CHUNK];
+} raw_rec;
 
 /* Reader-side state of one port. */
 typedef struct dev {
@@ -96,6 +106,11 @@ typedef struct acq {
     double flush_s;
     char **cup_ids;            /* cup table ids, for marker commands */
     size_t ncups;
+    cl_capture *capture;       /* raw byte capture (--raw), written by the writer */
+    cl_ring *raw_ring;
+    uint64_t raw_lost;         /* bytes the capture missed (its ring was full) */
+    cl_capture_reader *replay; /* replay source instead of ports */
+    cl_acq_port *replay_ports;
 } acq;
 
 static double mono_s(void)
@@ -121,7 +136,36 @@ static void counters_of(const dev *d, cl_session_counters *c)
     c->overruns = d->overruns;
 }
 
-static bool push(acq *a, const rec *r) { return cl_ring_push(a->ring, r); }
+/* Hand a record to the writer.  Live, a full ring refuses it (the reader must
+ * never wait); when replaying a capture nothing is lost, so wait instead. */
+static bool push(acq *a, const rec *r)
+{
+    while (!cl_ring_push(a->ring, r)) {
+        if (!a->replay || !a->recording || atomic_load(&a->writer_failed))
+            return false;
+        usleep(200);
+    }
+    return true;
+}
+
+/* Queue bytes for the raw capture, in ring-record pieces. */
+static void capture_bytes(acq *a, uint16_t port, const uint8_t *buf, size_t n)
+{
+    raw_rec r;
+    if (!a->raw_ring)
+        return;
+    r.port = port;
+    r.host_time = a->now;
+    for (size_t off = 0; off < n; off += RAW_CHUNK) {
+        r.len = (uint16_t)(n - off < RAW_CHUNK ? n - off : RAW_CHUNK);
+        memcpy(r.data, buf + off, r.len);
+        if (!cl_ring_push(a->raw_ring, &r)) {
+            if (a->raw_lost == 0)
+                cl_log(CL_LOG_WARN, "raw capture falling behind: bytes missing from it");
+            a->raw_lost += r.len;
+        }
+    }
+}
 
 /* Queue an event; events are rare, so a full ring is retried briefly before
  * the event is given up (and logged). */
@@ -257,6 +301,7 @@ static int drain_port(acq *a, dev *d, uint8_t *buf)
         }
         if (n == 0)
             break;
+        capture_bytes(a, (uint16_t)d->index, buf, (size_t)n);
         cl_wire_decode(d->dec, buf, (size_t)n, on_item, &sc);
         if (n < READ_BUF)
             break;
@@ -277,6 +322,47 @@ static void try_reopen(acq *a, dev *d)
     d->reconnects++;
     push_event(a, d->index, -1, CL_EVENT_RECONNECT, "%s: reconnected", d->cfg->name);
     cl_log(CL_LOG_INFO, "%s: reconnected", d->cfg->name);
+}
+
+/* One typed marker command: an event (and a line in the raw capture), or
+ * feedback saying why it was ignored. */
+static void marker_line(acq *a, cl_acq_input *in, const char *l)
+{
+    cl_session_event ev;
+    char text[CL_SESSION_EVENT_TEXT];
+    cl_error e;
+    if (cl_marker_parse(l, (const char *const *)a->cup_ids, a->ncups, &ev, text, sizeof text,
+                        &e) != CL_OK) {
+        if (in && in->feedback)
+            in->feedback(in->ctx, l, e.msg);
+        return;
+    }
+    push_event(a, 0, ev.cup, ev.kind, "%s", ev.text);
+    capture_bytes(a, CL_CAPTURE_MARKER, (const uint8_t *)l, strlen(l));
+    if (in && in->feedback)
+        in->feedback(in->ctx, l, NULL);
+}
+
+/* Replay: decode the next capture record as if it had just been read.
+ * Returns 1 while records remain, 0 at the end, negative on error. */
+static int replay_round(acq *a, cl_error *err)
+{
+    uint16_t port;
+    const uint8_t *bytes;
+    size_t len;
+    int rc = cl_capture_next(a->replay, &port, &a->now, &bytes, &len, err);
+    if (rc <= 0)
+        return rc;
+    if (port == CL_CAPTURE_MARKER) {
+        char line[CL_SESSION_EVENT_TEXT + 64];
+        snprintf(line, sizeof line, "%.*s", (int)len, (const char *)bytes);
+        if (a->recording)
+            marker_line(a, NULL, line);
+    } else if (port < a->ndev) {
+        sink_ctx sc = {a, &a->devs[port]};
+        cl_wire_decode(a->devs[port].dec, bytes, len, on_item, &sc);
+    }
+    return 1;
 }
 
 /* One poll round over all open ports (and the command input). */
@@ -325,20 +411,8 @@ static int poll_round(acq *a, cl_acq_input *in, uint8_t *buf, int timeout_ms)
         } else {
             line[r] = '\0';
             for (char *save = NULL, *l = strtok_r(line, "\n", &save); l;
-                 l = strtok_r(NULL, "\n", &save)) {
-                cl_session_event ev;
-                char text[CL_SESSION_EVENT_TEXT];
-                cl_error e;
-                if (cl_marker_parse(l, (const char *const *)a->cup_ids, a->ncups, &ev, text,
-                                    sizeof text, &e) != CL_OK) {
-                    if (in->feedback)
-                        in->feedback(in->ctx, l, e.msg);
-                    continue;
-                }
-                push_event(a, 0, ev.cup, ev.kind, "%s", ev.text);
-                if (in->feedback)
-                    in->feedback(in->ctx, l, NULL);
-            }
+                 l = strtok_r(NULL, "\n", &save))
+                marker_line(a, in, l);
         }
     }
     return CL_OK;
@@ -359,14 +433,30 @@ static int stage_write(acq *a, size_t i)
     return rc;
 }
 
-static int write_all_and_flush(acq *a)
+/* Move queued raw bytes into the capture file. */
+static int drain_capture(acq *a)
 {
-    for (size_t i = 0; i < a->ndev; i++) {
-        int rc = stage_write(a, i);
+    raw_rec r;
+    if (!a->capture)
+        return CL_OK;
+    while (cl_ring_pop(a->raw_ring, &r, 1) == 1) {
+        int rc = cl_capture_write(a->capture, r.port, r.host_time, r.data, r.len, &a->werr);
         if (rc != CL_OK)
             return rc;
     }
-    return cl_session_flush(a->session, &a->werr);
+    return CL_OK;
+}
+
+static int write_all_and_flush(acq *a)
+{
+    int rc = CL_OK;
+    for (size_t i = 0; i < a->ndev && rc == CL_OK; i++)
+        rc = stage_write(a, i);
+    if (rc == CL_OK)
+        rc = cl_session_flush(a->session, &a->werr);
+    if (rc == CL_OK && a->capture && (rc = drain_capture(a)) == CL_OK)
+        rc = cl_capture_flush(a->capture, &a->werr);
+    return rc;
 }
 
 static int consume(acq *a, const rec *r)
@@ -410,6 +500,8 @@ static void *writer_main(void *arg)
         size_t n = cl_ring_pop(a->ring, batch, POP_BATCH);
         for (size_t i = 0; i < n && rc == CL_OK; i++)
             rc = consume(a, &batch[i]);
+        if (rc == CL_OK)
+            rc = drain_capture(a);
         if (rc == CL_OK && mono_s() >= next_flush) {
             rc = write_all_and_flush(a);
             next_flush += a->flush_s;
@@ -455,6 +547,9 @@ static void acq_free(acq *a)
     free(a->stages);
     free(a->devs);
     cl_ring_free(a->ring);
+    cl_ring_free(a->raw_ring);
+    cl_capture_reader_close(a->replay);
+    free(a->replay_ports);
 }
 
 /* Wait until every device has delivered a frame (its channel count). */
@@ -473,7 +568,7 @@ static int probe(acq *a, volatile sig_atomic_t *stop, cl_acq_input *in, uint8_t 
                                 "stopped before every device sent data; no file written");
         for (size_t i = 0; i < a->ndev; i++) {
             dev *d = &a->devs[i];
-            if (!d->port)
+            if (!d->port && !a->replay)
                 return cl_error_set(err, CL_ERR_GONE,
                                     "%s: device disconnected before sending data; no file written",
                                     d->cfg->name);
@@ -486,6 +581,15 @@ static int probe(acq *a, volatile sig_atomic_t *stop, cl_acq_input *in, uint8_t 
                                     (unsigned long long)s->bytes, (unsigned long long)s->malformed,
                                     (unsigned long long)s->checksum_errors);
             }
+        }
+        if (a->replay) {
+            int rc = replay_round(a, err);
+            if (rc < 0)
+                return rc;
+            if (rc == 0)
+                return cl_error_set(err, CL_ERR_FORMAT,
+                                    "capture ends before every device sent a valid frame");
+            continue;
         }
         int rc = poll_round(a, in, buf, 50);
         if (rc != CL_OK)
@@ -642,10 +746,10 @@ int cl_acq_run(const cl_acq_config *cfg, volatile sig_atomic_t *stop, cl_acq_sta
     cl_acq_stop reason = CL_ACQ_STOP_SIGNAL;
     cl_acq_input in_copy = {.fd = -1};
 
+    const cl_acq_port *ports = cfg->ports;
+
     memset(report, 0, sizeof *report);
     memset(&a, 0, sizeof a);
-    if (cfg->nports == 0 || cfg->nports > 63)
-        return cl_error_set(err, CL_ERR_ARG, "need between 1 and 63 ports, got %zu", cfg->nports);
     if (input)
         in_copy = *input;
     a.cfg = cfg;
@@ -654,6 +758,31 @@ int cl_acq_run(const cl_acq_config *cfg, volatile sig_atomic_t *stop, cl_acq_sta
     atomic_init(&a.writer_failed, false);
     atomic_init(&a.rows_written, 0);
     a.ndev = cfg->nports;
+    /* Fail before touching any port if the session would be refused. */
+    if (!cfg->force && access(cfg->path, F_OK) == 0)
+        return cl_error_set(err, CL_ERR_EXISTS, "%s: file exists (use --force to replace it)",
+                            cfg->path);
+    if (cfg->replay_path) {
+        rc = cl_capture_open(&a.replay, cfg->replay_path, err);
+        if (rc != CL_OK)
+            return rc;
+        a.ndev = cl_capture_port_count(a.replay);
+        a.replay_ports = calloc(a.ndev, sizeof *a.replay_ports);
+        if (!a.replay_ports) {
+            rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        for (size_t i = 0; i < a.ndev; i++) {
+            const cl_capture_port *cp = cl_capture_port_get(a.replay, i);
+            a.replay_ports[i] = (cl_acq_port){cp->name, cp->baud, cp->protocol,
+                                              cp->text_timestamp};
+        }
+        ports = a.replay_ports;
+    }
+    if (a.ndev == 0 || a.ndev > 63) {
+        rc = cl_error_set(err, CL_ERR_ARG, "need between 1 and 63 ports, got %zu", a.ndev);
+        goto out;
+    }
     a.devs = calloc(a.ndev, sizeof *a.devs);
     a.ring = cl_ring_new(cfg->ring_records ? cfg->ring_records : DEFAULT_RING, sizeof(rec));
     buf = malloc(READ_BUF);
@@ -664,7 +793,7 @@ int cl_acq_run(const cl_acq_config *cfg, volatile sig_atomic_t *stop, cl_acq_sta
     for (size_t i = 0; i < a.ndev; i++) {
         dev *d = &a.devs[i];
         d->index = i;
-        d->cfg = &cfg->ports[i];
+        d->cfg = &ports[i];
         d->dec = cl_wire_decoder_new(d->cfg->protocol);
         if (!d->dec) {
             rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");
@@ -673,14 +802,38 @@ int cl_acq_run(const cl_acq_config *cfg, volatile sig_atomic_t *stop, cl_acq_sta
         if (d->cfg->protocol == CL_WIRE_TEXT)
             cl_wire_decoder_set_text_timestamp(d->dec, d->cfg->text_timestamp);
         for (size_t j = 0; j < i; j++)
-            if (strcmp(cfg->ports[j].name, d->cfg->name) == 0) {
+            if (strcmp(ports[j].name, d->cfg->name) == 0) {
                 rc = cl_error_set(err, CL_ERR_ARG, "%s: port given twice", d->cfg->name);
                 goto out;
             }
+        if (a.replay) {
+            snprintf(d->info.name, sizeof d->info.name, "%s", d->cfg->name);
+            snprintf(d->info.description, sizeof d->info.description, "replayed from %s",
+                     cfg->replay_path);
+            d->info.usb_vendor_id = d->info.usb_product_id = -1;
+            continue;
+        }
         rc = cl_port_open(&d->port, d->cfg->name, d->cfg->baud, err);
         if (rc != CL_OK)
             goto out;
         d->info = *cl_port_get_info(d->port);
+    }
+    if (cfg->raw_path) {
+        cl_capture_port cp[CL_CAPTURE_MAX_PORTS];
+        for (size_t i = 0; i < a.ndev; i++) {
+            snprintf(cp[i].name, sizeof cp[i].name, "%s", ports[i].name);
+            cp[i].baud = ports[i].baud;
+            cp[i].protocol = ports[i].protocol;
+            cp[i].text_timestamp = ports[i].text_timestamp;
+        }
+        a.raw_ring = cl_ring_new(RAW_RING, sizeof(raw_rec));
+        if (!a.raw_ring) {
+            rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        rc = cl_capture_create(&a.capture, cfg->raw_path, cp, a.ndev, cfg->force, err);
+        if (rc != CL_OK)
+            goto out;
     }
 
     a.t0 = mono_s();
@@ -693,16 +846,16 @@ int cl_acq_run(const cl_acq_config *cfg, volatile sig_atomic_t *stop, cl_acq_sta
     report->file_created = true;
     a.recording = true;
 
-    /* Frames kept while probing go first, in arrival order per device. */
-    for (size_t i = 0; i < a.ndev; i++)
-        for (size_t k = 0; k < a.devs[i].nprobe; k++)
-            if (!push(&a, &a.devs[i].probe[k]))
-                a.devs[i].overruns++;
-    push_event(&a, 0, -1, CL_EVENT_START, "recording started");
     rc = start_writer(&a, err);
     if (rc != CL_OK)
         goto out;
     writer_running = true;
+    /* Frames kept while probing go first, in arrival order per device. */
+    push_event(&a, 0, -1, CL_EVENT_START, a.replay ? "replay started" : "recording started");
+    for (size_t i = 0; i < a.ndev; i++)
+        for (size_t k = 0; k < a.devs[i].nprobe; k++)
+            if (!push(&a, &a.devs[i].probe[k]))
+                a.devs[i].overruns++;
 
     double next_status = a.now + 1.0, next_counters = a.now + a.flush_s / 2, last_status = a.now;
     for (;;) {
@@ -718,21 +871,30 @@ int cl_acq_run(const cl_acq_config *cfg, volatile sig_atomic_t *stop, cl_acq_sta
             reason = CL_ACQ_STOP_ERROR;
             break;
         }
-        size_t open_ports = 0;
-        for (size_t i = 0; i < a.ndev; i++) {
-            if (!a.devs[i].port && cfg->reconnect)
-                try_reopen(&a, &a.devs[i]);
-            open_ports += a.devs[i].port != NULL;
-        }
-        if (open_ports == 0 && !cfg->reconnect) {
-            reason = CL_ACQ_STOP_ALL_GONE;
-            break;
-        }
-        rc = poll_round(&a, &in_copy, buf, 100);
-        if (rc != CL_OK) {
-            cl_error_set(err, rc, "poll failed: %s", strerror(errno));
-            reason = CL_ACQ_STOP_ERROR;
-            break;
+        if (a.replay) {
+            rc = replay_round(&a, err);
+            if (rc <= 0) {
+                reason = rc == 0 ? CL_ACQ_STOP_END : CL_ACQ_STOP_ERROR;
+                break;
+            }
+            rc = CL_OK;
+        } else {
+            size_t open_ports = 0;
+            for (size_t i = 0; i < a.ndev; i++) {
+                if (!a.devs[i].port && cfg->reconnect)
+                    try_reopen(&a, &a.devs[i]);
+                open_ports += a.devs[i].port != NULL;
+            }
+            if (open_ports == 0 && !cfg->reconnect) {
+                reason = CL_ACQ_STOP_ALL_GONE;
+                break;
+            }
+            rc = poll_round(&a, &in_copy, buf, 100);
+            if (rc != CL_OK) {
+                cl_error_set(err, rc, "poll failed: %s", strerror(errno));
+                reason = CL_ACQ_STOP_ERROR;
+                break;
+            }
         }
         if (a.now >= next_counters) {
             push_counters(&a);
@@ -745,8 +907,8 @@ int cl_acq_run(const cl_acq_config *cfg, volatile sig_atomic_t *stop, cl_acq_sta
         }
     }
 
-    static const char *why[] = {"", "stopped by signal", "duration reached",
-                                "all devices disconnected", "write error"};
+    static const char *why[] = {"",           "stopped by signal",  "duration reached",
+                                "all devices disconnected", "write error", "end of capture"};
     push_event(&a, 0, -1, CL_EVENT_STOP, "%s", why[reason]);
     push_counters(&a);
 out:
@@ -772,6 +934,16 @@ out:
                 *err = cerr;
             }
         }
+    }
+    if (a.capture) {
+        cl_error cerr;
+        if (cl_capture_close(a.capture, &cerr) != CL_OK && rc == CL_OK) {
+            rc = cerr.code;
+            *err = cerr;
+        }
+        if (a.raw_lost)
+            cl_log(CL_LOG_WARN, "raw capture is missing %llu bytes (it could not keep up)",
+                   (unsigned long long)a.raw_lost);
     }
     report->reason = reason;
     report->elapsed_s = a.now;

@@ -46,6 +46,9 @@ typedef struct cl_acq_config {
     double probe_timeout_s;  /* 0: 10 s to wait for each device's first frame */
     bool reconnect;          /* reopen vanished ports; false: stop when all are gone */
     size_t ring_records;     /* 0: default (131072 frames) */
+    const char *raw_path;    /* keep every port's byte stream here (cl_capture); NULL: no */
+    const char *replay_path; /* decode this capture instead of reading ports (`ports`
+                                and `nports` are then ignored); NULL: live */
 } cl_acq_config;
 
 /* Per-device figures, for the live status and the final report. */
@@ -75,6 +78,7 @@ typedef enum cl_acq_stop {
     CL_ACQ_STOP_DURATION = 2, /* duration_s elapsed */
     CL_ACQ_STOP_ALL_GONE = 3, /* every device vanished and reconnect is off */
     CL_ACQ_STOP_ERROR = 4,    /* write error (disk full, ...): see err */
+    CL_ACQ_STOP_END = 5,      /* the replayed capture ended */
 } cl_acq_stop;
 
 typedef struct cl_acq_report {

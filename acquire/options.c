@@ -1,6 +1,7 @@
 /* acquire/options: getopt_long parsing of the cuplab-acquire command line. */
 #include "options.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,9 @@ static const char usage[] =
     "Record vacuum-sensor readings from serial ports into an HDF5 session file.\n"
     "\n"
     "  -o, --output FILE        session file to create (never replaced without --force)\n"
+    "  -c, --config FILE        read recurring settings from FILE (\"key = value\" lines,\n"
+    "                           keys are these long options, \"port = SPEC\" adds a port);\n"
+    "                           options on the command line override them\n"
     "  -b, --baud N             default baud rate (115200)\n"
     "  -P, --protocol NAME      default wire protocol: text or binary (text)\n"
     "      --text-timestamp     text: the first unlabelled column is a device timestamp\n"
@@ -49,6 +53,7 @@ enum {
 
 static const struct option longopts[] = {
     {"output", required_argument, NULL, 'o'},
+    {"config", required_argument, NULL, 'c'},
     {"baud", required_argument, NULL, 'b'},
     {"protocol", required_argument, NULL, 'P'},
     {"text-timestamp", no_argument, NULL, OPT_TEXT_TS},
@@ -182,6 +187,104 @@ static int parse_cup(acq_options *o, char *spec)
     return -1;
 }
 
+/* Settings read from a config file, turned into "--key=value" arguments
+ * placed before the command line's own, so that the latter win. */
+#define CONFIG_MAX_ARGS 256
+static char *config_args[CONFIG_MAX_ARGS];
+
+static bool config_key_allowed(const char *key)
+{
+    static const char *const denied[] = {"config", "help", "version", "list-ports", "replay"};
+    for (size_t i = 0; i < sizeof denied / sizeof denied[0]; i++)
+        if (strcmp(key, denied[i]) == 0)
+            return false;
+    for (const struct option *op = longopts; op->name; op++)
+        if (strcmp(op->name, key) == 0)
+            return true;
+    return strcmp(key, "port") == 0;
+}
+
+static char *trim(char *s)
+{
+    char *e;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    e = s + strlen(s);
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+        *--e = '\0';
+    return s;
+}
+
+/* Read `path`; append its settings to config_args from index *n. */
+static int read_config(const char *path, int *n)
+{
+    char line[1024];
+    int lineno = 0;
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "cuplab-acquire: %s: %s\n", path, strerror(errno));
+        return ACQ_EXIT_USAGE;
+    }
+    while (fgets(line, sizeof line, f)) {
+        char *key = trim(line), *value = strchr(key, '='), *arg;
+        lineno++;
+        if (!*key || *key == '#')
+            continue;
+        if (value) {
+            *value++ = '\0';
+            value = trim(value);
+            key = trim(key);
+        }
+        if (!config_key_allowed(key) || *n >= CONFIG_MAX_ARGS) {
+            fprintf(stderr, "cuplab-acquire: %s:%d: unknown setting '%s'\n", path, lineno, key);
+            fclose(f);
+            return ACQ_EXIT_USAGE;
+        }
+        if (strcmp(key, "port") == 0)
+            arg = strdup(value ? value : "");
+        else if (asprintf(&arg, value && *value ? "--%s=%s" : "--%s", key, value) < 0)
+            arg = NULL;
+        if (!arg) {
+            fclose(f);
+            return ACQ_EXIT_FAILED;
+        }
+        config_args[(*n)++] = arg;
+    }
+    fclose(f);
+    return -1;
+}
+
+/* argv with the config file's settings (if --config is given) in front. */
+static int expand_config(int *argc, char ***argv)
+{
+    static char *merged[CONFIG_MAX_ARGS + 512];
+    const char *path = NULL;
+    int n = 0, rc;
+
+    for (int i = 1; i < *argc; i++) {
+        if (strcmp((*argv)[i], "--") == 0)
+            break;
+        if ((strcmp((*argv)[i], "--config") == 0 || strcmp((*argv)[i], "-c") == 0) &&
+            i + 1 < *argc)
+            path = (*argv)[i + 1];
+        else if (strncmp((*argv)[i], "--config=", 9) == 0)
+            path = (*argv)[i] + 9;
+    }
+    if (!path)
+        return -1;
+    if ((rc = read_config(path, &n)) >= 0)
+        return rc;
+    if (*argc + n >= (int)(sizeof merged / sizeof merged[0]))
+        return usage_error("%s", "too many arguments");
+    merged[0] = (*argv)[0];
+    memcpy(merged + 1, config_args, (size_t)n * sizeof *merged);
+    memcpy(merged + 1 + n, *argv + 1, (size_t)(*argc - 1) * sizeof *merged);
+    *argc += n;
+    merged[*argc] = NULL;
+    *argv = merged;
+    return -1;
+}
+
 int acq_options_parse(acq_options *o, int argc, char **argv)
 {
     int baud = 115200, opt, rc;
@@ -190,13 +293,16 @@ int acq_options_parse(acq_options *o, int argc, char **argv)
     bool text_ts = false;
 
     memset(o, 0, sizeof *o);
+    if ((rc = expand_config(&argc, &argv)) >= 0)
+        return rc;
     o->verbosity = 1;
     o->cfg.reconnect = true;
     o->cfg.meta.software_version = CUPLAB_VERSION;
     o->markers = isatty(STDIN_FILENO);
-    while ((opt = getopt_long(argc, argv, "o:b:P:d:vqhV", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "o:c:b:P:d:vqhV", longopts, NULL)) != -1) {
         switch (opt) {
         case 'o': o->cfg.path = optarg; break;
+        case 'c': break; /* read by expand_config() */
         case 'b':
             if (!parse_int(optarg, 50, 10000000, &l))
                 return usage_error("invalid baud rate '%s'", optarg);

@@ -34,6 +34,13 @@
 #define STAGE_ROWS 1024 /* rows per device buffered before an append */
 #define POP_BATCH 1024
 #define READ_BUF 65536
+/* Light traffic is read in batches: after a round that brought fewer than
+ * BATCH_BYTES, the reader waits BATCH_WAIT_US before polling again, so a
+ * 1 kHz device costs ~100 wake-ups a second instead of 1000.  Heavy traffic
+ * is read without pause.  Host timestamps are per read either way. */
+#define BATCH_BYTES 16384
+#define BATCH_WAIT_US 10000
+#define WRITER_IDLE_US 10000 /* writer's nap when the ring is empty */
 #define RAW_CHUNK 4080  /* bytes per raw-capture record in the ring */
 #define RAW_RING 2048   /* raw-capture records in flight (8 MB) */
 
@@ -104,6 +111,7 @@ typedef struct acq {
     cl_error werr;
     stage *stages;
     double flush_s;
+    size_t round_bytes;        /* bytes read in the last poll round */
     char **cup_ids;            /* cup table ids, for marker commands */
     size_t ncups;
     cl_capture *capture;       /* raw byte capture (--raw), written by the writer */
@@ -301,6 +309,7 @@ static int drain_port(acq *a, dev *d, uint8_t *buf)
         }
         if (n == 0)
             break;
+        a->round_bytes += (size_t)n;
         capture_bytes(a, (uint16_t)d->index, buf, (size_t)n);
         cl_wire_decode(d->dec, buf, (size_t)n, on_item, &sc);
         if (n < READ_BUF)
@@ -513,7 +522,7 @@ static void *writer_main(void *arg)
         if (n == 0) {
             if (done)
                 break; /* reader finished and ring drained */
-            usleep(2000);
+            usleep(WRITER_IDLE_US);
         }
     }
     if (rc == CL_OK)
@@ -889,12 +898,15 @@ int cl_acq_run(const cl_acq_config *cfg, volatile sig_atomic_t *stop, cl_acq_sta
                 reason = CL_ACQ_STOP_ALL_GONE;
                 break;
             }
+            a.round_bytes = 0;
             rc = poll_round(&a, &in_copy, buf, 100);
             if (rc != CL_OK) {
                 cl_error_set(err, rc, "poll failed: %s", strerror(errno));
                 reason = CL_ACQ_STOP_ERROR;
                 break;
             }
+            if (a.round_bytes > 0 && a.round_bytes < BATCH_BYTES)
+                usleep(BATCH_WAIT_US);
         }
         if (a.now >= next_counters) {
             push_counters(&a);

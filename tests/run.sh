@@ -13,6 +13,7 @@ pass=0 fail=0 skip=0 failed=""
 
 run_one() { # name, command...
     name=$1; shift
+    mkdir -p "$(dirname "$log_dir/$name.log")"
     start=$(date +%s)
     "$@" >"$log_dir/$name.log" 2>&1
     rc=$?

@@ -5,7 +5,7 @@
 # every frame sent is either in the file (exactly) or counted.
 . "$(dirname "$0")/../lib.sh"
 
-start_sim ov --protocol binary --cups 8 --rate 1000 --duration 120 --time-scale 0 --seed 8
+start_sim ov --protocol binary --cups 8 --rate 1000 --duration 30 --time-scale 0 --seed 8
 "$BIN/cuplab-acquire" -q -o "$T/o.h5" --no-reconnect --buffer 16 -P binary "$PTY" </dev/null ||
     fail "cuplab-acquire exited with $?"
 wait_sim

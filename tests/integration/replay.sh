@@ -5,7 +5,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 start_sim rp --cups 4 --rate 200 --duration 60 --time-scale 10 --seed 13 --garbage 0.01
-{ sleep 2; echo "applied C3 replay me"; sleep 30; } |
+{ sleep 2; echo "applied C3 replay me"; sleep 6; } |
     "$BIN/cuplab-acquire" -q -o "$T/live.h5" --raw "$T/cap.raw" --markers --no-reconnect "$PTY" ||
     fail "live recording exited with $?"
 wait_sim

@@ -9,14 +9,17 @@
  * fsync); a crash loses at most what came after the last flush.  The final
  * status and end time are written by cl_session_close(), after reopening the
  * file without SWMR; a file without a final status is an interrupted
- * session.
+ * session.  While a writer has the file, it holds a lock that
+ * cl_session_recover() and a forced cl_session_create() respect.
  *
  * Layout (all strings UTF-8):
  *   /                       attrs: format="cuplab-session", format_version=1,
  *                           software_version, created_utc, session_uuid,
  *                           practitioner, subject, technique, site, notes;
- *                           after close: status ("complete"|"interrupted"),
- *                           ended_utc
+ *                           status ("" until closed, then "complete" |
+ *                           "interrupted"), ended_utc, recovered_utc (these
+ *                           three fixed-length, so closing overwrites them
+ *                           in place)
  *   /devices/devN           attrs: port, protocol, baud, channels,
  *                           usb_vendor_id, usb_product_id, usb_manufacturer,
  *                           usb_product, usb_serial, description,
@@ -29,6 +32,8 @@
  *   /cups                   compound [ncups]
  *   /events                 compound [rows]: t (s), cup (-1 = none/all),
  *                           kind (enum), text (fixed 128-byte UTF-8)
+ *   /analysis               results of cuplab-analyze --write (optional; see
+ *                           cl_session_write_analysis)
  */
 #ifndef CL_SESSION_H
 #define CL_SESSION_H
@@ -70,7 +75,8 @@ typedef enum cl_event_kind {
 const char *cl_event_kind_name(cl_event_kind k);
 int cl_event_kind_from_name(const char *name);
 
-/* Root metadata.  NULL strings are stored as "". */
+/* Root metadata.  NULL strings are stored as "" (software_version: this
+ * library's version).  Bytes that are not valid UTF-8 are stored as '?'. */
 typedef struct cl_session_meta {
     const char *software_version;
     const char *practitioner;
@@ -121,14 +127,18 @@ typedef struct cl_session_options {
 typedef struct cl_session cl_session;
 
 /* Create `path` with the complete schema and start SWMR writing.  Fails with
- * CL_ERR_EXISTS if the file exists and !opts->force (opts may be NULL). */
+ * CL_ERR_EXISTS if the file exists and !opts->force (opts may be NULL), and
+ * with CL_ERR_BUSY if forced onto a file a live writer is recording into. */
 int cl_session_create(cl_session **out, const char *path, const cl_session_meta *meta,
                       const cl_session_device *devs, size_t ndev,
                       const cl_session_cup *cups, size_t ncups,
                       const cl_session_options *opts, cl_error *err);
 
 /* Append `nrows` rows to device `dev`.  `samples` is row-major
- * [nrows][channels]; `device_time`, `host_time`, `seq` have nrows entries. */
+ * [nrows][channels]; `device_time`, `host_time`, `seq` have nrows entries.
+ * Refused with CL_ERR_NOSPACE, before anything is written, when the rows
+ * might no longer fit on the disk or under the file-size limit (a margin is
+ * kept so that the session still closes cleanly): stop and close then. */
 int cl_session_append(cl_session *s, size_t dev, size_t nrows, const double *samples,
                       const double *device_time, const double *host_time,
                       const uint32_t *seq, cl_error *err);
@@ -139,11 +149,22 @@ int cl_session_add_event(cl_session *s, const cl_session_event *ev, cl_error *er
 int cl_session_set_counters(cl_session *s, size_t dev, const cl_session_counters *c,
                             cl_error *err);
 
-/* H5Fflush + fsync: everything appended so far survives a crash. */
+/* H5Fflush + fsync: everything appended so far survives a crash.
+ * If a write fails anyway (the disk filled up behind our back: CL_ERR_NOSPACE;
+ * an I/O error), the session is failed: later appends, events, counters and
+ * flushes return that code, and only closing is left.  The file stays valid
+ * up to the last successful flush. */
 int cl_session_flush(cl_session *s, cl_error *err);
 
 /* Flush, close, reopen without SWMR, write status and ended_utc, close.
- * Frees `s` whatever the outcome. */
+ * Frees `s` whatever the outcome.  `status` must be COMPLETE or INTERRUPTED
+ * (otherwise CL_ERR_ARG, and the session is closed without one).  A failed
+ * session is closed without flushing and still gets its final status; the
+ * earlier failure is not reported again, only the close's own problems (a
+ * disk still full where files cannot be sparse leaves the file unfinished:
+ * CL_ERR_NOSPACE).  Readers in other processes may stay open; a reader of
+ * the same file in this process must be closed first (HDF5 shares one
+ * handle per file and process). */
 int cl_session_close(cl_session *s, cl_session_status status, cl_error *err);
 
 /* Close without writing a final status (for tests of crash behaviour and for
@@ -162,8 +183,9 @@ typedef struct cl_session_reader cl_session_reader;
 int cl_session_open(cl_session_reader **out, const char *path, cl_error *err);
 void cl_session_reader_close(cl_session_reader *r); /* accepts NULL */
 
-/* Root attribute `name` ("practitioner", "session_uuid", ...) as a string;
- * "" when absent.  Valid until the reader is closed. */
+/* Root attribute `name` ("practitioner", "session_uuid", ...) as a string
+ * (numbers printed); "" when absent.  Read once and cached: valid until the
+ * reader is closed, not updated by cl_session_refresh(). */
 const char *cl_session_attr(cl_session_reader *r, const char *name);
 cl_session_status cl_session_reader_status(const cl_session_reader *r);
 
@@ -200,10 +222,38 @@ int cl_session_refresh(cl_session_reader *r, cl_error *err);
 /* ---------------------------------------------------------------- recovery */
 
 /* Make an interrupted file (writer crashed while in SWMR mode) readable by
- * every HDF5 tool: clear the file-consistency flags without touching the
- * end-of-allocation address (no row that was flushed is lost) and mark the
- * session "interrupted".  A file that already has a final status is left
- * untouched and CL_OK returned. */
+ * every HDF5 tool: clear the file-consistency flags in place, keeping the
+ * end-of-allocation at least at the file's size (as `h5clear -s
+ * --increment=0`; nothing is cut off, so no row is lost), and, when it has
+ * no final status, mark the session "interrupted" with an empty ended_utc
+ * and recovered_utc set.  A file with a final status and clear flags is left
+ * untouched and CL_OK returned.  CL_ERR_BUSY while a writer still records
+ * into it or another program holds it open; CL_ERR_FORMAT / CL_ERR_VERSION
+ * (file untouched) for anything but a readable cuplab session. */
 int cl_session_recover(const char *path, cl_error *err);
+
+/* ---------------------------------------------------------------- analysis */
+
+/* One column of a result table stored with the session. */
+typedef struct cl_session_column {
+    const char *name;        /* dataset name: no '/', not empty */
+    const char *unit;        /* "units" attribute; NULL or "" for none */
+    const double *num;       /* nrows numbers (NaN = none), or NULL for strings */
+    const char *const *str;  /* nrows UTF-8 strings (NULL = "") when num is NULL */
+} cl_session_column;
+
+/* Store analysis results in a finished session file (cuplab-analyze
+ * --write).  Opens the file read-write without SWMR and replaces the group
+ * /analysis, nothing else:
+ *   /analysis               attrs: software_version, created_utc
+ *   /analysis/results       scalar UTF-8 string: `json_results`
+ *   /analysis/cups/<name>   float64 [nrows] with "units", or UTF-8 strings
+ * CL_ERR_BUSY while a writer records into the file or when it has no final
+ * status (being recorded, or crashed: cl_session_recover() it first);
+ * CL_ERR_FORMAT / CL_ERR_VERSION (file untouched) for anything but a
+ * readable cuplab session; CL_ERR_ARG for a bad column. */
+int cl_session_write_analysis(const char *path, const char *json_results,
+                              const cl_session_column *cols, size_t ncols, size_t nrows,
+                              cl_error *err);
 
 #endif

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cl_capture.h"
+#include "cl_clock.h"
 #include "cl_log.h"
 #include "cl_marker.h"
 #include "cl_port.h"
@@ -44,7 +45,7 @@
 #define RAW_CHUNK 4080  /* bytes per raw-capture record in the ring */
 #define RAW_RING 2048   /* raw-capture records in flight (8 MB) */
 
-enum rec_type { REC_FRAME = 1, REC_EVENT = 2, REC_COUNTERS = 3 };
+enum rec_type { REC_FRAME = 1, REC_EVENT = 2, REC_COUNTERS = 3, REC_CLOCK = 4 };
 
 /* One record in the ring. */
 typedef struct rec {
@@ -59,6 +60,7 @@ typedef struct rec {
             char text[CL_SESSION_EVENT_TEXT];
         } ev;
         cl_session_counters counters;
+        cl_session_clock clock;
     } u;
 } rec;
 
@@ -85,6 +87,7 @@ typedef struct dev {
     uint64_t frames_at_status;
     double last[CL_WIRE_MAX_CHANNELS];
     cl_port_info info;      /* kept from the first successful open */
+    cl_clock *clock;        /* device vs host clock, from the recording's start */
 } dev;
 
 /* Writer-side staging of one device's rows. */
@@ -213,6 +216,14 @@ static void push_counters(acq *a)
         r.host_time = a->now;
         counters_of(&a->devs[i], &r.u.counters);
         (void)push(a, &r); /* a later snapshot will follow if this one is lost */
+        cl_clock_fit fit;
+        if (a->devs[i].clock && cl_clock_estimate(a->devs[i].clock, &fit, NULL) == CL_OK) {
+            r.type = REC_CLOCK;
+            r.u.clock = (cl_session_clock){fit.offset_s,    fit.slope,    fit.drift_ppm,
+                                           fit.offset_se_s, fit.slope_se, fit.residual_sd_s,
+                                           (double)fit.points};
+            (void)push(a, &r);
+        }
     }
 }
 
@@ -248,6 +259,8 @@ static void on_item(void *ctx, const cl_wire_item *it)
             return;
         }
         memcpy(d->last, f->v, sizeof(double) * f->n);
+        if (d->clock)
+            cl_clock_add(d->clock, f->device_time, a->now);
         r.type = REC_FRAME;
         r.dev = (uint16_t)d->index;
         r.host_time = a->now;
@@ -329,6 +342,8 @@ static void try_reopen(acq *a, dev *d)
         return;
     }
     d->reconnects++;
+    if (d->clock) /* the device may have restarted its clock */
+        cl_clock_reset(d->clock);
     push_event(a, d->index, -1, CL_EVENT_RECONNECT, "%s: reconnected", d->cfg->name);
     cl_log(CL_LOG_INFO, "%s: reconnected", d->cfg->name);
 }
@@ -488,6 +503,8 @@ static int consume(acq *a, const rec *r)
     }
     case REC_COUNTERS:
         return cl_session_set_counters(a->session, r->dev, &r->u.counters, &a->werr);
+    case REC_CLOCK:
+        return cl_session_set_clock(a->session, r->dev, &r->u.clock, &a->werr);
     }
     return CL_OK;
 }
@@ -541,6 +558,7 @@ static void acq_free(acq *a)
         dev *d = &a->devs[i];
         cl_port_close(d->port);
         cl_wire_decoder_free(d->dec);
+        cl_clock_free(d->clock);
         free(d->announcement);
         free(d->probe);
         if (a->stages) {
@@ -854,6 +872,12 @@ int cl_acq_run(const cl_acq_config *cfg, volatile sig_atomic_t *stop, cl_acq_sta
         goto out;
     report->file_created = true;
     a.recording = true;
+    for (size_t i = 0; i < a.ndev; i++) {
+        dev *d = &a.devs[i];
+        d->clock = cl_clock_new(cl_clock_unit_seconds(time_units(d)), 0.1);
+        for (size_t k = 0; d->clock && k < d->nprobe; k++)
+            cl_clock_add(d->clock, d->probe[k].u.frame.device_time, d->probe[k].host_time);
+    }
 
     rc = start_writer(&a, err);
     if (rc != CL_OK)

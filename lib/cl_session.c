@@ -105,6 +105,21 @@ static const struct {
 };
 #define NCOUNTERS (sizeof counter_field / sizeof counter_field[0])
 
+/* Fields of /devices/devN/clock, all float64. */
+static const struct {
+    const char *name;
+    size_t off;
+} clock_field[] = {
+    {"offset_s", offsetof(cl_session_clock, offset_s)},
+    {"slope", offsetof(cl_session_clock, slope)},
+    {"drift_ppm", offsetof(cl_session_clock, drift_ppm)},
+    {"offset_se_s", offsetof(cl_session_clock, offset_se_s)},
+    {"slope_se", offsetof(cl_session_clock, slope_se)},
+    {"residual_sd_s", offsetof(cl_session_clock, residual_sd_s)},
+    {"points", offsetof(cl_session_clock, points)},
+};
+#define NCLOCK (sizeof clock_field / sizeof clock_field[0])
+
 /* One row of /events in memory (also the layout of the file type). */
 typedef struct ev_rec {
     double t;
@@ -475,6 +490,16 @@ static hid_t counters_type(int file)
     return t;
 }
 
+static hid_t clock_type(int file)
+{
+    hid_t t = H5Tcreate(H5T_COMPOUND, file ? NCLOCK * 8 : sizeof(cl_session_clock));
+    for (size_t i = 0; t >= 0 && i < NCLOCK; i++)
+        if (H5Tinsert(t, clock_field[i].name, file ? i * 8 : clock_field[i].off,
+                      file ? H5T_IEEE_F64LE : H5T_NATIVE_DOUBLE) < 0)
+            close_id(&t);
+    return t;
+}
+
 /* Compound type of /cups: memory (cup_rec) or file (packed, little-endian). */
 static hid_t cup_type(int file)
 {
@@ -667,7 +692,7 @@ static int get_int_attr(hid_t obj, const char *name, long long *v, bool *found)
 
 typedef struct wdev {
     hid_t ds[NSERIES];
-    hid_t counters;
+    hid_t counters, clock;
     hid_t fspace2, fspace1; /* cached file-space selections, 2-D and 1-D */
     hid_t mspace2, mspace1; /* cached memory spaces */
     hsize_t channels;
@@ -696,6 +721,7 @@ static void writer_close_objects(cl_session *s)
         for (int k = 0; k < NSERIES; k++)
             close_id(&d->ds[k]);
         close_id(&d->counters);
+        close_id(&d->clock);
         close_id(&d->fspace2);
         close_id(&d->fspace1);
         close_id(&d->mspace2);
@@ -808,10 +834,12 @@ static int build_device(cl_session *s, hid_t devices, size_t i, const cl_session
 {
     char name[32], what[96];
     hid_t g = H5I_INVALID_HID, ctf = H5I_INVALID_HID, ctm = H5I_INVALID_HID;
+    hid_t clf = H5I_INVALID_HID, clm = H5I_INVALID_HID;
     int rc = CL_OK;
     const double nan_fill = NAN;
     const uint32_t zero32 = 0;
     cl_session_counters zero = {0};
+    cl_session_clock unknown = {NAN, NAN, NAN, NAN, NAN, NAN, 0};
     snprintf(name, sizeof name, "dev%zu", i);
     snprintf(what, sizeof what, "cannot create /devices/%s", name);
     if ((g = H5Gcreate2(devices, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
@@ -835,8 +863,12 @@ static int build_device(cl_session *s, hid_t devices, size_t i, const cl_session
         make_series(g, "sequence", H5T_STD_U32LE, H5T_NATIVE_UINT32, &zero32, 0, chunk, "1") <
             0 ||
         (ctf = counters_type(1)) < 0 || (ctm = counters_type(0)) < 0 ||
-        make_fixed(g, "counters", ctf, ctm, 1, &zero, "1") < 0)
+        make_fixed(g, "counters", ctf, ctm, 1, &zero, "1") < 0 ||
+        (clf = clock_type(1)) < 0 || (clm = clock_type(0)) < 0 ||
+        make_fixed(g, "clock", clf, clm, 1, &unknown, "s") < 0)
         rc = h5_fail(err, s->path, what);
+    close_id(&clm);
+    close_id(&clf);
     close_id(&ctm);
     close_id(&ctf);
     close_id(&g);
@@ -880,6 +912,32 @@ done:
     return rc;
 }
 
+/* /calibration/profiles: a copy of every calibration profile used. */
+static int build_profiles(cl_session *s, const cl_session_meta *meta, cl_error *err)
+{
+    hid_t g = H5I_INVALID_HID, str = H5I_INVALID_HID;
+    size_t n = meta->profiles ? meta->nprofiles : 0;
+    char **copy = calloc(n ? n : 1, sizeof *copy);
+    int rc = CL_OK;
+    if (!copy)
+        return cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory", s->path);
+    for (size_t i = 0; i < n; i++)
+        if (!(copy[i] = utf8_dup(meta->profiles[i]))) {
+            rc = cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory", s->path);
+            goto done;
+        }
+    if ((g = H5Gcreate2(s->file, "calibration", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
+        (str = str_type_vlen()) < 0 || make_fixed(g, "profiles", str, str, n, copy, "") < 0)
+        rc = h5_fail(err, s->path, "cannot create /calibration/profiles");
+done:
+    for (size_t i = 0; i < n; i++)
+        free(copy[i]);
+    free(copy);
+    close_id(&str);
+    close_id(&g);
+    return rc;
+}
+
 /* Every group, dataset and attribute of the schema, before SWMR starts. */
 static int build_schema(cl_session *s, const cl_session_meta *meta,
                         const cl_session_device *devs, const cl_session_cup *cups,
@@ -920,7 +978,8 @@ static int build_schema(cl_session *s, const cl_session_meta *meta,
     for (size_t i = 0; i < s->ndev; i++)
         if ((rc = build_device(s, devices, i, &devs[i], chunk, err)) != CL_OK)
             goto done;
-    if ((rc = build_cups(s, cups, s->ncups, err)) != CL_OK)
+    if ((rc = build_cups(s, cups, s->ncups, err)) != CL_OK ||
+        (rc = build_profiles(s, meta, err)) != CL_OK)
         goto done;
     if ((eft = event_type(1)) < 0 || (emt = event_type(0)) < 0 ||
         make_series(root, "events", eft, emt, NULL, 0, EVENT_CHUNK_ROWS, "s") < 0)
@@ -946,7 +1005,10 @@ static int open_objects(cl_session *s, cl_error *err)
                 goto fail;
         }
         snprintf(name, sizeof name, "/devices/dev%zu/counters", i);
-        if ((d->counters = H5Dopen2(s->file, name, H5P_DEFAULT)) < 0 ||
+        if ((d->counters = H5Dopen2(s->file, name, H5P_DEFAULT)) < 0)
+            goto fail;
+        snprintf(name, sizeof name, "/devices/dev%zu/clock", i);
+        if ((d->clock = H5Dopen2(s->file, name, H5P_DEFAULT)) < 0 ||
             (d->fspace2 = H5Screate_simple(2, two, NULL)) < 0 ||
             (d->mspace2 = H5Screate_simple(2, two, NULL)) < 0 ||
             (d->fspace1 = H5Screate_simple(1, one, NULL)) < 0 ||
@@ -1266,6 +1328,31 @@ int cl_session_set_counters(cl_session *s, size_t dev, const cl_session_counters
     return CL_OK;
 }
 
+int cl_session_set_clock(cl_session *s, size_t dev, const cl_session_clock *c, cl_error *err)
+{
+    hid_t mt;
+    herr_t w;
+    if (!s || !c)
+        return cl_error_set(err, CL_ERR_ARG, "session clock: no session or clock");
+    h5_quiet();
+    if (dev >= s->ndev)
+        return cl_error_set(err, CL_ERR_ARG, "%s: clock of device %zu of %zu", s->path, dev,
+                            s->ndev);
+    if (s->failed)
+        return refuse_failed(s, err);
+    if ((mt = clock_type(0)) < 0)
+        return h5_fail(err, s->path, "cannot build the clock type");
+    errno = 0;
+    w = H5Dwrite(s->dev[dev].clock, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, c);
+    close_id(&mt);
+    if (w < 0) {
+        char what[64];
+        snprintf(what, sizeof what, "cannot write /devices/dev%zu/clock", dev);
+        return write_failed(s, err, what);
+    }
+    return CL_OK;
+}
+
 int cl_session_flush(cl_session *s, cl_error *err)
 {
     if (!s)
@@ -1450,6 +1537,8 @@ struct cl_session_reader {
     size_t ev_text_n;
     rattr *attrs;
     size_t nattrs;
+    char **profiles; /* JSON texts from /calibration/profiles */
+    size_t nprofiles;
 };
 
 void cl_session_reader_close(cl_session_reader *r)
@@ -1473,6 +1562,9 @@ void cl_session_reader_close(cl_session_reader *r)
         free(r->attrs[i].name);
         free(r->attrs[i].value);
     }
+    for (size_t i = 0; i < r->nprofiles; i++)
+        free(r->profiles[i]);
+    free(r->profiles);
     close_id(&r->events);
     close_id(&r->ev_mtype);
     close_id(&r->counters_mtype);
@@ -1727,6 +1819,41 @@ done:
     return rc;
 }
 
+/* Copies of the calibration profiles, if the file has them. */
+static int load_profiles(cl_session_reader *r, cl_error *err)
+{
+    hid_t ds = H5I_INVALID_HID, str = H5I_INVALID_HID;
+    size_t n;
+    int rc = CL_OK;
+    if (H5Lexists(r->file, "calibration", H5P_DEFAULT) <= 0 ||
+        H5Lexists(r->file, "calibration/profiles", H5P_DEFAULT) <= 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return CL_OK;
+    }
+    if ((ds = H5Dopen2(r->file, "calibration/profiles", H5P_DEFAULT)) < 0 ||
+        (n = ds_rows(ds, NULL)) == (size_t)-1 || (str = str_type_vlen()) < 0) {
+        rc = cl_error_set(err, CL_ERR_FORMAT, "%s: damaged /calibration/profiles", r->path);
+        goto done;
+    }
+    if (n > 0) {
+        if (!(r->profiles = calloc(n, sizeof *r->profiles))) {
+            rc = cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory", r->path);
+            goto done;
+        }
+        if (H5Dread(ds, str, H5S_ALL, H5S_ALL, H5P_DEFAULT, r->profiles) < 0) {
+            rc = cl_error_set(err, CL_ERR_FORMAT, "%s: damaged /calibration/profiles", r->path);
+            goto done;
+        }
+        /* vlen strings are malloc'ed by HDF5's default allocator: take them */
+        r->nprofiles = n;
+    }
+done:
+    H5Eclear2(H5E_DEFAULT);
+    close_id(&str);
+    close_id(&ds);
+    return rc;
+}
+
 static int load_schema(cl_session_reader *r, cl_error *err)
 {
     hid_t devices = H5I_INVALID_HID;
@@ -1774,6 +1901,8 @@ static int load_schema(cl_session_reader *r, cl_error *err)
         rc = h5_fail(err, r->path, "cannot build memory types");
         goto done;
     }
+    if ((rc = load_profiles(r, err)) != CL_OK)
+        goto done;
     rc = measure(r, err);
 done:
     free(status);
@@ -1939,6 +2068,41 @@ int cl_session_read_seq(cl_session_reader *r, size_t dev, size_t start, size_t c
                         uint32_t *out, cl_error *err)
 {
     return read_series(r, dev, S_SEQUENCE, 0, start, count, H5T_NATIVE_UINT32, out, err);
+}
+
+size_t cl_session_profile_count(const cl_session_reader *r) { return r ? r->nprofiles : 0; }
+
+const char *cl_session_profile(const cl_session_reader *r, size_t i)
+{
+    return r && i < r->nprofiles && r->profiles[i] ? r->profiles[i] : NULL;
+}
+
+int cl_session_clock_get(cl_session_reader *r, size_t dev, cl_session_clock *out, cl_error *err)
+{
+    char name[48];
+    hid_t ds = H5I_INVALID_HID, mt = H5I_INVALID_HID;
+    int rc = CL_OK;
+    if (!r || !out)
+        return cl_error_set(err, CL_ERR_ARG, "session clock: no reader or output");
+    h5_quiet();
+    if (dev >= r->ndev)
+        return cl_error_set(err, CL_ERR_ARG, "%s: no device %zu (%zu devices)", r->path, dev,
+                            r->ndev);
+    snprintf(name, sizeof name, "devices/dev%zu/clock", dev);
+    if (H5Lexists(r->file, name, H5P_DEFAULT) <= 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return cl_error_set(err, CL_ERR_NOTFOUND, "%s: no clock estimate for device %zu",
+                            r->path, dev);
+    }
+    if ((ds = H5Dopen2(r->file, name, H5P_DEFAULT)) < 0 || (mt = clock_type(0)) < 0 ||
+        H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0)
+        rc = h5_fail(err, r->path, "cannot read the clock estimate");
+    else if (!(out->points >= 3) || !isfinite(out->slope))
+        rc = cl_error_set(err, CL_ERR_NOTFOUND, "%s: no clock estimate for device %zu", r->path,
+                          dev);
+    close_id(&mt);
+    close_id(&ds);
+    return rc;
 }
 
 size_t cl_session_cup_count(const cl_session_reader *r)

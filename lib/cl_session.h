@@ -29,6 +29,8 @@
  *   /devices/devN/host_time float64 [rows], units="s" since session start
  *   /devices/devN/sequence  uint32 [rows]
  *   /devices/devN/counters  compound [1] (see cl_session_counters)
+ *   /devices/devN/clock     compound [1] (see cl_session_clock)
+ *   /calibration/profiles   vlen UTF-8 string [nprofiles], JSON documents
  *   /cups                   compound [ncups]
  *   /events                 compound [rows]: t (s), cup (-1 = none/all),
  *                           kind (enum), text (fixed 128-byte UTF-8)
@@ -84,6 +86,10 @@ typedef struct cl_session_meta {
     const char *technique; /* dry, wet, fire, pump, ... */
     const char *site;      /* body site(s) */
     const char *notes;
+    /* JSON documents of the calibration profiles used (cl_profile), copied
+     * into /calibration/profiles so the file can be analysed years later. */
+    const char *const *profiles;
+    size_t nprofiles;
 } cl_session_meta;
 
 typedef struct cl_session_device {
@@ -109,6 +115,13 @@ typedef struct cl_session_counters {
     uint64_t bytes, frames, malformed, checksum_errors, seq_gaps, lost_frames,
         skipped_bytes, reconnects, overruns;
 } cl_session_counters;
+
+/* How the device clock maps to the host clock (cl_clock):
+ * host_s = offset_s + slope * device time in seconds.  NaN until estimated. */
+typedef struct cl_session_clock {
+    double offset_s, slope, drift_ppm, offset_se_s, slope_se, residual_sd_s;
+    double points; /* number of points behind the estimate */
+} cl_session_clock;
 
 typedef struct cl_session_event {
     double t;          /* seconds since session start (host clock) */
@@ -148,6 +161,9 @@ int cl_session_add_event(cl_session *s, const cl_session_event *ev, cl_error *er
 /* Overwrite the stored counters of device `dev`. */
 int cl_session_set_counters(cl_session *s, size_t dev, const cl_session_counters *c,
                             cl_error *err);
+
+/* Overwrite the stored clock estimate of device `dev`. */
+int cl_session_set_clock(cl_session *s, size_t dev, const cl_session_clock *c, cl_error *err);
 
 /* H5Fflush + fsync: everything appended so far survives a crash.
  * If a write fails anyway (the disk filled up behind our back: CL_ERR_NOSPACE;
@@ -207,6 +223,16 @@ int cl_session_read_device_time(cl_session_reader *r, size_t dev, size_t start,
                                 size_t count, double *out, cl_error *err);
 int cl_session_read_seq(cl_session_reader *r, size_t dev, size_t start, size_t count,
                         uint32_t *out, cl_error *err);
+
+/* Latest clock estimate of device `dev`; CL_ERR_NOTFOUND when there is none
+ * (text device without timestamps, too short a recording). */
+int cl_session_clock_get(cl_session_reader *r, size_t dev, cl_session_clock *out,
+                         cl_error *err);
+
+/* Calibration profiles stored in the file (JSON texts, valid until the
+ * reader is closed). */
+size_t cl_session_profile_count(const cl_session_reader *r);
+const char *cl_session_profile(const cl_session_reader *r, size_t i);
 
 size_t cl_session_cup_count(const cl_session_reader *r);
 const cl_session_cup *cl_session_cup_info(const cl_session_reader *r, size_t cup);

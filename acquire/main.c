@@ -3,12 +3,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cl_acq.h"
 #include "cl_log.h"
 #include "cl_port.h"
+#include "cl_profile.h"
 #include "options.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -78,6 +80,39 @@ static void show_status(void *ctx, const cl_acq_status *st)
         fprintf(stderr, "cuplab-acquire: %s\n", line);
 }
 
+/* Read the --profile files for the session's copy.  A file that is not a
+ * cuplab profile stops the start; an expired sensor profile is recorded with
+ * a warning (the recording matters more; analysis flags it). */
+static int load_profiles(acq_options *o, char **texts)
+{
+    for (size_t i = 0; i < o->nprofiles; i++) {
+        const char *path = o->profile_paths[i], *kind;
+        cl_error err;
+        if (cl_profile_read_file(path, &texts[i], &err) != CL_OK) {
+            fprintf(stderr, "cuplab-acquire: %s\n", err.msg);
+            return ACQ_EXIT_USAGE;
+        }
+        kind = cl_profile_kind(texts[i]);
+        if (!kind) {
+            fprintf(stderr, "cuplab-acquire: %s: not a cuplab calibration profile\n", path);
+            return ACQ_EXIT_USAGE;
+        }
+        if (strcmp(kind, "sensor") == 0) {
+            cl_sensor_profile *p;
+            if (cl_sensor_profile_parse(texts[i], &p, &err) != CL_OK) {
+                fprintf(stderr, "cuplab-acquire: %s: %s\n", path, err.msg);
+                return ACQ_EXIT_USAGE;
+            }
+            if (cl_sensor_profile_check_valid(p, time(NULL), &err) != CL_OK)
+                fprintf(stderr, "cuplab-acquire: warning: %s: %s\n", path, err.msg);
+            cl_sensor_profile_free(p);
+        }
+    }
+    o->cfg.meta.profiles = (const char *const *)texts;
+    o->cfg.meta.nprofiles = o->nprofiles;
+    return -1;
+}
+
 static void marker_feedback(void *ctx, const char *line, const char *why)
 {
     (void)ctx;
@@ -102,6 +137,9 @@ int main(int argc, char **argv)
                                                                         : CL_LOG_INFO);
     if (o.list_ports)
         return list_ports();
+    char *profiles[ACQ_MAX_PROFILES] = {NULL};
+    if ((rc = load_profiles(&o, profiles)) >= 0)
+        return rc;
 
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -116,6 +154,8 @@ int main(int argc, char **argv)
         input.fd = STDIN_FILENO;
     cl_error_clear(&err);
     rc = cl_acq_run(&o.cfg, &stop_requested, show_status, &sc, &input, &report, &err);
+    for (size_t i = 0; i < o.nprofiles; i++)
+        free(profiles[i]);
     if (sc.tty && o.verbosity > 0 && report.file_created)
         fputc('\n', stderr);
     if (rc != CL_OK) {

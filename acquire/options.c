@@ -36,6 +36,8 @@ static const char usage[] =
     "      --cup ID=DEV:CH[,set=S,size=S,material=M,site=S,sensor=SN]\n"
     "                           map a cup to device DEV (0-based port order), channel CH;\n"
     "                           repeat per cup (default: one cup per channel, C1, C2, ...)\n"
+    "      --profile FILE       calibration profile (sensor or cup set) to copy into the\n"
+    "                           session file; repeat for each\n"
     "      --markers            read marker commands on standard input (default on a\n"
     "                           terminal): applied|released|moved|repumped CUP|all, note TEXT\n"
     "      --list-ports         list serial ports with their USB metadata and exit\n"
@@ -48,7 +50,7 @@ static const char usage[] =
 enum {
     OPT_TEXT_TS = 256, OPT_FLUSH, OPT_PROBE, OPT_NO_RECONNECT, OPT_FORCE, OPT_PRACT,
     OPT_SUBJECT, OPT_TECH, OPT_SITE, OPT_NOTES, OPT_CUP, OPT_MARKERS, OPT_LIST, OPT_BUFFER,
-    OPT_RAW, OPT_REPLAY,
+    OPT_RAW, OPT_REPLAY, OPT_PROFILE,
 };
 
 static const struct option longopts[] = {
@@ -65,6 +67,7 @@ static const struct option longopts[] = {
     {"buffer", required_argument, NULL, OPT_BUFFER},
     {"raw", required_argument, NULL, OPT_RAW},
     {"replay", required_argument, NULL, OPT_REPLAY},
+    {"profile", required_argument, NULL, OPT_PROFILE},
     {"practitioner", required_argument, NULL, OPT_PRACT},
     {"subject", required_argument, NULL, OPT_SUBJECT},
     {"technique", required_argument, NULL, OPT_TECH},
@@ -329,6 +332,11 @@ int acq_options_parse(acq_options *o, int argc, char **argv)
         case OPT_FORCE: o->cfg.force = true; break;
         case OPT_RAW: o->cfg.raw_path = optarg; break;
         case OPT_REPLAY: o->cfg.replay_path = optarg; break;
+        case OPT_PROFILE:
+            if (o->nprofiles == ACQ_MAX_PROFILES)
+                return usage_error("too many profiles (at most %s)", "64");
+            o->profile_paths[o->nprofiles++] = optarg;
+            break;
         case OPT_BUFFER:
             if (!parse_int(optarg, 16, 1L << 26, &l))
                 return usage_error("invalid buffer size '%s' (16 to 67108864 frames)", optarg);

@@ -8,6 +8,7 @@
 
 #define ACQ_MAX_PORTS 16
 #define ACQ_MAX_CUPS 64
+#define ACQ_MAX_PROFILES 64
 
 /* Exit codes (documented in the man page and --help). */
 enum {
@@ -21,6 +22,8 @@ typedef struct acq_options {
     cl_acq_config cfg;
     cl_acq_port ports[ACQ_MAX_PORTS];
     cl_session_cup cups[ACQ_MAX_CUPS];
+    const char *profile_paths[ACQ_MAX_PROFILES]; /* --profile, copied into the file */
+    size_t nprofiles;
     bool list_ports;
     bool markers;   /* read marker commands from stdin */
     int verbosity;  /* 0 quiet, 1 normal, 2 verbose */

@@ -638,12 +638,32 @@ static const char *time_units(const dev *d)
     return units;
 }
 
+/* Sensor serial of `channel` from the device's "sensor_serials: a,b,..."
+ * announcement; "" if it did not say. */
+static void announced_serial(const dev *d, uint16_t channel, char *out, size_t cap)
+{
+    const char *key = "sensor_serials: ";
+    const char *p = d->announcement ? strstr(d->announcement, key) : NULL;
+    out[0] = '\0';
+    if (!p)
+        return;
+    p += strlen(key);
+    for (uint16_t c = 0; c < channel; c++) {
+        p += strcspn(p, ",\n");
+        if (*p != ',')
+            return;
+        p++;
+    }
+    size_t n = strcspn(p, ",\n");
+    snprintf(out, cap, "%.*s", (int)n, p);
+}
+
 static int create_session(acq *a, cl_error *err)
 {
     const cl_acq_config *cfg = a->cfg;
     cl_session_device *sd = calloc(a->ndev, sizeof *sd);
     cl_session_cup *cups = NULL;
-    char (*names)[16] = NULL;
+    char (*names)[16] = NULL, (*serials)[64] = NULL;
     char units[64][32];
     size_t ncups = cfg->ncups;
     int rc;
@@ -679,13 +699,20 @@ static int create_session(acq *a, cl_error *err)
             rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");
             goto out;
         }
+        serials = calloc(total, sizeof *serials);
+        if (!serials) {
+            rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");
+            goto out;
+        }
         ncups = 0;
         for (size_t i = 0; i < a->ndev; i++)
             for (uint16_t c = 0; c < a->devs[i].channels; c++) {
                 snprintf(names[ncups], sizeof names[ncups], "C%zu", ncups + 1);
+                announced_serial(&a->devs[i], c, serials[ncups], sizeof serials[ncups]);
                 cups[ncups] = (cl_session_cup){.cup_id = names[ncups],
                                                .device = (uint16_t)i,
-                                               .channel = c};
+                                               .channel = c,
+                                               .sensor_serial = serials[ncups]};
                 ncups++;
             }
     } else {
@@ -713,6 +740,7 @@ static int create_session(acq *a, cl_error *err)
         a->ncups = a->cup_ids ? ncups : 0;
     }
 out:
+    free(serials);
     free(names);
     free(cups);
     free(sd);

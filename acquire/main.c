@@ -11,6 +11,7 @@
 #include "cl_log.h"
 #include "cl_port.h"
 #include "cl_profile.h"
+#include "cl_units.h"
 #include "options.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -49,7 +50,17 @@ typedef struct status_ctx {
     const char *path;
     bool tty;
     int verbosity;
+    cl_sensor_profile *sensors[ACQ_MAX_PROFILES]; /* --profile files of kind sensor */
+    size_t nsensors;
 } status_ctx;
+
+static const cl_sensor_profile *profile_for(const status_ctx *sc, const char *serial)
+{
+    for (size_t i = 0; serial && *serial && i < sc->nsensors; i++)
+        if (strcmp(cl_sensor_profile_serial(sc->sensors[i]), serial) == 0)
+            return sc->sensors[i];
+    return NULL;
+}
 
 /* Live status: one rewritten line on a terminal, a log line every 10 s
  * with -v otherwise. */
@@ -67,12 +78,22 @@ static void show_status(void *ctx, const cl_acq_status *st)
                  stat(sc->path, &sb) == 0 ? (double)sb.st_size / 1e6 : 0.0);
     for (size_t i = 0; i < st->ndevices && n < (int)sizeof line - 80; i++) {
         const cl_acq_device_status *d = &st->devices[i];
-        n += snprintf(line + n, sizeof line - (size_t)n, " | %s %s %.0f Hz err %llu",
-                      d->port, d->connected ? "" : "GONE", d->rate_hz,
+        n += snprintf(line + n, sizeof line - (size_t)n, " | %s%s %.0f Hz err %llu", d->port,
+                      d->connected ? "" : " GONE", d->rate_hz,
                       (unsigned long long)(d->counters.malformed + d->counters.checksum_errors +
                                            d->counters.lost_frames + d->counters.overruns));
-        for (uint16_t c = 0; c < d->channels && c < 8 && n < (int)sizeof line - 20; c++)
-            n += snprintf(line + n, sizeof line - (size_t)n, " %.0f", d->last[c]);
+    }
+    /* per cup: gauge pressure in mmHg when its sensor has a profile, else raw */
+    n += snprintf(line + n, sizeof line - (size_t)n, " |");
+    for (size_t k = 0; k < st->ncups && n < (int)sizeof line - 40; k++) {
+        const cl_acq_cup *c = &st->cups[k];
+        double raw = st->devices[c->device].last[c->channel];
+        const cl_sensor_profile *p = profile_for(sc, c->sensor_serial);
+        if (p)
+            n += snprintf(line + n, sizeof line - (size_t)n, " %s %.0f mmHg", c->cup_id,
+                          cl_unit_from_kpa(cl_sensor_profile_kpa(p, raw), CL_UNIT_MMHG));
+        else
+            n += snprintf(line + n, sizeof line - (size_t)n, " %s %.0f", c->cup_id, raw);
     }
     if (sc->tty)
         fprintf(stderr, "\r%s\033[K", line);
@@ -83,7 +104,7 @@ static void show_status(void *ctx, const cl_acq_status *st)
 /* Read the --profile files for the session's copy.  A file that is not a
  * cuplab profile stops the start; an expired sensor profile is recorded with
  * a warning (the recording matters more; analysis flags it). */
-static int load_profiles(acq_options *o, char **texts)
+static int load_profiles(acq_options *o, char **texts, status_ctx *sc)
 {
     for (size_t i = 0; i < o->nprofiles; i++) {
         const char *path = o->profile_paths[i], *kind;
@@ -105,7 +126,7 @@ static int load_profiles(acq_options *o, char **texts)
             }
             if (cl_sensor_profile_check_valid(p, time(NULL), &err) != CL_OK)
                 fprintf(stderr, "cuplab-acquire: warning: %s: %s\n", path, err.msg);
-            cl_sensor_profile_free(p);
+            sc->sensors[sc->nsensors++] = p;
         }
     }
     o->cfg.meta.profiles = (const char *const *)texts;
@@ -138,7 +159,9 @@ int main(int argc, char **argv)
     if (o.list_ports)
         return list_ports();
     char *profiles[ACQ_MAX_PROFILES] = {NULL};
-    if ((rc = load_profiles(&o, profiles)) >= 0)
+    sc = (status_ctx){.path = o.cfg.path, .tty = isatty(STDERR_FILENO) != 0,
+                      .verbosity = o.verbosity};
+    if ((rc = load_profiles(&o, profiles, &sc)) >= 0)
         return rc;
 
     memset(&sa, 0, sizeof sa);
@@ -149,13 +172,14 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     signal(SIGXFSZ, SIG_IGN); /* a file size limit is a write error, not a crash */
 
-    sc = (status_ctx){o.cfg.path, isatty(STDERR_FILENO) != 0, o.verbosity};
     if (o.markers && !o.cfg.replay_path)
         input.fd = STDIN_FILENO;
     cl_error_clear(&err);
     rc = cl_acq_run(&o.cfg, &stop_requested, show_status, &sc, &input, &report, &err);
     for (size_t i = 0; i < o.nprofiles; i++)
         free(profiles[i]);
+    for (size_t i = 0; i < sc.nsensors; i++)
+        cl_sensor_profile_free(sc.sensors[i]);
     if (sc.tty && o.verbosity > 0 && report.file_created)
         fputc('\n', stderr);
     if (rc != CL_OK) {

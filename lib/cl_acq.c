@@ -116,6 +116,7 @@ typedef struct acq {
     double flush_s;
     size_t round_bytes;        /* bytes read in the last poll round */
     char **cup_ids;            /* cup table ids, for marker commands */
+    cl_acq_cup *cups;          /* the cup table, for the live status */
     size_t ncups;
     cl_capture *capture;       /* raw byte capture (--raw), written by the writer */
     cl_ring *raw_ring;
@@ -568,9 +569,12 @@ static void acq_free(acq *a)
             free(a->stages[i].seq);
         }
     }
-    for (size_t k = 0; k < a->ncups; k++)
+    for (size_t k = 0; k < a->ncups; k++) {
         free(a->cup_ids[k]);
+        free((char *)a->cups[k].sensor_serial);
+    }
     free(a->cup_ids);
+    free(a->cups);
     free(a->stages);
     free(a->devs);
     cl_ring_free(a->ring);
@@ -735,9 +739,21 @@ static int create_session(acq *a, cl_error *err)
         rc = cl_session_create(&a->session, cfg->path, &cfg->meta, sd, a->ndev, table, ncups,
                                &opts, err);
         a->cup_ids = calloc(ncups ? ncups : 1, sizeof *a->cup_ids);
-        for (size_t k = 0; a->cup_ids && k < ncups; k++)
+        a->cups = calloc(ncups ? ncups : 1, sizeof *a->cups);
+        if (!a->cup_ids || !a->cups) {
+            free(a->cup_ids);
+            free(a->cups);
+            a->cup_ids = NULL;
+            a->cups = NULL;
+            ncups = 0;
+        }
+        for (size_t k = 0; k < ncups; k++) {
             a->cup_ids[k] = strdup(table[k].cup_id ? table[k].cup_id : "");
-        a->ncups = a->cup_ids ? ncups : 0;
+            a->cups[k] = (cl_acq_cup){a->cup_ids[k], table[k].device, table[k].channel,
+                                      strdup(table[k].sensor_serial ? table[k].sensor_serial
+                                                                    : "")};
+        }
+        a->ncups = ncups;
     }
 out:
     free(serials);
@@ -784,6 +800,8 @@ static void report_status(acq *a, cl_acq_status_fn fn, void *ctx, double period_
         memcpy(st[i].last, d->last, sizeof d->last);
     }
     s.rows_written = atomic_load(&a->rows_written);
+    s.cups = a->cups;
+    s.ncups = a->ncups;
     s.ring_used = cl_ring_used(a->ring);
     s.ring_capacity = cl_ring_capacity(a->ring);
     if (fn)

@@ -61,12 +61,21 @@ typedef struct cl_acq_device_status {
     double last[CL_WIRE_MAX_CHANNELS]; /* last raw sample per channel */
 } cl_acq_device_status;
 
+/* A cup of the session's cup table, as the live status shows it. */
+typedef struct cl_acq_cup {
+    const char *cup_id;
+    uint16_t device, channel;
+    const char *sensor_serial; /* "" if unknown */
+} cl_acq_cup;
+
 typedef struct cl_acq_status {
     double elapsed_s;
     size_t ndevices;
     const cl_acq_device_status *devices;
     uint64_t rows_written;   /* frames in the file (all devices) */
     size_t ring_used, ring_capacity;
+    const cl_acq_cup *cups;  /* the cup table (latest raw value: devices[device].last[channel]) */
+    size_t ncups;
 } cl_acq_status;
 
 /* Called from the reader thread about once a second while recording. */

@@ -28,7 +28,7 @@ LIB_SRC   := $(wildcard lib/*.c)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIB       := $(BUILD)/libcuplab.a
 
-PROGRAMS  := acquire:cuplab-acquire analysis:cuplab-analyze sim:cuplab-sim
+PROGRAMS  := acquire:cuplab-acquire analysis:cuplab-analyze calibration:cuplab-calibrate sim:cuplab-sim
 PROG_DIRS := $(foreach p,$(PROGRAMS),$(firstword $(subst :, ,$(p))))
 BINS      := $(foreach p,$(PROGRAMS),$(BUILD)/$(lastword $(subst :, ,$(p))))
 

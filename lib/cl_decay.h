@@ -11,7 +11,16 @@
  * and inflated for autocorrelated residuals by sqrt((1+rho1)/(1-rho1))
  * (rho1 = lag-1 autocorrelation of the residuals, clipped to [0, 0.99]).
  * Selection among the models uses AICc; when |corr(p_inf, tau)| > 0.95 the
- * exponential is reported as not identifiable and the linear fit is chosen.
+ * exponential is reported as not identifiable and the linear fit is chosen
+ * (also when tau is not known to better than a factor of two, or, for
+ * EXP_SLOPE, |corr(tau, c)| > 0.95).  On a trace curved the other way than an
+ * exponential allows, the solver runs tau off to infinity: the fit then
+ * fails (ok false, CL_ERR_NUMERIC) and the linear fit stands.
+ *
+ * Time origin: t should be measured from the window start; p0 is the model
+ * at t = 0.  Every fit also reports a leak rate: slope_kpa_s is the linear
+ * slope (LINEAR) or the model's dp/dt at t = 0 (exponential models, SE by the
+ * delta method); a_kpa/a_se then repeat p0.
  */
 #ifndef CL_DECAY_H
 #define CL_DECAY_H
@@ -35,10 +44,11 @@ typedef struct cl_decay_fit {
     /* EXP / EXP_SLOPE */
     double p0_kpa, p0_se, p_inf_kpa, p_inf_se, tau_s, tau_se, c_kpa_s, c_se;
     double corr_pinf_tau;    /* correlation of p_inf and tau estimates */
-    bool identifiable;       /* |corr_pinf_tau| <= 0.95 */
+    bool identifiable;       /* |corr_pinf_tau| <= 0.95, tau_se < tau_s / 2
+                                and (EXP_SLOPE) |corr(tau, c)| <= 0.95 */
     /* goodness of fit */
     double r2, rss, sigma_kpa, aicc, rho1, inflation;
-    size_t n, iterations;
+    size_t n, iterations;    /* n: finite points used */
 } cl_decay_fit;
 
 /* Fit one model to (t[i*stride], p[i*stride]), i < n.  Non-finite points are
@@ -49,10 +59,18 @@ int cl_decay_fit_model(const double *t_s, const double *p_kpa, size_t stride, si
 
 /* Fit all three models and pick the best by AICc (exponential models only
  * when identifiable).  `all` (may be NULL) receives the three fits, indexed
- * model-1. */
+ * model-1.  Here the AICc of every model uses one effective sample size,
+ * n_eff = n (1 - rho1) / (1 + rho1) with rho1 from the richest model that
+ * converged, so autocorrelated noise does not buy extra parameters.  Fails
+ * only when the linear fit fails; failed exponential fits have ok false. */
 int cl_decay_fit_best(const double *t_s, const double *p_kpa, size_t stride, size_t n,
                       cl_decay_fit *best, cl_decay_fit all[3], cl_error *err);
 
 const char *cl_decay_model_name(cl_decay_model m); /* "linear", "exp", "exp+slope" */
+
+/* The fitted model at t (seconds from the window start), kPa, and its
+ * derivative dp/dt there, kPa/s. */
+double cl_decay_eval(const cl_decay_fit *fit, double t_s);
+double cl_decay_rate(const cl_decay_fit *fit, double t_s);
 
 #endif

@@ -1,12 +1,15 @@
 /*
  * cl_units: pressure units.  Internally cuplab computes in kPa (gauge unless
  * stated); the cupping literature reports mmHg, engineering kPa or mbar:
- * every input and output unit goes through here.
- *   1 mmHg = 0.133322 kPa (0.1333224), 1 mbar = 0.1 kPa, 1 inHg = 3.38639 kPa,
- *   1 psi = 6.89476 kPa, 1 Pa = 0.001 kPa.
+ * every input and output unit goes through here.  Conventional factors:
+ *   1 Pa = 0.001 kPa, 1 mbar = 0.1 kPa (1 hPa = 1 mbar),
+ *   1 mmHg = 0.133322387415 kPa (1 torr is taken as 1 mmHg),
+ *   1 inHg = 3.386389 kPa, 1 psi = 6.894757293168 kPa.
  */
 #ifndef CL_UNITS_H
 #define CL_UNITS_H
+
+#include "cl_error.h"
 
 typedef enum cl_unit {
     CL_UNIT_PA = 1,
@@ -17,13 +20,28 @@ typedef enum cl_unit {
     CL_UNIT_PSI = 6,
 } cl_unit;
 
+/* kPa per unit. */
+#define CL_KPA_PER_PA 0.001
+#define CL_KPA_PER_MBAR 0.1
+#define CL_KPA_PER_MMHG 0.133322387415
+#define CL_KPA_PER_INHG 3.386389
+#define CL_KPA_PER_PSI 6.894757293168
+
 /* Case-insensitive "Pa", "kPa", "mbar" (also "hPa"), "mmHg" (also "torr"),
- * "inHg", "psi" -> unit; 0 if unknown. */
+ * "inHg", "psi" -> unit; 0 if unknown (also for NULL). */
 cl_unit cl_unit_from_name(const char *name);
-/* Canonical spelling ("kPa", "mmHg", ...). */
+/* Canonical spelling ("kPa", "mmHg", ...); "?" for an invalid unit. */
 const char *cl_unit_name(cl_unit u);
-/* Conversions; the factor is exact per the table above. */
+/* The accepted names, for messages: "Pa, kPa, mbar, mmHg, inHg, psi". */
+const char *cl_unit_names(void);
+/* Conversions (NaN for an invalid unit). */
 double cl_unit_to_kpa(double value, cl_unit u);
 double cl_unit_from_kpa(double kpa, cl_unit u);
+
+/* Parse a pressure written as a number with an optional unit after it
+ * ("-300", "-300 mmHg", "0.4kPa"); a bare number is in `dflt`.  On success
+ * *kpa holds the value in kPa.  CL_ERR_FORMAT if the number is malformed or
+ * not finite, CL_ERR_ARG naming the unit if it is unknown; *kpa is NaN then. */
+int cl_unit_parse_kpa(const char *text, cl_unit dflt, double *kpa, cl_error *err);
 
 #endif

@@ -1,0 +1,242 @@
+/* analysis/options: getopt_long parsing of cuplab-analyze's command line. */
+#include "options.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define PROG "cuplab-analyze"
+
+static const char usage[] =
+    "Usage: cuplab-analyze [OPTION]... FILE...\n"
+    "Analyse cuplab session files: per cup the calibrated vacuum curve, its phases\n"
+    "(baseline, evacuation, hold, release), peak and hold vacuum, leak rate and\n"
+    "exponential decay fit, dose; statistics across the cups of each session.\n"
+    "Vacuum is reported as a positive pressure below ambient.\n"
+    "\n"
+    "Output:\n"
+    "  -f, --format FMT       table (default), csv or json\n"
+    "  -u, --unit UNIT        kPa (default), mmHg, mbar, Pa, inHg or psi\n"
+    "      --wide             table: every column (default: the main ones)\n"
+    "      --plot FILE        overview figure of the session (.png, .svg or .pdf)\n"
+    "      --plot-dir DIR     one figure per cup plus an overview per session\n"
+    "      --plot-format EXT  figure type in --plot-dir: png (default), svg or pdf\n"
+    "      --plot-size WxH    figure size in pixels (default 1200x800)\n"
+    "      --write            store the results in the session file (/analysis);\n"
+    "                         refused while the file is being recorded\n"
+    "      --follow           follow a recording in progress: refresh the table\n"
+    "                         until the recording ends or Ctrl-C\n"
+    "      --interval S       refresh interval of --follow (default 1)\n"
+    "Calibration:\n"
+    "  -p, --profile FILE     sensor calibration profile (repeatable), matched to a\n"
+    "                         cup by sensor serial; wins over profiles in the file\n"
+    "      --cupset FILE      cup-set profile (repeatable): cup volumes and baseline\n"
+    "                         leaks, matched by cup set and cup id\n"
+    "      --nominal-sensor   use the nominal MPXV6115V transfer for cups without a\n"
+    "                         profile without warning (they stay flagged\n"
+    "                         'uncalibrated'; the warning is printed otherwise)\n"
+    "      --adc-bits N       ADC resolution when the device did not announce it\n"
+    "Processing:\n"
+    "      --filter KIND[:S]  median, hampel, gaussian or mean over S seconds\n"
+    "                         (default 0.2; gaussian: sigma) before segmentation\n"
+    "      --on P             engage threshold (default 20 mmHg; unit optional,\n"
+    "                         mmHg when none)\n"
+    "      --off P            disengage threshold (default 10 mmHg)\n"
+    "      --dwell S          minimum time beyond a threshold (default 0.5)\n"
+    "      --settle S         seconds after the last pump stroke left out of the\n"
+    "                         hold window (default 3)\n"
+    "      --marker-tolerance S  markers agree with the signal within S (default 5)\n"
+    "Other:\n"
+    "      --recover          make an interrupted session file readable by every HDF5\n"
+    "                         tool and mark it interrupted (no flushed row is lost)\n"
+    "  -q, --quiet            errors only\n"
+    "  -v, --verbose          more messages\n"
+    "  -h, --help             this help\n"
+    "  -V, --version          print the version\n"
+    "\n"
+    "Exit status: 0 success (results may carry flags), 1 a file could not be read\n"
+    "or written, 2 usage error.  Columns: docs/analysis.md.\n";
+
+enum {
+    OPT_WIDE = 256, OPT_PLOT, OPT_PLOT_DIR, OPT_PLOT_FORMAT, OPT_PLOT_SIZE, OPT_WRITE,
+    OPT_FOLLOW, OPT_INTERVAL, OPT_CUPSET, OPT_NOMINAL, OPT_ADC_BITS, OPT_FILTER, OPT_ON,
+    OPT_OFF, OPT_DWELL, OPT_SETTLE, OPT_MARKER_TOL, OPT_RECOVER,
+};
+
+static int bad(const char *fmt, const char *arg)
+{
+    fprintf(stderr, PROG ": ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry '" PROG " --help' for more information.\n");
+    return AN_EXIT_USAGE;
+}
+
+static bool number(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end != '\0' || !isfinite(v) || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool pressure(const char *s, double *kpa)
+{
+    cl_error err;
+    return cl_unit_parse_kpa(s, CL_UNIT_MMHG, kpa, &err) == CL_OK && *kpa >= 0;
+}
+
+int an_options_parse(an_options *o, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"format", required_argument, NULL, 'f'},
+        {"unit", required_argument, NULL, 'u'},
+        {"wide", no_argument, NULL, OPT_WIDE},
+        {"plot", required_argument, NULL, OPT_PLOT},
+        {"plot-dir", required_argument, NULL, OPT_PLOT_DIR},
+        {"plot-format", required_argument, NULL, OPT_PLOT_FORMAT},
+        {"plot-size", required_argument, NULL, OPT_PLOT_SIZE},
+        {"write", no_argument, NULL, OPT_WRITE},
+        {"follow", no_argument, NULL, OPT_FOLLOW},
+        {"interval", required_argument, NULL, OPT_INTERVAL},
+        {"profile", required_argument, NULL, 'p'},
+        {"cupset", required_argument, NULL, OPT_CUPSET},
+        {"nominal-sensor", no_argument, NULL, OPT_NOMINAL},
+        {"adc-bits", required_argument, NULL, OPT_ADC_BITS},
+        {"filter", required_argument, NULL, OPT_FILTER},
+        {"on", required_argument, NULL, OPT_ON},
+        {"off", required_argument, NULL, OPT_OFF},
+        {"dwell", required_argument, NULL, OPT_DWELL},
+        {"settle", required_argument, NULL, OPT_SETTLE},
+        {"marker-tolerance", required_argument, NULL, OPT_MARKER_TOL},
+        {"recover", no_argument, NULL, OPT_RECOVER},
+        {"quiet", no_argument, NULL, 'q'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+    double x;
+
+    memset(o, 0, sizeof *o);
+    cl_analysis_defaults(&o->an);
+    o->format = CL_TABLE_TEXT;
+    o->unit = CL_UNIT_KPA;
+    o->interval_s = 1.0;
+    o->plot_format = "png";
+    o->plot_w = 1200;
+    o->plot_h = 800;
+    o->verbosity = 1;
+    while ((opt = getopt_long(argc, argv, "f:u:p:qvhV", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'f':
+            if (!(o->format = cl_table_format_from_name(optarg)))
+                return bad("unknown format '%s' (table, csv or json)", optarg);
+            break;
+        case 'u':
+            if (!(o->unit = cl_unit_from_name(optarg)))
+                return bad("unknown unit '%s' (kPa, mmHg, mbar, Pa, inHg or psi)", optarg);
+            break;
+        case OPT_WIDE: o->wide = true; break;
+        case OPT_PLOT: o->plot = optarg; break;
+        case OPT_PLOT_DIR: o->plot_dir = optarg; break;
+        case OPT_PLOT_FORMAT:
+            if (strcasecmp(optarg, "png") && strcasecmp(optarg, "svg") && strcasecmp(optarg, "pdf"))
+                return bad("unknown figure type '%s' (png, svg or pdf)", optarg);
+            o->plot_format = optarg;
+            break;
+        case OPT_PLOT_SIZE: {
+            int w, h;
+            char tail;
+            if (sscanf(optarg, "%dx%d%c", &w, &h, &tail) != 2 || w < 100 || h < 100 ||
+                w > 10000 || h > 10000)
+                return bad("--plot-size '%s': expected WxH, 100..10000 pixels", optarg);
+            o->plot_w = w;
+            o->plot_h = h;
+            break;
+        }
+        case OPT_WRITE: o->write = true; break;
+        case OPT_FOLLOW: o->follow = true; break;
+        case OPT_INTERVAL:
+            if (!number(optarg, 0.05, 3600, &o->interval_s))
+                return bad("--interval '%s': expected 0.05..3600 seconds", optarg);
+            break;
+        case 'p':
+            if (o->nprofile_files == AN_MAX_PROFILES)
+                return bad("too many profiles (at most %s)", "64");
+            o->profile_files[o->nprofile_files++] = optarg;
+            break;
+        case OPT_CUPSET:
+            if (o->ncupset_files == AN_MAX_PROFILES)
+                return bad("too many cup sets (at most %s)", "64");
+            o->cupset_files[o->ncupset_files++] = optarg;
+            break;
+        case OPT_NOMINAL: o->an.nominal_ack = true; break;
+        case OPT_ADC_BITS:
+            if (!number(optarg, 1, 30, &x) || x != floor(x))
+                return bad("--adc-bits '%s': expected 1..30", optarg);
+            o->an.adc_bits = (int)x;
+            break;
+        case OPT_FILTER: {
+            char kind[32];
+            const char *colon = strchr(optarg, ':');
+            size_t len = colon ? (size_t)(colon - optarg) : strlen(optarg);
+            snprintf(kind, sizeof kind, "%.*s", (int)(len < sizeof kind ? len : sizeof kind - 1),
+                     optarg);
+            o->an.filter = cl_filter_from_name(kind);
+            if (o->an.filter == CL_FILTER_NONE)
+                return bad("unknown filter '%s' (median, hampel, gaussian or mean)", kind);
+            o->an.filter_s = 0.2;
+            if (colon && !number(colon + 1, 1e-4, 60, &o->an.filter_s))
+                return bad("--filter '%s': width must be 0.0001..60 seconds", optarg);
+            break;
+        }
+        case OPT_ON:
+            if (!pressure(optarg, &o->an.seg.on_kpa))
+                return bad("--on '%s': expected a pressure such as 20 or 2.7kPa", optarg);
+            break;
+        case OPT_OFF:
+            if (!pressure(optarg, &o->an.seg.off_kpa))
+                return bad("--off '%s': expected a pressure such as 10 or 1.3kPa", optarg);
+            break;
+        case OPT_DWELL:
+            if (!number(optarg, 0, 60, &o->an.seg.dwell_s))
+                return bad("--dwell '%s': expected 0..60 seconds", optarg);
+            break;
+        case OPT_SETTLE:
+            if (!number(optarg, 0, 600, &o->an.met.settle_s))
+                return bad("--settle '%s': expected 0..600 seconds", optarg);
+            break;
+        case OPT_MARKER_TOL:
+            if (!number(optarg, 0, 3600, &o->an.marker_tol_s))
+                return bad("--marker-tolerance '%s': expected 0..3600 seconds", optarg);
+            break;
+        case OPT_RECOVER: o->recover = true; break;
+        case 'q': o->verbosity = 0; break;
+        case 'v': o->verbosity = 2; break;
+        case 'h': fputs(usage, stdout); return AN_EXIT_OK;
+        case 'V': printf(PROG " %s\n", CUPLAB_VERSION); return AN_EXIT_OK;
+        default:
+            fprintf(stderr, "Try '" PROG " --help' for more information.\n");
+            return AN_EXIT_USAGE;
+        }
+    }
+    if (o->an.seg.off_kpa >= o->an.seg.on_kpa)
+        return bad("the --off threshold must be below the --on threshold%s", "");
+    if (optind == argc)
+        return bad("no session file given%s", "");
+    if (o->follow && argc - optind != 1)
+        return bad("--follow takes exactly one file%s", "");
+    if (o->follow && (o->write || o->recover))
+        return bad("--follow cannot be combined with --write or --recover%s", "");
+    if (o->plot && argc - optind != 1)
+        return bad("--plot takes one session file (use --plot-dir for several)%s", "");
+    o->files = argv + optind;
+    o->nfiles = argc - optind;
+    return -1;
+}

@@ -1,0 +1,46 @@
+/* analysis/options: command line of cuplab-analyze. */
+#ifndef ANALYSIS_OPTIONS_H
+#define ANALYSIS_OPTIONS_H
+
+#include <stdbool.h>
+
+#include "cl_analysis.h"
+#include "cl_table.h"
+#include "cl_units.h"
+
+/* Exit codes (documented in --help and docs/analysis.md). */
+enum {
+    AN_EXIT_OK = 0,    /* every file analysed (results may carry flags) */
+    AN_EXIT_FILE = 1,  /* a file, profile or figure could not be read or written */
+    AN_EXIT_USAGE = 2, /* bad command line */
+};
+
+#define AN_MAX_PROFILES 64
+
+typedef struct an_options {
+    cl_analysis_options an;
+    cl_table_format format;
+    cl_unit unit;
+    bool wide;          /* text table: every column */
+    bool recover;       /* --recover instead of analysing */
+    bool write;         /* store results in the session file */
+    bool follow;        /* live view */
+    double interval_s;  /* --follow refresh */
+    const char *plot;   /* overview figure file */
+    const char *plot_dir;
+    const char *plot_format; /* "png", "svg", "pdf" */
+    int plot_w, plot_h;      /* pixels */
+    const char *profile_files[AN_MAX_PROFILES];
+    size_t nprofile_files;
+    const char *cupset_files[AN_MAX_PROFILES];
+    size_t ncupset_files;
+    int verbosity;      /* 0 quiet, 1 normal, 2 verbose */
+    char **files;
+    int nfiles;
+} an_options;
+
+/* Parse argv.  Returns -1 to go on, or an exit code (help/version: 0,
+ * usage error: 2, message already printed). */
+int an_options_parse(an_options *o, int argc, char **argv);
+
+#endif

@@ -1,0 +1,223 @@
+/* analysis/run: per-file driver of cuplab-analyze: analysis one cup at a
+ * time, figures, the report, write-back. */
+#include "run.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cl_figure.h"
+
+#define PROG "cuplab-analyze"
+
+int an_inputs_load(an_options *o, an_inputs *in)
+{
+    cl_error err;
+    memset(in, 0, sizeof *in);
+    for (size_t i = 0; i < o->nprofile_files; i++) {
+        if (cl_sensor_profile_load(o->profile_files[i], &in->profiles[i], &err) != CL_OK) {
+            fprintf(stderr, PROG ": %s\n", err.msg);
+            return AN_EXIT_FILE;
+        }
+        in->nprofiles++;
+    }
+    for (size_t i = 0; i < o->ncupset_files; i++) {
+        if (cl_cupset_load(o->cupset_files[i], &in->cupsets[i], &err) != CL_OK) {
+            fprintf(stderr, PROG ": %s\n", err.msg);
+            return AN_EXIT_FILE;
+        }
+        in->ncupsets++;
+    }
+    o->an.profiles = (const cl_sensor_profile *const *)in->profiles;
+    o->an.nprofiles = in->nprofiles;
+    o->an.profile_sources = o->profile_files;
+    o->an.cupsets = (const cl_cupset *const *)in->cupsets;
+    o->an.ncupsets = in->ncupsets;
+    return -1;
+}
+
+void an_inputs_free(an_inputs *in)
+{
+    for (size_t i = 0; i < in->nprofiles; i++)
+        cl_sensor_profile_free(in->profiles[i]);
+    for (size_t i = 0; i < in->ncupsets; i++)
+        cl_cupset_free(in->cupsets[i]);
+    memset(in, 0, sizeof *in);
+}
+
+static const char *status_name(cl_session_status s)
+{
+    return s == CL_SESSION_COMPLETE      ? "complete"
+           : s == CL_SESSION_INTERRUPTED ? "interrupted"
+                                         : "recording";
+}
+
+/* File name stem of path (no directory, no extension) into buf. */
+static void stem(const char *path, char *buf, size_t cap)
+{
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    const char *dot = strrchr(b, '.');
+    size_t len = dot && dot != b ? (size_t)(dot - b) : strlen(b);
+    snprintf(buf, cap, "%.*s", (int)len, b);
+}
+
+/* A cup id made safe for a file name. */
+static void safe_name(const char *s, char *buf, size_t cap)
+{
+    size_t k = 0;
+    for (; *s && k + 1 < cap; s++)
+        buf[k++] = (*s == '/' || *s == ' ' || *s == '\\') ? '_' : *s;
+    buf[k] = '\0';
+}
+
+static int ensure_dir(const char *dir, cl_error *err)
+{
+    struct stat st;
+    if (stat(dir, &st) == 0)
+        return S_ISDIR(st.st_mode) ? CL_OK
+                                   : cl_error_set(err, CL_ERR_ARG, "%s: not a directory", dir);
+    if (mkdir(dir, 0777) != 0)
+        return cl_error_set(err, cl_error_from_errno(errno), "%s: cannot create: %s", dir,
+                            strerror(errno));
+    return CL_OK;
+}
+
+static void warn_uncalibrated(const an_options *o, const char *path, const cl_cup_result *res,
+                              size_t n)
+{
+    char list[512];
+    size_t len = 0, count = 0;
+    if (o->an.nominal_ack || o->verbosity == 0)
+        return;
+    list[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (res[i].cal != CL_CAL_NOMINAL)
+            continue;
+        count++;
+        if (len < sizeof list) {
+            int w = snprintf(list + len, sizeof list - len, "%s%s", len ? ", " : "", res[i].cup_id);
+            if (w > 0)
+                len += (size_t)w;
+        }
+    }
+    if (count)
+        fprintf(stderr,
+                PROG ": %s: no sensor profile for cup%s %s: nominal MPXV6115V transfer used, "
+                     "results flagged 'uncalibrated' (--profile FILE to calibrate, "
+                     "--nominal-sensor to accept)\n",
+                path, count == 1 ? "" : "s", list);
+    for (size_t i = 0; i < n; i++)
+        if (res[i].flags & CL_FLAG_NO_TRANSFER)
+            fprintf(stderr,
+                    PROG ": %s: cup %s: no sensor profile and the ADC resolution is unknown: "
+                         "no pressures (--profile FILE or --adc-bits N)\n",
+                    path, res[i].cup_id);
+}
+
+int an_run_file(const an_options *o, const char *path, cl_report *rep, cl_error *err)
+{
+    cl_analysis *a = NULL;
+    cl_cup_result *res = NULL;
+    cl_overview *ov = NULL;
+    cl_cup_trace *tr = NULL;
+    cl_figure_style style = {o->unit, o->plot_w, o->plot_h};
+    char name[256], cupname[128], fig[4096], title[512];
+    size_t n = 0;
+    int rc;
+
+    rc = cl_analysis_open(&a, path, &o->an, err);
+    if (rc != CL_OK)
+        return rc;
+    cl_session_reader *r = cl_analysis_reader(a);
+    stem(path, name, sizeof name);
+    n = cl_analysis_cup_count(a);
+    res = calloc(n ? n : 1, sizeof *res);
+    if (!res) {
+        rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if (o->plot || o->plot_dir) {
+        if (o->plot_dir && (rc = ensure_dir(o->plot_dir, err)) != CL_OK)
+            goto out;
+        if (!(ov = cl_overview_new())) {
+            rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+    }
+    for (size_t k = 0; k < n; k++) {
+        rc = cl_analysis_cup(a, k, &res[k], ov ? &tr : NULL, err);
+        if (rc != CL_OK)
+            goto out;
+        if (o->plot_dir) {
+            safe_name(res[k].cup_id, cupname, sizeof cupname);
+            snprintf(fig, sizeof fig, "%s/%s_%s.%s", o->plot_dir, name, cupname, o->plot_format);
+            snprintf(title, sizeof title, "%s", name);
+            rc = cl_figure_cup(fig, &res[k], tr, &style, title, err);
+            if (rc != CL_OK)
+                goto out;
+            if (o->verbosity > 1)
+                fprintf(stderr, PROG ": wrote %s\n", fig);
+        }
+        if (ov && (rc = cl_overview_add(ov, &res[k], tr, err)) != CL_OK)
+            goto out;
+        cl_cup_trace_free(tr);
+        tr = NULL;
+    }
+    warn_uncalibrated(o, path, res, n);
+    if (ov && n) {
+        if (o->plot)
+            snprintf(fig, sizeof fig, "%s", o->plot);
+        else
+            snprintf(fig, sizeof fig, "%s/%s_overview.%s", o->plot_dir, name, o->plot_format);
+        snprintf(title, sizeof title, "%s%s%s, %zu cup%s", name,
+                 cl_session_attr(r, "technique")[0] ? ": " : "", cl_session_attr(r, "technique"),
+                 n, n == 1 ? "" : "s");
+        rc = cl_overview_write(ov, fig, &style, title, err);
+        if (rc != CL_OK)
+            goto out;
+        if (o->verbosity > 1)
+            fprintf(stderr, PROG ": wrote %s\n", fig);
+    }
+    cl_report_session info = {
+        .file = path,
+        .session_uuid = cl_session_attr(r, "session_uuid"),
+        .status = status_name(cl_session_reader_status(r)),
+        .practitioner = cl_session_attr(r, "practitioner"),
+        .subject = cl_session_attr(r, "subject"),
+        .technique = cl_session_attr(r, "technique"),
+        .gap_events = cl_analysis_gap_events(a),
+    };
+    rc = cl_report_add_session(rep, &info, res, n, err);
+out:
+    cl_cup_trace_free(tr);
+    cl_overview_free(ov);
+    free(res);
+    cl_analysis_close(a);
+    return rc;
+}
+
+int an_write_back(const an_options *o, const char *path, cl_report *rep, size_t i,
+                  cl_error *err)
+{
+    size_t ncols, nrows;
+    const cl_report_column *rc = cl_report_session_columns(rep, i, &ncols, &nrows);
+    char *json = cl_report_session_json(rep, i);
+    cl_session_column *cols = rc ? calloc(ncols ? ncols : 1, sizeof *cols) : NULL;
+    int st;
+    if (!rc || !json || !cols) {
+        st = cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory", path);
+    } else {
+        for (size_t c = 0; c < ncols; c++)
+            cols[c] = (cl_session_column){rc[c].name, rc[c].unit, rc[c].num, rc[c].str};
+        st = cl_session_write_analysis(path, json, cols, ncols, nrows, err);
+        if (st == CL_OK && o->verbosity > 1)
+            fprintf(stderr, PROG ": %s: results stored in /analysis\n", path);
+    }
+    free(cols);
+    free(json);
+    return st;
+}

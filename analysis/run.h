@@ -1,0 +1,32 @@
+/* analysis/run: what cuplab-analyze does with each file (analysis, figures,
+ * write-back) and the live view. */
+#ifndef ANALYSIS_RUN_H
+#define ANALYSIS_RUN_H
+
+#include "cl_report.h"
+#include "options.h"
+
+/* Profiles and cup sets named on the command line, loaded once. */
+typedef struct an_inputs {
+    cl_sensor_profile *profiles[AN_MAX_PROFILES];
+    cl_cupset *cupsets[AN_MAX_PROFILES];
+    size_t nprofiles, ncupsets;
+} an_inputs;
+
+/* Load the files of o->profile_files / o->cupset_files and point o->an at
+ * them.  Errors are printed; returns an exit code or -1 to go on. */
+int an_inputs_load(an_options *o, an_inputs *in);
+void an_inputs_free(an_inputs *in);
+
+/* Analyse `path` into `rep` (one session), drawing the figures asked for.
+ * Returns CL_OK or an error (printed by the caller from err). */
+int an_run_file(const an_options *o, const char *path, cl_report *rep, cl_error *err);
+
+/* Store session `i` of `rep` in its file (--write). */
+int an_write_back(const an_options *o, const char *path, cl_report *rep, size_t i,
+                  cl_error *err);
+
+/* --follow: refresh the table until the recording ends or SIGINT. */
+int an_follow(const an_options *o, const char *path);
+
+#endif

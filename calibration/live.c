@@ -1,0 +1,253 @@
+/*
+ * calibration/live: a live calibration session with the operator.  At each
+ * setpoint the operator sets the pressure and presses Enter; the program
+ * waits until the reading is stable, averages it, shows it, and asks for the
+ * reference gauge's value.  Prompts go to stderr, answers come from stdin
+ * (a terminal or a pipe).  While waiting for the operator the port is kept
+ * drained, so a reading is always fresh.
+ *
+ * Answers: at the "set the pressure" prompt, Enter measures ("up"/"down"
+ * first sets the direction of the point), "q" or end of input finishes; at
+ * the reference prompt, a pressure with an optional unit, empty to discard
+ * the point, "q" to discard it and finish.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "calibrate.h"
+#include "cl_live.h"
+
+#define LINE_MAX_BYTES 1024
+
+/* Lines from stdin read with poll(), so the port can be served meanwhile. */
+typedef struct linebuf {
+    char buf[4 * LINE_MAX_BYTES];
+    size_t len;
+    bool eof;
+} linebuf;
+
+/* Next line into out (without the newline).  1: a line, 0: end of input,
+ * negative: a cl_status from the port. */
+static int read_line(linebuf *lb, cl_live *l, char *out, size_t cap, cl_error *err)
+{
+    for (;;) {
+        char *nl = memchr(lb->buf, '\n', lb->len);
+        if (nl || (lb->eof && lb->len) || lb->len == sizeof lb->buf) {
+            size_t n = nl ? (size_t)(nl - lb->buf) : lb->len;
+            size_t c = n < cap - 1 ? n : cap - 1;
+            memcpy(out, lb->buf, c);
+            out[c] = '\0';
+            if (c && out[c - 1] == '\r')
+                out[c - 1] = '\0';
+            size_t used = nl ? n + 1 : n;
+            memmove(lb->buf, lb->buf + used, lb->len - used);
+            lb->len -= used;
+            return 1;
+        }
+        if (lb->eof)
+            return 0;
+        struct pollfd p[2] = {{STDIN_FILENO, POLLIN, 0}, {cl_live_fd(l), POLLIN, 0}};
+        int r = poll(p, 2, 200);
+        if (r < 0 && errno != EINTR)
+            return cl_error_set(err, CL_ERR_IO, "standard input: %s", strerror(errno));
+        if (r > 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+            int rc = cl_live_pump(l, err);
+            if (rc != CL_OK)
+                return rc;
+        }
+        if (r > 0 && (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+            ssize_t n = read(STDIN_FILENO, lb->buf + lb->len, sizeof lb->buf - lb->len);
+            if (n < 0 && errno != EINTR && errno != EAGAIN)
+                return cl_error_set(err, CL_ERR_IO, "standard input: %s", strerror(errno));
+            if (n == 0)
+                lb->eof = true;
+            if (n > 0)
+                lb->len += (size_t)n;
+        }
+    }
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = '\0';
+    return s;
+}
+
+static void prompt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void prompt(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fflush(stderr);
+}
+
+/* The serial the device announced for `channel` ("# sensor_serials: a,b,.."). */
+static void announced_serial(const cl_live *l, unsigned channel, char *out, size_t cap)
+{
+    const char *s = cl_live_meta(l, "sensor_serials");
+    out[0] = '\0';
+    if (!s)
+        return;
+    for (unsigned k = 0; *s; k++) {
+        const char *end = strchr(s, ',');
+        size_t len = end ? (size_t)(end - s) : strlen(s);
+        if (k == channel) {
+            while (len && isspace((unsigned char)*s))
+                s++, len--;
+            while (len && isspace((unsigned char)s[len - 1]))
+                len--;
+            snprintf(out, cap, "%.*s", (int)len, s);
+            return;
+        }
+        if (!end)
+            return;
+        s = end + 1;
+    }
+}
+
+static int port_exit(int rc)
+{
+    return rc == CL_ERR_GONE || rc == CL_ERR_PORT || rc == CL_ERR_NOTFOUND ||
+                   rc == CL_ERR_BUSY || rc == CL_ERR_PERM
+               ? CAL_EXIT_PORT
+               : CAL_EXIT_ERROR;
+}
+
+int cal_live_points(const cal_options *o, cl_sensor_point **pts, size_t *n, char *serial,
+                    size_t serial_cap)
+{
+    cl_live *l = NULL;
+    cl_live_options lo = {o->live_port, o->baud, o->protocol, o->text_timestamp, o->channel,
+                          o->samples};
+    linebuf *lb = calloc(1, sizeof *lb);
+    cl_sensor_point *v = NULL;
+    size_t nv = 0, cap = 0;
+    cl_error e;
+    char line[LINE_MAX_BYTES];
+    int code = CAL_EXIT_OK, rc;
+    cl_unit ref_unit = o->ref_unit ? o->ref_unit : CL_UNIT_KPA;
+    bool done = false;
+
+    *pts = NULL;
+    *n = 0;
+    serial[0] = '\0';
+    if (!lb) {
+        cal_error("out of memory");
+        return CAL_EXIT_ERROR;
+    }
+    rc = cl_live_open(&l, &lo, &e);
+    if (rc != CL_OK) {
+        cal_error("%s", e.msg);
+        free(lb);
+        return port_exit(rc);
+    }
+    prompt("Live calibration on %s, channel %u: %zu samples per point, stable at SD <= %g "
+           "counts.\n",
+           o->live_port, o->channel, o->samples, o->stable_sd);
+    for (unsigned k = 1; !done; k++) {
+        cl_direction dir = CL_DIR_UNKNOWN;
+        prompt("point %u: set the pressure, then press Enter (q to finish): ", k);
+        rc = read_line(lb, l, line, sizeof line, &e);
+        if (rc < 0)
+            goto port_fail;
+        char *ans = trim(line);
+        if (rc == 0 || strcasecmp(ans, "q") == 0 || strcasecmp(ans, "quit") == 0) {
+            prompt("\n");
+            break;
+        }
+        int d = cl_direction_from_name(ans);
+        if (d == -2) {
+            prompt("point %u: '%s' is not understood (Enter, up, down or q)\n", k, ans);
+            k--;
+            continue;
+        }
+        dir = (cl_direction)d;
+        cl_live_reading r;
+        rc = cl_live_measure(l, o->samples, o->stable_sd, o->settle_s, &r, &e);
+        if (rc == CL_ERR_RANGE) {
+            prompt("point %u: %s; not taken\n", k, e.msg);
+            k--;
+            continue;
+        }
+        if (rc != CL_OK)
+            goto port_fail;
+        if (!*serial)
+            announced_serial(l, o->channel, serial, serial_cap);
+        if (isfinite(r.t_first))
+            prompt("point %u: raw %.4f counts (SD %.3f, %zu samples, device time %.17g..%.17g)\n",
+                   k, r.mean, r.sd, r.n, r.t_first, r.t_last);
+        else
+            prompt("point %u: raw %.4f counts (SD %.3f, %zu samples)\n", k, r.mean, r.sd, r.n);
+        for (;;) {
+            prompt("point %u: reference pressure in %s (Enter to discard): ", k,
+                   cl_unit_name(ref_unit));
+            rc = read_line(lb, l, line, sizeof line, &e);
+            if (rc < 0)
+                goto port_fail;
+            ans = trim(line);
+            if (rc == 0 || strcasecmp(ans, "q") == 0) {
+                prompt("\npoint %u discarded\n", k);
+                done = true;
+                break;
+            }
+            if (!*ans) {
+                prompt("point %u discarded\n", k);
+                k--;
+                break;
+            }
+            double kpa;
+            if (cl_unit_parse_kpa(ans, ref_unit, &kpa, &e) != CL_OK) {
+                prompt("point %u: %s\n", k, e.msg);
+                continue;
+            }
+            if (nv == cap) {
+                size_t nc = cap ? 2 * cap : 32;
+                cl_sensor_point *t = realloc(v, nc * sizeof *t);
+                if (!t) {
+                    cal_error("out of memory");
+                    code = CAL_EXIT_ERROR;
+                    goto out;
+                }
+                v = t;
+                cap = nc;
+            }
+            v[nv++] = (cl_sensor_point){.ref_kpa = kpa, .raw = r.mean, .raw_sd = r.sd,
+                                        .n_samples = (unsigned)r.n, .direction = dir,
+                                        .temperature_c = NAN, .fit_kpa = NAN,
+                                        .residual_kpa = NAN, .u_kpa = NAN};
+            break;
+        }
+    }
+    if (nv == 0) {
+        cal_error("%s: no calibration points taken", o->live_port);
+        code = CAL_EXIT_ERROR;
+        goto out;
+    }
+    prompt("%zu points taken.\n", nv);
+    *pts = v;
+    *n = nv;
+    v = NULL;
+    goto out;
+port_fail:
+    cal_error("%s", e.msg);
+    code = port_exit(rc);
+out:
+    free(v);
+    free(lb);
+    cl_live_close(l);
+    return code;
+}

@@ -1,0 +1,507 @@
+/* calibration/options: getopt_long parsing of the cuplab-calibrate command line. */
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calibrate.h"
+#include "cl_log.h"
+#include "cl_plot.h"
+
+static const char usage[] =
+    "Usage: cuplab-calibrate sensor [OPTION]... POINTS.csv\n"
+    "       cuplab-calibrate sensor [OPTION]... --live PORT[:BAUD[:PROTOCOL]]\n"
+    "       cuplab-calibrate cupset [OPTION]... CUPS.csv\n"
+    "       cuplab-calibrate check [OPTION]... OLD.json NEW.json\n"
+    "       cuplab-calibrate show [OPTION]... PROFILE.json\n"
+    "       cuplab-calibrate apply [OPTION]... PROFILE.json RAW...\n"
+    "Calibrate vacuum sensors against a reference gauge and characterise cup sets;\n"
+    "write, show, compare and apply calibration profiles (JSON).\n"
+    "\n"
+    "Common options:\n"
+    "  -o, --output FILE       profile to write (never replaced without --force)\n"
+    "  -f, --format FMT        report format: table (default), csv or json\n"
+    "      --table NAME        report table: summary, setpoints, points or all\n"
+    "                          (default: all; csv: points)\n"
+    "  -u, --unit UNIT         unit of reported pressures and of bare numbers in\n"
+    "                          --tolerance, --at, --group (kPa; Pa, kPa, mbar,\n"
+    "                          mmHg, inHg, psi)\n"
+    "      --ref-unit UNIT     unit of input pressures when the file does not say\n"
+    "      --force             replace an existing output file\n"
+    "  -q, --quiet             errors only      -v, --verbose  more messages\n"
+    "  -h, --help              this help        -V, --version  print the version\n"
+    "Pressures on the command line may carry a unit: --tolerance 3mmHg.\n"
+    "\n"
+    "sensor: fit raw reading -> gauge pressure (polynomial of degree 1 to 3)\n"
+    "      --serial SN         sensor serial (live: default from the device)\n"
+    "      --model NAME        sensor model\n"
+    "      --ref-u U           the reference instrument's expanded uncertainty\n"
+    "                          (required; bare number in --ref-unit, else kPa)\n"
+    "      --ref-k K           its coverage factor (2)\n"
+    "      --reference NAME    the reference instrument\n"
+    "      --operator NAME     --notes TEXT   --temperature CELSIUS\n"
+    "      --date DATE         calibration date (now; YYYY-MM-DD[Thh:mm:ssZ])\n"
+    "      --valid-days N      profile valid for N days (365)\n"
+    "      --valid-until DATE  or until this date\n"
+    "  -d, --degree N          polynomial degree (default: the lowest meeting the\n"
+    "                          tolerance)\n"
+    "  -t, --tolerance P       verdict: |residual| + U within P at every point\n"
+    "                          (default 3 mmHg)\n"
+    "      --group P           readings closer than P are one setpoint (1 % of span)\n"
+    "      --force-write       write the profile even if it fails (\"pass\": false)\n"
+    "      --figure FILE       residuals vs pressure (.png, .svg or .pdf)\n"
+    "  live (--live PORT[:BAUD[:PROTOCOL]], baud 115200, protocol text):\n"
+    "      --channel N         channel of the sensor, from 0 (0)\n"
+    "      --samples N         samples averaged per point (50)\n"
+    "      --stable-sd SD      stable when the SD of the last N samples <= SD counts (2)\n"
+    "      --settle-timeout S  give up on a point after S seconds (60)\n"
+    "      --text-timestamp    text protocol: first column is a device timestamp\n"
+    "      --save-points FILE  keep the points as a CSV for a later fit\n"
+    "\n"
+    "cupset: volumes and baseline leaks of the cups listed in CUPS.csv\n"
+    "      --id ID             cup-set id (default: the list's file name)\n"
+    "      --sensor-profile F  sensor profile for session decays (repeatable)\n"
+    "      --ambient P         absolute ambient pressure for gauge readings (101.325 kPa)\n"
+    "      --at P              state the leak rate at this vacuum (default: the start\n"
+    "                          of each fitted decay)\n"
+    "      --skip S            seconds skipped after the deepest vacuum (5)\n"
+    "      --figure-dir DIR    write a decay figure per cup (DIR/CUP-decay.png)\n"
+    "      --operator, --notes, --temperature, --date, --valid-days, --valid-until\n"
+    "\n"
+    "check: drift of NEW against OLD (same sensor) at chosen pressures\n"
+    "      --at P[,P...]       pressures (default: NEW's setpoints)\n"
+    "  -t, --tolerance P       (default: NEW's tolerance)\n"
+    "apply: calibrated pressure and U for raw readings (refuses an expired profile)\n"
+    "\n"
+    "Exit status: 0 success, 1 error (input, data, expired profile, writing),\n"
+    "2 usage error, 3 port could not be opened or the device went away,\n"
+    "4 the calibration misses the tolerance or the drift exceeds it.\n";
+
+void cal_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs(PROG ": ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+void cal_warn(const cal_options *o, const char *fmt, ...)
+{
+    va_list ap;
+    if (o->verbosity < 1)
+        return;
+    fputs(PROG ": warning: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs(PROG ": ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs(" (see " PROG " --help)\n", stderr);
+    return CAL_EXIT_USAGE;
+}
+
+enum {
+    OPT_TABLE = 256, OPT_REF_UNIT, OPT_FORCE, OPT_SERIAL, OPT_MODEL, OPT_REF_U, OPT_REF_K,
+    OPT_REFERENCE, OPT_OPERATOR, OPT_NOTES, OPT_TEMP, OPT_DATE, OPT_VALID_DAYS,
+    OPT_VALID_UNTIL, OPT_GROUP, OPT_FORCE_WRITE, OPT_FIGURE, OPT_LIVE, OPT_CHANNEL,
+    OPT_SAMPLES, OPT_STABLE_SD, OPT_SETTLE, OPT_TEXT_TS, OPT_SAVE_POINTS, OPT_ID,
+    OPT_SENSOR_PROFILE, OPT_AMBIENT, OPT_AT, OPT_SKIP, OPT_FIGURE_DIR,
+};
+
+static const struct option longopts[] = {
+    {"output", required_argument, NULL, 'o'},
+    {"format", required_argument, NULL, 'f'},
+    {"table", required_argument, NULL, OPT_TABLE},
+    {"unit", required_argument, NULL, 'u'},
+    {"ref-unit", required_argument, NULL, OPT_REF_UNIT},
+    {"force", no_argument, NULL, OPT_FORCE},
+    {"quiet", no_argument, NULL, 'q'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {"serial", required_argument, NULL, OPT_SERIAL},
+    {"model", required_argument, NULL, OPT_MODEL},
+    {"ref-u", required_argument, NULL, OPT_REF_U},
+    {"ref-k", required_argument, NULL, OPT_REF_K},
+    {"reference", required_argument, NULL, OPT_REFERENCE},
+    {"operator", required_argument, NULL, OPT_OPERATOR},
+    {"notes", required_argument, NULL, OPT_NOTES},
+    {"temperature", required_argument, NULL, OPT_TEMP},
+    {"date", required_argument, NULL, OPT_DATE},
+    {"valid-days", required_argument, NULL, OPT_VALID_DAYS},
+    {"valid-until", required_argument, NULL, OPT_VALID_UNTIL},
+    {"degree", required_argument, NULL, 'd'},
+    {"tolerance", required_argument, NULL, 't'},
+    {"group", required_argument, NULL, OPT_GROUP},
+    {"force-write", no_argument, NULL, OPT_FORCE_WRITE},
+    {"figure", required_argument, NULL, OPT_FIGURE},
+    {"live", required_argument, NULL, OPT_LIVE},
+    {"channel", required_argument, NULL, OPT_CHANNEL},
+    {"samples", required_argument, NULL, OPT_SAMPLES},
+    {"stable-sd", required_argument, NULL, OPT_STABLE_SD},
+    {"settle-timeout", required_argument, NULL, OPT_SETTLE},
+    {"text-timestamp", no_argument, NULL, OPT_TEXT_TS},
+    {"save-points", required_argument, NULL, OPT_SAVE_POINTS},
+    {"id", required_argument, NULL, OPT_ID},
+    {"sensor-profile", required_argument, NULL, OPT_SENSOR_PROFILE},
+    {"ambient", required_argument, NULL, OPT_AMBIENT},
+    {"at", required_argument, NULL, OPT_AT},
+    {"skip", required_argument, NULL, OPT_SKIP},
+    {"figure-dir", required_argument, NULL, OPT_FIGURE_DIR},
+    {NULL, 0, NULL, 0},
+};
+
+static const char *option_name(int opt)
+{
+    for (const struct option *p = longopts; p->name; p++)
+        if (p->val == opt)
+            return p->name;
+    return "?";
+}
+
+static bool parse_num(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end || !isfinite(v) || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Which options each subcommand accepts (a letter per option group):
+ * c common, s sensor, l live, p cupset, k check, a apply/show. */
+static bool allowed(cal_command cmd, int opt)
+{
+    switch (opt) {
+    case 'o': case OPT_FORCE:
+        return cmd == CMD_SENSOR || cmd == CMD_CUPSET;
+    case 'd': case OPT_GROUP: case OPT_FORCE_WRITE: case OPT_FIGURE: case OPT_SERIAL:
+    case OPT_MODEL: case OPT_REF_U: case OPT_REF_K: case OPT_REFERENCE: case OPT_LIVE:
+    case OPT_CHANNEL: case OPT_SAMPLES: case OPT_STABLE_SD: case OPT_SETTLE: case OPT_TEXT_TS:
+    case OPT_SAVE_POINTS:
+        return cmd == CMD_SENSOR;
+    case 't':
+        return cmd == CMD_SENSOR || cmd == CMD_CHECK;
+    case OPT_OPERATOR: case OPT_NOTES: case OPT_TEMP: case OPT_DATE: case OPT_VALID_DAYS:
+    case OPT_VALID_UNTIL:
+        return cmd == CMD_SENSOR || cmd == CMD_CUPSET;
+    case OPT_ID: case OPT_SENSOR_PROFILE: case OPT_AMBIENT: case OPT_SKIP: case OPT_FIGURE_DIR:
+        return cmd == CMD_CUPSET;
+    case OPT_AT:
+        return cmd == CMD_CUPSET || cmd == CMD_CHECK;
+    case OPT_REF_UNIT:
+        return cmd == CMD_SENSOR || cmd == CMD_CUPSET;
+    default:
+        return true;
+    }
+}
+
+/* PORT[:BAUD[:PROTOCOL]] */
+static int parse_port(cal_options *o, char *spec)
+{
+    char *c1 = strchr(spec, ':'), *c2;
+    long b;
+    o->live_port = spec;
+    if (!c1)
+        return -1;
+    *c1++ = '\0';
+    c2 = strchr(c1, ':');
+    if (c2)
+        *c2++ = '\0';
+    if (*c1) {
+        if (!parse_long(c1, 50, 10000000, &b))
+            return usage_error("invalid baud rate '%s'", c1);
+        o->baud = (int)b;
+    }
+    if (c2 && !(o->protocol = cl_wire_protocol_from_name(c2)))
+        return usage_error("unknown protocol '%s' (text or binary)", c2);
+    return -1;
+}
+
+static int pressure(const char *opt, const char *text, cl_unit dflt, double *kpa)
+{
+    cl_error e;
+    if (cl_unit_parse_kpa(text, dflt, kpa, &e) != CL_OK)
+        return usage_error("%s: %s", opt, e.msg);
+    return -1;
+}
+
+int cal_options_parse(cal_options *o, int argc, char **argv)
+{
+    const char *tol = NULL, *refu = NULL, *group = NULL, *ambient = NULL, *at = NULL;
+    int opt, rc;
+    long v;
+
+    memset(o, 0, sizeof *o);
+    o->format = CL_TABLE_TEXT;
+    o->unit = CL_UNIT_KPA;
+    o->verbosity = 1;
+    o->tolerance_kpa = o->ref_u_kpa = o->temperature_c = NAN;
+    o->ref_k = 2;
+    o->ambient_kpa = 101.325;
+    o->valid_days = 365;
+    o->baud = 115200;
+    o->protocol = CL_WIRE_TEXT;
+    o->samples = 50;
+    o->stable_sd = 2;
+    o->settle_s = 60;
+    o->skip_s = -1;
+
+    if (argc < 2)
+        return usage_error("missing subcommand (sensor, cupset, check, show or apply)");
+    const char *sub = argv[1];
+    if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
+        fputs(usage, stdout);
+        return CAL_EXIT_OK;
+    }
+    if (strcmp(sub, "--version") == 0 || strcmp(sub, "-V") == 0) {
+        printf(PROG " %s\n", CUPLAB_VERSION);
+        return CAL_EXIT_OK;
+    }
+    if (strcmp(sub, "sensor") == 0)
+        o->cmd = CMD_SENSOR;
+    else if (strcmp(sub, "cupset") == 0)
+        o->cmd = CMD_CUPSET;
+    else if (strcmp(sub, "check") == 0)
+        o->cmd = CMD_CHECK;
+    else if (strcmp(sub, "show") == 0)
+        o->cmd = CMD_SHOW;
+    else if (strcmp(sub, "apply") == 0)
+        o->cmd = CMD_APPLY;
+    else if (sub[0] == '-')
+        return usage_error("unknown option '%s' before the subcommand", sub);
+    else
+        return usage_error("unknown subcommand '%s' (sensor, cupset, check, show or apply)",
+                           sub);
+
+    opterr = 0;
+    optind = 2;
+    while ((opt = getopt_long(argc, argv, "o:f:u:qvhVd:t:", longopts, NULL)) != -1) {
+        if (opt == '?') {
+            if (optopt && optopt < 256 && strchr("ofudt", optopt))
+                return usage_error("option -%c needs a value", optopt);
+            return usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+        if (opt == ':')
+            return usage_error("option '%s' needs a value", argv[optind - 1]);
+        if (!allowed(o->cmd, opt))
+            return usage_error("option --%s does not apply to '%s'", option_name(opt), sub);
+        switch (opt) {
+        case 'o': o->output = optarg; break;
+        case 'f':
+            if (!(o->format = cl_table_format_from_name(optarg)))
+                return usage_error("unknown format '%s' (table, csv or json)", optarg);
+            break;
+        case OPT_TABLE:
+            if (strcmp(optarg, "summary") && strcmp(optarg, "setpoints") &&
+                strcmp(optarg, "points") && strcmp(optarg, "all") && strcmp(optarg, "cups"))
+                return usage_error("unknown table '%s' (summary, setpoints, points, all)",
+                                   optarg);
+            o->table = optarg;
+            break;
+        case 'u':
+            if (!(o->unit = cl_unit_from_name(optarg)))
+                return usage_error("unknown unit '%s' (%s)", optarg, cl_unit_names());
+            break;
+        case OPT_REF_UNIT:
+            if (!(o->ref_unit = cl_unit_from_name(optarg)))
+                return usage_error("unknown reference unit '%s' (%s)", optarg,
+                                   cl_unit_names());
+            break;
+        case OPT_FORCE: o->force = true; break;
+        case 'q': o->verbosity = 0; break;
+        case 'v': o->verbosity = 2; break;
+        case 'h': fputs(usage, stdout); return CAL_EXIT_OK;
+        case 'V': printf(PROG " %s\n", CUPLAB_VERSION); return CAL_EXIT_OK;
+        case OPT_SERIAL: o->serial = optarg; break;
+        case OPT_MODEL: o->model = optarg; break;
+        case OPT_REF_U: refu = optarg; break;
+        case OPT_REF_K:
+            if (!parse_num(optarg, 0.5, 10, &o->ref_k))
+                return usage_error("--ref-k: expected a coverage factor 0.5..10, got '%s'",
+                                   optarg);
+            break;
+        case OPT_REFERENCE: o->reference = optarg; break;
+        case OPT_OPERATOR: o->operator_name = optarg; break;
+        case OPT_NOTES: o->notes = optarg; break;
+        case OPT_TEMP:
+            if (!parse_num(optarg, -80, 200, &o->temperature_c))
+                return usage_error("--temperature: expected degrees Celsius, got '%s'", optarg);
+            break;
+        case OPT_DATE: {
+            time_t t;
+            if (cl_profile_parse_date(optarg, &t, NULL) != CL_OK)
+                return usage_error("--date: '%s' is not YYYY-MM-DD[Thh:mm:ssZ]", optarg);
+            o->date = optarg;
+            break;
+        }
+        case OPT_VALID_DAYS:
+            if (!parse_long(optarg, 1, 36500, &v))
+                return usage_error("--valid-days: expected 1..36500, got '%s'", optarg);
+            o->valid_days = (int)v;
+            break;
+        case OPT_VALID_UNTIL: {
+            time_t t;
+            if (cl_profile_parse_date(optarg, &t, NULL) != CL_OK)
+                return usage_error("--valid-until: '%s' is not a date (YYYY-MM-DD)", optarg);
+            o->valid_until = optarg;
+            break;
+        }
+        case 'd':
+            if (!parse_long(optarg, 1, CL_PROFILE_MAX_DEGREE, &v))
+                return usage_error("--degree: expected 1 to %d, got '%s'", CL_PROFILE_MAX_DEGREE,
+                                   optarg);
+            o->degree = (int)v;
+            break;
+        case 't': tol = optarg; break;
+        case OPT_GROUP: group = optarg; break;
+        case OPT_FORCE_WRITE: o->force_write = true; break;
+        case OPT_FIGURE:
+            if (!cl_plot_device(optarg))
+                return usage_error("--figure: '%s' must end in .png, .svg or .pdf", optarg);
+            o->figure = optarg;
+            break;
+        case OPT_LIVE:
+            if ((rc = parse_port(o, optarg)) >= 0)
+                return rc;
+            break;
+        case OPT_CHANNEL:
+            if (!parse_long(optarg, 0, CL_WIRE_MAX_CHANNELS - 1, &v))
+                return usage_error("--channel: expected 0 to %d, got '%s'",
+                                   CL_WIRE_MAX_CHANNELS - 1, optarg);
+            o->channel = (unsigned)v;
+            break;
+        case OPT_SAMPLES:
+            if (!parse_long(optarg, 2, 1000000, &v))
+                return usage_error("--samples: expected 2 to 1000000, got '%s'", optarg);
+            o->samples = (size_t)v;
+            break;
+        case OPT_STABLE_SD:
+            if (!parse_num(optarg, 0, 1e9, &o->stable_sd))
+                return usage_error("--stable-sd: expected a non-negative SD in counts, got "
+                                   "'%s'", optarg);
+            break;
+        case OPT_SETTLE:
+            if (!parse_num(optarg, 0.1, 86400, &o->settle_s))
+                return usage_error("--settle-timeout: expected seconds, got '%s'", optarg);
+            break;
+        case OPT_TEXT_TS: o->text_timestamp = true; break;
+        case OPT_SAVE_POINTS: o->save_points = optarg; break;
+        case OPT_ID: o->set_id = optarg; break;
+        case OPT_SENSOR_PROFILE:
+            if (o->nprofiles == CAL_MAX_PROFILES)
+                return usage_error("too many --sensor-profile (at most %d)", CAL_MAX_PROFILES);
+            o->profiles[o->nprofiles++] = optarg;
+            break;
+        case OPT_AMBIENT: ambient = optarg; break;
+        case OPT_AT: at = optarg; break;
+        case OPT_SKIP:
+            if (!parse_num(optarg, 0, 1e6, &o->skip_s))
+                return usage_error("--skip: expected seconds, got '%s'", optarg);
+            break;
+        case OPT_FIGURE_DIR: o->figure_dir = optarg; break;
+        default:
+            return usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    o->args = argv + optind;
+    o->nargs = argc - optind;
+
+    /* Pressures, now that the units are known. */
+    if (tol && (rc = pressure("--tolerance", tol, o->unit, &o->tolerance_kpa)) >= 0)
+        return rc;
+    if (tol && !(o->tolerance_kpa > 0))
+        return usage_error("--tolerance must be positive");
+    if (refu && (rc = pressure("--ref-u", refu, o->ref_unit ? o->ref_unit : CL_UNIT_KPA,
+                               &o->ref_u_kpa)) >= 0)
+        return rc;
+    if (refu && !(o->ref_u_kpa >= 0))
+        return usage_error("--ref-u must not be negative");
+    if (group && (rc = pressure("--group", group, o->unit, &o->group_kpa)) >= 0)
+        return rc;
+    if (group && !(o->group_kpa > 0))
+        return usage_error("--group must be positive");
+    if (ambient && (rc = pressure("--ambient", ambient, o->unit, &o->ambient_kpa)) >= 0)
+        return rc;
+    if (ambient && !(o->ambient_kpa > 0))
+        return usage_error("--ambient is an absolute pressure and must be positive");
+    if (at) {
+        char buf[1024], *save = NULL;
+        snprintf(buf, sizeof buf, "%s", at);
+        for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+            if (o->nat == CAL_MAX_AT)
+                return usage_error("--at: at most %d pressures", CAL_MAX_AT);
+            if ((rc = pressure("--at", tok, o->unit, &o->at_kpa[o->nat])) >= 0)
+                return rc;
+            o->nat++;
+        }
+        if (o->nat == 0)
+            return usage_error("--at: no pressure given");
+        if (o->cmd == CMD_CUPSET && o->nat > 1)
+            return usage_error("--at: cupset states the leak rate at one pressure");
+    }
+
+    /* Positional arguments. */
+    switch (o->cmd) {
+    case CMD_SENSOR:
+        if (o->live_port && o->nargs)
+            return usage_error("give either a points file or --live, not both");
+        if (!o->live_port && o->nargs != 1)
+            return usage_error("sensor: expected one points file (or --live PORT)");
+        if (!refu)
+            return usage_error("sensor: --ref-u (the reference instrument's expanded "
+                               "uncertainty) is required");
+        if (!o->live_port && !o->serial)
+            return usage_error("sensor: --serial is required with a points file");
+        if (o->force_write && !o->output)
+            return usage_error("--force-write needs --output");
+        if (o->samples > 0 && o->live_port && o->samples < 2)
+            return usage_error("--samples: at least 2");
+        break;
+    case CMD_CUPSET:
+        if (o->nargs != 1)
+            return usage_error("cupset: expected one cup list (CSV)");
+        break;
+    case CMD_CHECK:
+        if (o->nargs != 2)
+            return usage_error("check: expected two profiles, OLD and NEW");
+        break;
+    case CMD_SHOW:
+        if (o->nargs != 1)
+            return usage_error("show: expected one profile");
+        break;
+    case CMD_APPLY:
+        if (o->nargs < 2)
+            return usage_error("apply: expected a profile and at least one raw reading");
+        break;
+    }
+    if (o->verbosity == 0)
+        cl_log_set_level(CL_LOG_ERROR);
+    else if (o->verbosity == 2)
+        cl_log_set_level(CL_LOG_INFO);
+    return -1;
+}

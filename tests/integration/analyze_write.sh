@@ -1,0 +1,85 @@
+#!/bin/sh
+# cuplab-analyze --write: the results go into /analysis of a finished session
+# file and nothing else changes; a second --write replaces them; a file being
+# recorded, one without a final status and a foreign file are refused with a
+# one-line error, untouched.
+. "$(dirname "$0")/../lib.sh"
+
+start_sim w --cups 3 --rate 50 --duration 300 --time-scale 100 --seed 8
+"$BIN/cuplab-acquire" -q -o "$T/s.h5" --no-reconnect "$PTY" </dev/null ||
+    fail "cuplab-acquire exited with $?"
+wait_sim
+cp "$T/s.h5" "$T/orig.h5"
+
+"$BIN/cuplab-analyze" -q --nominal-sensor --format json --write "$T/s.h5" >"$T/r.json" ||
+    fail "--write exited with $?"
+"$BIN/cuplab-analyze" -q --nominal-sensor --format json --write "$T/s.h5" >"$T/r2.json" ||
+    fail "second --write exited with $?"
+h5check values "$T/s.h5" "$T/w.log.csv" || fail "recording changed"
+"$PY" - "$T/s.h5" "$T/orig.h5" "$T/r2.json" <<'PY' || fail "/analysis contents"
+import json, sys
+import h5py, numpy as np
+new, orig, printed = h5py.File(sys.argv[1], "r"), h5py.File(sys.argv[2], "r"), json.load(open(sys.argv[3]))
+# Everything but /analysis is as recorded.
+def walk(f):
+    out = {}
+    f.visititems(lambda n, o: out.__setitem__(n, o) if not n.startswith("analysis") else None)
+    return out
+a, b = walk(new), walk(orig)
+assert sorted(a) == sorted(b), (sorted(a), sorted(b))
+for name, obj in b.items():
+    if isinstance(obj, h5py.Dataset):
+        assert np.array_equal(obj[()], a[name][()]), name
+    assert dict(obj.attrs) == dict(a[name].attrs), name
+assert {k: v for k, v in new.attrs.items()} == {k: v for k, v in orig.attrs.items()}
+# One /analysis group: the JSON document and one dataset per column.
+g = new["analysis"]
+assert set(g.keys()) == {"results", "cups"}, list(g.keys())
+doc = json.loads(g["results"][()])
+assert doc["format"] == "cuplab-analysis" and doc["rows"] == printed["rows"]
+assert doc["vacuum_sign"] == "positive below ambient"
+cups = g["cups"]
+assert list(cups.keys()) == sorted(printed["rows"][0].keys()), list(cups.keys())
+assert [c.decode() for c in cups["cup"][:]] == ["C1", "C2", "C3"]
+assert cups["peak_vacuum"].attrs["units"] == "kPa"
+assert np.allclose(cups["peak_vacuum"][:], [r["peak_vacuum"] for r in printed["rows"]])
+assert "software_version" in g.attrs and "created_utc" in g.attrs
+PY
+
+# Refusals: a foreign HDF5 file, a file without a final status.
+"$PY" - "$T" <<'PY' || fail "h5py"
+import shutil, sys
+import h5py
+d = sys.argv[1]
+with h5py.File(f"{d}/foreign.h5", "w") as f:
+    f["x"] = [1.0]
+shutil.copy(f"{d}/orig.h5", f"{d}/open.h5")
+with h5py.File(f"{d}/open.h5", "r+") as f:
+    f.attrs.modify("status", "")
+PY
+for name in foreign open; do
+    cp "$T/$name.h5" "$T/$name.before"
+    "$BIN/cuplab-analyze" -q --write "$T/$name.h5" >/dev/null 2>"$T/$name.err"
+    [ $? -eq 1 ] || fail "$name: --write accepted"
+    cmp -s "$T/$name.h5" "$T/$name.before" || fail "$name: file changed"
+    [ "$(wc -l <"$T/$name.err")" -eq 1 ] || fail "$name: $(cat "$T/$name.err")"
+done
+grep -q "no final status" "$T/open.err" || fail "open: $(cat "$T/open.err")"
+
+# A file being recorded: refused, and the recording completes untouched.
+start_sim live --cups 2 --rate 50 --duration 60 --time-scale 15 --seed 9
+"$BIN/cuplab-acquire" -q -o "$T/live.h5" --no-reconnect "$PTY" </dev/null &
+ACQ=$!
+for _ in $(seq 1 50); do [ -s "$T/live.h5" ] && break; sleep 0.1; done
+sleep 1
+"$BIN/cuplab-analyze" -q --write "$T/live.h5" >/dev/null 2>"$T/live.err"
+rc=$?
+wait $ACQ || fail "cuplab-acquire exited with $?"
+wait_sim
+[ $rc -eq 1 ] || fail "--write on a live recording: exit $rc"
+grep -q "still being recorded" "$T/live.err" || fail "live: $(cat "$T/live.err")"
+h5check values "$T/live.h5" "$T/live.log.csv" || fail "live recording disturbed"
+h5check attr "$T/live.h5" status complete || fail "live recording not complete"
+"$PY" -c 'import h5py,sys; assert "analysis" not in h5py.File(sys.argv[1],"r")' "$T/live.h5" ||
+    fail "live recording got an /analysis group"
+exit 0

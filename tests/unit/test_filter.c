@@ -1,0 +1,175 @@
+/*
+ * Unit tests of cl_filter: each filter against what it must do to spikes,
+ * steps, ramps and constants; missing samples stay missing and do not
+ * spread; strided input; the argument checks.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+/* Doubles compared in double precision (cmocka compares floats). */
+#define assert_near(a, b, tol) assert_true(fabs((a) - (b)) <= (tol))
+
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include <math.h>
+#include <string.h>
+
+#include "cl_filter.h"
+
+#define N 400
+
+static void test_median_spike_and_step(void **state)
+{
+    (void)state;
+    double x[N], y[N];
+    for (size_t i = 0; i < N; i++)
+        x[i] = i < 200 ? 0 : 10;
+    x[50] = 100;
+    x[300] = -100;
+    assert_int_equal(cl_filter_median(x, 1, N, 5, y, NULL), CL_OK);
+    assert_near(y[50], 0, 0);
+    assert_near(y[300], 10, 0);
+    /* The step stays sharp. */
+    assert_near(y[199], 0, 0);
+    assert_near(y[200], 10, 0);
+    /* An even window is widened to the next odd one; in place works. */
+    assert_int_equal(cl_filter_median(x, 1, N, 4, x, NULL), CL_OK);
+    assert_near(x[50], 0, 0);
+}
+
+static void test_hampel(void **state)
+{
+    (void)state;
+    double x[N], y[N];
+    size_t out = 99;
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    assert_non_null(r);
+    gsl_rng_set(r, 2);
+    for (size_t i = 0; i < N; i++)
+        x[i] = 20 + gsl_ran_gaussian(r, 0.1);
+    for (size_t k = 0; k < 7; k++)
+        x[30 + 50 * k] += k % 2 ? 8 : -8;
+    assert_int_equal(cl_filter_hampel(x, 1, N, 21, 5.0, y, &out, NULL), CL_OK);
+    assert_int_equal(out, 7);
+    for (size_t k = 0; k < 7; k++)
+        assert_near(y[30 + 50 * k], 20, 0.3);
+    /* Samples that are not outliers pass unchanged. */
+    assert_near(y[31], x[31], 0);
+    /* Clean noise: nothing replaced at 8 SDs. */
+    for (size_t k = 0; k < 7; k++)
+        x[30 + 50 * k] = 20;
+    assert_int_equal(cl_filter_hampel(x, 1, N, 21, 8.0, y, &out, NULL), CL_OK);
+    assert_int_equal(out, 0);
+    assert_int_equal(cl_filter_hampel(x, 1, N, 11, 0, y, &out, NULL), CL_ERR_ARG);
+    gsl_rng_free(r);
+}
+
+static void test_gaussian_and_derivative(void **state)
+{
+    (void)state;
+    double x[N], y[N], d[N];
+    for (size_t i = 0; i < N; i++)
+        x[i] = 3 + 0.25 * (double)i;
+    assert_int_equal(cl_filter_gaussian(x, 1, N, 4, 0, y, NULL), CL_OK);
+    assert_int_equal(cl_filter_gaussian(x, 1, N, 4, 1, d, NULL), CL_OK);
+    /* Interior: a ramp passes unchanged, its derivative is its slope per
+     * sample. */
+    for (size_t i = 30; i < N - 30; i++) {
+        assert_near(y[i], x[i], 1e-9);
+        assert_near(d[i], 0.25, 1e-9);
+    }
+    /* A step: the smoothed trace rises over about +-3 sigma. */
+    for (size_t i = 0; i < N; i++)
+        x[i] = i < 200 ? 0 : 1;
+    assert_int_equal(cl_filter_gaussian(x, 1, N, 4, 0, y, NULL), CL_OK);
+    assert_near(y[180], 0, 1e-6);
+    assert_near(y[220], 1, 1e-6);
+    assert_true(y[199] > 0.3 && y[199] < 0.7);
+    assert_int_equal(cl_filter_gaussian(x, 1, N, 0, 0, y, NULL), CL_ERR_ARG);
+    assert_int_equal(cl_filter_gaussian(x, 1, N, 2, 2, y, NULL), CL_ERR_ARG);
+}
+
+static void test_mean(void **state)
+{
+    (void)state;
+    double x[N], y[N];
+    for (size_t i = 0; i < N; i++)
+        x[i] = i % 2 ? 1 : -1;
+    assert_int_equal(cl_filter_mean(x, 1, N, 21, y, NULL), CL_OK);
+    for (size_t i = 20; i < N - 20; i++)
+        assert_near(fabs(y[i]), 1.0 / 21, 1e-12);
+}
+
+static void test_missing_and_stride(void **state)
+{
+    (void)state;
+    double x[2 * N], c[N], y[N], z[N];
+    for (size_t i = 0; i < N; i++) {
+        c[i] = sin((double)i / 20);
+        x[2 * i] = c[i];
+        x[2 * i + 1] = 1e9; /* the other column: must not leak in */
+    }
+    for (size_t i = 100; i < 110; i++) {
+        x[2 * i] = NAN;
+        c[i] = NAN;
+    }
+    for (cl_filter_kind k = CL_FILTER_NONE; k <= CL_FILTER_MEAN; k++) {
+        assert_int_equal(cl_filter_apply(k, x, 2, N, 5, y, NULL), CL_OK);
+        assert_int_equal(cl_filter_apply(k, c, 1, N, 5, z, NULL), CL_OK);
+        for (size_t i = 0; i < N; i++) {
+            if (i >= 100 && i < 110) {
+                assert_true(isnan(y[i]));
+                continue;
+            }
+            assert_true(isfinite(y[i]));
+            assert_near(y[i], z[i], 0);
+            assert_true(fabs(y[i]) < 1.5);
+        }
+    }
+    /* Nothing finite: all missing, not an error. */
+    for (size_t i = 0; i < N; i++)
+        c[i] = NAN;
+    assert_int_equal(cl_filter_median(c, 1, N, 5, y, NULL), CL_OK);
+    for (size_t i = 0; i < N; i++)
+        assert_true(isnan(y[i]));
+    /* Short input: the window is clipped. */
+    double s[3] = {1, 100, 3}, t[3];
+    assert_int_equal(cl_filter_median(s, 1, 3, 51, t, NULL), CL_OK);
+    assert_near(t[1], 3, 0);
+    assert_int_equal(cl_filter_median(s, 1, 0, 5, t, NULL), CL_OK);
+    assert_int_equal(cl_filter_median(NULL, 1, 3, 5, t, NULL), CL_ERR_ARG);
+    assert_int_equal(cl_filter_median(s, 0, 3, 5, t, NULL), CL_ERR_ARG);
+}
+
+static void test_names(void **state)
+{
+    (void)state;
+    for (cl_filter_kind k = CL_FILTER_MEDIAN; k <= CL_FILTER_MEAN; k++)
+        assert_int_equal(cl_filter_from_name(cl_filter_name(k)), k);
+    assert_int_equal(cl_filter_from_name("Gauss"), CL_FILTER_GAUSSIAN);
+    assert_int_equal(cl_filter_from_name("moving-average"), CL_FILTER_MEAN);
+    assert_int_equal(cl_filter_from_name("impulse"), CL_FILTER_HAMPEL);
+    assert_int_equal(cl_filter_from_name("boxcar"), CL_FILTER_NONE);
+    assert_int_equal(cl_filter_from_name(NULL), CL_FILTER_NONE);
+    double x[3] = {1, 2, 3}, y[3];
+    assert_int_equal(cl_filter_apply((cl_filter_kind)9, x, 1, 3, 1, y, NULL), CL_ERR_ARG);
+}
+
+int main(void)
+{
+    gsl_set_error_handler_off();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_median_spike_and_step),
+        cmocka_unit_test(test_hampel),
+        cmocka_unit_test(test_gaussian_and_derivative),
+        cmocka_unit_test(test_mean),
+        cmocka_unit_test(test_missing_and_stride),
+        cmocka_unit_test(test_names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

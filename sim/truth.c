@@ -1,0 +1,177 @@
+/* sim/truth: writes the ground truth of a cuplab-sim run as JSON. */
+#include "truth.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cl_log.h"
+#include "cl_sim.h"
+
+int sim_truth_open(sim_truth *t, const char *path)
+{
+    *t = (sim_truth){.path = path};
+    if (!path)
+        return 0;
+    t->f = fopen(path, "w");
+    if (!t->f) {
+        cl_log(CL_LOG_ERROR, "cannot create %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+void sim_truth_close(sim_truth *t)
+{
+    if (t->f)
+        fclose(t->f);
+    t->f = NULL;
+}
+
+static json_t *seqs_json(const sim_seqs *v)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < v->n; i++)
+        json_array_append_new(a, json_integer((json_int_t)v->v[i]));
+    return a;
+}
+
+static json_t *cup_json(const cl_sim_cup *c, int channel)
+{
+    json_t *strokes = json_array();
+    for (int k = 1; k <= c->pump_strokes; k++)
+        json_array_append_new(strokes, json_real(cl_sim_stroke_kpa(c, k)));
+    json_t *j = json_pack(
+        "{s:i, s:s, s:f, s:i, s:f, s:o, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, "
+        "s:f}",
+        "channel", channel, "technique", cl_sim_technique_name(c->technique), "t_apply_s",
+        c->t_apply_s, "pump_strokes", c->pump_strokes, "stroke_interval_s",
+        c->stroke_interval_s, "stroke_kpa", strokes, "peak_kpa", c->peak_kpa, "peak_mmhg",
+        c->peak_kpa / CL_SIM_KPA_PER_MMHG, "fire_initial_kpa", c->fire_initial_kpa,
+        "cool_tau_s", c->cool_tau_s, "hold_start_s", cl_sim_hold_start(c), "hold_s", c->hold_s,
+        "release_start_s", cl_sim_release_start(c), "release_end_s", cl_sim_release_end(c),
+        "release_s", c->release_s, "tau_s", c->tau_s, "p_inf_kpa", c->p_inf_kpa);
+    if (!j)
+        return NULL;
+    const struct {
+        const char *key;
+        double v;
+    } more[] = {
+        {"p_hold_start_kpa", cl_sim_pressure_kpa(c, cl_sim_hold_start(c))},
+        {"p_release_start_kpa", cl_sim_pressure_kpa(c, cl_sim_release_start(c))},
+        {"noise_kpa", c->noise_kpa},
+        {"breath_kpa", c->breath_kpa},
+        {"breath_hz", c->breath_hz},
+        {"breath_phase_rad", c->breath_phase_rad},
+        {"pulse_kpa", c->pulse_kpa},
+        {"pulse_hz", c->pulse_hz},
+        {"pulse_phase_rad", c->pulse_phase_rad},
+    };
+    for (size_t i = 0; i < sizeof more / sizeof more[0]; i++)
+        json_object_set_new(j, more[i].key, json_real(more[i].v));
+    return j;
+}
+
+static json_t *sensor_json(const sim_session *ses, int i)
+{
+    const cl_sim_sensor *s = &ses->sensor[i];
+    return json_pack("{s:i, s:s, s:f, s:f, s:i, s:i, s:f}", "channel", i + 1, "serial",
+                     ses->serial[i], "gain", s->gain, "offset", s->offset, "adc_bits",
+                     s->adc_bits, "adc_max", (int)cl_sim_sensor_max(s), "sensitivity_per_kpa",
+                     CL_SIM_SENSITIVITY_PER_KPA);
+}
+
+static json_t *disconnect_json(const sim_options *o, const sim_outage *plan,
+                               const sim_unplug *u)
+{
+    return json_pack("{s:f, s:f, s:f, s:f, s:b, s:b, s:I, s:I, s:I, s:s}", "t_start_s",
+                     plan->t_s, "t_end_s", u->resume_s, "sim_s",
+                     sim_options_outage_sim_s(o, plan->wall_s), "wall_s", plan->wall_s,
+                     "performed", u->done, "reconnected", u->reconnected, "first_seq",
+                     (json_int_t)u->first_seq, "frames_lost", (json_int_t)u->lost,
+                     "unread_bytes_at_close", (json_int_t)u->unread_bytes, "path", u->path);
+}
+
+/* The settings the session was made with. */
+static void put_settings(json_t *root, const sim_options *o, const sim_session *ses)
+{
+    json_object_set_new(root, "seed", json_integer((json_int_t)o->seed));
+    json_object_set_new(root, "device_id", json_string(ses->device_id));
+    json_object_set_new(root, "protocol", json_string(cl_wire_protocol_name(o->proto)));
+    json_object_set_new(root, "time_units",
+                        json_string(o->proto == CL_WIRE_BINARY ? "us"
+                                    : o->no_time               ? "none"
+                                                               : "ms"));
+    json_object_set_new(root, "checksum", json_boolean(o->checksum));
+    json_object_set_new(root, "labels", json_boolean(o->labels));
+    json_object_set_new(root, "with_time", json_boolean(!o->no_time));
+    json_object_set_new(root, "rate_hz", json_real(o->rate_hz));
+    json_object_set_new(root, "duration_s", json_real(o->duration_s));
+    json_object_set_new(root, "time_scale", json_real(o->time_scale));
+    json_object_set_new(
+        root, "technique",
+        json_string(o->technique ? cl_sim_technique_name(o->technique) : "mixed"));
+    json_object_set_new(root, "start_s", json_real(o->start_s));
+    json_object_set_new(root, "channels", json_integer(o->cups));
+    json_object_set_new(root, "adc_bits", json_integer(o->adc_bits));
+    json_object_set_new(root, "garbage_probability", json_real(o->garbage_p));
+    json_object_set_new(root, "baud_garbage", json_boolean(o->baud_garbage));
+}
+
+/* What was sent, dropped, garbled and lost. */
+static void put_tallies(json_t *root, const sim_stream *st)
+{
+    const struct {
+        const char *key;
+        uint64_t n;
+    } count[] = {
+        {"frames_total", st->ses->nframes},   {"frames_sent", st->sent},
+        {"frames_dropped", st->dropped},      {"frames_garbled", st->garbled},
+        {"frames_lost_disconnect", st->lost}, {"junk_bursts", st->junk_bursts},
+        {"junk_bytes", st->junk_bytes},       {"baud_garbage_bytes", st->baud_bytes},
+        {"bytes_written", st->bytes_written},
+    };
+    for (size_t i = 0; i < sizeof count / sizeof count[0]; i++)
+        json_object_set_new(root, count[i].key, json_integer((json_int_t)count[i].n));
+    json_object_set_new(root, "dropped_seq", seqs_json(&st->dropped_seq));
+    json_object_set_new(root, "garbled_seq", seqs_json(&st->garbled_seq));
+}
+
+int sim_truth_write(sim_truth *t, const sim_stream *st, const char *status)
+{
+    const sim_options *o = st->o;
+    if (!t->f)
+        return 0;
+    json_t *root = json_object(), *cups = json_array(), *sensors = json_array(),
+           *discs = json_array(), *paths = json_array();
+    for (int i = 0; i < o->cups; i++) {
+        json_array_append_new(cups, cup_json(&st->ses->cup[i], i + 1));
+        json_array_append_new(sensors, sensor_json(st->ses, i));
+    }
+    for (int i = 0; i < o->noutages; i++)
+        json_array_append_new(discs, disconnect_json(o, &o->outage[i], &st->unplug[i]));
+    for (int i = 0; i < st->pty.npaths; i++)
+        json_array_append_new(paths, json_string(st->pty.paths[i]));
+
+    json_object_set_new(root, "generator", json_string(SIM_PROG " " CUPLAB_VERSION));
+    json_object_set_new(root, "status", json_string(status));
+    put_settings(root, o, st->ses);
+    json_object_set_new(root, "cups", cups);
+    json_object_set_new(root, "sensors", sensors);
+    put_tallies(root, st);
+    json_object_set_new(root, "disconnects", discs);
+    json_object_set_new(root, "pty_paths", paths);
+
+    int rc =
+        json_dumpf(root, t->f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+    json_decref(root);
+    if (rc == 0)
+        rc = fputc('\n', t->f) == EOF ? -1 : 0;
+    if (fclose(t->f) != 0)
+        rc = -1;
+    t->f = NULL;
+    if (rc < 0)
+        cl_log(CL_LOG_ERROR, "cannot write %s: %s", t->path, strerror(errno));
+    return rc;
+}

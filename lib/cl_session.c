@@ -1734,15 +1734,21 @@ static int load_device(cl_session_reader *r, hid_t devices, size_t i, cl_error *
         return cl_error_set(err, CL_ERR_FORMAT, "%s: damaged session file (no /devices/%s)",
                             r->path, name);
     }
-    for (size_t k = 0; k < 7; k++)
+    const char *missing = NULL;
+    for (size_t k = 0; k < 7 && !missing; k++)
         if (get_attr_text(g, sattr[k], &d->str[k]) < 0)
-            goto bad;
-    for (int k = 0; k < NSERIES; k++)
+            missing = sattr[k];
+    for (int k = 0; k < NSERIES && !missing; k++)
         if ((d->ds[k] = H5Dopen2(g, series_name[k], H5P_DEFAULT)) < 0)
-            goto bad;
-    if ((d->counters = H5Dopen2(g, "counters", H5P_DEFAULT)) < 0 ||
-        get_attr_text(d->ds[S_DEVICE_TIME], "units", &d->str[7]) < 0 ||
-        ds_rows(d->ds[S_SAMPLES], &cols) == (size_t)-1 || cols < 1 || cols > MAX_CHANNELS)
+            missing = series_name[k];
+    if (!missing && (d->counters = H5Dopen2(g, "counters", H5P_DEFAULT)) < 0)
+        missing = "counters";
+    if (!missing && get_attr_text(d->ds[S_DEVICE_TIME], "units", &d->str[7]) < 0)
+        missing = "device_time units";
+    if (!missing &&
+        (ds_rows(d->ds[S_SAMPLES], &cols) == (size_t)-1 || cols < 1 || cols > MAX_CHANNELS))
+        missing = "samples shape";
+    if (missing)
         goto bad;
     d->info.port = d->str[0] ? d->str[0] : "";
     d->info.protocol = d->str[1] ? d->str[1] : "";
@@ -1762,8 +1768,8 @@ static int load_device(cl_session_reader *r, hid_t devices, size_t i, cl_error *
     goto done;
 bad:
     H5Eclear2(H5E_DEFAULT);
-    rc = cl_error_set(err, CL_ERR_FORMAT, "%s: damaged session file (/devices/%s incomplete)",
-                      r->path, name);
+    rc = cl_error_set(err, CL_ERR_FORMAT, "%s: damaged session file (/devices/%s: %s unreadable)",
+                      r->path, name, missing ? missing : "group");
 done:
     close_id(&g);
     return rc;

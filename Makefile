@@ -35,6 +35,7 @@ BINS      := $(foreach p,$(PROGRAMS),$(BUILD)/$(lastword $(subst :, ,$(p))))
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
+.SECONDARY:
 .PHONY: all check check-run check-asan demo demo-run deps install uninstall clean bench fuzz fmt
 .DEFAULT_GOAL := all
 

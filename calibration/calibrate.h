@@ -17,6 +17,7 @@
 #define PROG "cuplab-calibrate"
 #define CAL_MAX_AT 64
 #define CAL_MAX_PROFILES 32
+#define CAL_MAX_CONFIG 128
 
 /* Exit codes (documented in --help and docs/calibration.md). */
 enum {
@@ -38,25 +39,25 @@ typedef enum cal_command {
 typedef struct cal_options {
     cal_command cmd;
     /* outputs */
-    const char *output;      /* profile to write */
-    const char *figure;      /* residual figure (sensor) */
-    const char *figure_dir;  /* decay figures (cupset) */
-    const char *table;       /* which report table: summary, setpoints, points, all */
+    const char *output;     /* profile to write */
+    const char *figure;     /* residual figure (sensor) */
+    const char *figure_dir; /* decay figures (cupset) */
+    const char *table;      /* which report table: summary, setpoints, points, all */
     cl_table_format format;
-    cl_unit unit;            /* unit of reported pressures */
-    cl_unit ref_unit;        /* default unit of input pressures, 0 = none */
+    cl_unit unit;     /* unit of reported pressures */
+    cl_unit ref_unit; /* default unit of input pressures, 0 = none */
     bool force, force_write;
-    int verbosity;           /* 0 quiet, 1 normal, 2 verbose */
+    int verbosity; /* 0 quiet, 1 normal, 2 verbose */
     /* pressures given on the command line (kPa) */
-    double tolerance_kpa;    /* NaN = default / from the profile */
-    double ref_u_kpa;        /* NaN = not given */
+    double tolerance_kpa; /* NaN = default / from the profile */
+    double ref_u_kpa;     /* NaN = not given */
     double ref_k;
-    double group_kpa;        /* 0 = automatic */
+    double group_kpa; /* 0 = automatic */
     double ambient_kpa;
     double at_kpa[CAL_MAX_AT];
     size_t nat;
     /* sensor */
-    int degree;              /* 0 = automatic */
+    int degree; /* 0 = automatic */
     const char *serial, *model, *operator_name, *reference, *notes, *date, *valid_until;
     int valid_days;
     double temperature_c;
@@ -77,11 +78,17 @@ typedef struct cal_options {
     /* positional arguments */
     char **args;
     int nargs;
+    /* settings of --config, as "--key=value" arguments (owned) */
+    char *config_args[CAL_MAX_CONFIG];
+    int nconfig;
+    char **argv; /* the merged argument vector (owned) */
 } cal_options;
 
 /* Parse argv (argv[1] is the subcommand).  Returns -1 to go on, or an exit
- * code after --help / --version (0) or a usage error (2, one line printed). */
+ * code after --help / --version (0) or a usage error (2, one line printed).
+ * Release with cal_options_free() in either case. */
 int cal_options_parse(cal_options *o, int argc, char **argv);
+void cal_options_free(cal_options *o);
 
 /* Print "cuplab-calibrate: MESSAGE" on stderr (one line). */
 void cal_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -129,11 +129,12 @@ int cal_check(const cal_options *o)
         cl_table_set_num(t, 4, cl_unit_from_kpa(ud, o->unit));
         cl_table_set_num(t, 5, cl_unit_from_kpa(tol, o->unit));
         cl_table_set_str(t, 6, ok ? "yes" : "no");
-        cl_table_set_str(t, 7, !isfinite(lo) || (raw >= lo && raw <= hi) ? "inside"
-                                                                         : "extrapolated");
+        cl_table_set_str(t, 7,
+                         !isfinite(lo) || (raw >= lo && raw <= hi) ? "inside" : "extrapolated");
     }
     char title[512];
-    snprintf(title, sizeof title, "drift of sensor %s: old %s (%s), new %s (%s); drift = old - "
+    snprintf(title, sizeof title,
+             "drift of sensor %s: old %s (%s), new %s (%s); drift = old - "
              "new at the raw reading where new indicates the pressure",
              cl_sensor_profile_serial(new), o->args[0], dold->date ? dold->date : "?",
              o->args[1], dn->date ? dn->date : "?");
@@ -235,8 +236,8 @@ int cal_apply(const cal_options *o)
         cl_table_set_num(t, 0, raw);
         cl_table_set_num(t, 1, cl_unit_from_kpa(cl_sensor_profile_kpa(p, raw), o->unit));
         cl_table_set_num(t, 2, cl_unit_from_kpa(cl_sensor_profile_u_kpa(p, raw), o->unit));
-        cl_table_set_str(t, 3, !isfinite(lo) || (raw >= lo && raw <= hi) ? "inside"
-                                                                         : "outside");
+        cl_table_set_str(t, 3,
+                         !isfinite(lo) || (raw >= lo && raw <= hi) ? "inside" : "outside");
     }
     cl_table *tables[1] = {t};
     const char *names[1] = {"readings"}, *titles[1] = {NULL};

@@ -70,12 +70,12 @@ static int volume(const cal_options *o, const char *list, const cl_cuprow *r,
                   cl_cupset_cup *cup)
 {
     bool entered = isfinite(r->volume_ml);
-    bool expansion = isfinite(r->vref_ml) || isfinite(r->p_ref_kpa) ||
-                     isfinite(r->p_cup_kpa) || isfinite(r->p_final_kpa);
+    bool expansion = isfinite(r->vref_ml) || isfinite(r->p_ref_kpa) || isfinite(r->p_cup_kpa) ||
+                     isfinite(r->p_final_kpa);
     cl_error e;
     if (entered && expansion) {
-        cal_error("%s:%d: cup %s has both volume_ml and gas-expansion readings; give one",
-                  list, r->line, r->cup);
+        cal_error("%s:%d: cup %s has both volume_ml and gas-expansion readings; give one", list,
+                  r->line, r->cup);
         return CAL_EXIT_ERROR;
     }
     if (entered) {
@@ -97,7 +97,7 @@ static int volume(const cal_options *o, const char *list, const cl_cuprow *r,
         return CAL_EXIT_ERROR;
     }
     double off = r->p_absolute ? 0 : o->ambient_kpa;
-    cl_expansion x = {r->vref_ml,       r->vref_u_ml,         r->p_ref_kpa + off,
+    cl_expansion x = {r->vref_ml,         r->vref_u_ml,         r->p_ref_kpa + off,
                       r->p_cup_kpa + off, r->p_final_kpa + off, r->p_u_kpa};
     double v, u;
     if (cl_cupchar_expansion(&x, &v, &u, &e) != CL_OK) {
@@ -131,8 +131,8 @@ static void explicit_window(const double *t, size_t n, double from_s, double to_
 }
 
 /* Leak of one cup into `cup`.  Returns an exit code. */
-static int leak(const cal_options *o, const cl_cuprow *r,
-                cl_sensor_profile **profs, cl_cupset_cup *cup, cl_leak *lk)
+static int leak(const cal_options *o, const cl_cuprow *r, cl_sensor_profile **profs,
+                cl_cupset_cup *cup, cl_leak *lk)
 {
     double *t = NULL, *p = NULL;
     size_t n = 0, a, b;
@@ -186,7 +186,8 @@ static int leak(const cal_options *o, const cl_cuprow *r,
         for (size_t i = a; i < b; i++)
             beyond += p[i] < plo || p[i] > phi;
         if (beyond)
-            cal_warn(o, "%s: cup %s: %zu of the %zu readings fitted lie outside the sensor "
+            cal_warn(o,
+                     "%s: cup %s: %zu of the %zu readings fitted lie outside the sensor "
                      "profile's calibrated range",
                      src, r->cup, beyond, b - a);
     }
@@ -199,7 +200,8 @@ static int leak(const cal_options *o, const cl_cuprow *r,
     cl_cupchar_leak_to_cup(lk, cup);
     cup->leak_source = src;
     if (!lk->use_exp)
-        cal_warn(o, "%s: cup %s: the exponential does not determine tau over %.4g s; the "
+        cal_warn(o,
+                 "%s: cup %s: the exponential does not determine tau over %.4g s; the "
                  "leak rate comes from the linear slope",
                  src, r->cup, lk->t_to_s - lk->t_from_s);
     if (o->figure_dir) {
@@ -212,7 +214,7 @@ static int leak(const cal_options *o, const cl_cuprow *r,
     }
 out:
     if (t == tr.t_s) {
-        cl_trace_release(&tr);
+        cl_cupchar_trace_release(&tr);
     } else {
         free(t);
         free(p);
@@ -288,8 +290,8 @@ int cal_cupset(const cal_options *o)
     else
         cl_profile_format_date(now + (time_t)o->valid_days * 86400, until, sizeof until);
     snprintf(software, sizeof software, PROG " %s", CUPLAB_VERSION);
-    cl_cupset_meta m = {date,     until, o->operator_name, o->notes, software, o->ambient_kpa,
-                        o->temperature_c};
+    cl_cupset_meta m = {date,     until,          o->operator_name, o->notes,
+                        software, o->ambient_kpa, o->temperature_c};
     if (cl_cupset_set_meta(set, &m, &e) != CL_OK) {
         cal_error("%s", e.msg);
         code = CAL_EXIT_ERROR;

@@ -131,8 +131,8 @@ int cal_live_points(const cal_options *o, cl_sensor_point **pts, size_t *n, char
                     size_t serial_cap)
 {
     cl_live *l = NULL;
-    cl_live_options lo = {o->live_port, o->baud, o->protocol, o->text_timestamp, o->channel,
-                          o->samples};
+    cl_live_options lo = {o->live_port,      o->baud,    o->protocol,
+                          o->text_timestamp, o->channel, o->samples};
     linebuf *lb = calloc(1, sizeof *lb);
     cl_sensor_point *v = NULL;
     size_t nv = 0, cap = 0;
@@ -188,8 +188,9 @@ int cal_live_points(const cal_options *o, cl_sensor_point **pts, size_t *n, char
         if (!*serial)
             announced_serial(l, o->channel, serial, serial_cap);
         if (isfinite(r.t_first))
-            prompt("point %u: raw %.4f counts (SD %.3f, %zu samples, device time %.17g..%.17g)\n",
-                   k, r.mean, r.sd, r.n, r.t_first, r.t_last);
+            prompt(
+                "point %u: raw %.4f counts (SD %.3f, %zu samples, device time %.17g..%.17g)\n",
+                k, r.mean, r.sd, r.n, r.t_first, r.t_last);
         else
             prompt("point %u: raw %.4f counts (SD %.3f, %zu samples)\n", k, r.mean, r.sd, r.n);
         for (;;) {
@@ -225,10 +226,15 @@ int cal_live_points(const cal_options *o, cl_sensor_point **pts, size_t *n, char
                 v = t;
                 cap = nc;
             }
-            v[nv++] = (cl_sensor_point){.ref_kpa = kpa, .raw = r.mean, .raw_sd = r.sd,
-                                        .n_samples = (unsigned)r.n, .direction = dir,
-                                        .temperature_c = NAN, .fit_kpa = NAN,
-                                        .residual_kpa = NAN, .u_kpa = NAN};
+            v[nv++] = (cl_sensor_point){.ref_kpa = kpa,
+                                        .raw = r.mean,
+                                        .raw_sd = r.sd,
+                                        .n_samples = (unsigned)r.n,
+                                        .direction = dir,
+                                        .temperature_c = NAN,
+                                        .fit_kpa = NAN,
+                                        .residual_kpa = NAN,
+                                        .u_kpa = NAN};
             break;
         }
     }

@@ -1,4 +1,5 @@
 /* calibration/options: getopt_long parsing of the cuplab-calibrate command line. */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
@@ -30,6 +31,10 @@ static const char usage[] =
     "                          mmHg, inHg, psi)\n"
     "      --ref-unit UNIT     unit of input pressures when the file does not say\n"
     "      --force             replace an existing output file\n"
+    "  -c, --config FILE       recurring settings: \"key = value\" lines, keys being\n"
+    "                          long options (operator, reference, ref-u, unit, ...);\n"
+    "                          the command line wins, settings that do not apply to\n"
+    "                          the subcommand are ignored\n"
     "  -q, --quiet             errors only      -v, --verbose  more messages\n"
     "  -h, --help              this help        -V, --version  print the version\n"
     "Pressures on the command line may carry a unit: --tolerance 3mmHg.\n"
@@ -114,14 +119,40 @@ static int usage_error(const char *fmt, ...)
 }
 
 enum {
-    OPT_TABLE = 256, OPT_REF_UNIT, OPT_FORCE, OPT_SERIAL, OPT_MODEL, OPT_REF_U, OPT_REF_K,
-    OPT_REFERENCE, OPT_OPERATOR, OPT_NOTES, OPT_TEMP, OPT_DATE, OPT_VALID_DAYS,
-    OPT_VALID_UNTIL, OPT_GROUP, OPT_FORCE_WRITE, OPT_FIGURE, OPT_LIVE, OPT_CHANNEL,
-    OPT_SAMPLES, OPT_STABLE_SD, OPT_SETTLE, OPT_TEXT_TS, OPT_SAVE_POINTS, OPT_ID,
-    OPT_SENSOR_PROFILE, OPT_AMBIENT, OPT_AT, OPT_SKIP, OPT_FIGURE_DIR,
+    OPT_TABLE = 256,
+    OPT_REF_UNIT,
+    OPT_FORCE,
+    OPT_SERIAL,
+    OPT_MODEL,
+    OPT_REF_U,
+    OPT_REF_K,
+    OPT_REFERENCE,
+    OPT_OPERATOR,
+    OPT_NOTES,
+    OPT_TEMP,
+    OPT_DATE,
+    OPT_VALID_DAYS,
+    OPT_VALID_UNTIL,
+    OPT_GROUP,
+    OPT_FORCE_WRITE,
+    OPT_FIGURE,
+    OPT_LIVE,
+    OPT_CHANNEL,
+    OPT_SAMPLES,
+    OPT_STABLE_SD,
+    OPT_SETTLE,
+    OPT_TEXT_TS,
+    OPT_SAVE_POINTS,
+    OPT_ID,
+    OPT_SENSOR_PROFILE,
+    OPT_AMBIENT,
+    OPT_AT,
+    OPT_SKIP,
+    OPT_FIGURE_DIR,
 };
 
 static const struct option longopts[] = {
+    {"config", required_argument, NULL, 'c'},
     {"output", required_argument, NULL, 'o'},
     {"format", required_argument, NULL, 'f'},
     {"table", required_argument, NULL, OPT_TABLE},
@@ -192,24 +223,45 @@ static bool parse_long(const char *s, long lo, long hi, long *out)
     return true;
 }
 
-/* Which options each subcommand accepts (a letter per option group):
- * c common, s sensor, l live, p cupset, k check, a apply/show. */
+/* Whether subcommand `cmd` accepts option `opt`; the common options
+ * (format, unit, table, quiet, ...) apply to all. */
 static bool allowed(cal_command cmd, int opt)
 {
     switch (opt) {
-    case 'o': case OPT_FORCE:
+    case 'o':
+    case OPT_FORCE:
         return cmd == CMD_SENSOR || cmd == CMD_CUPSET;
-    case 'd': case OPT_GROUP: case OPT_FORCE_WRITE: case OPT_FIGURE: case OPT_SERIAL:
-    case OPT_MODEL: case OPT_REF_U: case OPT_REF_K: case OPT_REFERENCE: case OPT_LIVE:
-    case OPT_CHANNEL: case OPT_SAMPLES: case OPT_STABLE_SD: case OPT_SETTLE: case OPT_TEXT_TS:
+    case 'd':
+    case OPT_GROUP:
+    case OPT_FORCE_WRITE:
+    case OPT_FIGURE:
+    case OPT_SERIAL:
+    case OPT_MODEL:
+    case OPT_REF_U:
+    case OPT_REF_K:
+    case OPT_REFERENCE:
+    case OPT_LIVE:
+    case OPT_CHANNEL:
+    case OPT_SAMPLES:
+    case OPT_STABLE_SD:
+    case OPT_SETTLE:
+    case OPT_TEXT_TS:
     case OPT_SAVE_POINTS:
         return cmd == CMD_SENSOR;
     case 't':
         return cmd == CMD_SENSOR || cmd == CMD_CHECK;
-    case OPT_OPERATOR: case OPT_NOTES: case OPT_TEMP: case OPT_DATE: case OPT_VALID_DAYS:
+    case OPT_OPERATOR:
+    case OPT_NOTES:
+    case OPT_TEMP:
+    case OPT_DATE:
+    case OPT_VALID_DAYS:
     case OPT_VALID_UNTIL:
         return cmd == CMD_SENSOR || cmd == CMD_CUPSET;
-    case OPT_ID: case OPT_SENSOR_PROFILE: case OPT_AMBIENT: case OPT_SKIP: case OPT_FIGURE_DIR:
+    case OPT_ID:
+    case OPT_SENSOR_PROFILE:
+    case OPT_AMBIENT:
+    case OPT_SKIP:
+    case OPT_FIGURE_DIR:
         return cmd == CMD_CUPSET;
     case OPT_AT:
         return cmd == CMD_CUPSET || cmd == CMD_CHECK;
@@ -240,6 +292,113 @@ static int parse_port(cal_options *o, char *spec)
     if (c2 && !(o->protocol = cl_wire_protocol_from_name(c2)))
         return usage_error("unknown protocol '%s' (text or binary)", c2);
     return -1;
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    char *e = s + strlen(s);
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+        *--e = '\0';
+    return s;
+}
+
+/* The long option named `key`, or NULL. */
+static const struct option *find_option(const char *key)
+{
+    for (const struct option *p = longopts; p->name; p++)
+        if (strcmp(p->name, key) == 0)
+            return p;
+    return NULL;
+}
+
+/* Read the --config file into o->config_args ("--key=value"), keeping only
+ * settings that apply to the subcommand.  Returns -1 or an exit code. */
+static int read_config(cal_options *o, const char *path)
+{
+    char line[1024];
+    int lineno = 0, rc = -1;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return usage_error("--config: %s: %s", path, strerror(errno));
+    while (rc < 0 && fgets(line, sizeof line, f)) {
+        char *key = trim(line), *value = strchr(key, '=');
+        lineno++;
+        if (!*key || *key == '#')
+            continue;
+        if (value) {
+            *value++ = '\0';
+            value = trim(value);
+            key = trim(key);
+        }
+        const struct option *op = find_option(key);
+        if (!op || !strcmp(key, "config") || !strcmp(key, "help") || !strcmp(key, "version")) {
+            rc = usage_error("%s:%d: unknown setting '%s'", path, lineno, key);
+            break;
+        }
+        if ((op->has_arg == required_argument) != (value && *value)) {
+            rc = usage_error("%s:%d: setting '%s' %s", path, lineno, key,
+                             op->has_arg == required_argument ? "needs a value"
+                                                              : "takes no value");
+            break;
+        }
+        if (!allowed(o->cmd, op->val))
+            continue;
+        if (o->nconfig == CAL_MAX_CONFIG) {
+            rc = usage_error("%s: more than %d settings", path, CAL_MAX_CONFIG);
+            break;
+        }
+        char *arg;
+        if (asprintf(&arg, value ? "--%s=%s" : "--%s", key, value) < 0) {
+            rc = usage_error("out of memory");
+            break;
+        }
+        o->config_args[o->nconfig++] = arg;
+    }
+    fclose(f);
+    return rc;
+}
+
+/* Put the config file's settings (if -c/--config is given) between the
+ * subcommand and the command line's own options, so that the latter win. */
+static int expand_config(cal_options *o, int *argc, char ***argv)
+{
+    const char *path = NULL;
+    int rc;
+    for (int i = 2; i < *argc; i++) {
+        const char *a = (*argv)[i];
+        if (strcmp(a, "--") == 0)
+            break;
+        if ((strcmp(a, "--config") == 0 || strcmp(a, "-c") == 0) && i + 1 < *argc)
+            path = (*argv)[++i];
+        else if (strncmp(a, "--config=", 9) == 0)
+            path = a + 9;
+    }
+    if (!path)
+        return -1;
+    if ((rc = read_config(o, path)) >= 0)
+        return rc;
+    o->argv = malloc((size_t)(*argc + o->nconfig + 1) * sizeof *o->argv);
+    if (!o->argv)
+        return usage_error("out of memory");
+    o->argv[0] = (*argv)[0];
+    o->argv[1] = (*argv)[1];
+    memcpy(o->argv + 2, o->config_args, (size_t)o->nconfig * sizeof *o->argv);
+    memcpy(o->argv + 2 + o->nconfig, *argv + 2, (size_t)(*argc - 2) * sizeof *o->argv);
+    *argc += o->nconfig;
+    o->argv[*argc] = NULL;
+    *argv = o->argv;
+    return -1;
+}
+
+void cal_options_free(cal_options *o)
+{
+    for (int i = 0; i < o->nconfig; i++)
+        free(o->config_args[i]);
+    o->nconfig = 0;
+    free(o->argv);
+    o->argv = NULL;
 }
 
 static int pressure(const char *opt, const char *text, cl_unit dflt, double *kpa)
@@ -298,11 +457,13 @@ int cal_options_parse(cal_options *o, int argc, char **argv)
         return usage_error("unknown subcommand '%s' (sensor, cupset, check, show or apply)",
                            sub);
 
+    if ((rc = expand_config(o, &argc, &argv)) >= 0)
+        return rc;
     opterr = 0;
     optind = 2;
-    while ((opt = getopt_long(argc, argv, "o:f:u:qvhVd:t:", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "c:o:f:u:qvhVd:t:", longopts, NULL)) != -1) {
         if (opt == '?') {
-            if (optopt && optopt < 256 && strchr("ofudt", optopt))
+            if (optopt && optopt < 256 && strchr("cofudt", optopt))
                 return usage_error("option -%c needs a value", optopt);
             return usage_error("unknown option '%s'", argv[optind - 1]);
         }
@@ -311,7 +472,11 @@ int cal_options_parse(cal_options *o, int argc, char **argv)
         if (!allowed(o->cmd, opt))
             return usage_error("option --%s does not apply to '%s'", option_name(opt), sub);
         switch (opt) {
-        case 'o': o->output = optarg; break;
+        case 'c':
+            break; /* read by expand_config() */
+        case 'o':
+            o->output = optarg;
+            break;
         case 'f':
             if (!(o->format = cl_table_format_from_name(optarg)))
                 return usage_error("unknown format '%s' (table, csv or json)", optarg);
@@ -329,25 +494,46 @@ int cal_options_parse(cal_options *o, int argc, char **argv)
             break;
         case OPT_REF_UNIT:
             if (!(o->ref_unit = cl_unit_from_name(optarg)))
-                return usage_error("unknown reference unit '%s' (%s)", optarg,
-                                   cl_unit_names());
+                return usage_error("unknown reference unit '%s' (%s)", optarg, cl_unit_names());
             break;
-        case OPT_FORCE: o->force = true; break;
-        case 'q': o->verbosity = 0; break;
-        case 'v': o->verbosity = 2; break;
-        case 'h': fputs(usage, stdout); return CAL_EXIT_OK;
-        case 'V': printf(PROG " %s\n", CUPLAB_VERSION); return CAL_EXIT_OK;
-        case OPT_SERIAL: o->serial = optarg; break;
-        case OPT_MODEL: o->model = optarg; break;
-        case OPT_REF_U: refu = optarg; break;
+        case OPT_FORCE:
+            o->force = true;
+            break;
+        case 'q':
+            o->verbosity = 0;
+            break;
+        case 'v':
+            o->verbosity = 2;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return CAL_EXIT_OK;
+        case 'V':
+            printf(PROG " %s\n", CUPLAB_VERSION);
+            return CAL_EXIT_OK;
+        case OPT_SERIAL:
+            o->serial = optarg;
+            break;
+        case OPT_MODEL:
+            o->model = optarg;
+            break;
+        case OPT_REF_U:
+            refu = optarg;
+            break;
         case OPT_REF_K:
             if (!parse_num(optarg, 0.5, 10, &o->ref_k))
                 return usage_error("--ref-k: expected a coverage factor 0.5..10, got '%s'",
                                    optarg);
             break;
-        case OPT_REFERENCE: o->reference = optarg; break;
-        case OPT_OPERATOR: o->operator_name = optarg; break;
-        case OPT_NOTES: o->notes = optarg; break;
+        case OPT_REFERENCE:
+            o->reference = optarg;
+            break;
+        case OPT_OPERATOR:
+            o->operator_name = optarg;
+            break;
+        case OPT_NOTES:
+            o->notes = optarg;
+            break;
         case OPT_TEMP:
             if (!parse_num(optarg, -80, 200, &o->temperature_c))
                 return usage_error("--temperature: expected degrees Celsius, got '%s'", optarg);
@@ -373,13 +559,19 @@ int cal_options_parse(cal_options *o, int argc, char **argv)
         }
         case 'd':
             if (!parse_long(optarg, 1, CL_PROFILE_MAX_DEGREE, &v))
-                return usage_error("--degree: expected 1 to %d, got '%s'", CL_PROFILE_MAX_DEGREE,
-                                   optarg);
+                return usage_error("--degree: expected 1 to %d, got '%s'",
+                                   CL_PROFILE_MAX_DEGREE, optarg);
             o->degree = (int)v;
             break;
-        case 't': tol = optarg; break;
-        case OPT_GROUP: group = optarg; break;
-        case OPT_FORCE_WRITE: o->force_write = true; break;
+        case 't':
+            tol = optarg;
+            break;
+        case OPT_GROUP:
+            group = optarg;
+            break;
+        case OPT_FORCE_WRITE:
+            o->force_write = true;
+            break;
         case OPT_FIGURE:
             if (!cl_plot_device(optarg))
                 return usage_error("--figure: '%s' must end in .png, .svg or .pdf", optarg);
@@ -403,27 +595,40 @@ int cal_options_parse(cal_options *o, int argc, char **argv)
         case OPT_STABLE_SD:
             if (!parse_num(optarg, 0, 1e9, &o->stable_sd))
                 return usage_error("--stable-sd: expected a non-negative SD in counts, got "
-                                   "'%s'", optarg);
+                                   "'%s'",
+                                   optarg);
             break;
         case OPT_SETTLE:
             if (!parse_num(optarg, 0.1, 86400, &o->settle_s))
                 return usage_error("--settle-timeout: expected seconds, got '%s'", optarg);
             break;
-        case OPT_TEXT_TS: o->text_timestamp = true; break;
-        case OPT_SAVE_POINTS: o->save_points = optarg; break;
-        case OPT_ID: o->set_id = optarg; break;
+        case OPT_TEXT_TS:
+            o->text_timestamp = true;
+            break;
+        case OPT_SAVE_POINTS:
+            o->save_points = optarg;
+            break;
+        case OPT_ID:
+            o->set_id = optarg;
+            break;
         case OPT_SENSOR_PROFILE:
             if (o->nprofiles == CAL_MAX_PROFILES)
                 return usage_error("too many --sensor-profile (at most %d)", CAL_MAX_PROFILES);
             o->profiles[o->nprofiles++] = optarg;
             break;
-        case OPT_AMBIENT: ambient = optarg; break;
-        case OPT_AT: at = optarg; break;
+        case OPT_AMBIENT:
+            ambient = optarg;
+            break;
+        case OPT_AT:
+            at = optarg;
+            break;
         case OPT_SKIP:
             if (!parse_num(optarg, 0, 1e6, &o->skip_s))
                 return usage_error("--skip: expected seconds, got '%s'", optarg);
             break;
-        case OPT_FIGURE_DIR: o->figure_dir = optarg; break;
+        case OPT_FIGURE_DIR:
+            o->figure_dir = optarg;
+            break;
         default:
             return usage_error("unknown option '%s'", argv[optind - 1]);
         }
@@ -479,8 +684,6 @@ int cal_options_parse(cal_options *o, int argc, char **argv)
             return usage_error("sensor: --serial is required with a points file");
         if (o->force_write && !o->output)
             return usage_error("--force-write needs --output");
-        if (o->samples > 0 && o->live_port && o->samples < 2)
-            return usage_error("--samples: at least 2");
         break;
     case CMD_CUPSET:
         if (o->nargs != 1)

@@ -38,8 +38,8 @@ int cal_write_tables(cl_table_format fmt, cl_table **tables, const char **names,
                 rc = CL_ERR_NOMEM;
         }
         if (rc == CL_OK &&
-            json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-                                         JSON_REAL_PRECISION(17)) != 0)
+            json_dumpf(root, stdout,
+                       JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) != 0)
             rc = CL_ERR_IO;
         json_decref(root);
         if (rc == CL_OK)
@@ -213,7 +213,10 @@ int cal_report_sensor(const cal_options *o, const cl_sensor_calibration *d)
         for (int i = 0; i <= d->degree; i++) {
             char q[32], unit[32];
             snprintf(q, sizeof q, "c%d", i);
-            snprintf(unit, sizeof unit, i == 0 ? "kPa" : i == 1 ? "kPa/count" : "kPa/count^%d",
+            snprintf(unit, sizeof unit,
+                     i == 0   ? "kPa"
+                     : i == 1 ? "kPa/count"
+                              : "kPa/count^%d",
                      i);
             cl_table_add_row(s.t);
             cl_table_set_str(s.t, 0, q);
@@ -241,11 +244,13 @@ int cal_report_sensor(const cal_options *o, const cl_sensor_calibration *d)
         sum_p(&s, o, "u reference", d->u_ref_kpa);
         sum_p(&s, o, "U max (k=2)", d->u_max_kpa);
         sum_p(&s, o, "tolerance", d->tolerance_kpa);
-        sum_str(&s, "verdict", !isfinite(d->tolerance_kpa) ? "no tolerance" : d->pass ? "pass"
-                                                                                       : "fail");
-        sum_str(&s, "procedure", d->procedure_complete
-                                     ? "EURAMET cg-17 basic: complete"
-                                     : "EURAMET cg-17 basic: incomplete");
+        sum_str(&s, "verdict",
+                !isfinite(d->tolerance_kpa) ? "no tolerance"
+                : d->pass                   ? "pass"
+                                            : "fail");
+        sum_str(&s, "procedure",
+                d->procedure_complete ? "EURAMET cg-17 basic: complete"
+                                      : "EURAMET cg-17 basic: incomplete");
         for (size_t i = 0; i < d->ntrials; i++) {
             char q[48];
             const cl_sensor_trial *t = &d->trials[i];
@@ -257,7 +262,8 @@ int cal_report_sensor(const cal_options *o, const cl_sensor_calibration *d)
                      t->pass ? " (pass)" : " (fail)", t->monotonic ? "" : " not monotonic");
             cl_table_set_str(s.t, 2, buf);
         }
-        snprintf(title[n], sizeof title[n], "sensor %s calibration", d->serial ? d->serial : "?");
+        snprintf(title[n], sizeof title[n], "sensor %s calibration",
+                 d->serial ? d->serial : "?");
         tables[n] = s.t;
         names[n] = "summary";
         titles[n] = title[n];
@@ -361,7 +367,7 @@ int cal_report_cupset(const cal_options *o, const cl_cupset *c)
             cl_table_set_num(t, 13, p->leak_q_u_mbarl_s);
             cl_table_set_num(t, 14, p->leak_t_from_s);
             cl_table_set_num(t, 15, p->leak_t_to_s);
-            if (p->leak_model)
+            if (p->leak_n)
                 cl_table_set_num(t, 16, (double)p->leak_n);
         }
         snprintf(title[n], sizeof title[n],

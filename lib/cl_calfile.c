@@ -18,9 +18,9 @@
 
 typedef struct csv {
     const char *path;
-    char *text;    /* whole file */
-    char *pos;     /* next line */
-    int line;      /* number of the line last read */
+    char *text; /* whole file */
+    char *pos;  /* next line */
+    int line;   /* number of the line last read */
     char *f[MAX_FIELDS];
     size_t nf;
 } csv;
@@ -101,8 +101,8 @@ static int csv_next(csv *c, cl_error *err)
                 while (*r == ' ' || *r == '\t')
                     r++;
                 if (*r && *r != ',')
-                    return cl_error_set(err, CL_ERR_FORMAT,
-                                        "%s:%d: text after a closing quote", c->path, c->line);
+                    return cl_error_set(err, CL_ERR_FORMAT, "%s:%d: text after a closing quote",
+                                        c->path, c->line);
                 ch = *r;
                 *w = '\0';
                 c->f[c->nf++] = start;
@@ -399,8 +399,8 @@ fail:
     return rc;
 }
 
-int cl_calfile_write_points(const char *path, const cl_sensor_point *pts, size_t n,
-                            bool force, cl_error *err)
+int cl_calfile_write_points(const char *path, const cl_sensor_point *pts, size_t n, bool force,
+                            cl_error *err)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -459,8 +459,7 @@ static char *resolve(const char *base, const char *rel)
     return p;
 }
 
-int cl_calfile_cups(const char *path, cl_unit unit, cl_cuprow **rows, size_t *n,
-                    cl_error *err)
+int cl_calfile_cups(const char *path, cl_unit unit, cl_cuprow **rows, size_t *n, cl_error *err)
 {
     csv c;
     header h;
@@ -586,8 +585,8 @@ fail:
 
 /* --------------------------------------------------------------- decay */
 
-int cl_calfile_decay(const char *path, cl_unit unit, double **t_s, double **p_kpa,
-                     size_t *n, cl_error *err)
+int cl_calfile_decay(const char *path, cl_unit unit, double **t_s, double **p_kpa, size_t *n,
+                     cl_error *err)
 {
     csv c;
     header h;
@@ -642,8 +641,8 @@ int cl_calfile_decay(const char *path, cl_unit unit, double **t_s, double **p_kp
             goto fail;
         }
         if (nv > 0 && !(tv > t[nv - 1])) {
-            rc = cl_error_set(err, CL_ERR_FORMAT, "%s:%d: time does not increase", path,
-                              c.line);
+            rc =
+                cl_error_set(err, CL_ERR_FORMAT, "%s:%d: time does not increase", path, c.line);
             goto fail;
         }
         if ((rc = row_unit(&c, name_unit, unit_col, unit, "p", &u, err)))

@@ -37,36 +37,35 @@ int cl_calfile_sensor_points(const char *path, cl_unit ref_unit, cl_sensor_point
 
 /* Write points in the format above (ref in kPa), atomically; an existing
  * file is replaced only with `force`. */
-int cl_calfile_write_points(const char *path, const cl_sensor_point *pts, size_t n,
-                            bool force, cl_error *err);
+int cl_calfile_write_points(const char *path, const cl_sensor_point *pts, size_t n, bool force,
+                            cl_error *err);
 
 /* One row of a cup list. */
 typedef struct cl_cuprow {
-    char *cup, *material, *size;      /* cup id required; others may be NULL */
-    double volume_ml, volume_u_ml;    /* entered volume (NaN if absent) */
+    char *cup, *material, *size;   /* cup id required; others may be NULL */
+    double volume_ml, volume_u_ml; /* entered volume (NaN if absent) */
     /* gas expansion (NaN if absent): reference volume, pressures in kPa
      * (gauge unless p_absolute), standard uncertainty of each reading */
     double vref_ml, vref_u_ml, p_ref_kpa, p_cup_kpa, p_final_kpa, p_u_kpa;
     bool p_absolute;
-    char *decay;                      /* decay recording (path resolved against
-                                         the list's directory), NULL if none */
-    char *decay_cup;                  /* cup id in a session file (NULL: the cup id) */
-    double from_s, to_s;              /* fit window override, NaN if absent */
-    int line;                         /* line in the list */
+    char *decay;         /* decay recording (path resolved against
+                            the list's directory), NULL if none */
+    char *decay_cup;     /* cup id in a session file (NULL: the cup id) */
+    double from_s, to_s; /* fit window override, NaN if absent */
+    int line;            /* line in the list */
 } cl_cuprow;
 
 /* Cup list.  Columns: cup (required), material, size, volume_ml,
  * volume_u_ml, vref_ml, vref_u_ml, p_ref, p_cup, p_final, p_u (pressures
  * in the unit column / name suffix / `unit`), pressure ("gauge" default, or
  * "absolute"), decay, decay_cup, from_s, to_s. */
-int cl_calfile_cups(const char *path, cl_unit unit, cl_cuprow **rows, size_t *n,
-                    cl_error *err);
+int cl_calfile_cups(const char *path, cl_unit unit, cl_cuprow **rows, size_t *n, cl_error *err);
 void cl_calfile_cups_free(cl_cuprow *rows, size_t n); /* accepts NULL */
 
 /* Decay recording: columns t | t_s | time | time_s (seconds) and
  * p | p_<unit> | pressure | pressure_<unit> (gauge), optional unit column.
  * Arrays malloc'ed (free()). */
-int cl_calfile_decay(const char *path, cl_unit unit, double **t_s, double **p_kpa,
-                     size_t *n, cl_error *err);
+int cl_calfile_decay(const char *path, cl_unit unit, double **t_s, double **p_kpa, size_t *n,
+                     cl_error *err);
 
 #endif

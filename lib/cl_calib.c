@@ -27,8 +27,8 @@ static double binom(int n, int k)
     return r;
 }
 
-int cl_calib_polyfit(const double *x, const double *y, const double *w, size_t stride,
-                     size_t n, int degree, cl_polyfit *fit, cl_error *err)
+int cl_calib_polyfit(const double *x, const double *y, const double *w, size_t stride, size_t n,
+                     int degree, cl_calib_fit *fit, cl_error *err)
 {
     const size_t p = (size_t)degree + 1;
     gsl_matrix *X = NULL, *cov = NULL;
@@ -97,8 +97,8 @@ int cl_calib_polyfit(const double *x, const double *y, const double *w, size_t s
     st = wv ? gsl_multifit_wlinear(X, wv, yv, b, cov, &chisq, ws)
             : gsl_multifit_linear(X, yv, b, cov, &chisq, ws);
     if (st != GSL_SUCCESS) {
-        rc = cl_error_set(err, CL_ERR_NUMERIC, "least-squares fit failed: %s",
-                          gsl_strerror(st));
+        rc =
+            cl_error_set(err, CL_ERR_NUMERIC, "least-squares fit failed: %s", gsl_strerror(st));
         goto out;
     }
 
@@ -155,7 +155,7 @@ out:
     return rc;
 }
 
-double cl_polyfit_eval(const cl_polyfit *f, double x)
+double cl_calib_fit_eval(const cl_calib_fit *f, double x)
 {
     double y = f->coef[f->degree];
     for (int i = f->degree - 1; i >= 0; i--)
@@ -163,7 +163,7 @@ double cl_polyfit_eval(const cl_polyfit *f, double x)
     return y;
 }
 
-double cl_polyfit_u(const cl_polyfit *f, double x)
+double cl_calib_fit_u(const cl_calib_fit *f, double x)
 {
     double g[MAXP], v = 0;
     int p = f->degree + 1;
@@ -239,11 +239,11 @@ static size_t group_setpoints(cl_sensor_point *p, size_t n, double tol, ref_inde
     return ng + 1;
 }
 
-static bool curve_monotonic(const cl_polyfit *f, double lo, double hi)
+static bool curve_monotonic(const cl_calib_fit *f, double lo, double hi)
 {
-    double prev = cl_polyfit_eval(f, lo), sign = 0;
+    double prev = cl_calib_fit_eval(f, lo), sign = 0;
     for (int i = 1; i <= MONO_GRID; i++) {
-        double y = cl_polyfit_eval(f, lo + (hi - lo) * i / MONO_GRID);
+        double y = cl_calib_fit_eval(f, lo + (hi - lo) * i / MONO_GRID);
         double s = y > prev ? 1 : y < prev ? -1 : 0;
         if (s == 0 || (sign != 0 && s != sign))
             return false;
@@ -260,7 +260,7 @@ typedef struct work {
 /* Fit degree `deg` and compute every figure into d (arrays already
  * allocated: d->points, d->setpoints).  `trial` receives the summary. */
 static int evaluate(cl_sensor_calibration *d, const work *wk, int deg,
-                    const cl_calib_options *o, cl_sensor_trial *trial, cl_polyfit *fit,
+                    const cl_calib_options *o, cl_sensor_trial *trial, cl_calib_fit *fit,
                     cl_error *err)
 {
     const size_t n = d->npoints, ns = d->nsetpoints;
@@ -284,7 +284,7 @@ static int evaluate(cl_sensor_calibration *d, const work *wk, int deg,
     d->max_residual_kpa = 0;
     for (size_t i = 0; i < n; i++) {
         cl_sensor_point *pt = &d->points[i];
-        pt->fit_kpa = cl_polyfit_eval(fit, pt->raw);
+        pt->fit_kpa = cl_calib_fit_eval(fit, pt->raw);
         pt->residual_kpa = pt->fit_kpa - pt->ref_kpa;
         if (fabs(pt->residual_kpa) > d->max_residual_kpa)
             d->max_residual_kpa = fabs(pt->residual_kpa);
@@ -356,8 +356,8 @@ static int evaluate(cl_sensor_calibration *d, const work *wk, int deg,
             trial->worst_kpa = worst;
     }
     for (int i = 0; i <= U_GRID; i++) {
-        double u = cl_sensor_calibration_u_kpa(
-            d, d->raw_min + (d->raw_max - d->raw_min) * i / U_GRID);
+        double u =
+            cl_sensor_calibration_u_kpa(d, d->raw_min + (d->raw_max - d->raw_min) * i / U_GRID);
         if (u > d->u_max_kpa)
             d->u_max_kpa = u;
     }
@@ -386,7 +386,7 @@ static int evaluate(cl_sensor_calibration *d, const work *wk, int deg,
  * line (independent linearity), kPa; NaN when a line cannot be fitted. */
 static double nonlinearity(const cl_sensor_calibration *d, const work *wk)
 {
-    cl_polyfit line;
+    cl_calib_fit line;
     double worst = NAN;
     if (cl_calib_polyfit(wk->raw, wk->ref, NULL, 1, d->npoints, 1, &line, NULL) != CL_OK)
         return NAN;
@@ -395,7 +395,7 @@ static double nonlinearity(const cl_sensor_calibration *d, const work *wk)
         size_t cnt = 0;
         for (size_t i = 0; i < d->npoints; i++)
             if (d->points[i].setpoint == s) {
-                sum += cl_polyfit_eval(&line, d->points[i].raw) - d->points[i].ref_kpa;
+                sum += cl_calib_fit_eval(&line, d->points[i].raw) - d->points[i].ref_kpa;
                 cnt++;
             }
         double m = cnt ? fabs(sum / (double)cnt) : NAN;
@@ -410,7 +410,7 @@ int cl_calib_sensor(const cl_sensor_point *pts, size_t n, const cl_calib_options
 {
     work wk = {NULL, NULL};
     ref_index *order = NULL;
-    cl_polyfit fit;
+    cl_calib_fit fit;
     int rc = CL_OK, chosen = 0;
     double lo = INFINITY, hi = -INFINITY, tol;
 
@@ -529,7 +529,7 @@ int cl_calib_sensor(const cl_sensor_point *pts, size_t n, const cl_calib_options
         int from = o->degree > 0 ? o->degree : 1, to = o->degree > 0 ? o->degree : max_deg;
         double best = INFINITY;
         int best_deg = 0, first_mono = 0;
-        cl_polyfit fits[CL_PROFILE_MAX_DEGREE + 1];
+        cl_calib_fit fits[CL_PROFILE_MAX_DEGREE + 1];
         for (int deg = from; deg <= to; deg++) {
             cl_sensor_trial *t = &d->trials[d->ntrials];
             memset(t, 0, sizeof *t);
@@ -572,7 +572,7 @@ int cl_calib_sensor(const cl_sensor_point *pts, size_t n, const cl_calib_options
                  * higher term is not significant (|c| < 2 SE). */
                 chosen = first_mono;
                 for (int deg = first_mono + 1; deg <= to; deg++) {
-                    const cl_polyfit *f = &fits[deg];
+                    const cl_calib_fit *f = &fits[deg];
                     if (!d->trials[deg - 1].monotonic ||
                         !(fabs(f->coef[deg]) >= 2 * f->se[deg]))
                         break;
@@ -589,8 +589,8 @@ int cl_calib_sensor(const cl_sensor_point *pts, size_t n, const cl_calib_options
     d->ref_u_kpa = o->ref_u_kpa;
     d->ref_k = o->ref_k;
     d->nonlinearity_kpa = nonlinearity(d, &wk);
-    d->procedure_complete = d->nsetpoints >= CL_CALIB_MIN_SETPOINTS && d->ascending &&
-                            d->descending && d->repeats;
+    d->procedure_complete =
+        d->nsetpoints >= CL_CALIB_MIN_SETPOINTS && d->ascending && d->descending && d->repeats;
     free(order);
     free(wk.raw);
     free(wk.ref);

@@ -34,39 +34,39 @@
 /* Setpoints EURAMET cg-17 asks for at least. */
 #define CL_CALIB_MIN_SETPOINTS 6
 
-typedef struct cl_polyfit {
+typedef struct cl_calib_fit {
     int degree;
-    size_t n;        /* points fitted */
-    size_t dof;      /* n - (degree + 1) */
-    double coef[CL_CALIB_FIT_MAX_DEGREE + 1];                          /* y = sum coef[i] x^i */
+    size_t n;                                 /* points fitted */
+    size_t dof;                               /* n - (degree + 1) */
+    double coef[CL_CALIB_FIT_MAX_DEGREE + 1]; /* y = sum coef[i] x^i */
     double cov[CL_CALIB_FIT_MAX_DEGREE + 1][CL_CALIB_FIT_MAX_DEGREE + 1]; /* of coef */
-    double se[CL_CALIB_FIT_MAX_DEGREE + 1];                            /* sqrt(diag cov) */
-    double rss;      /* residual sum of squares (weighted if weights were given) */
-    double sigma;    /* residual SD, sqrt(rss / dof) */
-    double r2;       /* coefficient of determination */
-} cl_polyfit;
+    double se[CL_CALIB_FIT_MAX_DEGREE + 1];                               /* sqrt(diag cov) */
+    double rss;   /* residual sum of squares (weighted if weights were given) */
+    double sigma; /* residual SD, sqrt(rss / dof) */
+    double r2;    /* coefficient of determination */
+} cl_calib_fit;
 
 /* Least-squares polynomial of `degree` (1..CL_CALIB_FIT_MAX_DEGREE) through
  * (x[i*stride], y[i*stride]).  The fit is computed in centred and scaled
  * x, then expressed in powers of x.  Without weights (w NULL) the
  * covariance is sigma^2 (X'X)^-1; with weights w[i*stride] = 1/var(y_i) it
- * is (X'WX)^-1.  CL_ERR_ARG if n <= degree + 1 distinct-enough points are
- * missing (needs n >= degree + 2 and degree + 1 distinct x), CL_ERR_NUMERIC
- * if GSL fails. */
-int cl_calib_polyfit(const double *x, const double *y, const double *w, size_t stride,
-                     size_t n, int degree, cl_polyfit *fit, cl_error *err);
-double cl_polyfit_eval(const cl_polyfit *f, double x);
+ * is (X'WX)^-1.  CL_ERR_ARG unless n >= degree + 2 with at least
+ * degree + 1 distinct x (and every value finite, every weight positive);
+ * CL_ERR_NUMERIC if GSL fails. */
+int cl_calib_polyfit(const double *x, const double *y, const double *w, size_t stride, size_t n,
+                     int degree, cl_calib_fit *fit, cl_error *err);
+double cl_calib_fit_eval(const cl_calib_fit *f, double x);
 /* Standard uncertainty of the fitted curve at x, sqrt(g' cov g). */
-double cl_polyfit_u(const cl_polyfit *f, double x);
+double cl_calib_fit_u(const cl_calib_fit *f, double x);
 
 /* Options of a sensor calibration. */
 typedef struct cl_calib_options {
-    int degree;            /* 1..3; 0 = the lowest meeting the tolerance */
-    double tolerance_kpa;  /* > 0; NaN = no verdict (pass is then false) */
-    double ref_u_kpa;      /* reference's stated expanded uncertainty (>= 0) */
-    double ref_k;          /* its coverage factor (> 0, usually 2) */
-    double group_kpa;      /* references closer than this are one setpoint;
-                              0 = 1 % of the pressure span */
+    int degree;           /* 1..3; 0 = the lowest meeting the tolerance */
+    double tolerance_kpa; /* > 0; NaN = no verdict (pass is then false) */
+    double ref_u_kpa;     /* reference's stated expanded uncertainty (>= 0) */
+    double ref_k;         /* its coverage factor (> 0, usually 2) */
+    double group_kpa;     /* references closer than this are one setpoint;
+                             0 = 1 % of the pressure span */
 } cl_calib_options;
 
 void cl_calib_options_init(cl_calib_options *o);

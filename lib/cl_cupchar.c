@@ -180,7 +180,7 @@ void cl_cupchar_leak_to_cup(const cl_leak *l, cl_cupset_cup *c)
     c->leak_q_u_mbarl_s = l->q_u_mbarl_s;
 }
 
-void cl_trace_release(cl_trace *t)
+void cl_cupchar_trace_release(cl_trace *t)
 {
     if (!t)
         return;
@@ -291,13 +291,15 @@ int cl_cupchar_session_trace(const char *path, const char *cup_id,
             out->device_clock = true;
         }
     }
-    if (rows && (rc = cl_session_read_channel(r, info->device, info->channel, 0, rows, raw, err)))
+    if (rows &&
+        (rc = cl_session_read_channel(r, info->device, info->channel, 0, rows, raw, err)))
         goto out;
     double lo, hi;
     cl_sensor_profile_raw_range(prof, &lo, &hi);
     for (size_t i = 0; i < rows; i++) {
         out->p_kpa[i] = isfinite(raw[i]) ? cl_sensor_profile_kpa(prof, raw[i]) : NAN;
-        if (isfinite(raw[i]) && ((isfinite(lo) && raw[i] < lo) || (isfinite(hi) && raw[i] > hi)))
+        if (isfinite(raw[i]) &&
+            ((isfinite(lo) && raw[i] < lo) || (isfinite(hi) && raw[i] > hi)))
             out->out_of_range++;
     }
     out->n = rows;
@@ -314,13 +316,14 @@ int cl_cupchar_session_trace(const char *path, const char *cup_id,
             goto out;
         }
         out->release_s = p;
-        out->release_s[out->nrelease++] = host ? host_to_trace(host, out->t_s, rows, ev.t) : ev.t;
+        out->release_s[out->nrelease++] =
+            host ? host_to_trace(host, out->t_s, rows, ev.t) : ev.t;
     }
 out:
     free(raw);
     free(host);
     if (rc != CL_OK)
-        cl_trace_release(out);
+        cl_cupchar_trace_release(out);
     cl_session_reader_close(r);
     return rc;
 }

@@ -93,10 +93,10 @@ void cl_cupchar_leak_to_cup(const cl_leak *l, cl_cupset_cup *cup);
  * back (t = host_time[0] + device_time - device_time[0]), otherwise with
  * the host's clock; markers are mapped onto the same time line. */
 typedef struct cl_trace {
-    double *t_s;         /* seconds since session start */
-    double *p_kpa;       /* gauge pressure through the sensor profile */
+    double *t_s;   /* seconds since session start */
+    double *p_kpa; /* gauge pressure through the sensor profile */
     size_t n;
-    double *release_s;   /* times of "released" events for the cup (or all) */
+    double *release_s; /* times of "released" events for the cup (or all) */
     size_t nrelease;
     time_t recorded;     /* session creation time, -1 if unknown */
     size_t out_of_range; /* raw readings outside the profile's raw range */
@@ -110,6 +110,6 @@ typedef struct cl_trace {
  * cl_session. */
 int cl_cupchar_session_trace(const char *path, const char *cup_id,
                              const cl_sensor_profile *prof, cl_trace *out, cl_error *err);
-void cl_trace_release(cl_trace *t); /* frees the arrays; accepts NULL */
+void cl_cupchar_trace_release(cl_trace *t); /* frees the arrays; accepts NULL */
 
 #endif

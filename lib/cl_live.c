@@ -122,7 +122,10 @@ void cl_live_close(cl_live *l)
     free(l);
 }
 
-int cl_live_fd(const cl_live *l) { return cl_port_fd(l->port); }
+int cl_live_fd(const cl_live *l)
+{
+    return cl_port_fd(l->port);
+}
 
 int cl_live_pump(cl_live *l, cl_error *err)
 {
@@ -136,7 +139,8 @@ int cl_live_pump(cl_live *l, cl_error *err)
         cl_wire_decode(l->dec, buf, (size_t)n, sink, l);
     }
     if (l->bad_channel)
-        return cl_error_set(err, CL_ERR_ARG, "%s: channel %u does not exist (the device sends "
+        return cl_error_set(err, CL_ERR_ARG,
+                            "%s: channel %u does not exist (the device sends "
                             "%u channel%s, numbered from 0)",
                             l->name, l->channel, l->channels_seen,
                             l->channels_seen == 1 ? "" : "s");
@@ -149,9 +153,15 @@ void cl_live_reset(cl_live *l)
     l->head = 0;
 }
 
-size_t cl_live_count(const cl_live *l) { return l->count; }
+size_t cl_live_count(const cl_live *l)
+{
+    return l->count;
+}
 
-const cl_wire_stats *cl_live_stats(const cl_live *l) { return cl_wire_decoder_stats(l->dec); }
+const cl_wire_stats *cl_live_stats(const cl_live *l)
+{
+    return cl_wire_decoder_stats(l->dec);
+}
 
 /* Mean and SD of the last n samples (n <= available). */
 static void last_stats(const cl_live *l, size_t n, cl_live_reading *r)
@@ -190,8 +200,8 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-int cl_live_measure(cl_live *l, size_t n, double sd_max, double timeout_s,
-                    cl_live_reading *r, cl_error *err)
+int cl_live_measure(cl_live *l, size_t n, double sd_max, double timeout_s, cl_live_reading *r,
+                    cl_error *err)
 {
     cl_live_reading last = {NAN, NAN, 0, NAN, NAN};
     double end = now_s() + timeout_s;

@@ -18,12 +18,12 @@
 typedef struct cl_live cl_live;
 
 typedef struct cl_live_options {
-    const char *port;     /* serial port or pty path */
-    int baud;             /* e.g. 115200 */
+    const char *port; /* serial port or pty path */
+    int baud;         /* e.g. 115200 */
     cl_wire_protocol protocol;
-    bool text_timestamp;  /* text: the first unlabelled column is a timestamp */
-    unsigned channel;     /* 0-based channel of the sensor */
-    size_t max_samples;   /* largest N a reading will average (window size) */
+    bool text_timestamp; /* text: the first unlabelled column is a timestamp */
+    unsigned channel;    /* 0-based channel of the sensor */
+    size_t max_samples;  /* largest N a reading will average (window size) */
 } cl_live_options;
 
 /* A stable reading: mean and SD of the last n samples, and the device time
@@ -55,8 +55,8 @@ bool cl_live_stable(const cl_live *l, size_t n, double sd_max, cl_live_reading *
 
 /* Reset, then read until the last n samples are stable or timeout_s seconds
  * pass (CL_ERR_RANGE "did not settle", with the SD reached). */
-int cl_live_measure(cl_live *l, size_t n, double sd_max, double timeout_s,
-                    cl_live_reading *r, cl_error *err);
+int cl_live_measure(cl_live *l, size_t n, double sd_max, double timeout_s, cl_live_reading *r,
+                    cl_error *err);
 
 /* Value of the device's announcement line "# key: value" seen last (e.g.
  * "sensor_serials", "device"), NULL if none yet.  Valid until the next

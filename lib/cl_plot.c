@@ -25,8 +25,17 @@
 #define HEIGHT 650
 #define GRID 200
 
-enum { COL_BG = 0, COL_FG = 1, COL_UP = 2, COL_DOWN = 3, COL_BAND = 4, COL_TOL = 5,
-       COL_OTHER = 6, COL_FIT = 7, COL_GRID = 8 };
+enum {
+    COL_BG = 0,
+    COL_FG = 1,
+    COL_UP = 2,
+    COL_DOWN = 3,
+    COL_BAND = 4,
+    COL_TOL = 5,
+    COL_OTHER = 6,
+    COL_FIT = 7,
+    COL_GRID = 8
+};
 
 static jmp_buf plot_jump;
 static char plot_error[256];
@@ -193,7 +202,9 @@ int cl_plot_residuals(const cl_sensor_calibration *d, cl_unit unit, const char *
     snprintf(title, sizeof title, "sensor %s: degree %d, U max %.3g %s, %s",
              d->serial && *d->serial ? d->serial : "?", d->degree,
              cl_unit_from_kpa(d->u_max_kpa, unit), un,
-             !isfinite(d->tolerance_kpa) ? "no tolerance" : d->pass ? "PASS" : "FAIL");
+             !isfinite(d->tolerance_kpa) ? "no tolerance"
+             : d->pass                   ? "PASS"
+                                         : "FAIL");
 
     plot_error[0] = '\0';
     if (setjmp(plot_jump)) {
@@ -222,8 +233,8 @@ int cl_plot_residuals(const cl_sensor_calibration *d, cl_unit unit, const char *
     static const struct {
         cl_direction dir;
         int col, sym;
-    } kinds[] = {{CL_DIR_UP, COL_UP, 4}, {CL_DIR_DOWN, COL_DOWN, 7},
-                 {CL_DIR_UNKNOWN, COL_OTHER, 5}};
+    } kinds[] = {
+        {CL_DIR_UP, COL_UP, 4}, {CL_DIR_DOWN, COL_DOWN, 7}, {CL_DIR_UNKNOWN, COL_OTHER, 5}};
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
         PLINT m = 0;
         for (size_t i = 0; i < d->npoints; i++)
@@ -335,7 +346,8 @@ void cl_plot_release(void)
 {
     void *pc = dlopen("libpangocairo-1.0.so.0", RTLD_NOW | RTLD_NOLOAD);
     if (pc) {
-        void (*set_default)(void *) = (void (*)(void *))dlsym(pc, "pango_cairo_font_map_set_default");
+        void (*set_default)(void *) =
+            (void (*)(void *))dlsym(pc, "pango_cairo_font_map_set_default");
         if (set_default)
             set_default(NULL); /* drops this thread's default font map */
         dlclose(pc);

@@ -256,8 +256,7 @@ void cl_profile_format_date(time_t t, char *buf, size_t cap)
         snprintf(buf, cap, "?");
 }
 
-int cl_profile_check_until(const char *valid_until, const char *what, time_t now,
-                           cl_error *err)
+int cl_profile_check_until(const char *valid_until, const char *what, time_t now, cl_error *err)
 {
     time_t t;
     if (!valid_until)
@@ -475,8 +474,8 @@ static int check_transfer(const cl_sensor_calibration *d, cl_error *err)
             return cl_error_set(err, CL_ERR_FORMAT, "coefficient %d is not finite", i);
         for (int j = 0; j <= d->degree; j++)
             if (!isfinite(d->cov[i][j]))
-                return cl_error_set(err, CL_ERR_FORMAT, "covariance [%d][%d] is not finite",
-                                    i, j);
+                return cl_error_set(err, CL_ERR_FORMAT, "covariance [%d][%d] is not finite", i,
+                                    j);
     }
     if (d->coef[d->degree] == 0 && d->degree > 1)
         return cl_error_set(err, CL_ERR_FORMAT, "leading coefficient of degree %d is zero",
@@ -564,7 +563,13 @@ int cl_sensor_profile_raw_for_kpa(const cl_sensor_profile *p, double kpa, double
     enum { GRID = 400 };
     double lo = p->d.raw_min, hi = p->d.raw_max;
     *raw = NAN;
-    if (!isfinite(lo) || !isfinite(hi) || !isfinite(kpa))
+    if (!isfinite(kpa))
+        return cl_error_set(err, CL_ERR_RANGE, "pressure is not finite");
+    if ((!isfinite(lo) || !isfinite(hi)) && p->d.degree == 1) {
+        *raw = (kpa - p->d.coef[0]) / p->d.coef[1]; /* a straight line needs no range */
+        return CL_OK;
+    }
+    if (!isfinite(lo) || !isfinite(hi))
         return cl_error_set(err, CL_ERR_RANGE, "profile has no raw range");
     double w = hi - lo;
     if (w <= 0)
@@ -927,8 +932,10 @@ static int parse_transfer(json_t *tr, cl_sensor_calibration *d, cl_error *err)
     for (size_t i = 0; i < n; i++) {
         v = json_array_get(co, i);
         if (!json_is_number(v))
-            return cl_error_set(err, CL_ERR_FORMAT, "\"transfer.coefficients[%zu]\" is not a "
-                                "number", i);
+            return cl_error_set(err, CL_ERR_FORMAT,
+                                "\"transfer.coefficients[%zu]\" is not a "
+                                "number",
+                                i);
         d->coef[i] = json_number_value(v);
     }
     cov = json_object_get(tr, "covariance");
@@ -1018,7 +1025,8 @@ static int sensor_from_json(json_t *r, cl_sensor_calibration *d, cl_error *err)
         return rc;
     if (o) {
         if ((rc = get_num(o, "k", false, "uncertainty", &d->k, err)) ||
-            (rc = get_num(o, "u_repeatability_kpa", false, "uncertainty", &d->u_rep_kpa, err)) ||
+            (rc =
+                 get_num(o, "u_repeatability_kpa", false, "uncertainty", &d->u_rep_kpa, err)) ||
             (rc = get_num(o, "u_hysteresis_kpa", false, "uncertainty", &d->u_hyst_kpa, err)) ||
             (rc = get_num(o, "u_reference_kpa", false, "uncertainty", &d->u_ref_kpa, err)) ||
             (rc = get_num(o, "U_max_kpa", false, "uncertainty", &d->u_max_kpa, err)))
@@ -1042,13 +1050,13 @@ static int sensor_from_json(json_t *r, cl_sensor_calibration *d, cl_error *err)
         if ((rc = get_num(o, "dof", false, "figures", &dof, err)) ||
             (rc = get_num(o, "residual_sd_kpa", false, "figures", &d->residual_sd_kpa, err)) ||
             (rc = get_num(o, "r2", false, "figures", &d->r2, err)) ||
-            (rc = get_num(o, "max_residual_kpa", false, "figures", &d->max_residual_kpa,
-                          err)) ||
-            (rc = get_num(o, "nonlinearity_kpa", false, "figures", &d->nonlinearity_kpa,
-                          err)) ||
+            (rc =
+                 get_num(o, "max_residual_kpa", false, "figures", &d->max_residual_kpa, err)) ||
+            (rc =
+                 get_num(o, "nonlinearity_kpa", false, "figures", &d->nonlinearity_kpa, err)) ||
             (rc = get_num(o, "hysteresis_kpa", false, "figures", &d->hysteresis_kpa, err)) ||
-            (rc = get_num(o, "repeatability_kpa", false, "figures", &d->repeatability_kpa,
-                          err)))
+            (rc =
+                 get_num(o, "repeatability_kpa", false, "figures", &d->repeatability_kpa, err)))
             return rc;
         d->dof = isfinite(dof) && dof >= 0 ? (size_t)dof : 0;
         if (!isfinite(d->u_max_kpa) &&
@@ -1236,9 +1244,18 @@ int cl_cupset_set_meta(cl_cupset *c, const cl_cupset_meta *m, cl_error *err)
     return CL_OK;
 }
 
-const cl_cupset_meta *cl_cupset_get_meta(const cl_cupset *c) { return &c->meta; }
-const char *cl_cupset_id(const cl_cupset *c) { return c->id; }
-size_t cl_cupset_count(const cl_cupset *c) { return c->n; }
+const cl_cupset_meta *cl_cupset_get_meta(const cl_cupset *c)
+{
+    return &c->meta;
+}
+const char *cl_cupset_id(const cl_cupset *c)
+{
+    return c->id;
+}
+size_t cl_cupset_count(const cl_cupset *c)
+{
+    return c->n;
+}
 
 const cl_cupset_cup *cl_cupset_get(const cl_cupset *c, size_t i)
 {
@@ -1292,9 +1309,9 @@ static json_t *cup_json(const cl_cupset_cup *c)
         ok = ok && put(o, "p_inf_kpa", jnum(c->leak_p_inf_kpa));
         ok = ok && put(o, "p_inf_se_kpa", jnum(c->leak_p_inf_se));
         ok = ok && put(o, "corr_pinf_tau", jnum(c->leak_corr_pinf_tau));
-        ok = ok && put(o, "identifiable", c->leak_identifiable < 0
-                                              ? json_null()
-                                              : json_boolean(c->leak_identifiable));
+        ok = ok &&
+             put(o, "identifiable",
+                 c->leak_identifiable < 0 ? json_null() : json_boolean(c->leak_identifiable));
         ok = ok && put(o, "slope_kpa_s", jnum(c->leak_slope_kpa_s));
         ok = ok && put(o, "slope_se_kpa_s", jnum(c->leak_slope_se));
         ok = ok && put(o, "r2", jnum(c->leak_r2));
@@ -1348,8 +1365,7 @@ char *cl_cupset_to_json(const cl_cupset *c)
 }
 
 /* Read a string member into a cup field (owned by the set being built). */
-static int cup_str(json_t *o, const char *key, const char *ctx, const char **out,
-                   cl_error *err)
+static int cup_str(json_t *o, const char *key, const char *ctx, const char **out, cl_error *err)
 {
     char *s = NULL;
     int rc = get_str(o, key, false, ctx, &s, err);
@@ -1383,15 +1399,14 @@ static int parse_cup(json_t *e, const char *ctx, cl_cupset_cup *c, cl_error *err
             return cl_error_set(err, CL_ERR_FORMAT, "\"%s.volume.ml\" is not positive", ctx);
         if ((rc = get_obj(o, "expansion", &x, err)))
             return rc;
-        if (x && ((rc = get_num(x, "vref_ml", false, "expansion", &c->exp_vref_ml, err)) ||
-                  (rc = get_num(x, "vref_u_ml", false, "expansion", &c->exp_vref_u_ml, err)) ||
-                  (rc = get_num(x, "p_ref_abs_kpa", false, "expansion", &c->exp_p_ref_kpa,
-                                err)) ||
-                  (rc = get_num(x, "p_cup_abs_kpa", false, "expansion", &c->exp_p_cup_kpa,
-                                err)) ||
-                  (rc = get_num(x, "p_final_abs_kpa", false, "expansion", &c->exp_p_final_kpa,
-                                err)) ||
-                  (rc = get_num(x, "p_u_kpa", false, "expansion", &c->exp_p_u_kpa, err))))
+        if (x &&
+            ((rc = get_num(x, "vref_ml", false, "expansion", &c->exp_vref_ml, err)) ||
+             (rc = get_num(x, "vref_u_ml", false, "expansion", &c->exp_vref_u_ml, err)) ||
+             (rc = get_num(x, "p_ref_abs_kpa", false, "expansion", &c->exp_p_ref_kpa, err)) ||
+             (rc = get_num(x, "p_cup_abs_kpa", false, "expansion", &c->exp_p_cup_kpa, err)) ||
+             (rc = get_num(x, "p_final_abs_kpa", false, "expansion", &c->exp_p_final_kpa,
+                           err)) ||
+             (rc = get_num(x, "p_u_kpa", false, "expansion", &c->exp_p_u_kpa, err))))
             return rc;
     }
     if ((rc = get_obj(e, "leak", &o, err)))

@@ -63,56 +63,56 @@ int cl_direction_from_name(const char *name);
 
 /* One calibration point: a reference pressure and the sensor's reading. */
 typedef struct cl_sensor_point {
-    double ref_kpa;        /* reference gauge pressure, kPa */
-    double raw;            /* raw reading (mean of the samples), counts */
-    double raw_sd;         /* SD of the samples averaged, counts; NaN if unknown */
-    unsigned n_samples;    /* samples averaged (>= 1) */
+    double ref_kpa;     /* reference gauge pressure, kPa */
+    double raw;         /* raw reading (mean of the samples), counts */
+    double raw_sd;      /* SD of the samples averaged, counts; NaN if unknown */
+    unsigned n_samples; /* samples averaged (>= 1) */
     cl_direction direction;
-    double temperature_c;  /* NaN if not recorded */
+    double temperature_c; /* NaN if not recorded */
     /* derived by the fit */
-    size_t setpoint;       /* index into the setpoint table */
-    double fit_kpa;        /* the transfer function at raw */
-    double residual_kpa;   /* fit_kpa - ref_kpa (error of the calibrated reading) */
-    double u_kpa;          /* expanded uncertainty U (k = 2) at raw */
+    size_t setpoint;     /* index into the setpoint table */
+    double fit_kpa;      /* the transfer function at raw */
+    double residual_kpa; /* fit_kpa - ref_kpa (error of the calibrated reading) */
+    double u_kpa;        /* expanded uncertainty U (k = 2) at raw */
 } cl_sensor_point;
 
 /* Points grouped by setpoint (references within the grouping tolerance). */
 typedef struct cl_sensor_setpoint {
-    double ref_kpa;              /* mean reference of the group */
+    double ref_kpa; /* mean reference of the group */
     size_t n_up, n_down, n_unknown;
-    double raw_up, raw_down;     /* mean raw per direction; NaN if none */
+    double raw_up, raw_down;             /* mean raw per direction; NaN if none */
     double error_up_kpa, error_down_kpa; /* mean residual per direction; NaN if none */
-    double hysteresis_kpa;       /* error_down - error_up; NaN unless both */
-    double repeatability_kpa;    /* pooled within-direction SD of the residuals;
-                                    NaN without repeats */
-    double u_kpa;                /* U at the group's mean raw */
+    double hysteresis_kpa;               /* error_down - error_up; NaN unless both */
+    double repeatability_kpa;            /* pooled within-direction SD of the residuals;
+                                            NaN without repeats */
+    double u_kpa;                        /* U at the group's mean raw */
 } cl_sensor_setpoint;
 
 /* One candidate degree tried by the fit. */
 typedef struct cl_sensor_trial {
     int degree;
-    bool monotonic;           /* the curve is monotonic over the raw range */
-    bool pass;                /* every point: |residual| + U <= tolerance */
+    bool monotonic; /* the curve is monotonic over the raw range */
+    bool pass;      /* every point: |residual| + U <= tolerance */
     double max_residual_kpa;
     double u_max_kpa;
-    double worst_kpa;         /* max over points of |residual| + U */
+    double worst_kpa; /* max over points of |residual| + U */
 } cl_sensor_trial;
 
 /* Everything a sensor profile holds.  Strings are malloc'ed and owned by
  * whoever owns the struct (NULL = unknown); set them with cl_profile_set_str. */
 typedef struct cl_sensor_calibration {
     /* identification and conditions */
-    char *serial, *model, *date, *valid_until, *operator_name, *reference, *notes,
-        *software, *source;
-    int channel;              /* device channel used, -1 if unknown */
-    double ref_u_kpa;         /* reference instrument's stated expanded uncertainty */
-    double ref_k;             /* ... and its coverage factor */
-    double temperature_c;     /* NaN if not recorded */
+    char *serial, *model, *date, *valid_until, *operator_name, *reference, *notes, *software,
+        *source;
+    int channel;          /* device channel used, -1 if unknown */
+    double ref_u_kpa;     /* reference instrument's stated expanded uncertainty */
+    double ref_k;         /* ... and its coverage factor */
+    double temperature_c; /* NaN if not recorded */
     /* transfer function: kPa = sum_i coef[i] raw^i, i <= degree */
     int degree;
     double coef[CL_PROFILE_MAX_DEGREE + 1];
     double cov[CL_PROFILE_MAX_DEGREE + 1][CL_PROFILE_MAX_DEGREE + 1];
-    double raw_min, raw_max;  /* raw range covered by the points */
+    double raw_min, raw_max; /* raw range covered by the points */
     /* uncertainty budget (standard uncertainties, kPa):
      * U(raw) = k sqrt(g' cov g + u_rep^2 + u_hyst^2 + u_ref^2), g = (1, raw, ..) */
     double k, u_rep_kpa, u_hyst_kpa, u_ref_kpa;
@@ -120,7 +120,7 @@ typedef struct cl_sensor_calibration {
     size_t dof;
     double residual_sd_kpa, r2, max_residual_kpa, nonlinearity_kpa, hysteresis_kpa,
         repeatability_kpa, u_max_kpa;
-    double tolerance_kpa;     /* NaN if none was set */
+    double tolerance_kpa; /* NaN if none was set */
     bool pass;
     /* procedure (EURAMET cg-17 basic: >= 6 setpoints, up and down, repeats) */
     bool ascending, descending, repeats, procedure_complete;
@@ -149,13 +149,13 @@ double cl_sensor_calibration_u_kpa(const cl_sensor_calibration *d, double raw);
 /* Make a profile of `d`, taking over its strings and arrays (d is
  * re-initialised whatever the outcome).  Checks the transfer function
  * (degree 1..3, finite coefficients): CL_ERR_ARG otherwise. */
-int cl_sensor_profile_adopt(cl_sensor_calibration *d, cl_sensor_profile **out,
-                            cl_error *err);
+int cl_sensor_profile_adopt(cl_sensor_calibration *d, cl_sensor_profile **out, cl_error *err);
 /* Read-only view of everything the profile holds. */
 const cl_sensor_calibration *cl_sensor_profile_data(const cl_sensor_profile *p);
 /* Raw reading at which the profile indicates `kpa`, searched within the raw
- * range widened by half its width on each side.  CL_ERR_RANGE if there is
- * none (or the curve is not monotonic there). */
+ * range widened by half its width on each side (a straight line without a
+ * raw range is inverted directly).  CL_ERR_RANGE if there is none (or the
+ * curve is not monotonic there). */
 int cl_sensor_profile_raw_for_kpa(const cl_sensor_profile *p, double kpa, double *raw,
                                   cl_error *err);
 
@@ -165,27 +165,27 @@ typedef struct cl_cupset cl_cupset;
 
 typedef struct cl_cupset_cup {
     const char *cup_id, *material, *size;
-    double volume_ml, volume_u_ml;         /* NaN if unknown; u: standard uncertainty */
-    double leak_tau_s, leak_tau_se;        /* baseline leak on a sealed plate; NaN if unknown */
-    double leak_q_mbarl_s;                 /* volumetric leak rate at leak_at_kpa */
+    double volume_ml, volume_u_ml;  /* NaN if unknown; u: standard uncertainty */
+    double leak_tau_s, leak_tau_se; /* baseline leak on a sealed plate; NaN if unknown */
+    double leak_q_mbarl_s;          /* volumetric leak rate at leak_at_kpa */
     double leak_at_kpa;
     /* --- details (NaN / NULL when not applicable) --- */
-    const char *volume_method;             /* "entered", "gas-expansion" */
+    const char *volume_method; /* "entered", "gas-expansion" */
     /* gas expansion: reference volume and absolute pressures (kPa) of the
      * reference volume before, the cup before and both after opening the
      * valve; exp_p_u_kpa: standard uncertainty of each pressure reading */
     double exp_vref_ml, exp_vref_u_ml, exp_p_ref_kpa, exp_p_cup_kpa, exp_p_final_kpa,
         exp_p_u_kpa;
     /* leak fit */
-    const char *leak_model;                /* "exp" or "linear" (Q from the slope) */
-    const char *leak_source;               /* recording the decay came from */
-    double leak_q_u_mbarl_s;               /* standard uncertainty of Q */
+    const char *leak_model;  /* "exp" or "linear" (Q from the slope) */
+    const char *leak_source; /* recording the decay came from */
+    double leak_q_u_mbarl_s; /* standard uncertainty of Q */
     double leak_p0_kpa, leak_p0_se, leak_p_inf_kpa, leak_p_inf_se, leak_corr_pinf_tau;
     double leak_slope_kpa_s, leak_slope_se;
     double leak_r2, leak_sigma_kpa, leak_t_from_s, leak_t_to_s;
-    size_t leak_n;                         /* samples fitted */
-    int leak_identifiable;                 /* 1 yes, 0 no (p_inf and tau too
-                                              correlated), -1 unknown */
+    size_t leak_n;         /* samples fitted */
+    int leak_identifiable; /* 1 yes, 0 no (p_inf and tau too
+                              correlated), -1 unknown */
 } cl_cupset_cup;
 
 /* Set-level metadata (strings NULL when unknown). */

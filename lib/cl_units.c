@@ -48,7 +48,10 @@ const char *cl_unit_name(cl_unit u)
     return d ? d->name : "?";
 }
 
-const char *cl_unit_names(void) { return "Pa, kPa, mbar, mmHg, inHg, psi"; }
+const char *cl_unit_names(void)
+{
+    return "Pa, kPa, mbar, mmHg, inHg, psi";
+}
 
 double cl_unit_to_kpa(double value, cl_unit u)
 {

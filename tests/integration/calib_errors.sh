@@ -46,6 +46,8 @@ expect 2 "either a points file or --live" "$CAL" sensor --live /dev/null --ref-u
 expect 2 "option --live does not apply to 'cupset'" "$CAL" cupset --live /dev/null c.csv
 expect 2 "check: expected two profiles" "$CAL" check a.json
 expect 2 "unknown format 'xml'" "$CAL" show -f xml a.json
+printf 'colour = red\n' >"$T/bad.conf"
+expect 2 "bad.conf:1: unknown setting 'colour'" "$CAL" sensor -c "$T/bad.conf" x.csv
 expect 2 "--force-write needs --output" "$CAL" sensor --force-write --serial S --ref-u 1 x.csv
 
 # ---- inputs

@@ -94,6 +94,19 @@ r = json.load(open(d + "/report.json"))
 assert set(r) == {"summary", "setpoints", "points"}
 EOF
 
+# Recurring settings from a config file; the command line wins, and
+# settings of other subcommands (skip) are ignored.
+printf '# lab\noperator = B. Lab\nreference = DPI 620\nref-u = 0.1mmHg\nunit = mmHg\nskip = 3\n' \
+    >"$T/lab.conf"
+"$CAL" sensor -c "$T/lab.conf" -u kPa -q --serial SN-100 -o "$T/conf.json" "$T/points.csv" \
+    >/dev/null || fail "sensor with --config exited with $?"
+"$PY" - "$T/conf.json" <<'EOF' || fail "settings from the config file"
+import json, sys
+p = json.load(open(sys.argv[1]))
+assert p["operator"] == "B. Lab" and p["reference"]["instrument"] == "DPI 620", p["operator"]
+assert abs(p["reference"]["U_kpa"] - 0.0133322387415) < 1e-12, p["reference"]
+EOF
+
 # CSV report: the points table.
 "$CAL" sensor -q --serial SN-100 --ref-u 0.01 -f csv -u mmHg "$T/points.csv" >"$T/points.out" ||
     fail "csv report"

@@ -20,6 +20,8 @@ typedef struct nist_set {
     double r2;       /* R-squared */
 } nist_set;
 
+/* clang-format off */
+
 /* Norris: calibration of ozone monitors, y = B0 + B1 x, 36 observations. */
 static const double norris_y[36] = {
     0.1,   338.8, 118.1, 888.0, 9.2,   228.1, 668.5, 998.5, 449.1, 778.9, 559.2, 0.3,
@@ -100,5 +102,7 @@ static const nist_set nist_sets[] = {
       56456.6512170752, 1123.24854679312},
      23601450.2379268, 0.224668921574940E-02},
 };
+
+/* clang-format on */
 
 #endif

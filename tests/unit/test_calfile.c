@@ -151,12 +151,24 @@ static void test_points_write(void **state)
 {
     (void)state;
     cl_sensor_point in[3] = {
-        {.ref_kpa = -1.0 / 3, .raw = 3001.123456789, .raw_sd = 0.25, .n_samples = 30,
-         .direction = CL_DIR_UP, .temperature_c = 20.5},
-        {.ref_kpa = -40, .raw = 2500, .raw_sd = NAN, .n_samples = 1,
-         .direction = CL_DIR_DOWN, .temperature_c = NAN},
-        {.ref_kpa = -80, .raw = 1900.5, .raw_sd = 1, .n_samples = 2,
-         .direction = CL_DIR_UNKNOWN, .temperature_c = NAN},
+        {.ref_kpa = -1.0 / 3,
+         .raw = 3001.123456789,
+         .raw_sd = 0.25,
+         .n_samples = 30,
+         .direction = CL_DIR_UP,
+         .temperature_c = 20.5},
+        {.ref_kpa = -40,
+         .raw = 2500,
+         .raw_sd = NAN,
+         .n_samples = 1,
+         .direction = CL_DIR_DOWN,
+         .temperature_c = NAN},
+        {.ref_kpa = -80,
+         .raw = 1900.5,
+         .raw_sd = 1,
+         .n_samples = 2,
+         .direction = CL_DIR_UNKNOWN,
+         .temperature_c = NAN},
     };
     char path[128];
     cl_sensor_point *p;
@@ -216,7 +228,8 @@ static void test_cups(void **state)
     cl_calfile_cups_free(r, n);
     cl_calfile_cups_free(NULL, 0);
 
-    path = file("cups2.csv", "cup,vref_ml,p_ref,p_cup,p_final,pressure\nC1,50,101,61,73,absolute\n");
+    path = file("cups2.csv",
+                "cup,vref_ml,p_ref,p_cup,p_final,pressure\nC1,50,101,61,73,absolute\n");
     assert_int_equal(cl_calfile_cups(path, 0, &r, &n, &e), CL_ERR_ARG);
     assert_non_null(strstr(e.msg, "cups2.csv:2"));
     assert_int_equal(cl_calfile_cups(path, CL_UNIT_KPA, &r, &n, &e), CL_OK);
@@ -264,10 +277,8 @@ static void test_decay(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_points_units),
-        cmocka_unit_test(test_points_errors),
-        cmocka_unit_test(test_points_write),
-        cmocka_unit_test(test_cups),
+        cmocka_unit_test(test_points_units), cmocka_unit_test(test_points_errors),
+        cmocka_unit_test(test_points_write), cmocka_unit_test(test_cups),
         cmocka_unit_test(test_decay),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

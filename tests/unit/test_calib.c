@@ -26,7 +26,7 @@
 
 #define assert_near(a, b, tol) assert_true(fabs((a) - (b)) <= (tol))
 /* Relative agreement; a certified zero is compared absolutely. */
-#define assert_rel(a, b, rel) assert_true(fabs((a) - (b)) <= (rel) * fmax(fabs(b), 1e-300))
+#define assert_rel(a, b, rel) assert_true(fabs((a) - (b)) <= (rel)*fmax(fabs(b), 1e-300))
 
 static gsl_rng *rng(unsigned long seed)
 {
@@ -51,7 +51,7 @@ static double lre(double v, double cert)
  * standard deviations, residual SD and R^2.  Prints the digits reached. */
 static void check_nist(const nist_set *s, double rel_b, double rel_sd)
 {
-    cl_polyfit f;
+    cl_calib_fit f;
     cl_error e;
     assert_int_equal(cl_calib_polyfit(s->x, s->y, NULL, 1, (size_t)s->n, s->degree, &f, &e),
                      CL_OK);
@@ -111,7 +111,7 @@ static void test_fit_invariance(void **state)
     (void)state;
     const nist_set *s = &nist_sets[1];
     double x[40], y[40];
-    cl_polyfit a, b;
+    cl_calib_fit a, b;
     for (int i = 0; i < 40; i++) {
         x[i] = s->x[39 - i];
         y[i] = s->y[39 - i];
@@ -159,7 +159,7 @@ static void test_recover_cubic(void **state)
             x[i] = 1200 + 2600.0 * i / (N - 1);
             y[i] = poly(cubic, 3, x[i]) + gsl_ran_gaussian(r, 0.05);
         }
-        cl_polyfit f;
+        cl_calib_fit f;
         assert_int_equal(cl_calib_polyfit(x, y, NULL, 1, N, 3, &f, NULL), CL_OK);
         for (int k = 0; k < 4; k++) {
             double z = fabs(f.coef[k] - cubic[k]) / f.se[k];
@@ -168,9 +168,13 @@ static void test_recover_cubic(void **state)
             inside += z <= 2;
             total++;
         }
-        /* The residual SD estimates the noise. */
-        if (seed == 1)
+        /* The residual SD estimates the noise; at x = 0 the curve's
+         * uncertainty is that of c0. */
+        if (seed == 1) {
             assert_near(f.sigma, 0.05, 0.02);
+            assert_near(cl_calib_fit_u(&f, 0), f.se[0], 1e-12 * f.se[0]);
+            assert_true(cl_calib_fit_u(&f, 2500) < 0.05);
+        }
         gsl_rng_free(r);
     }
     double frac = (double)inside / (double)total;
@@ -193,7 +197,7 @@ static void test_weighted(void **state)
         y[i] = 2 + 0.5 * i + gsl_ran_gaussian(r, 0.3);
         w[i] = 1 / (0.3 * 0.3);
     }
-    cl_polyfit u, v;
+    cl_calib_fit u, v;
     assert_int_equal(cl_calib_polyfit(x, y, NULL, 1, N, 1, &u, NULL), CL_OK);
     assert_int_equal(cl_calib_polyfit(x, y, w, 1, N, 1, &v, NULL), CL_OK);
     for (int i = 0; i < 2; i++)
@@ -205,7 +209,7 @@ static void test_weighted(void **state)
     /* Unequal weights move the fit toward the heavy points. */
     w[0] = 1e6;
     assert_int_equal(cl_calib_polyfit(x, y, w, 1, N, 1, &v, NULL), CL_OK);
-    assert_near(cl_polyfit_eval(&v, x[0]), y[0], 1e-3);
+    assert_near(cl_calib_fit_eval(&v, x[0]), y[0], 1e-3);
     gsl_rng_free(r);
 }
 
@@ -213,7 +217,7 @@ static void test_polyfit_errors(void **state)
 {
     (void)state;
     double x[4] = {1, 2, 3, 4}, y[4] = {1, 2, 3, 5}, same[4] = {2, 2, 2, 2};
-    cl_polyfit f;
+    cl_calib_fit f;
     cl_error e;
     assert_int_equal(cl_calib_polyfit(x, y, NULL, 1, 4, 0, &f, &e), CL_ERR_ARG);
     assert_int_equal(cl_calib_polyfit(x, y, NULL, 1, 4, 6, &f, &e), CL_ERR_ARG);
@@ -278,8 +282,8 @@ static size_t make_points(const sim_opts *o, gsl_rng *r, cl_sensor_point *pts, b
     return n;
 }
 
-static void calibrate(const cl_sensor_point *p, size_t n, int degree, double tol,
-                      double ref_u, cl_sensor_calibration *d)
+static void calibrate(const cl_sensor_point *p, size_t n, int degree, double tol, double ref_u,
+                      cl_sensor_calibration *d)
 {
     cl_calib_options o;
     cl_error e;
@@ -553,8 +557,11 @@ static void test_fit_not_monotonic(void **state)
     const double ref[6] = {-50, -40, -30, -20, -10, 0};
     const double raw[6] = {1000, 1001, 1002, 3000, 3001, 3002};
     for (int i = 0; i < 6; i++)
-        pts[i] = (cl_sensor_point){.ref_kpa = ref[i], .raw = raw[i], .raw_sd = NAN,
-                                   .n_samples = 1, .temperature_c = NAN};
+        pts[i] = (cl_sensor_point){.ref_kpa = ref[i],
+                                   .raw = raw[i],
+                                   .raw_sd = NAN,
+                                   .n_samples = 1,
+                                   .temperature_c = NAN};
     cl_calib_options_init(&co);
     co.ref_u_kpa = 0.01;
     co.tolerance_kpa = 0.5;
@@ -568,20 +575,13 @@ int main(void)
 {
     gsl_set_error_handler_off();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_nist_norris),
-        cmocka_unit_test(test_nist_pontius),
-        cmocka_unit_test(test_nist_wampler),
-        cmocka_unit_test(test_fit_invariance),
-        cmocka_unit_test(test_recover_cubic),
-        cmocka_unit_test(test_weighted),
-        cmocka_unit_test(test_polyfit_errors),
-        cmocka_unit_test(test_known_hysteresis),
-        cmocka_unit_test(test_known_repeatability),
-        cmocka_unit_test(test_infer_directions),
-        cmocka_unit_test(test_degree_choice),
-        cmocka_unit_test(test_uncertainty_coverage),
-        cmocka_unit_test(test_sensor_errors),
-        cmocka_unit_test(test_fit_not_monotonic),
+        cmocka_unit_test(test_nist_norris),         cmocka_unit_test(test_nist_pontius),
+        cmocka_unit_test(test_nist_wampler),        cmocka_unit_test(test_fit_invariance),
+        cmocka_unit_test(test_recover_cubic),       cmocka_unit_test(test_weighted),
+        cmocka_unit_test(test_polyfit_errors),      cmocka_unit_test(test_known_hysteresis),
+        cmocka_unit_test(test_known_repeatability), cmocka_unit_test(test_infer_directions),
+        cmocka_unit_test(test_degree_choice),       cmocka_unit_test(test_uncertainty_coverage),
+        cmocka_unit_test(test_sensor_errors),       cmocka_unit_test(test_fit_not_monotonic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

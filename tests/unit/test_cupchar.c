@@ -77,8 +77,9 @@ static void test_expansion_uncertainty(void **state)
     assert_int_equal(cl_cupchar_expansion(&x, &v, &u, NULL), CL_OK);
     gsl_rng *r = rng(3);
     for (int i = 0; i < DRAWS; i++) {
-        cl_expansion d = {vr + gsl_ran_gaussian(r, uv), 0, pr + gsl_ran_gaussian(r, up),
-                          pc + gsl_ran_gaussian(r, up), pf + gsl_ran_gaussian(r, up), 0};
+        cl_expansion d = {vr + gsl_ran_gaussian(r, uv), 0,
+                          pr + gsl_ran_gaussian(r, up), pc + gsl_ran_gaussian(r, up),
+                          pf + gsl_ran_gaussian(r, up), 0};
         double vi, ui;
         assert_int_equal(cl_cupchar_expansion(&d, &vi, &ui, NULL), CL_OK);
         vs[i] = vi;
@@ -308,12 +309,16 @@ static void write_session(const char *path, const cl_sim_cup *c, double release_
 {
     cl_session *s;
     cl_error e;
-    cl_session_device dev = {.port = "/dev/null", .protocol = "text", .baud = 115200,
-                             .channels = 2, .time_units = "ms", .usb_vendor_id = -1,
+    cl_session_device dev = {.port = "/dev/null",
+                             .protocol = "text",
+                             .baud = 115200,
+                             .channels = 2,
+                             .time_units = "ms",
+                             .usb_vendor_id = -1,
                              .usb_product_id = -1};
-    cl_session_cup cups[2] = {{.cup_id = "C0", .device = 0, .channel = 0},
-                              {.cup_id = "C1", .device = 0, .channel = 1,
-                               .sensor_serial = "S-1"}};
+    cl_session_cup cups[2] = {
+        {.cup_id = "C0", .device = 0, .channel = 0},
+        {.cup_id = "C1", .device = 0, .channel = 1, .sensor_serial = "S-1"}};
     assert_int_equal(cl_session_create(&s, path, NULL, &dev, 1, cups, 2, NULL, &e), CL_OK);
     enum { ROWS = 500 };
     double samples[2 * ROWS], dt[ROWS], ht[ROWS];
@@ -367,13 +372,13 @@ static void test_session_trace(void **state)
     assert_true(tr.recorded > 0);
     /* readings at 0 kPa (3750 counts) are inside, none outside */
     assert_int_equal(tr.out_of_range, 0);
-    cl_trace_release(&tr);
-    cl_trace_release(NULL);
+    cl_cupchar_trace_release(&tr);
+    cl_cupchar_trace_release(NULL);
 
     /* the other cup has no serial: any profile is accepted */
     assert_int_equal(cl_cupchar_session_trace(path, "C0", good, &tr, &e), CL_OK);
     assert_int_equal(tr.out_of_range, 500); /* 1000 counts is outside 2000..3750 */
-    cl_trace_release(&tr);
+    cl_cupchar_trace_release(&tr);
 
     assert_int_equal(cl_cupchar_session_trace(path, "C9", good, &tr, &e), CL_ERR_NOTFOUND);
     assert_non_null(strstr(e.msg, "plate.h5"));

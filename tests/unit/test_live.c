@@ -33,8 +33,8 @@ typedef struct device {
     char slave[64];
     pthread_t thread;
     volatile int stop;
-    int mode;        /* 0 steady 1000/2000 + ramp, 1 noisy forever */
-    double level;    /* channel 1 value in steady mode */
+    int mode;     /* 0 steady 1000/2000 + ramp, 1 noisy forever */
+    double level; /* channel 1 value in steady mode */
 } device;
 
 static void sleep_ms(int ms)

@@ -72,7 +72,8 @@ static void calibration(cl_sensor_calibration *d)
         double p = -10.0 * s;
         pts[i] = (cl_sensor_point){.ref_kpa = p,
                                    .raw = (p + 120) / 0.032 + (i < 10 ? -2 : 2) + (i % 3),
-                                   .raw_sd = NAN, .n_samples = 1,
+                                   .raw_sd = NAN,
+                                   .n_samples = 1,
                                    .direction = i < 10 ? CL_DIR_UP : CL_DIR_DOWN,
                                    .temperature_c = NAN};
     }

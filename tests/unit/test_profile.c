@@ -34,7 +34,9 @@ static void make_calibration(cl_sensor_calibration *d)
             int s = j < 6 ? j : 11 - j;
             double p = -20.0 * s;
             double raw = 3767 + 31.3 * p + 0.002 * p * p + ((j + c) % 3 - 1) * 0.4;
-            pts[n++] = (cl_sensor_point){.ref_kpa = p, .raw = raw, .raw_sd = 0.7,
+            pts[n++] = (cl_sensor_point){.ref_kpa = p,
+                                         .raw = raw,
+                                         .raw_sd = 0.7,
                                          .n_samples = 20,
                                          .direction = j < 6 ? CL_DIR_UP : CL_DIR_DOWN,
                                          .temperature_c = 21.0 + c};
@@ -139,6 +141,9 @@ static void test_minimal_profile(void **state)
     cl_sensor_profile_raw_range(p, &lo, &hi);
     assert_true(isnan(lo) && isnan(hi));
     assert_true(cl_sensor_profile_data(p)->pass);
+    double raw;
+    assert_int_equal(cl_sensor_profile_raw_for_kpa(p, -40, &raw, &e), CL_OK);
+    assert_true(fabs(raw - 2500) < 1e-9);
     cl_sensor_profile_free(p);
 
     /* with a partial budget: the missing terms are zero */
@@ -151,6 +156,8 @@ static void test_minimal_profile(void **state)
     assert_int_equal(cl_sensor_profile_parse(budget, &p, &e), CL_OK);
     assert_near(cl_sensor_profile_kpa(p, 1000), -120 + 32 + 0.1, 1e-12);
     assert_near(cl_sensor_profile_u_kpa(p, 1000), 2 * sqrt(1e-4 + 0.03 * 0.03), 1e-15);
+    assert_int_equal(cl_sensor_profile_raw_for_kpa(p, -40, &raw, &e), CL_ERR_RANGE);
+    assert_non_null(strstr(e.msg, "no raw range"));
     cl_sensor_profile_free(p);
 }
 
@@ -403,7 +410,7 @@ static void test_files(void **state)
     cl_sensor_profile_free(p);
     assert_int_equal(cl_profile_write_file(path, "{}", true, &e), CL_OK);
     assert_int_equal(cl_sensor_profile_load(path, &p, &e), CL_ERR_FORMAT);
-    assert_non_null(strstr(e.msg, path)); /* the message names the file */
+    assert_non_null(strstr(e.msg, path));    /* the message names the file */
     assert_int_equal(count_entries(dir), 1); /* no temporary file left */
     snprintf(path, sizeof path, "%s/missing.json", dir);
     assert_int_equal(cl_sensor_profile_load(path, &p, &e), CL_ERR_NOTFOUND);

@@ -143,7 +143,7 @@ static void marker_feedback(void *ctx, const char *line, const char *why)
 
 int main(int argc, char **argv)
 {
-    acq_options o;
+    static acq_options o; /* static: its config arguments live until exit */
     cl_acq_report report;
     cl_error err;
     struct sigaction sa;

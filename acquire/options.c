@@ -1,7 +1,8 @@
 /* acquire/options: getopt_long parsing of the cuplab-acquire command line. */
 #include "options.h"
 
-#include <errno.h>
+#include "cl_cli.h"
+
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,51 +92,18 @@ static int usage_error(const char *fmt, const char *arg)
     return ACQ_EXIT_USAGE;
 }
 
-static bool parse_double(const char *s, double *out)
-{
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || *end || !(v >= 0) || v > 1e9)
-        return false;
-    *out = v;
-    return true;
-}
-
-static bool parse_int(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end || v < lo || v > hi)
-        return false;
-    *out = v;
-    return true;
-}
-
 /* PORT[:BAUD[:PROTOCOL]] */
 static int parse_port(acq_options *o, char *spec, int baud, cl_wire_protocol proto, bool ts)
 {
     cl_acq_port *p;
-    char *c1, *c2;
-    long b;
+    cl_error err;
 
     if (o->cfg.nports == ACQ_MAX_PORTS)
         return usage_error("too many ports (at most %s)", "16");
     p = &o->ports[o->cfg.nports];
     *p = (cl_acq_port){.name = spec, .baud = baud, .protocol = proto, .text_timestamp = ts};
-    c1 = strchr(spec, ':');
-    if (c1) {
-        *c1++ = '\0';
-        c2 = strchr(c1, ':');
-        if (c2)
-            *c2++ = '\0';
-        if (*c1) {
-            if (!parse_int(c1, 50, 10000000, &b))
-                return usage_error("invalid baud rate '%s'", c1);
-            p->baud = (int)b;
-        }
-        if (c2 && !(p->protocol = cl_wire_protocol_from_name(c2)))
-            return usage_error("unknown protocol '%s' (text or binary)", c2);
-    }
+    if (cl_cli_port_spec(spec, &p->baud, &p->protocol, &err) != CL_OK)
+        return usage_error("%s", err.msg);
     o->cfg.nports++;
     return -1;
 }
@@ -159,8 +127,8 @@ static int parse_cup(acq_options *o, char *spec)
     if (!colon)
         return usage_error("invalid cup position '%s' (expected DEV:CH)", eq);
     *colon++ = '\0';
-    if (!parse_int(eq, 0, ACQ_MAX_PORTS - 1, &dev) ||
-        !parse_int(colon, 0, CL_WIRE_MAX_CHANNELS - 1, &ch))
+    if (!cl_cli_long(eq, 0, ACQ_MAX_PORTS - 1, &dev) ||
+        !cl_cli_long(colon, 0, CL_WIRE_MAX_CHANNELS - 1, &ch))
         return usage_error("invalid cup position for cup '%s'", spec);
     c = &o->cups[o->cfg.ncups];
     *c = (cl_session_cup){.cup_id = spec, .device = (uint16_t)dev, .channel = (uint16_t)ch};
@@ -190,102 +158,18 @@ static int parse_cup(acq_options *o, char *spec)
     return -1;
 }
 
-/* Settings read from a config file, turned into "--key=value" arguments
- * placed before the command line's own, so that the latter win. */
-#define CONFIG_MAX_ARGS 256
-static char *config_args[CONFIG_MAX_ARGS];
-
-static bool config_key_allowed(const char *key)
+/* Config-file settings: every long option except those that make no sense
+ * there; "port = SPEC" adds a port. */
+static int config_accept(void *ctx, const char *key, const struct option *opt)
 {
     static const char *const denied[] = {"config", "help", "version", "list-ports", "replay"};
+    (void)ctx;
+    if (strcmp(key, "port") == 0)
+        return CL_CLI_POSITIONAL;
     for (size_t i = 0; i < sizeof denied / sizeof denied[0]; i++)
         if (strcmp(key, denied[i]) == 0)
-            return false;
-    for (const struct option *op = longopts; op->name; op++)
-        if (strcmp(op->name, key) == 0)
-            return true;
-    return strcmp(key, "port") == 0;
-}
-
-static char *trim(char *s)
-{
-    char *e;
-    while (*s == ' ' || *s == '\t')
-        s++;
-    e = s + strlen(s);
-    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
-        *--e = '\0';
-    return s;
-}
-
-/* Read `path`; append its settings to config_args from index *n. */
-static int read_config(const char *path, int *n)
-{
-    char line[1024];
-    int lineno = 0;
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "cuplab-acquire: %s: %s\n", path, strerror(errno));
-        return ACQ_EXIT_USAGE;
-    }
-    while (fgets(line, sizeof line, f)) {
-        char *key = trim(line), *value = strchr(key, '='), *arg;
-        lineno++;
-        if (!*key || *key == '#')
-            continue;
-        if (value) {
-            *value++ = '\0';
-            value = trim(value);
-            key = trim(key);
-        }
-        if (!config_key_allowed(key) || *n >= CONFIG_MAX_ARGS) {
-            fprintf(stderr, "cuplab-acquire: %s:%d: unknown setting '%s'\n", path, lineno, key);
-            fclose(f);
-            return ACQ_EXIT_USAGE;
-        }
-        if (strcmp(key, "port") == 0)
-            arg = strdup(value ? value : "");
-        else if (asprintf(&arg, value && *value ? "--%s=%s" : "--%s", key, value) < 0)
-            arg = NULL;
-        if (!arg) {
-            fclose(f);
-            return ACQ_EXIT_FAILED;
-        }
-        config_args[(*n)++] = arg;
-    }
-    fclose(f);
-    return -1;
-}
-
-/* argv with the config file's settings (if --config is given) in front. */
-static int expand_config(int *argc, char ***argv)
-{
-    static char *merged[CONFIG_MAX_ARGS + 512];
-    const char *path = NULL;
-    int n = 0, rc;
-
-    for (int i = 1; i < *argc; i++) {
-        if (strcmp((*argv)[i], "--") == 0)
-            break;
-        if ((strcmp((*argv)[i], "--config") == 0 || strcmp((*argv)[i], "-c") == 0) &&
-            i + 1 < *argc)
-            path = (*argv)[i + 1];
-        else if (strncmp((*argv)[i], "--config=", 9) == 0)
-            path = (*argv)[i] + 9;
-    }
-    if (!path)
-        return -1;
-    if ((rc = read_config(path, &n)) >= 0)
-        return rc;
-    if (*argc + n >= (int)(sizeof merged / sizeof merged[0]))
-        return usage_error("%s", "too many arguments");
-    merged[0] = (*argv)[0];
-    memcpy(merged + 1, config_args, (size_t)n * sizeof *merged);
-    memcpy(merged + 1 + n, *argv + 1, (size_t)(*argc - 1) * sizeof *merged);
-    *argc += n;
-    merged[*argc] = NULL;
-    *argv = merged;
-    return -1;
+            return CL_CLI_UNKNOWN;
+    return opt ? CL_CLI_OPTION : CL_CLI_UNKNOWN;
 }
 
 int acq_options_parse(acq_options *o, int argc, char **argv)
@@ -296,8 +180,10 @@ int acq_options_parse(acq_options *o, int argc, char **argv)
     bool text_ts = false;
 
     memset(o, 0, sizeof *o);
-    if ((rc = expand_config(&argc, &argv)) >= 0)
-        return rc;
+    cl_error err;
+    if (cl_cli_config_expand(&argc, &argv, 1, longopts, config_accept, NULL, &o->config, &err) !=
+        CL_OK)
+        return usage_error("%s", err.msg);
     o->verbosity = 1;
     o->cfg.reconnect = true;
     o->cfg.meta.software_version = CUPLAB_VERSION;
@@ -307,7 +193,7 @@ int acq_options_parse(acq_options *o, int argc, char **argv)
         case 'o': o->cfg.path = optarg; break;
         case 'c': break; /* read by expand_config() */
         case 'b':
-            if (!parse_int(optarg, 50, 10000000, &l))
+            if (!cl_cli_long(optarg, 50, 10000000, &l))
                 return usage_error("invalid baud rate '%s'", optarg);
             baud = (int)l;
             break;
@@ -317,15 +203,15 @@ int acq_options_parse(acq_options *o, int argc, char **argv)
             break;
         case OPT_TEXT_TS: text_ts = true; break;
         case 'd':
-            if (!parse_double(optarg, &o->cfg.duration_s))
+            if (!cl_cli_double(optarg, 0, 1e9, &o->cfg.duration_s))
                 return usage_error("invalid duration '%s'", optarg);
             break;
         case OPT_FLUSH:
-            if (!parse_double(optarg, &o->cfg.flush_interval_s) || o->cfg.flush_interval_s < 0.01)
+            if (!cl_cli_double(optarg, 0, 1e9, &o->cfg.flush_interval_s) || o->cfg.flush_interval_s < 0.01)
                 return usage_error("invalid flush interval '%s'", optarg);
             break;
         case OPT_PROBE:
-            if (!parse_double(optarg, &o->cfg.probe_timeout_s))
+            if (!cl_cli_double(optarg, 0, 1e9, &o->cfg.probe_timeout_s))
                 return usage_error("invalid probe timeout '%s'", optarg);
             break;
         case OPT_NO_RECONNECT: o->cfg.reconnect = false; break;
@@ -338,7 +224,7 @@ int acq_options_parse(acq_options *o, int argc, char **argv)
             o->profile_paths[o->nprofiles++] = optarg;
             break;
         case OPT_BUFFER:
-            if (!parse_int(optarg, 16, 1L << 26, &l))
+            if (!cl_cli_long(optarg, 16, 1L << 26, &l))
                 return usage_error("invalid buffer size '%s' (16 to 67108864 frames)", optarg);
             o->cfg.ring_records = (size_t)l;
             break;

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "cl_acq.h"
+#include "cl_cli.h"
 
 #define ACQ_MAX_PORTS 16
 #define ACQ_MAX_CUPS 64
@@ -27,6 +28,7 @@ typedef struct acq_options {
     bool list_ports;
     bool markers;   /* read marker commands from stdin */
     int verbosity;  /* 0 quiet, 1 normal, 2 verbose */
+    cl_cli_config config; /* arguments from --config FILE (cl_cli_config_free) */
 } acq_options;
 
 /* Parse argv.  Returns -1 to go on, or an exit code (help/version: 0,

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cl_cli.h"
 #include "cl_error.h"
 #include "cl_profile.h"
 #include "cl_table.h"
@@ -17,7 +18,6 @@
 #define PROG "cuplab-calibrate"
 #define CAL_MAX_AT 64
 #define CAL_MAX_PROFILES 32
-#define CAL_MAX_CONFIG 128
 
 /* Exit codes (documented in --help and docs/calibration.md). */
 enum {
@@ -78,10 +78,7 @@ typedef struct cal_options {
     /* positional arguments */
     char **args;
     int nargs;
-    /* settings of --config, as "--key=value" arguments (owned) */
-    char *config_args[CAL_MAX_CONFIG];
-    int nconfig;
-    char **argv; /* the merged argument vector (owned) */
+    cl_cli_config config; /* arguments from --config FILE (owned) */
 } cal_options;
 
 /* Parse argv (argv[1] is the subcommand).  Returns -1 to go on, or an exit

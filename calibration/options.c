@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "calibrate.h"
+#include "cl_cli.h"
 #include "cl_log.h"
 #include "cl_plot.h"
 
@@ -203,26 +204,6 @@ static const char *option_name(int opt)
     return "?";
 }
 
-static bool parse_num(const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || *end || !isfinite(v) || v < lo || v > hi)
-        return false;
-    *out = v;
-    return true;
-}
-
-static bool parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end || v < lo || v > hi)
-        return false;
-    *out = v;
-    return true;
-}
-
 /* Whether subcommand `cmd` accepts option `opt`; the common options
  * (format, unit, table, quiet, ...) apply to all. */
 static bool allowed(cal_command cmd, int opt)
@@ -275,131 +256,24 @@ static bool allowed(cal_command cmd, int opt)
 /* PORT[:BAUD[:PROTOCOL]] */
 static int parse_port(cal_options *o, char *spec)
 {
-    char *c1 = strchr(spec, ':'), *c2;
-    long b;
+    cl_error err;
     o->live_port = spec;
-    if (!c1)
-        return -1;
-    *c1++ = '\0';
-    c2 = strchr(c1, ':');
-    if (c2)
-        *c2++ = '\0';
-    if (*c1) {
-        if (!parse_long(c1, 50, 10000000, &b))
-            return usage_error("invalid baud rate '%s'", c1);
-        o->baud = (int)b;
-    }
-    if (c2 && !(o->protocol = cl_wire_protocol_from_name(c2)))
-        return usage_error("unknown protocol '%s' (text or binary)", c2);
+    if (cl_cli_port_spec(spec, &o->baud, &o->protocol, &err) != CL_OK)
+        return usage_error("%s", err.msg);
     return -1;
 }
 
-static char *trim(char *s)
+/* Config-file settings: long options of any subcommand; those that do not
+ * apply to this one are skipped. */
+static int config_accept(void *ctx, const char *key, const struct option *op)
 {
-    while (*s == ' ' || *s == '\t')
-        s++;
-    char *e = s + strlen(s);
-    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
-        *--e = '\0';
-    return s;
+    const cal_options *o = ctx;
+    if (!op || !strcmp(key, "config") || !strcmp(key, "help") || !strcmp(key, "version"))
+        return CL_CLI_UNKNOWN;
+    return allowed(o->cmd, op->val) ? CL_CLI_OPTION : CL_CLI_SKIP;
 }
 
-/* The long option named `key`, or NULL. */
-static const struct option *find_option(const char *key)
-{
-    for (const struct option *p = longopts; p->name; p++)
-        if (strcmp(p->name, key) == 0)
-            return p;
-    return NULL;
-}
-
-/* Read the --config file into o->config_args ("--key=value"), keeping only
- * settings that apply to the subcommand.  Returns -1 or an exit code. */
-static int read_config(cal_options *o, const char *path)
-{
-    char line[1024];
-    int lineno = 0, rc = -1;
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return usage_error("--config: %s: %s", path, strerror(errno));
-    while (rc < 0 && fgets(line, sizeof line, f)) {
-        char *key = trim(line), *value = strchr(key, '=');
-        lineno++;
-        if (!*key || *key == '#')
-            continue;
-        if (value) {
-            *value++ = '\0';
-            value = trim(value);
-            key = trim(key);
-        }
-        const struct option *op = find_option(key);
-        if (!op || !strcmp(key, "config") || !strcmp(key, "help") || !strcmp(key, "version")) {
-            rc = usage_error("%s:%d: unknown setting '%s'", path, lineno, key);
-            break;
-        }
-        if ((op->has_arg == required_argument) != (value && *value)) {
-            rc = usage_error("%s:%d: setting '%s' %s", path, lineno, key,
-                             op->has_arg == required_argument ? "needs a value"
-                                                              : "takes no value");
-            break;
-        }
-        if (!allowed(o->cmd, op->val))
-            continue;
-        if (o->nconfig == CAL_MAX_CONFIG) {
-            rc = usage_error("%s: more than %d settings", path, CAL_MAX_CONFIG);
-            break;
-        }
-        char *arg;
-        if (asprintf(&arg, value ? "--%s=%s" : "--%s", key, value) < 0) {
-            rc = usage_error("out of memory");
-            break;
-        }
-        o->config_args[o->nconfig++] = arg;
-    }
-    fclose(f);
-    return rc;
-}
-
-/* Put the config file's settings (if -c/--config is given) between the
- * subcommand and the command line's own options, so that the latter win. */
-static int expand_config(cal_options *o, int *argc, char ***argv)
-{
-    const char *path = NULL;
-    int rc;
-    for (int i = 2; i < *argc; i++) {
-        const char *a = (*argv)[i];
-        if (strcmp(a, "--") == 0)
-            break;
-        if ((strcmp(a, "--config") == 0 || strcmp(a, "-c") == 0) && i + 1 < *argc)
-            path = (*argv)[++i];
-        else if (strncmp(a, "--config=", 9) == 0)
-            path = a + 9;
-    }
-    if (!path)
-        return -1;
-    if ((rc = read_config(o, path)) >= 0)
-        return rc;
-    o->argv = malloc((size_t)(*argc + o->nconfig + 1) * sizeof *o->argv);
-    if (!o->argv)
-        return usage_error("out of memory");
-    o->argv[0] = (*argv)[0];
-    o->argv[1] = (*argv)[1];
-    memcpy(o->argv + 2, o->config_args, (size_t)o->nconfig * sizeof *o->argv);
-    memcpy(o->argv + 2 + o->nconfig, *argv + 2, (size_t)(*argc - 2) * sizeof *o->argv);
-    *argc += o->nconfig;
-    o->argv[*argc] = NULL;
-    *argv = o->argv;
-    return -1;
-}
-
-void cal_options_free(cal_options *o)
-{
-    for (int i = 0; i < o->nconfig; i++)
-        free(o->config_args[i]);
-    o->nconfig = 0;
-    free(o->argv);
-    o->argv = NULL;
-}
+void cal_options_free(cal_options *o) { cl_cli_config_free(&o->config); }
 
 static int pressure(const char *opt, const char *text, cl_unit dflt, double *kpa)
 {
@@ -457,8 +331,10 @@ int cal_options_parse(cal_options *o, int argc, char **argv)
         return usage_error("unknown subcommand '%s' (sensor, cupset, check, show or apply)",
                            sub);
 
-    if ((rc = expand_config(o, &argc, &argv)) >= 0)
-        return rc;
+    cl_error err;
+    if (cl_cli_config_expand(&argc, &argv, 2, longopts, config_accept, o, &o->config, &err) !=
+        CL_OK)
+        return usage_error("%s", err.msg);
     opterr = 0;
     optind = 2;
     while ((opt = getopt_long(argc, argv, "c:o:f:u:qvhVd:t:", longopts, NULL)) != -1) {
@@ -473,7 +349,7 @@ int cal_options_parse(cal_options *o, int argc, char **argv)
             return usage_error("option --%s does not apply to '%s'", option_name(opt), sub);
         switch (opt) {
         case 'c':
-            break; /* read by expand_config() */
+            break; /* read by cl_cli_config_expand() */
         case 'o':
             o->output = optarg;
             break;
@@ -521,7 +397,7 @@ int cal_options_parse(cal_options *o, int argc, char **argv)
             refu = optarg;
             break;
         case OPT_REF_K:
-            if (!parse_num(optarg, 0.5, 10, &o->ref_k))
+            if (!cl_cli_double(optarg, 0.5, 10, &o->ref_k))
                 return usage_error("--ref-k: expected a coverage factor 0.5..10, got '%s'",
                                    optarg);
             break;
@@ -535,7 +411,7 @@ int cal_options_parse(cal_options *o, int argc, char **argv)
             o->notes = optarg;
             break;
         case OPT_TEMP:
-            if (!parse_num(optarg, -80, 200, &o->temperature_c))
+            if (!cl_cli_double(optarg, -80, 200, &o->temperature_c))
                 return usage_error("--temperature: expected degrees Celsius, got '%s'", optarg);
             break;
         case OPT_DATE: {
@@ -546,7 +422,7 @@ int cal_options_parse(cal_options *o, int argc, char **argv)
             break;
         }
         case OPT_VALID_DAYS:
-            if (!parse_long(optarg, 1, 36500, &v))
+            if (!cl_cli_long(optarg, 1, 36500, &v))
                 return usage_error("--valid-days: expected 1..36500, got '%s'", optarg);
             o->valid_days = (int)v;
             break;
@@ -558,7 +434,7 @@ int cal_options_parse(cal_options *o, int argc, char **argv)
             break;
         }
         case 'd':
-            if (!parse_long(optarg, 1, CL_PROFILE_MAX_DEGREE, &v))
+            if (!cl_cli_long(optarg, 1, CL_PROFILE_MAX_DEGREE, &v))
                 return usage_error("--degree: expected 1 to %d, got '%s'",
                                    CL_PROFILE_MAX_DEGREE, optarg);
             o->degree = (int)v;
@@ -582,24 +458,24 @@ int cal_options_parse(cal_options *o, int argc, char **argv)
                 return rc;
             break;
         case OPT_CHANNEL:
-            if (!parse_long(optarg, 0, CL_WIRE_MAX_CHANNELS - 1, &v))
+            if (!cl_cli_long(optarg, 0, CL_WIRE_MAX_CHANNELS - 1, &v))
                 return usage_error("--channel: expected 0 to %d, got '%s'",
                                    CL_WIRE_MAX_CHANNELS - 1, optarg);
             o->channel = (unsigned)v;
             break;
         case OPT_SAMPLES:
-            if (!parse_long(optarg, 2, 1000000, &v))
+            if (!cl_cli_long(optarg, 2, 1000000, &v))
                 return usage_error("--samples: expected 2 to 1000000, got '%s'", optarg);
             o->samples = (size_t)v;
             break;
         case OPT_STABLE_SD:
-            if (!parse_num(optarg, 0, 1e9, &o->stable_sd))
+            if (!cl_cli_double(optarg, 0, 1e9, &o->stable_sd))
                 return usage_error("--stable-sd: expected a non-negative SD in counts, got "
                                    "'%s'",
                                    optarg);
             break;
         case OPT_SETTLE:
-            if (!parse_num(optarg, 0.1, 86400, &o->settle_s))
+            if (!cl_cli_double(optarg, 0.1, 86400, &o->settle_s))
                 return usage_error("--settle-timeout: expected seconds, got '%s'", optarg);
             break;
         case OPT_TEXT_TS:
@@ -623,7 +499,7 @@ int cal_options_parse(cal_options *o, int argc, char **argv)
             at = optarg;
             break;
         case OPT_SKIP:
-            if (!parse_num(optarg, 0, 1e6, &o->skip_s))
+            if (!cl_cli_double(optarg, 0, 1e6, &o->skip_s))
                 return usage_error("--skip: expected seconds, got '%s'", optarg);
             break;
         case OPT_FIGURE_DIR:

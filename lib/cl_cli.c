@@ -1,0 +1,184 @@
+/* cl_cli: number parsing, port specs and config files for the programs. */
+#include "cl_cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool cl_cli_double(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    double v;
+    errno = 0;
+    v = strtod(s, &end);
+    if (end == s || *end || errno || !isfinite(v) || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
+bool cl_cli_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    long v;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (end == s || *end || errno || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
+int cl_cli_port_spec(char *spec, int *baud, cl_wire_protocol *proto, cl_error *err)
+{
+    char *c1 = strchr(spec, ':'), *c2;
+    long b;
+    if (!c1)
+        return CL_OK;
+    *c1++ = '\0';
+    c2 = strchr(c1, ':');
+    if (c2)
+        *c2++ = '\0';
+    if (*c1) {
+        if (!cl_cli_long(c1, 50, 10000000, &b))
+            return cl_error_set(err, CL_ERR_ARG, "invalid baud rate '%s'", c1);
+        *baud = (int)b;
+    }
+    if (c2) {
+        cl_wire_protocol p = cl_wire_protocol_from_name(c2);
+        if (!p)
+            return cl_error_set(err, CL_ERR_ARG, "unknown protocol '%s' (text or binary)", c2);
+        *proto = p;
+    }
+    return CL_OK;
+}
+
+static char *trim(char *s)
+{
+    char *e;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    e = s + strlen(s);
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+        *--e = '\0';
+    return s;
+}
+
+static const struct option *find_option(const struct option *longopts, const char *key)
+{
+    for (const struct option *p = longopts; p->name; p++)
+        if (strcmp(p->name, key) == 0)
+            return p;
+    return NULL;
+}
+
+static int default_accept(const char *key, const struct option *opt)
+{
+    if (!opt || !strcmp(key, "config") || !strcmp(key, "help") || !strcmp(key, "version"))
+        return CL_CLI_UNKNOWN;
+    return CL_CLI_OPTION;
+}
+
+static int push_arg(cl_cli_config *cfg, char *arg, cl_error *err)
+{
+    char **a;
+    if (!arg)
+        return cl_error_set(err, CL_ERR_NOMEM, "out of memory");
+    a = realloc(cfg->args, (cfg->nargs + 1) * sizeof *a);
+    if (!a) {
+        free(arg);
+        return cl_error_set(err, CL_ERR_NOMEM, "out of memory");
+    }
+    cfg->args = a;
+    cfg->args[cfg->nargs++] = arg;
+    return CL_OK;
+}
+
+static int read_config(const char *path, const struct option *longopts, cl_cli_accept accept,
+                       void *ctx, cl_cli_config *cfg, cl_error *err)
+{
+    char line[1024];
+    int lineno = 0, rc = CL_OK;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return cl_error_set(err, CL_ERR_ARG, "%s: %s", path, strerror(errno));
+    while (rc == CL_OK && fgets(line, sizeof line, f)) {
+        char *key = trim(line), *value = strchr(key, '='), *arg = NULL;
+        const struct option *opt;
+        int what;
+        lineno++;
+        if (!*key || *key == '#')
+            continue;
+        if (value) {
+            *value++ = '\0';
+            value = trim(value);
+            key = trim(key);
+        }
+        opt = find_option(longopts, key);
+        what = accept ? accept(ctx, key, opt) : default_accept(key, opt);
+        if (what == CL_CLI_UNKNOWN) {
+            rc = cl_error_set(err, CL_ERR_ARG, "%s:%d: unknown setting '%s'", path, lineno, key);
+        } else if (what == CL_CLI_POSITIONAL) {
+            rc = push_arg(cfg, strdup(value ? value : ""), err);
+        } else if (what == CL_CLI_OPTION) {
+            bool has_value = value && *value;
+            if (opt && (opt->has_arg == required_argument) != has_value)
+                rc = cl_error_set(err, CL_ERR_ARG, "%s:%d: setting '%s' %s", path, lineno, key,
+                                  has_value ? "takes no value" : "needs a value");
+            else if (asprintf(&arg, has_value ? "--%s=%s" : "--%s", key, value) < 0)
+                rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");
+            else
+                rc = push_arg(cfg, arg, err);
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+int cl_cli_config_expand(int *argc, char ***argv, int keep, const struct option *longopts,
+                         cl_cli_accept accept, void *ctx, cl_cli_config *cfg, cl_error *err)
+{
+    const char *path = NULL;
+    int rc;
+
+    memset(cfg, 0, sizeof *cfg);
+    for (int i = keep; i < *argc; i++) {
+        const char *a = (*argv)[i];
+        if (strcmp(a, "--") == 0)
+            break;
+        if ((strcmp(a, "--config") == 0 || strcmp(a, "-c") == 0) && i + 1 < *argc)
+            path = (*argv)[++i];
+        else if (strncmp(a, "--config=", 9) == 0)
+            path = a + 9;
+    }
+    if (!path)
+        return CL_OK;
+    if ((rc = read_config(path, longopts, accept, ctx, cfg, err)) != CL_OK) {
+        cl_cli_config_free(cfg);
+        return rc;
+    }
+    cfg->argv = malloc(((size_t)*argc + cfg->nargs + 1) * sizeof *cfg->argv);
+    if (!cfg->argv) {
+        cl_cli_config_free(cfg);
+        return cl_error_set(err, CL_ERR_NOMEM, "out of memory");
+    }
+    memcpy(cfg->argv, *argv, (size_t)keep * sizeof *cfg->argv);
+    memcpy(cfg->argv + keep, cfg->args, cfg->nargs * sizeof *cfg->argv);
+    memcpy(cfg->argv + keep + cfg->nargs, *argv + keep,
+           (size_t)(*argc - keep) * sizeof *cfg->argv);
+    *argc += (int)cfg->nargs;
+    cfg->argv[*argc] = NULL;
+    *argv = cfg->argv;
+    return CL_OK;
+}
+
+void cl_cli_config_free(cl_cli_config *cfg)
+{
+    for (size_t i = 0; i < cfg->nargs; i++)
+        free(cfg->args[i]);
+    free(cfg->args);
+    free(cfg->argv);
+    memset(cfg, 0, sizeof *cfg);
+}

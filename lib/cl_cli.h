@@ -1,0 +1,52 @@
+/*
+ * cl_cli: command-line pieces shared by the cuplab programs: bounded number
+ * parsing, the PORT[:BAUD[:PROTOCOL]] port spec, and the --config file of
+ * recurring settings.  Errors come back in cl_error; the programs print them.
+ */
+#ifndef CL_CLI_H
+#define CL_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cl_error.h"
+#include "cl_wire.h"
+
+/* Whole-string numbers within [lo, hi]; false otherwise (*out untouched). */
+bool cl_cli_double(const char *s, double lo, double hi, double *out);
+bool cl_cli_long(const char *s, long lo, long hi, long *out);
+
+/* Split "PORT[:BAUD[:PROTOCOL]]" in place: `spec` keeps the port name;
+ * *baud and *proto change only when the spec gives them.  CL_ERR_ARG with
+ * a one-line reason otherwise. */
+int cl_cli_port_spec(char *spec, int *baud, cl_wire_protocol *proto, cl_error *err);
+
+/* What a program does with one config-file setting. */
+enum {
+    CL_CLI_UNKNOWN = -1,   /* not a setting of this program: error */
+    CL_CLI_SKIP = 0,       /* valid, but not for this run: ignore */
+    CL_CLI_OPTION = 1,     /* becomes "--key=value" (or "--key") */
+    CL_CLI_POSITIONAL = 2, /* the value becomes a bare argument ("port = X") */
+};
+
+/* Decides about `key`; `opt` is the long option of that name or NULL. */
+typedef int (*cl_cli_accept)(void *ctx, const char *key, const struct option *opt);
+
+typedef struct cl_cli_config {
+    char **args;  /* settings turned into arguments */
+    size_t nargs;
+    char **argv;  /* the merged argument vector */
+} cl_cli_config;
+
+/* If the arguments after the first `keep` ones name a config file (-c FILE,
+ * --config FILE, --config=FILE), read it ("key = value" lines, '#'
+ * comments, a key without value is a flag) and make *argv the first `keep`
+ * arguments, then the settings, then the rest, so that options on the
+ * command line override the file.  `accept` may be NULL (every long option
+ * but config, help and version).  Errors name the file and line. */
+int cl_cli_config_expand(int *argc, char ***argv, int keep, const struct option *longopts,
+                         cl_cli_accept accept, void *ctx, cl_cli_config *cfg, cl_error *err);
+void cl_cli_config_free(cl_cli_config *cfg); /* accepts a zeroed struct */
+
+#endif

@@ -1,0 +1,135 @@
+/* Unit tests for cl_cli: numbers, port specs and config files. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cl_cli.h"
+
+static void test_numbers(void **state)
+{
+    (void)state;
+    double d = -1;
+    long l = -1;
+    assert_true(cl_cli_double("2.5", 0, 10, &d) && d == 2.5);
+    assert_false(cl_cli_double("2.5s", 0, 10, &d));
+    assert_false(cl_cli_double("", 0, 10, &d));
+    assert_false(cl_cli_double("11", 0, 10, &d));
+    assert_false(cl_cli_double("nan", 0, 10, &d));
+    assert_true(d == 2.5);
+    assert_true(cl_cli_long("115200", 50, 10000000, &l) && l == 115200);
+    assert_false(cl_cli_long("12x", 0, 100, &l));
+    assert_false(cl_cli_long("99999999999999999999", 0, 100, &l));
+    assert_int_equal(l, 115200);
+}
+
+static void test_port_spec(void **state)
+{
+    (void)state;
+    char a[] = "/dev/ttyUSB0", b[] = "/dev/ttyACM1:9600:binary", c[] = "/dev/x::binary",
+         d[] = "/dev/y:fast", e[] = "/dev/z:9600:morse";
+    int baud = 115200;
+    cl_wire_protocol p = CL_WIRE_TEXT;
+    cl_error err;
+    assert_int_equal(cl_cli_port_spec(a, &baud, &p, &err), CL_OK);
+    assert_string_equal(a, "/dev/ttyUSB0");
+    assert_int_equal(baud, 115200);
+    assert_int_equal(cl_cli_port_spec(b, &baud, &p, &err), CL_OK);
+    assert_string_equal(b, "/dev/ttyACM1");
+    assert_int_equal(baud, 9600);
+    assert_int_equal(p, CL_WIRE_BINARY);
+    baud = 115200;
+    p = CL_WIRE_TEXT;
+    assert_int_equal(cl_cli_port_spec(c, &baud, &p, &err), CL_OK);
+    assert_int_equal(baud, 115200);
+    assert_int_equal(p, CL_WIRE_BINARY);
+    assert_int_equal(cl_cli_port_spec(d, &baud, &p, &err), CL_ERR_ARG);
+    assert_non_null(strstr(err.msg, "fast"));
+    assert_int_equal(cl_cli_port_spec(e, &baud, &p, &err), CL_ERR_ARG);
+    assert_non_null(strstr(err.msg, "morse"));
+}
+
+static const struct option opts[] = {
+    {"name", required_argument, NULL, 'n'},
+    {"flag", no_argument, NULL, 'f'},
+    {"config", required_argument, NULL, 'c'},
+    {NULL, 0, NULL, 0},
+};
+
+static int accept_port(void *ctx, const char *key, const struct option *opt)
+{
+    (void)ctx;
+    if (!strcmp(key, "port"))
+        return CL_CLI_POSITIONAL;
+    if (!strcmp(key, "flag"))
+        return CL_CLI_SKIP;
+    return opt && strcmp(key, "config") ? CL_CLI_OPTION : CL_CLI_UNKNOWN;
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void test_config(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/cl-cli-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    write_file(path, "# settings\n name = A B \n\nflag\nport = /dev/p0\n");
+    char *argv0[] = {"prog", "-c", path, "--name=C", NULL};
+    char **argv = argv0;
+    int argc = 4;
+    cl_cli_config cfg;
+    cl_error err;
+    assert_int_equal(cl_cli_config_expand(&argc, &argv, 1, opts, accept_port, NULL, &cfg, &err),
+                     CL_OK);
+    assert_int_equal(argc, 6);
+    assert_string_equal(argv[0], "prog");
+    assert_string_equal(argv[1], "--name=A B"); /* file first ... */
+    assert_string_equal(argv[2], "/dev/p0");
+    assert_string_equal(argv[5], "--name=C");    /* ... command line last, so it wins */
+    assert_null(argv[6]);
+    cl_cli_config_free(&cfg);
+
+    write_file(path, "name = A\ncolour = blue\n");
+    argv = argv0;
+    argc = 4;
+    assert_int_equal(cl_cli_config_expand(&argc, &argv, 1, opts, accept_port, NULL, &cfg, &err),
+                     CL_ERR_ARG);
+    assert_non_null(strstr(err.msg, ":2: unknown setting 'colour'"));
+    write_file(path, "name\n");
+    assert_int_equal(cl_cli_config_expand(&argc, &argv, 1, opts, NULL, NULL, &cfg, &err),
+                     CL_ERR_ARG);
+    assert_non_null(strstr(err.msg, "'name' needs a value"));
+    unlink(path);
+    assert_int_equal(cl_cli_config_expand(&argc, &argv, 1, opts, NULL, NULL, &cfg, &err),
+                     CL_ERR_ARG); /* the file is gone */
+    char *plain[] = {"prog", "x", NULL};
+    argv = plain;
+    argc = 2;
+    assert_int_equal(cl_cli_config_expand(&argc, &argv, 1, opts, NULL, NULL, &cfg, &err), CL_OK);
+    assert_ptr_equal(argv, plain);
+    cl_cli_config_free(&cfg);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_port_spec),
+        cmocka_unit_test(test_config),
+    };
+    return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
+}

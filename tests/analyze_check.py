@@ -42,6 +42,7 @@ STROKE_TAU = 0.1
 STROKE_SETTLE = 0.5
 FIRE_DROP = 1.0
 FIRE_DROP_TAU = 0.25
+trapezoid = getattr(np, "trapezoid", None) or np.trapz
 
 
 def die(msg):
@@ -102,7 +103,7 @@ def vacuum(c, t):
 def integral(c, a, b):
     t = np.arange(a, b, 1e-3)
     t = np.append(t, b)
-    return np.trapz(vacuum(c, t), t)
+    return trapezoid(vacuum(c, t), t)
 
 
 # ---- checks ------------------------------------------------------------------
@@ -158,7 +159,7 @@ def check_truth(result_path, truth_path, duration, calibrated_cups):
         w0, w1 = row["window_start_s"], row["window_end_s"]
         if w0 is not None:
             tw = np.linspace(w0, w1, 20001)
-            want_mean = g * np.trapz(vacuum(c, tw), tw) / (w1 - w0)
+            want_mean = g * trapezoid(vacuum(c, tw), tw) / (w1 - w0)
             expect(abs(row["hold_mean"] - want_mean) <= 0.15, cup,
                    f"hold_mean {row['hold_mean']:.3f} vs {want_mean:.3f}")
         f0, f1 = row["fit_start_s"], row["fit_end_s"]

@@ -25,20 +25,6 @@
 enum { COL_BG, COL_FG, COL_CURVE, COL_EVAC, COL_HOLD, COL_RELEASE, COL_FIT, COL_APPLIED,
        COL_RELEASED, COL_REPUMP, COL_GAP, COL_GRID, COL_STROKE, COL_MOVED, NCOLORS };
 
-static jmp_buf fig_jump;
-static char fig_error[256];
-
-static int on_exit_request(PLCHAR_VECTOR msg)
-{
-    snprintf(fig_error, sizeof fig_error, "%s", msg ? msg : "PLplot error");
-    longjmp(fig_jump, 1);
-    return 1; /* not reached */
-}
-
-static void on_abort(PLCHAR_VECTOR msg)
-{
-    cl_log(CL_LOG_DEBUG, "PLplot: %s", msg ? msg : "");
-}
 
 /* A curve reduced to its min/max envelope, in kPa; NaN separates runs. */
 typedef struct panel {
@@ -322,35 +308,9 @@ static int check_target(const char *path, const char **dev, cl_error *err)
     if (!*dev)
         return cl_error_set(err, CL_ERR_ARG, "%s: figure type not known (.png, .svg or .pdf)",
                             path);
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return cl_error_set(err, cl_error_from_errno(errno), "%s: cannot create: %s", path,
-                            strerror(errno));
-    if (fclose(f) != 0)
-        return cl_error_set(err, CL_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-    return CL_OK;
+    return cl_plot_check_writable(path, err);
 }
 
-static void begin(const char *dev, const char *path, const cl_figure_style *st)
-{
-    PLINT strm;
-    plmkstrm(&strm);
-    plsexit(on_exit_request);
-    plsabort(on_abort);
-    plsdev(dev);
-    plsfnam(path);
-    plspage(0, 0, st->width_px, st->height_px, 0, 0);
-    palette();
-    plsetopt("np", "");
-    plinit();
-}
-
-static void finish(void)
-{
-    plend1();
-    plsexit(NULL);
-    plsabort(NULL);
-}
 
 /* Draw the panels p[0..n) in a grid (one panel: a full page). */
 static int draw(const char *path, const panel *p, size_t n, const cl_figure_style *st,
@@ -373,12 +333,10 @@ static int draw(const char *path, const panel *p, size_t n, const cl_figure_styl
     }
     size_t nx = n <= 1 ? 1 : n <= 4 ? 2 : n <= 9 ? 3 : 4;
     size_t ny = n <= 1 ? 1 : (n + nx - 1) / nx;
-    if (setjmp(fig_jump)) {
-        plsexit(NULL);
-        plsabort(NULL);
-        return cl_error_set(err, CL_ERR_IO, "%s: cannot draw the figure: %s", path, fig_error);
-    }
-    begin(dev, path, st);
+    if (setjmp(*cl_plot_trap()))
+        return cl_error_set(err, CL_ERR_IO, "%s: cannot draw the figure: %s", path,
+                            cl_plot_abandon());
+    cl_plot_begin(dev, path, st->width_px, st->height_px, palette);
     pladv(0);
     bool small = n > 1;
     plschr(0, small ? (n > 4 ? 0.55 : 0.65) : 0.9);
@@ -425,7 +383,7 @@ static int draw(const char *path, const panel *p, size_t n, const cl_figure_styl
             plschr(0, 0.9);
         }
     }
-    finish();
+    cl_plot_end();
     return CL_OK;
 }
 

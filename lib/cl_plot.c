@@ -1,10 +1,11 @@
 /*
- * cl_plot: PLplot figures for calibrations.  Each figure is drawn on its own
- * PLplot stream (plmkstrm ... plend1), so figures never share state.  PLplot
- * reports fatal errors through an exit handler and would then end the
- * process; the handler installed here jumps back into the figure function
- * instead, which is why the one piece of file-level state below exists (a
- * figure is drawn by one thread at a time).
+ * cl_plot: the PLplot plumbing every figure module shares, and the
+ * calibration figures.  Each figure is drawn on its own PLplot stream
+ * (plmkstrm ... plend1), so figures never share state.  PLplot reports
+ * fatal errors through an exit handler and would then end the process; the
+ * handler installed here jumps back into the figure function instead, which
+ * is why the one piece of file-level state below exists (a figure is drawn
+ * by one thread at a time).
  */
 #include "cl_plot.h"
 
@@ -66,8 +67,40 @@ const char *cl_plot_device(const char *path)
     return NULL;
 }
 
-/* Can the file be created?  PLplot would retry and then exit otherwise. */
-static int check_writable(const char *path, cl_error *err)
+jmp_buf *cl_plot_trap(void) { return &plot_jump; }
+
+const char *cl_plot_abandon(void)
+{
+    plsexit(NULL);
+    plsabort(NULL);
+    return plot_error[0] ? plot_error : "PLplot error";
+}
+
+void cl_plot_begin(const char *dev, const char *path, int width_px, int height_px,
+                   void (*palette)(void))
+{
+    PLINT strm;
+    plot_error[0] = '\0';
+    plmkstrm(&strm);
+    plsexit(on_exit_request);
+    plsabort(on_abort);
+    plsdev(dev);
+    plsfnam(path);
+    plspage(0, 0, width_px, height_px, 0, 0);
+    if (palette)
+        palette();
+    plsetopt("np", "");
+    plinit();
+}
+
+void cl_plot_end(void)
+{
+    plend1();
+    plsexit(NULL);
+    plsabort(NULL);
+}
+
+int cl_plot_check_writable(const char *path, cl_error *err)
 {
     FILE *f = fopen(path, "wb");
     if (!f)
@@ -78,16 +111,8 @@ static int check_writable(const char *path, cl_error *err)
     return CL_OK;
 }
 
-/* New stream for `path`, with the palette; true on success. */
-static void begin(const char *dev, const char *path)
+static void palette(void)
 {
-    PLINT strm;
-    plmkstrm(&strm);
-    plsexit(on_exit_request);
-    plsabort(on_abort);
-    plsdev(dev);
-    plsfnam(path);
-    plspage(0, 0, WIDTH, HEIGHT, 0, 0);
     plscol0(COL_BG, 255, 255, 255);
     plscol0(COL_FG, 0, 0, 0);
     plscol0(COL_UP, 31, 90, 180);
@@ -97,17 +122,14 @@ static void begin(const char *dev, const char *path)
     plscol0(COL_OTHER, 120, 60, 160);
     plscol0(COL_FIT, 230, 140, 20);
     plscol0(COL_GRID, 215, 215, 215);
-    plsetopt("np", "");
-    plinit();
-    pladv(0);
-    plschr(0, 0.9);
 }
 
-static void finish(void)
+/* New stream for `path`, with the palette and a full-page layout. */
+static void begin(const char *dev, const char *path)
 {
-    plend1();
-    plsexit(NULL);
-    plsabort(NULL);
+    cl_plot_begin(dev, path, WIDTH, HEIGHT, palette);
+    pladv(0);
+    plschr(0, 0.9);
 }
 
 /* Widen [lo, hi] by a margin; handles an empty or degenerate range. */
@@ -158,7 +180,7 @@ int cl_plot_residuals(const cl_sensor_calibration *d, cl_unit unit, const char *
         return cl_error_set(err, CL_ERR_ARG, "%s: figure must be .png, .svg or .pdf", path);
     if (!d->npoints || d->degree < 1)
         return cl_error_set(err, CL_ERR_ARG, "%s: nothing to plot", path);
-    if ((rc = check_writable(path, err)) != CL_OK)
+    if ((rc = cl_plot_check_writable(path, err)) != CL_OK)
         return rc;
     x = malloc(d->npoints * sizeof *x);
     y = malloc(d->npoints * sizeof *y);
@@ -206,12 +228,8 @@ int cl_plot_residuals(const cl_sensor_calibration *d, cl_unit unit, const char *
              : d->pass                   ? "PASS"
                                          : "FAIL");
 
-    plot_error[0] = '\0';
     if (setjmp(plot_jump)) {
-        plend1();
-        plsexit(NULL);
-        plsabort(NULL);
-        rc = cl_error_set(err, CL_ERR_IO, "%s: PLplot: %s", path, plot_error);
+        rc = cl_error_set(err, CL_ERR_IO, "%s: PLplot: %s", path, cl_plot_abandon());
         goto out;
     }
     begin(dev, path);
@@ -255,7 +273,7 @@ int cl_plot_residuals(const cl_sensor_calibration *d, cl_unit unit, const char *
     plcol0(COL_FG);
     plschr(0, 0.75);
     plmtex("b", 4.2, 0.5, 0.5, note);
-    finish();
+    cl_plot_end();
 out:
     free(x);
     free(y);
@@ -276,7 +294,7 @@ int cl_plot_decay(const double *t_s, const double *p_kpa, size_t from, size_t to
         return cl_error_set(err, CL_ERR_ARG, "%s: figure must be .png, .svg or .pdf", path);
     if (to <= from)
         return cl_error_set(err, CL_ERR_ARG, "%s: nothing to plot", path);
-    if ((rc = check_writable(path, err)) != CL_OK)
+    if ((rc = cl_plot_check_writable(path, err)) != CL_OK)
         return rc;
     size_t n = to - from;
     x = malloc(n * sizeof *x);
@@ -315,12 +333,8 @@ int cl_plot_decay(const double *t_s, const double *p_kpa, size_t from, size_t to
     snprintf(note, sizeof note, "points: recording   line: %s fit",
              l->use_exp ? "exponential" : "linear");
 
-    plot_error[0] = '\0';
     if (setjmp(plot_jump)) {
-        plend1();
-        plsexit(NULL);
-        plsabort(NULL);
-        rc = cl_error_set(err, CL_ERR_IO, "%s: PLplot: %s", path, plot_error);
+        rc = cl_error_set(err, CL_ERR_IO, "%s: PLplot: %s", path, cl_plot_abandon());
         goto out;
     }
     begin(dev, path);
@@ -335,7 +349,7 @@ int cl_plot_decay(const double *t_s, const double *p_kpa, size_t from, size_t to
     plcol0(COL_FG);
     plschr(0, 0.75);
     plmtex("b", 4.2, 0.5, 0.5, note);
-    finish();
+    cl_plot_end();
 out:
     free(x);
     free(y);

@@ -19,6 +19,27 @@
  * is not .png, .svg or .pdf (case-insensitive). */
 const char *cl_plot_device(const char *path);
 
+/* Plumbing shared by every figure module.  PLplot ends the process on a
+ * fatal error; a figure function traps that instead:
+ *
+ *     if (setjmp(*cl_plot_trap()))
+ *         return cl_error_set(err, CL_ERR_IO, "%s: %s", path, cl_plot_abandon());
+ *     cl_plot_begin(dev, path, width_px, height_px, palette);
+ *     ... draw ...
+ *     cl_plot_end();
+ */
+#include <setjmp.h>
+jmp_buf *cl_plot_trap(void);
+/* Open a new stream drawing into `path` with driver `dev`; `palette` (may be
+ * NULL) sets colour map 0 before PLplot initialises. */
+void cl_plot_begin(const char *dev, const char *path, int width_px, int height_px,
+                   void (*palette)(void));
+void cl_plot_end(void);
+/* After a trapped error: detach the handlers; returns PLplot's message. */
+const char *cl_plot_abandon(void);
+/* Can `path` be created?  PLplot would retry and then exit otherwise. */
+int cl_plot_check_writable(const char *path, cl_error *err);
+
 /* Residuals of a sensor calibration against the reference pressure, in
  * `unit`: ascending points as circles, descending as triangles, the band
  * +-U of the calibrated curve, the tolerance lines and a title naming the

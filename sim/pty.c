@@ -282,12 +282,20 @@ int sim_pty_sleep(sim_pty *p, double wall_s)
     return SIM_PTY_STOP;
 }
 
+/* Closing the master discards what the reader has not read yet, so a
+ * reader that is still there but behind (a loaded machine) gets up to
+ * LINGER_BEHIND_S more to catch up. */
+#define LINGER_BEHIND_S 30.0
+
 void sim_pty_linger(sim_pty *p, double linger_s)
 {
     double end = sim_pty_clock_s() + linger_s;
-    while (!*p->stop && sim_pty_clock_s() < end) {
+    while (!*p->stop) {
         short ev;
+        double t = sim_pty_clock_s();
         if (poll_master(p, 0, 50, &ev) > 0 && (ev & HANGUP))
+            return;
+        if (t >= end + LINGER_BEHIND_S || (t >= end && unread_bytes(p) <= 0))
             return;
     }
 }

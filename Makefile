@@ -36,7 +36,7 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .SECONDARY:
-.PHONY: all check check-run check-asan demo demo-run deps install uninstall clean bench fuzz fmt
+.PHONY: all check check-run check-asan demo demo-run deps install uninstall clean bench fuzz fmt datasets
 .DEFAULT_GOAL := all
 
 all: $(LIB) $(BINS) $(UNIT_BINS)
@@ -81,11 +81,18 @@ demo: deps
 demo-run: all
 	@BUILD=$(BUILD) sh scripts/demo.sh
 
-bench: all
+bench: all $(BUILD)/bench/read_floor
 	@BUILD=$(BUILD) sh bench/run.sh
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
 fuzz:
 	@$(MAKE) --no-print-directory -f fuzz/fuzz.mk
+
+# The example cohort (datasets/README.md), regenerated bit for bit.
+datasets: all
+	@BUILD=$(BUILD) sh datasets/generate.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin

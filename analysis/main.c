@@ -8,6 +8,7 @@
 #include "cl_plot.h"
 #include "cl_report.h"
 #include "cl_session.h"
+#include "cohort.h"
 #include "options.h"
 #include "run.h"
 
@@ -40,6 +41,11 @@ int main(int argc, char **argv)
     if ((rc = an_inputs_load(&o, &in)) >= 0) {
         an_inputs_free(&in);
         return rc;
+    }
+    if (o.group_by) {
+        status = an_cohort_run(&o);
+        an_inputs_free(&in);
+        return status;
     }
     if (o.follow) {
         status = an_follow(&o, o.files[0]);

@@ -49,6 +49,20 @@ static const char usage[] =
     "      --settle S         seconds after the last pump stroke left out of the\n"
     "                         hold window (default 3)\n"
     "      --marker-tolerance S  markers agree with the signal within S (default 5)\n"
+    "Cohort comparison (docs/cohort.md); FILE may then be a folder or a pattern:\n"
+    "      --group-by F[,F2]  compare groups of sessions by practitioner, subject,\n"
+    "                         technique, site, material, size, cup_set or cup (with\n"
+    "                         F2: the groups of F within each level of F2)\n"
+    "      --metrics LIST     metrics compared (default peak_vacuum,time_to_peak_s,\n"
+    "                         hold_duration_s,hold_mean,hold_change,leak_rate,dose,\n"
+    "                         strokes; or all)\n"
+    "      --target P[:D]     reference protocol, e.g. 300mmHg:10min, or a CSV curve\n"
+    "      --table NAME       groups, tests, pairwise, repeatability, profiles,\n"
+    "                         distances or sessions (text: that table only; csv:\n"
+    "                         default groups)\n"
+    "  -j, --jobs N           sessions read by N processes (default: one per\n"
+    "                         processor)\n"
+    "      --plot-dir DIR     here: box plots and mean profiles of the groups\n"
     "Other:\n"
     "      --recover          make an interrupted session file readable by every HDF5\n"
     "                         tool and mark it interrupted (no flushed row is lost)\n"
@@ -64,6 +78,7 @@ enum {
     OPT_WIDE = 256, OPT_PLOT, OPT_PLOT_DIR, OPT_PLOT_FORMAT, OPT_PLOT_SIZE, OPT_WRITE,
     OPT_FOLLOW, OPT_INTERVAL, OPT_CUPSET, OPT_NOMINAL, OPT_ADC_BITS, OPT_FILTER, OPT_ON,
     OPT_OFF, OPT_DWELL, OPT_SETTLE, OPT_MARKER_TOL, OPT_RECOVER,
+    OPT_GROUP_BY, OPT_METRICS, OPT_TARGET, OPT_TABLE,
 };
 
 static int bad(const char *fmt, const char *arg)
@@ -114,6 +129,11 @@ int an_options_parse(an_options *o, int argc, char **argv)
         {"settle", required_argument, NULL, OPT_SETTLE},
         {"marker-tolerance", required_argument, NULL, OPT_MARKER_TOL},
         {"recover", no_argument, NULL, OPT_RECOVER},
+        {"group-by", required_argument, NULL, OPT_GROUP_BY},
+        {"metrics", required_argument, NULL, OPT_METRICS},
+        {"target", required_argument, NULL, OPT_TARGET},
+        {"table", required_argument, NULL, OPT_TABLE},
+        {"jobs", required_argument, NULL, 'j'},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -132,7 +152,7 @@ int an_options_parse(an_options *o, int argc, char **argv)
     o->plot_w = 1200;
     o->plot_h = 800;
     o->verbosity = 1;
-    while ((opt = getopt_long(argc, argv, "f:u:p:qvhV", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "f:u:p:j:qvhV", longopts, NULL)) != -1) {
         switch (opt) {
         case 'f':
             if (!(o->format = cl_table_format_from_name(optarg)))
@@ -217,6 +237,15 @@ int an_options_parse(an_options *o, int argc, char **argv)
                 return bad("--marker-tolerance '%s': expected 0..3600 seconds", optarg);
             break;
         case OPT_RECOVER: o->recover = true; break;
+        case OPT_GROUP_BY: o->group_by = optarg; break;
+        case OPT_METRICS: o->metrics = optarg; break;
+        case OPT_TARGET: o->target = optarg; break;
+        case OPT_TABLE: o->table = optarg; break;
+        case 'j':
+            if (!number(optarg, 0, 256, &x) || x != floor(x))
+                return bad("--jobs '%s': expected 0..256 (0: one per processor)", optarg);
+            o->jobs = (int)x;
+            break;
         case 'q': o->verbosity = 0; break;
         case 'v': o->verbosity = 2; break;
         case 'h': fputs(usage, stdout); return AN_EXIT_OK;
@@ -234,7 +263,7 @@ int an_options_parse(an_options *o, int argc, char **argv)
         return bad("--follow takes exactly one file%s", "");
     if (o->follow && (o->write || o->recover))
         return bad("--follow cannot be combined with --write or --recover%s", "");
-    if (o->plot && argc - optind != 1)
+    if (o->plot && argc - optind != 1 && !o->group_by)
         return bad("--plot takes one session file (use --plot-dir for several)%s", "");
     o->files = argv + optind;
     o->nfiles = argc - optind;

@@ -35,6 +35,12 @@ typedef struct an_options {
     const char *cupset_files[AN_MAX_PROFILES];
     size_t ncupset_files;
     int verbosity;      /* 0 quiet, 1 normal, 2 verbose */
+    /* cohort comparison (cohort.c), on when group_by is set */
+    const char *group_by; /* --group-by FIELD[,FIELD] */
+    const char *metrics;  /* --metrics LIST, NULL for the default set */
+    const char *target;   /* --target VACUUM[:DURATION] or CSV */
+    const char *table;    /* --table NAME */
+    int jobs;             /* -j N; 0: one per processor */
     char **files;
     int nfiles;
 } an_options;

@@ -45,6 +45,7 @@
  */
 #include "cl_session.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -298,6 +299,52 @@ static int make_uuid(char out[37])
              b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
              b[13], b[14], b[15]);
     return 0;
+}
+
+/* "YYYY-MM-DDThh:mm:ssZ" with plausible fields. */
+static bool valid_utc(const char *t)
+{
+    unsigned y, mo, d, h, mi, se;
+    char z;
+    int used = 0;
+    return t && strlen(t) == 20 &&
+           sscanf(t, "%4u-%2u-%2uT%2u:%2u:%2u%c%n", &y, &mo, &d, &h, &mi, &se, &z, &used) == 7 &&
+           used == 20 && z == 'Z' && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h < 24 &&
+           mi < 60 && se < 61;
+}
+
+/* 8-4-4-4-12 hex digits. */
+static bool valid_uuid(const char *u)
+{
+    if (!u || strlen(u) != 36)
+        return false;
+    for (int i = 0; i < 36; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? u[i] != '-' : !isxdigit((unsigned char)u[i]))
+            return false;
+    }
+    return true;
+}
+
+/* A creation property list of class `cls` (file, group or dataset) that
+ * stores no access/modification times in object headers, so the same input
+ * always gives the same bytes.  H5I_INVALID_HID on failure. */
+static hid_t untimed(hid_t cls)
+{
+    hid_t p = H5Pcreate(cls);
+    if (p >= 0 && H5Pset_obj_track_times(p, false) < 0)
+        close_id(&p);
+    return p;
+}
+
+/* H5Gcreate2 without object times. */
+static hid_t make_group(hid_t loc, const char *name)
+{
+    hid_t gcpl = untimed(H5P_GROUP_CREATE);
+    hid_t g = gcpl >= 0 ? H5Gcreate2(loc, name, H5P_DEFAULT, gcpl, H5P_DEFAULT)
+                        : H5I_INVALID_HID;
+    close_id(&gcpl);
+    return g;
 }
 
 /* Length of the valid UTF-8 sequence starting at p (at most `avail` bytes),
@@ -794,7 +841,7 @@ static int make_series(hid_t grp, const char *name, hid_t ftype, hid_t mtype, co
     hid_t sp = H5I_INVALID_HID, dcpl = H5I_INVALID_HID, ds = H5I_INVALID_HID;
     int rc = -1;
     if ((sp = H5Screate_simple(rank, dims, maxd)) < 0 ||
-        (dcpl = H5Pcreate(H5P_DATASET_CREATE)) < 0 || H5Pset_chunk(dcpl, rank, ch) < 0 ||
+        (dcpl = untimed(H5P_DATASET_CREATE)) < 0 || H5Pset_chunk(dcpl, rank, ch) < 0 ||
         (fill && H5Pset_fill_value(dcpl, mtype, fill) < 0) ||
         (ds = H5Dcreate2(grp, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0 ||
         put_str_attr(ds, "units", units) < 0)
@@ -815,7 +862,7 @@ static int make_fixed(hid_t loc, const char *name, hid_t ftype, hid_t mtype, hsi
     hid_t sp = H5I_INVALID_HID, dcpl = H5I_INVALID_HID, ds = H5I_INVALID_HID;
     int rc = -1;
     if ((sp = H5Screate_simple(1, &n, NULL)) < 0 ||
-        (dcpl = H5Pcreate(H5P_DATASET_CREATE)) < 0 ||
+        (dcpl = untimed(H5P_DATASET_CREATE)) < 0 ||
         H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY) < 0 ||
         (ds = H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0 ||
         (n > 0 && H5Dwrite(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) ||
@@ -842,7 +889,7 @@ static int build_device(cl_session *s, hid_t devices, size_t i, const cl_session
     cl_session_clock unknown = {NAN, NAN, NAN, NAN, NAN, NAN, 0};
     snprintf(name, sizeof name, "dev%zu", i);
     snprintf(what, sizeof what, "cannot create /devices/%s", name);
-    if ((g = H5Gcreate2(devices, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
+    if ((g = make_group(devices, name)) < 0 ||
         put_str_attr(g, "port", dv->port) < 0 ||
         put_str_attr(g, "protocol", dv->protocol) < 0 ||
         put_int_attr(g, "baud", dv->baud) < 0 ||
@@ -926,7 +973,7 @@ static int build_profiles(cl_session *s, const cl_session_meta *meta, cl_error *
             rc = cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory", s->path);
             goto done;
         }
-    if ((g = H5Gcreate2(s->file, "calibration", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
+    if ((g = make_group(s->file, "calibration")) < 0 ||
         (str = str_type_vlen()) < 0 || make_fixed(g, "profiles", str, str, n, copy, "") < 0)
         rc = h5_fail(err, s->path, "cannot create /calibration/profiles");
 done:
@@ -941,7 +988,7 @@ done:
 /* Every group, dataset and attribute of the schema, before SWMR starts. */
 static int build_schema(cl_session *s, const cl_session_meta *meta,
                         const cl_session_device *devs, const cl_session_cup *cups,
-                        hsize_t chunk, cl_error *err)
+                        hsize_t chunk, const cl_session_options *opts, cl_error *err)
 {
     static const cl_session_meta none = {0};
     char created[32], uuid[37];
@@ -949,8 +996,13 @@ static int build_schema(cl_session *s, const cl_session_meta *meta,
     int rc = CL_OK;
     if (!meta)
         meta = &none;
-    utc_now(created);
-    if (make_uuid(uuid) < 0)
+    if (opts && opts->created_utc)
+        snprintf(created, sizeof created, "%s", opts->created_utc);
+    else
+        utc_now(created);
+    if (opts && opts->uuid)
+        snprintf(uuid, sizeof uuid, "%s", opts->uuid);
+    else if (make_uuid(uuid) < 0)
         return cl_error_set(err, CL_ERR_IO, "%s: no random source for the session UUID",
                             s->path);
     hid_t root = s->file;
@@ -971,7 +1023,7 @@ static int build_schema(cl_session *s, const cl_session_meta *meta,
         rc = h5_fail(err, s->path, "cannot write the root attributes");
         goto done;
     }
-    if ((devices = H5Gcreate2(root, "devices", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
+    if ((devices = make_group(root, "devices")) < 0) {
         rc = h5_fail(err, s->path, "cannot create /devices");
         goto done;
     }
@@ -1072,6 +1124,13 @@ int cl_session_create(cl_session **out, const char *path, const cl_session_meta 
     if (chunk > MAX_CHUNK_ROWS)
         return cl_error_set(err, CL_ERR_ARG, "%s: chunk of %zu rows is too large (max %u)",
                             path, chunk, MAX_CHUNK_ROWS);
+    if (opts && opts->uuid && !valid_uuid(opts->uuid))
+        return cl_error_set(err, CL_ERR_ARG, "%s: session UUID '%s' is not 8-4-4-4-12 hex digits",
+                            path, opts->uuid);
+    if (opts && opts->created_utc && !valid_utc(opts->created_utc))
+        return cl_error_set(err, CL_ERR_ARG,
+                            "%s: creation time '%s' is not YYYY-MM-DDThh:mm:ssZ", path,
+                            opts->created_utc);
     bool force = opts && opts->force;
     if (stat(path, &st) == 0) {
         if (!force)
@@ -1105,7 +1164,7 @@ int cl_session_create(cl_session **out, const char *path, const cl_session_meta 
 
     if ((fapl = H5Pcreate(H5P_FILE_ACCESS)) < 0 ||
         H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST) < 0 ||
-        (fcpl = H5Pcreate(H5P_FILE_CREATE)) < 0 ||
+        (fcpl = untimed(H5P_FILE_CREATE)) < 0 ||
         H5Pset_attr_phase_change(fcpl, ROOT_MAX_COMPACT, ROOT_MIN_DENSE) < 0) {
         rc = h5_fail(err, path, "cannot set up file access");
         goto fail;
@@ -1127,7 +1186,7 @@ int cl_session_create(cl_session **out, const char *path, const cl_session_meta 
     long bits = pathconf(path, _PC_FILESIZEBITS);
     s->max_file_bytes = bits > 1 && bits < 64 ? ((uint64_t)1 << (bits - 1)) - 1 : UINT64_MAX;
 
-    if ((rc = build_schema(s, meta, devs, cups, chunk, err)) != CL_OK)
+    if ((rc = build_schema(s, meta, devs, cups, chunk, opts, err)) != CL_OK)
         goto fail;
     if (H5Fstart_swmr_write(s->file) < 0) {
         rc = h5_fail(err, path, "cannot start SWMR writing");
@@ -1434,15 +1493,24 @@ static int grow_to(cl_session *s, uint64_t size, cl_error *err)
 
 int cl_session_close(cl_session *s, cl_session_status status, cl_error *err)
 {
+    return cl_session_close_at(s, status, NULL, err);
+}
+
+int cl_session_close_at(cl_session *s, cl_session_status status, const char *ended_utc,
+                        cl_error *err)
+{
     if (!s)
         return cl_error_set(err, CL_ERR_ARG, "session close: no session");
     h5_quiet();
     const char *st = status == CL_SESSION_COMPLETE      ? "complete"
                      : status == CL_SESSION_INTERRUPTED ? "interrupted"
                                                         : NULL;
-    if (!st) {
-        int rc = cl_error_set(err, CL_ERR_ARG,
-                              "%s: final status must be complete or interrupted", s->path);
+    if (!st || (ended_utc && !valid_utc(ended_utc))) {
+        int rc = !st ? cl_error_set(err, CL_ERR_ARG,
+                                    "%s: final status must be complete or interrupted", s->path)
+                     : cl_error_set(err, CL_ERR_ARG,
+                                    "%s: end time '%s' is not YYYY-MM-DDThh:mm:ssZ", s->path,
+                                    ended_utc);
         cl_session_abandon(s);
         return rc;
     }
@@ -1481,7 +1549,10 @@ int cl_session_close(cl_session *s, cl_session_status status, cl_error *err)
         cl_error *e2 = rc == CL_OK ? err : &later;
         int rc2;
         hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-        utc_now(ended);
+        if (ended_utc)
+            snprintf(ended, sizeof ended, "%s", ended_utc);
+        else
+            utc_now(ended);
         if (fapl < 0 || H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST) < 0 ||
             H5Pset_file_locking(fapl, false, true) < 0 ||
             (diverted && H5Pset(fapl, "clear_status_flags", &yes) < 0))

@@ -133,6 +133,14 @@ typedef struct cl_session_event {
 typedef struct cl_session_options {
     bool force;            /* replace an existing file (default: refuse) */
     size_t chunk_rows;     /* rows per chunk; 0 = default (1024) */
+    /* For files that must come out byte for byte the same from the same
+     * input (example datasets): the session UUID ("xxxxxxxx-xxxx-xxxx-xxxx-
+     * xxxxxxxxxxxx", hex digits) and the creation time ("YYYY-MM-DDThh:mm:ssZ")
+     * to store instead of a random UUID and the current time; NULL = those.
+     * CL_ERR_ARG if malformed.  (HDF5 object times are never stored, so
+     * nothing else in the file depends on when it was written.) */
+    const char *uuid;
+    const char *created_utc;
 } cl_session_options;
 
 /* ------------------------------------------------------------------ writer */
@@ -182,6 +190,12 @@ int cl_session_flush(cl_session *s, cl_error *err);
  * the same file in this process must be closed first (HDF5 shares one
  * handle per file and process). */
 int cl_session_close(cl_session *s, cl_session_status status, cl_error *err);
+
+/* cl_session_close() storing `ended_utc` ("YYYY-MM-DDThh:mm:ssZ"; NULL =
+ * the current time) as the end time, for reproducible files.  A malformed
+ * time is CL_ERR_ARG and the session is closed without a final status. */
+int cl_session_close_at(cl_session *s, cl_session_status status, const char *ended_utc,
+                        cl_error *err);
 
 /* Close without writing a final status (for tests of crash behaviour and for
  * error paths where the file can no longer be written).  Accepts NULL. */

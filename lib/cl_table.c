@@ -188,13 +188,14 @@ static int write_csv(const cl_table *t, FILE *out)
     return CL_OK;
 }
 
-static int write_json(const cl_table *t, FILE *out, const char *title)
+json_t *cl_table_json(const cl_table *t, const char *title)
 {
     json_t *root = json_object(), *rows = json_array(), *units = json_object();
-    int rc = CL_OK;
     if (!root || !rows || !units) {
-        rc = CL_ERR_NOMEM;
-        goto out;
+        json_decref(units);
+        json_decref(rows);
+        json_decref(root);
+        return NULL;
     }
     if (title)
         json_object_set_new(root, "title", json_string(title));
@@ -219,15 +220,19 @@ static int write_json(const cl_table *t, FILE *out, const char *title)
         json_array_append_new(rows, row);
     }
     json_object_set_new(root, "units", units);
-    units = NULL;
     json_object_set_new(root, "rows", rows);
-    rows = NULL;
+    return root;
+}
+
+static int write_json(const cl_table *t, FILE *out, const char *title)
+{
+    json_t *root = cl_table_json(t, title);
+    int rc = CL_OK;
+    if (!root)
+        return CL_ERR_NOMEM;
     if (json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17)) != 0)
         rc = CL_ERR_IO;
     fputc('\n', out);
-out:
-    json_decref(units);
-    json_decref(rows);
     json_decref(root);
     return rc;
 }

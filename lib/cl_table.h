@@ -42,6 +42,12 @@ size_t cl_table_rows(const cl_table *t);
 int cl_table_write(const cl_table *t, FILE *out, cl_table_format fmt, const char *title,
                    cl_error *err);
 
+/* The JSON rendering as a jansson object (a new reference; NULL if out of
+ * memory), to nest a table in a larger document: the keys cl_table_write
+ * writes ("title" when given, "units", "rows"). */
+struct json_t;
+struct json_t *cl_table_json(const cl_table *t, const char *title);
+
 /* "table"/"text", "csv", "json" -> format; 0 if unknown. */
 cl_table_format cl_table_format_from_name(const char *name);
 

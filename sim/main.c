@@ -9,15 +9,22 @@
  * frame actually sent (--log, CSV) are written for the tests to compare a
  * recording against.
  *
+ * With --output it writes the session straight into a session file instead
+ * (no pty), and with --calibration-points the readings of its sensors
+ * against a reference gauge; practitioner styles (--vacuum, --strokes,
+ * --hold, --variability, --sites) shape the cups in either mode.
+ *
  * The command line is in options.c, the simulated cups and sensors in
- * session.c, the pseudo-terminal in pty.c, the frames and faults in
- * stream.c and the ground truth in truth.c.
+ * session.c and style.c, the pseudo-terminal in pty.c, the frames and faults
+ * in stream.c, the files of the no-pty mode in file.c and the ground truth
+ * in truth.c.
  */
 #include <inttypes.h>
 #include <signal.h>
 #include <string.h>
 
 #include "cl_log.h"
+#include "file.h"
 #include "options.h"
 #include "pty.h"
 #include "session.h"
@@ -103,7 +110,14 @@ int main(int argc, char **argv)
         return rc;
     install_signals();
     rc = sim_session_init(&ses, &o);
-    if (rc == SIM_EXIT_OK) {
+    if (rc == SIM_EXIT_OK && sim_options_file_mode(&o)) {
+        if (!o.duration_given) {
+            o.duration_s = sim_file_duration(&o, &ses);
+            ses.nframes = sim_options_frames(&o);
+        }
+        rc = sim_truth_open(&truth, o.truth) < 0 ? SIM_EXIT_RUNTIME
+                                                 : sim_file_run(&o, &ses, &truth);
+    } else if (rc == SIM_EXIT_OK) {
         if (sim_stream_init(&st, &o, &ses, &stop_requested) < 0 ||
             sim_truth_open(&truth, o.truth) < 0)
             rc = SIM_EXIT_RUNTIME;

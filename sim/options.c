@@ -13,6 +13,7 @@
 
 #include "cl_log.h"
 #include "cl_sim.h"
+#include "cl_units.h"
 
 static const char usage[] =
     "Usage: " SIM_PROG " [OPTION]...\n"
@@ -31,6 +32,18 @@ static const char usage[] =
     "      --start S          first cup applied at S seconds (default 5); the\n"
     "                         others follow a few seconds apart\n"
     "      --adc-bits B       ADC resolution, 8..16 bits (default 12)\n"
+    "      --sites LIST       one cup per body site, NAME[:SIZE] comma-separated,\n"
+    "                         SIZE S, M (default) or L; sets --cups\n"
+    "      --sensor-seed N    draw the sensors from their own seed (serials\n"
+    "                         SIMS-N-01, ...): sessions of any --seed then share them\n"
+    "Practitioner style (any of these replaces the default random cups):\n"
+    "      --vacuum P[:SD]    aimed-for vacuum and its SD from cup to cup (default\n"
+    "                         300:20; bare numbers in mmHg, or with a unit: 40kPa);\n"
+    "                         times 0.9 for S and 1.1 for L cups\n"
+    "      --strokes N[-M]    pump strokes per cup, N to M (default 2-4)\n"
+    "      --hold S[:SD]      hold in seconds (or 10min) and its SD (default 600:60)\n"
+    "      --variability X    SD of each session's relative shift of vacuum and hold\n"
+    "                         (default 0.05)\n"
     "Wire format:\n"
     "  -p, --protocol P       text or binary (default text)\n"
     "      --checksum         text: append an NMEA-style *XX checksum\n"
@@ -44,6 +57,23 @@ static const char usage[] =
     "      --disconnect T:D   unplug at simulated time T for D wall-clock seconds,\n"
     "                         then come back on a new pty (repeatable); the frames\n"
     "                         of D*X simulated seconds (D if X = 0) are lost\n"
+    "Session file (no pty):\n"
+    "  -o, --output FILE      write the whole session into FILE (HDF5, as\n"
+    "                         cuplab-acquire records it) and exit; host time =\n"
+    "                         device time; the same options give the same bytes\n"
+    "      --force            replace an existing FILE\n"
+    "      --practitioner ID  --subject ID   metadata of the session\n"
+    "      --cup-set ID       cup set named in the cup table (cup ids S1, M1, L1, ...\n"
+    "                         by size with --sites, else C1, C2, ...)\n"
+    "      --created TIME     creation time, YYYY-MM-DDThh:mm:ssZ (default\n"
+    "                         2025-01-01T09:00:00Z); the end time follows from it\n"
+    "      --uuid UUID        session UUID (default: derived from the options)\n"
+    "      --profile FILE     calibration profile to copy into the file (repeatable)\n"
+    "      --markers          add the 'applied' and 'released' markers an observer\n"
+    "                         would type (0.5..2 s late)\n"
+    "      --calibration-points DIR  write DIR/SERIAL.csv per sensor: readings at\n"
+    "                         0..-600 mmHg, up and down, twice, against a simulated\n"
+    "                         reference gauge (for cuplab-calibrate sensor)\n"
     "Files and timing:\n"
     "      --link PATH        keep a symlink PATH -> the current pty (removed while\n"
     "                         unplugged and at exit)\n"
@@ -78,6 +108,21 @@ enum {
     OPT_LOG,
     OPT_WAIT,
     OPT_LINGER,
+    OPT_SITES,
+    OPT_SENSOR_SEED,
+    OPT_VACUUM,
+    OPT_STROKES,
+    OPT_HOLD,
+    OPT_VARIABILITY,
+    OPT_FORCE,
+    OPT_PRACTITIONER,
+    OPT_SUBJECT,
+    OPT_CUP_SET,
+    OPT_CREATED,
+    OPT_UUID,
+    OPT_PROFILE,
+    OPT_MARKERS,
+    OPT_POINTS,
 };
 
 static const struct option longopts[] = {
@@ -102,6 +147,22 @@ static const struct option longopts[] = {
     {"log", required_argument, NULL, OPT_LOG},
     {"wait", required_argument, NULL, OPT_WAIT},
     {"linger", required_argument, NULL, OPT_LINGER},
+    {"sites", required_argument, NULL, OPT_SITES},
+    {"sensor-seed", required_argument, NULL, OPT_SENSOR_SEED},
+    {"vacuum", required_argument, NULL, OPT_VACUUM},
+    {"strokes", required_argument, NULL, OPT_STROKES},
+    {"hold", required_argument, NULL, OPT_HOLD},
+    {"variability", required_argument, NULL, OPT_VARIABILITY},
+    {"output", required_argument, NULL, 'o'},
+    {"force", no_argument, NULL, OPT_FORCE},
+    {"practitioner", required_argument, NULL, OPT_PRACTITIONER},
+    {"subject", required_argument, NULL, OPT_SUBJECT},
+    {"cup-set", required_argument, NULL, OPT_CUP_SET},
+    {"created", required_argument, NULL, OPT_CREATED},
+    {"uuid", required_argument, NULL, OPT_UUID},
+    {"profile", required_argument, NULL, OPT_PROFILE},
+    {"markers", no_argument, NULL, OPT_MARKERS},
+    {"calibration-points", required_argument, NULL, OPT_POINTS},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
@@ -179,6 +240,109 @@ static bool parse_outage(char *s, sim_outage *out)
     return ok;
 }
 
+/* NAME[:SIZE],... into o->site; sets o->cups. */
+static bool parse_sites(const char *s, sim_options *o)
+{
+    o->nsites = 0;
+    while (*s) {
+        const char *end = strchr(s, ','), *colon;
+        size_t len = end ? (size_t)(end - s) : strlen(s);
+        if (o->nsites == SIM_MAX_CUPS || len == 0)
+            return false;
+        sim_site *site = &o->site[o->nsites++];
+        colon = memchr(s, ':', len);
+        size_t nlen = colon ? (size_t)(colon - s) : len;
+        site->size = 'M';
+        if (colon) {
+            if (len - nlen != 2 || !strchr("SML", colon[1]))
+                return false;
+            site->size = colon[1];
+        }
+        if (nlen == 0 || nlen >= SIM_NAME)
+            return false;
+        memcpy(site->name, s, nlen);
+        site->name[nlen] = '\0';
+        s += len;
+        if (*s == ',' && *++s == '\0')
+            return false;
+    }
+    o->cups = o->nsites;
+    return o->nsites > 0;
+}
+
+/* A vacuum, positive: "300" (mmHg), "40kPa", "-300 mmHg". */
+static bool parse_vacuum(const char *s, double *kpa)
+{
+    cl_error err;
+    if (cl_unit_parse_kpa(s, CL_UNIT_MMHG, kpa, &err) != CL_OK)
+        return false;
+    *kpa = fabs(*kpa);
+    return *kpa <= -CL_SIM_LIMIT_KPA;
+}
+
+/* "A[:B]" split at the colon into buffers a and b ("" when absent). */
+static bool split_pair(const char *s, char *a, char *b, size_t cap)
+{
+    const char *colon = strchr(s, ':');
+    size_t la = colon ? (size_t)(colon - s) : strlen(s);
+    if (la == 0 || la >= cap || (colon && (strlen(colon + 1) == 0 || strlen(colon + 1) >= cap)))
+        return false;
+    memcpy(a, s, la);
+    a[la] = '\0';
+    snprintf(b, cap, "%s", colon ? colon + 1 : "");
+    return true;
+}
+
+/* --vacuum P[:SD] */
+static bool parse_vacuum_opt(const char *s, sim_style *st)
+{
+    char a[64], b[64];
+    if (!split_pair(s, a, b, sizeof a) || !parse_vacuum(a, &st->vacuum_kpa) ||
+        st->vacuum_kpa <= 0)
+        return false;
+    return !b[0] || parse_vacuum(b, &st->vacuum_sd_kpa);
+}
+
+/* Seconds: "600", "600s", "10min". */
+static bool parse_seconds(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || !isfinite(v) || v < 0)
+        return false;
+    if (!strcmp(end, "min"))
+        v *= 60;
+    else if (*end && strcmp(end, "s"))
+        return false;
+    *out = v;
+    return v <= 1e6;
+}
+
+/* --hold S[:SD] */
+static bool parse_hold(const char *s, sim_style *st)
+{
+    char a[64], b[64];
+    if (!split_pair(s, a, b, sizeof a) || !parse_seconds(a, &st->hold_s) || st->hold_s < 30)
+        return false;
+    return !b[0] || parse_seconds(b, &st->hold_sd_s);
+}
+
+/* --strokes N[-M], 1..10 */
+static bool parse_strokes(const char *s, sim_style *st)
+{
+    int a, b, used = 0;
+    if (sscanf(s, "%d-%d%n", &a, &b, &used) == 2 && s[used] == '\0') {
+        st->strokes_min = a;
+        st->strokes_max = b;
+    } else if (sscanf(s, "%d%n", &a, &used) == 1 && s[used] == '\0') {
+        st->strokes_min = st->strokes_max = a;
+    } else {
+        return false;
+    }
+    return st->strokes_min >= 1 && st->strokes_max <= 10 && st->strokes_min <= st->strokes_max;
+}
+
 static int cmp_outage(const void *a, const void *b)
 {
     double x = ((const sim_outage *)a)->t_s, y = ((const sim_outage *)b)->t_s;
@@ -196,9 +360,35 @@ double sim_options_outage_sim_s(const sim_options *o, double wall_s)
     return wall_s * (o->time_scale > 0 ? o->time_scale : 1);
 }
 
+bool sim_options_file_mode(const sim_options *o)
+{
+    return o->output || o->points_dir;
+}
+
+/* Options that only make sense with a pty, or only with --output. */
+static int validate_modes(const sim_options *o)
+{
+    if (sim_options_file_mode(o) &&
+        (o->link || o->log || o->garbage_p > 0 || o->baud_garbage || o->drop ||
+         o->noutages || o->proto == CL_WIRE_BINARY || o->checksum || o->labels || o->no_time))
+        return usage_error("--output and --calibration-points write files: --link, --log, "
+                           "--garbage, --baud-garbage, --drop, --disconnect, --protocol "
+                           "binary, --checksum, --labels and --no-time need a pty");
+    if (!o->output && (o->force || o->markers || o->practitioner || o->subject ||
+                       o->cup_set || o->created || o->uuid || o->nprofiles))
+        return usage_error("--force, --markers, --practitioner, --subject, --cup-set, "
+                           "--created, --uuid and --profile apply to --output only");
+    if (o->truth && !o->output && o->points_dir)
+        return usage_error("--truth needs a session: --output FILE or a pty");
+    return -1;
+}
+
 /* Checks across options, once all are read. */
 static int validate(sim_options *o)
 {
+    int rc = validate_modes(o);
+    if (rc >= 0)
+        return rc;
     if (o->proto == CL_WIRE_BINARY && (o->checksum || o->no_time || o->labels))
         return usage_error(
             "--protocol binary: --checksum, --no-time and --labels apply to text only");
@@ -231,13 +421,16 @@ int sim_options_parse(sim_options *o, int argc, char **argv)
                        .adc_bits = 12,
                        .wait_s = 30,
                        .linger_s = 2};
+    sim_style_defaults(&o->style);
+    int cups_given = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":n:r:d:x:s:t:p:vqhV", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":n:r:d:x:s:t:p:o:vqhV", longopts, NULL)) != -1) {
         const char *expected = NULL; /* set when the value is invalid */
         switch (c) {
         case 'n':
             if (!parse_int(optarg, 1, SIM_MAX_CUPS, &o->cups))
                 expected = "1..32";
+            cups_given = o->cups;
             break;
         case 'r':
             if (!parse_double(optarg, 1e-3, 1e6, &o->rate_hz))
@@ -246,6 +439,7 @@ int sim_options_parse(sim_options *o, int argc, char **argv)
         case 'd':
             if (!parse_double(optarg, 0, 1e7, &o->duration_s) || o->duration_s <= 0)
                 expected = "seconds > 0";
+            o->duration_given = true;
             break;
         case 'x':
             if (!parse_double(optarg, 0, 1e6, &o->time_scale))
@@ -326,6 +520,71 @@ int sim_options_parse(sim_options *o, int argc, char **argv)
             if (!parse_double(optarg, 0, 1e6, &o->linger_s))
                 expected = "seconds >= 0";
             break;
+        case OPT_SITES:
+            if (!parse_sites(optarg, o))
+                expected = "NAME[:S|M|L],... (1..32 sites)";
+            break;
+        case OPT_SENSOR_SEED:
+            if (parse_ulong(optarg, 0xFFFFFFFFULL, &u)) {
+                o->sensor_seed = (unsigned long)u;
+                o->sensor_seed_given = true;
+            } else {
+                expected = "0..4294967295";
+            }
+            break;
+        case OPT_VACUUM:
+            o->styled = true;
+            if (!parse_vacuum_opt(optarg, &o->style))
+                expected = "a vacuum P[:SD] up to 650 mmHg (bare numbers in mmHg)";
+            break;
+        case OPT_STROKES:
+            o->styled = true;
+            if (!parse_strokes(optarg, &o->style))
+                expected = "N or N-M, 1..10";
+            break;
+        case OPT_HOLD:
+            o->styled = true;
+            if (!parse_hold(optarg, &o->style))
+                expected = "seconds S[:SD] (S >= 30; 600, 600s or 10min)";
+            break;
+        case OPT_VARIABILITY:
+            o->styled = true;
+            if (!parse_double(optarg, 0, 0.5, &o->style.variability))
+                expected = "a relative SD 0..0.5";
+            break;
+        case 'o':
+            o->output = optarg;
+            break;
+        case OPT_FORCE:
+            o->force = true;
+            break;
+        case OPT_MARKERS:
+            o->markers = true;
+            break;
+        case OPT_PRACTITIONER:
+            o->practitioner = optarg;
+            break;
+        case OPT_SUBJECT:
+            o->subject = optarg;
+            break;
+        case OPT_CUP_SET:
+            o->cup_set = optarg;
+            break;
+        case OPT_CREATED:
+            o->created = optarg;
+            break;
+        case OPT_UUID:
+            o->uuid = optarg;
+            break;
+        case OPT_PROFILE:
+            if (o->nprofiles == SIM_MAX_PROFILES)
+                return usage_error("--profile: at most %d, '%s' is one too many",
+                                   SIM_MAX_PROFILES, optarg);
+            o->profile[o->nprofiles++] = optarg;
+            break;
+        case OPT_POINTS:
+            o->points_dir = optarg;
+            break;
         case 'v':
             cl_log_set_level(CL_LOG_INFO);
             break;
@@ -348,5 +607,7 @@ int sim_options_parse(sim_options *o, int argc, char **argv)
     }
     if (optind < argc)
         return usage_error("unexpected argument '%s'", argv[optind]);
+    if (o->nsites && cups_given && cups_given != o->nsites)
+        return usage_error("--cups %d but %d --sites", cups_given, o->nsites);
     return validate(o);
 }

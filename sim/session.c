@@ -4,11 +4,12 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cl_log.h"
 
 /* splitmix64: turns (seed, stream) into well-separated generator seeds. */
-static unsigned long derive_seed(unsigned long seed, uint64_t stream)
+unsigned long sim_session_derive_seed(unsigned long seed, uint64_t stream)
 {
     uint64_t z = (uint64_t)seed + stream * 0x9E3779B97F4A7C15ULL;
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
@@ -51,37 +52,71 @@ static int choose_drops(sim_session *s, uint64_t n)
     return 0;
 }
 
-static void make_cups(sim_session *s, const sim_options *o)
+/* Cup ids: by size within the set (S1, S2, M1, ...) when --sites gives
+ * sizes, else C1, C2, ... */
+static void name_cups(sim_session *s, const sim_options *o)
+{
+    int count[3] = {0, 0, 0};
+    for (int i = 0; i < o->cups; i++) {
+        if (!o->nsites) {
+            snprintf(s->cup_id[i], sizeof s->cup_id[i], "C%d", i + 1);
+            continue;
+        }
+        char z = o->site[i].size;
+        int k = z == 'S' ? 0 : z == 'M' ? 1 : 2;
+        snprintf(s->cup_id[i], sizeof s->cup_id[i], "%c%d", z, ++count[k]);
+    }
+}
+
+static void make_cups(sim_session *s, const sim_options *o, gsl_rng *sensors)
 {
     double t = o->start_s;
     snprintf(s->device_id, sizeof s->device_id, "SIM-%lu", o->seed);
+    if (o->styled)
+        sim_style_session_draw(&o->style, s->model, &s->style);
     for (int i = 0; i < o->cups; i++) {
         cl_sim_technique tech = o->technique ? (cl_sim_technique)o->technique
                                 : i % 2      ? CL_SIM_FIRE
                                              : CL_SIM_PUMP;
-        cl_sim_cup_random(&s->cup[i], tech, t, s->model);
-        cl_sim_sensor_random(&s->sensor[i], s->model);
+        if (o->styled)
+            sim_style_cup(&o->style, &s->style, tech, o->nsites ? o->site[i].size : 'M', t,
+                          s->model, &s->cup[i]);
+        else
+            cl_sim_cup_random(&s->cup[i], tech, t, s->model);
+        cl_sim_sensor_random(&s->sensor[i], sensors ? sensors : s->model);
         s->sensor[i].adc_bits = o->adc_bits;
-        snprintf(s->serial[i], sizeof s->serial[i], "SIM-%lu-%02d", o->seed, i + 1);
+        if (sensors)
+            snprintf(s->serial[i], sizeof s->serial[i], "SIMS-%lu-%02d", o->sensor_seed, i + 1);
+        else
+            snprintf(s->serial[i], sizeof s->serial[i], "SIM-%lu-%02d", o->seed, i + 1);
         /* The next cup goes on a few seconds after this one holds. */
         t = cl_sim_hold_start(&s->cup[i]) + 1 + 3 * gsl_rng_uniform(s->model);
     }
+    name_cups(s, o);
 }
 
 int sim_session_init(sim_session *s, const sim_options *o)
 {
-    *s = (sim_session){.cups = o->cups, .nframes = sim_options_frames(o)};
+    gsl_rng *sensors = NULL;
+    *s = (sim_session){.cups = o->cups, .nframes = sim_options_frames(o),
+                       .style = {1, 1}};
     s->model = gsl_rng_alloc(gsl_rng_mt19937);
     s->noise = gsl_rng_alloc(gsl_rng_mt19937);
     s->fault = gsl_rng_alloc(gsl_rng_mt19937);
-    if (!s->model || !s->noise || !s->fault) {
+    if (o->sensor_seed_given)
+        sensors = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!s->model || !s->noise || !s->fault || (o->sensor_seed_given && !sensors)) {
+        gsl_rng_free(sensors);
         cl_log(CL_LOG_ERROR, "out of memory");
         return SIM_EXIT_RUNTIME;
     }
-    gsl_rng_set(s->model, derive_seed(o->seed, 1));
-    gsl_rng_set(s->noise, derive_seed(o->seed, 2));
-    gsl_rng_set(s->fault, derive_seed(o->seed, 3));
-    make_cups(s, o);
+    gsl_rng_set(s->model, sim_session_derive_seed(o->seed, 1));
+    gsl_rng_set(s->noise, sim_session_derive_seed(o->seed, 2));
+    gsl_rng_set(s->fault, sim_session_derive_seed(o->seed, 3));
+    if (sensors)
+        gsl_rng_set(sensors, sim_session_derive_seed(o->sensor_seed, 5));
+    make_cups(s, o, sensors);
+    gsl_rng_free(sensors);
     return choose_drops(s, o->drop);
 }
 
@@ -99,4 +134,33 @@ void sim_session_read(sim_session *s, double t_s, int32_t *raw)
     for (int i = 0; i < s->cups; i++)
         raw[i] = cl_sim_sensor_read(&s->sensor[i], cl_sim_sample_kpa(&s->cup[i], t_s),
                                     s->cup[i].noise_kpa, s->noise);
+}
+
+void sim_session_announce(const sim_session *s, const sim_options *o,
+                          void (*put)(void *ctx, const char *key, const char *value),
+                          void *ctx)
+{
+    char v[SIM_MAX_CUPS * 32 + 8];
+    put(ctx, "device", s->device_id);
+    put(ctx, "firmware", SIM_PROG " " CUPLAB_VERSION);
+    snprintf(v, sizeof v, "%d", o->cups);
+    put(ctx, "channels", v);
+    snprintf(v, sizeof v, "%.17g", o->rate_hz);
+    put(ctx, "rate_hz", v);
+    snprintf(v, sizeof v, "%d", o->adc_bits);
+    put(ctx, "adc_bits", v);
+    v[0] = '\0';
+    for (int i = 0; i < o->cups; i++) {
+        if (i)
+            strcat(v, ",");
+        strcat(v, s->serial[i]);
+    }
+    put(ctx, "sensor_serials", v);
+    if (o->no_time) {
+        put(ctx, "timestamp", "none");
+    } else {
+        put(ctx, "time_units", "ms");
+        if (!o->labels)
+            put(ctx, "timestamp", "first");
+    }
 }

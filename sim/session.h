@@ -11,13 +11,16 @@
 
 #include "cl_sim.h"
 #include "options.h"
+#include "style.h"
 
 typedef struct sim_session {
     int cups;
     cl_sim_cup cup[SIM_MAX_CUPS];
     cl_sim_sensor sensor[SIM_MAX_CUPS];
     char serial[SIM_MAX_CUPS][32];
+    char cup_id[SIM_MAX_CUPS][16]; /* S1, M1, L1, ... by size with --sites; C1, ... */
     char device_id[32];
+    sim_style_session style;       /* this session's factors (--vacuum etc.) */
     /* Three independent generators derived from --seed: "model" (cup and
      * sensor parameters, application times), "noise" (sensor noise, one
      * draw per channel per frame, including frames that are then dropped or
@@ -38,5 +41,14 @@ void sim_session_free(sim_session *s);
 /* The raw reading of every cup's sensor at simulated time t_s (one noise
  * draw per cup). */
 void sim_session_read(sim_session *s, double t_s, int32_t *raw);
+
+/* The device's announcement, one put(ctx, key, value) per line, in the
+ * order the text protocol sends it. */
+void sim_session_announce(const sim_session *s, const sim_options *o,
+                          void (*put)(void *ctx, const char *key, const char *value),
+                          void *ctx);
+
+/* Derive a generator seed from (seed, stream): well-separated streams. */
+unsigned long sim_session_derive_seed(unsigned long seed, uint64_t stream);
 
 #endif

@@ -149,8 +149,9 @@ static void put_baud_garbage(sim_stream *st)
     st->baud_bytes += n + put_delimiter(st);
 }
 
-static void put_meta(sim_stream *st, const char *key, const char *value)
+static void put_meta(void *ctx, const char *key, const char *value)
 {
+    sim_stream *st = ctx;
     char line[512];
     int n = snprintf(line, sizeof line, "# %s: %s\r\n", key, value);
     if (n > 0 && (size_t)n < sizeof line)
@@ -162,33 +163,9 @@ static void put_meta(sim_stream *st, const char *key, const char *value)
  * device's announcement. */
 static void put_announcement(sim_stream *st)
 {
-    const sim_options *o = st->o;
-    char v[SIM_MAX_CUPS * 32 + 8];
     put_delimiter(st);
-    if (o->proto != CL_WIRE_TEXT)
-        return;
-    put_meta(st, "device", st->ses->device_id);
-    put_meta(st, "firmware", SIM_PROG " " CUPLAB_VERSION);
-    snprintf(v, sizeof v, "%d", o->cups);
-    put_meta(st, "channels", v);
-    snprintf(v, sizeof v, "%.17g", o->rate_hz);
-    put_meta(st, "rate_hz", v);
-    snprintf(v, sizeof v, "%d", o->adc_bits);
-    put_meta(st, "adc_bits", v);
-    v[0] = '\0';
-    for (int i = 0; i < o->cups; i++) {
-        if (i)
-            strcat(v, ",");
-        strcat(v, st->ses->serial[i]);
-    }
-    put_meta(st, "sensor_serials", v);
-    if (o->no_time) {
-        put_meta(st, "timestamp", "none");
-    } else {
-        put_meta(st, "time_units", "ms");
-        if (!o->labels)
-            put_meta(st, "timestamp", "first");
-    }
+    if (st->o->proto == CL_WIRE_TEXT)
+        sim_session_announce(st->ses, st->o, put_meta, st);
 }
 
 /* ---- frames -------------------------------------------------------------------- */

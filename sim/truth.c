@@ -8,6 +8,7 @@
 
 #include "cl_log.h"
 #include "cl_sim.h"
+#include "cl_units.h"
 
 int sim_truth_open(sim_truth *t, const char *path)
 {
@@ -138,31 +139,46 @@ static void put_tallies(json_t *root, const sim_stream *st)
     json_object_set_new(root, "garbled_seq", seqs_json(&st->garbled_seq));
 }
 
-int sim_truth_write(sim_truth *t, const sim_stream *st, const char *status)
+/* The practitioner style and what the session drew from it (--vacuum...). */
+static json_t *style_json(const sim_options *o, const sim_session *ses)
 {
-    const sim_options *o = st->o;
-    if (!t->f)
-        return 0;
-    json_t *root = json_object(), *cups = json_array(), *sensors = json_array(),
-           *discs = json_array(), *paths = json_array();
-    for (int i = 0; i < o->cups; i++) {
-        json_array_append_new(cups, cup_json(&st->ses->cup[i], i + 1));
-        json_array_append_new(sensors, sensor_json(st->ses, i));
-    }
-    for (int i = 0; i < o->noutages; i++)
-        json_array_append_new(discs, disconnect_json(o, &o->outage[i], &st->unplug[i]));
-    for (int i = 0; i < st->pty.npaths; i++)
-        json_array_append_new(paths, json_string(st->pty.paths[i]));
+    const sim_style *s = &o->style;
+    /* The options were read through cl_units: converted back the same way. */
+    return json_pack("{s:f, s:f, s:i, s:i, s:f, s:f, s:f, s:f, s:f}", "vacuum_mmhg",
+                     cl_unit_from_kpa(s->vacuum_kpa, CL_UNIT_MMHG), "vacuum_sd_mmhg",
+                     cl_unit_from_kpa(s->vacuum_sd_kpa, CL_UNIT_MMHG), "strokes_min", s->strokes_min,
+                     "strokes_max", s->strokes_max, "hold_s", s->hold_s, "hold_sd_s",
+                     s->hold_sd_s, "variability", s->variability, "session_vacuum_factor",
+                     ses->style.vacuum_factor, "session_hold_factor", ses->style.hold_factor);
+}
 
+/* What both modes record: generator, status, settings, cups, sensors. */
+static json_t *record(const sim_options *o, const sim_session *ses, const char *status)
+{
+    json_t *root = json_object(), *cups = json_array(), *sensors = json_array();
+    for (int i = 0; i < o->cups; i++) {
+        json_t *c = cup_json(&ses->cup[i], i + 1);
+        if (c && o->nsites) {
+            json_object_set_new(c, "cup_id", json_string(ses->cup_id[i]));
+            json_object_set_new(c, "site", json_string(o->site[i].name));
+            json_object_set_new(c, "size", json_stringn(&o->site[i].size, 1));
+        }
+        json_array_append_new(cups, c);
+        json_array_append_new(sensors, sensor_json(ses, i));
+    }
     json_object_set_new(root, "generator", json_string(SIM_PROG " " CUPLAB_VERSION));
     json_object_set_new(root, "status", json_string(status));
-    put_settings(root, o, st->ses);
+    put_settings(root, o, ses);
+    if (o->styled)
+        json_object_set_new(root, "style", style_json(o, ses));
     json_object_set_new(root, "cups", cups);
     json_object_set_new(root, "sensors", sensors);
-    put_tallies(root, st);
-    json_object_set_new(root, "disconnects", discs);
-    json_object_set_new(root, "pty_paths", paths);
+    return root;
+}
 
+/* Write root to the truth file and close it.  Returns 0, or -1 (logged). */
+static int finish(sim_truth *t, json_t *root)
+{
     int rc =
         json_dumpf(root, t->f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
     json_decref(root);
@@ -174,4 +190,38 @@ int sim_truth_write(sim_truth *t, const sim_stream *st, const char *status)
     if (rc < 0)
         cl_log(CL_LOG_ERROR, "cannot write %s: %s", t->path, strerror(errno));
     return rc;
+}
+
+int sim_truth_write(sim_truth *t, const sim_stream *st, const char *status)
+{
+    const sim_options *o = st->o;
+    if (!t->f)
+        return 0;
+    json_t *root = record(o, st->ses, status), *discs = json_array(), *paths = json_array();
+    for (int i = 0; i < o->noutages; i++)
+        json_array_append_new(discs, disconnect_json(o, &o->outage[i], &st->unplug[i]));
+    for (int i = 0; i < st->pty.npaths; i++)
+        json_array_append_new(paths, json_string(st->pty.paths[i]));
+    put_tallies(root, st);
+    json_object_set_new(root, "disconnects", discs);
+    json_object_set_new(root, "pty_paths", paths);
+    return finish(t, root);
+}
+
+int sim_truth_write_file(sim_truth *t, const sim_options *o, const sim_session *ses,
+                         const sim_truth_file *f)
+{
+    if (!t->f)
+        return 0;
+    json_t *root = record(o, ses, "complete");
+    json_object_set_new(root, "file", json_string(o->output));
+    json_object_set_new(root, "session_uuid", json_string(f->uuid));
+    json_object_set_new(root, "created_utc", json_string(f->created_utc));
+    json_object_set_new(root, "ended_utc", json_string(f->ended_utc));
+    json_object_set_new(root, "practitioner", json_string(o->practitioner ? o->practitioner : ""));
+    json_object_set_new(root, "subject", json_string(o->subject ? o->subject : ""));
+    json_object_set_new(root, "cup_set", json_string(o->cup_set ? o->cup_set : ""));
+    json_object_set_new(root, "frames_total", json_integer((json_int_t)ses->nframes));
+    json_object_set_new(root, "markers", json_boolean(o->markers));
+    return finish(t, root);
 }

@@ -20,6 +20,17 @@ int sim_truth_open(sim_truth *t, const char *path);
  * file.  Returns 0, or -1 (logged). */
 int sim_truth_write(sim_truth *t, const sim_stream *st, const char *status);
 
+/* What a session file (--output) got that the options do not say. */
+typedef struct sim_truth_file {
+    const char *uuid, *created_utc, *ended_utc;
+} sim_truth_file;
+
+/* Write the record of a session written to a file (--output) and close the
+ * file: the settings, the style and the cups, the session's UUID and times.
+ * Returns 0, or -1 (logged). */
+int sim_truth_write_file(sim_truth *t, const sim_options *o, const sim_session *ses,
+                         const sim_truth_file *f);
+
 /* Close the file if it is still open (unwritten). */
 void sim_truth_close(sim_truth *t);
 

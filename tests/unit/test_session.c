@@ -1625,6 +1625,85 @@ static void live_writer(const char *path, int wfd, int rfd)
     _exit(cl_session_close(s, CL_SESSION_COMPLETE, &e) == CL_OK ? 0 : 8);
 }
 
+/* With a given UUID and creation and end times, the same session written
+ * twice is the same file byte for byte (no HDF5 object times); the values
+ * are stored; malformed ones are refused before anything is created. */
+static void test_reproducible(void **state)
+{
+    (void)state;
+    char a[512], b[512], sa[80], sb[80];
+    const char *uuid = "0123abcd-4567-489a-8bcd-ef0123456789";
+    cl_session_options o = {.uuid = uuid, .created_utc = "2025-03-03T09:00:00Z"};
+    cl_error e;
+    tpath(a, sizeof a, "repro-a.h5");
+    tpath(b, sizeof b, "repro-b.h5");
+    for (int k = 0; k < 2; k++) {
+        const char *path = k ? b : a;
+        cl_session *s = create_or_fail(path, &o);
+        assert_int_equal(write_rows(s, 0, 0, 300, &e), CL_OK);
+        assert_int_equal(write_rows(s, 1, 0, 150, &e), CL_OK);
+        assert_int_equal(cl_session_close_at(s, CL_SESSION_COMPLETE, "2025-03-03T09:10:00Z", &e),
+                         CL_OK);
+        if (k == 0)
+            sleep(1); /* a stored time of day would now differ */
+    }
+    size_t la, lb;
+    char *ca = slurp(a, &la), *cb = slurp(b, &lb);
+    assert_int_equal(la, lb);
+    assert_memory_equal(ca, cb, la);
+    free(ca);
+    free(cb);
+    hid_t f = H5Fopen(a, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(f >= 0);
+    h5_root_str(f, "session_uuid", sa, sizeof sa);
+    assert_string_equal(sa, uuid);
+    h5_root_str(f, "created_utc", sa, sizeof sa);
+    assert_string_equal(sa, "2025-03-03T09:00:00Z");
+    h5_root_str(f, "ended_utc", sb, sizeof sb);
+    assert_string_equal(sb, "2025-03-03T09:10:00Z");
+    H5Fclose(f);
+
+    /* Without them the UUID is random: two files differ. */
+    char c[512];
+    tpath(c, sizeof c, "repro-c.h5");
+    make_complete(c, 10);
+    f = H5Fopen(c, H5F_ACC_RDONLY, H5P_DEFAULT);
+    h5_root_str(f, "session_uuid", sb, sizeof sb);
+    H5Fclose(f);
+    assert_int_equal(strlen(sb), 36);
+    assert_string_not_equal(sb, uuid);
+
+    const char *bad_uuid[] = {"0123abcd-4567-489a-8bcd-ef012345678", "0123abcd_4567-489a-8bcd-ef0123456789",
+                              "0123abcd-4567-489a-8bcd-ef012345678g"};
+    char d[512];
+    tpath(d, sizeof d, "repro-d.h5");
+    for (size_t i = 0; i < sizeof bad_uuid / sizeof bad_uuid[0]; i++) {
+        cl_session *s = NULL;
+        cl_session_options ob = {.uuid = bad_uuid[i]};
+        assert_int_equal(cl_session_create(&s, d, &meta, devs, 2, cups, 3, &ob, &e), CL_ERR_ARG);
+        assert_non_null(strstr(e.msg, "UUID"));
+        assert_null(s);
+        assert_int_not_equal(access(d, F_OK), 0);
+    }
+    const char *bad_time[] = {"2025-03-03 09:00:00Z", "2025-13-03T09:00:00Z", "2025-03-03T09:00:00",
+                              "2025-03-03T25:00:00Z"};
+    for (size_t i = 0; i < sizeof bad_time / sizeof bad_time[0]; i++) {
+        cl_session *s = NULL;
+        cl_session_options ob = {.created_utc = bad_time[i]};
+        assert_int_equal(cl_session_create(&s, d, &meta, devs, 2, cups, 3, &ob, &e), CL_ERR_ARG);
+        assert_non_null(strstr(e.msg, "creation time"));
+        assert_int_not_equal(access(d, F_OK), 0);
+    }
+    /* A bad end time: refused, the file closed without a final status. */
+    cl_session *s = create_or_fail(d, NULL);
+    assert_int_equal(cl_session_close_at(s, CL_SESSION_COMPLETE, "yesterday", &e), CL_ERR_ARG);
+    assert_non_null(strstr(e.msg, "end time"));
+    cl_session_reader *r = NULL;
+    assert_int_equal(cl_session_open(&r, d, &e), CL_OK);
+    assert_int_equal(cl_session_reader_status(r), CL_SESSION_RECORDING);
+    cl_session_reader_close(r);
+}
+
 static void test_live_reader(void **state)
 {
     (void)state;
@@ -1845,6 +1924,7 @@ int main(void)
         cmocka_unit_test(test_crash_recovery),
         cmocka_unit_test(test_kill_inside_flush),
         cmocka_unit_test(test_kill_inside_close),
+        cmocka_unit_test(test_reproducible),
         cmocka_unit_test(test_live_reader),
         cmocka_unit_test(test_h5py_reads_it),
     };

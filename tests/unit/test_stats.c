@@ -1,0 +1,355 @@
+/*
+ * Unit tests of cl_stats on small examples worked by hand (the
+ * intermediate numbers are in the comments), the ICC example of Shrout &
+ * Fleiss (1979, Table 2), p-values against the closed forms where they
+ * exist (chi-square with 2 df: e^(-x/2)) and otherwise against reference
+ * values from scipy 1.10 (ttest_ind(equal_var=False), f_oneway, kruskal,
+ * levene(center='median')), the null rate of the tests on simulated normal
+ * data, and the error paths.  Tolerances: 1e-12 relative on closed-form
+ * numbers, 1e-9 absolute on p-values.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include <math.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "cl_stats.h"
+
+/* Doubles compared in double precision (cmocka compares integers). */
+#define assert_near(a, b, tol) assert_true(fabs((a) - (b)) <= (tol))
+#define assert_rel(a, b) assert_true(rel_ok((a), (b)))
+
+/* a equals b to 1e-12 relative. */
+static bool rel_ok(double a, double b)
+{
+    return fabs(a - b) <= 1e-12 * fabs(b) + 1e-300;
+}
+
+static cl_stats_sample sample(const double *x, size_t n)
+{
+    return (cl_stats_sample){x, 1, n};
+}
+
+static void describe(void **state)
+{
+    (void)state;
+    /* 1, 2, 3, 4, 100 interleaved with NaN (stride 2): the NaN are left out.
+     * mean 22; squared deviations 441 + 400 + 361 + 324 + 6084 = 7610,
+     * sd = sqrt(7610 / 4); quartiles (type 7) 2 and 4, median 3. */
+    const double x[] = {1, NAN, 2, NAN, 3, NAN, 4, NAN, 100, NAN};
+    cl_stats_desc d;
+    assert_int_equal(cl_stats_describe(x, 2, 5, &d, NULL), CL_OK);
+    assert_int_equal(d.n, 5);
+    assert_rel(d.mean, 22);
+    assert_rel(d.sd, sqrt(7610.0 / 4));
+    assert_rel(d.cv, sqrt(7610.0 / 4) / 22);
+    assert_rel(d.se, sqrt(7610.0 / 4) / sqrt(5));
+    assert_rel(d.median, 3);
+    assert_rel(d.q1, 2);
+    assert_rel(d.q3, 4);
+    assert_rel(d.iqr, 2);
+    assert_rel(d.min, 1);
+    assert_rel(d.max, 100);
+    /* With stride 1 the NaN count as missing, not as values. */
+    assert_int_equal(cl_stats_describe(x, 1, 10, &d, NULL), CL_OK);
+    assert_int_equal(d.n, 5);
+    /* One value: no spread; none: all NaN, still no error. */
+    assert_int_equal(cl_stats_describe(x, 1, 1, &d, NULL), CL_OK);
+    assert_int_equal(d.n, 1);
+    assert_rel(d.mean, 1);
+    assert_true(isnan(d.sd) && isnan(d.cv));
+    assert_int_equal(cl_stats_describe(x + 1, 2, 5, &d, NULL), CL_OK);
+    assert_int_equal(d.n, 0);
+    assert_true(isnan(d.mean) && isnan(d.median));
+
+    /* Mean CI: t(0.975, 4) = 2.7764451051977987 (scipy), half-width
+     * t * sd / sqrt(5) = 54.1584743520188. */
+    double m, h;
+    assert_int_equal(cl_stats_mean_ci(x, 2, 5, &m, &h, NULL), CL_OK);
+    assert_rel(m, 22);
+    assert_near(h, 54.1584743520188, 1e-9);
+    assert_int_equal(cl_stats_mean_ci(x, 2, 1, &m, &h, NULL), CL_OK);
+    assert_rel(m, 1);
+    assert_true(isnan(h));
+}
+
+static void welch_t(void **state)
+{
+    (void)state;
+    /* a: mean 3, var 2.5; b: mean 6, var 10.  se^2 = 0.5 + 2 = 2.5,
+     * t = -3 / sqrt(2.5), df = 2.5^2 / (0.5^2/4 + 2^2/4) = 6.25 / 1.0625.
+     * Pooled SD sqrt((4 * 2.5 + 4 * 10) / 8) = 2.5, d = -1.2,
+     * J(8) = G(4) / (2 G(3.5)) = 0.9027033336764102. */
+    const double a[] = {1, 2, 3, 4, 5}, b[] = {2, 4, 6, 8, 10};
+    cl_stats_sample sa = sample(a, 5), sb = sample(b, 5);
+    cl_stats_ttest r;
+    assert_int_equal(cl_stats_welch_t(&sa, &sb, &r, NULL), CL_OK);
+    assert_int_equal(r.n1, 5);
+    assert_int_equal(r.n2, 5);
+    assert_rel(r.diff, -3);
+    assert_rel(r.se, sqrt(2.5));
+    assert_rel(r.t, -3 / sqrt(2.5));
+    assert_rel(r.df, 6.25 / 1.0625);
+    assert_near(r.p, 0.10753119493062718, 1e-9);
+    assert_rel(r.cohen_d, -1.2);
+    assert_near(r.hedges_g, -1.2 * 0.9027033336764102, 1e-12);
+    assert_true(r.ci_lo < -3 && r.ci_hi > -3);
+    assert_near(r.ci_hi - r.ci_lo, 2 * r.se * gsl_cdf_tdist_Qinv(0.025, r.df), 1e-12);
+    /* p is symmetric in the order of the groups, t and g change sign. */
+    cl_stats_ttest s;
+    assert_int_equal(cl_stats_welch_t(&sb, &sa, &s, NULL), CL_OK);
+    assert_rel(s.t, -r.t);
+    assert_rel(s.hedges_g, -r.hedges_g);
+    assert_near(s.p, r.p, 1e-15);
+}
+
+static void holm(void **state)
+{
+    (void)state;
+    /* Sorted: 0.005 (x4 = 0.02), 0.01 (x3 = 0.03), 0.03 (x2 = 0.06),
+     * 0.04 (x1 = 0.04, raised to the running maximum 0.06); NaN stays out
+     * of m = 4. */
+    const double p[] = {0.01, 0.04, NAN, 0.03, 0.005};
+    double adj[5];
+    assert_int_equal(cl_stats_holm(p, 1, 5, adj, NULL), CL_OK);
+    assert_rel(adj[0], 0.03);
+    assert_rel(adj[1], 0.06);
+    assert_true(isnan(adj[2]));
+    assert_rel(adj[3], 0.06);
+    assert_rel(adj[4], 0.02);
+    /* Capped at 1. */
+    const double q[] = {0.6, 0.7};
+    assert_int_equal(cl_stats_holm(q, 1, 2, adj, NULL), CL_OK);
+    assert_rel(adj[0], 1);
+    assert_rel(adj[1], 1);
+}
+
+static void welch_anova(void **state)
+{
+    (void)state;
+    /* Means 2, 4, 6; variances 1, 4, 1; n = 3 each.  w = 3, 0.75, 3,
+     * W = 6.75, weighted mean 27 / 6.75 = 4, A = (12 + 0 + 12) / 2 = 12,
+     * L = (25/81 + 64/81 + 25/81) / 2 = 114/162,
+     * F = 12 / (1 + 2 L / 8), df2 = 8 / (3 L).
+     * Ordinary ANOVA: SSB = 24, SSW = 12, F = 12 / 2 = 6, p = 1/27;
+     * eta2 = 24 / 36, omega2 = (24 - 2 * 2) / (36 + 2). */
+    const double g1[] = {1, 2, 3}, g2[] = {2, 4, 6}, g3[] = {5, 6, 7};
+    cl_stats_sample g[] = {sample(g1, 3), sample(g2, 3), sample(g3, 3)};
+    cl_stats_anova r;
+    double L = 114.0 / 162;
+    assert_int_equal(cl_stats_welch_anova(g, 3, &r, NULL), CL_OK);
+    assert_int_equal(r.k, 3);
+    assert_int_equal(r.n, 9);
+    assert_rel(r.f, 12 / (1 + 2 * L / 8));
+    assert_rel(r.df1, 2);
+    assert_rel(r.df2, 8 / (3 * L));
+    assert_near(r.p, 0.029807491702142516, 1e-9);
+    assert_rel(r.ss_between, 24);
+    assert_rel(r.ss_within, 12);
+    assert_rel(r.f_classic, 6);
+    assert_near(r.p_classic, 1.0 / 27, 1e-12); /* F(2, 6) survival at 6 */
+    assert_rel(r.eta2, 24.0 / 36);
+    assert_rel(r.omega2, 20.0 / 38);
+}
+
+static void kruskal(void **state)
+{
+    (void)state;
+    /* Ranks 1..9 without ties: R = 6, 15, 24,
+     * H = 12 / 90 * (36 + 225 + 576) / 3 - 30 = 7.2, p = e^(-3.6). */
+    const double a[] = {1, 2, 3}, b[] = {4, 5, 6}, c[] = {7, 8, 9};
+    cl_stats_sample g[] = {sample(a, 3), sample(b, 3), sample(c, 3)};
+    cl_stats_kruskal r;
+    assert_int_equal(cl_stats_kruskal_wallis(g, 3, &r, NULL), CL_OK);
+    assert_rel(r.h, 7.2);
+    assert_rel(r.df, 2);
+    assert_rel(r.p, exp(-3.6));
+    assert_rel(r.epsilon2, 7.2 / 8);
+    /* Ties: 1 | 2 2 2 | 3 4 -> ranks 1, 3 3 3, 5, 6; R = 7, 14;
+     * H0 = 12 / 42 * (49 + 196) / 3 - 21 = 7/3; correction
+     * 1 - 24 / 210; H = (7/3) / (186/210). */
+    const double d[] = {1, 2, 2}, e[] = {2, 3, 4};
+    cl_stats_sample h[] = {sample(d, 3), sample(e, 3)};
+    assert_int_equal(cl_stats_kruskal_wallis(h, 2, &r, NULL), CL_OK);
+    assert_rel(r.h, (7.0 / 3) / (186.0 / 210));
+    assert_near(r.p, 0.104570993064373, 1e-9);
+}
+
+static void brown_forsythe(void **state)
+{
+    (void)state;
+    const double a[] = {1, 2, 3, 10}, b[] = {2, 4, 6, 8}, c[] = {5, 6, 7, 7.5};
+    cl_stats_sample g[] = {sample(a, 4), sample(b, 4), sample(c, 4)};
+    double f, df1, df2, p;
+    assert_int_equal(cl_stats_brown_forsythe(g, 3, &f, &df1, &df2, &p, NULL), CL_OK);
+    assert_near(f, 0.6445880452342488, 1e-12);
+    assert_near(p, 0.5474930280228092, 1e-9);
+    assert_rel(df1, 2);
+    assert_rel(df2, 9);
+    /* The input is not modified. */
+    assert_rel(a[3], 10);
+}
+
+static void icc(void **state)
+{
+    (void)state;
+    /* Shrout & Fleiss (1979), 6 targets by 4 judges: BMS 11.24, JMS 32.49,
+     * EMS 1.02, ICC(2,1) 0.29.  CI from McGraw & Wong's formulas, 0.019 to
+     * 0.761 (as published for this example by the pingouin package). */
+    const double y[6][5] = {{9, 2, 5, 8, NAN}, {6, 1, 3, 2, NAN},  {8, 4, 6, 8, NAN},
+                            {7, 1, 2, 6, NAN}, {10, 5, 6, 9, NAN}, {6, 2, 4, 7, NAN}};
+    cl_stats_icc r;
+    assert_int_equal(cl_stats_icc21(&y[0][0], 6, 4, 5, &r, NULL), CL_OK);
+    assert_near(r.msr, 11.241666666666667, 1e-12);
+    assert_near(r.msc, 32.486111111111114, 1e-12);
+    assert_near(r.mse, 1.019444444444444, 1e-12);
+    assert_near(r.icc, 0.2897637795275592, 1e-12);
+    assert_near(r.lo, 0.018786513374712044, 1e-7);
+    assert_near(r.hi, 0.7610843696489528, 1e-7);
+    assert_near(r.f, 11.027247956403299, 1e-10);
+    assert_rel(r.df1, 5);
+    assert_rel(r.df2, 15);
+    assert_near(r.p, 0.00013456651648433476, 1e-12);
+    assert_near(r.sem, 2.5027762362802006, 1e-12);
+    assert_near(r.cv_within, 0.5390426571908797, 1e-12);
+
+    /* Perfect agreement between raters that tell the targets apart: 1. */
+    const double z[3][2] = {{1, 1}, {2, 2}, {5, 5}};
+    assert_int_equal(cl_stats_icc21(&z[0][0], 3, 2, 2, &r, NULL), CL_OK);
+    assert_rel(r.icc, 1);
+    assert_true(isnan(r.lo) && isnan(r.hi));
+}
+
+/* Fraction of p < 0.05 over `runs` simulated null data sets. */
+static void null_rates(void **state)
+{
+    (void)state;
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    assert_non_null(rng);
+    enum { RUNS = 2000, N = 10 };
+    size_t hit_t = 0, hit_w = 0, hit_k = 0, hit_b = 0;
+    double x[3][N];
+    for (int run = 0; run < RUNS; run++) {
+        gsl_rng_set(rng, 1000 + (unsigned long)run);
+        for (int g = 0; g < 3; g++)
+            for (int i = 0; i < N; i++)
+                x[g][i] = 300 + 20 * gsl_ran_gaussian(rng, 1);
+        cl_stats_sample s[] = {sample(x[0], N), sample(x[1], N), sample(x[2], N)};
+        cl_stats_ttest t;
+        cl_stats_anova a;
+        cl_stats_kruskal k;
+        double f, d1, d2, p;
+        assert_int_equal(cl_stats_welch_t(&s[0], &s[1], &t, NULL), CL_OK);
+        assert_int_equal(cl_stats_welch_anova(s, 3, &a, NULL), CL_OK);
+        assert_int_equal(cl_stats_kruskal_wallis(s, 3, &k, NULL), CL_OK);
+        assert_int_equal(cl_stats_brown_forsythe(s, 3, &f, &d1, &d2, &p, NULL), CL_OK);
+        hit_t += t.p < 0.05;
+        hit_w += a.p < 0.05;
+        hit_k += k.p < 0.05;
+        hit_b += p < 0.05;
+    }
+    gsl_rng_free(rng);
+    /* Binomial(2000, 0.05): SD 0.49 %; 3.5..6.5 % is three SDs.
+     * Kruskal-Wallis' chi-square approximation is a little conservative
+     * at n = 10 (2.5..6.5 %). */
+    print_message("null p < 0.05: Welch t %zu, Welch ANOVA %zu, KW %zu, BF %zu of %d\n", hit_t,
+                  hit_w, hit_k, hit_b, RUNS);
+    assert_in_range(hit_t, 70, 130);
+    assert_in_range(hit_w, 70, 130);
+    assert_in_range(hit_k, 50, 130);
+    assert_in_range(hit_b, 50, 130);
+}
+
+/* The tests detect a real difference: a shift of one SD at n = 10 is found
+ * most of the time (power about 0.56 for Welch t at alpha 0.05). */
+static void power(void **state)
+{
+    (void)state;
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    assert_non_null(rng);
+    enum { RUNS = 500, N = 10 };
+    size_t hit = 0;
+    double x[2][N];
+    for (int run = 0; run < RUNS; run++) {
+        gsl_rng_set(rng, 5000 + (unsigned long)run);
+        for (int i = 0; i < N; i++) {
+            x[0][i] = gsl_ran_gaussian(rng, 1);
+            x[1][i] = 1 + gsl_ran_gaussian(rng, 1);
+        }
+        cl_stats_sample a = sample(x[0], N), b = sample(x[1], N);
+        cl_stats_ttest t;
+        assert_int_equal(cl_stats_welch_t(&a, &b, &t, NULL), CL_OK);
+        hit += t.p < 0.05;
+    }
+    gsl_rng_free(rng);
+    assert_in_range(hit, 230, 330);
+}
+
+static void errors(void **state)
+{
+    (void)state;
+    const double one[] = {5}, two[] = {1, 2}, same[] = {4, 4, 4}, nan2[] = {NAN, 3};
+    cl_stats_sample s1 = sample(one, 1), s2 = sample(two, 2), s3 = sample(same, 3),
+                    sn = sample(nan2, 2);
+    cl_stats_ttest t;
+    cl_stats_anova a;
+    cl_stats_kruskal k;
+    cl_stats_icc icc;
+    cl_error err;
+    double f, d1, d2, p;
+
+    assert_int_equal(cl_stats_welch_t(&s2, &s1, &t, &err), CL_ERR_ARG);
+    assert_non_null(strstr(err.msg, "group 2 has 1 value, at least 2 needed"));
+    /* A NaN does not count as a value. */
+    assert_int_equal(cl_stats_welch_t(&sn, &s2, &t, &err), CL_ERR_ARG);
+    assert_non_null(strstr(err.msg, "group 1 has 1 value"));
+    cl_stats_sample same2 = sample(same, 2);
+    assert_int_equal(cl_stats_welch_t(&s3, &same2, &t, &err), CL_ERR_RANGE);
+    assert_non_null(strstr(err.msg, "no variance"));
+
+    cl_stats_sample g[] = {s2, s3};
+    assert_int_equal(cl_stats_welch_anova(g, 2, &a, &err), CL_ERR_RANGE);
+    assert_non_null(strstr(err.msg, "group 2 has no variance"));
+    cl_stats_sample h[] = {s2, s1};
+    assert_int_equal(cl_stats_welch_anova(h, 2, &a, &err), CL_ERR_ARG);
+    assert_non_null(strstr(err.msg, "group 2 has 1 value"));
+    assert_int_equal(cl_stats_welch_anova(h, 1, &a, &err), CL_ERR_ARG);
+    assert_non_null(strstr(err.msg, "1 group, at least 2 needed"));
+    /* Kruskal-Wallis takes single values, but not all-equal data. */
+    assert_int_equal(cl_stats_kruskal_wallis(h, 2, &k, &err), CL_OK);
+    cl_stats_sample e[] = {s3, sample(same, 1)};
+    assert_int_equal(cl_stats_kruskal_wallis(e, 2, &k, &err), CL_ERR_RANGE);
+    assert_non_null(strstr(err.msg, "all 4 values are equal"));
+    assert_int_equal(cl_stats_brown_forsythe(h, 2, &f, &d1, &d2, &p, &err), CL_ERR_ARG);
+    assert_true(isnan(f) && isnan(p));
+
+    const double y[2][2] = {{1, NAN}, {2, 3}};
+    assert_int_equal(cl_stats_icc21(&y[0][0], 2, 2, 2, &icc, &err), CL_ERR_ARG);
+    assert_non_null(strstr(err.msg, "target 1, rater 2 is missing"));
+    assert_int_equal(cl_stats_icc21(&y[0][0], 1, 2, 2, &icc, &err), CL_ERR_ARG);
+    const double flat[2][2] = {{3, 3}, {3, 3}};
+    assert_int_equal(cl_stats_icc21(&flat[0][0], 2, 2, 2, &icc, &err), CL_ERR_RANGE);
+}
+
+int main(void)
+{
+    gsl_set_error_handler_off();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(describe), cmocka_unit_test(welch_t),
+        cmocka_unit_test(holm),     cmocka_unit_test(welch_anova),
+        cmocka_unit_test(kruskal),  cmocka_unit_test(brown_forsythe),
+        cmocka_unit_test(icc),      cmocka_unit_test(null_rates),
+        cmocka_unit_test(power),    cmocka_unit_test(errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

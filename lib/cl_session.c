@@ -90,10 +90,13 @@ static const char *const kind_names[] = {
 };
 #define NKINDS (sizeof kind_names / sizeof kind_names[0])
 
-static const struct {
+/* A field of a compound whose members all have one 8-byte type. */
+typedef struct flat_field {
     const char *name;
-    size_t off;
-} counter_field[] = {
+    size_t off; /* offset in the C struct */
+} flat_field;
+
+static const flat_field counter_field[] = {
     {"bytes", offsetof(cl_session_counters, bytes)},
     {"frames", offsetof(cl_session_counters, frames)},
     {"malformed", offsetof(cl_session_counters, malformed)},
@@ -107,10 +110,7 @@ static const struct {
 #define NCOUNTERS (sizeof counter_field / sizeof counter_field[0])
 
 /* Fields of /devices/devN/clock, all float64. */
-static const struct {
-    const char *name;
-    size_t off;
-} clock_field[] = {
+static const flat_field clock_field[] = {
     {"offset_s", offsetof(cl_session_clock, offset_s)},
     {"slope", offsetof(cl_session_clock, slope)},
     {"drift_ppm", offsetof(cl_session_clock, drift_ppm)},
@@ -527,24 +527,28 @@ done:
     return t;
 }
 
-static hid_t counters_type(int file)
+/* Compound of `n` 8-byte members: packed in the file (`ftype` each), the C
+ * struct's layout (`struct_size`, `mtype`) in memory. */
+static hid_t flat_type(const flat_field *f, size_t n, size_t struct_size, hid_t ftype,
+                       hid_t mtype, int file)
 {
-    hid_t t = H5Tcreate(H5T_COMPOUND, file ? NCOUNTERS * 8 : sizeof(cl_session_counters));
-    for (size_t i = 0; t >= 0 && i < NCOUNTERS; i++)
-        if (H5Tinsert(t, counter_field[i].name, file ? i * 8 : counter_field[i].off,
-                      file ? H5T_STD_U64LE : H5T_NATIVE_UINT64) < 0)
+    hid_t t = H5Tcreate(H5T_COMPOUND, file ? n * 8 : struct_size);
+    for (size_t i = 0; t >= 0 && i < n; i++)
+        if (H5Tinsert(t, f[i].name, file ? i * 8 : f[i].off, file ? ftype : mtype) < 0)
             close_id(&t);
     return t;
 }
 
+static hid_t counters_type(int file)
+{
+    return flat_type(counter_field, NCOUNTERS, sizeof(cl_session_counters), H5T_STD_U64LE,
+                     H5T_NATIVE_UINT64, file);
+}
+
 static hid_t clock_type(int file)
 {
-    hid_t t = H5Tcreate(H5T_COMPOUND, file ? NCLOCK * 8 : sizeof(cl_session_clock));
-    for (size_t i = 0; t >= 0 && i < NCLOCK; i++)
-        if (H5Tinsert(t, clock_field[i].name, file ? i * 8 : clock_field[i].off,
-                      file ? H5T_IEEE_F64LE : H5T_NATIVE_DOUBLE) < 0)
-            close_id(&t);
-    return t;
+    return flat_type(clock_field, NCLOCK, sizeof(cl_session_clock), H5T_IEEE_F64LE,
+                     H5T_NATIVE_DOUBLE, file);
 }
 
 /* Compound type of /cups: memory (cup_rec) or file (packed, little-endian). */

@@ -1,6 +1,8 @@
 /* analysis/options: getopt_long parsing of cuplab-analyze's command line. */
 #include "options.h"
 
+#include "cl_cli.h"
+
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -89,16 +91,6 @@ static int bad(const char *fmt, const char *arg)
     return AN_EXIT_USAGE;
 }
 
-static bool number(const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    double v = strtod(s, &end);
-    if (end == s || *end != '\0' || !isfinite(v) || v < lo || v > hi)
-        return false;
-    *out = v;
-    return true;
-}
-
 static bool pressure(const char *s, double *kpa)
 {
     cl_error err;
@@ -183,7 +175,7 @@ int an_options_parse(an_options *o, int argc, char **argv)
         case OPT_WRITE: o->write = true; break;
         case OPT_FOLLOW: o->follow = true; break;
         case OPT_INTERVAL:
-            if (!number(optarg, 0.05, 3600, &o->interval_s))
+            if (!cl_cli_double(optarg, 0.05, 3600, &o->interval_s))
                 return bad("--interval '%s': expected 0.05..3600 seconds", optarg);
             break;
         case 'p':
@@ -198,7 +190,7 @@ int an_options_parse(an_options *o, int argc, char **argv)
             break;
         case OPT_NOMINAL: o->an.nominal_ack = true; break;
         case OPT_ADC_BITS:
-            if (!number(optarg, 1, 30, &x) || x != floor(x))
+            if (!cl_cli_double(optarg, 1, 30, &x) || x != floor(x))
                 return bad("--adc-bits '%s': expected 1..30", optarg);
             o->an.adc_bits = (int)x;
             break;
@@ -212,7 +204,7 @@ int an_options_parse(an_options *o, int argc, char **argv)
             if (o->an.filter == CL_FILTER_NONE)
                 return bad("unknown filter '%s' (median, hampel, gaussian or mean)", kind);
             o->an.filter_s = 0.2;
-            if (colon && !number(colon + 1, 1e-4, 60, &o->an.filter_s))
+            if (colon && !cl_cli_double(colon + 1, 1e-4, 60, &o->an.filter_s))
                 return bad("--filter '%s': width must be 0.0001..60 seconds", optarg);
             break;
         }
@@ -225,15 +217,15 @@ int an_options_parse(an_options *o, int argc, char **argv)
                 return bad("--off '%s': expected a pressure such as 10 or 1.3kPa", optarg);
             break;
         case OPT_DWELL:
-            if (!number(optarg, 0, 60, &o->an.seg.dwell_s))
+            if (!cl_cli_double(optarg, 0, 60, &o->an.seg.dwell_s))
                 return bad("--dwell '%s': expected 0..60 seconds", optarg);
             break;
         case OPT_SETTLE:
-            if (!number(optarg, 0, 600, &o->an.met.settle_s))
+            if (!cl_cli_double(optarg, 0, 600, &o->an.met.settle_s))
                 return bad("--settle '%s': expected 0..600 seconds", optarg);
             break;
         case OPT_MARKER_TOL:
-            if (!number(optarg, 0, 3600, &o->an.marker_tol_s))
+            if (!cl_cli_double(optarg, 0, 3600, &o->an.marker_tol_s))
                 return bad("--marker-tolerance '%s': expected 0..3600 seconds", optarg);
             break;
         case OPT_RECOVER: o->recover = true; break;
@@ -242,7 +234,7 @@ int an_options_parse(an_options *o, int argc, char **argv)
         case OPT_TARGET: o->target = optarg; break;
         case OPT_TABLE: o->table = optarg; break;
         case 'j':
-            if (!number(optarg, 0, 256, &x) || x != floor(x))
+            if (!cl_cli_double(optarg, 0, 256, &x) || x != floor(x))
                 return bad("--jobs '%s': expected 0..256 (0: one per processor)", optarg);
             o->jobs = (int)x;
             break;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cl_cli.h"
 #include "cl_log.h"
 #include "cl_sim.h"
 #include "cl_units.h"
@@ -192,17 +193,6 @@ static const char *option_name(int code)
     return p->name ? p->name : "?";
 }
 
-static bool parse_double(const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v) || v < lo || v > hi)
-        return false;
-    *out = v;
-    return true;
-}
-
 static bool parse_ulong(const char *s, unsigned long long hi, unsigned long long *out)
 {
     char *end;
@@ -233,7 +223,7 @@ static bool parse_outage(char *s, sim_outage *out)
     if (!colon)
         return false;
     *colon = '\0';
-    bool ok = parse_double(s, 0, 1e7, &t) && parse_double(colon + 1, 0, 3600, &w);
+    bool ok = cl_cli_double(s, 0, 1e7, &t) && cl_cli_double(colon + 1, 0, 3600, &w);
     *colon = ':';
     if (ok)
         *out = (sim_outage){.t_s = t, .wall_s = w};
@@ -433,16 +423,16 @@ int sim_options_parse(sim_options *o, int argc, char **argv)
             cups_given = o->cups;
             break;
         case 'r':
-            if (!parse_double(optarg, 1e-3, 1e6, &o->rate_hz))
+            if (!cl_cli_double(optarg, 1e-3, 1e6, &o->rate_hz))
                 expected = "0.001..1000000 Hz";
             break;
         case 'd':
-            if (!parse_double(optarg, 0, 1e7, &o->duration_s) || o->duration_s <= 0)
+            if (!cl_cli_double(optarg, 0, 1e7, &o->duration_s) || o->duration_s <= 0)
                 expected = "seconds > 0";
             o->duration_given = true;
             break;
         case 'x':
-            if (!parse_double(optarg, 0, 1e6, &o->time_scale))
+            if (!cl_cli_double(optarg, 0, 1e6, &o->time_scale))
                 expected = "a factor >= 0";
             break;
         case 's':
@@ -466,7 +456,7 @@ int sim_options_parse(sim_options *o, int argc, char **argv)
                 expected = "text or binary";
             break;
         case OPT_START:
-            if (!parse_double(optarg, 0, 1e7, &o->start_s))
+            if (!cl_cli_double(optarg, 0, 1e7, &o->start_s))
                 expected = "seconds >= 0";
             break;
         case OPT_ADC_BITS:
@@ -486,7 +476,7 @@ int sim_options_parse(sim_options *o, int argc, char **argv)
             o->baud_garbage = true;
             break;
         case OPT_GARBAGE:
-            if (!parse_double(optarg, 0, 1, &o->garbage_p))
+            if (!cl_cli_double(optarg, 0, 1, &o->garbage_p))
                 expected = "a probability 0..1";
             break;
         case OPT_DROP:
@@ -513,11 +503,11 @@ int sim_options_parse(sim_options *o, int argc, char **argv)
             o->log = optarg;
             break;
         case OPT_WAIT:
-            if (!parse_double(optarg, 0, 1e6, &o->wait_s))
+            if (!cl_cli_double(optarg, 0, 1e6, &o->wait_s))
                 expected = "seconds >= 0";
             break;
         case OPT_LINGER:
-            if (!parse_double(optarg, 0, 1e6, &o->linger_s))
+            if (!cl_cli_double(optarg, 0, 1e6, &o->linger_s))
                 expected = "seconds >= 0";
             break;
         case OPT_SITES:
@@ -549,7 +539,7 @@ int sim_options_parse(sim_options *o, int argc, char **argv)
             break;
         case OPT_VARIABILITY:
             o->styled = true;
-            if (!parse_double(optarg, 0, 0.5, &o->style.variability))
+            if (!cl_cli_double(optarg, 0, 0.5, &o->style.variability))
                 expected = "a relative SD 0..0.5";
             break;
         case 'o':

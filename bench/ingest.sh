@@ -96,5 +96,5 @@ printf 'baseline: %s, %.3f CPU s per 1e6 samples\n' "$(cat "$T/base.out")" "$bas
 printf 'ratio: cuplab-acquire uses %.1fx less CPU per sample than the baseline\n' \
     "$(calc "$base_per_m / $cup_per_m")"
 
-echo "== live-reader latency (SWMR, flush every 1 s, 1 kHz)"
+echo "== live-reader latency (SWMR, default flush interval, 1 kHz)"
 "$PY" "$HERE/swmr_latency.py" "$BIN/cuplab-acquire" "$T/lat.h5" 15 1000

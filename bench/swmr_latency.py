@@ -53,7 +53,7 @@ def main():
     tty.setraw(master)
     tty.setraw(slave)
     name = os.ttyname(slave)
-    proc = subprocess.Popen([acquire, "-q", "-o", path, "--flush", "1", "-P", "binary", name],
+    proc = subprocess.Popen([acquire, "-q", "-o", path, "-P", "binary", name],
                             stdin=subprocess.DEVNULL)
     sent = {}
     total = int(seconds * rate)

@@ -29,7 +29,7 @@
 #include "cl_ring.h"
 
 #define DEFAULT_RING 131072
-#define DEFAULT_FLUSH_S 1.0
+#define DEFAULT_FLUSH_S 0.5
 #define DEFAULT_PROBE_S 10.0
 #define REOPEN_INTERVAL_S 0.5
 #define STAGE_ROWS 1024 /* rows per device buffered before an append */

@@ -42,7 +42,7 @@ typedef struct cl_acq_config {
     const cl_session_cup *cups; /* NULL: one cup per channel, C1, C2, ... */
     size_t ncups;
     double duration_s;       /* 0: until stopped */
-    double flush_interval_s; /* 0: 1 s */
+    double flush_interval_s; /* 0: 0.5 s */
     double probe_timeout_s;  /* 0: 10 s to wait for each device's first frame */
     bool reconnect;          /* reopen vanished ports; false: stop when all are gone */
     size_t ring_records;     /* 0: default (131072 frames) */

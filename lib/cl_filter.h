@@ -2,8 +2,9 @@
  * cl_filter: conditioning of one sampled trace before segmentation and
  * metrics, on top of GSL's filters.  Median (gsl_filter_median) and Hampel
  * impulse rejection (gsl_filter_impulse) remove spikes; Gaussian smoothing
- * and its first derivative (gsl_filter_gaussian) and a centred moving
- * average (gsl_movstat_mean) remove noise.
+ * and its first derivative (gsl_filter_gaussian's results, computed
+ * directly with its kernel) and a centred moving average
+ * (gsl_movstat_mean) remove noise.
  *
  * Missing samples: every function accepts non-finite input samples.  For the
  * filter they are bridged by linear interpolation between the nearest
@@ -49,6 +50,13 @@ int cl_filter_hampel(const double *x, size_t stride, size_t n, size_t window, do
  * sigma_samples (> 0). */
 int cl_filter_gaussian(const double *x, size_t stride, size_t n, double sigma_samples,
                        int order, double *y, cl_error *err);
+
+/* The same filter at the samples idx[0..nidx) only (each < n): y[k] is
+ * what cl_filter_gaussian() gives at idx[k], bit for bit, without
+ * filtering the rest of the trace. */
+int cl_filter_gaussian_at(const double *x, size_t stride, size_t n, double sigma_samples,
+                          int order, const size_t *idx, size_t nidx, double *y,
+                          cl_error *err);
 
 /* Centred moving average over `window` samples. */
 int cl_filter_mean(const double *x, size_t stride, size_t n, size_t window, double *y,

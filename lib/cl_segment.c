@@ -1,11 +1,11 @@
 /*
  * cl_segment: phase segmentation of one cup's vacuum trace (see
- * cl_segment.h for the rules).  Works on whole arrays of one cup; three work
- * arrays of n doubles are allocated (despiked, smoothed, derivative).
+ * cl_segment.h for the rules).  Works on whole arrays of one cup; two work
+ * arrays of n doubles are allocated (despiked, derivative); the smoothed
+ * trace is needed only around the edges and computed there alone.
  */
 #include "cl_segment.h"
 
-#include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>
 #include <stdlib.h>
@@ -50,8 +50,8 @@ typedef struct edge {
 typedef struct work {
     const double *t;
     size_t stride, n;
-    double *m, *s, *d; /* despiked, smoothed, derivative (kPa/s) */
-    double dt;
+    double *m, *d; /* despiked, derivative (kPa/s) */
+    double dt, sigma; /* median step; Gaussian sigma in samples */
     edge *edges;
     size_t nedges, capedges;
 } work;
@@ -75,8 +75,7 @@ static double median_step(const double *t, size_t stride, size_t n, cl_error *er
     }
     double med = NAN;
     if (k) {
-        gsl_sort(dt, 1, k);
-        med = gsl_stats_median_from_sorted_data(dt, 1, k);
+        med = gsl_stats_median(dt, 1, k); /* quickselect: as sorting, in O(k) */
     } else {
         *rc = cl_error_set(err, CL_ERR_ARG, "segmentation: time never advances");
     }
@@ -96,12 +95,11 @@ static double robust_sd(const double *x, size_t n)
             c[k++] = x[i];
     double sd = NAN;
     if (k) {
-        gsl_sort(c, 1, k);
-        double med = gsl_stats_median_from_sorted_data(c, 1, k);
+        /* Medians by quickselect: the values sorting gives, in O(k). */
+        double med = gsl_stats_median(c, 1, k);
         for (size_t i = 0; i < k; i++)
             c[i] = fabs(c[i] - med);
-        gsl_sort(c, 1, k);
-        sd = 1.4826 * gsl_stats_median_from_sorted_data(c, 1, k);
+        sd = 1.4826 * gsl_stats_median(c, 1, k);
     }
     free(c);
     return sd;
@@ -122,14 +120,16 @@ static size_t offset_index(const work *w, size_t i, double sec, int dir)
     return i;
 }
 
-/* First finite value of s at or beyond i in direction dir. */
-static double level_at(const work *w, size_t i, int dir)
+/* First sample at or beyond i in direction dir where the smoothed trace
+ * is finite (where the despiked one is: the filter sets aside nothing
+ * else); n if none. */
+static size_t level_index(const work *w, size_t i, int dir)
 {
     for (;;) {
-        if (isfinite(w->s[i]))
-            return w->s[i];
+        if (isfinite(w->m[i]))
+            return i;
         if ((dir < 0 && i == 0) || (dir > 0 && i + 1 >= w->n))
-            return NAN;
+            return w->n;
         i = dir < 0 ? i - 1 : i + 1;
     }
 }
@@ -150,7 +150,7 @@ static int push_edge(work *w, const edge *e)
 
 /* All runs of |d| above thr, bounded and measured; same-sign runs closer
  * than MERGE_S merged. */
-static int find_edges(work *w, double thr)
+static int find_edges(work *w, double thr, cl_error *err)
 {
     size_t i = 0, n = w->n;
     while (i < n) {
@@ -190,18 +190,43 @@ static int find_edges(work *w, double thr)
             if (fabs(w->d[peak]) > fabs(w->d[prev->peak]))
                 prev->peak = peak;
         } else if (push_edge(w, &ed) != CL_OK) {
-            return CL_ERR_NOMEM;
+            return cl_error_set(err, CL_ERR_NOMEM, "segmentation: out of memory");
         }
         if (e + 1 > i)
             i = e + 1;
     }
-    for (size_t k = 0; k < w->nedges; k++) {
-        edge *ed = &w->edges[k];
-        double before = level_at(w, offset_index(w, ed->start, LEVEL_MARGIN_S, -1), -1);
-        double after = level_at(w, offset_index(w, ed->end, LEVEL_MARGIN_S, +1), +1);
-        ed->rise_kpa = after - before;
+    /* Rise: the smoothed level after minus the level before, read
+     * LEVEL_MARGIN_S out (at the nearest finite sample beyond). */
+    size_t nlev = 2 * w->nedges, cap = nlev ? nlev : 1, npick = 0;
+    size_t *at = malloc(cap * sizeof *at), *pick = malloc(cap * sizeof *pick);
+    double *lev = malloc(cap * sizeof *lev);
+    int rc = CL_OK;
+    if (!at || !pick || !lev) {
+        rc = cl_error_set(err, CL_ERR_NOMEM, "segmentation: out of memory");
+        goto out;
     }
-    return CL_OK;
+    for (size_t k = 0; k < w->nedges; k++) {
+        const edge *ed = &w->edges[k];
+        at[2 * k] = level_index(w, offset_index(w, ed->start, LEVEL_MARGIN_S, -1), -1);
+        at[2 * k + 1] = level_index(w, offset_index(w, ed->end, LEVEL_MARGIN_S, +1), +1);
+    }
+    for (size_t k = 0; k < nlev; k++)
+        if (at[k] < w->n)
+            pick[npick++] = at[k];
+    rc = cl_filter_gaussian_at(w->m, 1, w->n, w->sigma, 0, pick, npick, lev, err);
+    if (rc != CL_OK)
+        goto out;
+    npick = 0;
+    for (size_t k = 0; k < w->nedges; k++) {
+        double before = at[2 * k] < w->n ? lev[npick++] : NAN;
+        double after = at[2 * k + 1] < w->n ? lev[npick++] : NAN;
+        w->edges[k].rise_kpa = after - before;
+    }
+out:
+    free(at);
+    free(pick);
+    free(lev);
+    return rc;
 }
 
 /* Hysteresis state machine on the despiked trace: engaged intervals
@@ -390,23 +415,21 @@ int cl_segment(const double *t_s, const double *vac_kpa, size_t stride, size_t n
         return rc;
     out->dt_s = w.dt;
     w.m = malloc(n * sizeof *w.m);
-    w.s = malloc(n * sizeof *w.s);
     w.d = malloc(n * sizeof *w.d);
-    if (!w.m || !w.s || !w.d) {
+    if (!w.m || !w.d) {
         rc = cl_error_set(err, CL_ERR_NOMEM, "segmentation: out of memory for %zu samples", n);
         goto out;
     }
-    /* Despike over about 0.1 s (at least 5 samples), then smooth. */
+    /* Despike over about 0.1 s (at least 5 samples), then the smoothed
+     * derivative (the smoothed levels come in find_edges). */
     size_t med = (size_t)llround(0.1 / w.dt);
     rc = cl_filter_median(vac_kpa, stride, n, med < 5 ? 5 : med, w.m, err);
     if (rc != CL_OK)
         goto out;
-    double sig = p->deriv_sigma_s / w.dt;
-    if (sig < 1)
-        sig = 1;
-    rc = cl_filter_gaussian(w.m, 1, n, sig, 0, w.s, err);
-    if (rc == CL_OK)
-        rc = cl_filter_gaussian(w.m, 1, n, sig, 1, w.d, err);
+    w.sigma = p->deriv_sigma_s / w.dt;
+    if (w.sigma < 1)
+        w.sigma = 1;
+    rc = cl_filter_gaussian(w.m, 1, n, w.sigma, 1, w.d, err);
     if (rc != CL_OK)
         goto out;
     for (size_t i = 0; i < n; i++)
@@ -416,7 +439,10 @@ int cl_segment(const double *t_s, const double *vac_kpa, size_t stride, size_t n
     if (isfinite(sd) && NOISE_SDS * sd > thr)
         thr = NOISE_SDS * sd;
     out->rate_threshold_kpa_s = thr;
-    if (find_edges(&w, thr) != CL_OK || find_intervals(&w, p, &iv, &niv) != CL_OK) {
+    rc = find_edges(&w, thr, err);
+    if (rc != CL_OK)
+        goto out;
+    if (find_intervals(&w, p, &iv, &niv) != CL_OK) {
         rc = cl_error_set(err, CL_ERR_NOMEM, "segmentation: out of memory");
         goto out;
     }
@@ -444,7 +470,6 @@ out:
     free(iv);
     free(w.edges);
     free(w.d);
-    free(w.s);
     free(w.m);
     return rc;
 }

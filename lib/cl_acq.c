@@ -35,11 +35,14 @@
 #define STAGE_ROWS 1024 /* rows per device buffered before an append */
 #define POP_BATCH 1024
 #define READ_BUF 65536
-/* Light traffic is read in batches: after a round that brought fewer than
- * BATCH_BYTES, the reader waits BATCH_WAIT_US before polling again, so a
- * 1 kHz device costs ~40 wake-ups a second instead of 1000.  Heavy traffic
- * is read without pause.  Host timestamps are per read either way. */
-#define BATCH_BYTES 16384
+/* Light traffic is read in batches: while the ports together deliver less
+ * than BATCH_MAX_RATE bytes/s (measured over the previous second), the
+ * reader waits BATCH_WAIT_US after each round that brought data, so a 1 kHz
+ * device costs ~40 wake-ups a second instead of 1000.  What accumulates
+ * meanwhile (< 2.5 kB) fits the smallest tty buffer (4 kB).  Heavier
+ * traffic, and the first second, are read without pause.  Host timestamps
+ * are per read either way. */
+#define BATCH_MAX_RATE 100000.0
 #define BATCH_WAIT_US 25000
 #define WRITER_IDLE_US 50000 /* writer's nap when the ring is empty */
 #define RAW_CHUNK 4080  /* bytes per raw-capture record in the ring */
@@ -115,6 +118,8 @@ typedef struct acq {
     stage *stages;
     double flush_s;
     size_t round_bytes;        /* bytes read in the last poll round */
+    size_t window_bytes;       /* bytes read since window_start */
+    double window_start, bytes_per_s; /* input rate over the last second (INFINITY: unknown) */
     char **cup_ids;            /* cup table ids, for marker commands */
     cl_acq_cup *cups;          /* the cup table, for the live status */
     size_t ncups;
@@ -936,6 +941,8 @@ int cl_acq_run(const cl_acq_config *cfg, volatile sig_atomic_t *stop, cl_acq_sta
             if (!push(&a, &a.devs[i].probe[k]))
                 a.devs[i].overruns++;
 
+    a.window_start = a.now;
+    a.bytes_per_s = INFINITY;
     double next_status = a.now + 1.0, next_counters = a.now + a.flush_s / 2, last_status = a.now;
     for (;;) {
         if (*stop) {
@@ -975,7 +982,13 @@ int cl_acq_run(const cl_acq_config *cfg, volatile sig_atomic_t *stop, cl_acq_sta
                 reason = CL_ACQ_STOP_ERROR;
                 break;
             }
-            if (a.round_bytes > 0 && a.round_bytes < BATCH_BYTES)
+            a.window_bytes += a.round_bytes;
+            if (a.now - a.window_start >= 1.0) {
+                a.bytes_per_s = (double)a.window_bytes / (a.now - a.window_start);
+                a.window_bytes = 0;
+                a.window_start = a.now;
+            }
+            if (a.round_bytes > 0 && a.bytes_per_s < BATCH_MAX_RATE)
                 usleep(BATCH_WAIT_US);
         }
         if (a.now >= next_counters) {

@@ -21,7 +21,7 @@ OPT       ?= -O2 -g
 SAN       ?=
 CPPFLAGS  += -D_DEFAULT_SOURCE -D_GNU_SOURCE -DCUPLAB_VERSION='"$(VERSION)"' -Ilib
 CFLAGS    += $(WARN) $(OPT) $(SAN) -MMD -MP
-LDFLAGS   += $(SAN)
+LDFLAGS   += $(SAN) -Wl,--as-needed
 LDLIBS    += -lpthread -lutil
 
 LIB_SRC   := $(wildcard lib/*.c)

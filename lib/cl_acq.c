@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,16 +36,19 @@
 #define STAGE_ROWS 1024 /* rows per device buffered before an append */
 #define POP_BATCH 1024
 #define READ_BUF 65536
-/* Light traffic is read in batches: while the ports together deliver less
- * than BATCH_MAX_RATE bytes/s (measured over the previous second), the
- * reader waits BATCH_WAIT_US after each round that brought data, so a 1 kHz
- * device costs ~40 wake-ups a second instead of 1000.  What accumulates
- * meanwhile (< 2.5 kB) fits the smallest tty buffer (4 kB).  Heavier
- * traffic, and the first second, are read without pause.  Host timestamps
- * are per read either way. */
+/* Light traffic is read in batches: after a round that brought data, the
+ * reader waits until, at the rate that round showed, about BATCH_BYTES more
+ * have arrived (at most BATCH_WAIT_MAX_S), so a 1 kHz device costs a few
+ * dozen wake-ups a second instead of 1000.  BATCH_BYTES fits the smallest
+ * tty buffer (4 kB) with room to spare; above BATCH_MAX_RATE bytes/s the
+ * ports are read without pause.  Host timestamps are per read either way. */
+#define BATCH_BYTES 2500.0
 #define BATCH_MAX_RATE 100000.0
-#define BATCH_WAIT_US 25000
-#define WRITER_IDLE_US 50000 /* writer's nap when the ring is empty */
+#define BATCH_WAIT_MAX_S 0.1
+/* The writer sleeps while the ring is not full of work: until the next
+ * flush, but never longer than it takes the input (at the rate of its last
+ * interval) to fill a quarter of the ring. */
+#define WRITER_NAP_MIN_S 0.001
 #define RAW_CHUNK 4080  /* bytes per raw-capture record in the ring */
 #define RAW_RING 2048   /* raw-capture records in flight (8 MB) */
 
@@ -111,15 +115,18 @@ typedef struct acq {
     cl_ring *ring;
     cl_session *session;
     pthread_t writer;
+    pthread_mutex_t wake_mu;   /* with wake_cv: ends the writer's nap when the reader is done */
+    pthread_cond_t wake_cv;
+    bool wake_init;
     atomic_bool reader_done;
     atomic_bool writer_failed;
     atomic_uint_least64_t rows_written;
+    size_t rec_size;           /* bytes of a rec the ring carries (see shrink_ring) */
     cl_error werr;
     stage *stages;
     double flush_s;
     size_t round_bytes;        /* bytes read in the last poll round */
-    size_t window_bytes;       /* bytes read since window_start */
-    double window_start, bytes_per_s; /* input rate over the last second (INFINITY: unknown) */
+    double round_end;          /* host time the last round ended (s since t0) */
     char **cup_ids;            /* cup table ids, for marker commands */
     cl_acq_cup *cups;          /* the cup table, for the live status */
     size_t ncups;
@@ -448,6 +455,20 @@ static int poll_round(acq *a, cl_acq_input *in, uint8_t *buf, int timeout_ms)
     return CL_OK;
 }
 
+/* Wait before the next round while traffic is light (see BATCH_BYTES).  A
+ * round that brought clearly more than the batch means the rate rose or a
+ * buffer filled: read on at once. */
+static void batch_wait(acq *a)
+{
+    double span = a->now - a->round_end;
+    a->round_end = a->now;
+    if (a->round_bytes == 0 || a->round_bytes > 1.5 * BATCH_BYTES)
+        return;
+    double rate = (double)a->round_bytes / fmax(span, 1e-4);
+    if (rate < BATCH_MAX_RATE)
+        usleep((useconds_t)(fmin(BATCH_BYTES / rate, BATCH_WAIT_MAX_S) * 1e6));
+}
+
 /* ------------------------------------------------------------ writer side */
 
 static int stage_write(acq *a, size_t i)
@@ -515,11 +536,41 @@ static int consume(acq *a, const rec *r)
     return CL_OK;
 }
 
+/* How long the writer may sleep: until the next flush, but no longer than
+ * either ring takes to fill a quarter at the rate it filled since the last
+ * wake-up. */
+static double writer_nap_s(const acq *a, double since_wake, double to_flush)
+{
+    double fill = (double)cl_ring_used(a->ring) / (double)cl_ring_capacity(a->ring);
+    if (a->raw_ring)
+        fill = fmax(fill, (double)cl_ring_used(a->raw_ring) / (double)cl_ring_capacity(a->raw_ring));
+    double nap = to_flush;
+    if (fill > 0)
+        nap = fmin(nap, 0.25 * since_wake / fill);
+    return fmax(nap, WRITER_NAP_MIN_S);
+}
+
+/* Sleep up to `seconds`, or until the reader says it is done. */
+static void writer_nap(acq *a, double seconds)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double end = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9 + seconds;
+    ts.tv_sec = (time_t)end;
+    ts.tv_nsec = (long)((end - (double)ts.tv_sec) * 1e9);
+    pthread_mutex_lock(&a->wake_mu);
+    while (!atomic_load(&a->reader_done) &&
+           pthread_cond_timedwait(&a->wake_cv, &a->wake_mu, &ts) == 0)
+        ;
+    pthread_mutex_unlock(&a->wake_mu);
+}
+
 static void *writer_main(void *arg)
 {
     acq *a = arg;
-    rec *batch = malloc(POP_BATCH * sizeof *batch);
-    double next_flush = mono_s() + a->flush_s;
+    /* Records come out rec_size bytes apart; slack for the last one's unused tail. */
+    unsigned char *batch = malloc(POP_BATCH * a->rec_size + sizeof(rec));
+    double woke = mono_s(), next_flush = woke + a->flush_s;
     int rc = CL_OK;
 
     if (!batch) {
@@ -531,21 +582,24 @@ static void *writer_main(void *arg)
         bool done = atomic_load(&a->reader_done);
         size_t n = cl_ring_pop(a->ring, batch, POP_BATCH);
         for (size_t i = 0; i < n && rc == CL_OK; i++)
-            rc = consume(a, &batch[i]);
+            rc = consume(a, (const rec *)(batch + i * a->rec_size));
         if (rc == CL_OK)
             rc = drain_capture(a);
-        if (rc == CL_OK && mono_s() >= next_flush) {
+        double now = mono_s();
+        if (rc == CL_OK && now >= next_flush) {
             rc = write_all_and_flush(a);
             next_flush += a->flush_s;
-            if (next_flush < mono_s())
-                next_flush = mono_s() + a->flush_s;
+            now = mono_s();
+            if (next_flush < now)
+                next_flush = now + a->flush_s;
         }
         if (rc != CL_OK)
             break;
-        if (n == 0) {
-            if (done)
-                break; /* reader finished and ring drained */
-            usleep(WRITER_IDLE_US);
+        if (n == 0 && done)
+            break; /* reader finished and ring drained */
+        if (n < POP_BATCH && !done) {
+            writer_nap(a, writer_nap_s(a, now - woke, next_flush - now));
+            woke = mono_s();
         }
     }
     if (rc == CL_OK)
@@ -555,8 +609,6 @@ static void *writer_main(void *arg)
     free(batch);
     return NULL;
 }
-
-/* ------------------------------------------------------------------ setup */
 
 static void acq_free(acq *a)
 {
@@ -584,6 +636,10 @@ static void acq_free(acq *a)
     free(a->devs);
     cl_ring_free(a->ring);
     cl_ring_free(a->raw_ring);
+    if (a->wake_init) {
+        pthread_cond_destroy(&a->wake_cv);
+        pthread_mutex_destroy(&a->wake_mu);
+    }
     cl_capture_reader_close(a->replay);
     free(a->replay_ports);
 }
@@ -631,6 +687,37 @@ static int probe(acq *a, volatile sig_atomic_t *stop, cl_acq_input *in, uint8_t 
         if (rc != CL_OK)
             return cl_error_set(err, rc, "poll failed: %s", strerror(errno));
     }
+}
+
+/* Once every device's channel count is known, replace the ring by one whose
+ * records end after the widest device's last sample instead of after
+ * CL_WIRE_MAX_CHANNELS: the producer walks the whole ring before reusing a
+ * slot, so smaller records mean less fresh memory touched per second (and
+ * more frames buffered for the same memory).  Records queued while probing
+ * (events) move over. */
+static int shrink_ring(acq *a, cl_error *err)
+{
+    size_t ch = 0;
+    for (size_t i = 0; i < a->ndev; i++)
+        if (a->devs[i].channels > ch)
+            ch = a->devs[i].channels;
+    size_t size = offsetof(rec, u.frame.v) + ch * sizeof(double);
+    size_t others = offsetof(rec, u) + sizeof(((rec *)0)->u.ev);
+    if (size < others)
+        size = others;
+    size = (size + _Alignof(rec) - 1) / _Alignof(rec) * _Alignof(rec);
+    if (size >= a->rec_size)
+        return CL_OK;
+    cl_ring *r = cl_ring_new(cl_ring_capacity(a->ring), size);
+    if (!r)
+        return cl_error_set(err, CL_ERR_NOMEM, "out of memory");
+    rec tmp;
+    while (cl_ring_pop(a->ring, &tmp, 1) == 1)
+        cl_ring_push(r, &tmp);
+    cl_ring_free(a->ring);
+    a->ring = r;
+    a->rec_size = size;
+    return CL_OK;
 }
 
 static const char *time_units(const dev *d)
@@ -783,6 +870,16 @@ static int start_writer(acq *a, cl_error *err)
         if (!s->samples || !s->dtime || !s->htime || !s->seq)
             return cl_error_set(err, CL_ERR_NOMEM, "out of memory");
     }
+    pthread_condattr_t ca;
+    if (pthread_condattr_init(&ca) != 0)
+        return cl_error_set(err, CL_ERR_NOMEM, "cannot start the writer thread");
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    int prc = pthread_cond_init(&a->wake_cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (prc != 0)
+        return cl_error_set(err, CL_ERR_NOMEM, "cannot start the writer thread");
+    pthread_mutex_init(&a->wake_mu, NULL);
+    a->wake_init = true;
     if (pthread_create(&a->writer, NULL, writer_main, a) != 0)
         return cl_error_set(err, CL_ERR_NOMEM, "cannot start the writer thread");
     return CL_OK;
@@ -862,7 +959,8 @@ int cl_acq_run(const cl_acq_config *cfg, volatile sig_atomic_t *stop, cl_acq_sta
         goto out;
     }
     a.devs = calloc(a.ndev, sizeof *a.devs);
-    a.ring = cl_ring_new(cfg->ring_records ? cfg->ring_records : DEFAULT_RING, sizeof(rec));
+    a.rec_size = sizeof(rec);
+    a.ring = cl_ring_new(cfg->ring_records ? cfg->ring_records : DEFAULT_RING, a.rec_size);
     buf = malloc(READ_BUF);
     if (!a.devs || !a.ring || !buf) {
         rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");
@@ -916,6 +1014,8 @@ int cl_acq_run(const cl_acq_config *cfg, volatile sig_atomic_t *stop, cl_acq_sta
 
     a.t0 = mono_s();
     rc = probe(&a, stop, &in_copy, buf, err);
+    if (rc == CL_OK)
+        rc = shrink_ring(&a, err);
     if (rc != CL_OK)
         goto out;
     rc = create_session(&a, err);
@@ -941,8 +1041,7 @@ int cl_acq_run(const cl_acq_config *cfg, volatile sig_atomic_t *stop, cl_acq_sta
             if (!push(&a, &a.devs[i].probe[k]))
                 a.devs[i].overruns++;
 
-    a.window_start = a.now;
-    a.bytes_per_s = INFINITY;
+    a.round_end = a.now;
     double next_status = a.now + 1.0, next_counters = a.now + a.flush_s / 2, last_status = a.now;
     for (;;) {
         if (*stop) {
@@ -982,14 +1081,7 @@ int cl_acq_run(const cl_acq_config *cfg, volatile sig_atomic_t *stop, cl_acq_sta
                 reason = CL_ACQ_STOP_ERROR;
                 break;
             }
-            a.window_bytes += a.round_bytes;
-            if (a.now - a.window_start >= 1.0) {
-                a.bytes_per_s = (double)a.window_bytes / (a.now - a.window_start);
-                a.window_bytes = 0;
-                a.window_start = a.now;
-            }
-            if (a.round_bytes > 0 && a.bytes_per_s < BATCH_MAX_RATE)
-                usleep(BATCH_WAIT_US);
+            batch_wait(&a);
         }
         if (a.now >= next_counters) {
             push_counters(&a);
@@ -1008,7 +1100,10 @@ int cl_acq_run(const cl_acq_config *cfg, volatile sig_atomic_t *stop, cl_acq_sta
     push_counters(&a);
 out:
     if (writer_running) {
+        pthread_mutex_lock(&a.wake_mu);
         atomic_store(&a.reader_done, true);
+        pthread_cond_signal(&a.wake_cv);
+        pthread_mutex_unlock(&a.wake_mu);
         pthread_join(a.writer, NULL);
         if (atomic_load(&a.writer_failed)) {
             reason = CL_ACQ_STOP_ERROR;

@@ -3,7 +3,10 @@
  * only by the consumer; each side reads the other's index with acquire
  * ordering and publishes its own with release ordering, so a record's bytes
  * are visible before the index that hands it over.  Indices run freely and
- * are masked on access; capacity is a power of two.
+ * are masked on access; capacity is a power of two.  Large slot arrays
+ * are aligned to 2 MiB and offered to the kernel for huge pages: the
+ * producer walks the whole array before reusing a slot, so with 4 kB pages
+ * a slow stream pays a page fault every few records for its first lap.
  */
 #include "cl_ring.h"
 
@@ -11,6 +14,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+
+#define HUGE_PAGE ((size_t)2 << 20)
 
 struct cl_ring {
     _Alignas(64) atomic_size_t head; /* next slot to write (producer) */
@@ -35,7 +41,15 @@ cl_ring *cl_ring_new(size_t min_records, size_t record_size)
     if (!r)
         return NULL;
     memset(r, 0, sizeof *r);
-    r->slots = malloc(cap * record_size);
+    size_t bytes = cap * record_size;
+    if (bytes >= HUGE_PAGE) {
+        bytes = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+        r->slots = aligned_alloc(HUGE_PAGE, bytes);
+        if (r->slots)
+            madvise(r->slots, bytes, MADV_HUGEPAGE); /* a hint: failure is harmless */
+    } else {
+        r->slots = malloc(bytes);
+    }
     if (!r->slots) {
         free(r);
         return NULL;

@@ -8,7 +8,8 @@
  * datasets; from then on the writer only extends datasets (one extent change
  * and one hyperslab write per dataset and batch, through cached dataspaces)
  * and overwrites the counters in place.  cl_session_flush() is H5Fflush,
- * which also writes the superblock's end-of-allocation, followed by fsync.
+ * which also writes the superblock's end-of-allocation, followed by
+ * fdatasync (the data and the file size reach the disk).
  * cl_session_close() closes the SWMR file, reopens it normally and writes the
  * final status and end time; a file without them is an interrupted session.
  * Those attributes are fixed-length strings created empty up front, and the
@@ -1426,7 +1427,7 @@ int cl_session_flush(cl_session *s, cl_error *err)
     errno = 0;
     if (H5Fflush(s->file, H5F_SCOPE_GLOBAL) < 0)
         return write_failed(s, err, "cannot flush");
-    if (s->fd >= 0 && fsync(s->fd) != 0 && errno != EINVAL)
+    if (s->fd >= 0 && fdatasync(s->fd) != 0 && errno != EINVAL)
         return s->failed = os_fail(err, errno, s->path, "cannot sync to disk");
     for (size_t i = 0; i < s->ndev; i++)
         s->dev[i].flushed = s->dev[i].rows;

@@ -1,14 +1,21 @@
 /*
  * cl_analysis: one session file through the per-cup pipeline (see
  * cl_analysis.h).  The time axis of each device is built once (two arrays of
- * its row count); each cup's channel is read in blocks into one array of
- * vacuum, analysed, and released before the next cup.
+ * its row count); each cup's channel is read into one array, turned into
+ * vacuum in place, analysed, and released before the next cup.
+ *
+ * Read-ahead: while cup k is analysed, a thread reads cup k + 1's channel
+ * (and its device's time axis), so the disk and the arithmetic overlap.
+ * Only one thread at a time calls HDF5 (Debian's HDF5 is not thread-safe):
+ * the analysis of a cup touches no file, and the read-ahead thread is
+ * joined before cl_analysis_cup() goes back to the file or returns.
  */
 #include "cl_analysis.h"
 
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +55,11 @@ struct cl_analysis {
     size_t ndev;
     event *ev;
     size_t nev, gap_events;
+    /* Read-ahead (see the top of the file): cup `ahead_cup`'s raw channel
+     * once `ahead_raw` is set. */
+    pthread_t ahead_thread;
+    size_t ahead_cup;
+    double *ahead_raw;
 };
 
 static const char *const flag_names[CL_FLAG_COUNT] = {
@@ -118,6 +130,7 @@ void cl_analysis_close(cl_analysis *a)
     }
     free(a->dev);
     free(a->ev);
+    free(a->ahead_raw);
     for (size_t i = 0; i < a->nstored; i++)
         cl_sensor_profile_free(a->stored[i]);
     free(a->stored);
@@ -595,54 +608,81 @@ static void choose_transfer(cl_analysis *a, const cl_session_cup *c, cl_cup_resu
     }
 }
 
-/* Read the channel into v (vacuum, not yet zeroed) with the raw summary. */
-static int read_cup(cl_analysis *a, const cl_session_cup *c, const transfer *x,
-                    cl_cup_result *res, double *v, size_t n, cl_error *err)
+/* The file part of cup k: its device's time axis (once per device) and its
+ * raw channel, into *raw (n samples). */
+static int fetch_cup(cl_analysis *a, size_t k, double **raw, cl_error *err)
 {
-    double *raw = malloc((n < BLOCK ? (n ? n : 1) : BLOCK) * sizeof *raw), sum = 0;
+    const cl_session_cup *c = cl_session_cup_info(a->r, k);
+    *raw = NULL;
+    if (!c)
+        return cl_error_set(err, CL_ERR_ARG, "%s: no cup %zu", a->path, k);
+    if (c->device >= a->ndev)
+        return cl_error_set(err, CL_ERR_FORMAT, "%s: cup %s refers to device %u of %zu",
+                            a->path, c->cup_id, c->device, a->ndev);
+    int rc = load_time(a, c->device, err);
+    if (rc != CL_OK)
+        return rc;
+    size_t n = a->dev[c->device].n;
+    double *v = malloc((n ? n : 1) * sizeof *v);
+    if (!v)
+        return cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory for %zu samples", a->path, n);
+    for (size_t start = 0; start < n && rc == CL_OK; start += BLOCK)
+        rc = cl_session_read_channel(a->r, c->device, c->channel, start,
+                                     n - start < BLOCK ? n - start : BLOCK, v + start, err);
+    if (rc != CL_OK) {
+        free(v);
+        return rc;
+    }
+    *raw = v;
+    return CL_OK;
+}
+
+static void *ahead_main(void *arg)
+{
+    cl_analysis *a = arg;
+    cl_error ignored;
+    /* A failure is not reported here: the cup is read again when asked
+     * for, and that read reports it. */
+    if (fetch_cup(a, a->ahead_cup, &a->ahead_raw, &ignored) != CL_OK)
+        a->ahead_raw = NULL;
+    return NULL;
+}
+
+/* Raw channel -> vacuum (not yet zeroed) in place, with the raw summary. */
+static void convert_cup(const transfer *x, cl_cup_result *res, double *v, size_t n)
+{
+    double sum = 0;
     size_t finite = 0, out_of_range = 0;
-    int rc = CL_OK;
-    if (!raw)
-        return cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory", a->path);
-    for (size_t start = 0; start < n; start += BLOCK) {
-        size_t k = n - start < BLOCK ? n - start : BLOCK;
-        rc = cl_session_read_channel(a->r, c->device, c->channel, start, k, raw, err);
-        if (rc != CL_OK)
-            goto out;
-        for (size_t j = 0; j < k; j++) {
-            double r = raw[j];
-            v[start + j] = NAN;
-            if (!isfinite(r)) {
-                res->missing++;
-                continue;
-            }
-            if (finite == 0 || r < res->min_raw)
-                res->min_raw = r;
-            if (finite == 0 || r > res->max_raw)
-                res->max_raw = r;
-            sum += r;
-            finite++;
-            if (isfinite(x->adc_max) && (r <= 0 || r >= x->adc_max)) {
-                res->saturated++;
-                continue;
-            }
-            if (x->profile && isfinite(x->raw_lo) && isfinite(x->raw_hi)) {
-                /* Beyond 2 % of the span: noise at the edge of the range
-                 * (the baseline at 0 kPa) is not a finding. */
-                double margin = 0.02 * (x->raw_hi - x->raw_lo);
-                if (r < x->raw_lo - margin || r > x->raw_hi + margin)
-                    out_of_range++;
-            }
-            v[start + j] = -to_kpa(x, r);
+    for (size_t j = 0; j < n; j++) {
+        double r = v[j];
+        v[j] = NAN;
+        if (!isfinite(r)) {
+            res->missing++;
+            continue;
         }
+        if (finite == 0 || r < res->min_raw)
+            res->min_raw = r;
+        if (finite == 0 || r > res->max_raw)
+            res->max_raw = r;
+        sum += r;
+        finite++;
+        if (isfinite(x->adc_max) && (r <= 0 || r >= x->adc_max)) {
+            res->saturated++;
+            continue;
+        }
+        if (x->profile && isfinite(x->raw_lo) && isfinite(x->raw_hi)) {
+            /* Beyond 2 % of the span: noise at the edge of the range
+             * (the baseline at 0 kPa) is not a finding. */
+            double margin = 0.02 * (x->raw_hi - x->raw_lo);
+            if (r < x->raw_lo - margin || r > x->raw_hi + margin)
+                out_of_range++;
+        }
+        v[j] = -to_kpa(x, r);
     }
     if (finite)
         res->mean_raw = sum / (double)finite;
     if (out_of_range)
         res->flags |= CL_FLAG_OUT_OF_RANGE;
-out:
-    free(raw);
-    return rc;
 }
 
 /* Zero the vacuum on the baseline; the first estimate (before
@@ -663,44 +703,38 @@ static double first_zero(const double *t, const double *v, size_t n, cl_cup_resu
     return 0;
 }
 
-static int run_cup(cl_analysis *a, size_t k, cl_cup_result *res, cl_cup_trace *tr,
-                   cl_error *err)
+/* Cup k's names, time axis and transfer into res and *x; its device time
+ * axis must be loaded (fetch_cup). */
+static void describe_cup(cl_analysis *a, size_t k, cl_cup_result *res, transfer *x)
 {
     const cl_session_cup *c = cl_session_cup_info(a->r, k);
-    double *v = NULL, *f = NULL;
-    cl_segmentation seg = {0};
-    transfer x;
-    int rc;
-
-    if (!c)
-        return cl_error_set(err, CL_ERR_ARG, "%s: no cup %zu", a->path, k);
     copy_str(res->cup_id, sizeof res->cup_id, c->cup_id);
     copy_str(res->site, sizeof res->site, c->site);
     copy_str(res->cup_set, sizeof res->cup_set, c->cup_set);
     res->device = c->device;
     res->channel = c->channel;
-    if (c->device >= a->ndev)
-        return cl_error_set(err, CL_ERR_FORMAT, "%s: cup %s refers to device %u of %zu",
-                            a->path, c->cup_id, c->device, a->ndev);
-    rc = load_time(a, c->device, err);
-    if (rc != CL_OK)
-        return rc;
     const devtime *dt = &a->dev[c->device];
+    res->samples = dt->n;
+    if (dt->n)
+        res->duration_s = dt->host[dt->n - 1] - dt->host[0];
+    choose_transfer(a, c, res, x);
+}
+
+/* The analysis of cup k from its raw channel v (taken over); touches no
+ * file (see the top of the file). */
+static int run_cup(cl_analysis *a, size_t k, const transfer *xp, cl_cup_result *res,
+                   cl_cup_trace *tr, double *v, cl_error *err)
+{
+    const cl_session_cup *c = cl_session_cup_info(a->r, k);
+    const devtime *dt = &a->dev[c->device];
+    const transfer x = *xp;
     size_t n = dt->n;
     const double *t = dt->t;
-    res->samples = n;
-    if (n)
-        res->duration_s = dt->host[n - 1] - dt->host[0];
-    choose_transfer(a, c, res, &x);
+    double *f = NULL;
+    cl_segmentation seg = {0};
+    int rc = CL_OK;
 
-    v = malloc((n ? n : 1) * sizeof *v);
-    if (!v) {
-        rc = cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory for %zu samples", a->path, n);
-        goto out;
-    }
-    rc = read_cup(a, c, &x, res, v, n, err);
-    if (rc != CL_OK)
-        goto out;
+    convert_cup(&x, res, v, n);
     if (res->missing)
         res->flags |= CL_FLAG_MISSING;
     if (res->saturated)
@@ -804,24 +838,8 @@ static int run_cup(cl_analysis *a, size_t k, cl_cup_result *res, cl_cup_trace *t
                     res->flags |= CL_FLAG_NOT_IDENTIFIABLE;
             }
         }
-        /* Calibration uncertainty at the peak. */
-        if (res->cal == CL_CAL_PROFILE && isfinite(m->peak_t_s)) {
-            size_t lo = 0, hi = n;
-            while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                if (t[mid] < m->peak_t_s)
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
-            double raw = NAN;
-            if (lo < n &&
-                cl_session_read_channel(a->r, c->device, c->channel, lo, 1, &raw, NULL) == CL_OK &&
-                isfinite(raw))
-                res->peak_u_kpa = cl_sensor_profile_u_kpa(x.profile, raw);
-        } else if (res->cal == CL_CAL_NOMINAL) {
+        if (res->cal == CL_CAL_NOMINAL)
             res->peak_u_kpa = CL_NOMINAL_U_REL * fabs(m->peak_kpa);
-        }
         /* Volume, volumetric leak, and the cup set's baseline leak. */
         const cl_cupset_cup *cc = find_cupset_cup(a, c);
         if (cc && isfinite(cc->volume_ml)) {
@@ -864,18 +882,64 @@ out:
     return rc;
 }
 
+/* Calibration uncertainty at the peak, from the raw sample there (read
+ * again: the analysis keeps only vacuum). */
+static void peak_uncertainty(cl_analysis *a, size_t k, const transfer *x, cl_cup_result *res)
+{
+    const cl_session_cup *c = cl_session_cup_info(a->r, k);
+    const devtime *dt = &a->dev[c->device];
+    if (!res->applied || res->cal != CL_CAL_PROFILE || !isfinite(res->m.peak_t_s))
+        return;
+    size_t lo = 0, hi = dt->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (dt->t[mid] < res->m.peak_t_s)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    double raw = NAN;
+    if (lo < dt->n &&
+        cl_session_read_channel(a->r, c->device, c->channel, lo, 1, &raw, NULL) == CL_OK &&
+        isfinite(raw))
+        res->peak_u_kpa = cl_sensor_profile_u_kpa(x->profile, raw);
+}
+
 int cl_analysis_cup(cl_analysis *a, size_t cup, cl_cup_result *res, cl_cup_trace **trace,
                     cl_error *err)
 {
     cl_cup_trace *tr = NULL;
+    double *raw = NULL;
+    transfer x;
     if (trace)
         *trace = NULL;
     if (!a || !res)
         return cl_error_set(err, CL_ERR_ARG, "analysis: no session or result");
     result_reset(res, cup);
-    if (trace && !(tr = calloc(1, sizeof *tr)))
+    if (a->ahead_raw && a->ahead_cup == cup) {
+        raw = a->ahead_raw;
+        a->ahead_raw = NULL;
+    } else {
+        free(a->ahead_raw);
+        a->ahead_raw = NULL;
+        int rc = fetch_cup(a, cup, &raw, err);
+        if (rc != CL_OK)
+            return rc;
+    }
+    describe_cup(a, cup, res, &x);
+    if (trace && !(tr = calloc(1, sizeof *tr))) {
+        free(raw);
         return cl_error_set(err, CL_ERR_NOMEM, "out of memory");
-    int rc = run_cup(a, cup, res, tr, err);
+    }
+    /* Read the next cup while this one is analysed. */
+    a->ahead_cup = cup + 1;
+    bool ahead = a->ahead_cup < cl_session_cup_count(a->r) &&
+                 pthread_create(&a->ahead_thread, NULL, ahead_main, a) == 0;
+    int rc = run_cup(a, cup, &x, res, tr, raw, err);
+    if (ahead)
+        pthread_join(a->ahead_thread, NULL);
+    if (rc == CL_OK)
+        peak_uncertainty(a, cup, &x, res);
     if (rc != CL_OK || !trace) {
         cl_cup_trace_free(tr);
         return rc;

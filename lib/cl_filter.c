@@ -3,6 +3,11 @@
  * moving-statistics filters.  Each function bridges missing samples into a
  * contiguous work copy, runs the GSL filter with truncated ends, and puts
  * the missing samples back as NaN.
+ *
+ * Long traces are filtered in parts on several threads (one per processor,
+ * at most MAX_PARTS): every output of the median and the Gaussian depends
+ * only on its own window, so a part computed from its inputs plus half a
+ * window on each side gives the same values, bit for bit, as one pass.
  */
 #include "cl_filter.h"
 
@@ -11,10 +16,61 @@
 #include <gsl/gsl_movstat.h>
 #include <gsl/gsl_vector.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
+
+#define MAX_PARTS 8
+#define MIN_PART 65536 /* outputs per part worth a thread */
+
+/* Run fn(ctx, p, a, b) on parts p = 0.. of the outputs [0, n), part 0 on the
+ * calling thread; returns the number of parts. */
+typedef void part_fn(void *ctx, size_t p, size_t a, size_t b);
+
+typedef struct part_job {
+    part_fn *fn;
+    void *ctx;
+    size_t p, a, b;
+} part_job;
+
+static void *part_main(void *arg)
+{
+    part_job *j = arg;
+    j->fn(j->ctx, j->p, j->a, j->b);
+    return NULL;
+}
+
+static _Atomic size_t max_threads; /* 0: one per processor */
+
+void cl_filter_set_threads(size_t n) { max_threads = n; }
+
+static size_t in_parts(size_t n, part_fn *fn, void *ctx)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t np = max_threads ? max_threads : cpus > 1 ? (size_t)cpus : 1;
+    if (np > MAX_PARTS)
+        np = MAX_PARTS;
+    if (np > n / MIN_PART)
+        np = n / MIN_PART ? n / MIN_PART : 1;
+    part_job job[MAX_PARTS];
+    pthread_t th[MAX_PARTS];
+    bool started[MAX_PARTS] = {false};
+    for (size_t p = 0; p < np; p++)
+        job[p] = (part_job){fn, ctx, p, n * p / np, n * (p + 1) / np};
+    for (size_t p = 1; p < np; p++)
+        started[p] = pthread_create(&th[p], NULL, part_main, &job[p]) == 0;
+    fn(ctx, 0, job[0].a, job[0].b);
+    for (size_t p = 1; p < np; p++) {
+        if (started[p])
+            pthread_join(th[p], NULL);
+        else
+            fn(ctx, p, job[p].a, job[p].b); /* no thread: do it here */
+    }
+    return np;
+}
 
 cl_filter_kind cl_filter_from_name(const char *name)
 {
@@ -192,12 +248,18 @@ gaussian_interior_avx2(const double *x, const double *h, size_t K, size_t i, siz
  * read in place, several outputs at a time (independent sums, same order
  * each). */
 static void gaussian_convolve(const double *x, size_t n, const double *h, size_t K,
-                              double *y)
+                              size_t a, size_t b, double *y)
 {
     size_t H = K / 2, i;
-    /* Interior [i0, i1): every x[i - H .. i + H] exists. */
+    /* Interior [i0, i1): every x[i - H .. i + H] exists.  Outputs [a, b). */
     size_t i0 = H < n ? H : n, i1 = n > 2 * H ? n - H : i0;
-    for (i = 0; i < i0; i++)
+    if (i0 < a)
+        i0 = a;
+    if (i1 > b)
+        i1 = b;
+    if (i1 < i0)
+        i1 = i0;
+    for (i = a; i < i0 && i < b; i++)
         y[i] = gaussian_edge(x, n, h, K, i);
 #ifdef HAVE_AVX2_PATH
     if (__builtin_cpu_supports("avx2"))
@@ -228,8 +290,53 @@ static void gaussian_convolve(const double *x, size_t n, const double *h, size_t
             s += p[m] * h[K - 1 - m];
         y[i] = s;
     }
-    for (i = i1; i < n; i++)
+    for (i = i1 > i ? i1 : i; i < b; i++)
         y[i] = gaussian_edge(x, n, h, K, i);
+}
+
+typedef struct gauss_ctx {
+    const double *x, *h;
+    size_t n, K;
+    double *y, gain;
+} gauss_ctx;
+
+static void gauss_part(void *ctx, size_t p, size_t a, size_t b)
+{
+    (void)p;
+    gauss_ctx *g = ctx;
+    gaussian_convolve(g->x, g->n, g->h, g->K, a, b, g->y);
+    if (g->gain != 1)
+        for (size_t i = a; i < b; i++)
+            g->y[i] /= g->gain;
+}
+
+/* gsl_filter_median (truncated ends) of w[0, n) into y, in parts: part
+ * [a, b) filters w[a - H, b + H) (clipped to the trace) into its own
+ * buffer and keeps the outputs whose windows lie inside. */
+typedef struct median_ctx {
+    const double *w;
+    size_t n, k;
+    double *y;
+    int st[MAX_PARTS];
+} median_ctx;
+
+static void median_part(void *ctx, size_t p, size_t a, size_t b)
+{
+    median_ctx *m = ctx;
+    size_t H = m->k / 2, lo = a > H ? a - H : 0, hi = b + H < m->n ? b + H : m->n;
+    size_t len = hi - lo, k = m->k <= len ? m->k : (len % 2 ? len : len - 1);
+    double *out = malloc(len * sizeof *out);
+    gsl_filter_median_workspace *ws = gsl_filter_median_alloc(k);
+    m->st[p] = GSL_ENOMEM;
+    if (out && ws) {
+        gsl_vector_const_view vx = gsl_vector_const_view_array(m->w + lo, len);
+        gsl_vector_view vy = gsl_vector_view_array(out, len);
+        m->st[p] = gsl_filter_median(GSL_FILTER_END_TRUNCATE, &vx.vector, &vy.vector, ws);
+        if (m->st[p] == GSL_SUCCESS)
+            memcpy(m->y + a, out + (a - lo), (b - a) * sizeof *out);
+    }
+    gsl_filter_median_free(ws);
+    free(out);
 }
 
 /* Shared frame: bridge into a work vector, run `kind`, restore NaN. */
@@ -261,13 +368,14 @@ static int run(cl_filter_kind kind, const double *x, size_t stride, size_t n, si
         memcpy(y, w, n * sizeof *y);
         break;
     case CL_FILTER_MEDIAN: {
-        gsl_filter_median_workspace *ws = gsl_filter_median_alloc(k);
-        if (!ws) {
+        median_ctx m = {.w = w, .n = n, .k = k, .y = y};
+        size_t np = in_parts(n, median_part, &m);
+        for (size_t p = 0; p < np && st == GSL_SUCCESS; p++)
+            st = m.st[p];
+        if (st == GSL_ENOMEM) {
             rc = cl_error_set(err, CL_ERR_NOMEM, "filter: out of memory");
             goto out;
         }
-        st = gsl_filter_median(GSL_FILTER_END_TRUNCATE, &vx.vector, &vy.vector, ws);
-        gsl_filter_median_free(ws);
         break;
     }
     case CL_FILTER_HAMPEL: {
@@ -300,10 +408,8 @@ static int run(cl_filter_kind kind, const double *x, size_t stride, size_t n, si
             goto out;
         }
         if (st == GSL_SUCCESS) {
-            gaussian_convolve(w, n, h->data, h->size, y);
-            if (window == 1)
-                for (size_t i = 0; i < n; i++)
-                    y[i] /= gain;
+            gauss_ctx g = {w, h->data, n, h->size, y, window == 1 ? gain : 1};
+            in_parts(n, gauss_part, &g);
         }
         gsl_vector_free(h);
         break;

@@ -30,6 +30,11 @@ typedef enum cl_filter_kind {
     CL_FILTER_MEAN = 4,     /* centred moving average */
 } cl_filter_kind;
 
+/* Long traces (over 2 x 65536 samples) are median- and Gaussian-filtered in
+ * parts on up to n threads, with the same results as one pass; 0 (the
+ * default) means one per processor, 1 none.  At most 8. */
+void cl_filter_set_threads(size_t n);
+
 /* "median", "hampel", "gaussian", "mean" (also "moving-average") -> kind;
  * 0 if unknown.  cl_filter_name: the canonical name. */
 cl_filter_kind cl_filter_from_name(const char *name);

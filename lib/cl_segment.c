@@ -83,14 +83,14 @@ static double median_step(const double *t, size_t stride, size_t n, cl_error *er
     return med;
 }
 
-/* Robust SD (1.4826 MAD) of the finite values of x. */
-static double robust_sd(const double *x, size_t n)
+/* Robust SD (1.4826 MAD) of the finite values of x[0], x[step], ... */
+static double robust_sd(const double *x, size_t n, size_t step)
 {
-    double *c = malloc((n ? n : 1) * sizeof *c);
+    double *c = malloc((n ? n / step + 1 : 1) * sizeof *c);
     size_t k = 0;
     if (!c)
         return NAN;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i += step)
         if (isfinite(x[i]))
             c[k++] = x[i];
     double sd = NAN;
@@ -434,7 +434,9 @@ int cl_segment(const double *t_s, const double *vac_kpa, size_t stride, size_t n
         goto out;
     for (size_t i = 0; i < n; i++)
         w.d[i] /= w.dt;
-    double sd = robust_sd(w.d, n);
+    /* The noise of the derivative, from samples half a sigma apart: its
+     * neighbours within that distance carry the same information. */
+    double sd = robust_sd(w.d, n, w.sigma >= 2 ? (size_t)(w.sigma / 2) : 1);
     double thr = p->stroke_rate_kpa_s;
     if (isfinite(sd) && NOISE_SDS * sd > thr)
         thr = NOISE_SDS * sd;

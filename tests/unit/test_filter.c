@@ -14,9 +14,11 @@
 #define assert_near(a, b, tol) assert_true(fabs((a) - (b)) <= (tol))
 
 #include <gsl/gsl_errno.h>
+#include <gsl/gsl_filter.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cl_filter.h"
@@ -146,6 +148,59 @@ static void test_missing_and_stride(void **state)
     assert_int_equal(cl_filter_median(s, 0, 3, 5, t, NULL), CL_ERR_ARG);
 }
 
+/* Long traces are filtered in parts on several threads: the results must
+ * be GSL's, bit for bit, whatever the number of parts (uneven splits, a
+ * window wider than a part's margin, missing samples). */
+static void test_parts_equal_gsl(void **state)
+{
+    (void)state;
+    const size_t n = 400003;
+    double *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y), *r = malloc(n * sizeof *r);
+    assert_non_null(x);
+    assert_non_null(y);
+    assert_non_null(r);
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    for (size_t i = 0; i < n; i++)
+        x[i] = 10 * sin((double)i / 5000) + gsl_ran_gaussian(rng, 0.3) +
+               (i % 7919 == 0 ? 40 : 0);
+    gsl_vector_view vx = gsl_vector_view_array(x, n), vr = gsl_vector_view_array(r, n);
+    for (size_t threads = 1; threads <= 4; threads++) {
+        cl_filter_set_threads(threads);
+        /* Median, windows of 101 and 501 samples. */
+        for (size_t k = 101; k <= 501; k += 400) {
+            gsl_filter_median_workspace *ws = gsl_filter_median_alloc(k);
+            assert_int_equal(gsl_filter_median(GSL_FILTER_END_TRUNCATE, &vx.vector, &vr.vector, ws),
+                             GSL_SUCCESS);
+            gsl_filter_median_free(ws);
+            assert_int_equal(cl_filter_median(x, 1, n, k, y, NULL), CL_OK);
+            assert_memory_equal(y, r, n * sizeof *y);
+        }
+        /* Gaussian smoothing: GSL's filter with padded ends. */
+        gsl_filter_gaussian_workspace *gw = gsl_filter_gaussian_alloc(61);
+        assert_int_equal(gsl_filter_gaussian(GSL_FILTER_END_PADVALUE, 3.0, 0, &vx.vector,
+                                             &vr.vector, gw),
+                         GSL_SUCCESS);
+        gsl_filter_gaussian_free(gw);
+        assert_int_equal(cl_filter_gaussian(x, 1, n, 10, 0, y, NULL), CL_OK);
+        assert_memory_equal(y, r, n * sizeof *y);
+    }
+    /* Missing samples stay missing, the rest as one pass gives. */
+    for (size_t i = 200000; i < 200050; i++)
+        x[i] = NAN;
+    cl_filter_set_threads(1);
+    assert_int_equal(cl_filter_median(x, 1, n, 101, r, NULL), CL_OK);
+    cl_filter_set_threads(3);
+    assert_int_equal(cl_filter_median(x, 1, n, 101, y, NULL), CL_OK);
+    assert_true(isnan(y[200000]) && isnan(y[200049]) && isfinite(y[200050]));
+    for (size_t i = 0; i < n; i++)
+        assert_true(y[i] == r[i] || (isnan(y[i]) && isnan(r[i])));
+    cl_filter_set_threads(0);
+    gsl_rng_free(rng);
+    free(x);
+    free(y);
+    free(r);
+}
+
 static void test_names(void **state)
 {
     (void)state;
@@ -169,6 +224,7 @@ int main(void)
         cmocka_unit_test(test_gaussian_and_derivative),
         cmocka_unit_test(test_mean),
         cmocka_unit_test(test_missing_and_stride),
+        cmocka_unit_test(test_parts_equal_gsl),
         cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,7 @@
 /* cuplab-analyze: analyse session files (options in options.c, the
  * per-file work in run.c, the pipeline in the core library). */
 #include <gsl/gsl_errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -19,6 +20,10 @@ int main(int argc, char **argv)
     int status = AN_EXIT_OK;
 
     gsl_set_error_handler_off();
+    /* Every cup allocates and frees arrays of its length: keep them in the
+     * heap for the next cup instead of mapping fresh pages each time. */
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
     cl_log_set_prefix("cuplab-analyze");
     int rc = an_options_parse(&o, argc, argv);
     if (rc >= 0)

@@ -14,6 +14,7 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_filter.h>
 #include <gsl/gsl_movstat.h>
+#include <gsl/gsl_statistics_double.h>
 #include <gsl/gsl_vector.h>
 #include <math.h>
 #include <pthread.h>
@@ -324,7 +325,13 @@ static void median_part(void *ctx, size_t p, size_t a, size_t b)
 {
     median_ctx *m = ctx;
     size_t H = m->k / 2, lo = a > H ? a - H : 0, hi = b + H < m->n ? b + H : m->n;
-    size_t len = hi - lo, k = m->k <= len ? m->k : (len % 2 ? len : len - 1);
+    if (hi - lo < m->k) {
+        /* Any wider stretch gives the same outputs; GSL needs a whole
+         * window (k <= n). */
+        hi = lo + m->k < m->n ? lo + m->k : m->n;
+        lo = hi - m->k;
+    }
+    size_t len = hi - lo, k = m->k;
     double *out = malloc(len * sizeof *out);
     gsl_filter_median_workspace *ws = gsl_filter_median_alloc(k);
     m->st[p] = GSL_ENOMEM;
@@ -440,6 +447,85 @@ int cl_filter_median(const double *x, size_t stride, size_t n, size_t window, do
                      cl_error *err)
 {
     return run(CL_FILTER_MEDIAN, x, stride, n, window, 0, y, NULL, err);
+}
+
+int cl_filter_median_max(const double *x, size_t stride, size_t n, size_t window, double *max,
+                         size_t *at, cl_error *err)
+{
+    double *w = NULL, *y = NULL, *win = NULL;
+    int rc = CL_OK;
+    if (!x || !max || !at || stride == 0)
+        return cl_error_set(err, CL_ERR_ARG, "filter: invalid arguments");
+    *max = NAN;
+    *at = n;
+    if (n == 0)
+        return CL_OK;
+    size_t k = odd_window(window, n), H = k / 2;
+    w = malloc(n * sizeof *w);
+    y = malloc(n * sizeof *y);
+    win = malloc(k * sizeof *win);
+    if (!w || !y || !win) {
+        rc = cl_error_set(err, CL_ERR_NOMEM, "filter: out of memory for %zu samples", n);
+        goto out;
+    }
+    if (!bridge(x, stride, n, w))
+        goto out;
+    /* Lower bound: exact medians of whole windows (odd: a sample, no
+     * rounding) every 4 windows. */
+    double L = -INFINITY;
+    for (size_t i = H; H > 0 && i + H < n; i += 4 * k) {
+        if (!isfinite(x[i * stride]))
+            continue;
+        memcpy(win, w + i - H, k * sizeof *win);
+        double med = gsl_stats_median(win, 1, k);
+        if (med > L)
+            L = med;
+    }
+    /* Candidates: windows (truncated at the ends, m samples) with at least
+     * ceil(m / 2) samples >= L; runs of them closer than a window are
+     * filtered together. */
+    median_ctx m = {.w = w, .n = n, .k = k, .y = y};
+    size_t count = 0, run_a = n, run_b = 0;
+    for (size_t j = 0; j < H && j < n; j++)
+        count += w[j] >= L;
+    for (size_t i = 0; i <= n; i++) {
+        bool cand = false;
+        if (i < n) {
+            if (i + H < n)
+                count += w[i + H] >= L;
+            if (i > H)
+                count -= w[i - H - 1] >= L;
+            size_t lo = i > H ? i - H : 0, hi = i + H < n ? i + H + 1 : n;
+            cand = isfinite(x[i * stride]) && 2 * count >= hi - lo;
+        }
+        if (cand && run_a < n && i - run_b < k) {
+            run_b = i + 1; /* extend the open run */
+            continue;
+        }
+        if (run_a < n && (cand || i == n)) {
+            median_part(&m, 0, run_a, run_b);
+            if (m.st[0] != GSL_SUCCESS) {
+                rc = cl_error_set(err, m.st[0] == GSL_ENOMEM ? CL_ERR_NOMEM : CL_ERR_NUMERIC,
+                                  "median filter failed: %s", gsl_strerror(m.st[0]));
+                goto out;
+            }
+            for (size_t j = run_a; j < run_b; j++)
+                if (isfinite(x[j * stride]) && !(y[j] <= *max)) {
+                    *max = y[j];
+                    *at = j;
+                }
+            run_a = n;
+        }
+        if (cand) {
+            run_a = i;
+            run_b = i + 1;
+        }
+    }
+out:
+    free(win);
+    free(y);
+    free(w);
+    return rc;
 }
 
 int cl_filter_hampel(const double *x, size_t stride, size_t n, size_t window, double nsigma,

@@ -44,6 +44,15 @@ const char *cl_filter_name(cl_filter_kind k);
 int cl_filter_median(const double *x, size_t stride, size_t n, size_t window, double *y,
                      cl_error *err);
 
+/* The largest output of cl_filter_median() (NaN outputs, at missing
+ * samples, ignored) into *max and the first index giving it into *at; NaN
+ * and n if there is none.  The same values as taking the maximum of the
+ * whole filtered trace, but only windows that can reach it are filtered:
+ * the exact medians of a sparse grid of windows give a lower bound L, and a
+ * window can only have a median >= L if at least half its samples are. */
+int cl_filter_median_max(const double *x, size_t stride, size_t n, size_t window, double *max,
+                         size_t *at, cl_error *err);
+
 /* Hampel filter: a sample further than nsigma robust SDs (MAD scale) from
  * the median of its window is replaced by that median.  *noutliers (may be
  * NULL) receives the number replaced. */

@@ -1,7 +1,7 @@
 /*
  * cl_metrics: per-application numbers (see cl_metrics.h).  Works on one
- * cup's arrays; allocates one running-median copy of the application and
- * the block means of the fitted stretch.
+ * cup's arrays; allocates copies of the application for its running
+ * median and the block means of the fitted stretch.
  */
 #include "cl_metrics.h"
 
@@ -63,21 +63,14 @@ static void reset(cl_cup_metrics *m)
 static int peak(const double *t, const double *v, size_t stride, size_t i0, size_t i1,
                 double smooth_s, double dt, cl_cup_metrics *m, cl_error *err)
 {
-    size_t len = i1 - i0;
-    double *med = malloc((len ? len : 1) * sizeof *med);
-    if (!med)
-        return cl_error_set(err, CL_ERR_NOMEM, "metrics: out of memory");
-    size_t w = dt > 0 ? (size_t)llround(smooth_s / dt) : 1;
-    int rc = cl_filter_median(v + i0 * stride, stride, len, w < 1 ? 1 : w, med, err);
-    if (rc == CL_OK) {
-        for (size_t i = 0; i < len; i++) {
-            if (isfinite(med[i]) && !(med[i] <= m->peak_kpa)) {
-                m->peak_kpa = med[i];
-                m->peak_t_s = t[(i0 + i) * stride];
-            }
-        }
+    size_t w = dt > 0 ? (size_t)llround(smooth_s / dt) : 1, at;
+    double max;
+    int rc = cl_filter_median_max(v + i0 * stride, stride, i1 - i0, w < 1 ? 1 : w, &max, &at,
+                                  err);
+    if (rc == CL_OK && isfinite(max)) {
+        m->peak_kpa = max;
+        m->peak_t_s = t[(i0 + at) * stride];
     }
-    free(med);
     return rc;
 }
 

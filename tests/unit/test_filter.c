@@ -201,6 +201,65 @@ static void test_parts_equal_gsl(void **state)
     free(r);
 }
 
+/* cl_filter_median_max against the maximum of the whole filtered trace:
+ * the same value and the same (first) index for plateaus with noise, decays
+ * with spikes, ties (quantised samples), ramps peaking at an end, missing
+ * samples, and traces shorter than the window. */
+static void check_median_max(const double *x, size_t n, size_t window)
+{
+    double *y = malloc((n ? n : 1) * sizeof *y), best = NAN, max;
+    size_t at_ref = n, at;
+    assert_non_null(y);
+    assert_int_equal(cl_filter_median(x, 1, n, window, y, NULL), CL_OK);
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(y[i]) && !(y[i] <= best)) {
+            best = y[i];
+            at_ref = i;
+        }
+    assert_int_equal(cl_filter_median_max(x, 1, n, window, &max, &at, NULL), CL_OK);
+    assert_int_equal(at, at_ref);
+    assert_true(max == best || (isnan(max) && isnan(best)));
+    free(y);
+}
+
+static void test_median_max(void **state)
+{
+    (void)state;
+    const size_t n = 200000;
+    double *x = malloc(n * sizeof *x);
+    assert_non_null(x);
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    for (int shape = 0; shape < 6; shape++) {
+        for (size_t i = 0; i < n; i++) {
+            double t = (double)i / 1000, noise = gsl_ran_gaussian(rng, 0.2);
+            switch (shape) {
+            case 0: x[i] = 30 + noise; break;                          /* flat hold */
+            case 1: x[i] = 20 + 15 * exp(-t / 60) + noise; break;      /* leak */
+            case 2: x[i] = round(4 * (30 + noise)) / 4; break;         /* ties */
+            case 3: x[i] = t + noise; break;                           /* peak at the end */
+            case 4: x[i] = 40 - t + noise; break;                      /* peak at the start */
+            default: x[i] = 30 + 5 * sin(t * 2) + noise; break;        /* breathing */
+            }
+            if (gsl_rng_uniform(rng) < 0.001)
+                x[i] += 50; /* spikes */
+        }
+        if (shape == 5)
+            for (size_t i = 0; i < 700; i++)
+                x[i] = x[n - 1 - i] = x[90000 + i] = NAN;
+        check_median_max(x, n, 501);
+        check_median_max(x, n, 101);
+        check_median_max(x, 3000, 501);
+        check_median_max(x, 400, 501); /* window wider than the trace */
+    }
+    check_median_max(x, 1, 501);
+    check_median_max(x, 0, 501);
+    for (size_t i = 0; i < 100; i++)
+        x[i] = NAN;
+    check_median_max(x, 100, 11); /* nothing finite */
+    gsl_rng_free(rng);
+    free(x);
+}
+
 static void test_names(void **state)
 {
     (void)state;
@@ -225,6 +284,7 @@ int main(void)
         cmocka_unit_test(test_mean),
         cmocka_unit_test(test_missing_and_stride),
         cmocka_unit_test(test_parts_equal_gsl),
+        cmocka_unit_test(test_median_max),
         cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -45,9 +45,8 @@
 #define BATCH_BYTES 2500.0
 #define BATCH_MAX_RATE 100000.0
 #define BATCH_WAIT_MAX_S 0.1
-/* The writer sleeps while the ring is not full of work: until the next
- * flush, but never longer than it takes the input (at the rate of its last
- * interval) to fill a quarter of the ring. */
+/* The writer sleeps until the next flush once it has emptied the ring; the
+ * reader wakes it early when a ring is a quarter full. */
 #define WRITER_NAP_MIN_S 0.001
 #define RAW_CHUNK 4080  /* bytes per raw-capture record in the ring */
 #define RAW_RING 2048   /* raw-capture records in flight (8 MB) */
@@ -115,9 +114,10 @@ typedef struct acq {
     cl_ring *ring;
     cl_session *session;
     pthread_t writer;
-    pthread_mutex_t wake_mu;   /* with wake_cv: ends the writer's nap when the reader is done */
+    pthread_mutex_t wake_mu;   /* with wake_cv and wake_now: ends the writer's nap */
     pthread_cond_t wake_cv;
-    bool wake_init;
+    bool wake_init, wake_now;
+    atomic_bool napping;       /* the writer is asleep */
     atomic_bool reader_done;
     atomic_bool writer_failed;
     atomic_uint_least64_t rows_written;
@@ -162,6 +162,18 @@ static void counters_of(const dev *d, cl_session_counters *c)
 
 /* Hand a record to the writer.  Live, a full ring refuses it (the reader must
  * never wait); when replaying a capture nothing is lost, so wait instead. */
+/* Wake the sleeping writer once ring r is a quarter full. */
+static void wake_writer(acq *a, const cl_ring *r)
+{
+    if (!atomic_load_explicit(&a->napping, memory_order_relaxed) ||
+        cl_ring_used(r) * 4 < cl_ring_capacity(r))
+        return;
+    pthread_mutex_lock(&a->wake_mu);
+    a->wake_now = true;
+    pthread_cond_signal(&a->wake_cv);
+    pthread_mutex_unlock(&a->wake_mu);
+}
+
 static bool push(acq *a, const rec *r)
 {
     while (!cl_ring_push(a->ring, r)) {
@@ -169,6 +181,7 @@ static bool push(acq *a, const rec *r)
             return false;
         usleep(200);
     }
+    wake_writer(a, a->ring);
     return true;
 }
 
@@ -189,6 +202,7 @@ static void capture_bytes(acq *a, uint16_t port, const uint8_t *buf, size_t n)
             a->raw_lost += r.len;
         }
     }
+    wake_writer(a, a->raw_ring);
 }
 
 /* Queue an event; events are rare, so a full ring is retried briefly before
@@ -536,21 +550,7 @@ static int consume(acq *a, const rec *r)
     return CL_OK;
 }
 
-/* How long the writer may sleep: until the next flush, but no longer than
- * either ring takes to fill a quarter at the rate it filled since the last
- * wake-up. */
-static double writer_nap_s(const acq *a, double since_wake, double to_flush)
-{
-    double fill = (double)cl_ring_used(a->ring) / (double)cl_ring_capacity(a->ring);
-    if (a->raw_ring)
-        fill = fmax(fill, (double)cl_ring_used(a->raw_ring) / (double)cl_ring_capacity(a->raw_ring));
-    double nap = to_flush;
-    if (fill > 0)
-        nap = fmin(nap, 0.25 * since_wake / fill);
-    return fmax(nap, WRITER_NAP_MIN_S);
-}
-
-/* Sleep up to `seconds`, or until the reader says it is done. */
+/* Sleep up to `seconds`, until the reader is done, or until it wakes us. */
 static void writer_nap(acq *a, double seconds)
 {
     struct timespec ts;
@@ -559,9 +559,12 @@ static void writer_nap(acq *a, double seconds)
     ts.tv_sec = (time_t)end;
     ts.tv_nsec = (long)((end - (double)ts.tv_sec) * 1e9);
     pthread_mutex_lock(&a->wake_mu);
-    while (!atomic_load(&a->reader_done) &&
+    atomic_store(&a->napping, true);
+    while (!atomic_load(&a->reader_done) && !a->wake_now &&
            pthread_cond_timedwait(&a->wake_cv, &a->wake_mu, &ts) == 0)
         ;
+    a->wake_now = false;
+    atomic_store(&a->napping, false);
     pthread_mutex_unlock(&a->wake_mu);
 }
 
@@ -570,7 +573,7 @@ static void *writer_main(void *arg)
     acq *a = arg;
     /* Records come out rec_size bytes apart; slack for the last one's unused tail. */
     unsigned char *batch = malloc(POP_BATCH * a->rec_size + sizeof(rec));
-    double woke = mono_s(), next_flush = woke + a->flush_s;
+    double next_flush = mono_s() + a->flush_s;
     int rc = CL_OK;
 
     if (!batch) {
@@ -597,10 +600,8 @@ static void *writer_main(void *arg)
             break;
         if (n == 0 && done)
             break; /* reader finished and ring drained */
-        if (n < POP_BATCH && !done) {
-            writer_nap(a, writer_nap_s(a, now - woke, next_flush - now));
-            woke = mono_s();
-        }
+        if (n < POP_BATCH && !done)
+            writer_nap(a, fmax(next_flush - now, WRITER_NAP_MIN_S));
     }
     if (rc == CL_OK)
         rc = write_all_and_flush(a);
@@ -930,6 +931,7 @@ int cl_acq_run(const cl_acq_config *cfg, volatile sig_atomic_t *stop, cl_acq_sta
     a.cfg = cfg;
     a.flush_s = cfg->flush_interval_s > 0 ? cfg->flush_interval_s : DEFAULT_FLUSH_S;
     atomic_init(&a.reader_done, false);
+    atomic_init(&a.napping, false);
     atomic_init(&a.writer_failed, false);
     atomic_init(&a.rows_written, 0);
     a.ndev = cfg->nports;

@@ -70,14 +70,26 @@ static void *producer(void *arg)
     return NULL;
 }
 
+static void two_threads(size_t cap);
+
+/* A small ring, and one of several MiB (its storage takes the huge-page
+ * path). */
 static void test_two_threads_in_order(void **state)
 {
     (void)state;
-    cl_ring *r = cl_ring_new(1024, sizeof(rec));
+    for (size_t cap = 1024; cap <= 131072; cap *= 128)
+        two_threads(cap);
+}
+
+static void two_threads(size_t cap)
+{
+    cl_ring *r = cl_ring_new(cap, sizeof(rec));
     pthread_t t;
     rec out[300];
     uint64_t expect = 0;
     int bad = 0;
+
+    assert_non_null(r);
 
     assert_int_equal(pthread_create(&t, NULL, producer, r), 0);
     while (expect < N_THREADED) {

@@ -196,6 +196,11 @@ int cl_analysis_open(cl_analysis **out, const char *path, const cl_analysis_opti
     rc = cl_session_open(&a->r, path, err);
     if (rc != CL_OK)
         goto fail;
+    if (cl_session_damaged(a->r))
+        cl_log(CL_LOG_WARN,
+               "%s: damaged session (its writer was killed while writing?): %s unreadable; "
+               "analysed without (cups whose samples are unreadable: no_data)",
+               path, cl_session_damage(a->r));
     a->ndev = cl_session_device_count(a->r);
     a->dev = calloc(a->ndev ? a->ndev : 1, sizeof *a->dev);
     a->nev = cl_session_event_count(a->r);
@@ -260,10 +265,18 @@ static int load_time(cl_analysis *a, size_t d, cl_error *err)
         goto out;
     }
     const cl_session_device *info = cl_session_device_info(a->r, d);
-    double scale = time_scale(info ? info->time_units : NULL), prev_dev = NAN;
+    /* A damaged time column (cl_session_unreadable) is done without: the
+     * other clock bridges. */
+    unsigned bad = cl_session_unreadable(a->r, d);
+    double scale = bad & CL_SESSION_DEVICE_TIME ? NAN : time_scale(info ? info->time_units : NULL);
+    double prev_dev = NAN;
     for (size_t start = 0; start < n; start += BLOCK) {
         size_t k = n - start < BLOCK ? n - start : BLOCK;
-        rc = cl_session_read_host_time(a->r, d, start, k, dt->host + start, err);
+        if (bad & CL_SESSION_HOST_TIME)
+            for (size_t j = 0; j < k; j++)
+                dt->host[start + j] = NAN;
+        else
+            rc = cl_session_read_host_time(a->r, d, start, k, dt->host + start, err);
         if (rc == CL_OK && isfinite(scale))
             rc = cl_session_read_device_time(a->r, d, start, k, dev, err);
         if (rc != CL_OK)
@@ -626,9 +639,14 @@ static int fetch_cup(cl_analysis *a, size_t k, double **raw, cl_error *err)
     double *v = malloc((n ? n : 1) * sizeof *v);
     if (!v)
         return cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory for %zu samples", a->path, n);
-    for (size_t start = 0; start < n && rc == CL_OK; start += BLOCK)
-        rc = cl_session_read_channel(a->r, c->device, c->channel, start,
-                                     n - start < BLOCK ? n - start : BLOCK, v + start, err);
+    if (cl_session_unreadable(a->r, c->device) & CL_SESSION_SAMPLES) {
+        for (size_t i = 0; i < n; i++)
+            v[i] = NAN; /* a damaged samples dataset: no data (flagged) */
+    } else {
+        for (size_t start = 0; start < n && rc == CL_OK; start += BLOCK)
+            rc = cl_session_read_channel(a->r, c->device, c->channel, start,
+                                         n - start < BLOCK ? n - start : BLOCK, v + start, err);
+    }
     if (rc != CL_OK) {
         free(v);
         return rc;

@@ -36,6 +36,22 @@
  * HDF5's truncation check, so the reader makes it itself.  Lengths are the
  * shortest of a device's four row-aligned datasets.
  *
+ * A writer killed in the middle of a flush can leave one metadata block half
+ * written: HDF5 writes each block (an object header, a chunk-index block)
+ * with one pwrite, and the kernel stops a write at a page boundary when the
+ * process is killed, so a block straddling one is left half new, half old,
+ * and fails its checksum for good.  The dataset then cannot be opened, or
+ * its rows cannot be found; retrying does not help once the writer is dead.
+ * The reader does not refuse the whole file for that: each dataset that is
+ * rewritten while recording (the row series, counters, /events) is opened
+ * and, unless the file is complete, its chunk index read through at open;
+ * one that fails is marked unreadable and left out (a device's length is
+ * then the shortest of its readable series), reading it is an error, and
+ * cl_session_unreadable() / cl_session_damage() tell the program.  A
+ * missing object is still a malformed file.  While a live writer holds the
+ * file, a failure may be a block caught mid-write, so cl_session_refresh()
+ * tries such datasets again.
+ *
  * Recovery clears the superblock status flags in place through HDF5's
  * "clear_status_flags" file-access property (the one h5clear -s uses), sets
  * the end-of-allocation to max(stored EOA, file size) so nothing is cut off
@@ -84,6 +100,13 @@
 enum { S_SAMPLES, S_DEVICE_TIME, S_HOST_TIME, S_SEQUENCE };
 static const char *const series_name[NSERIES] = {"samples", "device_time", "host_time",
                                                  "sequence"};
+/* Bit k of cl_session_unreadable() is series k; the counters come next. */
+_Static_assert(CL_SESSION_SAMPLES == 1u << S_SAMPLES &&
+                   CL_SESSION_DEVICE_TIME == 1u << S_DEVICE_TIME &&
+                   CL_SESSION_HOST_TIME == 1u << S_HOST_TIME &&
+                   CL_SESSION_SEQUENCE == 1u << S_SEQUENCE &&
+                   CL_SESSION_COUNTERS == 1u << NSERIES,
+               "unreadable bits follow the series order");
 
 static const char *const kind_names[] = {
     "note", "applied",    "released",  "moved",   "repumped", "start", "stop",
@@ -1588,6 +1611,7 @@ typedef struct rdev {
     hid_t ds[NSERIES];
     hid_t counters;
     size_t rows;
+    unsigned unreadable; /* CL_SESSION_SAMPLES ... : objects that exist but cannot be read */
 } rdev;
 
 typedef struct rcup {
@@ -1615,6 +1639,8 @@ struct cl_session_reader {
     size_t nattrs;
     char **profiles; /* JSON texts from /calibration/profiles */
     size_t nprofiles;
+    bool events_unreadable; /* /events exists but cannot be read */
+    char *damage;           /* cl_session_damage(): names of the unreadable objects */
 };
 
 void cl_session_reader_close(cl_session_reader *r)
@@ -1641,6 +1667,7 @@ void cl_session_reader_close(cl_session_reader *r)
     for (size_t i = 0; i < r->nprofiles; i++)
         free(r->profiles[i]);
     free(r->profiles);
+    free(r->damage);
     close_id(&r->events);
     close_id(&r->ev_mtype);
     close_id(&r->counters_mtype);
@@ -1770,24 +1797,74 @@ static size_t ds_rows(hid_t ds, hsize_t *cols)
     return (size_t)dims[0];
 }
 
-/* Recompute row counts (shortest common length) and the event count. */
+/* Recompute row counts (shortest common length of the readable series; 0
+ * when none is) and the event count. */
 static int measure(cl_session_reader *r, cl_error *err)
 {
     for (size_t i = 0; i < r->ndev; i++) {
         size_t rows = (size_t)-1;
         for (int k = 0; k < NSERIES; k++) {
+            if (r->dev[i].ds[k] < 0)
+                continue; /* unreadable */
             size_t n = ds_rows(r->dev[i].ds[k], NULL);
             if (n == (size_t)-1)
                 return h5_fail(err, r->path, "cannot read dataset sizes");
             if (n < rows)
                 rows = n;
         }
-        r->dev[i].rows = rows;
+        r->dev[i].rows = rows == (size_t)-1 ? 0 : rows;
     }
-    size_t n = ds_rows(r->events, NULL);
+    size_t n = r->events >= 0 ? ds_rows(r->events, NULL) : 0;
     if (n == (size_t)-1)
         return h5_fail(err, r->path, "cannot read the size of /events");
     r->nevents = n;
+    return CL_OK;
+}
+
+/* Open dataset `name` of `loc` and, if `probe`, read its chunk index
+ * through (every block of it), so that a block a killed writer left failing
+ * its checksum shows now rather than in the middle of a read.  (A file with
+ * the final status "complete" was flushed and closed by its writer and
+ * needs no probe.)  H5I_INVALID_HID when the dataset cannot be read;
+ * *exists then tells a damaged object from a missing one. */
+static hid_t open_checked(hid_t loc, const char *name, bool probe, bool *exists)
+{
+    hid_t ds = H5I_INVALID_HID, dcpl = H5I_INVALID_HID, sp = H5I_INVALID_HID;
+    hsize_t nchunks;
+    htri_t ex = H5Lexists(loc, name, H5P_DEFAULT);
+    *exists = ex > 0;
+    if (ex > 0 && (ds = H5Dopen2(loc, name, H5P_DEFAULT)) >= 0 && probe &&
+        ((dcpl = H5Dget_create_plist(ds)) < 0 ||
+         (H5Pget_layout(dcpl) == H5D_CHUNKED &&
+          ((sp = H5Dget_space(ds)) < 0 || H5Dget_num_chunks(ds, sp, &nchunks) < 0))))
+        close_id(&ds);
+    close_id(&sp);
+    close_id(&dcpl);
+    H5Eclear2(H5E_DEFAULT);
+    return ds;
+}
+
+/* Rebuild the list of unreadable objects behind cl_session_damage(). */
+static int note_damage(cl_session_reader *r, cl_error *err)
+{
+    size_t cap = 1, len = 0;
+    for (size_t i = 0; i < r->ndev; i++)
+        cap += (NSERIES + 1) * 48;
+    cap += 16;
+    char *text = malloc(cap);
+    if (!text)
+        return cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory", r->path);
+    text[0] = '\0';
+    for (size_t i = 0; i < r->ndev; i++)
+        for (int k = 0; k <= NSERIES; k++)
+            if (r->dev[i].unreadable & (1u << k))
+                len += (size_t)snprintf(text + len, cap - len, "%s/devices/dev%zu/%s",
+                                        len ? ", " : "", i,
+                                        k < NSERIES ? series_name[k] : "counters");
+    if (r->events_unreadable)
+        snprintf(text + len, cap - len, "%s/events", len ? ", " : "");
+    free(r->damage);
+    r->damage = text;
     return CL_OK;
 }
 
@@ -1811,19 +1888,42 @@ static int load_device(cl_session_reader *r, hid_t devices, size_t i, cl_error *
                             r->path, name);
     }
     const char *missing = NULL;
+    bool exists, probe = r->status != CL_SESSION_COMPLETE;
     for (size_t k = 0; k < 7 && !missing; k++)
         if (get_attr_text(g, sattr[k], &d->str[k]) < 0)
             missing = sattr[k];
+    /* A series or the counters that exist but cannot be read are left out
+     * (see the top of this file); missing ones make a malformed file. */
     for (int k = 0; k < NSERIES && !missing; k++)
-        if ((d->ds[k] = H5Dopen2(g, series_name[k], H5P_DEFAULT)) < 0)
-            missing = series_name[k];
-    if (!missing && (d->counters = H5Dopen2(g, "counters", H5P_DEFAULT)) < 0)
-        missing = "counters";
-    if (!missing && get_attr_text(d->ds[S_DEVICE_TIME], "units", &d->str[7]) < 0)
+        if ((d->ds[k] = open_checked(g, series_name[k], probe, &exists)) < 0) {
+            if (!exists)
+                missing = series_name[k];
+            else
+                d->unreadable |= 1u << k;
+        }
+    if (!missing && (d->counters = open_checked(g, "counters", probe, &exists)) < 0) {
+        if (!exists)
+            missing = "counters";
+        else
+            d->unreadable |= CL_SESSION_COUNTERS;
+    }
+    if (!missing && d->ds[S_DEVICE_TIME] >= 0 &&
+        get_attr_text(d->ds[S_DEVICE_TIME], "units", &d->str[7]) < 0)
         missing = "device_time units";
-    if (!missing &&
-        (ds_rows(d->ds[S_SAMPLES], &cols) == (size_t)-1 || cols < 1 || cols > MAX_CHANNELS))
-        missing = "samples shape";
+    if (!missing) {
+        /* The number of channels is the width of samples; the group's
+         * "channels" attribute says the same when samples is unreadable. */
+        if (d->ds[S_SAMPLES] >= 0) {
+            if (ds_rows(d->ds[S_SAMPLES], &cols) == (size_t)-1)
+                cols = 0;
+        } else if (get_int_attr(g, "channels", &v, &found) < 0 || !found) {
+            cols = 0;
+        } else {
+            cols = v >= 1 && v <= MAX_CHANNELS ? (hsize_t)v : 0;
+        }
+        if (cols < 1 || cols > MAX_CHANNELS)
+            missing = "samples shape";
+    }
     if (missing)
         goto bad;
     d->info.port = d->str[0] ? d->str[0] : "";
@@ -1974,16 +2074,21 @@ static int load_schema(cl_session_reader *r, cl_error *err)
             goto done;
     if ((rc = load_cups(r, err)) != CL_OK)
         goto done;
-    if ((r->events = H5Dopen2(r->file, "events", H5P_DEFAULT)) < 0) {
-        H5Eclear2(H5E_DEFAULT);
-        rc = cl_error_set(err, CL_ERR_FORMAT, "%s: damaged session file (no /events)", r->path);
-        goto done;
+    bool exists;
+    if ((r->events = open_checked(r->file, "events", r->status != CL_SESSION_COMPLETE,
+                                  &exists)) < 0) {
+        if (!exists) {
+            rc = cl_error_set(err, CL_ERR_FORMAT, "%s: damaged session file (no /events)",
+                              r->path);
+            goto done;
+        }
+        r->events_unreadable = true;
     }
     if ((r->ev_mtype = event_type(0)) < 0 || (r->counters_mtype = counters_type(0)) < 0) {
         rc = h5_fail(err, r->path, "cannot build memory types");
         goto done;
     }
-    if ((rc = load_profiles(r, err)) != CL_OK)
+    if ((rc = load_profiles(r, err)) != CL_OK || (rc = note_damage(r, err)) != CL_OK)
         goto done;
     rc = measure(r, err);
 done:
@@ -2076,6 +2181,41 @@ size_t cl_session_rows(const cl_session_reader *r, size_t dev)
     return r && dev < r->ndev ? r->dev[dev].rows : 0;
 }
 
+unsigned cl_session_unreadable(const cl_session_reader *r, size_t dev)
+{
+    return r && dev < r->ndev ? r->dev[dev].unreadable : 0;
+}
+
+size_t cl_session_damaged(const cl_session_reader *r)
+{
+    size_t n = 0;
+    if (!r)
+        return 0;
+    for (size_t i = 0; i < r->ndev; i++)
+        for (int k = 0; k <= NSERIES; k++)
+            n += (r->dev[i].unreadable >> k) & 1u;
+    return n + r->events_unreadable;
+}
+
+const char *cl_session_damage(const cl_session_reader *r)
+{
+    return r && r->damage ? r->damage : "";
+}
+
+/* The error for reading an object that cannot be read. */
+static int unreadable(const cl_session_reader *r, cl_error *err, const char *obj, size_t dev)
+{
+    char name[64];
+    if (dev == (size_t)-1)
+        snprintf(name, sizeof name, "/%s", obj);
+    else
+        snprintf(name, sizeof name, "/devices/dev%zu/%s", dev, obj);
+    return cl_error_set(err, CL_ERR_FORMAT,
+                        "%s: %s is unreadable (damaged, e.g. its writer was killed while "
+                        "writing it); the rest of the file can still be read",
+                        r->path, name);
+}
+
 int cl_session_counters_get(cl_session_reader *r, size_t dev, cl_session_counters *out,
                             cl_error *err)
 {
@@ -2086,6 +2226,8 @@ int cl_session_counters_get(cl_session_reader *r, size_t dev, cl_session_counter
         return cl_error_set(err, CL_ERR_ARG, "%s: no device %zu (%zu devices)", r->path, dev,
                             r->ndev);
     memset(out, 0, sizeof *out);
+    if (r->dev[dev].counters < 0)
+        return unreadable(r, err, "counters", dev);
     if (H5Dread(r->dev[dev].counters, r->counters_mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) <
         0)
         return h5_fail(err, r->path, "cannot read counters");
@@ -2107,6 +2249,8 @@ static int read_series(cl_session_reader *r, size_t dev, int k, size_t col, size
     if (k == S_SAMPLES && col >= d->info.channels)
         return cl_error_set(err, CL_ERR_ARG, "%s: device %zu has no channel %zu (%u channels)",
                             r->path, dev, col, (unsigned)d->info.channels);
+    if (d->ds[k] < 0)
+        return unreadable(r, err, series_name[k], dev);
     if (start > d->rows || count > d->rows - start)
         return cl_error_set(err, CL_ERR_RANGE,
                             "%s: rows %zu..%zu requested, device %zu has %zu", r->path, start,
@@ -2207,6 +2351,8 @@ int cl_session_event_get(cl_session_reader *r, size_t i, cl_session_event *out, 
     if (!r || !out)
         return cl_error_set(err, CL_ERR_ARG, "session event: no reader or output");
     h5_quiet();
+    if (r->events < 0)
+        return unreadable(r, err, "events", (size_t)-1);
     if (i >= r->nevents)
         return cl_error_set(err, CL_ERR_RANGE, "%s: no event %zu (%zu events)", r->path, i,
                             r->nevents);
@@ -2245,6 +2391,36 @@ done:
     return rc;
 }
 
+/* While a live writer holds the file, an object that could not be read may
+ * have been caught in the middle of a write: try the unreadable ones again. */
+static int retry_unreadable(cl_session_reader *r, cl_error *err)
+{
+    char name[64];
+    bool exists, changed = false;
+    if (cl_session_damaged(r) == 0 || !writer_lock_held(r->path))
+        return CL_OK;
+    for (size_t i = 0; i < r->ndev; i++) {
+        rdev *d = &r->dev[i];
+        for (int k = 0; k <= NSERIES; k++) {
+            if (!(d->unreadable & (1u << k)))
+                continue;
+            hid_t *id = k < NSERIES ? &d->ds[k] : &d->counters;
+            snprintf(name, sizeof name, "devices/dev%zu/%s", i,
+                     k < NSERIES ? series_name[k] : "counters");
+            if ((*id = open_checked(r->file, name, true, &exists)) >= 0) {
+                d->unreadable &= ~(1u << k);
+                changed = true;
+            }
+        }
+    }
+    if (r->events_unreadable &&
+        (r->events = open_checked(r->file, "events", true, &exists)) >= 0) {
+        r->events_unreadable = false;
+        changed = true;
+    }
+    return changed ? note_damage(r, err) : CL_OK;
+}
+
 int cl_session_refresh(cl_session_reader *r, cl_error *err)
 {
     if (!r)
@@ -2253,13 +2429,16 @@ int cl_session_refresh(cl_session_reader *r, cl_error *err)
     if (r->swmr) {
         for (size_t i = 0; i < r->ndev; i++) {
             for (int k = 0; k < NSERIES; k++)
-                if (H5Drefresh(r->dev[i].ds[k]) < 0)
+                if (r->dev[i].ds[k] >= 0 && H5Drefresh(r->dev[i].ds[k]) < 0)
                     return h5_fail(err, r->path, "cannot refresh a device dataset");
-            if (H5Drefresh(r->dev[i].counters) < 0)
+            if (r->dev[i].counters >= 0 && H5Drefresh(r->dev[i].counters) < 0)
                 return h5_fail(err, r->path, "cannot refresh counters");
         }
-        if (H5Drefresh(r->events) < 0)
+        if (r->events >= 0 && H5Drefresh(r->events) < 0)
             return h5_fail(err, r->path, "cannot refresh /events");
+        int rc = retry_unreadable(r, err);
+        if (rc != CL_OK)
+            return rc;
     }
     return measure(r, err);
 }

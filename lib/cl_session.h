@@ -209,7 +209,8 @@ typedef struct cl_session_reader cl_session_reader;
  * (falls back to SWMR-read mode when the writer never closed the file) and on
  * files being written (live).  Validates format name and version:
  * CL_ERR_FORMAT for a foreign or damaged file, CL_ERR_VERSION for a newer
- * schema. */
+ * schema.  A file of which only some datasets are unreadable still opens:
+ * see cl_session_damaged(). */
 int cl_session_open(cl_session_reader **out, const char *path, cl_error *err);
 void cl_session_reader_close(cl_session_reader *r); /* accepts NULL */
 
@@ -223,8 +224,35 @@ size_t cl_session_device_count(const cl_session_reader *r);
 /* Device description (strings valid until the reader is closed). */
 const cl_session_device *cl_session_device_info(const cl_session_reader *r, size_t dev);
 /* Rows of device `dev` readable consistently: the shortest length of its
- * samples, host_time, device_time and sequence datasets. */
+ * samples, host_time, device_time and sequence datasets (of the readable
+ * ones, see cl_session_unreadable; 0 if none is). */
 size_t cl_session_rows(const cl_session_reader *r, size_t dev);
+
+/* Objects of a device, as bits of cl_session_unreadable(). */
+enum {
+    CL_SESSION_SAMPLES = 1u << 0,
+    CL_SESSION_DEVICE_TIME = 1u << 1,
+    CL_SESSION_HOST_TIME = 1u << 2,
+    CL_SESSION_SEQUENCE = 1u << 3,
+    CL_SESSION_COUNTERS = 1u << 4,
+};
+
+/* A writer killed in the middle of writing a dataset's metadata (or damaged
+ * storage) can leave that one dataset unreadable while the rest of the file
+ * is fine.  The file is still opened: such a dataset is left out, reading it
+ * fails with CL_ERR_FORMAT, and a device's rows are counted over its
+ * readable series only.  cl_session_unreadable() gives the unreadable
+ * objects of device `dev` (CL_SESSION_* bits; 0 when all can be read);
+ * cl_session_damaged() counts the unreadable objects of the whole file
+ * (including /events, which then reads as having no events), and
+ * cl_session_damage() names them ("/devices/dev1/sequence, /events"; ""
+ * when there is none; valid until the next refresh or the close).  A
+ * program should warn when cl_session_damaged() is not 0.  While a live
+ * writer holds the file, cl_session_refresh() tries them again. */
+unsigned cl_session_unreadable(const cl_session_reader *r, size_t dev);
+size_t cl_session_damaged(const cl_session_reader *r);
+const char *cl_session_damage(const cl_session_reader *r);
+
 int cl_session_counters_get(cl_session_reader *r, size_t dev, cl_session_counters *out,
                             cl_error *err);
 
@@ -256,7 +284,8 @@ size_t cl_session_event_count(const cl_session_reader *r);
 int cl_session_event_get(cl_session_reader *r, size_t i, cl_session_event *out,
                          cl_error *err);
 
-/* Re-read lengths of a file being written (SWMR refresh). */
+/* Re-read lengths of a file being written (SWMR refresh); while the writer
+ * still holds the file, also try the unreadable datasets again. */
 int cl_session_refresh(cl_session_reader *r, cl_error *err);
 
 /* ---------------------------------------------------------------- recovery */
@@ -269,7 +298,9 @@ int cl_session_refresh(cl_session_reader *r, cl_error *err);
  * and recovered_utc set.  A file with a final status and clear flags is left
  * untouched and CL_OK returned.  CL_ERR_BUSY while a writer still records
  * into it or another program holds it open; CL_ERR_FORMAT / CL_ERR_VERSION
- * (file untouched) for anything but a readable cuplab session. */
+ * (file untouched) for anything but a readable cuplab session.  A dataset
+ * the crash left unreadable (cl_session_damaged) stays unreadable; the rest
+ * of the file is recovered all the same. */
 int cl_session_recover(const char *path, cl_error *err);
 
 /* ---------------------------------------------------------------- analysis */

@@ -72,6 +72,43 @@ for at in 2048 6000 $((size / 3)) $((size / 2)) $((size * 9 / 10)); do
     echo "garbled at $at: exit $rc $(cat "$T/g.err")"
 done
 
+# A dataset whose object header fails its checksum (what a writer killed in
+# the middle of writing it leaves): the file still opens, one warning names
+# the dataset, and the cups that need it are flagged instead of failing the
+# whole analysis.  Damaged samples: no_data; a damaged host_time: the device
+# clock alone gives the times, the results are those of the intact file.
+"$BIN/cuplab-analyze" -q --format json "$T/s.h5" >"$T/intact.json" || fail "intact file"
+for obj in samples host_time; do
+    cp "$T/s.h5" "$T/torn_$obj.h5"
+    "$PY" - "$T/torn_$obj.h5" "/devices/dev0/$obj" <<'PY' || fail "could not damage $obj"
+import sys, h5py
+with h5py.File(sys.argv[1], "r") as f:
+    addr = h5py.h5o.get_info(f[sys.argv[2]].id).addr
+with open(sys.argv[1], "r+b") as f:
+    f.seek(addr + 16)  # inside its first message: the checksum no longer matches
+    b = f.read(1)
+    f.seek(addr + 16)
+    f.write(bytes([b[0] ^ 0x5A]))
+PY
+    "$BIN/cuplab-analyze" --format json "$T/torn_$obj.h5" >"$T/torn.json" 2>"$T/torn.err"
+    rc=$?
+    [ $rc -eq 0 ] || fail "torn $obj: exit status $rc: $(cat "$T/torn.err")"
+    grep -q "/devices/dev0/$obj unreadable" "$T/torn.err" || fail "torn $obj: no warning: $(cat "$T/torn.err")"
+    "$PY" - "$T/torn.json" "$T/intact.json" "$obj" <<'PY' || fail "torn $obj: wrong results"
+import json, sys
+torn, intact, obj = (json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3])
+cups, ref = torn["rows"], intact["rows"]
+assert len(cups) == len(ref) == 2, (len(cups), len(ref))
+for c, r in zip(cups, ref):
+    if obj == "samples":
+        assert "no_data" in c["flags"], c["flags"]
+    else:
+        assert abs(c["peak_vacuum"] - r["peak_vacuum"]) < 1e-9, (c["peak_vacuum"], r["peak_vacuum"])
+        assert abs(c["dose"] - r["dose"]) < 1e-6 * abs(r["dose"]), (c["dose"], r["dose"])
+PY
+    echo "torn $obj: $(cat "$T/torn.err")"
+done
+
 # A bad file among good ones: the good ones are reported, the status is 1.
 "$BIN/cuplab-analyze" -q --format csv "$T/s.h5" "$T/random.h5" "$T/s.h5" >"$T/mix.csv" 2>"$T/mix.err"
 [ $? -eq 1 ] || fail "mixed run: exit status"

@@ -3,9 +3,12 @@
  * refused and forced; every kind of bad input to the reader (missing,
  * non-HDF5, truncated, foreign, newer schema, damaged); the shortest common
  * length rule; recovery; a full disk and a file-size limit, at creation and
- * in the middle of a recording; kill -9 of a writer at random moments and
- * before each single write of a flush and of the close, each followed by
- * reading, recovery and a check with plain HDF5 and h5dump; a live reader
+ * in the middle of a recording; kill -9 of a writer at random moments,
+ * before each single write of a flush and of the close, and in the middle of
+ * each write of a flush (cut at a page boundary, as the kernel leaves it),
+ * each followed by reading, recovery and a check with plain HDF5 and h5dump;
+ * datasets left unreadable (damaged metadata), which the reader leaves out
+ * and reports instead of refusing the file; a live reader
  * following a writer in another process; and a second, independent reader
  * (h5py) when /usr/bin/python3 has it.  Writers that are killed or meet a
  * full disk run in child processes.  Files live in a temporary directory
@@ -51,12 +54,17 @@ static void tpath(char *buf, size_t n, const char *name)
 /* HDF5 writes files with pwrite().  This program's definition takes the
  * place of the C library's for HDF5 too.  Armed (in a child process only) it
  * either kills the process just before the n-th write, which puts a kill -9
- * at an exact point inside a flush, or makes one file's disk full at a given
- * size: writes past it are cut short, then fail with ENOSPC, and so does
- * growing the file with ftruncate() below.  Disarmed they are the plain
- * system calls. */
+ * at an exact point inside a flush, or (`tear_write`) in the middle of it:
+ * a process killed while the kernel copies a write into the page cache
+ * keeps the pages copied so far, so the write is cut at its first 4 KiB page
+ * boundary (a write within one page lands whole or not at all); or it makes
+ * one file's disk full at a given size: writes past it are cut short, then
+ * fail with ENOSPC, and so does growing the file with ftruncate() below.
+ * Disarmed they are the plain system calls. */
+#define PAGE_BYTES 4096
 static volatile long kill_at_write; /* 0 = disarmed */
 static volatile long writes_seen;
+static volatile bool tear_write;
 static off_t full_at = -1; /* -1 = disarmed */
 static bool full_sparse;   /* growing the file with ftruncate() still works */
 static dev_t full_dev;
@@ -65,8 +73,12 @@ static ino_t full_ino;
 ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 {
     struct stat st;
-    if (kill_at_write > 0 && ++writes_seen >= kill_at_write)
+    if (kill_at_write > 0 && ++writes_seen >= kill_at_write) {
+        off_t cut = (off / PAGE_BYTES + 1) * PAGE_BYTES;
+        if (tear_write && cut < off + (off_t)n)
+            syscall(SYS_pwrite64, fd, buf, (size_t)(cut - off), off);
         raise(SIGKILL);
+    }
     if (full_at >= 0 && off + (off_t)n > full_at && fstat(fd, &st) == 0 &&
         st.st_dev == full_dev && st.st_ino == full_ino) {
         if (off >= full_at) {
@@ -203,33 +215,64 @@ static int write_rows(cl_session *s, size_t dev, uint64_t start, size_t n, cl_er
     return rc;
 }
 
-/* Number of rows of device `dev` whose values differ from the pattern. */
+/* Expect a read of an unreadable series to fail, saying which one. */
+static void expect_unreadable(int rc, const cl_error *e, const char *series)
+{
+    assert_int_equal(rc, CL_ERR_FORMAT);
+    assert_non_null(strstr(e->msg, series));
+    assert_non_null(strstr(e->msg, "unreadable"));
+}
+
+/* Number of rows of device `dev` whose values differ from the pattern, in
+ * the series the reader can read; reading the others must fail. */
 static size_t bad_rows(cl_session_reader *r, size_t dev, size_t from, size_t to)
 {
     size_t n = to - from, bad = 0, ch = devs[dev].channels;
+    unsigned gone = cl_session_unreadable(r, dev);
     if (n == 0)
         return 0;
     double *v = malloc(n * sizeof *v);
     uint32_t *q = malloc(n * sizeof *q);
     unsigned char *wrong = calloc(n, 1);
     cl_error e;
+    int rc;
     assert_non_null(v);
     assert_non_null(q);
     assert_non_null(wrong);
     for (size_t c = 0; c < ch; c++) {
-        assert_int_equal(cl_session_read_channel(r, dev, c, from, n, v, &e), CL_OK);
+        rc = cl_session_read_channel(r, dev, c, from, n, v, &e);
+        if (gone & CL_SESSION_SAMPLES) {
+            expect_unreadable(rc, &e, "samples");
+            continue;
+        }
+        assert_int_equal(rc, CL_OK);
         for (size_t i = 0; i < n; i++)
             wrong[i] |= v[i] != sample_of(dev, from + i, c);
     }
-    assert_int_equal(cl_session_read_device_time(r, dev, from, n, v, &e), CL_OK);
-    for (size_t i = 0; i < n; i++)
-        wrong[i] |= v[i] != devtime_of(dev, from + i);
-    assert_int_equal(cl_session_read_host_time(r, dev, from, n, v, &e), CL_OK);
-    for (size_t i = 0; i < n; i++)
-        wrong[i] |= v[i] != hosttime_of(from + i);
-    assert_int_equal(cl_session_read_seq(r, dev, from, n, q, &e), CL_OK);
-    for (size_t i = 0; i < n; i++)
-        wrong[i] |= q[i] != seq_of(dev, from + i);
+    rc = cl_session_read_device_time(r, dev, from, n, v, &e);
+    if (gone & CL_SESSION_DEVICE_TIME) {
+        expect_unreadable(rc, &e, "device_time");
+    } else {
+        assert_int_equal(rc, CL_OK);
+        for (size_t i = 0; i < n; i++)
+            wrong[i] |= v[i] != devtime_of(dev, from + i);
+    }
+    rc = cl_session_read_host_time(r, dev, from, n, v, &e);
+    if (gone & CL_SESSION_HOST_TIME) {
+        expect_unreadable(rc, &e, "host_time");
+    } else {
+        assert_int_equal(rc, CL_OK);
+        for (size_t i = 0; i < n; i++)
+            wrong[i] |= v[i] != hosttime_of(from + i);
+    }
+    rc = cl_session_read_seq(r, dev, from, n, q, &e);
+    if (gone & CL_SESSION_SEQUENCE) {
+        expect_unreadable(rc, &e, "sequence");
+    } else {
+        assert_int_equal(rc, CL_OK);
+        for (size_t i = 0; i < n; i++)
+            wrong[i] |= q[i] != seq_of(dev, from + i);
+    }
     for (size_t i = 0; i < n; i++)
         bad += wrong[i];
     free(v);
@@ -430,6 +473,9 @@ static void test_roundtrip(void **state)
     cl_session_reader *r = NULL;
     assert_int_equal(cl_session_open(&r, path, &e), CL_OK);
     assert_int_equal(cl_session_reader_status(r), CL_SESSION_COMPLETE);
+    assert_int_equal(cl_session_damaged(r), 0);
+    assert_string_equal(cl_session_damage(r), "");
+    assert_int_equal(cl_session_unreadable(r, 0) | cl_session_unreadable(r, 1), 0);
     assert_string_equal(cl_session_attr(r, "format"), "cuplab-session");
     assert_string_equal(cl_session_attr(r, "format_version"), "1");
     assert_string_equal(cl_session_attr(r, "software_version"), "test-1.2.3");
@@ -1106,14 +1152,17 @@ static void crash_writer(const char *path, int wfd)
 
 typedef struct crash_stats {
     unsigned trials, beyond_flush; /* trials that kept rows past the last flush */
+    unsigned damaged;              /* trials that left a dataset unreadable */
     uint64_t flushed_rows, kept_rows;
 } crash_stats;
 
 /* Check a file whose writer was killed after flushing `last`: readable as
  * left, every flushed row exact, recoverable, then readable by plain HDF5
- * and h5dump with the same rows.  A writer killed while closing may have
- * left a clean file or one already complete (`in_close`).  Removes the
- * file. */
+ * and h5dump with the same rows.  A writer killed in the middle of a write
+ * may have left one dataset unreadable (a metadata block half written): the
+ * file must open all the same, report it, and keep every flushed row of the
+ * other series.  A writer killed while closing may have left a clean file
+ * or one already complete (`in_close`).  Removes the file. */
 static void verify_crashed(const char *path, unsigned trial, const progress *plast, bool dump,
                            bool in_close, crash_stats *stats)
 {
@@ -1154,17 +1203,33 @@ static void verify_crashed(const char *path, unsigned trial, const progress *pla
     const char *want = before == CL_SESSION_COMPLETE ? "complete" : "interrupted";
     size_t rows[2] = {cl_session_rows(r, 0), cl_session_rows(r, 1)};
     size_t nev = cl_session_event_count(r);
+    unsigned gone[2] = {cl_session_unreadable(r, 0), cl_session_unreadable(r, 1)};
+    size_t damaged = cl_session_damaged(r);
+    char damage[256];
+    snprintf(damage, sizeof damage, "%s", cl_session_damage(r));
+    bool events_gone = strstr(damage, "/events") != NULL;
+    assert_int_equal(damaged == 0, damage[0] == '\0');
+    if (damaged)
+        print_message("trial %u: left unreadable by the kill: %s\n", trial, damage);
     assert_true(rows[0] >= last.rows[0]);
     assert_true(rows[1] >= last.rows[1]);
-    assert_true(nev >= last.events);
+    if (events_gone)
+        assert_int_equal(nev, 0);
+    else
+        assert_true(nev >= last.events);
     assert_int_equal(bad_rows(r, 0, 0, rows[0]), 0);
     assert_int_equal(bad_rows(r, 1, 0, rows[1]), 0);
     for (uint64_t i = 0; i < nev; i++)
         check_event(r, i);
     cl_session_counters c;
-    assert_int_equal(cl_session_counters_get(r, 0, &c, &e), CL_OK);
-    assert_true(c.frames >= last.rows[0]);
-    assert_true(c.bytes == c.frames * 10);
+    rc = cl_session_counters_get(r, 0, &c, &e);
+    if (gone[0] & CL_SESSION_COUNTERS) {
+        expect_unreadable(rc, &e, "counters");
+    } else {
+        assert_int_equal(rc, CL_OK);
+        assert_true(c.frames >= last.rows[0]);
+        assert_true(c.bytes == c.frames * 10);
+    }
     cl_session_reader_close(r);
 
     /* Recovered: an ordinary HDF5 open works and sees the same rows. */
@@ -1182,6 +1247,8 @@ static void verify_crashed(const char *path, unsigned trial, const progress *pla
         hsize_t shortest = (hsize_t)-1;
         for (size_t k = 0; k < 4; k++) {
             char ds[96];
+            if (gone[d] & (1u << k))
+                continue; /* still unreadable: recovery does not rebuild it */
             snprintf(ds, sizeof ds, "/devices/dev%zu/%s", d, series[k]);
             hsize_t n = h5_rows(f, ds);
             if (n < shortest)
@@ -1189,7 +1256,8 @@ static void verify_crashed(const char *path, unsigned trial, const progress *pla
         }
         assert_int_equal(shortest, rows[d]);
     }
-    assert_int_equal(h5_rows(f, "/events"), nev);
+    if (!events_gone)
+        assert_int_equal(h5_rows(f, "/events"), nev);
     assert_true(H5Fclose(f) >= 0);
 
     assert_int_equal(cl_session_open(&r, path, &e), CL_OK);
@@ -1198,11 +1266,12 @@ static void verify_crashed(const char *path, unsigned trial, const progress *pla
                                                       : CL_SESSION_INTERRUPTED);
     assert_int_equal(cl_session_rows(r, 0), rows[0]);
     assert_int_equal(cl_session_rows(r, 1), rows[1]);
+    assert_string_equal(cl_session_damage(r), damage);
     assert_int_equal(bad_rows(r, 0, 0, rows[0]), 0);
     assert_int_equal(bad_rows(r, 1, 0, rows[1]), 0);
     cl_session_reader_close(r);
 
-    if (dump) {
+    if (dump && !damaged) { /* (h5dump stops at an unreadable object header) */
         snprintf(cmd, sizeof cmd, "h5dump -H '%s' >/dev/null 2>&1", path);
         assert_int_equal(run(cmd), 0);
         snprintf(cmd, sizeof cmd, "h5dump -a /status '%s' 2>/dev/null | grep -q '\"%s\"'", path,
@@ -1210,6 +1279,7 @@ static void verify_crashed(const char *path, unsigned trial, const progress *pla
         assert_int_equal(run(cmd), 0);
     }
     stats->trials++;
+    stats->damaged += damaged > 0;
     stats->beyond_flush += rows[0] > last.rows[0];
     stats->flushed_rows += last.rows[0];
     stats->kept_rows += rows[0];
@@ -1257,15 +1327,17 @@ static void test_crash_recovery(void **state)
         crash_trial(t, (unsigned)(rand() % 60000), dump, &stats);
     assert_int_equal(stats.trials, CRASH_TRIALS);
     print_message("crash trials: %u recovered; device 0 rows flushed %llu, kept %llu; "
-                  "%u trials kept rows written after the last flush\n",
+                  "%u trials kept rows written after the last flush, %u left a dataset "
+                  "unreadable\n",
                   stats.trials, (unsigned long long)stats.flushed_rows,
-                  (unsigned long long)stats.kept_rows, stats.beyond_flush);
+                  (unsigned long long)stats.kept_rows, stats.beyond_flush, stats.damaged);
 }
 
 /* Child: three flushed batches (reported), then enough unflushed rows and
  * events to need new chunks, then a flush (or the final close) killed
- * before its n-th write.  Exits 0 if that needed fewer writes. */
-static void flush_killer(const char *path, int wfd, long n, bool in_close)
+ * before its n-th write, or in the middle of it (`tear`).  Exits 0 if that
+ * needed fewer writes. */
+static void flush_killer(const char *path, int wfd, long n, bool in_close, bool tear)
 {
     cl_session *s = NULL;
     cl_error e;
@@ -1276,6 +1348,7 @@ static void flush_killer(const char *path, int wfd, long n, bool in_close)
     for (int round = 0; round < 4; round++) {
         if (round == 3) {
             report(wfd, &p);
+            tear_write = tear;
             kill_at_write = n;
         }
         if (write_rows(s, 0, p.rows[0], 300, &e) != CL_OK ||
@@ -1296,15 +1369,16 @@ static void flush_killer(const char *path, int wfd, long n, bool in_close)
     _exit(0);
 }
 
-/* Kill the writer before each write of a flush (or of the close), in turn,
- * until one completes; every outcome must read and recover.  Returns the
- * number of writes that flush or close needed. */
-static long kill_at_every_write(bool in_close, crash_stats *stats)
+/* Kill the writer before each write of a flush (or of the close), or in the
+ * middle of it (`tear`), in turn, until one completes; every outcome must
+ * read and recover.  Returns the number of writes that flush or close
+ * needed. */
+static long kill_at_every_write(bool in_close, bool tear, crash_stats *stats)
 {
     char path[512];
     bool dump = have_h5dump();
     long n;
-    tpath(path, sizeof path, in_close ? "closekill.h5" : "flushkill.h5");
+    tpath(path, sizeof path, in_close ? "closekill.h5" : tear ? "tearkill.h5" : "flushkill.h5");
     for (n = 1; n < 500; n++) {
         int fds[2];
         assert_int_equal(pipe(fds), 0);
@@ -1313,7 +1387,7 @@ static long kill_at_every_write(bool in_close, crash_stats *stats)
         if (pid == 0) {
             child_start();
             close(fds[0]);
-            flush_killer(path, fds[1], n, in_close);
+            flush_killer(path, fds[1], n, in_close, tear);
         }
         close(fds[1]);
         progress last;
@@ -1338,19 +1412,308 @@ static void test_kill_inside_flush(void **state)
 {
     (void)state;
     crash_stats stats = {0};
-    long n = kill_at_every_write(false, &stats);
+    long n = kill_at_every_write(false, false, &stats);
     print_message("kill inside a flush: killed before each of its %ld writes; %u recovered, "
                   "%u kept rows of the interrupted flush\n",
                   n, stats.trials, stats.beyond_flush);
+}
+
+/* A kill -9 that lands while a write is being copied into the page cache
+ * leaves it cut at a page boundary.  A metadata block straddling one (an
+ * object header rewritten at every flush) is then half new, half old, and
+ * fails its checksum for good.  Such a file used to be refused as a whole. */
+static void test_tear_inside_flush(void **state)
+{
+    (void)state;
+    crash_stats stats = {0};
+    long n = kill_at_every_write(false, true, &stats);
+    print_message("torn write inside a flush: killed in the middle of each of its %ld writes; "
+                  "%u recovered, %u left a dataset unreadable (reported)\n",
+                  n, stats.trials, stats.damaged);
 }
 
 static void test_kill_inside_close(void **state)
 {
     (void)state;
     crash_stats stats = {0};
-    long n = kill_at_every_write(true, &stats);
+    long n = kill_at_every_write(true, false, &stats);
     print_message("kill inside close: killed before each of its %ld writes; %u recovered\n", n,
                   stats.trials);
+}
+
+/* ------------------------------------------------- unreadable datasets */
+
+/* Address of the object header of `name` (opened in SWMR-read mode when a
+ * writer has the file). */
+static haddr_t header_addr(const char *path, const char *name)
+{
+    haddr_t addr = HADDR_UNDEF;
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0)
+        f = H5Fopen(path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
+    assert_true(f >= 0);
+#if H5_VERSION_GE(1, 12, 0)
+    H5O_info2_t oi;
+    assert_true(H5Oget_info_by_name3(f, name, &oi, H5O_INFO_BASIC, H5P_DEFAULT) >= 0);
+    assert_true(H5VLnative_token_to_addr(f, oi.token, &addr) >= 0);
+#else
+    H5L_info_t li;
+    assert_true(H5Lget_info(f, name, &li, H5P_DEFAULT) >= 0);
+    assert_int_equal(li.type, H5L_TYPE_HARD);
+    addr = li.u.address;
+#endif
+    assert_true(H5Fclose(f) >= 0);
+    return addr;
+}
+
+/* Exchange the byte at `off` of the file with *b. */
+static void swap_byte(const char *path, off_t off, unsigned char *b)
+{
+    unsigned char old;
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    assert_int_equal(pread(fd, &old, 1, off), 1);
+    assert_int_equal(pwrite(fd, b, 1, off), 1);
+    assert_int_equal(close(fd), 0);
+    *b = old;
+}
+
+/* Spoil the object header of `name` as a half-written block leaves it: one
+ * byte changed, so that its checksum no longer matches.  Returns where, and
+ * the original byte in *orig (swap_byte puts it back). */
+static off_t spoil_header(const char *path, const char *name, unsigned char *orig)
+{
+    off_t off = (off_t)header_addr(path, name) + 16; /* inside its first message */
+    unsigned char b;
+    int fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pread(fd, &b, 1, off), 1);
+    close(fd);
+    *orig = b ^ 0x5a;
+    swap_byte(path, off, orig);
+    return off;
+}
+
+/* A session of 100 rows on device 0, 50 on device 1, with 3 events;
+ * complete, or left by a writer killed after flushing (`crashed`). */
+static void make_with_events(const char *path, bool crashed)
+{
+    cl_error e;
+    if (crashed) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            child_start();
+            cl_session *s = NULL;
+            if (cl_session_create(&s, path, &meta, devs, 2, cups, 3, NULL, &e) != CL_OK ||
+                write_rows(s, 0, 0, 100, &e) != CL_OK || write_rows(s, 1, 0, 50, &e) != CL_OK)
+                _exit(2);
+            for (uint64_t i = 0; i < 3; i++)
+                child_event(s, i);
+            if (cl_session_flush(s, &e) != CL_OK)
+                _exit(6);
+            raise(SIGKILL);
+        }
+        int st;
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+        return;
+    }
+    cl_session *s = create_or_fail(path, NULL);
+    assert_int_equal(write_rows(s, 0, 0, 100, &e), CL_OK);
+    assert_int_equal(write_rows(s, 1, 0, 50, &e), CL_OK);
+    for (uint64_t i = 0; i < 3; i++) {
+        char text[64];
+        snprintf(text, sizeof text, "event %llu", (unsigned long long)i);
+        cl_session_event ev = {.t = (double)i * 0.5,
+                               .cup = (int32_t)(i % 4) - 1,
+                               .kind = (cl_event_kind)(i % 13),
+                               .text = text};
+        assert_int_equal(cl_session_add_event(s, &ev, &e), CL_OK);
+    }
+    assert_int_equal(cl_session_close(s, CL_SESSION_COMPLETE, &e), CL_OK);
+}
+
+/* A dataset whose metadata cannot be read (as a writer killed in the middle
+ * of writing it leaves it) is left out and reported; the file still opens,
+ * every other dataset reads exactly, rows count over the readable series,
+ * and reading the damaged one is an error that names it.  A missing
+ * dataset is still a malformed file (test_open_foreign_and_versions). */
+static void test_unreadable_datasets(void **state)
+{
+    (void)state;
+    char path[512];
+    cl_error e = {0};
+    cl_session_reader *r = NULL;
+    cl_session_event ev;
+    cl_session_counters c;
+    unsigned char seq_b, smp_b, ev_b;
+    tpath(path, sizeof path, "damaged.h5");
+    make_with_events(path, false);
+
+    off_t seq_at = spoil_header(path, "/devices/dev1/sequence", &seq_b);
+    int rc = cl_session_open(&r, path, &e);
+    if (rc != CL_OK)
+        print_error("open with an unreadable series: %s\n", e.msg);
+    assert_int_equal(rc, CL_OK);
+    assert_int_equal(cl_session_reader_status(r), CL_SESSION_COMPLETE);
+    assert_int_equal(cl_session_damaged(r), 1);
+    assert_string_equal(cl_session_damage(r), "/devices/dev1/sequence");
+    assert_int_equal(cl_session_unreadable(r, 0), 0);
+    assert_int_equal(cl_session_unreadable(r, 1), CL_SESSION_SEQUENCE);
+    assert_int_equal(cl_session_unreadable(r, 2), 0);
+    assert_int_equal(cl_session_rows(r, 0), 100);
+    assert_int_equal(cl_session_rows(r, 1), 50);
+    assert_int_equal(bad_rows(r, 0, 0, 100), 0);
+    assert_int_equal(bad_rows(r, 1, 0, 50), 0); /* and the sequence read fails */
+    uint32_t q[50];
+    assert_int_equal(cl_session_read_seq(r, 1, 0, 50, q, &e), CL_ERR_FORMAT);
+    assert_non_null(strstr(e.msg, path));
+    assert_non_null(strstr(e.msg, "/devices/dev1/sequence"));
+    assert_null(strchr(e.msg, '\n'));
+    assert_int_equal(cl_session_event_count(r), 3);
+    for (uint64_t i = 0; i < 3; i++)
+        check_event(r, i);
+    assert_int_equal(cl_session_counters_get(r, 1, &c, &e), CL_OK);
+    cl_session_reader_close(r);
+
+    /* Two series and /events: samples' width comes from the "channels"
+     * attribute; /events reads as empty, and reading an event says why. */
+    off_t smp_at = spoil_header(path, "/devices/dev0/samples", &smp_b);
+    off_t ev_at = spoil_header(path, "/events", &ev_b);
+    assert_int_equal(cl_session_open(&r, path, &e), CL_OK);
+    assert_int_equal(cl_session_damaged(r), 3);
+    assert_string_equal(cl_session_damage(r),
+                        "/devices/dev0/samples, /devices/dev1/sequence, /events");
+    assert_int_equal(cl_session_unreadable(r, 0), CL_SESSION_SAMPLES);
+    assert_int_equal(cl_session_device_info(r, 0)->channels, 3);
+    assert_string_equal(cl_session_device_info(r, 0)->time_units, "us");
+    assert_int_equal(cl_session_rows(r, 0), 100);
+    assert_int_equal(bad_rows(r, 0, 0, 100), 0);
+    assert_int_equal(cl_session_event_count(r), 0);
+    assert_int_equal(cl_session_event_get(r, 0, &ev, &e), CL_ERR_FORMAT);
+    assert_non_null(strstr(e.msg, "/events"));
+    assert_int_equal(cl_session_refresh(r, &e), CL_OK); /* no writer: nothing changes */
+    assert_int_equal(cl_session_damaged(r), 3);
+    cl_session_reader_close(r);
+    assert_int_equal(cl_session_recover(path, &e), CL_OK); /* complete: left alone */
+
+    swap_byte(path, seq_at, &seq_b);
+    swap_byte(path, smp_at, &smp_b);
+    swap_byte(path, ev_at, &ev_b);
+    assert_int_equal(cl_session_open(&r, path, &e), CL_OK);
+    assert_int_equal(cl_session_damaged(r), 0);
+    assert_string_equal(cl_session_damage(r), "");
+    assert_int_equal(cl_session_event_count(r), 3);
+    assert_int_equal(bad_rows(r, 1, 0, 50), 0);
+    cl_session_reader_close(r);
+    unlink(path);
+
+    /* A crashed file: opened in SWMR-read mode all the same, recovered, and
+     * the damage still reported afterwards. */
+    make_with_events(path, true);
+    spoil_header(path, "/devices/dev1/host_time", &seq_b);
+    assert_int_equal(cl_session_open(&r, path, &e), CL_OK);
+    assert_int_equal(cl_session_reader_status(r), CL_SESSION_RECORDING);
+    assert_int_equal(cl_session_unreadable(r, 1), CL_SESSION_HOST_TIME);
+    assert_int_equal(cl_session_rows(r, 1), 50);
+    assert_int_equal(bad_rows(r, 1, 0, 50), 0);
+    cl_session_reader_close(r);
+    assert_int_equal(cl_session_recover(path, &e), CL_OK);
+    assert_int_equal(cl_session_open(&r, path, &e), CL_OK);
+    assert_int_equal(cl_session_reader_status(r), CL_SESSION_INTERRUPTED);
+    assert_string_equal(cl_session_damage(r), "/devices/dev1/host_time");
+    assert_int_equal(cl_session_rows(r, 0), 100);
+    assert_int_equal(cl_session_rows(r, 1), 50);
+    assert_int_equal(bad_rows(r, 0, 0, 100), 0);
+    assert_int_equal(bad_rows(r, 1, 0, 50), 0);
+    assert_int_equal(cl_session_event_count(r), 3);
+    cl_session_reader_close(r);
+    unlink(path);
+}
+
+/* Start `writer` on path in a child: it reports on up[1] and waits on
+ * down[0]; the parent keeps up[0] and down[1]. */
+static pid_t fork_writer(const char *path, void (*writer)(const char *, int, int), int up[2],
+                         int down[2])
+{
+    assert_int_equal(pipe(up), 0);
+    assert_int_equal(pipe(down), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        child_start();
+        close(up[0]);
+        close(down[1]);
+        writer(path, up[1], down[0]);
+        _exit(0);
+    }
+    close(up[1]);
+    close(down[0]);
+    return pid;
+}
+
+/* Child: record 100 and 50 rows and 3 events, flush, report, then hold the
+ * file open until the parent closes the pipe. */
+static void holding_writer(const char *path, int wfd, int rfd)
+{
+    cl_session *s = NULL;
+    cl_error e;
+    if (cl_session_create(&s, path, &meta, devs, 2, cups, 3, NULL, &e) != CL_OK ||
+        write_rows(s, 0, 0, 100, &e) != CL_OK || write_rows(s, 1, 0, 50, &e) != CL_OK)
+        _exit(2);
+    progress p = {{100, 50}, 3};
+    for (uint64_t i = 0; i < 3; i++)
+        child_event(s, i);
+    if (cl_session_flush(s, &e) != CL_OK)
+        _exit(6);
+    report(wfd, &p);
+    char go;
+    while (read(rfd, &go, 1) > 0)
+        ;
+    _exit(cl_session_close(s, CL_SESSION_COMPLETE, &e) == CL_OK ? 0 : 8);
+}
+
+/* While a live writer holds the file, a dataset that could not be read may
+ * have been caught in the middle of a write: refreshing tries it again. */
+static void test_unreadable_while_live(void **state)
+{
+    (void)state;
+    char path[512];
+    cl_error e = {0};
+    tpath(path, sizeof path, "damaged-live.h5");
+    int up[2], down[2];
+    pid_t pid = fork_writer(path, holding_writer, up, down);
+    progress p;
+    assert_int_equal(next_report(up[0], &p, 20000), 1);
+
+    unsigned char b;
+    off_t at = spoil_header(path, "/devices/dev1/device_time", &b);
+    cl_session_reader *r = NULL;
+    assert_int_equal(cl_session_open(&r, path, &e), CL_OK);
+    assert_int_equal(cl_session_reader_status(r), CL_SESSION_RECORDING);
+    assert_int_equal(cl_session_unreadable(r, 1), CL_SESSION_DEVICE_TIME);
+    assert_int_equal(cl_session_rows(r, 1), 50);
+    swap_byte(path, at, &b); /* the write completes */
+    assert_int_equal(cl_session_refresh(r, &e), CL_OK);
+    assert_int_equal(cl_session_damaged(r), 0);
+    assert_string_equal(cl_session_damage(r), "");
+    assert_int_equal(cl_session_rows(r, 0), 100);
+    assert_int_equal(cl_session_rows(r, 1), 50);
+    assert_int_equal(bad_rows(r, 1, 0, 50), 0);
+    cl_session_reader_close(r);
+
+    close(down[1]); /* the writer closes */
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    close(up[0]);
+    assert_int_equal(cl_session_open(&r, path, &e), CL_OK);
+    assert_int_equal(cl_session_reader_status(r), CL_SESSION_COMPLETE);
+    assert_int_equal(cl_session_damaged(r), 0);
+    cl_session_reader_close(r);
+    unlink(path);
 }
 
 /* Child: record under a 512 KiB file-size limit until a write fails, then
@@ -1711,18 +2074,7 @@ static void test_live_reader(void **state)
     cl_error e = {0};
     tpath(path, sizeof path, "live.h5");
     int up[2], down[2];
-    assert_int_equal(pipe(up), 0);
-    assert_int_equal(pipe(down), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        child_start();
-        close(up[0]);
-        close(down[1]);
-        live_writer(path, up[1], down[0]);
-    }
-    close(up[1]);
-    close(down[0]);
+    pid_t pid = fork_writer(path, live_writer, up, down);
 
     progress p;
     assert_int_equal(next_report(up[0], &p, 20000), 1);
@@ -1732,6 +2084,7 @@ static void test_live_reader(void **state)
         print_error("live open: %s\n", e.msg);
     assert_int_equal(rc, CL_OK);
     assert_int_equal(cl_session_reader_status(r), CL_SESSION_RECORDING);
+    assert_int_equal(cl_session_damaged(r), 0);
     size_t seen = cl_session_rows(r, 0), first = seen, growths = 0;
     assert_true(seen >= p.rows[0]);
     assert_int_equal(bad_rows(r, 0, 0, seen), 0);
@@ -1923,7 +2276,10 @@ int main(void)
         cmocka_unit_test(test_disk_fills_while_recording),
         cmocka_unit_test(test_crash_recovery),
         cmocka_unit_test(test_kill_inside_flush),
+        cmocka_unit_test(test_tear_inside_flush),
         cmocka_unit_test(test_kill_inside_close),
+        cmocka_unit_test(test_unreadable_datasets),
+        cmocka_unit_test(test_unreadable_while_live),
         cmocka_unit_test(test_reproducible),
         cmocka_unit_test(test_live_reader),
         cmocka_unit_test(test_h5py_reads_it),

@@ -160,8 +160,6 @@ static void counters_of(const dev *d, cl_session_counters *c)
     c->overruns = d->overruns;
 }
 
-/* Hand a record to the writer.  Live, a full ring refuses it (the reader must
- * never wait); when replaying a capture nothing is lost, so wait instead. */
 /* Wake the sleeping writer once ring r is a quarter full. */
 static void wake_writer(acq *a, const cl_ring *r)
 {
@@ -174,6 +172,8 @@ static void wake_writer(acq *a, const cl_ring *r)
     pthread_mutex_unlock(&a->wake_mu);
 }
 
+/* Hand a record to the writer.  Live, a full ring refuses it (the reader must
+ * never wait); when replaying a capture nothing is lost, so wait instead. */
 static bool push(acq *a, const rec *r)
 {
     while (!cl_ring_push(a->ring, r)) {
@@ -611,6 +611,8 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
+/* ------------------------------------------------------------------ setup */
+
 static void acq_free(acq *a)
 {
     for (size_t i = 0; i < a->ndev; i++) {
@@ -703,6 +705,9 @@ static int shrink_ring(acq *a, cl_error *err)
         if (a->devs[i].channels > ch)
             ch = a->devs[i].channels;
     size_t size = offsetof(rec, u.frame.v) + ch * sizeof(double);
+    _Static_assert(sizeof(((rec *)0)->u.ev) >= sizeof(cl_session_counters) &&
+                       sizeof(((rec *)0)->u.ev) >= sizeof(cl_session_clock),
+                   "an event is the largest record that is not a frame");
     size_t others = offsetof(rec, u) + sizeof(((rec *)0)->u.ev);
     if (size < others)
         size = others;

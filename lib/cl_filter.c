@@ -27,8 +27,6 @@
 #define MAX_PARTS 8
 #define MIN_PART 65536 /* outputs per part worth a thread */
 
-/* Run fn(ctx, p, a, b) on parts p = 0.. of the outputs [0, n), part 0 on the
- * calling thread; returns the number of parts. */
 typedef void part_fn(void *ctx, size_t p, size_t a, size_t b);
 
 typedef struct part_job {
@@ -48,6 +46,8 @@ static _Atomic size_t max_threads; /* 0: one per processor */
 
 void cl_filter_set_threads(size_t n) { max_threads = n; }
 
+/* Run fn(ctx, p, a, b) on parts p = 0.. of the outputs [0, n), part 0 on the
+ * calling thread; returns the number of parts. */
 static size_t in_parts(size_t n, part_fn *fn, void *ctx)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);

@@ -90,7 +90,10 @@ with open(sys.argv[1], "r+b") as f:
     f.seek(addr + 16)
     f.write(bytes([b[0] ^ 0x5A]))
 PY
-    "$BIN/cuplab-analyze" --format json "$T/torn_$obj.h5" >"$T/torn.json" 2>"$T/torn.err"
+    # (HDF5 1.10.8 leaks the header it fails to load: no leak check here
+    # when the suite runs under the address sanitizer.)
+    ASAN_OPTIONS=detect_leaks=0 \
+        "$BIN/cuplab-analyze" --format json "$T/torn_$obj.h5" >"$T/torn.json" 2>"$T/torn.err"
     rc=$?
     [ $rc -eq 0 ] || fail "torn $obj: exit status $rc: $(cat "$T/torn.err")"
     grep -q "/devices/dev0/$obj unreadable" "$T/torn.err" || fail "torn $obj: no warning: $(cat "$T/torn.err")"

@@ -2259,6 +2259,18 @@ static int teardown(void **state)
     return 0;
 }
 
+/* For the leak checker of sanitizer builds: HDF5 1.10.8 leaks the object
+ * header it fails to load from a damaged file, which these tests make on
+ * purpose.  Its free lists hand it a block first allocated for another
+ * object earlier in the process, and the checker records too few frames
+ * inside the library to name a function, so in this program blocks HDF5
+ * allocated are not reported (the ones cuplab allocates still are). */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+    return "leak:libhdf5_serial.so\n";
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {

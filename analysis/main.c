@@ -2,6 +2,7 @@
  * per-file work in run.c, the pipeline in the core library). */
 #include <gsl/gsl_errno.h>
 #include <malloc.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -33,12 +34,17 @@ int main(int argc, char **argv)
     if (o.recover) {
         for (int i = 0; i < o.nfiles; i++) {
             cl_error err;
+            bool recovered;
             cl_error_clear(&err);
-            if (cl_session_recover(o.files[i], &err) != CL_OK) {
+            if (cl_session_recover(o.files[i], &recovered, &err) != CL_OK) {
                 fprintf(stderr, "cuplab-analyze: %s\n", err.msg[0] ? err.msg : cl_strerror(err.code));
                 status = AN_EXIT_FILE;
             } else if (o.verbosity) {
-                fprintf(stderr, "cuplab-analyze: %s: recovered\n", o.files[i]);
+                fprintf(stderr,
+                        recovered ? "cuplab-analyze: %s: recovered\n"
+                                  : "cuplab-analyze: %s: nothing to recover (the session has "
+                                    "a final status and is readable)\n",
+                        o.files[i]);
             }
         }
         return status;
@@ -67,7 +73,10 @@ int main(int argc, char **argv)
         cl_error err;
         cl_error_clear(&err);
         size_t before = cl_report_sessions(rep);
-        rc = an_run_file(&o, o.files[i], rep, &err);
+        /* Refuse a file the results cannot be stored in before the work. */
+        rc = o.write ? cl_session_writable(o.files[i], &err) : CL_OK;
+        if (rc == CL_OK)
+            rc = an_run_file(&o, o.files[i], rep, &err);
         if (rc == CL_OK && o.write)
             rc = an_write_back(&o, o.files[i], rep, before, &err);
         if (rc != CL_OK) {

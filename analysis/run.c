@@ -48,11 +48,14 @@ void an_inputs_free(an_inputs *in)
     memset(in, 0, sizeof *in);
 }
 
-static const char *status_name(cl_session_status s)
+/* A file without a final status is "recording" only while its recorder
+ * lives; otherwise the recording was interrupted. */
+static const char *status_name(cl_session_reader *r)
 {
-    return s == CL_SESSION_COMPLETE      ? "complete"
-           : s == CL_SESSION_INTERRUPTED ? "interrupted"
-                                         : "recording";
+    cl_session_status s = cl_session_reader_status(r);
+    return s == CL_SESSION_COMPLETE                                       ? "complete"
+           : s == CL_SESSION_INTERRUPTED || !cl_session_writer_alive(r) ? "interrupted"
+                                                                          : "recording";
 }
 
 /* File name stem of path (no directory, no extension) into buf. */
@@ -168,6 +171,12 @@ int an_run_file(const an_options *o, const char *path, cl_report *rep, cl_error 
         tr = NULL;
     }
     warn_uncalibrated(o, path, res, n);
+    if (o->verbosity && cl_session_reader_status(r) == CL_SESSION_RECORDING &&
+        !cl_session_writer_alive(r))
+        fprintf(stderr,
+                PROG ": %s: interrupted: the recorder stopped without closing the file; "
+                     "run 'cuplab-analyze --recover %s'\n",
+                path, path);
     if (ov && n) {
         if (o->plot)
             snprintf(fig, sizeof fig, "%s", o->plot);
@@ -185,7 +194,7 @@ int an_run_file(const an_options *o, const char *path, cl_report *rep, cl_error 
     cl_report_session info = {
         .file = path,
         .session_uuid = cl_session_attr(r, "session_uuid"),
-        .status = status_name(cl_session_reader_status(r)),
+        .status = status_name(r),
         .practitioner = cl_session_attr(r, "practitioner"),
         .subject = cl_session_attr(r, "subject"),
         .technique = cl_session_attr(r, "technique"),

@@ -61,6 +61,7 @@
  * setting is per thread); HDF5's own message is folded into cl_error.
  */
 #include "cl_session.h"
+#include "cl_replace.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -469,15 +470,19 @@ static int writer_lock_held(const char *path)
     return held;
 }
 
-/* fsync a file (or directory) by path; 0 or an errno value. */
-static int fsync_path(const char *path, int flags)
+/* Take the writer lock for a change of a finished file (recovery, analysis
+ * write-back), so that no recorder, recovery or other write-back starts on it
+ * meanwhile.  *fd is the descriptor holding the lock, or -1 where locks are
+ * unavailable (best effort, as for the recorder).  CL_ERR_BUSY when someone
+ * holds it. */
+static int change_lock_take(const char *path, int *fd, const char *doing, cl_error *err)
 {
-    int fd = open(path, flags | O_CLOEXEC);
-    if (fd < 0)
-        return errno;
-    int e = fsync(fd) == 0 ? 0 : errno;
-    close(fd);
-    return e == EINVAL ? 0 : e; /* EINVAL: the object cannot be synced */
+    if ((*fd = writer_lock_take(path)) < 0 && writer_lock_held(path))
+        return cl_error_set(err, CL_ERR_BUSY,
+                            "%s: the session is still being recorded (or another program is "
+                            "changing it); not %s it",
+                            path, doing);
+    return CL_OK;
 }
 
 static void fsync_parent_dir(const char *path)
@@ -487,10 +492,10 @@ static void fsync_parent_dir(const char *path)
         return;
     char *slash = strrchr(dup, '/');
     if (!slash)
-        fsync_path(".", O_RDONLY | O_DIRECTORY);
+        cl_replace_sync(".", O_RDONLY | O_DIRECTORY);
     else {
         slash[slash == dup ? 1 : 0] = '\0';
-        fsync_path(dup, O_RDONLY | O_DIRECTORY);
+        cl_replace_sync(dup, O_RDONLY | O_DIRECTORY);
     }
     free(dup);
 }
@@ -1488,7 +1493,7 @@ done:
     if (H5Fclose(f) < 0 && rc == CL_OK)
         rc = h5_fail(err, path, "cannot close after writing the final status");
     if (rc == CL_OK) {
-        int e = fsync_path(path, O_RDONLY);
+        int e = cl_replace_sync(path, O_RDONLY);
         if (e)
             rc = os_fail(err, e, path, "cannot sync to disk");
     }
@@ -1628,6 +1633,7 @@ struct cl_session_reader {
     hid_t file;
     bool swmr;    /* opened in SWMR-read mode */
     bool flagged; /* the superblock says a writer still has the file open */
+    bool writer_alive; /* a recorder holds the writer lock */
     cl_session_status status;
     size_t ndev, ncups, nevents;
     rdev *dev;
@@ -2134,6 +2140,7 @@ int cl_session_open(cl_session_reader **out, const char *path, cl_error *err)
         cl_session_reader_close(r);
         return rc;
     }
+    r->writer_alive = r->status == CL_SESSION_RECORDING && writer_lock_held(path);
     *out = r;
     return CL_OK;
 }
@@ -2165,6 +2172,8 @@ cl_session_status cl_session_reader_status(const cl_session_reader *r)
 {
     return r ? r->status : CL_SESSION_RECORDING;
 }
+
+bool cl_session_writer_alive(const cl_session_reader *r) { return r && r->writer_alive; }
 
 size_t cl_session_device_count(const cl_session_reader *r)
 {
@@ -2440,33 +2449,37 @@ int cl_session_refresh(cl_session_reader *r, cl_error *err)
         if (rc != CL_OK)
             return rc;
     }
+    if (r->writer_alive)
+        r->writer_alive = writer_lock_held(r->path);
     return measure(r, err);
 }
 
 /* ---------------------------------------------------------------- recovery */
 
-int cl_session_recover(const char *path, cl_error *err)
+int cl_session_recover(const char *path, bool *recovered, cl_error *err)
 {
     cl_session_reader *r = NULL;
+    cl_replace *tx = NULL;
     hid_t fapl = H5I_INVALID_HID;
     bool yes = true;
     char now[32];
-    int rc;
+    int rc, lock = -1;
 
     h5_quiet();
+    if (recovered)
+        *recovered = false;
     if (!path || !path[0])
         return cl_error_set(err, CL_ERR_ARG, "session recover: no file name");
-    if (writer_lock_held(path))
-        return cl_error_set(err, CL_ERR_BUSY,
-                            "%s: the session is still being recorded; not touching it", path);
-    /* Validate first, read-only: only a cuplab session is ever modified. */
-    if ((rc = cl_session_open(&r, path, err)) != CL_OK)
+    if ((rc = change_lock_take(path, &lock, "touching", err)) != CL_OK)
         return rc;
+    /* Validate first, read-only: only a cuplab session is ever changed. */
+    if ((rc = cl_session_open(&r, path, err)) != CL_OK)
+        goto done;
     cl_session_status status = r->status;
     bool flagged = r->flagged;
     cl_session_reader_close(r);
     if (status != CL_SESSION_RECORDING && !flagged)
-        return CL_OK;
+        goto done;
 
     if ((fapl = H5Pcreate(H5P_FILE_ACCESS)) < 0 ||
         H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST) < 0) {
@@ -2479,15 +2492,29 @@ int cl_session_recover(const char *path, cl_error *err)
         rc = h5_fail(err, path, "this HDF5 library cannot clear the status flags");
         goto done;
     }
-    /* A writer killed while closing may have left a final status behind a
-     * set flag: then only the flag is cleared and the status kept. */
+    /* The changes go into a copy that replaces the file once complete: a
+     * crash at any moment leaves the crashed file as it was, still
+     * recoverable.  A writer killed while closing may have left a final
+     * status behind a set flag: then only the flag is cleared and the status
+     * kept. */
+    if ((rc = cl_replace_begin(&tx, path, lock, err)) != CL_OK)
+        goto done;
     utc_now(now);
     if (status == CL_SESSION_RECORDING)
-        rc = write_final(path, fapl, true, "interrupted", "", now, err);
+        rc = write_final(cl_replace_copy(tx), fapl, true, "interrupted", "", now, err);
     else
-        rc = write_final(path, fapl, true, NULL, NULL, NULL, err);
+        rc = write_final(cl_replace_copy(tx), fapl, true, NULL, NULL, NULL, err);
+    if (rc == CL_OK) {
+        rc = cl_replace_commit(tx, err);
+        if (rc == CL_OK && recovered)
+            *recovered = true;
+    } else {
+        cl_replace_abort(tx);
+    }
 done:
     close_id(&fapl);
+    if (lock >= 0)
+        close(lock);
     return rc;
 }
 
@@ -2532,16 +2559,46 @@ done:
     return rc;
 }
 
+/* cl_session_writable(), asking about a live writer only if `ask_writer`
+ * (not when the caller holds the writer lock itself). */
+static int check_finished(const char *path, bool ask_writer, cl_error *err)
+{
+    cl_session_reader *r = NULL;
+    int rc;
+    h5_quiet();
+    if (!path || !path[0])
+        return cl_error_set(err, CL_ERR_ARG, "session: no file name");
+    if ((rc = cl_session_open(&r, path, err)) != CL_OK)
+        return rc;
+    bool alive = ask_writer && r->writer_alive;
+    bool unfinished = r->status == CL_SESSION_RECORDING || r->flagged;
+    cl_session_reader_close(r);
+    if (alive)
+        return cl_error_set(err, CL_ERR_BUSY,
+                            "%s: the session is still being recorded; not writing to it", path);
+    if (unfinished)
+        return cl_error_set(err, CL_ERR_BUSY,
+                            "%s: the session has no final status (interrupted: run "
+                            "'cuplab-analyze --recover' first); not writing to it",
+                            path);
+    return CL_OK;
+}
+
+int cl_session_writable(const char *path, cl_error *err)
+{
+    return check_finished(path, true, err);
+}
+
 int cl_session_write_analysis(const char *path, const char *json_results,
                               const cl_session_column *cols, size_t ncols, size_t nrows,
                               cl_error *err)
 {
-    cl_session_reader *r = NULL;
+    cl_replace *tx = NULL;
     hid_t fapl = H5I_INVALID_HID, f = H5I_INVALID_HID, g = H5I_INVALID_HID,
           cg = H5I_INVALID_HID, sp = H5I_INVALID_HID, t = H5I_INVALID_HID,
           ds = H5I_INVALID_HID;
     char now[32], *json = NULL;
-    int rc;
+    int rc, lock = -1;
 
     h5_quiet();
     if (!path || !path[0] || !json_results || (ncols && !cols))
@@ -2550,29 +2607,24 @@ int cl_session_write_analysis(const char *path, const char *json_results,
         if (!cols[i].name || !cols[i].name[0] || strchr(cols[i].name, '/') ||
             !strcmp(cols[i].name, ".") || (!cols[i].num && !cols[i].str && nrows))
             return cl_error_set(err, CL_ERR_ARG, "%s: invalid analysis column %zu", path, i);
-    if (writer_lock_held(path))
-        return cl_error_set(err, CL_ERR_BUSY,
-                            "%s: the session is still being recorded; not writing to it", path);
-    /* Validate first, read-only: only a finished cuplab session is modified. */
-    if ((rc = cl_session_open(&r, path, err)) != CL_OK)
+    if ((rc = change_lock_take(path, &lock, "writing to", err)) != CL_OK)
         return rc;
-    cl_session_status status = r->status;
-    bool flagged = r->flagged;
-    cl_session_reader_close(r);
-    if (status == CL_SESSION_RECORDING || flagged)
-        return cl_error_set(err, CL_ERR_BUSY,
-                            "%s: the session has no final status (still being recorded, or "
-                            "interrupted: recover it first); not writing to it",
-                            path);
-
+    /* Validate first, read-only: only a finished cuplab session is changed. */
+    if ((rc = check_finished(path, false, err)) != CL_OK)
+        goto done;
     if ((fapl = H5Pcreate(H5P_FILE_ACCESS)) < 0 ||
         H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST) < 0) {
         rc = h5_fail(err, path, "cannot set up file access");
         goto done;
     }
+    /* The results go into a copy that replaces the file once complete and
+     * synced: the recording is never written to, and a crash at any moment
+     * leaves it as it was. */
+    if ((rc = cl_replace_begin(&tx, path, lock, err)) != CL_OK)
+        goto done;
     errno = 0;
-    if ((f = H5Fopen(path, H5F_ACC_RDWR, fapl)) < 0) {
-        rc = h5_fail(err, path, "cannot open for writing the analysis");
+    if ((f = H5Fopen(cl_replace_copy(tx), H5F_ACC_RDWR, fapl)) < 0) {
+        rc = h5_fail(err, path, "cannot open a copy for writing the analysis");
         goto done;
     }
     htri_t ex = H5Lexists(f, "analysis", H5P_DEFAULT);
@@ -2616,13 +2668,14 @@ done:
         errno = 0;
         if (H5Fclose(f) < 0 && rc == CL_OK)
             rc = h5_fail(err, path, "cannot close after writing the analysis");
-        if (rc == CL_OK) {
-            int e = fsync_path(path, O_RDONLY);
-            if (e)
-                rc = os_fail(err, e, path, "cannot sync to disk");
-        }
     }
+    if (rc == CL_OK)
+        rc = cl_replace_commit(tx, err);
+    else
+        cl_replace_abort(tx);
     close_id(&fapl);
+    if (lock >= 0)
+        close(lock);
     free(json);
     return rc;
 }

@@ -219,6 +219,11 @@ void cl_session_reader_close(cl_session_reader *r); /* accepts NULL */
  * reader is closed, not updated by cl_session_refresh(). */
 const char *cl_session_attr(cl_session_reader *r, const char *name);
 cl_session_status cl_session_reader_status(const cl_session_reader *r);
+/* Whether a recorder still writes the file: it holds the writer lock while it
+ * records (checked at open and at each cl_session_refresh()).  A file with
+ * no final status and no live writer is an interrupted session whose
+ * recorder died (killed, crashed, power lost): cl_session_recover() it. */
+bool cl_session_writer_alive(const cl_session_reader *r);
 
 size_t cl_session_device_count(const cl_session_reader *r);
 /* Device description (strings valid until the reader is closed). */
@@ -291,17 +296,21 @@ int cl_session_refresh(cl_session_reader *r, cl_error *err);
 /* ---------------------------------------------------------------- recovery */
 
 /* Make an interrupted file (writer crashed while in SWMR mode) readable by
- * every HDF5 tool: clear the file-consistency flags in place, keeping the
+ * every HDF5 tool: clear the file-consistency flags, keeping the
  * end-of-allocation at least at the file's size (as `h5clear -s
  * --increment=0`; nothing is cut off, so no row is lost), and, when it has
  * no final status, mark the session "interrupted" with an empty ended_utc
- * and recovered_utc set.  A file with a final status and clear flags is left
- * untouched and CL_OK returned.  CL_ERR_BUSY while a writer still records
- * into it or another program holds it open; CL_ERR_FORMAT / CL_ERR_VERSION
- * (file untouched) for anything but a readable cuplab session.  A dataset
- * the crash left unreadable (cl_session_damaged) stays unreadable; the rest
- * of the file is recovered all the same. */
-int cl_session_recover(const char *path, cl_error *err);
+ * and recovered_utc set.  The file is never written to: a copy is changed
+ * and renamed over it once synced (cl_replace), so a crash during recovery
+ * leaves the file as it was.  *recovered (may be NULL) tells whether there
+ * was anything to do: a file with a final status and clear flags is left
+ * untouched, CL_OK returned and *recovered false.  CL_ERR_BUSY while a
+ * writer still records into it or another program is changing it;
+ * CL_ERR_FORMAT / CL_ERR_VERSION (file untouched) for anything but a
+ * readable cuplab session; CL_ERR_NOSPACE when there is no room for the
+ * copy.  A dataset the crash left unreadable (cl_session_damaged) stays
+ * unreadable; the rest of the file is recovered all the same. */
+int cl_session_recover(const char *path, bool *recovered, cl_error *err);
 
 /* ---------------------------------------------------------------- analysis */
 
@@ -313,16 +322,25 @@ typedef struct cl_session_column {
     const char *const *str;  /* nrows UTF-8 strings (NULL = "") when num is NULL */
 } cl_session_column;
 
-/* Store analysis results in a finished session file (cuplab-analyze
- * --write).  Opens the file read-write without SWMR and replaces the group
- * /analysis, nothing else:
+/* CL_OK if cl_session_write_analysis() may store results in `path`: a
+ * readable cuplab session with a final status and no live writer.
+ * CL_ERR_BUSY (still being recorded; no final status) or the opening error
+ * otherwise.  For checking before the analysis is done. */
+int cl_session_writable(const char *path, cl_error *err);
+
+/* Store analysis results with a finished session (cuplab-analyze --write).
+ * The recording is never written to: the file is copied, the copy's group
+ * /analysis replaced (nothing else), and the copy synced and renamed over
+ * the file (cl_replace), so that a crash at any moment leaves either the
+ * old file or the new one, both complete.  The copy holds the group:
  *   /analysis               attrs: software_version, created_utc
  *   /analysis/results       scalar UTF-8 string: `json_results`
  *   /analysis/cups/<name>   float64 [nrows] with "units", or UTF-8 strings
  * CL_ERR_BUSY while a writer records into the file or when it has no final
  * status (being recorded, or crashed: cl_session_recover() it first);
  * CL_ERR_FORMAT / CL_ERR_VERSION (file untouched) for anything but a
- * readable cuplab session; CL_ERR_ARG for a bad column. */
+ * readable cuplab session; CL_ERR_ARG for a bad column; CL_ERR_NOSPACE when
+ * there is no room for the copy. */
 int cl_session_write_analysis(const char *path, const char *json_results,
                               const cl_session_column *cols, size_t ncols, size_t nrows,
                               cl_error *err);

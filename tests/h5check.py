@@ -11,6 +11,9 @@ h5py against the virtual device's log of every frame it sent.
   h5check.py counter FILE DEV NAME OP VALUE  counter compare (eq, ge, gt, le)
   h5check.py events FILE KIND MIN             at least MIN events of KIND
   h5check.py summary CSV LOG                  cuplab-analyze CSV vs the log
+  h5check.py same FILE ORIG [ATTR...]         every object and attribute of ORIG
+      but /analysis is in FILE, equal (datasets element by element); root
+      attributes named ATTR may differ
 """
 import csv
 import sys
@@ -125,6 +128,28 @@ def check_summary(csv_path, log):
     print(f"h5check: summary of {len(rows)} cups matches the log")
 
 
+def objects(f):
+    out = {"/": f}
+    f.visititems(lambda n, o: None if n.split("/")[0] == "analysis" else out.__setitem__(n, o))
+    return out
+
+
+def check_same(path, orig, free_attrs):
+    with h5py.File(path, "r", swmr=True) as a, h5py.File(orig, "r", swmr=True) as b:
+        oa, ob = objects(a), objects(b)
+        if sorted(oa) != sorted(ob):
+            die(f"objects differ: {sorted(set(oa) ^ set(ob))}")
+        for name, obj in ob.items():
+            if isinstance(obj, h5py.Dataset) and not np.array_equal(obj[()], oa[name][()]):
+                die(f"{name} differs")
+            skip = free_attrs if name == "/" else ()
+            want = {k: v for k, v in obj.attrs.items() if k not in skip}
+            got = {k: v for k, v in oa[name].attrs.items() if k not in skip}
+            if sorted(want) != sorted(got) or any(
+                    not np.array_equal(want[k], got[k]) for k in want):
+                die(f"attributes of {name} differ")
+
+
 def main(argv):
     if len(argv) < 2:
         die(__doc__)
@@ -149,6 +174,8 @@ def main(argv):
         check_events(args[0], args[1], int(args[2]))
     elif cmd == "summary":
         check_summary(*args)
+    elif cmd == "same":
+        check_same(args[0], args[1], set(args[2:]))
     else:
         die(f"unknown command {cmd}")
 

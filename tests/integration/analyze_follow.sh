@@ -2,8 +2,8 @@
 # cuplab-analyze --follow on a recording in progress: it waits for the file,
 # refreshes while cuplab-acquire records (status "recording"), ends by itself
 # once the file has its final status, and never disturbs the recorder (every
-# value recorded, status complete).  A follower of a file nobody writes any
-# more stops on SIGINT.
+# value recorded, status complete).  A follower of a file whose recorder died
+# ends by itself; one waiting for a file stops on SIGINT.
 . "$(dirname "$0")/../lib.sh"
 
 start_sim live --cups 2 --rate 50 --duration 120 --time-scale 20 --seed 4
@@ -37,15 +37,29 @@ PY
 n=$(grep -c "no sensor profile" "$T/f.err")
 [ "$n" -eq 1 ] || fail "the fallback warning $n times"
 
-# A file without a final status that no longer grows: SIGINT ends the view.
+# A file without a final status whose recorder is gone (nobody holds the
+# writer lock): shown as interrupted, with the hint to recover it, and the
+# view ends by itself.
 cp "$T/s.h5" "$T/stale.h5"
 "$PY" -c 'import h5py,sys; f=h5py.File(sys.argv[1],"r+"); f.attrs.modify("status",""); f.close()' \
     "$T/stale.h5" || fail "h5py"
-"$BIN/cuplab-analyze" --follow -q --interval 0.2 "$T/stale.h5" >"$T/s.txt" 2>&1 &
+"$BIN/cuplab-analyze" --follow --interval 0.2 -f csv "$T/stale.h5" >"$T/s.csv" 2>"$T/s.err" &
 FOLLOW=$!
-sleep 1.5
-kill -0 $FOLLOW 2>/dev/null || fail "--follow ended on a file without a final status"
+for _ in $(seq 1 30); do
+    kill -0 $FOLLOW 2>/dev/null || break
+    sleep 0.1
+done
+kill -0 $FOLLOW 2>/dev/null && { kill $FOLLOW; fail "--follow kept following a dead recording"; }
+wait $FOLLOW || fail "--follow exited with $?: $(cat "$T/s.err")"
+grep -q "interrupted.*--recover" "$T/s.err" || fail "no hint to recover: $(cat "$T/s.err")"
+"$PY" -c 'import csv,sys; r=list(csv.DictReader(open(sys.argv[1]))); assert [x["status"] for x in r] == ["interrupted"]*2, r' \
+    "$T/s.csv" || fail "status shown: $(cat "$T/s.csv")"
+
+# A follower waiting for a file that does not exist yet stops on SIGINT.
+"$BIN/cuplab-analyze" --follow -q --interval 0.2 "$T/never.h5" >"$T/n.txt" 2>&1 &
+FOLLOW=$!
+sleep 1
+kill -0 $FOLLOW 2>/dev/null || fail "--follow did not wait for the file"
 kill -INT $FOLLOW
 wait $FOLLOW || fail "--follow after SIGINT exited with $?"
-grep -q "recording" "$T/s.txt" || fail "no table shown"
 exit 0

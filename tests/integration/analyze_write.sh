@@ -72,12 +72,13 @@ start_sim live --cups 2 --rate 50 --duration 60 --time-scale 15 --seed 9
 ACQ=$!
 for _ in $(seq 1 50); do [ -s "$T/live.h5" ] && break; sleep 0.1; done
 sleep 1
-"$BIN/cuplab-analyze" -q --write "$T/live.h5" >/dev/null 2>"$T/live.err"
+"$BIN/cuplab-analyze" -q --write "$T/live.h5" >"$T/live.out" 2>"$T/live.err"
 rc=$?
 wait $ACQ || fail "cuplab-acquire exited with $?"
 wait_sim
 [ $rc -eq 1 ] || fail "--write on a live recording: exit $rc"
 grep -q "still being recorded" "$T/live.err" || fail "live: $(cat "$T/live.err")"
+[ -s "$T/live.out" ] && fail "live: analysed before refusing: $(head -n 2 "$T/live.out")"
 h5check values "$T/live.h5" "$T/live.log.csv" || fail "live recording disturbed"
 h5check attr "$T/live.h5" status complete || fail "live recording not complete"
 "$PY" -c 'import h5py,sys; assert "analysis" not in h5py.File(sys.argv[1],"r")' "$T/live.h5" ||

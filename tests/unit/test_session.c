@@ -979,14 +979,26 @@ static void test_abandon_and_recover(void **state)
     cl_session_event ev = {.t = 1.0, .cup = 0, .kind = CL_EVENT_RELEASED, .text = "off"};
     assert_int_equal(cl_session_add_event(s, &ev, &e), CL_OK);
     assert_int_equal(cl_session_flush(s, &e), CL_OK);
+    /* While the writer lives, the file is being recorded: not recovered. */
+    assert_int_equal(cl_session_open(&r, path, &e), CL_OK);
+    assert_true(cl_session_writer_alive(r));
+    cl_session_reader_close(r);
+    bool recovered = true;
+    assert_int_equal(cl_session_recover(path, &recovered, &e), CL_ERR_BUSY);
+    assert_false(recovered);
     cl_session_abandon(s);
 
+    /* Then the writer is gone: interrupted, to be recovered. */
     assert_int_equal(cl_session_open(&r, path, &e), CL_OK);
     assert_int_equal(cl_session_reader_status(r), CL_SESSION_RECORDING);
+    assert_false(cl_session_writer_alive(r));
     assert_int_equal(cl_session_rows(r, 0), 500);
     cl_session_reader_close(r);
+    assert_int_equal(cl_session_writable(path, &e), CL_ERR_BUSY);
+    assert_non_null(strstr(e.msg, "recover"));
 
-    assert_int_equal(cl_session_recover(path, &e), CL_OK);
+    assert_int_equal(cl_session_recover(path, &recovered, &e), CL_OK);
+    assert_true(recovered);
     assert_int_equal(cl_session_open(&r, path, &e), CL_OK);
     assert_int_equal(cl_session_reader_status(r), CL_SESSION_INTERRUPTED);
     assert_string_equal(cl_session_attr(r, "status"), "interrupted");
@@ -1000,15 +1012,17 @@ static void test_abandon_and_recover(void **state)
     /* Recovering again, or a complete file, changes nothing. */
     size_t len;
     char *before = slurp(path, &len);
-    assert_int_equal(cl_session_recover(path, &e), CL_OK);
+    assert_int_equal(cl_session_recover(path, &recovered, &e), CL_OK);
+    assert_false(recovered);
     assert_same_file(path, before, len);
     free(before);
+    assert_int_equal(cl_session_writable(path, &e), CL_OK);
     unlink(path);
 
     tpath(path, sizeof path, "complete.h5");
     make_complete(path, 50);
     before = slurp(path, &len);
-    assert_int_equal(cl_session_recover(path, &e), CL_OK);
+    assert_int_equal(cl_session_recover(path, NULL, &e), CL_OK);
     assert_same_file(path, before, len);
     free(before);
     assert_int_equal(cl_session_open(&r, path, &e), CL_OK);
@@ -1022,14 +1036,14 @@ static void test_abandon_and_recover(void **state)
     assert_true(f >= 0);
     H5Fclose(f);
     before = slurp(foreign, &len);
-    assert_int_equal(cl_session_recover(foreign, &e), CL_ERR_FORMAT);
+    assert_int_equal(cl_session_recover(foreign, NULL, &e), CL_ERR_FORMAT);
     assert_non_null(strstr(e.msg, foreign));
     assert_same_file(foreign, before, len);
     free(before);
     unlink(foreign);
     tpath(path, sizeof path, "missing-recover.h5");
-    assert_int_equal(cl_session_recover(path, &e), CL_ERR_NOTFOUND);
-    assert_int_equal(cl_session_recover(NULL, &e), CL_ERR_ARG);
+    assert_int_equal(cl_session_recover(path, NULL, &e), CL_ERR_NOTFOUND);
+    assert_int_equal(cl_session_recover(NULL, NULL, &e), CL_ERR_ARG);
 }
 
 /* A write that hits a full disk reports CL_ERR_NOSPACE (/dev/full fails
@@ -1233,7 +1247,7 @@ static void verify_crashed(const char *path, unsigned trial, const progress *pla
     cl_session_reader_close(r);
 
     /* Recovered: an ordinary HDF5 open works and sees the same rows. */
-    rc = cl_session_recover(path, &e);
+    rc = cl_session_recover(path, NULL, &e);
     if (rc != CL_OK)
         print_error("trial %u: recover: %s\n", trial, e.msg);
     assert_int_equal(rc, CL_OK);
@@ -1596,7 +1610,7 @@ static void test_unreadable_datasets(void **state)
     assert_int_equal(cl_session_refresh(r, &e), CL_OK); /* no writer: nothing changes */
     assert_int_equal(cl_session_damaged(r), 3);
     cl_session_reader_close(r);
-    assert_int_equal(cl_session_recover(path, &e), CL_OK); /* complete: left alone */
+    assert_int_equal(cl_session_recover(path, NULL, &e), CL_OK); /* complete: left alone */
 
     swap_byte(path, seq_at, &seq_b);
     swap_byte(path, smp_at, &smp_b);
@@ -1619,7 +1633,7 @@ static void test_unreadable_datasets(void **state)
     assert_int_equal(cl_session_rows(r, 1), 50);
     assert_int_equal(bad_rows(r, 1, 0, 50), 0);
     cl_session_reader_close(r);
-    assert_int_equal(cl_session_recover(path, &e), CL_OK);
+    assert_int_equal(cl_session_recover(path, NULL, &e), CL_OK);
     assert_int_equal(cl_session_open(&r, path, &e), CL_OK);
     assert_int_equal(cl_session_reader_status(r), CL_SESSION_INTERRUPTED);
     assert_string_equal(cl_session_damage(r), "/devices/dev1/host_time");
@@ -1815,7 +1829,7 @@ static void test_size_limit_mid_recording(void **state)
         print_error("close: %d %s\n", closing.code, closing.msg);
     assert_int_equal(cl_session_reader_status(r), CL_SESSION_INTERRUPTED);
     cl_session_reader_close(r);
-    assert_int_equal(cl_session_recover(path, &e), CL_OK);
+    assert_int_equal(cl_session_recover(path, NULL, &e), CL_OK);
     unlink(path);
 }
 
@@ -1929,7 +1943,7 @@ static void full_disk_case(bool abandon, bool sparse)
         assert_int_equal(closing.code, CL_OK);
     }
     if (abandon || !sparse)
-        assert_int_equal(cl_session_recover(path, &e), CL_OK);
+        assert_int_equal(cl_session_recover(path, NULL, &e), CL_OK);
     hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     assert_true(f >= 0);
     H5Fclose(f);
@@ -2091,7 +2105,7 @@ static void test_live_reader(void **state)
     unsigned batch = 1;
 
     /* While recording: recovery and --force refuse to touch the file. */
-    assert_int_equal(cl_session_recover(path, &e), CL_ERR_BUSY);
+    assert_int_equal(cl_session_recover(path, NULL, &e), CL_ERR_BUSY);
     assert_non_null(strstr(e.msg, path));
     cl_session *other = NULL;
     cl_session_options force = {.force = true};

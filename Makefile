@@ -60,6 +60,9 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(PKG_LIBS) $(LDLIBS)
 
+# test_table fails each allocation of a table in turn.
+$(BUILD)/tests/test_table: LDFLAGS += -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup
+
 deps:
 	@sh scripts/install-deps.sh
 

@@ -18,11 +18,16 @@ typedef struct column {
     int precision;
 } column;
 
+/* Errors are sticky: after the first failed call (out of memory) every
+ * later change is refused with the same code, so a missed return value can
+ * never put a cell into the wrong row, and the table is not written at all:
+ * cl_table_write() and cl_table_json() report the failure instead. */
 struct cl_table {
     column *cols;
     size_t ncols;
     cell *cells; /* rows * ncols */
     size_t nrows, caprows;
+    int failed; /* CL_OK, or the first error */
 };
 
 cl_table *cl_table_new(void) { return calloc(1, sizeof(cl_table)); }
@@ -42,30 +47,43 @@ void cl_table_free(cl_table *t)
     free(t);
 }
 
+static int fail(cl_table *t, int code)
+{
+    if (t->failed == CL_OK)
+        t->failed = code;
+    return t->failed;
+}
+
 int cl_table_add_column(cl_table *t, const char *name, const char *unit, int precision)
 {
     column *c;
+    if (t->failed)
+        return t->failed;
     if (t->nrows)
-        return CL_ERR_ARG;
+        return fail(t, CL_ERR_ARG);
     c = realloc(t->cols, (t->ncols + 1) * sizeof *c);
     if (!c)
-        return CL_ERR_NOMEM;
+        return fail(t, CL_ERR_NOMEM);
     t->cols = c;
-    c[t->ncols] = (column){strdup(name), unit && *unit ? strdup(unit) : NULL,
-                           precision > 0 ? precision : 6};
-    if (!c[t->ncols].name)
-        return CL_ERR_NOMEM;
-    t->ncols++;
+    column col = {strdup(name), unit && *unit ? strdup(unit) : NULL, precision > 0 ? precision : 6};
+    if (!col.name || (unit && *unit && !col.unit)) {
+        free(col.name);
+        free(col.unit);
+        return fail(t, CL_ERR_NOMEM);
+    }
+    c[t->ncols++] = col;
     return CL_OK;
 }
 
 int cl_table_add_row(cl_table *t)
 {
+    if (t->failed)
+        return t->failed;
     if (t->nrows == t->caprows) {
         size_t cap = t->caprows ? t->caprows * 2 : 16;
         cell *c = realloc(t->cells, cap * t->ncols * sizeof *c);
         if (!c)
-            return CL_ERR_NOMEM;
+            return fail(t, CL_ERR_NOMEM);
         t->cells = c;
         t->caprows = cap;
     }
@@ -83,9 +101,11 @@ static cell *cur(cl_table *t, size_t col)
 
 int cl_table_set_num(cl_table *t, size_t col, double v)
 {
+    if (t->failed)
+        return t->failed;
     cell *c = cur(t, col);
     if (!c)
-        return CL_ERR_ARG;
+        return fail(t, CL_ERR_ARG);
     free(c->str);
     *c = (cell){.set = true, .num = v};
     return CL_OK;
@@ -93,15 +113,22 @@ int cl_table_set_num(cl_table *t, size_t col, double v)
 
 int cl_table_set_str(cl_table *t, size_t col, const char *s)
 {
+    if (t->failed)
+        return t->failed;
     cell *c = cur(t, col);
     if (!c)
-        return CL_ERR_ARG;
+        return fail(t, CL_ERR_ARG);
+    char *dup = strdup(s ? s : "");
+    if (!dup)
+        return fail(t, CL_ERR_NOMEM);
     free(c->str);
-    *c = (cell){.set = true, .is_str = true, .str = strdup(s ? s : "")};
-    return c->str ? CL_OK : CL_ERR_NOMEM;
+    *c = (cell){.set = true, .is_str = true, .str = dup};
+    return CL_OK;
 }
 
 size_t cl_table_rows(const cl_table *t) { return t->nrows; }
+
+int cl_table_status(const cl_table *t) { return t->failed; }
 
 static void format_cell(const cell *c, int precision, bool csv, char *buf, size_t cap)
 {
@@ -191,36 +218,44 @@ static int write_csv(const cl_table *t, FILE *out)
 json_t *cl_table_json(const cl_table *t, const char *title)
 {
     json_t *root = json_object(), *rows = json_array(), *units = json_object();
-    if (!root || !rows || !units) {
-        json_decref(units);
-        json_decref(rows);
+    bool ok = root && rows && units && !t->failed;
+    if (ok && title)
+        ok = json_object_set_new(root, "title", json_string(title)) == 0;
+    for (size_t c = 0; ok && c < t->ncols; c++)
+        if (t->cols[c].unit)
+            ok = json_object_set_new(units, t->cols[c].name, json_string(t->cols[c].unit)) == 0;
+    for (size_t r = 0; ok && r < t->nrows; r++) {
+        json_t *row = json_object();
+        ok = row != NULL;
+        for (size_t c = 0; ok && c < t->ncols; c++) {
+            const cell *ce = &t->cells[r * t->ncols + c];
+            json_t *v;
+            if (!ce->set || (!ce->is_str && !isfinite(ce->num)))
+                v = json_null();
+            else if (ce->is_str)
+                v = json_string(ce->str);
+            else if (ce->num == floor(ce->num) && fabs(ce->num) < 9e15)
+                v = json_integer((json_int_t)ce->num);
+            else
+                v = json_real(ce->num);
+            ok = json_object_set_new(row, t->cols[c].name, v) == 0;
+        }
+        ok = json_array_append_new(rows, row) == 0 && ok;
+    }
+    if (ok) {
+        ok = json_object_set_new(root, "units", units) == 0;
+        units = NULL;
+    }
+    if (ok) {
+        ok = json_object_set_new(root, "rows", rows) == 0;
+        rows = NULL;
+    }
+    json_decref(units);
+    json_decref(rows);
+    if (!ok) {
         json_decref(root);
         return NULL;
     }
-    if (title)
-        json_object_set_new(root, "title", json_string(title));
-    for (size_t c = 0; c < t->ncols; c++)
-        if (t->cols[c].unit)
-            json_object_set_new(units, t->cols[c].name, json_string(t->cols[c].unit));
-    for (size_t r = 0; r < t->nrows; r++) {
-        json_t *row = json_object();
-        for (size_t c = 0; c < t->ncols; c++) {
-            const cell *ce = &t->cells[r * t->ncols + c];
-            json_t *v = !ce->set ? json_null()
-                        : ce->is_str ? json_string(ce->str)
-                        : isfinite(ce->num) ? json_real(ce->num)
-                                            : json_null();
-            if (ce->set && !ce->is_str && isfinite(ce->num) && ce->num == floor(ce->num) &&
-                fabs(ce->num) < 9e15) {
-                json_decref(v);
-                v = json_integer((json_int_t)ce->num);
-            }
-            json_object_set_new(row, t->cols[c].name, v);
-        }
-        json_array_append_new(rows, row);
-    }
-    json_object_set_new(root, "units", units);
-    json_object_set_new(root, "rows", rows);
     return root;
 }
 
@@ -241,6 +276,9 @@ int cl_table_write(const cl_table *t, FILE *out, cl_table_format fmt, const char
                    cl_error *err)
 {
     int rc;
+    if (t->failed)
+        return cl_error_set(err, t->failed, "the table could not be built (%s): not written",
+                            cl_strerror(t->failed));
     switch (fmt) {
     case CL_TABLE_TEXT: rc = write_text(t, out, title); break;
     case CL_TABLE_CSV: rc = write_csv(t, out); break;

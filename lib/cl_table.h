@@ -34,6 +34,14 @@ int cl_table_add_row(cl_table *t);
 int cl_table_set_num(cl_table *t, size_t col, double v);
 int cl_table_set_str(cl_table *t, size_t col, const char *s);
 
+/* Errors are sticky: the first failing call (CL_ERR_NOMEM, or CL_ERR_ARG for
+ * a column after rows or a cell outside the table) makes every later change
+ * return the same code and change nothing, and the table is never written:
+ * cl_table_write() fails with that code, cl_table_json() returns NULL.  So a
+ * builder may check each call, or only the final write.  cl_table_status()
+ * is CL_OK or that first error. */
+int cl_table_status(const cl_table *t);
+
 size_t cl_table_rows(const cl_table *t);
 
 /* Write the table.  `title` (may be NULL) is a comment line in text format

@@ -8,7 +8,7 @@ BUILD     ?= build
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
 
-PKGS      := libserialport hdf5 gsl jansson zlib plplot
+PKGS      := libserialport hdf5 gsl jansson zlib plplot matio
 TEST_PKGS := cmocka
 
 # Evaluated lazily so that a package installed earlier in the same run is seen.
@@ -22,7 +22,7 @@ SAN       ?=
 CPPFLAGS  += -D_DEFAULT_SOURCE -D_GNU_SOURCE -DCUPLAB_VERSION='"$(VERSION)"' -Ilib
 CFLAGS    += $(WARN) $(OPT) $(SAN) -MMD -MP
 LDFLAGS   += $(SAN) -Wl,--as-needed
-LDLIBS    += -lpthread -lutil
+LDLIBS    += -ledf -lpthread -lutil
 
 LIB_SRC   := $(wildcard lib/*.c)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)

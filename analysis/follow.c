@@ -54,7 +54,7 @@ int an_follow(const an_options *opts, const char *path)
             status = AN_EXIT_FILE;
             break;
         }
-        int rc = an_run_file(&o, path, rep, &err);
+        int rc = an_run_file(&o, path, rep, NULL, &err);
         if (rc == CL_ERR_NOTFOUND || rc == CL_ERR_IO || rc == CL_ERR_HDF5 || rc == CL_ERR_FORMAT) {
             /* Not there yet, or caught between two writes: try again, but
              * say what is wrong once. */

@@ -63,9 +63,22 @@ int main(int argc, char **argv)
         an_inputs_free(&in);
         return status;
     }
+    /* The export's output is checked before any work. */
+    an_export *x = NULL;
+    if (o.export_format) {
+        cl_error err;
+        cl_error_clear(&err);
+        if (an_export_open(&x, o.export_format, o.output, (size_t)o.nfiles, o.wide, o.unit,
+                           o.force, &err) != CL_OK) {
+            fprintf(stderr, "cuplab-analyze: %s\n", err.msg);
+            an_inputs_free(&in);
+            return AN_EXIT_FILE;
+        }
+    }
     cl_report *rep = cl_report_new(o.unit);
     if (!rep) {
         fprintf(stderr, "cuplab-analyze: out of memory\n");
+        an_export_abort(x);
         an_inputs_free(&in);
         return AN_EXIT_FILE;
     }
@@ -76,12 +89,23 @@ int main(int argc, char **argv)
         /* Refuse a file the results cannot be stored in before the work. */
         rc = o.write ? cl_session_writable(o.files[i], &err) : CL_OK;
         if (rc == CL_OK)
-            rc = an_run_file(&o, o.files[i], rep, &err);
+            rc = an_run_file(&o, o.files[i], rep, x, &err);
         if (rc == CL_OK && o.write)
             rc = an_write_back(&o, o.files[i], rep, before, &err);
         if (rc != CL_OK) {
             fprintf(stderr, "cuplab-analyze: %s\n", err.msg[0] ? err.msg : cl_strerror(rc));
             status = AN_EXIT_FILE;
+        }
+    }
+    if (x) {
+        /* Whatever was exported is kept, even if some files failed. */
+        cl_error err;
+        cl_error_clear(&err);
+        if (an_export_close(x, &err) != CL_OK) {
+            fprintf(stderr, "cuplab-analyze: %s\n", err.msg);
+            status = AN_EXIT_FILE;
+        } else if (o.verbosity > 1) {
+            fprintf(stderr, "cuplab-analyze: exported to %s\n", o.output);
         }
     }
     if (cl_report_sessions(rep) > 0) {

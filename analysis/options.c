@@ -22,13 +22,19 @@ static const char usage[] =
     "Output:\n"
     "  -f, --format FMT       table (default), csv or json\n"
     "  -u, --unit UNIT        kPa (default), mmHg, mbar, Pa, inHg or psi\n"
-    "      --wide             table: every column (default: the main ones)\n"
+    "      --wide             table: every column (default: the main ones);\n"
+    "                         --export csv: the wide form\n"
     "      --plot FILE        overview figure of the session (.png, .svg or .pdf)\n"
     "      --plot-dir DIR     one figure per cup plus an overview per session\n"
     "      --plot-format EXT  figure type in --plot-dir: png (default), svg or pdf\n"
     "      --plot-size WxH    figure size in pixels (default 1200x800)\n"
     "      --write            store the results in the session file (/analysis);\n"
     "                         refused while the file is being recorded\n"
+    "      --export FMT       write each cup's calibrated vacuum series, with its\n"
+    "                         phases and markers, to -o OUT: csv (long; --wide:\n"
+    "                         one column per cup), mat (MATLAB) or edf (EDF+)\n"
+    "  -o, --output OUT       the export's file (edf with several sessions: folder)\n"
+    "      --force            replace an existing export\n"
     "      --follow           follow a recording in progress: refresh the table\n"
     "                         until the recording ends or Ctrl-C\n"
     "      --interval S       refresh interval of --follow (default 1)\n"
@@ -80,7 +86,7 @@ enum {
     OPT_WIDE = 256, OPT_PLOT, OPT_PLOT_DIR, OPT_PLOT_FORMAT, OPT_PLOT_SIZE, OPT_WRITE,
     OPT_FOLLOW, OPT_INTERVAL, OPT_CUPSET, OPT_NOMINAL, OPT_ADC_BITS, OPT_FILTER, OPT_ON,
     OPT_OFF, OPT_DWELL, OPT_SETTLE, OPT_MARKER_TOL, OPT_RECOVER,
-    OPT_GROUP_BY, OPT_METRICS, OPT_TARGET, OPT_TABLE,
+    OPT_GROUP_BY, OPT_METRICS, OPT_TARGET, OPT_TABLE, OPT_EXPORT, OPT_FORCE,
 };
 
 static int bad(const char *fmt, const char *arg)
@@ -108,6 +114,9 @@ int an_options_parse(an_options *o, int argc, char **argv)
         {"plot-format", required_argument, NULL, OPT_PLOT_FORMAT},
         {"plot-size", required_argument, NULL, OPT_PLOT_SIZE},
         {"write", no_argument, NULL, OPT_WRITE},
+        {"export", required_argument, NULL, OPT_EXPORT},
+        {"output", required_argument, NULL, 'o'},
+        {"force", no_argument, NULL, OPT_FORCE},
         {"follow", no_argument, NULL, OPT_FOLLOW},
         {"interval", required_argument, NULL, OPT_INTERVAL},
         {"profile", required_argument, NULL, 'p'},
@@ -144,7 +153,7 @@ int an_options_parse(an_options *o, int argc, char **argv)
     o->plot_w = 1200;
     o->plot_h = 800;
     o->verbosity = 1;
-    while ((opt = getopt_long(argc, argv, "f:u:p:j:qvhV", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "f:u:p:j:o:qvhV", longopts, NULL)) != -1) {
         switch (opt) {
         case 'f':
             if (!(o->format = cl_table_format_from_name(optarg)))
@@ -173,6 +182,12 @@ int an_options_parse(an_options *o, int argc, char **argv)
             break;
         }
         case OPT_WRITE: o->write = true; break;
+        case OPT_EXPORT:
+            if (!(o->export_format = an_export_format_from_name(optarg)))
+                return bad("unknown export format '%s' (csv, mat or edf)", optarg);
+            break;
+        case 'o': o->output = optarg; break;
+        case OPT_FORCE: o->force = true; break;
         case OPT_FOLLOW: o->follow = true; break;
         case OPT_INTERVAL:
             if (!cl_cli_double(optarg, 0.05, 3600, &o->interval_s))
@@ -255,6 +270,12 @@ int an_options_parse(an_options *o, int argc, char **argv)
         return bad("--follow takes exactly one file%s", "");
     if (o->follow && (o->write || o->recover))
         return bad("--follow cannot be combined with --write or --recover%s", "");
+    if (o->export_format && !o->output)
+        return bad("--export needs -o OUT, the file to write%s", "");
+    if (o->output && !o->export_format)
+        return bad("-o OUT names the file of an --export FORMAT%s", "");
+    if (o->export_format && (o->follow || o->recover || o->group_by))
+        return bad("--export cannot be combined with --follow, --recover or --group-by%s", "");
     if (o->plot && argc - optind != 1 && !o->group_by)
         return bad("--plot takes one session file (use --plot-dir for several)%s", "");
     o->files = argv + optind;

@@ -7,6 +7,7 @@
 #include "cl_analysis.h"
 #include "cl_table.h"
 #include "cl_units.h"
+#include "export.h"
 
 /* Exit codes (documented in --help and docs/analysis.md). */
 enum {
@@ -25,6 +26,9 @@ typedef struct an_options {
     bool recover;       /* --recover instead of analysing */
     bool write;         /* store results in the session file */
     bool follow;        /* live view */
+    an_export_format export_format; /* --export, 0 for none */
+    const char *output; /* -o: the export's file */
+    bool force;         /* replace an existing export */
     double interval_s;  /* --follow refresh */
     const char *plot;   /* overview figure file */
     const char *plot_dir;

@@ -121,7 +121,8 @@ static void warn_uncalibrated(const an_options *o, const char *path, const cl_cu
                     path, res[i].cup_id);
 }
 
-int an_run_file(const an_options *o, const char *path, cl_report *rep, cl_error *err)
+int an_run_file(const an_options *o, const char *path, cl_report *rep, an_export *x,
+                cl_error *err)
 {
     cl_analysis *a = NULL;
     cl_cup_result *res = NULL;
@@ -151,9 +152,13 @@ int an_run_file(const an_options *o, const char *path, cl_report *rep, cl_error 
             goto out;
         }
     }
+    if (x && (rc = an_export_session(x, r, path, err)) != CL_OK)
+        goto out;
     for (size_t k = 0; k < n; k++) {
-        rc = cl_analysis_cup(a, k, &res[k], ov ? &tr : NULL, err);
+        rc = cl_analysis_cup(a, k, &res[k], ov || x ? &tr : NULL, err);
         if (rc != CL_OK)
+            goto out;
+        if (x && (rc = an_export_cup(x, &res[k], tr, err)) != CL_OK)
             goto out;
         if (o->plot_dir) {
             safe_name(res[k].cup_id, cupname, sizeof cupname);
@@ -170,6 +175,8 @@ int an_run_file(const an_options *o, const char *path, cl_report *rep, cl_error 
         cl_cup_trace_free(tr);
         tr = NULL;
     }
+    if (x && (rc = an_export_session_end(x, err)) != CL_OK)
+        goto out;
     warn_uncalibrated(o, path, res, n);
     if (o->verbosity && cl_session_reader_status(r) == CL_SESSION_RECORDING &&
         !cl_session_writer_alive(r))

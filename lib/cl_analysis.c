@@ -41,6 +41,7 @@ typedef struct event {
     double host_t;
     int cup;
     cl_event_kind kind;
+    size_t index; /* in the session's event table */
 } event;
 
 struct cl_analysis {
@@ -114,6 +115,7 @@ void cl_cup_trace_free(cl_cup_trace *tr)
     free(tr->vac_kpa);
     free(tr->marker_t_s);
     free(tr->marker_kind);
+    free(tr->marker_event);
     cl_segmentation_release(&tr->seg);
     free(tr);
 }
@@ -214,7 +216,7 @@ int cl_analysis_open(cl_analysis **out, const char *path, const cl_analysis_opti
         rc = cl_session_event_get(a->r, i, &ev, err);
         if (rc != CL_OK)
             goto fail;
-        a->ev[i] = (event){ev.t, ev.cup, ev.kind};
+        a->ev[i] = (event){ev.t, ev.cup, ev.kind, i};
         if (is_gap_kind(ev.kind))
             a->gap_events++;
     }
@@ -530,7 +532,8 @@ static int trace_markers(const cl_analysis *a, const devtime *dt, size_t k, cl_c
 {
     tr->marker_t_s = malloc((a->nev ? a->nev : 1) * sizeof *tr->marker_t_s);
     tr->marker_kind = malloc((a->nev ? a->nev : 1) * sizeof *tr->marker_kind);
-    if (!tr->marker_t_s || !tr->marker_kind)
+    tr->marker_event = malloc((a->nev ? a->nev : 1) * sizeof *tr->marker_event);
+    if (!tr->marker_t_s || !tr->marker_kind || !tr->marker_event)
         return CL_ERR_NOMEM;
     for (size_t i = 0; i < a->nev; i++) {
         const event *e = &a->ev[i];
@@ -541,6 +544,7 @@ static int trace_markers(const cl_analysis *a, const devtime *dt, size_t k, cl_c
             continue;
         tr->marker_t_s[tr->nmarkers] = map_time(dt, e->host_t);
         tr->marker_kind[tr->nmarkers] = e->kind;
+        tr->marker_event[tr->nmarkers] = e->index;
         tr->nmarkers++;
     }
     return CL_OK;

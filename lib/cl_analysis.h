@@ -129,7 +129,10 @@ typedef struct cl_cup_result {
     unsigned flags;
 } cl_cup_result;
 
-/* What the figures need: the conditioned trace and all applications. */
+/* What the figures and exports need: the calibrated, zeroed (and, with a
+ * filter, filtered) vacuum on the cup's time axis (s since the session
+ * start, NaN for samples set aside), all applications, and the markers and
+ * acquisition events of the cup (or of all cups) on the same axis. */
 typedef struct cl_cup_trace {
     size_t n;
     double *t_s, *vac_kpa;
@@ -137,6 +140,7 @@ typedef struct cl_cup_trace {
     size_t nmarkers;
     double *marker_t_s;
     cl_event_kind *marker_kind;
+    size_t *marker_event; /* index for cl_session_event_get() */
 } cl_cup_trace;
 
 void cl_cup_trace_free(cl_cup_trace *tr); /* accepts NULL */

@@ -1,0 +1,117 @@
+#!/bin/sh
+# cuplab-analyze --export: the calibrated series leave in CSV (long and wide),
+# MATLAB and EDF+ files, each read back by a second reader (pandas,
+# scipy.io.loadmat, MNE) and compared value by value: the MATLAB series with
+# the nominal sensor transfer applied to the raw counts in the session file,
+# the CSV and EDF series with the MATLAB one.  The output is checked before
+# any work, and a failed export leaves nothing under the name.
+. "$(dirname "$0")/../lib.sh"
+"$PY" -c 'import pandas, scipy.io, mne' 2>/dev/null || skip "python3-pandas, -scipy or -mne not installed"
+
+for i in 1 2; do
+    "$BIN/cuplab-sim" -o "$T/s$i.h5" --cups 3 --rate 20 --duration 400 --hold 120:10 --seed $i --markers \
+        --practitioner P$i --subject S$i 2>"$T/sim.err" || fail "cuplab-sim: $(cat "$T/sim.err")"
+done
+A="$BIN/cuplab-analyze -q --nominal-sensor --unit mmHg"
+$A --format json "$T/s1.h5" "$T/s2.h5" >"$T/r.json" || fail "analysis failed"
+$A --export mat -o "$T/e.mat" "$T/s1.h5" "$T/s2.h5" >/dev/null || fail "--export mat failed"
+$A --export csv -o "$T/e.csv" "$T/s1.h5" "$T/s2.h5" >/dev/null || fail "--export csv failed"
+$A --export csv --wide -o "$T/w.csv" "$T/s1.h5" "$T/s2.h5" >/dev/null || fail "--export csv --wide failed"
+$A --export edf -o "$T/edf" "$T/s1.h5" "$T/s2.h5" >/dev/null || fail "--export edf (folder) failed"
+$A --export edf -o "$T/one.edf" "$T/s1.h5" >/dev/null || fail "--export edf failed"
+
+"$PY" - "$T" <<'PY' || fail "exports disagree"
+import json, sys
+import h5py, mne, numpy as np, pandas as pd, scipy.io as sio
+d = sys.argv[1]
+KPA_PER_MMHG = 0.133322387415
+sessions = sio.loadmat(f"{d}/e.mat", simplify_cells=True)["sessions"]
+assert len(sessions) == 2
+report = json.load(open(f"{d}/r.json"))
+by_cup = {(r["file"].split("/")[-1].split(".")[0], r["cup"]): r for r in report["rows"]}
+total = 0
+for s in sessions:
+    stem = s["file"].split("/")[-1].split(".")[0]
+    assert s["vacuum_sign"] == "positive below ambient"
+    assert s["practitioner"] == "P" + stem[1] and s["subject"] == "S" + stem[1]
+    with h5py.File(s["file"], "r") as f:
+        raw = f["devices/dev0/samples"][:]
+        host = f["devices/dev0/host_time"][:]
+    for c in s["cups"]:
+        r = by_cup[(stem, c["cup"])]
+        assert c["unit"] == "mmHg" and list(c["phase_names"]) == ["baseline", "evacuation", "hold", "release"]
+        # the nominal transfer (docs/analysis.md), zeroed, positive below ambient
+        gauge = (raw[:, int(c["channel"])] / (2 ** 12 - 1) - 0.92) / 0.007652
+        want = (-gauge - r["zero_offset"] * KPA_PER_MMHG) / KPA_PER_MMHG
+        assert np.allclose(c["vacuum"], want, rtol=1e-12, atol=1e-9), c["cup"]
+        assert np.allclose(c["time_s"], host, atol=1e-9)
+        ph = np.asarray(c["phase"])
+        assert set(ph) == {0, 1, 2, 3}, set(ph)
+        hold = c["vacuum"][ph == 2]
+        assert abs(np.median(hold) - r["hold_mean"]) < 0.05 * r["hold_mean"], (np.median(hold), r["hold_mean"])
+        assert list(c["markers"]["kind"]) == ["applied", "released"], c["markers"]
+        total += len(c["vacuum"])
+
+# CSV long: pandas, one row per sample, values to 9 significant digits
+csv = pd.read_csv(f"{d}/e.csv", parse_dates=["iso_time"])
+assert list(csv.columns) == ["session", "cup", "time_s", "iso_time", "vacuum", "unit", "phase"]
+assert len(csv) == total, (len(csv), total)
+assert set(csv["unit"]) == {"mmHg"} and set(csv["phase"]) == {"baseline", "evacuation", "hold", "release"}
+for s in sessions:
+    stem = s["file"].split("/")[-1].split(".")[0]
+    for c in s["cups"]:
+        part = csv[(csv.session == stem) & (csv.cup == c["cup"])]
+        assert np.allclose(part.vacuum.to_numpy(), c["vacuum"], rtol=1e-9, atol=1e-12)
+        assert np.allclose(part.time_s.to_numpy(), c["time_s"], atol=1e-6)
+        names = np.array(c["phase_names"])[c["phase"]]
+        assert (part.phase.to_numpy() == names).all()
+        t0 = pd.Timestamp(s["created_utc"])
+        dt = (part.iso_time - t0).dt.total_seconds().to_numpy()
+        assert np.allclose(dt, c["time_s"], atol=6e-4)
+# CSV wide: one column per cup
+wide = pd.read_csv(f"{d}/w.csv")
+assert list(wide.columns) == ["session", "device", "time_s", "iso_time", "unit", "C1", "C2", "C3"]
+for s in sessions:
+    stem = s["file"].split("/")[-1].split(".")[0]
+    part = wide[wide.session == stem]
+    for c in s["cups"]:
+        assert np.allclose(part[c["cup"]].to_numpy(), c["vacuum"], rtol=1e-9, atol=1e-12)
+
+# EDF+: MNE; one signal per cup at the device rate, values within one
+# and a half digital steps of the series at the EDF sample times (EDFlib
+# truncates, and the header keeps 8 characters of the physical range), annotations
+for path, s in [(f"{d}/edf/s1.edf", sessions[0]), (f"{d}/edf/s2.edf", sessions[1]), (f"{d}/one.edf", sessions[0])]:
+    raw = mne.io.read_raw_edf(path, preload=True, verbose="error")
+    assert raw.ch_names == [c["cup"] for c in s["cups"]], raw.ch_names
+    assert raw.info["sfreq"] == 20.0
+    assert raw.info["meas_date"] == pd.Timestamp(s["created_utc"]).to_pydatetime()
+    data = raw.get_data()
+    for k, c in enumerate(s["cups"]):
+        t = np.arange(data.shape[1]) / raw.info["sfreq"]
+        ok = t <= c["time_s"][-1]
+        want = np.interp(t[ok], c["time_s"], c["vacuum"])
+        step = (c["vacuum"].max() - c["vacuum"].min()) * 1.02 / 65535
+        err = np.abs(data[k, ok] - want).max()
+        assert err <= 1.5 * step, (path, c["cup"], err, step)
+    desc = list(raw.annotations.description)
+    for c in s["cups"]:
+        for what in ("applied", "released", "evacuation", "hold", "release"):
+            assert any(x.startswith(f"{c['cup']} {what}") for x in desc), (c["cup"], what, desc)
+print(f"exports agree: {total} samples, 2 sessions, CSV long and wide, MATLAB, EDF+")
+PY
+
+# Outputs are checked before the work; a failed export leaves no file.
+$A --export csv -o "$T/e.csv" "$T/s1.h5" >"$T/o.out" 2>"$T/o.err"
+[ $? -eq 1 ] || fail "an existing export was replaced"
+[ -s "$T/o.out" ] && fail "analysed before refusing the export"
+grep -q "exists" "$T/o.err" || fail "refusal: $(cat "$T/o.err")"
+$A --export csv --force -o "$T/e.csv" "$T/s1.h5" >/dev/null || fail "--force did not replace"
+$A --export mat -o "$T/nowhere/e.mat" "$T/s1.h5" >"$T/o.out" 2>"$T/o.err"
+[ $? -eq 1 ] && [ ! -s "$T/o.out" ] || fail "missing folder: not refused before the work"
+grep -q "does not exist" "$T/o.err" || fail "missing folder: $(cat "$T/o.err")"
+echo "garbage" >"$T/bad.h5"
+$A --export csv -o "$T/bad.csv" "$T/bad.h5" >/dev/null 2>&1 && fail "exported a damaged file"
+[ -e "$T/bad.csv" ] || [ -e "$T/.bad.csv.cuplab-tmp" ] && fail "a failed export left a file"
+"$BIN/cuplab-analyze" --export xls -o "$T/x" "$T/s1.h5" 2>/dev/null; [ $? -eq 2 ] || fail "unknown format accepted"
+"$BIN/cuplab-analyze" --export csv "$T/s1.h5" 2>/dev/null; [ $? -eq 2 ] || fail "--export without -o accepted"
+exit 0

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cl_session.h"
+#include "cl_table.h"
 
 /* Phase codes of the samples, as stored in the exports. */
 enum { PH_BASELINE, PH_EVACUATION, PH_HOLD, PH_RELEASE, PH_COUNT };
@@ -303,22 +304,6 @@ static void iso_time(const an_export *x, double t_s, char *buf, size_t cap)
     snprintf(buf + k, cap - k, ".%03ldZ", ms);
 }
 
-/* A CSV field: quoted when it holds a separator, a quote or a line end. */
-static void csv_str(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 static void csv_num(FILE *f, double v)
 {
     if (isfinite(v))
@@ -336,9 +321,9 @@ static int csv_long(an_export *x)
         const xcup *c = &x->cups[k];
         for (size_t i = 0; i < c->n; i++) {
             iso_time(x, c->t[i], iso, sizeof iso);
-            csv_str(f, x->stem);
+            cl_table_csv_field(f, x->stem);
             fputc(',', f);
-            csv_str(f, c->id);
+            cl_table_csv_field(f, c->id);
             fprintf(f, ",%.6f,%s,", c->t[i], iso);
             csv_num(f, c->v[i]);
             fprintf(f, ",%s,%s\n", unit, phase_names[c->phase[i]]);
@@ -361,7 +346,7 @@ static int csv_wide(an_export *x, cl_error *err)
         for (size_t k = 0; k < x->ncups; k++) {
             snprintf(x->wide_cups[k], sizeof x->wide_cups[k], "%s", x->cups[k].id);
             fputc(',', f);
-            csv_str(f, x->cups[k].id);
+            cl_table_csv_field(f, x->cups[k].id);
         }
         fputc('\n', f);
     }
@@ -382,7 +367,7 @@ static int csv_wide(an_export *x, cl_error *err)
             continue;
         for (size_t i = 0; i < first->n; i++) {
             iso_time(x, first->t[i], iso, sizeof iso);
-            csv_str(f, x->stem);
+            cl_table_csv_field(f, x->stem);
             fprintf(f, ",%zu,%.6f,%s,%s", d, first->t[i], iso, cl_unit_name(x->unit));
             for (size_t k = 0; k < x->ncups; k++) {
                 const xcup *c = &x->cups[k];

@@ -142,7 +142,7 @@ static void format_cell(const cell *c, int precision, bool csv, char *buf, size_
         snprintf(buf, cap, "%.*g", csv ? 17 : precision, c->num);
 }
 
-static void csv_field(FILE *out, const char *s)
+void cl_table_csv_field(FILE *out, const char *s)
 {
     if (strpbrk(s, ",\"\n\r")) {
         fputc('"', out);
@@ -200,7 +200,7 @@ static int write_csv(const cl_table *t, FILE *out)
     for (size_t c = 0; c < t->ncols; c++) {
         if (c)
             fputc(',', out);
-        csv_field(out, t->cols[c].name);
+        cl_table_csv_field(out, t->cols[c].name);
     }
     fputc('\n', out);
     for (size_t r = 0; r < t->nrows; r++) {
@@ -208,7 +208,7 @@ static int write_csv(const cl_table *t, FILE *out)
             if (c)
                 fputc(',', out);
             format_cell(&t->cells[r * t->ncols + c], 17, true, buf, sizeof buf);
-            csv_field(out, buf);
+            cl_table_csv_field(out, buf);
         }
         fputc('\n', out);
     }

@@ -56,6 +56,10 @@ int cl_table_write(const cl_table *t, FILE *out, cl_table_format fmt, const char
 struct json_t;
 struct json_t *cl_table_json(const cl_table *t, const char *title);
 
+/* One CSV field as the CSV rendering writes it: quoted (quotes doubled)
+ * when it holds a comma, a quote or a line end. */
+void cl_table_csv_field(FILE *out, const char *s);
+
 /* "table"/"text", "csv", "json" -> format; 0 if unknown. */
 cl_table_format cl_table_format_from_name(const char *name);
 

@@ -16,9 +16,6 @@
 #include "cl_session.h"
 #include "cl_table.h"
 
-/* Phase codes of the samples, as stored in the exports. */
-enum { PH_BASELINE, PH_EVACUATION, PH_HOLD, PH_RELEASE, PH_COUNT };
-static const char *const phase_names[PH_COUNT] = {"baseline", "evacuation", "hold", "release"};
 
 /* Fields of each element of the MATLAB struct array `sessions`. */
 static const char *const session_fields[] = {
@@ -222,20 +219,6 @@ int an_export_session(an_export *x, cl_session_reader *r, const char *file, cl_e
     return CL_OK;
 }
 
-/* Phase of each sample from the applications' sample indexes. */
-static void phases(const cl_segmentation *seg, size_t n, uint8_t *ph)
-{
-    memset(ph, PH_BASELINE, n);
-    for (size_t a = 0; a < seg->napps; a++) {
-        const cl_segment_app *ap = &seg->apps[a];
-        size_t hold = ap->i_hold < n ? ap->i_hold : n;
-        size_t rel = ap->i_release < n ? ap->i_release : n;
-        size_t end = ap->i_release_end < n ? ap->i_release_end + 1 : rel;
-        for (size_t i = ap->i_onset; i < n && i < end; i++)
-            ph[i] = i < hold ? PH_EVACUATION : i < rel ? PH_HOLD : PH_RELEASE;
-    }
-}
-
 int an_export_cup(an_export *x, const cl_cup_result *res, const cl_cup_trace *tr,
                   cl_error *err)
 {
@@ -271,7 +254,7 @@ int an_export_cup(an_export *x, const cl_cup_result *res, const cl_cup_trace *tr
         c->v[i] = cl_unit_from_kpa(tr->vac_kpa[i], x->unit);
     }
     if (n)
-        phases(&tr->seg, n, c->phase);
+        cl_segment_phases(&tr->seg, n, c->phase);
     if (na)
         memcpy(c->apps, tr->seg.apps, na * sizeof *c->apps);
     c->napps = na;
@@ -326,7 +309,7 @@ static int csv_long(an_export *x)
             cl_table_csv_field(f, c->id);
             fprintf(f, ",%.6f,%s,", c->t[i], iso);
             csv_num(f, c->v[i]);
-            fprintf(f, ",%s,%s\n", unit, phase_names[c->phase[i]]);
+            fprintf(f, ",%s,%s\n", unit, cl_segment_phase_name(c->phase[i]));
         }
     }
     return CL_OK;
@@ -417,7 +400,7 @@ static matvar_t *mat_cellstr(size_t n, const char *(*get)(const void *, size_t),
 static const char *phase_name_at(const void *ctx, size_t i)
 {
     (void)ctx;
-    return phase_names[i];
+    return cl_segment_phase_name((int)i);
 }
 static const char *mk_kind_at(const void *ctx, size_t i) { return ((const xmarker *)ctx)[i].kind; }
 static const char *mk_text_at(const void *ctx, size_t i) { return ((const xmarker *)ctx)[i].text; }
@@ -476,7 +459,7 @@ static void mat_cup(const an_export *x, const xcup *c, matvar_t **vals)
         mat_col(c->t, c->n),
         mat_col(c->v, c->n),
         Mat_VarCreate(NULL, MAT_C_UINT8, MAT_T_UINT8, 2, pdims, c->phase, 0),
-        mat_cellstr(PH_COUNT, phase_name_at, NULL),
+        mat_cellstr(CL_SEGMENT_PHASES, phase_name_at, NULL),
         mat_structs(NULL, mk_fields, 3, mk, 1),
     };
     memcpy(vals, v, sizeof v);

@@ -475,3 +475,23 @@ out:
     free(w.m);
     return rc;
 }
+
+const char *cl_segment_phase_name(int phase)
+{
+    static const char *const names[CL_SEGMENT_PHASES] = {"baseline", "evacuation", "hold",
+                                                         "release"};
+    return phase >= 0 && phase < CL_SEGMENT_PHASES ? names[phase] : NULL;
+}
+
+void cl_segment_phases(const cl_segmentation *s, size_t n, unsigned char *out)
+{
+    memset(out, CL_SEGMENT_BASELINE, n);
+    for (size_t a = 0; s && a < s->napps; a++) {
+        const cl_segment_app *ap = &s->apps[a];
+        size_t hold = ap->i_hold < n ? ap->i_hold : n;
+        size_t rel = ap->i_release < n ? ap->i_release : n;
+        size_t end = ap->i_release_end < n ? ap->i_release_end : rel;
+        for (size_t i = ap->i_onset; i < n && i < end; i++)
+            out[i] = i < hold ? CL_SEGMENT_EVACUATION : i < rel ? CL_SEGMENT_HOLD : CL_SEGMENT_RELEASE;
+    }
+}

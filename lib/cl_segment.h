@@ -84,4 +84,22 @@ int cl_segment(const double *t_s, const double *vac_kpa, size_t stride, size_t n
 /* Free the applications (the struct itself is the caller's; NULL accepted). */
 void cl_segmentation_release(cl_segmentation *s);
 
+/* The phase of each sample, as the exports and the stored series label it:
+ * evacuation [onset, hold_start), hold [hold_start, release_start), release
+ * [release_start, release_end) of each application (to the end of the
+ * trace when the recording ended first), baseline everywhere else. */
+typedef enum cl_segment_phase {
+    CL_SEGMENT_BASELINE = 0,
+    CL_SEGMENT_EVACUATION = 1,
+    CL_SEGMENT_HOLD = 2,
+    CL_SEGMENT_RELEASE = 3,
+    CL_SEGMENT_PHASES = 4, /* the number of phases */
+} cl_segment_phase;
+
+/* "baseline", "evacuation", "hold", "release"; NULL for another value. */
+const char *cl_segment_phase_name(int phase);
+
+/* out[i] = phase of sample i < n of the trace `s` was computed on. */
+void cl_segment_phases(const cl_segmentation *s, size_t n, unsigned char *out);
+
 #endif

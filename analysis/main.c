@@ -85,13 +85,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < o.nfiles; i++) {
         cl_error err;
         cl_error_clear(&err);
-        size_t before = cl_report_sessions(rep);
-        /* Refuse a file the results cannot be stored in before the work. */
-        rc = o.write ? cl_session_writable(o.files[i], &err) : CL_OK;
-        if (rc == CL_OK)
-            rc = an_run_file(&o, o.files[i], rep, x, &err);
-        if (rc == CL_OK && o.write)
-            rc = an_write_back(&o, o.files[i], rep, before, &err);
+        rc = an_run_file(&o, o.files[i], rep, x, &err);
         if (rc != CL_OK) {
             fprintf(stderr, "cuplab-analyze: %s\n", err.msg[0] ? err.msg : cl_strerror(rc));
             status = AN_EXIT_FILE;

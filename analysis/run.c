@@ -121,6 +121,51 @@ static void warn_uncalibrated(const an_options *o, const char *path, const cl_cu
                     path, res[i].cup_id);
 }
 
+/* Store session `i` of `rep` with the series already in `w` (--write). */
+static int write_results(const an_options *o, cl_session_results *w, const char *path,
+                         cl_report *rep, size_t i, cl_error *err)
+{
+    size_t ncols, nrows;
+    const cl_report_column *rc = cl_report_session_columns(rep, i, &ncols, &nrows);
+    char *json = cl_report_session_json(rep, i);
+    cl_session_column *cols = rc ? calloc(ncols ? ncols : 1, sizeof *cols) : NULL;
+    int st;
+    if (!rc || !json || !cols) {
+        cl_session_results_abort(w);
+        st = cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory", path);
+    } else {
+        for (size_t c = 0; c < ncols; c++)
+            cols[c] = (cl_session_column){rc[c].name, rc[c].unit, rc[c].num, rc[c].str};
+        st = cl_session_results_finish(w, json, cols, ncols, nrows, err);
+        if (st == CL_OK && o->verbosity > 1)
+            fprintf(stderr, PROG ": %s: results stored in /analysis\n", path);
+    }
+    free(cols);
+    free(json);
+    return st;
+}
+
+/* One cup's series into the results being written. */
+static int write_series(cl_session_results *w, const cl_cup_result *res, const cl_cup_trace *tr,
+                        const char *path, cl_error *err)
+{
+    size_t n = tr && tr->vac_kpa ? tr->n : 0;
+    unsigned char *ph = malloc(n ? n : 1);
+    if (!ph)
+        return cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory", path);
+    if (n)
+        cl_segment_phases(&tr->seg, n, ph);
+    char names[64] = "";
+    for (int p = 0; p < CL_SEGMENT_PHASES; p++)
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", p ? "," : "",
+                 cl_segment_phase_name(p));
+    cl_session_series s = {res->cup_id, res->calibration, names, n,
+                           n ? tr->t_s : NULL, n ? tr->vac_kpa : NULL, ph};
+    int rc = cl_session_results_series(w, &s, err);
+    free(ph);
+    return rc;
+}
+
 int an_run_file(const an_options *o, const char *path, cl_report *rep, an_export *x,
                 cl_error *err)
 {
@@ -131,11 +176,17 @@ int an_run_file(const an_options *o, const char *path, cl_report *rep, an_export
     cl_figure_style style = {o->unit, o->plot_w, o->plot_h};
     char name[256], cupname[128], fig[4096], title[512];
     size_t n = 0;
+    cl_session_results *wr = NULL;
     int rc;
 
-    rc = cl_analysis_open(&a, path, &o->an, err);
-    if (rc != CL_OK)
+    /* --write: refused before the work when the results cannot be stored. */
+    if (o->write && (rc = cl_session_results_begin(&wr, path, err)) != CL_OK)
         return rc;
+    rc = cl_analysis_open(&a, path, &o->an, err);
+    if (rc != CL_OK) {
+        cl_session_results_abort(wr);
+        return rc;
+    }
     cl_session_reader *r = cl_analysis_reader(a);
     stem(path, name, sizeof name);
     n = cl_analysis_cup_count(a);
@@ -155,8 +206,10 @@ int an_run_file(const an_options *o, const char *path, cl_report *rep, an_export
     if (x && (rc = an_export_session(x, r, path, err)) != CL_OK)
         goto out;
     for (size_t k = 0; k < n; k++) {
-        rc = cl_analysis_cup(a, k, &res[k], ov || x ? &tr : NULL, err);
+        rc = cl_analysis_cup(a, k, &res[k], ov || x || wr ? &tr : NULL, err);
         if (rc != CL_OK)
+            goto out;
+        if (wr && (rc = write_series(wr, &res[k], tr, path, err)) != CL_OK)
             goto out;
         if (x && (rc = an_export_cup(x, &res[k], tr, err)) != CL_OK)
             goto out;
@@ -208,7 +261,12 @@ int an_run_file(const an_options *o, const char *path, cl_report *rep, an_export
         .gap_events = cl_analysis_gap_events(a),
     };
     rc = cl_report_add_session(rep, &info, res, n, err);
+    if (rc == CL_OK && wr) {
+        rc = write_results(o, wr, path, rep, cl_report_sessions(rep) - 1, err);
+        wr = NULL;
+    }
 out:
+    cl_session_results_abort(wr);
     cl_cup_trace_free(tr);
     cl_overview_free(ov);
     free(res);
@@ -216,24 +274,3 @@ out:
     return rc;
 }
 
-int an_write_back(const an_options *o, const char *path, cl_report *rep, size_t i,
-                  cl_error *err)
-{
-    size_t ncols, nrows;
-    const cl_report_column *rc = cl_report_session_columns(rep, i, &ncols, &nrows);
-    char *json = cl_report_session_json(rep, i);
-    cl_session_column *cols = rc ? calloc(ncols ? ncols : 1, sizeof *cols) : NULL;
-    int st;
-    if (!rc || !json || !cols) {
-        st = cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory", path);
-    } else {
-        for (size_t c = 0; c < ncols; c++)
-            cols[c] = (cl_session_column){rc[c].name, rc[c].unit, rc[c].num, rc[c].str};
-        st = cl_session_write_analysis(path, json, cols, ncols, nrows, err);
-        if (st == CL_OK && o->verbosity > 1)
-            fprintf(stderr, PROG ": %s: results stored in /analysis\n", path);
-    }
-    free(cols);
-    free(json);
-    return st;
-}

@@ -18,15 +18,14 @@ typedef struct an_inputs {
 int an_inputs_load(an_options *o, an_inputs *in);
 void an_inputs_free(an_inputs *in);
 
-/* Analyse `path` into `rep` (one session), drawing the figures asked for
- * and adding the session to the export `x` (NULL for none).  Returns CL_OK
+/* Analyse `path` into `rep` (one session), drawing the figures asked for,
+ * storing the results in the file with --write (refused before the work
+ * when they cannot be) and adding the session to the export `x` (NULL for
+ * none).  Returns CL_OK
  * or an error (printed by the caller from err). */
 int an_run_file(const an_options *o, const char *path, cl_report *rep, an_export *x,
                 cl_error *err);
 
-/* Store session `i` of `rep` in its file (--write). */
-int an_write_back(const an_options *o, const char *path, cl_report *rep, size_t i,
-                  cl_error *err);
 
 /* --follow: refresh the table until the recording ends or SIGINT. */
 int an_follow(const an_options *o, const char *path);

@@ -2559,23 +2559,17 @@ done:
     return rc;
 }
 
-/* cl_session_writable(), asking about a live writer only if `ask_writer`
- * (not when the caller holds the writer lock itself). */
-static int check_finished(const char *path, bool ask_writer, cl_error *err)
+/* CL_OK for a readable cuplab session with a final status; CL_ERR_BUSY
+ * (no final status) or the opening error otherwise.  For a caller that
+ * holds the writer lock: a live recorder was refused when it was taken. */
+static int check_finished(const char *path, cl_error *err)
 {
     cl_session_reader *r = NULL;
     int rc;
-    h5_quiet();
-    if (!path || !path[0])
-        return cl_error_set(err, CL_ERR_ARG, "session: no file name");
     if ((rc = cl_session_open(&r, path, err)) != CL_OK)
         return rc;
-    bool alive = ask_writer && r->writer_alive;
     bool unfinished = r->status == CL_SESSION_RECORDING || r->flagged;
     cl_session_reader_close(r);
-    if (alive)
-        return cl_error_set(err, CL_ERR_BUSY,
-                            "%s: the session is still being recorded; not writing to it", path);
     if (unfinished)
         return cl_error_set(err, CL_ERR_BUSY,
                             "%s: the session has no final status (interrupted: run "
@@ -2584,68 +2578,171 @@ static int check_finished(const char *path, bool ask_writer, cl_error *err)
     return CL_OK;
 }
 
-int cl_session_writable(const char *path, cl_error *err)
+struct cl_session_results {
+    char *path;
+    cl_replace *tx; /* the copy being written */
+    int lock;       /* writer lock on the original, or -1 */
+    hid_t fapl, f, g, series; /* the copy, /analysis, /analysis/series */
+    size_t nseries;
+};
+
+void cl_session_results_abort(cl_session_results *w)
 {
-    return check_finished(path, true, err);
+    if (!w)
+        return;
+    h5_quiet();
+    close_id(&w->series);
+    close_id(&w->g);
+    close_id(&w->f);
+    close_id(&w->fapl);
+    cl_replace_abort(w->tx);
+    if (w->lock >= 0)
+        close(w->lock);
+    free(w->path);
+    free(w);
 }
 
-int cl_session_write_analysis(const char *path, const char *json_results,
-                              const cl_session_column *cols, size_t ncols, size_t nrows,
-                              cl_error *err)
+int cl_session_results_begin(cl_session_results **out, const char *path, cl_error *err)
 {
-    cl_replace *tx = NULL;
-    hid_t fapl = H5I_INVALID_HID, f = H5I_INVALID_HID, g = H5I_INVALID_HID,
-          cg = H5I_INVALID_HID, sp = H5I_INVALID_HID, t = H5I_INVALID_HID,
-          ds = H5I_INVALID_HID;
-    char now[32], *json = NULL;
-    int rc, lock = -1;
+    cl_session_results *w = NULL;
+    char now[32];
+    int rc;
 
     h5_quiet();
-    if (!path || !path[0] || !json_results || (ncols && !cols))
+    if (out)
+        *out = NULL;
+    if (!out || !path || !path[0])
         return cl_error_set(err, CL_ERR_ARG, "session analysis: invalid arguments");
-    for (size_t i = 0; i < ncols; i++)
-        if (!cols[i].name || !cols[i].name[0] || strchr(cols[i].name, '/') ||
-            !strcmp(cols[i].name, ".") || (!cols[i].num && !cols[i].str && nrows))
-            return cl_error_set(err, CL_ERR_ARG, "%s: invalid analysis column %zu", path, i);
-    if ((rc = change_lock_take(path, &lock, "writing to", err)) != CL_OK)
-        return rc;
+    if (!(w = calloc(1, sizeof *w)) || !(w->path = strdup(path))) {
+        free(w);
+        return cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory", path);
+    }
+    w->fapl = w->f = w->g = w->series = H5I_INVALID_HID;
+    w->lock = -1;
+    if ((rc = change_lock_take(path, &w->lock, "writing to", err)) != CL_OK)
+        goto fail;
     /* Validate first, read-only: only a finished cuplab session is changed. */
-    if ((rc = check_finished(path, false, err)) != CL_OK)
-        goto done;
-    if ((fapl = H5Pcreate(H5P_FILE_ACCESS)) < 0 ||
-        H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST) < 0) {
+    if ((rc = check_finished(path, err)) != CL_OK)
+        goto fail;
+    if ((w->fapl = H5Pcreate(H5P_FILE_ACCESS)) < 0 ||
+        H5Pset_libver_bounds(w->fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST) < 0) {
         rc = h5_fail(err, path, "cannot set up file access");
-        goto done;
+        goto fail;
     }
     /* The results go into a copy that replaces the file once complete and
      * synced: the recording is never written to, and a crash at any moment
      * leaves it as it was. */
-    if ((rc = cl_replace_begin(&tx, path, lock, err)) != CL_OK)
-        goto done;
+    if ((rc = cl_replace_begin(&w->tx, path, w->lock, err)) != CL_OK)
+        goto fail;
     errno = 0;
-    if ((f = H5Fopen(cl_replace_copy(tx), H5F_ACC_RDWR, fapl)) < 0) {
+    if ((w->f = H5Fopen(cl_replace_copy(w->tx), H5F_ACC_RDWR, w->fapl)) < 0) {
         rc = h5_fail(err, path, "cannot open a copy for writing the analysis");
-        goto done;
+        goto fail;
     }
-    htri_t ex = H5Lexists(f, "analysis", H5P_DEFAULT);
-    if (ex < 0 || (ex > 0 && H5Ldelete(f, "analysis", H5P_DEFAULT) < 0)) {
+    htri_t ex = H5Lexists(w->f, "analysis", H5P_DEFAULT);
+    if (ex < 0 || (ex > 0 && H5Ldelete(w->f, "analysis", H5P_DEFAULT) < 0)) {
         rc = h5_fail(err, path, "cannot replace /analysis");
-        goto done;
+        goto fail;
     }
     utc_now(now);
+    errno = 0;
+    if ((w->g = H5Gcreate2(w->f, "analysis", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
+        put_str_attr(w->g, "software_version", CUPLAB_VERSION) < 0 ||
+        put_str_attr(w->g, "created_utc", now) < 0 ||
+        (w->series = H5Gcreate2(w->g, "series", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
+        rc = h5_fail(err, path, "cannot write /analysis");
+        goto fail;
+    }
+    *out = w;
+    return CL_OK;
+fail:
+    cl_session_results_abort(w);
+    return rc;
+}
+
+/* A 1-D dataset of n values (chunked and compressed when large). */
+static hid_t series_dataset(hid_t g, const char *name, hid_t ftype, hid_t mtype, size_t n,
+                            const void *data)
+{
+    hsize_t dims = n, chunk = n < 65536 ? (n ? n : 1) : 65536;
+    hid_t sp = H5Screate_simple(1, &dims, NULL), dcpl = H5Pcreate(H5P_DATASET_CREATE), ds = -1;
+    if (sp >= 0 && dcpl >= 0 && H5Pset_chunk(dcpl, 1, &chunk) >= 0 && H5Pset_shuffle(dcpl) >= 0 &&
+        H5Pset_deflate(dcpl, 4) >= 0 &&
+        (ds = H5Dcreate2(g, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT)) >= 0 && n &&
+        H5Dwrite(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+        close_id(&ds);
+    close_id(&dcpl);
+    close_id(&sp);
+    return ds;
+}
+
+int cl_session_results_series(cl_session_results *w, const cl_session_series *sr, cl_error *err)
+{
+    char name[32];
+    hid_t g = H5I_INVALID_HID, ds[3] = {H5I_INVALID_HID, H5I_INVALID_HID, H5I_INVALID_HID};
+    int rc = CL_OK;
+    if (!w || !sr || !sr->cup_id || (sr->n && (!sr->t_s || !sr->vacuum_kpa || !sr->phase)))
+        return cl_error_set(err, CL_ERR_ARG, "session analysis: invalid series");
+    h5_quiet();
+    /* One group per cup, in cup-table order; the id is an attribute (a
+     * group name cannot hold every id). */
+    snprintf(name, sizeof name, "%zu", w->nseries);
+    errno = 0;
+    if ((g = H5Gcreate2(w->series, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
+        put_str_attr(g, "cup", sr->cup_id) < 0 ||
+        put_str_attr(g, "calibration", sr->calibration ? sr->calibration : "") < 0 ||
+        (ds[0] = series_dataset(g, "time_s", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, sr->n,
+                                sr->t_s)) < 0 ||
+        put_str_attr(ds[0], "units", "s") < 0 ||
+        (ds[1] = series_dataset(g, "vacuum", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, sr->n,
+                                sr->vacuum_kpa)) < 0 ||
+        put_str_attr(ds[1], "units", "kPa") < 0 ||
+        put_str_attr(ds[1], "sign", "positive below ambient") < 0 ||
+        (ds[2] = series_dataset(g, "phase", H5T_STD_U8LE, H5T_NATIVE_UCHAR, sr->n,
+                                sr->phase)) < 0 ||
+        put_str_attr(ds[2], "names", sr->phase_names ? sr->phase_names : "") < 0)
+        rc = h5_fail(err, w->path, "cannot write /analysis/series");
+    for (int i = 0; i < 3; i++)
+        close_id(&ds[i]);
+    close_id(&g);
+    if (rc == CL_OK)
+        w->nseries++;
+    return rc;
+}
+
+int cl_session_results_finish(cl_session_results *w, const char *json_results,
+                              const cl_session_column *cols, size_t ncols, size_t nrows,
+                              cl_error *err)
+{
+    hid_t cg = H5I_INVALID_HID, sp = H5I_INVALID_HID, t = H5I_INVALID_HID,
+          ds = H5I_INVALID_HID;
+    char *json = NULL;
+    int rc = CL_OK;
+
+    h5_quiet();
+    if (!w)
+        return cl_error_set(err, CL_ERR_ARG, "session analysis: invalid arguments");
+    const char *path = w->path;
+    if (!json_results || (ncols && !cols)) {
+        rc = cl_error_set(err, CL_ERR_ARG, "session analysis: invalid arguments");
+        goto done;
+    }
+    for (size_t i = 0; i < ncols; i++)
+        if (!cols[i].name || !cols[i].name[0] || strchr(cols[i].name, '/') ||
+            !strcmp(cols[i].name, ".") || (!cols[i].num && !cols[i].str && nrows)) {
+            rc = cl_error_set(err, CL_ERR_ARG, "%s: invalid analysis column %zu", path, i);
+            goto done;
+        }
     if (!(json = utf8_dup(json_results))) {
         rc = cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory", path);
         goto done;
     }
     const char *jp = json;
     errno = 0;
-    if ((g = H5Gcreate2(f, "analysis", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
-        put_str_attr(g, "software_version", CUPLAB_VERSION) < 0 ||
-        put_str_attr(g, "created_utc", now) < 0 || (t = str_type_vlen()) < 0 ||
-        (sp = H5Screate(H5S_SCALAR)) < 0 ||
-        (ds = H5Dcreate2(g, "results", t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
+    if ((t = str_type_vlen()) < 0 || (sp = H5Screate(H5S_SCALAR)) < 0 ||
+        (ds = H5Dcreate2(w->g, "results", t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0 ||
         H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, &jp) < 0 ||
-        (cg = H5Gcreate2(g, "cups", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
+        (cg = H5Gcreate2(w->g, "cups", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
         rc = h5_fail(err, path, "cannot write /analysis");
         goto done;
     }
@@ -2663,19 +2760,34 @@ done:
     close_id(&sp);
     close_id(&t);
     close_id(&cg);
-    close_id(&g);
-    if (f >= 0) {
-        errno = 0;
-        if (H5Fclose(f) < 0 && rc == CL_OK)
-            rc = h5_fail(err, path, "cannot close after writing the analysis");
-    }
-    if (rc == CL_OK)
-        rc = cl_replace_commit(tx, err);
-    else
-        cl_replace_abort(tx);
-    close_id(&fapl);
-    if (lock >= 0)
-        close(lock);
     free(json);
+    if (rc != CL_OK) {
+        cl_session_results_abort(w);
+        return rc;
+    }
+    close_id(&w->series);
+    close_id(&w->g);
+    errno = 0;
+    herr_t closed = H5Fclose(w->f);
+    w->f = H5I_INVALID_HID;
+    if (closed < 0) {
+        rc = h5_fail(err, path, "cannot close after writing the analysis");
+        cl_session_results_abort(w);
+        return rc;
+    }
+    rc = cl_replace_commit(w->tx, err);
+    w->tx = NULL;
+    cl_session_results_abort(w); /* the rest: lock, property list, memory */
     return rc;
+}
+
+int cl_session_write_analysis(const char *path, const char *json_results,
+                              const cl_session_column *cols, size_t ncols, size_t nrows,
+                              cl_error *err)
+{
+    cl_session_results *w;
+    if (!json_results)
+        return cl_error_set(err, CL_ERR_ARG, "session analysis: invalid arguments");
+    int rc = cl_session_results_begin(&w, path, err);
+    return rc != CL_OK ? rc : cl_session_results_finish(w, json_results, cols, ncols, nrows, err);
 }

@@ -34,7 +34,7 @@ for name, obj in b.items():
 assert {k: v for k, v in new.attrs.items()} == {k: v for k, v in orig.attrs.items()}
 # One /analysis group: the JSON document and one dataset per column.
 g = new["analysis"]
-assert set(g.keys()) == {"results", "cups"}, list(g.keys())
+assert set(g.keys()) == {"results", "cups", "series"}, list(g.keys())
 doc = json.loads(g["results"][()])
 assert doc["format"] == "cuplab-analysis" and doc["rows"] == printed["rows"]
 assert doc["vacuum_sign"] == "positive below ambient"
@@ -44,7 +44,36 @@ assert [c.decode() for c in cups["cup"][:]] == ["C1", "C2", "C3"]
 assert cups["peak_vacuum"].attrs["units"] == "kPa"
 assert np.allclose(cups["peak_vacuum"][:], [r["peak_vacuum"] for r in printed["rows"]])
 assert "software_version" in g.attrs and "created_utc" in g.attrs
+# One calibrated series per cup, in cup-table order, on the device clock's
+# time axis (the recording ran 100 times faster than real time, so host
+# times are bunched), whose peak is the reported one.
+series = g["series"]
+assert sorted(series.keys(), key=int) == ["0", "1", "2"], list(series.keys())
+for i, row in enumerate(printed["rows"]):
+    s = series[str(i)]
+    assert s.attrs["cup"] == row["cup"] and s.attrs["calibration"] == row["calibration"]
+    assert s["vacuum"].attrs["units"] == "kPa" and s["time_s"].attrs["units"] == "s"
+    assert s["vacuum"].attrs["sign"] == "positive below ambient"
+    assert s["phase"].attrs["names"] == "baseline,evacuation,hold,release"
+    v, t, ph = s["vacuum"][:], s["time_s"][:], s["phase"][:]
+    assert len(v) == len(t) == len(ph) == row["samples"]
+    dev = new["devices/dev0/device_time"]
+    dev_s = (dev[:] - dev[0]) * {"us": 1e-6, "ms": 1e-3}[dev.attrs["units"]]
+    assert np.allclose(t - t[0], dev_s, rtol=1e-3, atol=1e-6)
+    assert abs(np.nanmax(v) - row["peak_vacuum"]) < 0.03 * row["peak_vacuum"]
+    assert set(np.unique(ph)) <= {0, 1, 2, 3} and 2 in ph
 PY
+# The h5py example of docs/session-format.md runs as written.
+"$PY" - "$TOP/docs/session-format.md" "$T/s.h5" "$T/example.png" <<'PY' || fail "documented h5py example"
+import re, sys
+doc, session, png = sys.argv[1:]
+code = re.search(r"<!-- example: h5py -->\n```python\n(.*?)```", open(doc).read(), re.S).group(1)
+assert len(code.strip().splitlines()) <= 12, "the example is meant to be short"
+import matplotlib
+matplotlib.use("Agg")
+exec(code.replace("session.h5", session).replace("cup.png", png))
+PY
+[ -s "$T/example.png" ] || fail "the documented example drew nothing"
 
 # Refusals: a foreign HDF5 file, a file without a final status.
 "$PY" - "$T" <<'PY' || fail "h5py"

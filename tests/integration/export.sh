@@ -100,6 +100,17 @@ for path, s in [(f"{d}/edf/s1.edf", sessions[0]), (f"{d}/edf/s2.edf", sessions[1
 print(f"exports agree: {total} samples, 2 sessions, CSV long and wide, MATLAB, EDF+")
 PY
 
+# The examples of docs/analysis.md run as written.
+cp "$T/s1.h5" "$T/session.h5"
+cp "$T/s2.h5" "$T/other.h5"
+awk '/<!-- example: exports -->/ { on = 1; next } on && /^```/ { if (++fence == 2) exit; next }
+     on' "$TOP/docs/analysis.md" | sed 's/ *#.*//' >"$T/examples.sh"
+[ "$(wc -l <"$T/examples.sh")" -eq 5 ] || fail "documented examples not found: $(cat "$T/examples.sh")"
+(cd "$T" && PATH="$BIN:$PATH" sh -e examples.sh >/dev/null 2>&1) || fail "a documented example failed"
+for f in series.csv wide.csv series.mat session.edf edf/session.edf edf/other.edf; do
+    [ -s "$T/$f" ] || fail "documented example: no $f"
+done
+
 # Outputs are checked before the work; a failed export leaves no file.
 $A --export csv -o "$T/e.csv" "$T/s1.h5" >"$T/o.out" 2>"$T/o.err"
 [ $? -eq 1 ] || fail "an existing export was replaced"

@@ -994,7 +994,9 @@ static void test_abandon_and_recover(void **state)
     assert_false(cl_session_writer_alive(r));
     assert_int_equal(cl_session_rows(r, 0), 500);
     cl_session_reader_close(r);
-    assert_int_equal(cl_session_writable(path, &e), CL_ERR_BUSY);
+    cl_session_results *w = NULL;
+    assert_int_equal(cl_session_results_begin(&w, path, &e), CL_ERR_BUSY);
+    assert_null(w);
     assert_non_null(strstr(e.msg, "recover"));
 
     assert_int_equal(cl_session_recover(path, &recovered, &e), CL_OK);
@@ -1015,8 +1017,10 @@ static void test_abandon_and_recover(void **state)
     assert_int_equal(cl_session_recover(path, &recovered, &e), CL_OK);
     assert_false(recovered);
     assert_same_file(path, before, len);
+    assert_int_equal(cl_session_results_begin(&w, path, &e), CL_OK);
+    cl_session_results_abort(w);
+    assert_same_file(path, before, len);
     free(before);
-    assert_int_equal(cl_session_writable(path, &e), CL_OK);
     unlink(path);
 
     tpath(path, sizeof path, "complete.h5");

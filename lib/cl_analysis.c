@@ -733,6 +733,8 @@ static void describe_cup(cl_analysis *a, size_t k, cl_cup_result *res, transfer 
     copy_str(res->cup_id, sizeof res->cup_id, c->cup_id);
     copy_str(res->site, sizeof res->site, c->site);
     copy_str(res->cup_set, sizeof res->cup_set, c->cup_set);
+    copy_str(res->material, sizeof res->material, c->material);
+    copy_str(res->size, sizeof res->size, c->size);
     res->device = c->device;
     res->channel = c->channel;
     const devtime *dt = &a->dev[c->device];

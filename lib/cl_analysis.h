@@ -107,7 +107,7 @@ void cl_analysis_flags_text(unsigned flags, char *buf, size_t cap);
 typedef struct cl_cup_result {
     size_t cup;                     /* index in the cup table */
     char cup_id[CL_ANALYSIS_STR], site[CL_ANALYSIS_STR], cup_set[CL_ANALYSIS_STR],
-        sensor_serial[CL_ANALYSIS_STR];
+        material[CL_ANALYSIS_STR], size[CL_ANALYSIS_STR], sensor_serial[CL_ANALYSIS_STR];
     unsigned device, channel;
     /* raw readings */
     size_t samples, missing, saturated;

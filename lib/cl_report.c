@@ -36,7 +36,8 @@ typedef struct colspec {
 } colspec;
 
 enum {
-    C_FILE, C_UUID, C_STATUS, C_CUP, C_DEVICE, C_CHANNEL, C_SITE, C_SERIAL, C_CALIBRATION,
+    C_FILE, C_UUID, C_STATUS, C_PRACTITIONER, C_SUBJECT, C_TECHNIQUE, C_CUP, C_DEVICE,
+    C_CHANNEL, C_SITE, C_CUP_SET, C_MATERIAL, C_SIZE, C_SERIAL, C_CALIBRATION,
     C_SAMPLES, C_MISSING, C_SATURATED, C_DURATION, C_MIN_RAW, C_MAX_RAW, C_MEAN_RAW,
     C_UNIT, C_SIGN, C_ZERO, C_APPS, C_APPLIED, C_HOLD_START, C_REL_START, C_REL_END,
     C_RELEASED, C_STROKES, C_REPUMPS, C_PEAK, C_PEAK_U, C_PEAK_T, C_TTP, C_HOLD_DUR,
@@ -51,10 +52,16 @@ static const colspec cols[NCOL] = {
     [C_FILE] = {"file", true, D_NONE, 0, false},
     [C_UUID] = {"session_uuid", true, D_NONE, 0, false},
     [C_STATUS] = {"status", true, D_NONE, 0, false},
+    [C_PRACTITIONER] = {"practitioner", true, D_NONE, 0, false},
+    [C_SUBJECT] = {"subject", true, D_NONE, 0, false},
+    [C_TECHNIQUE] = {"technique", true, D_NONE, 0, false},
     [C_CUP] = {"cup", true, D_NONE, 0, true},
     [C_DEVICE] = {"device", false, D_NONE, 0, false},
     [C_CHANNEL] = {"channel", false, D_NONE, 0, false},
     [C_SITE] = {"site", true, D_NONE, 0, false},
+    [C_CUP_SET] = {"cup_set", true, D_NONE, 0, false},
+    [C_MATERIAL] = {"material", true, D_NONE, 0, false},
+    [C_SIZE] = {"size", true, D_NONE, 0, false},
     [C_SERIAL] = {"sensor_serial", true, D_NONE, 0, false},
     [C_CALIBRATION] = {"calibration", true, D_NONE, 0, false},
     [C_SAMPLES] = {"samples", false, D_NONE, 0, false},
@@ -239,8 +246,14 @@ static int fill_row(const cl_report *r, const cl_report_session *s, const cl_cup
     rc |= set_str(row, C_FILE, s->file);
     rc |= set_str(row, C_UUID, s->session_uuid);
     rc |= set_str(row, C_STATUS, s->status);
+    rc |= set_str(row, C_PRACTITIONER, s->practitioner);
+    rc |= set_str(row, C_SUBJECT, s->subject);
+    rc |= set_str(row, C_TECHNIQUE, s->technique);
     rc |= set_str(row, C_CUP, x->cup_id);
     rc |= set_str(row, C_SITE, x->site);
+    rc |= set_str(row, C_CUP_SET, x->cup_set);
+    rc |= set_str(row, C_MATERIAL, x->material);
+    rc |= set_str(row, C_SIZE, x->size);
     rc |= set_str(row, C_SERIAL, x->sensor_serial);
     rc |= set_str(row, C_CALIBRATION, x->calibration);
     rc |= set_str(row, C_UNIT, cl_unit_name(r->unit));

@@ -100,6 +100,21 @@ for path, s in [(f"{d}/edf/s1.edf", sessions[0]), (f"{d}/edf/s2.edf", sessions[1
 print(f"exports agree: {total} samples, 2 sessions, CSV long and wide, MATLAB, EDF+")
 PY
 
+# Every per-cup row carries its context: session metadata and the cup table.
+"$BIN/cuplab-sim" -o "$T/ctx.h5" --sites neck:S,back:L --cup-set glass-A --technique fire \
+    --duration 60 --practitioner P9 --subject S3 2>/dev/null || fail "cuplab-sim"
+$A -f csv "$T/ctx.h5" >"$T/ctx.csv" || fail "analysis failed"
+"$PY" - "$T/ctx.csv" <<'PY' || fail "context columns"
+import sys
+import pandas as pd
+t = pd.read_csv(sys.argv[1])
+want = {"practitioner": ["P9"] * 2, "subject": ["S3"] * 2, "technique": ["fire"] * 2,
+        "cup": ["S1", "L1"], "site": ["neck", "back"], "cup_set": ["glass-A"] * 2,
+        "material": ["glass"] * 2, "size": ["S", "L"]}
+for k, v in want.items():
+    assert list(t[k]) == v, (k, list(t[k]))
+PY
+
 # The examples of docs/analysis.md run as written.
 cp "$T/s1.h5" "$T/session.h5"
 cp "$T/s2.h5" "$T/other.h5"

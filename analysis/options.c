@@ -41,6 +41,8 @@ static const char usage[] =
     "Calibration:\n"
     "  -p, --profile FILE     sensor calibration profile (repeatable), matched to a\n"
     "                         cup by sensor serial; wins over profiles in the file\n"
+    "      --sensor CUP=S     cup CUP has the sensor with serial S, or the one whose\n"
+    "                         profile is the file S (repeatable; wins over the file)\n"
     "      --cupset FILE      cup-set profile (repeatable): cup volumes and baseline\n"
     "                         leaks, matched by cup set and cup id\n"
     "      --nominal-sensor   use the nominal MPXV6115V transfer for cups without a\n"
@@ -87,6 +89,7 @@ enum {
     OPT_FOLLOW, OPT_INTERVAL, OPT_CUPSET, OPT_NOMINAL, OPT_ADC_BITS, OPT_FILTER, OPT_ON,
     OPT_OFF, OPT_DWELL, OPT_SETTLE, OPT_MARKER_TOL, OPT_RECOVER,
     OPT_GROUP_BY, OPT_METRICS, OPT_TARGET, OPT_TABLE, OPT_EXPORT, OPT_FORCE,
+    OPT_SENSOR,
 };
 
 static int bad(const char *fmt, const char *arg)
@@ -121,6 +124,7 @@ int an_options_parse(an_options *o, int argc, char **argv)
         {"interval", required_argument, NULL, OPT_INTERVAL},
         {"profile", required_argument, NULL, 'p'},
         {"cupset", required_argument, NULL, OPT_CUPSET},
+        {"sensor", required_argument, NULL, OPT_SENSOR},
         {"nominal-sensor", no_argument, NULL, OPT_NOMINAL},
         {"adc-bits", required_argument, NULL, OPT_ADC_BITS},
         {"filter", required_argument, NULL, OPT_FILTER},
@@ -203,6 +207,15 @@ int an_options_parse(an_options *o, int argc, char **argv)
                 return bad("too many cup sets (at most %s)", "64");
             o->cupset_files[o->ncupset_files++] = optarg;
             break;
+        case OPT_SENSOR: {
+            const char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg || !eq[1])
+                return bad("--sensor '%s': expected CUP=SERIAL or CUP=PROFILE.json", optarg);
+            if (o->nsensor_args == AN_MAX_PROFILES)
+                return bad("too many --sensor (at most %s)", "64");
+            o->sensor_args[o->nsensor_args++] = optarg;
+            break;
+        }
         case OPT_NOMINAL: o->an.nominal_ack = true; break;
         case OPT_ADC_BITS:
             if (!cl_cli_double(optarg, 1, 30, &x) || x != floor(x))

@@ -38,6 +38,8 @@ typedef struct an_options {
     size_t nprofile_files;
     const char *cupset_files[AN_MAX_PROFILES];
     size_t ncupset_files;
+    const char *sensor_args[AN_MAX_PROFILES]; /* --sensor CUP=SERIAL|FILE */
+    size_t nsensor_args;
     int verbosity;      /* 0 quiet, 1 normal, 2 verbose */
     /* cohort comparison (cohort.c), on when group_by is set */
     const char *group_by; /* --group-by FIELD[,FIELD] */

@@ -22,7 +22,28 @@ int an_inputs_load(an_options *o, an_inputs *in)
             fprintf(stderr, PROG ": %s\n", err.msg);
             return AN_EXIT_FILE;
         }
-        in->nprofiles++;
+        in->sources[in->nprofiles++] = o->profile_files[i];
+    }
+    /* --sensor CUP=VALUE: VALUE names a profile file if there is one, else
+     * it is a serial. */
+    for (size_t i = 0; i < o->nsensor_args; i++) {
+        const char *arg = o->sensor_args[i], *value = strchr(arg, '=') + 1;
+        struct stat st;
+        if (!(in->sensor_cups[i] = strndup(arg, (size_t)(value - 1 - arg)))) {
+            fprintf(stderr, PROG ": out of memory\n");
+            return AN_EXIT_FILE;
+        }
+        in->nsensors++;
+        in->sensor_serials[i] = value;
+        if (stat(value, &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        cl_sensor_profile **p = &in->profiles[in->nprofiles];
+        if (cl_sensor_profile_load(value, p, &err) != CL_OK) {
+            fprintf(stderr, PROG ": --sensor %s: %s\n", in->sensor_cups[i], err.msg);
+            return AN_EXIT_FILE;
+        }
+        in->sources[in->nprofiles++] = value;
+        in->sensor_serials[i] = cl_sensor_profile_serial(*p);
     }
     for (size_t i = 0; i < o->ncupset_files; i++) {
         if (cl_cupset_load(o->cupset_files[i], &in->cupsets[i], &err) != CL_OK) {
@@ -33,7 +54,10 @@ int an_inputs_load(an_options *o, an_inputs *in)
     }
     o->an.profiles = (const cl_sensor_profile *const *)in->profiles;
     o->an.nprofiles = in->nprofiles;
-    o->an.profile_sources = o->profile_files;
+    o->an.profile_sources = in->sources;
+    o->an.sensor_cups = (const char *const *)in->sensor_cups;
+    o->an.sensor_serials = in->sensor_serials;
+    o->an.nsensors = in->nsensors;
     o->an.cupsets = (const cl_cupset *const *)in->cupsets;
     o->an.ncupsets = in->ncupsets;
     return -1;
@@ -45,6 +69,8 @@ void an_inputs_free(an_inputs *in)
         cl_sensor_profile_free(in->profiles[i]);
     for (size_t i = 0; i < in->ncupsets; i++)
         cl_cupset_free(in->cupsets[i]);
+    for (size_t i = 0; i < in->nsensors; i++)
+        free(in->sensor_cups[i]);
     memset(in, 0, sizeof *in);
 }
 
@@ -189,6 +215,16 @@ int an_run_file(const an_options *o, const char *path, cl_report *rep, an_export
     }
     cl_session_reader *r = cl_analysis_reader(a);
     stem(path, name, sizeof name);
+    for (size_t i = 0; i < o->an.nsensors && o->verbosity; i++) {
+        bool found = false;
+        for (size_t k = 0; k < cl_session_cup_count(r) && !found; k++) {
+            const cl_session_cup *c = cl_session_cup_info(r, k);
+            found = c && c->cup_id && !strcmp(c->cup_id, o->an.sensor_cups[i]);
+        }
+        if (!found)
+            fprintf(stderr, PROG ": %s: --sensor %s: the session has no such cup\n", path,
+                    o->an.sensor_cups[i]);
+    }
     n = cl_analysis_cup_count(a);
     res = calloc(n ? n : 1, sizeof *res);
     if (!res) {

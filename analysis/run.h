@@ -8,9 +8,13 @@
 
 /* Profiles and cup sets named on the command line, loaded once. */
 typedef struct an_inputs {
-    cl_sensor_profile *profiles[AN_MAX_PROFILES];
+    cl_sensor_profile *profiles[2 * AN_MAX_PROFILES]; /* --profile, then --sensor files */
+    const char *sources[2 * AN_MAX_PROFILES];         /* their file names */
     cl_cupset *cupsets[AN_MAX_PROFILES];
     size_t nprofiles, ncupsets;
+    char *sensor_cups[AN_MAX_PROFILES];               /* --sensor CUP=... */
+    const char *sensor_serials[AN_MAX_PROFILES];
+    size_t nsensors;
 } an_inputs;
 
 /* Load the files of o->profile_files / o->cupset_files and point o->an at

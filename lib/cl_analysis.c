@@ -592,6 +592,12 @@ static void choose_transfer(cl_analysis *a, const cl_session_cup *c, cl_cup_resu
     copy_str(res->sensor_serial, sizeof res->sensor_serial, c->sensor_serial);
     if (!res->sensor_serial[0] && announcement_get(ann, "sensor_serials", buf, sizeof buf))
         list_get(buf, c->channel, res->sensor_serial, sizeof res->sensor_serial);
+    bool assigned = false;
+    for (size_t i = 0; i < a->o.nsensors; i++)
+        if (c->cup_id && !strcmp(a->o.sensor_cups[i], c->cup_id)) {
+            copy_str(res->sensor_serial, sizeof res->sensor_serial, a->o.sensor_serials[i]);
+            assigned = true;
+        }
     res->adc_bits = a->o.adc_bits;
     if (res->adc_bits <= 0 && announcement_get(ann, "adc_bits", buf, sizeof buf)) {
         char *end;
@@ -605,9 +611,9 @@ static void choose_transfer(cl_analysis *a, const cl_session_cup *c, cl_cup_resu
     x->profile = find_profile(a, res->sensor_serial, &source);
     if (x->profile) {
         res->cal = CL_CAL_PROFILE;
-        snprintf(res->calibration, sizeof res->calibration, "profile %s%s%s%s",
+        snprintf(res->calibration, sizeof res->calibration, "profile %s%s%s%s%s",
                  res->sensor_serial, source ? " (" : "", source ? source : "",
-                 source ? ")" : "");
+                 source ? ")" : "", assigned ? ", sensor assigned at analysis" : "");
         cl_sensor_profile_raw_range(x->profile, &x->raw_lo, &x->raw_hi);
         if (cl_sensor_profile_check_valid(x->profile, a->o.now, NULL) == CL_ERR_EXPIRED)
             res->flags |= CL_FLAG_PROFILE_EXPIRED;

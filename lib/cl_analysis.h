@@ -54,6 +54,10 @@ typedef struct cl_analysis_options {
     const cl_sensor_profile *const *profiles; /* given by the user; win over the file's */
     size_t nprofiles;
     const char *const *profile_sources;       /* file name per profile (may be NULL) */
+    /* Sensors assigned at analysis time: cup sensor_cups[i] (a cup id) has
+     * the sensor sensor_serials[i], whatever the file says. */
+    const char *const *sensor_cups, *const *sensor_serials;
+    size_t nsensors;
     const cl_cupset *const *cupsets;          /* given by the user; when there are
                                                  none, the file's are used */
     size_t ncupsets;

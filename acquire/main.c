@@ -1,4 +1,5 @@
 /* cuplab-acquire: record serial vacuum sensors into a session file. */
+#include <gsl/gsl_errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,6 +154,7 @@ int main(int argc, char **argv)
 
     if (rc >= 0)
         return rc;
+    gsl_set_error_handler_off(); /* GSL errors are returned, not fatal */
     cl_log_set_prefix("cuplab-acquire");
     cl_log_set_level(o.verbosity == 0 ? CL_LOG_ERROR : o.verbosity == 1 ? CL_LOG_WARN
                                                                         : CL_LOG_INFO);

@@ -44,7 +44,7 @@
  * ports are read without pause.  Host timestamps are per read either way. */
 #define BATCH_BYTES 2500.0
 #define BATCH_MAX_RATE 100000.0
-#define BATCH_WAIT_MAX_S 0.1
+#define BATCH_WAIT_MAX_S 0.025
 /* The writer sleeps until the next flush once it has emptied the ring; the
  * reader wakes it early when a ring is a quarter full. */
 #define WRITER_NAP_MIN_S 0.001
@@ -248,7 +248,7 @@ static void push_counters(acq *a)
             r.type = REC_CLOCK;
             r.u.clock = (cl_session_clock){fit.offset_s,    fit.slope,    fit.drift_ppm,
                                            fit.offset_se_s, fit.slope_se, fit.residual_sd_s,
-                                           (double)fit.points};
+                                           (double)fit.points, fit.ref_device_s};
             (void)push(a, &r);
         }
     }
@@ -1032,7 +1032,7 @@ int cl_acq_run(const cl_acq_config *cfg, volatile sig_atomic_t *stop, cl_acq_sta
     a.recording = true;
     for (size_t i = 0; i < a.ndev; i++) {
         dev *d = &a.devs[i];
-        d->clock = cl_clock_new(cl_clock_unit_seconds(time_units(d)), 0.1);
+        d->clock = cl_clock_new(cl_clock_unit_seconds(time_units(d)), 0);
         for (size_t k = 0; d->clock && k < d->nprobe; k++)
             cl_clock_add(d->clock, d->probe[k].u.frame.device_time, d->probe[k].host_time);
     }

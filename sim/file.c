@@ -321,7 +321,7 @@ static int write_session(const sim_options *o, sim_session *ses, sim_truth_file 
     gsl_rng_set(r, sim_session_derive_seed(o->seed, STREAM_MARKERS));
     size_t nev = make_events(o, ses, duration, ev, r);
     cl_session_counters cnt = {.frames = ses->nframes};
-    cl_session_clock clk = {0, 1, 0, 0, 0, 0, (double)ses->nframes};
+    cl_session_clock clk = {0, 1, 0, 0, 0, 0, (double)ses->nframes, 0};
     if (write_rows(s, o, ses, &err) != CL_OK)
         goto fail;
     for (size_t i = 0; i < nev; i++)

@@ -429,6 +429,11 @@ static size_t utf8_copy(char *dst, size_t cap, const char *s)
     return o;
 }
 
+size_t cl_session_utf8_copy(char *dst, size_t cap, const char *s)
+{
+    return utf8_copy(dst, cap, s);
+}
+
 /* New string holding `s` as valid UTF-8 (see utf8_copy); NULL if no memory. */
 static char *utf8_dup(const char *s)
 {

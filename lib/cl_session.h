@@ -125,6 +125,11 @@ typedef struct cl_session_clock {
     double ref_device_s; /* device time (s) at which the line gives offset_s */
 } cl_session_clock;
 
+/* Copy `s` (NULL = "") into `dst` of `cap` bytes as texts are stored: valid
+ * UTF-8, a byte that starts no valid sequence becomes '?', the copy ends on
+ * a character boundary.  Returns the bytes written (without NUL). */
+size_t cl_session_utf8_copy(char *dst, size_t cap, const char *s);
+
 typedef struct cl_session_event {
     double t;          /* seconds since session start (host clock) */
     int32_t cup;       /* index into the cup table, -1 = none/all */

@@ -716,10 +716,15 @@ static int probe(acq *a, volatile sig_atomic_t *stop, cl_acq_input *in, uint8_t 
                                     d->cfg->name);
             if (d->channels == 0 && a->now > limit) {
                 const cl_wire_stats *s = cl_wire_decoder_stats(d->dec);
+                if (s->bytes == 0)
+                    return cl_error_set(err, CL_ERR_FORMAT,
+                                        "%s: nothing received in %.1f s (device off, not "
+                                        "sending, or another port?)",
+                                        d->cfg->name, a->now);
                 return cl_error_set(err, CL_ERR_FORMAT,
-                                    "%s: no valid %s frame within %.0f s (%llu bytes, %llu "
+                                    "%s: no valid %s frame within %.1f s (%llu bytes, %llu "
                                     "malformed, %llu checksum errors): wrong baud rate or protocol?",
-                                    d->cfg->name, cl_wire_protocol_name(d->cfg->protocol), limit,
+                                    d->cfg->name, cl_wire_protocol_name(d->cfg->protocol), a->now,
                                     (unsigned long long)s->bytes, (unsigned long long)s->malformed,
                                     (unsigned long long)s->checksum_errors);
             }

@@ -91,7 +91,7 @@ typedef struct dev {
     cl_port *port;
     cl_wire_decoder *dec;
     uint16_t channels;      /* 0 until the first frame */
-    char *announcement;     /* "key: value\n" lines seen before recording */
+    char *announcement;     /* "key: value" lines seen before recording, "\n" between */
     size_t ann_len;
     rec *probe;             /* frames kept before the file existed */
     size_t nprobe, cap_probe;
@@ -270,7 +270,9 @@ static void append_announcement(dev *d, const char *key, const char *value)
     if (!p)
         return;
     d->announcement = p;
-    d->ann_len += (size_t)snprintf(p + d->ann_len, add + 1, "%s: %s\n", key, value);
+    /* lines joined with "\n", none after the last */
+    d->ann_len += (size_t)snprintf(p + d->ann_len, add + 1, "%s%s: %s", d->ann_len ? "\n" : "",
+                                   key, value);
 }
 
 typedef struct sink_ctx {

@@ -166,7 +166,8 @@ typedef struct announce_buf {
 static void put_line(void *ctx, const char *key, const char *value)
 {
     announce_buf *b = ctx;
-    int n = snprintf(b->text + b->len, sizeof b->text - b->len, "%s: %s\n", key, value);
+    int n = snprintf(b->text + b->len, sizeof b->text - b->len, "%s%s: %s", b->len ? "\n" : "",
+                     key, value); /* as cuplab-acquire joins them */
     if (n > 0 && (size_t)n < sizeof b->text - b->len)
         b->len += (size_t)n;
 }

@@ -12,12 +12,7 @@ print(os.ttyname(s), flush=True)
 time.sleep(30)
 ' >"$T/pty.out" &
 SIM_PID=$!
-for _ in $(seq 1 100); do
-    PTY=$(head -n 1 "$T/pty.out" 2>/dev/null)
-    [ -n "$PTY" ] && break
-    sleep 0.05
-done
-[ -n "$PTY" ] || fail "no pty"
+PTY=$(first_line "$T/pty.out") || fail "no pty"
 "$BIN/cuplab-acquire" -q -o "$T/s.h5" --probe-timeout 1.5 "$PTY" </dev/null 2>"$T/err"
 rc=$?
 kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null; SIM_PID=""

@@ -12,11 +12,7 @@ record() { # NAME TIME_SCALE SEED
     "$BIN/cuplab-sim" -p binary --cups 2 --rate 1000 --duration 10 --time-scale "$2" \
         --seed "$3" >"$T/$1.sim.out" 2>"$T/$1.sim.err" &
     sim=$!
-    for _ in $(seq 1 100); do
-        pty=$(head -n 1 "$T/$1.sim.out" 2>/dev/null)
-        [ -n "$pty" ] && break
-        sleep 0.05
-    done
+    pty=$(first_line "$T/$1.sim.out")
     "$BIN/cuplab-acquire" -q -o "$T/$1.h5" --no-reconnect -P binary "$pty" </dev/null ||
         echo "acquire $1 failed" >>"$T/failed"
     wait "$sim" || echo "sim $1 failed" >>"$T/failed"

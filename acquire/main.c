@@ -1,4 +1,5 @@
 /* cuplab-acquire: record serial vacuum sensors into a session file. */
+#include <gsl/gsl_errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,11 +135,18 @@ static int load_profiles(acq_options *o, char **texts, status_ctx *sc)
     return -1;
 }
 
-static void marker_feedback(void *ctx, const char *line, const char *why)
+/* One line per rejected or cut marker, quoting the start of a long line. */
+static void marker_feedback(void *ctx, const char *line, bool accepted, const char *why)
 {
-    (void)ctx;
-    if (why)
-        fprintf(stderr, "\ncuplab-acquire: ignored '%s': %s\n", line, why);
+    const status_ctx *sc = ctx;
+    char quote[64];
+    if (!why)
+        return;
+    size_t n = cl_session_utf8_copy(quote, sizeof quote - 3, line);
+    if (n < strlen(line))
+        strcpy(quote + n, "...");
+    fprintf(stderr, "%scuplab-acquire: %s '%s': %s\n", sc->tty && sc->verbosity > 0 ? "\n" : "",
+            accepted ? "warning: marker" : "ignored", quote, why);
 }
 
 int main(int argc, char **argv)
@@ -149,10 +157,11 @@ int main(int argc, char **argv)
     struct sigaction sa;
     int rc = acq_options_parse(&o, argc, argv);
     status_ctx sc;
-    cl_acq_input input = {.fd = -1, .feedback = marker_feedback};
+    cl_acq_input input = {.fd = -1, .feedback = marker_feedback, .ctx = &sc};
 
     if (rc >= 0)
         return rc;
+    gsl_set_error_handler_off(); /* GSL errors are returned, not fatal */
     cl_log_set_prefix("cuplab-acquire");
     cl_log_set_level(o.verbosity == 0 ? CL_LOG_ERROR : o.verbosity == 1 ? CL_LOG_WARN
                                                                         : CL_LOG_INFO);

@@ -44,12 +44,19 @@
  * ports are read without pause.  Host timestamps are per read either way. */
 #define BATCH_BYTES 2500.0
 #define BATCH_MAX_RATE 100000.0
-#define BATCH_WAIT_MAX_S 0.1
+#define BATCH_WAIT_MAX_S 0.025
 /* The writer sleeps until the next flush once it has emptied the ring; the
  * reader wakes it early when a ring is a quarter full. */
 #define WRITER_NAP_MIN_S 0.001
 #define RAW_CHUNK 4080  /* bytes per raw-capture record in the ring */
 #define RAW_RING 2048   /* raw-capture records in flight (8 MB) */
+/* Marker input: read in pieces of INPUT_READ bytes, at most
+ * INPUT_ROUND_BYTES per poll round; at the stop, what is still waiting is
+ * read for at most INPUT_DRAIN_S. */
+#define INPUT_READ 4096
+#define INPUT_ROUND_BYTES 65536
+#define INPUT_DRAIN_S 2.0
+_Static_assert(CL_MARKER_LINE_MAX <= RAW_CHUNK, "a marker line is one capture record");
 
 enum rec_type { REC_FRAME = 1, REC_EVENT = 2, REC_COUNTERS = 3, REC_CLOCK = 4 };
 
@@ -84,7 +91,7 @@ typedef struct dev {
     cl_port *port;
     cl_wire_decoder *dec;
     uint16_t channels;      /* 0 until the first frame */
-    char *announcement;     /* "key: value\n" lines seen before recording */
+    char *announcement;     /* "key: value" lines seen before recording, "\n" between */
     size_t ann_len;
     rec *probe;             /* frames kept before the file existed */
     size_t nprobe, cap_probe;
@@ -134,6 +141,8 @@ typedef struct acq {
     cl_ring *raw_ring;
     uint64_t raw_lost;         /* bytes the capture missed (its ring was full) */
     cl_capture_reader *replay; /* replay source instead of ports */
+    cl_acq_input *input;       /* marker input (fd -1 once it has ended) */
+    cl_marker_lines *lines;    /* its unfinished line */
     cl_acq_port *replay_ports;
 } acq;
 
@@ -248,7 +257,7 @@ static void push_counters(acq *a)
             r.type = REC_CLOCK;
             r.u.clock = (cl_session_clock){fit.offset_s,    fit.slope,    fit.drift_ppm,
                                            fit.offset_se_s, fit.slope_se, fit.residual_sd_s,
-                                           (double)fit.points};
+                                           (double)fit.points, fit.ref_device_s};
             (void)push(a, &r);
         }
     }
@@ -261,7 +270,9 @@ static void append_announcement(dev *d, const char *key, const char *value)
     if (!p)
         return;
     d->announcement = p;
-    d->ann_len += (size_t)snprintf(p + d->ann_len, add + 1, "%s: %s\n", key, value);
+    /* lines joined with "\n", none after the last */
+    d->ann_len += (size_t)snprintf(p + d->ann_len, add + 1, "%s%s: %s", d->ann_len ? "\n" : "",
+                                   key, value);
 }
 
 typedef struct sink_ctx {
@@ -382,16 +393,63 @@ static void marker_line(acq *a, cl_acq_input *in, const char *l)
     cl_session_event ev;
     char text[CL_SESSION_EVENT_TEXT];
     cl_error e;
+    bool cut;
     if (cl_marker_parse(l, (const char *const *)a->cup_ids, a->ncups, &ev, text, sizeof text,
-                        &e) != CL_OK) {
+                        &cut, &e) != CL_OK) {
         if (in && in->feedback)
-            in->feedback(in->ctx, l, e.msg);
+            in->feedback(in->ctx, l, false, e.msg);
         return;
     }
     push_event(a, 0, ev.cup, ev.kind, "%s", ev.text);
     capture_bytes(a, CL_CAPTURE_MARKER, (const uint8_t *)l, strlen(l));
+    char why[64];
+    snprintf(why, sizeof why, "comment truncated to %d bytes", CL_SESSION_EVENT_TEXT - 1);
     if (in && in->feedback)
-        in->feedback(in->ctx, l, NULL);
+        in->feedback(in->ctx, l, true, cut ? why : NULL);
+}
+
+static void on_input_line(void *ctx, const char *l)
+{
+    acq *a = ctx;
+    marker_line(a, a->input, l);
+}
+
+/* Read what is waiting on the marker input (as many pieces as are there,
+ * up to INPUT_ROUND_BYTES); the lines it completes become markers.  At the
+ * end of the input an unfinished last line counts too and the input is no
+ * longer polled.  Returns true when it stopped at INPUT_ROUND_BYTES. */
+static bool read_input(acq *a)
+{
+    cl_acq_input *in = a->input;
+    char buf[INPUT_READ];
+    size_t got = 0;
+    while (in->fd >= 0) {
+        if (got >= INPUT_ROUND_BYTES)
+            return true; /* more may be waiting */
+        struct pollfd p = {in->fd, POLLIN, 0};
+        if (poll(&p, 1, 0) <= 0 || !(p.revents & (POLLIN | POLLHUP | POLLERR)))
+            return false;
+        ssize_t r = read(in->fd, buf, sizeof buf);
+        if (r < 0 && (errno == EINTR || errno == EAGAIN))
+            return false;
+        if (r <= 0) {
+            cl_marker_lines_end(a->lines, on_input_line, a);
+            in->fd = -1; /* end of input: stop listening */
+            return false;
+        }
+        cl_marker_lines_feed(a->lines, buf, (size_t)r, on_input_line, a);
+        got += (size_t)r;
+    }
+    return false;
+}
+
+/* At the stop: lines already waiting on the marker input belong to this
+ * recording (a fast typist, a pipe); read them before the file closes. */
+static void drain_input(acq *a)
+{
+    double end = mono_s() + INPUT_DRAIN_S;
+    while (a->input && a->input->fd >= 0 && read_input(a) && mono_s() < end)
+        ;
 }
 
 /* Replay: decode the next capture record as if it had just been read.
@@ -405,7 +463,7 @@ static int replay_round(acq *a, cl_error *err)
     if (rc <= 0)
         return rc;
     if (port == CL_CAPTURE_MARKER) {
-        char line[CL_SESSION_EVENT_TEXT + 64];
+        char line[CL_MARKER_LINE_MAX + 1];
         snprintf(line, sizeof line, "%.*s", (int)len, (const char *)bytes);
         if (a->recording)
             marker_line(a, NULL, line);
@@ -454,18 +512,8 @@ static int poll_round(acq *a, cl_acq_input *in, uint8_t *buf, int timeout_ms)
             cl_log(CL_LOG_WARN, "%s: device disconnected", d->cfg->name);
         }
     }
-    if (in_slot >= 0 && (pfd[in_slot].revents & (POLLIN | POLLHUP))) {
-        char line[CL_SESSION_EVENT_TEXT + 64];
-        ssize_t r = read(in->fd, line, sizeof line - 1);
-        if (r <= 0) {
-            in->fd = -1; /* end of input: stop listening */
-        } else {
-            line[r] = '\0';
-            for (char *save = NULL, *l = strtok_r(line, "\n", &save); l;
-                 l = strtok_r(NULL, "\n", &save))
-                marker_line(a, in, l);
-        }
-    }
+    if (in_slot >= 0 && (pfd[in_slot].revents & (POLLIN | POLLHUP | POLLERR)))
+        read_input(a);
     return CL_OK;
 }
 
@@ -645,6 +693,7 @@ static void acq_free(acq *a)
     }
     cl_capture_reader_close(a->replay);
     free(a->replay_ports);
+    cl_marker_lines_free(a->lines);
 }
 
 /* Wait until every device has delivered a frame (its channel count). */
@@ -669,10 +718,15 @@ static int probe(acq *a, volatile sig_atomic_t *stop, cl_acq_input *in, uint8_t 
                                     d->cfg->name);
             if (d->channels == 0 && a->now > limit) {
                 const cl_wire_stats *s = cl_wire_decoder_stats(d->dec);
+                if (s->bytes == 0)
+                    return cl_error_set(err, CL_ERR_FORMAT,
+                                        "%s: nothing received in %.1f s (device off, not "
+                                        "sending, or another port?)",
+                                        d->cfg->name, a->now);
                 return cl_error_set(err, CL_ERR_FORMAT,
-                                    "%s: no valid %s frame within %.0f s (%llu bytes, %llu "
+                                    "%s: no valid %s frame within %.1f s (%llu bytes, %llu "
                                     "malformed, %llu checksum errors): wrong baud rate or protocol?",
-                                    d->cfg->name, cl_wire_protocol_name(d->cfg->protocol), limit,
+                                    d->cfg->name, cl_wire_protocol_name(d->cfg->protocol), a->now,
                                     (unsigned long long)s->bytes, (unsigned long long)s->malformed,
                                     (unsigned long long)s->checksum_errors);
             }
@@ -933,6 +987,7 @@ int cl_acq_run(const cl_acq_config *cfg, volatile sig_atomic_t *stop, cl_acq_sta
     memset(&a, 0, sizeof a);
     if (input)
         in_copy = *input;
+    a.input = &in_copy;
     a.cfg = cfg;
     a.flush_s = cfg->flush_interval_s > 0 ? cfg->flush_interval_s : DEFAULT_FLUSH_S;
     atomic_init(&a.reader_done, false);
@@ -963,6 +1018,10 @@ int cl_acq_run(const cl_acq_config *cfg, volatile sig_atomic_t *stop, cl_acq_sta
     }
     if (a.ndev == 0 || a.ndev > 63) {
         rc = cl_error_set(err, CL_ERR_ARG, "need between 1 and 63 ports, got %zu", a.ndev);
+        goto out;
+    }
+    if (in_copy.fd >= 0 && !(a.lines = cl_marker_lines_new())) {
+        rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");
         goto out;
     }
     a.devs = calloc(a.ndev, sizeof *a.devs);
@@ -1032,7 +1091,7 @@ int cl_acq_run(const cl_acq_config *cfg, volatile sig_atomic_t *stop, cl_acq_sta
     a.recording = true;
     for (size_t i = 0; i < a.ndev; i++) {
         dev *d = &a.devs[i];
-        d->clock = cl_clock_new(cl_clock_unit_seconds(time_units(d)), 0.1);
+        d->clock = cl_clock_new(cl_clock_unit_seconds(time_units(d)), 0);
         for (size_t k = 0; d->clock && k < d->nprobe; k++)
             cl_clock_add(d->clock, d->probe[k].u.frame.device_time, d->probe[k].host_time);
     }
@@ -1101,6 +1160,8 @@ int cl_acq_run(const cl_acq_config *cfg, volatile sig_atomic_t *stop, cl_acq_sta
         }
     }
 
+    if (reason != CL_ACQ_STOP_ERROR)
+        drain_input(&a);
     static const char *why[] = {"",           "stopped by signal",  "duration reached",
                                 "all devices disconnected", "write error", "end of capture"};
     push_event(&a, 0, -1, CL_EVENT_STOP, "%s", why[reason]);

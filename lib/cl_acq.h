@@ -98,12 +98,15 @@ typedef struct cl_acq_report {
 } cl_acq_report;
 
 /* Optional marker input (see cl_marker.h), polled with the ports while
- * recording: each line becomes an event stamped with the host clock. */
+ * recording: each complete line becomes an event stamped with the host
+ * clock of its read, or a rejection; lines already waiting when the
+ * recording stops are read before the file is closed. */
 typedef struct cl_acq_input {
     int fd; /* -1: none */
-    /* Told about each line that is not a valid command, and about each
-     * accepted event (why == NULL).  May be NULL. */
-    void (*feedback)(void *ctx, const char *line, const char *why);
+    /* Told about each line: rejected (accepted false, `why` says why) or
+     * accepted (`why` NULL, or a warning such as a comment cut to fit).
+     * May be NULL. */
+    void (*feedback)(void *ctx, const char *line, bool accepted, const char *why);
     void *ctx;
 } cl_acq_input;
 

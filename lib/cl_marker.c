@@ -51,7 +51,8 @@ static int find_cup(const char *word, const char *const *ids, size_t n)
 }
 
 int cl_marker_parse(const char *line, const char *const *cup_ids, size_t ncups,
-                    cl_session_event *ev, char *textbuf, size_t textcap, cl_error *err)
+                    cl_session_event *ev, char *textbuf, size_t textcap, bool *truncated,
+                    cl_error *err)
 {
     char word[64];
     const char *rest = next_word(line, word, sizeof word);
@@ -82,10 +83,52 @@ int cl_marker_parse(const char *line, const char *const *cup_ids, size_t ncups,
             rest = after;
     }
     rest = skip_space(rest);
-    snprintf(textbuf, textcap, "%s", rest);
-    /* trim trailing white space (CR from a terminal, blanks) */
-    for (size_t n = strlen(textbuf); n > 0 && isspace((unsigned char)textbuf[n - 1]); n--)
-        textbuf[n - 1] = '\0';
+    /* without trailing white space (CR from a terminal, blanks) */
+    size_t len = strlen(rest);
+    while (len > 0 && isspace((unsigned char)rest[len - 1]))
+        len--;
+    size_t kept = cl_session_utf8_copy(textbuf, textcap, rest);
+    if (kept > len)
+        textbuf[kept = len] = '\0';
+    while (kept > 0 && isspace((unsigned char)textbuf[kept - 1]))
+        textbuf[--kept] = '\0';
+    if (truncated)
+        *truncated = kept < len;
     ev->text = textbuf;
     return CL_OK;
+}
+
+struct cl_marker_lines {
+    char buf[CL_MARKER_LINE_MAX + 1];
+    size_t n;
+};
+
+cl_marker_lines *cl_marker_lines_new(void)
+{
+    return calloc(1, sizeof(cl_marker_lines));
+}
+
+void cl_marker_lines_free(cl_marker_lines *lb)
+{
+    free(lb);
+}
+
+void cl_marker_lines_feed(cl_marker_lines *lb, const char *buf, size_t n, cl_marker_line_fn fn,
+                          void *ctx)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (buf[i] == '\n') {
+            lb->buf[lb->n] = '\0';
+            lb->n = 0;
+            fn(ctx, lb->buf);
+        } else if (lb->n < CL_MARKER_LINE_MAX) {
+            lb->buf[lb->n++] = buf[i];
+        }
+    }
+}
+
+void cl_marker_lines_end(cl_marker_lines *lb, cl_marker_line_fn fn, void *ctx)
+{
+    if (lb->n > 0)
+        cl_marker_lines_feed(lb, "\n", 1, fn, ctx);
 }

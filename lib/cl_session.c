@@ -143,6 +143,7 @@ static const flat_field clock_field[] = {
     {"slope_se", offsetof(cl_session_clock, slope_se)},
     {"residual_sd_s", offsetof(cl_session_clock, residual_sd_s)},
     {"points", offsetof(cl_session_clock, points)},
+    {"ref_device_s", offsetof(cl_session_clock, ref_device_s)},
 };
 #define NCLOCK (sizeof clock_field / sizeof clock_field[0])
 
@@ -427,6 +428,11 @@ static size_t utf8_copy(char *dst, size_t cap, const char *s)
     }
     dst[o] = '\0';
     return o;
+}
+
+size_t cl_session_utf8_copy(char *dst, size_t cap, const char *s)
+{
+    return utf8_copy(dst, cap, s);
 }
 
 /* New string holding `s` as valid UTF-8 (see utf8_copy); NULL if no memory. */
@@ -919,7 +925,7 @@ static int build_device(cl_session *s, hid_t devices, size_t i, const cl_session
     const double nan_fill = NAN;
     const uint32_t zero32 = 0;
     cl_session_counters zero = {0};
-    cl_session_clock unknown = {NAN, NAN, NAN, NAN, NAN, NAN, 0};
+    cl_session_clock unknown = {NAN, NAN, NAN, NAN, NAN, NAN, 0, NAN};
     snprintf(name, sizeof name, "dev%zu", i);
     snprintf(what, sizeof what, "cannot create /devices/%s", name);
     if ((g = make_group(devices, name)) < 0 ||
@@ -2329,6 +2335,9 @@ int cl_session_clock_get(cl_session_reader *r, size_t dev, cl_session_clock *out
         return cl_error_set(err, CL_ERR_NOTFOUND, "%s: no clock estimate for device %zu",
                             r->path, dev);
     }
+    /* files written before ref_device_s existed give the offset at device
+     * time 0, and the read leaves a field the file lacks untouched */
+    out->ref_device_s = 0;
     if ((ds = H5Dopen2(r->file, name, H5P_DEFAULT)) < 0 || (mt = clock_type(0)) < 0 ||
         H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0)
         rc = h5_fail(err, r->path, "cannot read the clock estimate");

@@ -117,11 +117,18 @@ typedef struct cl_session_counters {
 } cl_session_counters;
 
 /* How the device clock maps to the host clock (cl_clock):
- * host_s = offset_s + slope * device time in seconds.  NaN until estimated. */
+ * host_s = offset_s + slope * (device time in seconds - ref_device_s).  NaN
+ * until estimated. */
 typedef struct cl_session_clock {
     double offset_s, slope, drift_ppm, offset_se_s, slope_se, residual_sd_s;
-    double points; /* number of points behind the estimate */
+    double points;       /* number of points behind the estimate */
+    double ref_device_s; /* device time (s) at which the line gives offset_s */
 } cl_session_clock;
+
+/* Copy `s` (NULL = "") into `dst` of `cap` bytes as texts are stored: valid
+ * UTF-8, a byte that starts no valid sequence becomes '?', the copy ends on
+ * a character boundary.  Returns the bytes written (without NUL). */
+size_t cl_session_utf8_copy(char *dst, size_t cap, const char *s);
 
 typedef struct cl_session_event {
     double t;          /* seconds since session start (host clock) */

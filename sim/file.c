@@ -166,7 +166,8 @@ typedef struct announce_buf {
 static void put_line(void *ctx, const char *key, const char *value)
 {
     announce_buf *b = ctx;
-    int n = snprintf(b->text + b->len, sizeof b->text - b->len, "%s: %s\n", key, value);
+    int n = snprintf(b->text + b->len, sizeof b->text - b->len, "%s%s: %s", b->len ? "\n" : "",
+                     key, value); /* as cuplab-acquire joins them */
     if (n > 0 && (size_t)n < sizeof b->text - b->len)
         b->len += (size_t)n;
 }
@@ -321,7 +322,7 @@ static int write_session(const sim_options *o, sim_session *ses, sim_truth_file 
     gsl_rng_set(r, sim_session_derive_seed(o->seed, STREAM_MARKERS));
     size_t nev = make_events(o, ses, duration, ev, r);
     cl_session_counters cnt = {.frames = ses->nframes};
-    cl_session_clock clk = {0, 1, 0, 0, 0, 0, (double)ses->nframes};
+    cl_session_clock clk = {0, 1, 0, 0, 0, 0, (double)ses->nframes, 0};
     if (write_rows(s, o, ses, &err) != CL_OK)
         goto fail;
     for (size_t i = 0; i < nev; i++)

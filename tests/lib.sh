@@ -22,6 +22,17 @@ h5check() { "$PY" "$TOP/tests/h5check.py" "$@"; }
 
 "$PY" -c 'import h5py, numpy' 2>/dev/null || skip "python3-h5py not installed"
 
+# first_line FILE: print the first line of FILE once a background process
+# has written it (waits up to 5 s; prints nothing if it never comes).
+first_line() {
+    for _ in $(seq 1 100); do
+        line=$(head -n 1 "$1" 2>/dev/null)
+        [ -n "$line" ] && { echo "$line"; return 0; }
+        sleep 0.05
+    done
+    return 1
+}
+
 # start_sim NAME [sim options...]: start cuplab-sim in the background with a
 # ground-truth log $T/NAME.log.csv and truth file $T/NAME.truth.json; sets
 # SIM_PID and PTY (the device path).
@@ -30,11 +41,7 @@ start_sim() {
     "$BIN/cuplab-sim" --log "$T/$name.log.csv" --truth "$T/$name.truth.json" "$@" \
         >"$T/$name.sim.out" 2>"$T/$name.sim.err" &
     SIM_PID=$!
-    for _ in $(seq 1 100); do
-        PTY=$(head -n 1 "$T/$name.sim.out" 2>/dev/null)
-        [ -n "$PTY" ] && return 0
-        sleep 0.05
-    done
+    PTY=$(first_line "$T/$name.sim.out") && return 0
     cat "$T/$name.sim.err" >&2
     fail "cuplab-sim did not print its device path"
 }

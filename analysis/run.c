@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "cl_figure.h"
+#include "cl_output.h"
 
 #define PROG "cuplab-analyze"
 
@@ -74,18 +75,6 @@ static void safe_name(const char *s, char *buf, size_t cap)
     buf[k] = '\0';
 }
 
-static int ensure_dir(const char *dir, cl_error *err)
-{
-    struct stat st;
-    if (stat(dir, &st) == 0)
-        return S_ISDIR(st.st_mode) ? CL_OK
-                                   : cl_error_set(err, CL_ERR_ARG, "%s: not a directory", dir);
-    if (mkdir(dir, 0777) != 0)
-        return cl_error_set(err, cl_error_from_errno(errno), "%s: cannot create: %s", dir,
-                            strerror(errno));
-    return CL_OK;
-}
-
 static void warn_uncalibrated(const an_options *o, const char *path, const cl_cup_result *res,
                               size_t n)
 {
@@ -141,7 +130,7 @@ int an_run_file(const an_options *o, const char *path, cl_report *rep, cl_error 
         goto out;
     }
     if (o->plot || o->plot_dir) {
-        if (o->plot_dir && (rc = ensure_dir(o->plot_dir, err)) != CL_OK)
+        if (o->plot_dir && (rc = cl_output_dir(o->plot_dir, err)) != CL_OK)
             goto out;
         if (!(ov = cl_overview_new())) {
             rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");

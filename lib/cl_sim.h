@@ -41,9 +41,10 @@
 #include <gsl/gsl_rng.h>
 #include <stdint.h>
 
-#define CL_SIM_KPA_PER_MMHG 0.133322
+#include "cl_units.h"
+
 /* Deepest vacuum the random generators may produce (-650 mmHg), kPa. */
-#define CL_SIM_LIMIT_KPA (-650.0 * CL_SIM_KPA_PER_MMHG)
+#define CL_SIM_LIMIT_KPA (-650.0 * CL_KPA_PER_MMHG)
 /* Nominal MPXV6115V sensitivity, output fraction per kPa. */
 #define CL_SIM_SENSITIVITY_PER_KPA 0.007652
 /* Pump stroke model: the gas-sharing ratio V_c / (V_c + V_s + V_d). */

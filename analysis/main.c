@@ -4,6 +4,7 @@
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "cl_log.h"
 #include "cl_plot.h"
@@ -67,6 +68,15 @@ int main(int argc, char **argv)
         cl_error err;
         cl_error_clear(&err);
         size_t before = cl_report_sessions(rep);
+        struct stat st;
+        if (stat(o.files[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+            fprintf(stderr,
+                    "cuplab-analyze: %s: is a directory, not a session file (to compare the "
+                    "sessions in it, give --group-by FIELD)\n",
+                    o.files[i]);
+            status = AN_EXIT_FILE;
+            continue;
+        }
         rc = an_run_file(&o, o.files[i], rep, &err);
         if (rc == CL_OK && o.write)
             rc = an_write_back(&o, o.files[i], rep, before, &err);

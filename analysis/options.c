@@ -144,7 +144,8 @@ int an_options_parse(an_options *o, int argc, char **argv)
     o->plot_w = 1200;
     o->plot_h = 800;
     o->verbosity = 1;
-    while ((opt = getopt_long(argc, argv, "f:u:p:j:qvhV", longopts, NULL)) != -1) {
+    opterr = 0; /* the messages below name the program, not its path */
+    while ((opt = getopt_long(argc, argv, ":f:u:p:j:qvhV", longopts, NULL)) != -1) {
         switch (opt) {
         case 'f':
             if (!(o->format = cl_table_format_from_name(optarg)))
@@ -242,9 +243,10 @@ int an_options_parse(an_options *o, int argc, char **argv)
         case 'v': o->verbosity = 2; break;
         case 'h': fputs(usage, stdout); return AN_EXIT_OK;
         case 'V': printf(PROG " %s\n", CUPLAB_VERSION); return AN_EXIT_OK;
+        case ':':
+            return bad("option '%s' needs a value", argv[optind - 1]);
         default:
-            fprintf(stderr, "Try '" PROG " --help' for more information.\n");
-            return AN_EXIT_USAGE;
+            return bad("unknown option '%s'", argv[optind - 1]);
         }
     }
     if (o->an.seg.off_kpa >= o->an.seg.on_kpa)

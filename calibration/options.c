@@ -297,15 +297,14 @@ static int pressure(const char *opt, const char *text, cl_unit dflt, double *kpa
  * error (exit 1).  Figures are replaced.  Returns an exit code or -1. */
 static int check_outputs(const cal_options *o)
 {
-    const char *files[] = {o->output, o->resume ? NULL : o->save_points, o->figure};
-    const bool force[] = {o->force, o->force, true};
+    const char *files[] = {o->output, o->resume ? NULL : o->save_points};
     cl_error e;
-    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
-        int rc = files[i] ? cl_output_check(files[i], force[i], &e) : CL_OK;
-        if (rc != CL_OK) {
-            cal_error("%s", e.msg);
-            return rc == CL_ERR_EXISTS ? CAL_EXIT_USAGE : CAL_EXIT_ERROR;
-        }
+    int rc = cl_output_check_all(files, 2, o->force, &e);
+    if (rc == CL_OK && o->figure)
+        rc = cl_output_check(o->figure, true, &e);
+    if (rc != CL_OK) {
+        cal_error("%s", e.msg);
+        return rc == CL_ERR_EXISTS ? CAL_EXIT_USAGE : CAL_EXIT_ERROR;
     }
     return -1;
 }

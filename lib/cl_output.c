@@ -33,6 +33,16 @@ int cl_output_check(const char *path, bool force, cl_error *err)
     return CL_OK;
 }
 
+int cl_output_check_all(const char *const *paths, size_t n, bool force, cl_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        int rc = paths[i] ? cl_output_check(paths[i], force, err) : CL_OK;
+        if (rc != CL_OK)
+            return rc;
+    }
+    return CL_OK;
+}
+
 int cl_output_dir(const char *dir, cl_error *err)
 {
     struct stat st;

@@ -12,6 +12,7 @@
 #define CL_OUTPUT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "cl_error.h"
 
@@ -22,6 +23,8 @@ int cl_output_exists(cl_error *err, const char *path);
  * CL_ERR_ARG when it is a folder, CL_ERR_NOTFOUND when its folder does not
  * exist.  Nothing is created. */
 int cl_output_check(const char *path, bool force, cl_error *err);
+/* The same for n paths (NULL ones skipped); the first refusal. */
+int cl_output_check_all(const char *const *paths, size_t n, bool force, cl_error *err);
 
 /* Make folder `dir` if it does not exist (its parent must).  CL_ERR_ARG
  * when `dir` is not a folder, the errno's code when it cannot be made. */

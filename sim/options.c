@@ -13,6 +13,7 @@
 
 #include "cl_cli.h"
 #include "cl_log.h"
+#include "cl_output.h"
 #include "cl_sim.h"
 #include "cl_units.h"
 
@@ -92,7 +93,8 @@ static const char usage[] =
     "it in microseconds and a sequence number counting from 0.  A new pty path is\n"
     "printed on stdout after each reconnect.\n"
     "Exit status: 0 done (also when the reader closed or on SIGINT/SIGTERM),\n"
-    "1 error, 2 invalid usage, 3 no reader within --wait.\n";
+    "1 error, 2 invalid usage or an --output FILE that exists, 3 no reader within\n"
+    "--wait.\n";
 
 enum {
     OPT_START = 256,
@@ -393,6 +395,13 @@ static int validate(sim_options *o)
     if (o->drop && (frames < 3 || o->drop > (frames - 2) / 2))
         return usage_error("--drop %" PRIu64 ": too many for a session of %" PRIu64 " frames",
                            o->drop, frames);
+    /* The session file before any work: an existing one is a usage error. */
+    cl_error err;
+    rc = o->output ? cl_output_check(o->output, o->force, &err) : CL_OK;
+    if (rc != CL_OK) {
+        fprintf(stderr, SIM_PROG ": %s\n", err.msg);
+        return rc == CL_ERR_EXISTS ? SIM_EXIT_USAGE : SIM_EXIT_RUNTIME;
+    }
     return -1;
 }
 

@@ -2,6 +2,7 @@
 #include "options.h"
 
 #include "cl_cli.h"
+#include "cl_version.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -71,7 +72,7 @@ static const char usage[] =
     "  -q, --quiet            errors only\n"
     "  -v, --verbose          more messages\n"
     "  -h, --help             this help\n"
-    "  -V, --version          print the version\n"
+    "  -V, --version          print the version and the library versions\n"
     "\n"
     "Exit status: 0 success (results may carry flags), 1 a file could not be read\n"
     "or written, 2 usage error.  Columns: docs/analysis.md.\n";
@@ -242,7 +243,7 @@ int an_options_parse(an_options *o, int argc, char **argv)
         case 'q': o->verbosity = 0; break;
         case 'v': o->verbosity = 2; break;
         case 'h': fputs(usage, stdout); return AN_EXIT_OK;
-        case 'V': printf(PROG " %s\n", CUPLAB_VERSION); return AN_EXIT_OK;
+        case 'V': cl_version_print(stdout, PROG); return AN_EXIT_OK;
         case ':':
             return bad("option '%s' needs a value", argv[optind - 1]);
         default:

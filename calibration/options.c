@@ -12,6 +12,7 @@
 #include "cl_log.h"
 #include "cl_output.h"
 #include "cl_plot.h"
+#include "cl_version.h"
 
 static const char usage[] =
     "Usage: cuplab-calibrate sensor [OPTION]... POINTS.csv\n"
@@ -38,7 +39,7 @@ static const char usage[] =
     "                          the command line wins, settings that do not apply to\n"
     "                          the subcommand are ignored\n"
     "  -q, --quiet             errors only      -v, --verbose  more messages\n"
-    "  -h, --help              this help        -V, --version  print the version\n"
+    "  -h, --help              this help        -V, --version  versions (and libraries)\n"
     "Pressures on the command line may carry a unit: --tolerance 3mmHg.\n"
     "\n"
     "sensor: fit raw reading -> gauge pressure (polynomial of degree 1 to 3)\n"
@@ -338,7 +339,7 @@ int cal_options_parse(cal_options *o, int argc, char **argv)
         return CAL_EXIT_OK;
     }
     if (strcmp(sub, "--version") == 0 || strcmp(sub, "-V") == 0) {
-        printf(PROG " %s\n", CUPLAB_VERSION);
+        cl_version_print(stdout, PROG);
         return CAL_EXIT_OK;
     }
     if (strcmp(sub, "sensor") == 0)
@@ -411,7 +412,7 @@ int cal_options_parse(cal_options *o, int argc, char **argv)
             fputs(usage, stdout);
             return CAL_EXIT_OK;
         case 'V':
-            printf(PROG " %s\n", CUPLAB_VERSION);
+            cl_version_print(stdout, PROG);
             return CAL_EXIT_OK;
         case OPT_SERIAL:
             o->serial = optarg;

@@ -16,6 +16,7 @@
 #include "cl_output.h"
 #include "cl_sim.h"
 #include "cl_units.h"
+#include "cl_version.h"
 
 static const char usage[] =
     "Usage: " SIM_PROG " [OPTION]...\n"
@@ -87,7 +88,7 @@ static const char usage[] =
     "  -v, --verbose          report progress on stderr\n"
     "  -q, --quiet            report errors only\n"
     "  -h, --help             show this help and exit\n"
-    "  -V, --version          show the version and exit\n"
+    "  -V, --version          show the version and the library versions, exit\n"
     "\n"
     "Text frames start with the device time in milliseconds, binary frames carry\n"
     "it in microseconds and a sequence number counting from 0.  A new pty path is\n"
@@ -594,7 +595,7 @@ int sim_options_parse(sim_options *o, int argc, char **argv)
             fputs(usage, stdout);
             return SIM_EXIT_OK;
         case 'V':
-            printf(SIM_PROG " " CUPLAB_VERSION "\n");
+            cl_version_print(stdout, SIM_PROG);
             return SIM_EXIT_OK;
         case ':':
             return usage_error("option '%s' needs a value", argv[optind - 1]);

@@ -30,7 +30,8 @@ grep -q "^Usage: cuplab-calibrate sensor" "$T/out" || fail "--help has no usage 
 "$CAL" sensor --help >"$T/out" || fail "sensor --help exit $?"
 grep -q "^Exit status:" "$T/out" || fail "--help does not document the exit status"
 "$CAL" --version >"$T/out" || fail "--version exit $?"
-[ "$(cat "$T/out")" = "cuplab-calibrate 0.1.0" ] || fail "--version: $(cat "$T/out")"
+[ "$(head -n 1 "$T/out")" = "cuplab-calibrate 0.1.0" ] || fail "--version: $(cat "$T/out")"
+"$CAL" sensor --version | cmp -s - "$T/out" || fail "sensor --version differs from --version"
 expect 2 "missing subcommand" "$CAL"
 expect 2 "unknown subcommand 'fit'" "$CAL" fit x.csv
 expect 2 "unknown option '--no-such-option'" "$CAL" sensor --no-such-option

@@ -75,6 +75,56 @@ static void safe_name(const char *s, char *buf, size_t cap)
     buf[k] = '\0';
 }
 
+/* Append ", item" (or the first "item") to a list, as far as it fits. */
+static void list_add(char *list, size_t cap, size_t *len, const char *item)
+{
+    if (*len >= cap)
+        return;
+    int w = snprintf(list + *len, cap - *len, "%s%s", *len ? ", " : "", item);
+    if (w > 0)
+        *len += (size_t)w;
+}
+
+/* Cups of the session the given cup-set profiles do not list: no volume and
+ * no q_leak for them.  One line per profile (and one for cups whose cup set
+ * is none of those given). */
+static void warn_cupset_mismatch(const an_options *o, const char *path, cl_analysis *a)
+{
+    size_t nsets = o->an.ncupsets, ncups = cl_analysis_cup_count(a);
+    const cl_session_reader *r = cl_analysis_reader(a);
+    if (nsets == 0 || o->verbosity == 0)
+        return;
+    for (size_t s = 0; s <= nsets; s++) {
+        char list[512] = "", files[512] = "";
+        size_t len = 0, flen = 0, count = 0;
+        for (size_t k = 0; k < ncups; k++) {
+            size_t set;
+            const cl_session_cup *c = cl_session_cup_info(r, k);
+            if (!c || cl_analysis_cupset_match(a, k, &set) || (set == SIZE_MAX ? nsets : set) != s)
+                continue;
+            count++;
+            list_add(list, sizeof list, &len, c->cup_id ? c->cup_id : "?");
+        }
+        if (!count)
+            continue;
+        if (s < nsets) {
+            fprintf(stderr,
+                    PROG ": %s: cup-set profile %s (set %s) has no cup%s %s of this session: no "
+                         "volume and no q_leak for %s\n",
+                    path, o->cupset_files[s], cl_cupset_id(o->an.cupsets[s]),
+                    count == 1 ? "" : "s", list, count == 1 ? "it" : "them");
+            continue;
+        }
+        for (size_t i = 0; i < nsets; i++)
+            list_add(files, sizeof files, &flen, o->cupset_files[i]);
+        fprintf(stderr,
+                PROG ": %s: cup%s %s: %s cup set is in none of the cup-set profiles given (%s): "
+                     "no volume and no q_leak for %s\n",
+                path, count == 1 ? "" : "s", list, count == 1 ? "its" : "their", files,
+                count == 1 ? "it" : "them");
+    }
+}
+
 static void warn_uncalibrated(const an_options *o, const char *path, const cl_cup_result *res,
                               size_t n)
 {
@@ -87,11 +137,7 @@ static void warn_uncalibrated(const an_options *o, const char *path, const cl_cu
         if (res[i].cal != CL_CAL_NOMINAL)
             continue;
         count++;
-        if (len < sizeof list) {
-            int w = snprintf(list + len, sizeof list - len, "%s%s", len ? ", " : "", res[i].cup_id);
-            if (w > 0)
-                len += (size_t)w;
-        }
+        list_add(list, sizeof list, &len, res[i].cup_id);
     }
     if (count)
         fprintf(stderr,
@@ -157,6 +203,7 @@ int an_run_file(const an_options *o, const char *path, cl_report *rep, cl_error 
         tr = NULL;
     }
     warn_uncalibrated(o, path, res, n);
+    warn_cupset_mismatch(o, path, a);
     if (ov && n) {
         if (o->plot)
             snprintf(fig, sizeof fig, "%s", o->plot);

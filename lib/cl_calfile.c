@@ -473,7 +473,9 @@ int cl_calfile_points_log_open(cl_calfile_points_log **out, const char *path, bo
         free(lg);
         return cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory", path);
     }
-    int flags = O_WRONLY | O_CLOEXEC | (append ? O_APPEND : O_CREAT | (force ? O_TRUNC : O_EXCL));
+    /* Appending reads the last byte back: read-write. */
+    int flags = O_CLOEXEC | (append ? O_RDWR | O_APPEND
+                                    : O_WRONLY | O_CREAT | (force ? O_TRUNC : O_EXCL));
     lg->fd = open(path, flags, 0666);
     if (lg->fd < 0) {
         rc = errno == EEXIST ? cl_output_exists(err, path)
@@ -487,8 +489,10 @@ int cl_calfile_points_log_open(cl_calfile_points_log **out, const char *path, bo
         char last = '\n';
         off_t end = lseek(lg->fd, 0, SEEK_END);
         if (end > 0 && pread(lg->fd, &last, 1, end - 1) != 1)
-            last = '\n';
-        rc = last == '\n' ? CL_OK : log_write(lg, "\n", err);
+            rc = cl_error_set(err, cl_error_from_errno(errno), "%s: cannot read: %s", path,
+                              strerror(errno));
+        else
+            rc = last == '\n' ? CL_OK : log_write(lg, "\n", err);
     } else {
         rc = log_write(lg, POINTS_HEADER, err);
     }

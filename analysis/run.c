@@ -92,7 +92,7 @@ static void warn_cupset_mismatch(const an_options *o, const char *path, cl_analy
 {
     size_t nsets = o->an.ncupsets, ncups = cl_analysis_cup_count(a);
     const cl_session_reader *r = cl_analysis_reader(a);
-    if (nsets == 0 || o->verbosity == 0)
+    if (nsets == 0 || o->verbosity == 0 || o->cupsets_warned)
         return;
     for (size_t s = 0; s <= nsets; s++) {
         char list[512] = "", files[512] = "";

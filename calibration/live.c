@@ -126,7 +126,8 @@ static void announced_serial(const cl_live *l, unsigned channel, char *out, size
 
 /* Append point `p` to the growing array, and to the points file if any.
  * Returns an exit code. */
-static int keep_point(cl_calfile_points_log *lg, cl_sensor_point **v, size_t *nv, size_t *cap, const cl_sensor_point *p)
+static int keep_point(cl_calfile_points_log *lg, cl_sensor_point **v, size_t *nv, size_t *cap,
+                      const cl_sensor_point *p)
 {
     cl_error e;
     if (*nv == *cap) {

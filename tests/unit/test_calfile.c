@@ -2,7 +2,8 @@
  * Unit tests of cl_calfile: the CSV inputs of a calibration read value by
  * value (units from the column name, a unit column or the default; several
  * raw readings averaged; quoting and comments), the points written back and
- * re-read, kept one by one as they are taken, and every malformed input with a message naming file and line.
+ * re-read, kept one by one as they are taken, and every malformed input
+ * with a message naming file and line.
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -115,13 +115,17 @@ static void warn_cupset_mismatch(const an_options *o, const char *path, cl_analy
                     count == 1 ? "" : "s", list, count == 1 ? "it" : "them");
             continue;
         }
-        for (size_t i = 0; i < nsets; i++)
-            list_add(files, sizeof files, &flen, o->cupset_files[i]);
+        for (size_t i = 0; i < nsets; i++) {
+            char f[320];
+            snprintf(f, sizeof f, "%s (set %s)", o->cupset_files[i],
+                     cl_cupset_id(o->an.cupsets[i]));
+            list_add(files, sizeof files, &flen, f);
+        }
         fprintf(stderr,
-                PROG ": %s: cup%s %s: %s cup set is in none of the cup-set profiles given (%s): "
-                     "no volume and no q_leak for %s\n",
-                path, count == 1 ? "" : "s", list, count == 1 ? "its" : "their", files,
-                count == 1 ? "it" : "them");
+                PROG ": %s: cup%s %s of this session belong%s to none of the cup-set profiles "
+                     "given by %s cup set (%s): no volume and no q_leak for %s\n",
+                path, count == 1 ? "" : "s", list, count == 1 ? "s" : "",
+                count == 1 ? "its" : "their", files, count == 1 ? "it" : "them");
     }
 }
 

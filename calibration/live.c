@@ -219,6 +219,9 @@ int cal_live_points(const cal_options *o, cl_sensor_point **pts, size_t *n, char
     prompt("Live calibration on %s, channel %u: %zu samples per point, stable at SD <= %g "
            "counts.\n",
            o->live_port, o->channel, o->samples, o->stable_sd);
+    if (!lg)
+        cal_warn(o, "the points are kept in memory only and lost if the device goes away "
+                    "(--save-points FILE keeps them)");
     for (unsigned k = (unsigned)nv + 1; !done; k++) {
         cl_direction dir = CL_DIR_UNKNOWN;
         prompt("point %u: set the pressure, then press Enter (q to finish): ", k);
@@ -305,6 +308,8 @@ port_fail:
     if (lg && nv)
         cal_error("%s; the %zu points taken are kept in %s (continue with --resume)", e.msg, nv,
                   o->save_points);
+    else if (nv)
+        cal_error("%s; the %zu points taken are lost (--save-points FILE keeps them)", e.msg, nv);
     else
         cal_error("%s", e.msg);
 out:

@@ -20,19 +20,25 @@
 
 static char dir[64];
 
-static int setup(void **state)
+/* The scratch folder of the tests, and what they leave in it. */
+static const char *const leftovers[] = {"out.json", "figs", "file"};
+
+static int make_dir(void **state)
 {
     (void)state;
     snprintf(dir, sizeof dir, "/tmp/cuplab-output-XXXXXX");
     return mkdtemp(dir) ? 0 : -1;
 }
 
-static int teardown(void **state)
+static int remove_dir(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    char path[128];
+    for (size_t i = 0; i < sizeof leftovers / sizeof *leftovers; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, leftovers[i]);
+        remove(path); /* a file or an empty folder */
+    }
+    return rmdir(dir);
 }
 
 static void test_check(void **state)
@@ -82,5 +88,5 @@ static void test_dir(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_check), cmocka_unit_test(test_dir)};
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, make_dir, remove_dir);
 }

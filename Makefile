@@ -3,6 +3,7 @@
 
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
+DOCDIR    ?= $(PREFIX)/share/doc/cuplab
 DESTDIR   ?=
 BUILD     ?= build
 CC        ?= cc
@@ -102,10 +103,14 @@ install: all
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 docs/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -d $(DESTDIR)$(DOCDIR)
+	install -m 644 docs/*.md $(DESTDIR)$(DOCDIR)/
 
 uninstall:
 	rm -f $(foreach b,$(BINS),$(DESTDIR)$(PREFIX)/bin/$(notdir $(b)))
 	rm -f $(foreach m,$(wildcard docs/man/*.1),$(DESTDIR)$(PREFIX)/share/man/man1/$(notdir $(m)))
+	rm -f $(foreach d,$(wildcard docs/*.md),$(DESTDIR)$(DOCDIR)/$(notdir $(d)))
+	rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 fmt:
 	clang-format -i lib/*.[ch] $(foreach d,$(PROG_DIRS),$(d)/*.c) tests/unit/*.c

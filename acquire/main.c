@@ -10,6 +10,7 @@
 
 #include "cl_acq.h"
 #include "cl_log.h"
+#include "cl_output.h"
 #include "cl_port.h"
 #include "cl_profile.h"
 #include "cl_units.h"
@@ -167,6 +168,12 @@ int main(int argc, char **argv)
                                                                         : CL_LOG_INFO);
     if (o.list_ports)
         return list_ports();
+    /* The outputs before any port or profile: an existing one is a usage error. */
+    const char *outputs[] = {o.cfg.path, o.cfg.raw_path};
+    if ((rc = cl_output_check_all(outputs, 2, o.cfg.force, &err)) != CL_OK) {
+        fprintf(stderr, "cuplab-acquire: %s\n", err.msg);
+        return rc == CL_ERR_EXISTS ? ACQ_EXIT_USAGE : ACQ_EXIT_NOSTART;
+    }
     char *profiles[ACQ_MAX_PROFILES] = {NULL};
     sc = (status_ctx){.path = o.cfg.path, .tty = isatty(STDERR_FILENO) != 0,
                       .verbosity = o.verbosity};
@@ -194,7 +201,7 @@ int main(int argc, char **argv)
     if (rc != CL_OK) {
         fprintf(stderr, "cuplab-acquire: %s\n", err.msg[0] ? err.msg : cl_strerror(rc));
         if (!report.file_created)
-            return ACQ_EXIT_NOSTART;
+            return rc == CL_ERR_EXISTS ? ACQ_EXIT_USAGE : ACQ_EXIT_NOSTART;
         fprintf(stderr, "cuplab-acquire: %s holds the data up to the last flush\n", o.cfg.path);
         return ACQ_EXIT_FAILED;
     }

@@ -2,6 +2,7 @@
 #include "options.h"
 
 #include "cl_cli.h"
+#include "cl_version.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -43,10 +44,11 @@ static const char usage[] =
     "                           terminal): applied|released|moved|repumped CUP|all, note TEXT\n"
     "      --list-ports         list serial ports with their USB metadata and exit\n"
     "  -v, --verbose            more messages      -q, --quiet   errors only\n"
-    "  -h, --help               this help          -V, --version print the version\n"
+    "  -h, --help               this help          -V, --version versions (and libraries)\n"
     "\n"
     "Exit status: 0 complete, 1 ended by an error (file valid to its last flush),\n"
-    "2 usage error, 3 could not start (nothing written).\n";
+    "2 usage error or an output file that exists, 3 could not start (nothing\n"
+    "written).\n";
 
 enum {
     OPT_TEXT_TS = 256, OPT_FLUSH, OPT_PROBE, OPT_NO_RECONNECT, OPT_FORCE, OPT_PRACT,
@@ -188,7 +190,8 @@ int acq_options_parse(acq_options *o, int argc, char **argv)
     o->cfg.reconnect = true;
     o->cfg.meta.software_version = CUPLAB_VERSION;
     o->markers = isatty(STDIN_FILENO);
-    while ((opt = getopt_long(argc, argv, "o:c:b:P:d:vqhV", longopts, NULL)) != -1) {
+    opterr = 0; /* the messages below name the program, not its path */
+    while ((opt = getopt_long(argc, argv, ":o:c:b:P:d:vqhV", longopts, NULL)) != -1) {
         switch (opt) {
         case 'o': o->cfg.path = optarg; break;
         case 'c': break; /* read by expand_config() */
@@ -242,10 +245,9 @@ int acq_options_parse(acq_options *o, int argc, char **argv)
         case 'v': o->verbosity = 2; break;
         case 'q': o->verbosity = 0; break;
         case 'h': fputs(usage, stdout); return ACQ_EXIT_OK;
-        case 'V': printf("cuplab-acquire %s\n", CUPLAB_VERSION); return ACQ_EXIT_OK;
-        default:
-            fprintf(stderr, "Try 'cuplab-acquire --help' for more information.\n");
-            return ACQ_EXIT_USAGE;
+        case 'V': cl_version_print(stdout, "cuplab-acquire"); return ACQ_EXIT_OK;
+        case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
+        default: return usage_error("unknown option '%s'", argv[optind - 1]);
         }
     }
     for (int i = optind; i < argc; i++)

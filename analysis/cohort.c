@@ -33,6 +33,7 @@
 
 #include "cl_cohort.h"
 #include "cl_cohortplot.h"
+#include "cl_output.h"
 #include "cl_plot.h"
 
 #define PROG "cuplab-analyze"
@@ -616,9 +617,8 @@ static int figures(const an_options *o, const settings *s, const cl_cohort *c)
     char path[4096], title[256];
     cl_error err;
     int rc;
-    struct stat sb;
-    if (stat(o->plot_dir, &sb) != 0 && mkdir(o->plot_dir, 0777) != 0) {
-        fprintf(stderr, PROG ": %s: cannot create: %s\n", o->plot_dir, strerror(errno));
+    if (cl_output_dir(o->plot_dir, &err) != CL_OK) {
+        fprintf(stderr, PROG ": %s\n", err.msg);
         return AN_EXIT_FILE;
     }
     for (int m = 0; m < CL_STAT_COUNT; m++)

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cl_output.h"
 #include "cl_session.h"
 #include "cl_table.h"
 
@@ -84,19 +85,6 @@ static char *tmp_name(const char *path)
     return t;
 }
 
-static int check_folder_of(const char *path, cl_error *err)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        return CL_OK;
-    char dir[4096];
-    struct stat st;
-    snprintf(dir, sizeof dir, "%.*s", (int)(slash - path) + (slash == path), path);
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return cl_error_set(err, CL_ERR_NOTFOUND, "%s: the folder %s does not exist", path, dir);
-    return CL_OK;
-}
-
 int an_export_open(an_export **out, an_export_format fmt, const char *path, size_t nsessions,
                    bool wide, cl_unit unit, bool force, cl_error *err)
 {
@@ -107,23 +95,13 @@ int an_export_open(an_export **out, an_export_format fmt, const char *path, size
     if (!path || !path[0])
         return cl_error_set(err, CL_ERR_ARG, "export: no output name (-o OUT)");
     bool dir = fmt == AN_EXPORT_EDF && nsessions > 1;
-    if (stat(path, &st) == 0) {
-        if (dir && !S_ISDIR(st.st_mode))
-            return cl_error_set(err, CL_ERR_ARG,
-                                "%s: not a folder (EDF: one file per session, so -o names a "
-                                "folder when there are several)",
-                                path);
-        if (!dir && S_ISDIR(st.st_mode))
-            return cl_error_set(err, CL_ERR_ARG, "%s: is a folder", path);
-        if (!dir && !force)
-            return cl_error_set(err, CL_ERR_EXISTS, "%s: file exists (--force replaces it)",
-                                path);
-    } else if ((rc = check_folder_of(path, err)) != CL_OK) {
+    if (dir && stat(path, &st) == 0 && !S_ISDIR(st.st_mode))
+        return cl_error_set(err, CL_ERR_ARG,
+                            "%s: not a folder (EDF: one file per session, so -o names a "
+                            "folder when there are several)",
+                            path);
+    if ((rc = dir ? cl_output_dir(path, err) : cl_output_check(path, force, err)) != CL_OK)
         return rc;
-    } else if (dir && mkdir(path, 0777) != 0) {
-        return cl_error_set(err, cl_error_from_errno(errno), "%s: cannot create: %s", path,
-                            strerror(errno));
-    }
     if (!(x = calloc(1, sizeof *x)) || !(x->path = strdup(path))) {
         free(x);
         return cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory", path);
@@ -565,7 +543,7 @@ static int edf_session(an_export *x, cl_error *err)
         snprintf(path, sizeof path, "%s", x->path);
     struct stat st;
     if (x->dir && stat(path, &st) == 0 && !x->force)
-        return cl_error_set(err, CL_ERR_EXISTS, "%s: file exists (--force replaces it)", path);
+        return cl_output_exists(err, path);
     char *tmp = tmp_name(path);
     if (!tmp)
         return cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory", path);

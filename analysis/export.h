@@ -15,7 +15,8 @@
  *
  * docs/analysis.md ("Exports") is the specification.  The output is
  * checked when the export is opened, before any analysis, and written to a
- * temporary file beside it that is renamed into place when complete: a
+ * temporary file beside it that is renamed into place when complete (the
+ * rules of cl_output): a
  * failed or killed export never leaves a partial file under the name.
  */
 #ifndef ANALYSIS_EXPORT_H
@@ -40,7 +41,8 @@ an_export_format an_export_format_from_name(const char *name);
 typedef struct an_export an_export;
 
 /* Prepare an export of `nsessions` sessions to `path`.  CL_ERR_EXISTS when
- * `path` exists and !force; CL_ERR_NOTFOUND when its folder does not exist.
+ * `path` exists and !force (cl_output); CL_ERR_NOTFOUND when its folder does
+ * not exist.
  * EDF holds one recording per file: with more than one session `path` is a
  * folder (created if missing) that receives NAME.edf per session file. */
 int an_export_open(an_export **out, an_export_format fmt, const char *path, size_t nsessions,

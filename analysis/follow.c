@@ -76,6 +76,7 @@ int an_follow(const an_options *opts, const char *path)
         }
         said_waiting = false;
         o.an.nominal_ack = true; /* the fallback warning once, not every refresh */
+        o.cupsets_warned = true;
         bool done = strcmp(cl_report_status(rep, 0), "recording") != 0;
         if (tty)
             fputs("\033[H\033[J", stdout);

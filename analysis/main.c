@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "cl_log.h"
 #include "cl_plot.h"
@@ -72,7 +73,7 @@ int main(int argc, char **argv)
                            o.force, &err) != CL_OK) {
             fprintf(stderr, "cuplab-analyze: %s\n", err.msg);
             an_inputs_free(&in);
-            return AN_EXIT_FILE;
+            return err.code == CL_ERR_EXISTS ? AN_EXIT_USAGE : AN_EXIT_FILE;
         }
     }
     cl_report *rep = cl_report_new(o.unit);
@@ -85,6 +86,15 @@ int main(int argc, char **argv)
     for (int i = 0; i < o.nfiles; i++) {
         cl_error err;
         cl_error_clear(&err);
+        struct stat st;
+        if (stat(o.files[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+            fprintf(stderr,
+                    "cuplab-analyze: %s: is a directory, not a session file (to compare the "
+                    "sessions in it, give --group-by FIELD)\n",
+                    o.files[i]);
+            status = AN_EXIT_FILE;
+            continue;
+        }
         rc = an_run_file(&o, o.files[i], rep, x, &err);
         if (rc != CL_OK) {
             fprintf(stderr, "cuplab-analyze: %s\n", err.msg[0] ? err.msg : cl_strerror(rc));

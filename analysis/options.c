@@ -2,6 +2,7 @@
 #include "options.h"
 
 #include "cl_cli.h"
+#include "cl_version.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -79,10 +80,11 @@ static const char usage[] =
     "  -q, --quiet            errors only\n"
     "  -v, --verbose          more messages\n"
     "  -h, --help             this help\n"
-    "  -V, --version          print the version\n"
+    "  -V, --version          print the version and the library versions\n"
     "\n"
     "Exit status: 0 success (results may carry flags), 1 a file could not be read\n"
-    "or written, 2 usage error.  Columns: docs/analysis.md.\n";
+    "or written, 2 usage error (also: an --export output exists).  Columns:\n"
+    "docs/analysis.md.\n";
 
 enum {
     OPT_WIDE = 256, OPT_PLOT, OPT_PLOT_DIR, OPT_PLOT_FORMAT, OPT_PLOT_SIZE, OPT_WRITE,
@@ -157,7 +159,8 @@ int an_options_parse(an_options *o, int argc, char **argv)
     o->plot_w = 1200;
     o->plot_h = 800;
     o->verbosity = 1;
-    while ((opt = getopt_long(argc, argv, "f:u:p:j:o:qvhV", longopts, NULL)) != -1) {
+    opterr = 0; /* the messages below name the program, not its path */
+    while ((opt = getopt_long(argc, argv, ":f:u:p:j:o:qvhV", longopts, NULL)) != -1) {
         switch (opt) {
         case 'f':
             if (!(o->format = cl_table_format_from_name(optarg)))
@@ -269,10 +272,11 @@ int an_options_parse(an_options *o, int argc, char **argv)
         case 'q': o->verbosity = 0; break;
         case 'v': o->verbosity = 2; break;
         case 'h': fputs(usage, stdout); return AN_EXIT_OK;
-        case 'V': printf(PROG " %s\n", CUPLAB_VERSION); return AN_EXIT_OK;
+        case 'V': cl_version_print(stdout, PROG); return AN_EXIT_OK;
+        case ':':
+            return bad("option '%s' needs a value", argv[optind - 1]);
         default:
-            fprintf(stderr, "Try '" PROG " --help' for more information.\n");
-            return AN_EXIT_USAGE;
+            return bad("unknown option '%s'", argv[optind - 1]);
         }
     }
     if (o->an.seg.off_kpa >= o->an.seg.on_kpa)

@@ -41,6 +41,7 @@ typedef struct an_options {
     const char *sensor_args[AN_MAX_PROFILES]; /* --sensor CUP=SERIAL|FILE */
     size_t nsensor_args;
     int verbosity;      /* 0 quiet, 1 normal, 2 verbose */
+    bool cupsets_warned; /* --follow: the cup-set warning was given once */
     /* cohort comparison (cohort.c), on when group_by is set */
     const char *group_by; /* --group-by FIELD[,FIELD] */
     const char *metrics;  /* --metrics LIST, NULL for the default set */

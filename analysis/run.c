@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "cl_figure.h"
+#include "cl_output.h"
 
 #define PROG "cuplab-analyze"
 
@@ -103,16 +104,58 @@ static void safe_name(const char *s, char *buf, size_t cap)
     buf[k] = '\0';
 }
 
-static int ensure_dir(const char *dir, cl_error *err)
+/* Append ", item" (or the first "item") to a list, as far as it fits. */
+static void list_add(char *list, size_t cap, size_t *len, const char *item)
 {
-    struct stat st;
-    if (stat(dir, &st) == 0)
-        return S_ISDIR(st.st_mode) ? CL_OK
-                                   : cl_error_set(err, CL_ERR_ARG, "%s: not a directory", dir);
-    if (mkdir(dir, 0777) != 0)
-        return cl_error_set(err, cl_error_from_errno(errno), "%s: cannot create: %s", dir,
-                            strerror(errno));
-    return CL_OK;
+    if (*len >= cap)
+        return;
+    int w = snprintf(list + *len, cap - *len, "%s%s", *len ? ", " : "", item);
+    if (w > 0)
+        *len += (size_t)w;
+}
+
+/* Cups of the session the given cup-set profiles do not list: no volume and
+ * no q_leak for them.  One line per profile (and one for cups whose cup set
+ * is none of those given). */
+static void warn_cupset_mismatch(const an_options *o, const char *path, cl_analysis *a)
+{
+    size_t nsets = o->an.ncupsets, ncups = cl_analysis_cup_count(a);
+    const cl_session_reader *r = cl_analysis_reader(a);
+    if (nsets == 0 || o->verbosity == 0 || o->cupsets_warned)
+        return;
+    for (size_t s = 0; s <= nsets; s++) {
+        char list[512] = "", files[512] = "";
+        size_t len = 0, flen = 0, count = 0;
+        for (size_t k = 0; k < ncups; k++) {
+            size_t set;
+            const cl_session_cup *c = cl_session_cup_info(r, k);
+            if (!c || cl_analysis_cupset_match(a, k, &set) || (set == SIZE_MAX ? nsets : set) != s)
+                continue;
+            count++;
+            list_add(list, sizeof list, &len, c->cup_id ? c->cup_id : "?");
+        }
+        if (!count)
+            continue;
+        if (s < nsets) {
+            fprintf(stderr,
+                    PROG ": %s: cup-set profile %s (set %s) has no cup%s %s of this session: no "
+                         "volume and no q_leak for %s\n",
+                    path, o->cupset_files[s], cl_cupset_id(o->an.cupsets[s]),
+                    count == 1 ? "" : "s", list, count == 1 ? "it" : "them");
+            continue;
+        }
+        for (size_t i = 0; i < nsets; i++) {
+            char f[320];
+            snprintf(f, sizeof f, "%s (set %s)", o->cupset_files[i],
+                     cl_cupset_id(o->an.cupsets[i]));
+            list_add(files, sizeof files, &flen, f);
+        }
+        fprintf(stderr,
+                PROG ": %s: cup%s %s of this session belong%s to none of the cup-set profiles "
+                     "given by %s cup set (%s): no volume and no q_leak for %s\n",
+                path, count == 1 ? "" : "s", list, count == 1 ? "s" : "",
+                count == 1 ? "its" : "their", files, count == 1 ? "it" : "them");
+    }
 }
 
 static void warn_uncalibrated(const an_options *o, const char *path, const cl_cup_result *res,
@@ -127,11 +170,7 @@ static void warn_uncalibrated(const an_options *o, const char *path, const cl_cu
         if (res[i].cal != CL_CAL_NOMINAL)
             continue;
         count++;
-        if (len < sizeof list) {
-            int w = snprintf(list + len, sizeof list - len, "%s%s", len ? ", " : "", res[i].cup_id);
-            if (w > 0)
-                len += (size_t)w;
-        }
+        list_add(list, sizeof list, &len, res[i].cup_id);
     }
     if (count)
         fprintf(stderr,
@@ -232,7 +271,7 @@ int an_run_file(const an_options *o, const char *path, cl_report *rep, an_export
         goto out;
     }
     if (o->plot || o->plot_dir) {
-        if (o->plot_dir && (rc = ensure_dir(o->plot_dir, err)) != CL_OK)
+        if (o->plot_dir && (rc = cl_output_dir(o->plot_dir, err)) != CL_OK)
             goto out;
         if (!(ov = cl_overview_new())) {
             rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");
@@ -273,6 +312,7 @@ int an_run_file(const an_options *o, const char *path, cl_report *rep, an_export
                 PROG ": %s: interrupted: the recorder stopped without closing the file; "
                      "run 'cuplab-analyze --recover %s'\n",
                 path, path);
+    warn_cupset_mismatch(o, path, a);
     if (ov && n) {
         if (o->plot)
             snprintf(fig, sizeof fig, "%s", o->plot);

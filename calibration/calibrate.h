@@ -69,7 +69,8 @@ typedef struct cal_options {
     unsigned channel;
     size_t samples;
     double stable_sd, settle_s;
-    const char *save_points;
+    const char *save_points; /* points file kept as the points are taken */
+    bool resume;             /* start from the points of save_points */
     /* cupset */
     const char *set_id;
     const char *profiles[CAL_MAX_PROFILES];

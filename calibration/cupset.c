@@ -13,6 +13,7 @@
 #include "calibrate.h"
 #include "cl_calfile.h"
 #include "cl_cupchar.h"
+#include "cl_output.h"
 #include "cl_plot.h"
 #include "cl_session.h"
 
@@ -130,9 +131,10 @@ static void explicit_window(const double *t, size_t n, double from_s, double to_
             (*b)--;
 }
 
-/* Leak of one cup into `cup`.  Returns an exit code. */
+/* Leak of one cup into `cup`, and its figure in --figure-dir (a figure
+ * that fails sets *figure_failed).  Returns an exit code. */
 static int leak(const cal_options *o, const cl_cuprow *r, cl_sensor_profile **profs,
-                cl_cupset_cup *cup, cl_leak *lk)
+                cl_cupset_cup *cup, cl_leak *lk, bool *figure_failed)
 {
     double *t = NULL, *p = NULL;
     size_t n = 0, a, b;
@@ -209,7 +211,7 @@ static int leak(const cal_options *o, const cl_cuprow *r, cl_sensor_profile **pr
         snprintf(path, sizeof path, "%s/%s-decay.png", o->figure_dir, r->cup);
         if (cl_plot_decay(t, p, a, b, lk, o->unit, r->cup, path, &e) != CL_OK) {
             cal_error("%s", e.msg);
-            code = CAL_EXIT_ERROR;
+            *figure_failed = true; /* the profile is written all the same */
         }
     }
 out:
@@ -222,6 +224,37 @@ out:
     return code;
 }
 
+/* --figure-dir: made before the work; a warning naming the cups that get
+ * no figure, having no decay recording.  Returns an exit code. */
+static int prepare_figure_dir(const cal_options *o, const char *list, const cl_cuprow *rows,
+                              size_t nrows)
+{
+    char names[512] = "";
+    size_t len = 0, missing = 0;
+    cl_error e;
+    if (!o->figure_dir)
+        return CAL_EXIT_OK;
+    if (cl_output_dir(o->figure_dir, &e) != CL_OK) {
+        cal_error("%s", e.msg);
+        return CAL_EXIT_ERROR;
+    }
+    for (size_t i = 0; i < nrows; i++) {
+        if (rows[i].decay)
+            continue;
+        missing++;
+        if (len < sizeof names)
+            len += (size_t)snprintf(names + len, sizeof names - len, "%s%s", len ? ", " : "",
+                                    rows[i].cup);
+    }
+    if (missing == nrows)
+        cal_warn(o, "--figure-dir %s: no cup of %s has a decay recording: no figures drawn",
+                 o->figure_dir, list);
+    else if (missing)
+        cal_warn(o, "--figure-dir %s: no decay recording, no figure for %zu cup%s: %s",
+                 o->figure_dir, missing, missing > 1 ? "s" : "", names);
+    return CAL_EXIT_OK;
+}
+
 int cal_cupset(const cal_options *o)
 {
     const char *list = o->args[0];
@@ -231,7 +264,8 @@ int cal_cupset(const cal_options *o)
     cl_cupset *set = NULL;
     cl_error e;
     char *json = NULL, idbuf[256], date[32], until[16], software[64];
-    int code = CAL_EXIT_OK;
+    int code = CAL_EXIT_OK, rc;
+    bool figure_failed = false;
 
     for (size_t i = 0; i < o->nprofiles; i++)
         if (cl_sensor_profile_load(o->profiles[i], &profs[i], &e) != CL_OK) {
@@ -244,6 +278,8 @@ int cal_cupset(const cal_options *o)
         code = CAL_EXIT_ERROR;
         goto out;
     }
+    if ((code = prepare_figure_dir(o, list, rows, nrows)) != CAL_EXIT_OK)
+        goto out;
     if (o->set_id) {
         snprintf(idbuf, sizeof idbuf, "%s", o->set_id);
     } else {
@@ -269,7 +305,7 @@ int cal_cupset(const cal_options *o)
         cup.size = r->size;
         if ((code = volume(o, list, r, &cup)) != CAL_EXIT_OK)
             goto out;
-        if (r->decay && (code = leak(o, r, profs, &cup, &lk)) != CAL_EXIT_OK)
+        if (r->decay && (code = leak(o, r, profs, &cup, &lk, &figure_failed)) != CAL_EXIT_OK)
             goto out;
         if (cl_cupset_add(set, &cup, &e) != CL_OK) {
             cal_error("%s:%d: %s", list, r->line, e.msg);
@@ -306,12 +342,14 @@ int cal_cupset(const cal_options *o)
             code = CAL_EXIT_ERROR;
             goto out;
         }
-        if (cl_profile_write_file(o->output, json, o->force, &e) != CL_OK) {
+        if ((rc = cl_profile_write_file(o->output, json, o->force, &e)) != CL_OK) {
             cal_error("%s", e.msg);
-            code = CAL_EXIT_ERROR;
+            code = rc == CL_ERR_EXISTS ? CAL_EXIT_USAGE : CAL_EXIT_ERROR;
             goto out;
         }
     }
+    if (figure_failed)
+        code = CAL_EXIT_ERROR;
 out:
     free(json);
     cl_cupset_free(set);

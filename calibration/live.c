@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "calibrate.h"
+#include "cl_calfile.h"
 #include "cl_live.h"
 
 #define LINE_MAX_BYTES 1024
@@ -58,11 +59,8 @@ static int read_line(linebuf *lb, cl_live *l, char *out, size_t cap, cl_error *e
         int r = poll(p, 2, 200);
         if (r < 0 && errno != EINTR)
             return cl_error_set(err, CL_ERR_IO, "standard input: %s", strerror(errno));
-        if (r > 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-            int rc = cl_live_pump(l, err);
-            if (rc != CL_OK)
-                return rc;
-        }
+        /* The operator's answer first: one typed as the device went away
+         * still counts. */
         if (r > 0 && (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
             ssize_t n = read(STDIN_FILENO, lb->buf + lb->len, sizeof lb->buf - lb->len);
             if (n < 0 && errno != EINTR && errno != EAGAIN)
@@ -71,6 +69,13 @@ static int read_line(linebuf *lb, cl_live *l, char *out, size_t cap, cl_error *e
                 lb->eof = true;
             if (n > 0)
                 lb->len += (size_t)n;
+            if (n > 0 && memchr(lb->buf + lb->len - n, '\n', (size_t)n))
+                continue;
+        }
+        if (r > 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+            int rc = cl_live_pump(l, err);
+            if (rc != CL_OK)
+                return rc;
         }
     }
 }
@@ -119,6 +124,57 @@ static void announced_serial(const cl_live *l, unsigned channel, char *out, size
     }
 }
 
+/* Append point `p` to the growing array, and to the points file if any.
+ * Returns an exit code. */
+static int keep_point(cl_calfile_points_log *lg, cl_sensor_point **v, size_t *nv, size_t *cap,
+                      const cl_sensor_point *p)
+{
+    cl_error e;
+    if (*nv == *cap) {
+        size_t nc = *cap ? 2 * *cap : 32;
+        cl_sensor_point *t = realloc(*v, nc * sizeof *t);
+        if (!t) {
+            cal_error("out of memory");
+            return CAL_EXIT_ERROR;
+        }
+        *v = t;
+        *cap = nc;
+    }
+    (*v)[(*nv)++] = *p;
+    if (lg && cl_calfile_points_log_add(lg, p, &e) != CL_OK) {
+        cal_error("%s", e.msg);
+        return CAL_EXIT_ERROR;
+    }
+    return CAL_EXIT_OK;
+}
+
+/* The points file of --save-points: the earlier points with --resume, then
+ * open for appending; or created afresh.  Returns an exit code. */
+static int open_points_file(const cal_options *o, cl_calfile_points_log **lg,
+                            cl_sensor_point **v, size_t *nv, size_t *cap)
+{
+    cl_error e;
+    int rc;
+    *lg = NULL;
+    if (!o->save_points)
+        return CAL_EXIT_OK;
+    if (o->resume) {
+        if (cl_calfile_sensor_points(o->save_points, o->ref_unit, v, nv, &e) != CL_OK) {
+            cal_error("%s", e.msg);
+            return CAL_EXIT_ERROR;
+        }
+        *cap = *nv;
+    }
+    rc = cl_calfile_points_log_open(lg, o->save_points, o->force, o->resume, &e);
+    if (rc != CL_OK) {
+        cal_error("%s", e.msg);
+        return rc == CL_ERR_EXISTS ? CAL_EXIT_USAGE : CAL_EXIT_ERROR;
+    }
+    if (o->resume)
+        prompt("Resuming with the %zu points of %s.\n", *nv, o->save_points);
+    return CAL_EXIT_OK;
+}
+
 static int port_exit(int rc)
 {
     return rc == CL_ERR_GONE || rc == CL_ERR_PORT || rc == CL_ERR_NOTFOUND ||
@@ -141,6 +197,7 @@ int cal_live_points(const cal_options *o, cl_sensor_point **pts, size_t *n, char
     int code = CAL_EXIT_OK, rc;
     cl_unit ref_unit = o->ref_unit ? o->ref_unit : CL_UNIT_KPA;
     bool done = false;
+    cl_calfile_points_log *lg = NULL;
 
     *pts = NULL;
     *n = 0;
@@ -149,16 +206,23 @@ int cal_live_points(const cal_options *o, cl_sensor_point **pts, size_t *n, char
         cal_error("out of memory");
         return CAL_EXIT_ERROR;
     }
+    if ((code = open_points_file(o, &lg, &v, &nv, &cap)) != CAL_EXIT_OK) {
+        free(lb);
+        free(v);
+        return code;
+    }
     rc = cl_live_open(&l, &lo, &e);
     if (rc != CL_OK) {
-        cal_error("%s", e.msg);
-        free(lb);
-        return port_exit(rc);
+        code = port_exit(rc);
+        goto port_fail;
     }
     prompt("Live calibration on %s, channel %u: %zu samples per point, stable at SD <= %g "
            "counts.\n",
            o->live_port, o->channel, o->samples, o->stable_sd);
-    for (unsigned k = 1; !done; k++) {
+    if (!lg)
+        cal_warn(o, "the points are kept in memory only and lost if the device goes away "
+                    "(--save-points FILE keeps them)");
+    for (unsigned k = (unsigned)nv + 1; !done; k++) {
         cl_direction dir = CL_DIR_UNKNOWN;
         prompt("point %u: set the pressure, then press Enter (q to finish): ", k);
         rc = read_line(lb, l, line, sizeof line, &e);
@@ -215,26 +279,17 @@ int cal_live_points(const cal_options *o, cl_sensor_point **pts, size_t *n, char
                 prompt("point %u: %s\n", k, e.msg);
                 continue;
             }
-            if (nv == cap) {
-                size_t nc = cap ? 2 * cap : 32;
-                cl_sensor_point *t = realloc(v, nc * sizeof *t);
-                if (!t) {
-                    cal_error("out of memory");
-                    code = CAL_EXIT_ERROR;
-                    goto out;
-                }
-                v = t;
-                cap = nc;
-            }
-            v[nv++] = (cl_sensor_point){.ref_kpa = kpa,
-                                        .raw = r.mean,
-                                        .raw_sd = r.sd,
-                                        .n_samples = (unsigned)r.n,
-                                        .direction = dir,
-                                        .temperature_c = NAN,
-                                        .fit_kpa = NAN,
-                                        .residual_kpa = NAN,
-                                        .u_kpa = NAN};
+            cl_sensor_point pt = {.ref_kpa = kpa,
+                                  .raw = r.mean,
+                                  .raw_sd = r.sd,
+                                  .n_samples = (unsigned)r.n,
+                                  .direction = dir,
+                                  .temperature_c = NAN,
+                                  .fit_kpa = NAN,
+                                  .residual_kpa = NAN,
+                                  .u_kpa = NAN};
+            if ((code = keep_point(lg, &v, &nv, &cap, &pt)) != CAL_EXIT_OK)
+                goto out;
             break;
         }
     }
@@ -249,11 +304,20 @@ int cal_live_points(const cal_options *o, cl_sensor_point **pts, size_t *n, char
     v = NULL;
     goto out;
 port_fail:
-    cal_error("%s", e.msg);
     code = port_exit(rc);
+    if (lg && nv)
+        cal_error("%s; the %zu points taken are kept in %s (continue with --resume)", e.msg, nv,
+                  o->save_points);
+    else if (nv)
+        cal_error("%s; the %zu points taken are lost (--save-points FILE keeps them)", e.msg, nv);
+    else
+        cal_error("%s", e.msg);
 out:
+    if (lg && nv == 0)
+        unlink(o->save_points); /* a points file of only its header */
     free(v);
     free(lb);
     cl_live_close(l);
+    cl_calfile_points_log_close(lg);
     return code;
 }

@@ -10,7 +10,9 @@
 #include "calibrate.h"
 #include "cl_cli.h"
 #include "cl_log.h"
+#include "cl_output.h"
 #include "cl_plot.h"
+#include "cl_version.h"
 
 static const char usage[] =
     "Usage: cuplab-calibrate sensor [OPTION]... POINTS.csv\n"
@@ -37,7 +39,7 @@ static const char usage[] =
     "                          the command line wins, settings that do not apply to\n"
     "                          the subcommand are ignored\n"
     "  -q, --quiet             errors only      -v, --verbose  more messages\n"
-    "  -h, --help              this help        -V, --version  print the version\n"
+    "  -h, --help              this help        -V, --version  versions (and libraries)\n"
     "Pressures on the command line may carry a unit: --tolerance 3mmHg.\n"
     "\n"
     "sensor: fit raw reading -> gauge pressure (polynomial of degree 1 to 3)\n"
@@ -64,7 +66,10 @@ static const char usage[] =
     "      --stable-sd SD      stable when the SD of the last N samples <= SD counts (2)\n"
     "      --settle-timeout S  give up on a point after S seconds (60)\n"
     "      --text-timestamp    text protocol: first column is a device timestamp\n"
-    "      --save-points FILE  keep the points as a CSV for a later fit\n"
+    "      --save-points FILE  keep the points in FILE (CSV) as they are taken, for\n"
+    "                          a later fit or to continue after an interruption\n"
+    "      --resume            continue: start from the points of --save-points FILE\n"
+    "                          and add the new ones to it\n"
     "\n"
     "cupset: volumes and baseline leaks of the cups listed in CUPS.csv\n"
     "      --id ID             cup-set id (default: the list's file name)\n"
@@ -73,7 +78,8 @@ static const char usage[] =
     "      --at P              state the leak rate at this vacuum (default: the start\n"
     "                          of each fitted decay)\n"
     "      --skip S            seconds skipped after the deepest vacuum (5)\n"
-    "      --figure-dir DIR    write a decay figure per cup (DIR/CUP-decay.png)\n"
+    "      --figure-dir DIR    write a decay figure per cup (DIR/CUP-decay.png; DIR\n"
+    "                          is created)\n"
     "      --operator, --notes, --temperature, --date, --valid-days, --valid-until\n"
     "\n"
     "check: drift of NEW against OLD (same sensor) at chosen pressures\n"
@@ -82,8 +88,9 @@ static const char usage[] =
     "apply: calibrated pressure and U for raw readings (refuses an expired profile)\n"
     "\n"
     "Exit status: 0 success, 1 error (input, data, expired profile, writing),\n"
-    "2 usage error, 3 port could not be opened or the device went away,\n"
-    "4 the calibration misses the tolerance or the drift exceeds it.\n";
+    "2 usage error or an output file that exists (refused before any work),\n"
+    "3 port could not be opened or the device went away, 4 the calibration misses\n"
+    "the tolerance or the drift exceeds it.\n";
 
 void cal_error(const char *fmt, ...)
 {
@@ -144,6 +151,7 @@ enum {
     OPT_SETTLE,
     OPT_TEXT_TS,
     OPT_SAVE_POINTS,
+    OPT_RESUME,
     OPT_ID,
     OPT_SENSOR_PROFILE,
     OPT_AMBIENT,
@@ -187,6 +195,7 @@ static const struct option longopts[] = {
     {"settle-timeout", required_argument, NULL, OPT_SETTLE},
     {"text-timestamp", no_argument, NULL, OPT_TEXT_TS},
     {"save-points", required_argument, NULL, OPT_SAVE_POINTS},
+    {"resume", no_argument, NULL, OPT_RESUME},
     {"id", required_argument, NULL, OPT_ID},
     {"sensor-profile", required_argument, NULL, OPT_SENSOR_PROFILE},
     {"ambient", required_argument, NULL, OPT_AMBIENT},
@@ -228,6 +237,7 @@ static bool allowed(cal_command cmd, int opt)
     case OPT_SETTLE:
     case OPT_TEXT_TS:
     case OPT_SAVE_POINTS:
+    case OPT_RESUME:
         return cmd == CMD_SENSOR;
     case 't':
         return cmd == CMD_SENSOR || cmd == CMD_CHECK;
@@ -283,6 +293,23 @@ static int pressure(const char *opt, const char *text, cl_unit dflt, double *kpa
     return -1;
 }
 
+/* The files the run will write, checked before any work: an existing one
+ * is refused without --force (exit 2), one whose folder is missing is an
+ * error (exit 1).  Figures are replaced.  Returns an exit code or -1. */
+static int check_outputs(const cal_options *o)
+{
+    const char *files[] = {o->output, o->resume ? NULL : o->save_points};
+    cl_error e;
+    int rc = cl_output_check_all(files, 2, o->force, &e);
+    if (rc == CL_OK && o->figure)
+        rc = cl_output_check(o->figure, true, &e);
+    if (rc != CL_OK) {
+        cal_error("%s", e.msg);
+        return rc == CL_ERR_EXISTS ? CAL_EXIT_USAGE : CAL_EXIT_ERROR;
+    }
+    return -1;
+}
+
 int cal_options_parse(cal_options *o, int argc, char **argv)
 {
     const char *tol = NULL, *refu = NULL, *group = NULL, *ambient = NULL, *at = NULL;
@@ -312,7 +339,7 @@ int cal_options_parse(cal_options *o, int argc, char **argv)
         return CAL_EXIT_OK;
     }
     if (strcmp(sub, "--version") == 0 || strcmp(sub, "-V") == 0) {
-        printf(PROG " %s\n", CUPLAB_VERSION);
+        cl_version_print(stdout, PROG);
         return CAL_EXIT_OK;
     }
     if (strcmp(sub, "sensor") == 0)
@@ -385,7 +412,7 @@ int cal_options_parse(cal_options *o, int argc, char **argv)
             fputs(usage, stdout);
             return CAL_EXIT_OK;
         case 'V':
-            printf(PROG " %s\n", CUPLAB_VERSION);
+            cl_version_print(stdout, PROG);
             return CAL_EXIT_OK;
         case OPT_SERIAL:
             o->serial = optarg;
@@ -484,6 +511,9 @@ int cal_options_parse(cal_options *o, int argc, char **argv)
         case OPT_SAVE_POINTS:
             o->save_points = optarg;
             break;
+        case OPT_RESUME:
+            o->resume = true;
+            break;
         case OPT_ID:
             o->set_id = optarg;
             break;
@@ -560,6 +590,8 @@ int cal_options_parse(cal_options *o, int argc, char **argv)
             return usage_error("sensor: --serial is required with a points file");
         if (o->force_write && !o->output)
             return usage_error("--force-write needs --output");
+        if (o->resume && !o->save_points)
+            return usage_error("--resume needs --save-points FILE (the points to continue)");
         break;
     case CMD_CUPSET:
         if (o->nargs != 1)
@@ -578,6 +610,8 @@ int cal_options_parse(cal_options *o, int argc, char **argv)
             return usage_error("apply: expected a profile and at least one raw reading");
         break;
     }
+    if ((rc = check_outputs(o)) >= 0)
+        return rc;
     if (o->verbosity == 0)
         cl_log_set_level(CL_LOG_ERROR);
     else if (o->verbosity == 2)

@@ -1,8 +1,8 @@
 /*
  * calibration/sensor: the `sensor` subcommand.  Points from a CSV file or
  * live from the device, the fit (cl_calib), then in this order: the report
- * on stdout, the figure, and the profile, which is written only when the
- * calibration meets the tolerance (or with --force-write, marked failed).
+ * on stdout, the profile, which is written only when the calibration meets
+ * the tolerance (or with --force-write, marked failed), then the figure.
  */
 #include <math.h>
 #include <stdio.h>
@@ -103,12 +103,6 @@ int cal_sensor(const cal_options *o)
         if (code != CAL_EXIT_OK)
             goto out;
         snprintf(source, sizeof source, "live:%s channel %u", o->live_port, o->channel);
-        if (o->save_points &&
-            cl_calfile_write_points(o->save_points, pts, n, o->force, &e) != CL_OK) {
-            cal_error("%s", e.msg);
-            code = CAL_EXIT_ERROR;
-            goto out;
-        }
     } else {
         rc = cl_calfile_sensor_points(o->args[0], o->ref_unit, &pts, &n, &e);
         if (rc != CL_OK) {
@@ -151,11 +145,6 @@ int cal_sensor(const cal_options *o)
 
     if ((code = cal_report_sensor(o, pd)) != CAL_EXIT_OK)
         goto out;
-    if (o->figure && cl_plot_residuals(pd, o->unit, o->figure, &e) != CL_OK) {
-        cal_error("%s", e.msg);
-        code = CAL_EXIT_ERROR;
-        goto out;
-    }
     if (!pd->pass) {
         size_t worst = 0;
         for (size_t i = 1; i < pd->npoints; i++)
@@ -171,7 +160,7 @@ int cal_sensor(const cal_options *o)
                   o->output && !o->force_write ? "; no profile written" : "");
         code = CAL_EXIT_TOLERANCE;
         if (!o->force_write)
-            goto out;
+            goto draw;
     }
     if (o->output) {
         json = cl_sensor_profile_to_json(prof);
@@ -180,14 +169,21 @@ int cal_sensor(const cal_options *o)
             code = CAL_EXIT_ERROR;
             goto out;
         }
-        if (cl_profile_write_file(o->output, json, o->force, &e) != CL_OK) {
+        if ((rc = cl_profile_write_file(o->output, json, o->force, &e)) != CL_OK) {
             cal_error("%s", e.msg);
-            code = CAL_EXIT_ERROR;
+            code = rc == CL_ERR_EXISTS ? CAL_EXIT_USAGE : CAL_EXIT_ERROR;
             goto out;
         }
         if (o->verbosity >= 2)
             fprintf(stderr, PROG ": wrote %s%s\n", o->output,
                     pd->pass ? "" : " (marked \"pass\": false)");
+    }
+draw:
+    /* The figure last: one that cannot be drawn costs no profile. */
+    if (o->figure && cl_plot_residuals(pd, o->unit, o->figure, &e) != CL_OK) {
+        cal_error("%s", e.msg);
+        if (code == CAL_EXIT_OK)
+            code = CAL_EXIT_ERROR;
     }
 out:
     free(json);

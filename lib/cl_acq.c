@@ -26,6 +26,7 @@
 #include "cl_clock.h"
 #include "cl_log.h"
 #include "cl_marker.h"
+#include "cl_output.h"
 #include "cl_port.h"
 #include "cl_ring.h"
 
@@ -997,8 +998,7 @@ int cl_acq_run(const cl_acq_config *cfg, volatile sig_atomic_t *stop, cl_acq_sta
     a.ndev = cfg->nports;
     /* Fail before touching any port if the session would be refused. */
     if (!cfg->force && access(cfg->path, F_OK) == 0)
-        return cl_error_set(err, CL_ERR_EXISTS, "%s: file exists (use --force to replace it)",
-                            cfg->path);
+        return cl_output_exists(err, cfg->path);
     if (cfg->replay_path) {
         rc = cl_capture_open(&a.replay, cfg->replay_path, err);
         if (rc != CL_OK)

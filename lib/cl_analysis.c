@@ -16,18 +16,19 @@
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cl_log.h"
+#include "cl_units.h"
 
 #define BLOCK 65536
-#define KPA_PER_MMHG 0.133322387415
 #define ZERO_WINDOW_S 2.0    /* baseline estimate from the first/last seconds */
 #define ZERO_LIMIT_KPA 3.0   /* a "baseline" deeper than this is a cup already on */
 #define ZERO_REFINE_S 30.0   /* refined on this much baseline before the onset */
-#define IMPLAUSIBLE_KPA (650 * KPA_PER_MMHG)
+#define IMPLAUSIBLE_KPA (650 * CL_KPA_PER_MMHG)
 #define MAX_CLOCK_STEP_S 3600.0
 
 typedef struct devtime {
@@ -436,13 +437,16 @@ static const cl_sensor_profile *find_profile(const cl_analysis *a, const char *s
 /* Cup of a cup set: the set whose id is the cup's cup_set (or the only set
  * there is when the cup names none), then the cup by its id. */
 static const cl_cupset_cup *find_in_sets(const cl_cupset *const *sets, size_t n,
-                                         const cl_session_cup *c)
+                                         const cl_session_cup *c, size_t *set)
 {
+    *set = SIZE_MAX;
     for (size_t i = 0; i < n; i++) {
         const char *id = cl_cupset_id(sets[i]);
         bool match = c->cup_set && *c->cup_set ? id && !strcmp(id, c->cup_set) : n == 1;
-        if (match)
+        if (match) {
+            *set = i;
             return cl_cupset_find(sets[i], c->cup_id);
+        }
     }
     return NULL;
 }
@@ -450,10 +454,18 @@ static const cl_cupset_cup *find_in_sets(const cl_cupset *const *sets, size_t n,
 /* The user's cup sets win over those stored in the file. */
 static const cl_cupset_cup *find_cupset_cup(const cl_analysis *a, const cl_session_cup *c)
 {
-    const cl_cupset_cup *cc = find_in_sets(a->o.cupsets, a->o.ncupsets, c);
+    size_t set;
+    const cl_cupset_cup *cc = find_in_sets(a->o.cupsets, a->o.ncupsets, c, &set);
     if (!cc && a->o.ncupsets == 0)
-        cc = find_in_sets((const cl_cupset *const *)a->stored_sets, a->nstored_sets, c);
+        cc = find_in_sets((const cl_cupset *const *)a->stored_sets, a->nstored_sets, c, &set);
     return cc;
+}
+
+bool cl_analysis_cupset_match(const cl_analysis *a, size_t cup, size_t *set)
+{
+    const cl_session_cup *c = cl_session_cup_info(a->r, cup);
+    *set = SIZE_MAX;
+    return c && find_in_sets(a->o.cupsets, a->o.ncupsets, c, set) != NULL;
 }
 
 /* Markers of cup k against the segmentation; picks the application the

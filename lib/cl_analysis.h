@@ -159,6 +159,10 @@ void cl_analysis_close(cl_analysis *a); /* accepts NULL */
 cl_session_reader *cl_analysis_reader(cl_analysis *a);
 const char *cl_analysis_path(const cl_analysis *a);
 size_t cl_analysis_cup_count(const cl_analysis *a);
+/* Whether cup `cup` of the session is found in the user's cup sets
+ * (options.cupsets); *set is the index of the set it belongs to (by its
+ * cup_set, or the only set given), SIZE_MAX when none does. */
+bool cl_analysis_cupset_match(const cl_analysis *a, size_t cup, size_t *set);
 /* Events of kind gap, disconnect or overrun in the whole file. */
 size_t cl_analysis_gap_events(const cl_analysis *a);
 

@@ -11,6 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "cl_output.h"
 
 #define MAX_FIELDS 64
 
@@ -399,25 +403,32 @@ fail:
     return rc;
 }
 
+#define POINTS_HEADER "ref_kPa,raw,raw_sd,n,direction,temperature_c\n"
+
+/* One row of a points file, with its newline. */
+static void format_point(char *buf, size_t cap, const cl_sensor_point *p)
+{
+    char sd[32] = "", temp[32] = "";
+    if (isfinite(p->raw_sd))
+        snprintf(sd, sizeof sd, "%.17g", p->raw_sd);
+    if (isfinite(p->temperature_c))
+        snprintf(temp, sizeof temp, "%.17g", p->temperature_c);
+    snprintf(buf, cap, "%.17g,%.17g,%s,%u,%s,%s\n", p->ref_kpa, p->raw, sd, p->n_samples,
+             p->direction == CL_DIR_UNKNOWN ? "" : cl_direction_name(p->direction), temp);
+}
+
 int cl_calfile_write_points(const char *path, const cl_sensor_point *pts, size_t n, bool force,
                             cl_error *err)
 {
-    char *buf = NULL;
+    char *buf = NULL, row[256];
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     if (!f)
         return cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory", path);
-    fprintf(f, "ref_kPa,raw,raw_sd,n,direction,temperature_c\n");
+    fputs(POINTS_HEADER, f);
     for (size_t i = 0; i < n; i++) {
-        const cl_sensor_point *p = &pts[i];
-        fprintf(f, "%.17g,%.17g,", p->ref_kpa, p->raw);
-        if (isfinite(p->raw_sd))
-            fprintf(f, "%.17g", p->raw_sd);
-        fprintf(f, ",%u,%s,", p->n_samples,
-                p->direction == CL_DIR_UNKNOWN ? "" : cl_direction_name(p->direction));
-        if (isfinite(p->temperature_c))
-            fprintf(f, "%.17g", p->temperature_c);
-        fputc('\n', f);
+        format_point(row, sizeof row, &pts[i]);
+        fputs(row, f);
     }
     if (fclose(f) != 0 || !buf) {
         free(buf);
@@ -426,6 +437,88 @@ int cl_calfile_write_points(const char *path, const cl_sensor_point *pts, size_t
     int rc = cl_profile_write_file(path, buf, force, err);
     free(buf);
     return rc;
+}
+
+struct cl_calfile_points_log {
+    char *path;
+    int fd;
+};
+
+/* Write all of `text` and sync it to disk. */
+static int log_write(cl_calfile_points_log *lg, const char *text, cl_error *err)
+{
+    size_t len = strlen(text), off = 0;
+    while (off < len) {
+        ssize_t w = write(lg->fd, text + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return cl_error_set(err, cl_error_from_errno(errno), "%s: write failed: %s",
+                                lg->path, strerror(errno));
+        off += (size_t)w;
+    }
+    if (fsync(lg->fd) != 0)
+        return cl_error_set(err, cl_error_from_errno(errno), "%s: fsync failed: %s", lg->path,
+                            strerror(errno));
+    return CL_OK;
+}
+
+int cl_calfile_points_log_open(cl_calfile_points_log **out, const char *path, bool force,
+                               bool append, cl_error *err)
+{
+    cl_calfile_points_log *lg = calloc(1, sizeof *lg);
+    int rc;
+    *out = NULL;
+    if (!lg || !(lg->path = strdup(path))) {
+        free(lg);
+        return cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory", path);
+    }
+    /* Appending reads the last byte back: read-write. */
+    int flags = O_CLOEXEC | (append ? O_RDWR | O_APPEND
+                                    : O_WRONLY | O_CREAT | (force ? O_TRUNC : O_EXCL));
+    lg->fd = open(path, flags, 0666);
+    if (lg->fd < 0) {
+        rc = errno == EEXIST ? cl_output_exists(err, path)
+                             : cl_error_set(err, cl_error_from_errno(errno), "%s: cannot %s: %s",
+                                            path, append ? "open" : "create", strerror(errno));
+        cl_calfile_points_log_close(lg);
+        return rc;
+    }
+    if (append) {
+        /* A last row without its newline would run into the next one. */
+        char last = '\n';
+        off_t end = lseek(lg->fd, 0, SEEK_END);
+        if (end > 0 && pread(lg->fd, &last, 1, end - 1) != 1)
+            rc = cl_error_set(err, cl_error_from_errno(errno), "%s: cannot read: %s", path,
+                              strerror(errno));
+        else
+            rc = last == '\n' ? CL_OK : log_write(lg, "\n", err);
+    } else {
+        rc = log_write(lg, POINTS_HEADER, err);
+    }
+    if (rc != CL_OK) {
+        cl_calfile_points_log_close(lg);
+        return rc;
+    }
+    *out = lg;
+    return CL_OK;
+}
+
+int cl_calfile_points_log_add(cl_calfile_points_log *lg, const cl_sensor_point *p, cl_error *err)
+{
+    char row[256];
+    format_point(row, sizeof row, p);
+    return log_write(lg, row, err);
+}
+
+void cl_calfile_points_log_close(cl_calfile_points_log *lg)
+{
+    if (!lg)
+        return;
+    if (lg->fd >= 0)
+        close(lg->fd);
+    free(lg->path);
+    free(lg);
 }
 
 /* ------------------------------------------------------------ cup list */

@@ -40,6 +40,16 @@ int cl_calfile_sensor_points(const char *path, cl_unit ref_unit, cl_sensor_point
 int cl_calfile_write_points(const char *path, const cl_sensor_point *pts, size_t n, bool force,
                             cl_error *err);
 
+/* Points kept as they are taken, in the same format: open creates `path`
+ * with the header (CL_ERR_EXISTS if it exists, unless `force`), or with
+ * `append` adds to an existing points file; each _add() writes one row and
+ * syncs it to disk, so a crash loses no point already added. */
+typedef struct cl_calfile_points_log cl_calfile_points_log;
+int cl_calfile_points_log_open(cl_calfile_points_log **out, const char *path, bool force,
+                               bool append, cl_error *err);
+int cl_calfile_points_log_add(cl_calfile_points_log *lg, const cl_sensor_point *p, cl_error *err);
+void cl_calfile_points_log_close(cl_calfile_points_log *lg); /* accepts NULL */
+
 /* One row of a cup list. */
 typedef struct cl_cuprow {
     char *cup, *material, *size;   /* cup id required; others may be NULL */

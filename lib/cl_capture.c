@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cl_output.h"
+
 #define MAGIC "cuplab-capture 1\n"
 #define HEADER_BYTES 12 /* u16 port, u16 length, f64 host time */
 
@@ -62,9 +64,8 @@ int cl_capture_create(cl_capture **out, const char *path, const cl_capture_port 
     fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (force ? O_TRUNC : O_EXCL), 0644);
     if (fd < 0) {
         int e = errno;
-        return cl_error_set(err, cl_error_from_errno(e), "%s: %s", path,
-                            e == EEXIST ? "file exists (use --force to replace it)"
-                                        : strerror(e));
+        return e == EEXIST ? cl_output_exists(err, path)
+                           : cl_error_set(err, cl_error_from_errno(e), "%s: %s", path, strerror(e));
     }
     c = calloc(1, sizeof *c);
     if (!c || !(c->path = strdup(path)) || !(c->f = fdopen(fd, "wb"))) {

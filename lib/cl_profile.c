@@ -5,6 +5,7 @@
  * there and fills the rest with "unknown" (NaN / NULL).
  */
 #include "cl_profile.h"
+#include "cl_output.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -325,8 +326,7 @@ int cl_profile_write_file(const char *path, const char *text, bool force, cl_err
     struct stat st;
 
     if (!force && stat(path, &st) == 0)
-        return cl_error_set(err, CL_ERR_EXISTS, "%s exists (not replaced without --force)",
-                            path);
+        return cl_output_exists(err, path);
     for (int attempt = 0; fd < 0 && attempt < 100; attempt++) {
         int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%u", path, (long)getpid(), counter++);
         if (n < 0 || (size_t)n >= sizeof tmp)
@@ -369,13 +369,11 @@ int cl_profile_write_file(const char *path, const char *text, bool force, cl_err
             return CL_OK;
         }
         if (errno == EEXIST) {
-            rc = cl_error_set(err, CL_ERR_EXISTS, "%s exists (not replaced without --force)",
-                              path);
+            rc = cl_output_exists(err, path);
             goto fail;
         }
         if (stat(path, &st) == 0) {
-            rc = cl_error_set(err, CL_ERR_EXISTS, "%s exists (not replaced without --force)",
-                              path);
+            rc = cl_output_exists(err, path);
             goto fail;
         }
     }

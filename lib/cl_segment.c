@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "cl_filter.h"
+#include "cl_units.h"
 
-#define KPA_PER_MMHG 0.133322387415
 #define NOISE_SDS 8.0      /* edge threshold in robust SDs of the derivative */
 #define SETTLE_FRACTION 20 /* a rising edge has settled at peak rate / 20 */
 #define MERGE_S 0.2        /* same-sign edges closer than this are one */
@@ -21,12 +21,12 @@
 
 void cl_segment_defaults(cl_segment_params *p)
 {
-    p->on_kpa = 20 * KPA_PER_MMHG;
-    p->off_kpa = 10 * KPA_PER_MMHG;
+    p->on_kpa = 20 * CL_KPA_PER_MMHG;
+    p->off_kpa = 10 * CL_KPA_PER_MMHG;
     p->dwell_s = 0.5;
     p->deriv_sigma_s = 0.05;
     p->stroke_rate_kpa_s = 3.0;
-    p->stroke_min_kpa = 5 * KPA_PER_MMHG;
+    p->stroke_min_kpa = 5 * CL_KPA_PER_MMHG;
     p->evac_gap_s = 8.0;
     p->stroke_max_s = 1.5;
 }

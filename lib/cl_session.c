@@ -62,6 +62,7 @@
  */
 #include "cl_session.h"
 #include "cl_replace.h"
+#include "cl_output.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -1173,8 +1174,7 @@ int cl_session_create(cl_session **out, const char *path, const cl_session_meta 
     bool force = opts && opts->force;
     if (stat(path, &st) == 0) {
         if (!force)
-            return cl_error_set(err, CL_ERR_EXISTS,
-                                "%s: file exists; refusing to replace it without force", path);
+            return cl_output_exists(err, path);
         if (S_ISDIR(st.st_mode))
             return cl_error_set(err, CL_ERR_ARG, "%s: is a directory", path);
         if (writer_lock_held(path))
@@ -1213,8 +1213,7 @@ int cl_session_create(cl_session **out, const char *path, const cl_session_meta 
     if (s->file < 0) {
         if (!force && stat(path, &st) == 0) {
             H5Eclear2(H5E_DEFAULT);
-            rc = cl_error_set(err, CL_ERR_EXISTS,
-                              "%s: file exists; refusing to replace it without force", path);
+            rc = cl_output_exists(err, path);
         } else {
             rc = h5_fail(err, path, "cannot create the session file");
         }

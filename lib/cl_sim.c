@@ -165,7 +165,7 @@ static double uniform(gsl_rng *r, double lo, double hi)
 
 static double mmhg(double v)
 {
-    return v * CL_SIM_KPA_PER_MMHG;
+    return v * CL_KPA_PER_MMHG;
 }
 
 void cl_sim_cup_random(cl_sim_cup *c, cl_sim_technique t, double t0_s, gsl_rng *r)

@@ -41,9 +41,10 @@
 #include <gsl/gsl_rng.h>
 #include <stdint.h>
 
-#define CL_SIM_KPA_PER_MMHG 0.133322
+#include "cl_units.h"
+
 /* Deepest vacuum the random generators may produce (-650 mmHg), kPa. */
-#define CL_SIM_LIMIT_KPA (-650.0 * CL_SIM_KPA_PER_MMHG)
+#define CL_SIM_LIMIT_KPA (-650.0 * CL_KPA_PER_MMHG)
 /* Nominal MPXV6115V sensitivity, output fraction per kPa. */
 #define CL_SIM_SENSITIVITY_PER_KPA 0.007652
 /* Pump stroke model: the gas-sharing ratio V_c / (V_c + V_s + V_d). */
@@ -112,7 +113,7 @@ int32_t cl_sim_sensor_read(const cl_sim_sensor *s, double p_kpa, double noise_kp
 /* Inverse of the ideal transfer: raw reading -> kPa. */
 double cl_sim_sensor_inverse(const cl_sim_sensor *s, double raw);
 
-/* Draw plausible parameters (published cupping ranges, docs/DOMAIN) for a
+/* Draw plausible parameters (the ranges of cupping practice) for a
  * cup of technique t applied at t0_s (t_apply_s = t0_s).  Pump: 1-4 strokes
  * 1.5-3 s apart, peak -150..-450 mmHg, hold 3-10 min, tau 300-1500 s,
  * p_inf 0-60 % of peak.  Fire: -200..-300 mmHg after the flame deepening to

@@ -116,7 +116,7 @@ static int write_points_file(const char *path, const sim_options *o, const cl_si
             double actual = set + (step ? gsl_ran_gaussian(r, SET_SD_MMHG) : 0);
             double shown = round((actual + gsl_ran_gaussian(r, REF_SD_MMHG)) * 10) / 10;
             for (int j = 0; j < POINT_SAMPLES; j++)
-                raw[j] = cl_sim_sensor_read(s, actual * CL_SIM_KPA_PER_MMHG, noise_kpa, r);
+                raw[j] = cl_sim_sensor_read(s, actual * CL_KPA_PER_MMHG, noise_kpa, r);
             double mean = gsl_stats_mean(raw, 1, POINT_SAMPLES);
             fprintf(f, "%.1f,%.4f,%.4f,%d,%s,%.1f\n", shown == 0 ? 0.0 : shown, mean,
                     gsl_stats_sd_m(raw, 1, POINT_SAMPLES, mean), POINT_SAMPLES,

@@ -13,8 +13,10 @@
 
 #include "cl_cli.h"
 #include "cl_log.h"
+#include "cl_output.h"
 #include "cl_sim.h"
 #include "cl_units.h"
+#include "cl_version.h"
 
 static const char usage[] =
     "Usage: " SIM_PROG " [OPTION]...\n"
@@ -86,13 +88,14 @@ static const char usage[] =
     "  -v, --verbose          report progress on stderr\n"
     "  -q, --quiet            report errors only\n"
     "  -h, --help             show this help and exit\n"
-    "  -V, --version          show the version and exit\n"
+    "  -V, --version          show the version and the library versions, exit\n"
     "\n"
     "Text frames start with the device time in milliseconds, binary frames carry\n"
     "it in microseconds and a sequence number counting from 0.  A new pty path is\n"
     "printed on stdout after each reconnect.\n"
     "Exit status: 0 done (also when the reader closed or on SIGINT/SIGTERM),\n"
-    "1 error, 2 invalid usage, 3 no reader within --wait.\n";
+    "1 error, 2 invalid usage or an --output FILE that exists, 3 no reader within\n"
+    "--wait.\n";
 
 enum {
     OPT_START = 256,
@@ -393,6 +396,13 @@ static int validate(sim_options *o)
     if (o->drop && (frames < 3 || o->drop > (frames - 2) / 2))
         return usage_error("--drop %" PRIu64 ": too many for a session of %" PRIu64 " frames",
                            o->drop, frames);
+    /* The session file before any work: an existing one is a usage error. */
+    cl_error err;
+    rc = o->output ? cl_output_check(o->output, o->force, &err) : CL_OK;
+    if (rc != CL_OK) {
+        fprintf(stderr, SIM_PROG ": %s\n", err.msg);
+        return rc == CL_ERR_EXISTS ? SIM_EXIT_USAGE : SIM_EXIT_RUNTIME;
+    }
     return -1;
 }
 
@@ -585,7 +595,7 @@ int sim_options_parse(sim_options *o, int argc, char **argv)
             fputs(usage, stdout);
             return SIM_EXIT_OK;
         case 'V':
-            printf(SIM_PROG " " CUPLAB_VERSION "\n");
+            cl_version_print(stdout, SIM_PROG);
             return SIM_EXIT_OK;
         case ':':
             return usage_error("option '%s' needs a value", argv[optind - 1]);

@@ -6,8 +6,8 @@
 
 void sim_style_defaults(sim_style *s)
 {
-    *s = (sim_style){.vacuum_kpa = 300 * CL_SIM_KPA_PER_MMHG,
-                     .vacuum_sd_kpa = 20 * CL_SIM_KPA_PER_MMHG,
+    *s = (sim_style){.vacuum_kpa = 300 * CL_KPA_PER_MMHG,
+                     .vacuum_sd_kpa = 20 * CL_KPA_PER_MMHG,
                      .strokes_min = 2,
                      .strokes_max = 4,
                      .hold_s = 600,
@@ -39,7 +39,7 @@ void sim_style_cup(const sim_style *s, const sim_style_session *ss, cl_sim_techn
     double vac = s->vacuum_kpa * ss->vacuum_factor * sim_style_size_factor(size);
     if (s->vacuum_sd_kpa > 0)
         vac += gsl_ran_gaussian(r, s->vacuum_sd_kpa);
-    vac = fmax(vac, SIM_STYLE_MIN_MMHG * CL_SIM_KPA_PER_MMHG);
+    vac = fmax(vac, SIM_STYLE_MIN_MMHG * CL_KPA_PER_MMHG);
     vac = fmin(vac, -CL_SIM_LIMIT_KPA);
     double scale = -vac / c->peak_kpa; /* the drawn peak is < 0 */
     c->peak_kpa = -vac;

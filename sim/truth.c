@@ -49,7 +49,7 @@ static json_t *cup_json(const cl_sim_cup *c, int channel)
         "channel", channel, "technique", cl_sim_technique_name(c->technique), "t_apply_s",
         c->t_apply_s, "pump_strokes", c->pump_strokes, "stroke_interval_s",
         c->stroke_interval_s, "stroke_kpa", strokes, "peak_kpa", c->peak_kpa, "peak_mmhg",
-        c->peak_kpa / CL_SIM_KPA_PER_MMHG, "fire_initial_kpa", c->fire_initial_kpa,
+        c->peak_kpa / CL_KPA_PER_MMHG, "fire_initial_kpa", c->fire_initial_kpa,
         "cool_tau_s", c->cool_tau_s, "hold_start_s", cl_sim_hold_start(c), "hold_s", c->hold_s,
         "release_start_s", cl_sim_release_start(c), "release_end_s", cl_sim_release_end(c),
         "release_s", c->release_s, "tau_s", c->tau_s, "p_inf_kpa", c->p_inf_kpa);

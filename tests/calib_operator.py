@@ -99,8 +99,11 @@ def main():
     def answer(text):
         log.write(">> %r\n" % text)
         log.flush()
-        proc.stdin.write(text.encode())
-        proc.stdin.flush()
+        try:
+            proc.stdin.write(text.encode())
+            proc.stdin.flush()
+        except BrokenPipeError:  # the program ended (the device went away)
+            pass
 
     while True:
         chunk = os.read(fd, 4096)

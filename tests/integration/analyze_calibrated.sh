@@ -66,6 +66,26 @@ for cup, v in (("C1", 100), ("C2", 150), ("C3", 200)):
 # C2's sealed-plate baseline leaks far slower than on skin.
 assert "leak_high" in fl["C2"] and "leak_high" not in fl["C1"], fl
 PY
+grep -q "cup-set profile" "$T/err" && fail "cup-set warning for a set that matches: $(cat "$T/err")"
+# A cup set whose cup ids are not the session's: said so, one line naming the
+# profile and the cups left without volume and q_leak.
+printf 'cup,volume_ml\nC1,100\nX2,150\nX3,200\n' >"$T/other.csv"
+"$BIN/cuplab-calibrate" cupset -q --id SET1 -o "$T/other.json" "$T/other.csv" >/dev/null ||
+    fail "cuplab-calibrate cupset (other ids)"
+"$BIN/cuplab-analyze" -f csv --nominal-sensor --cupset "$T/other.json" "$T/s.h5" \
+    >/dev/null 2>"$T/err" || fail "cuplab-analyze with unmatched cup ids exited with $?"
+[ "$(grep -c "cup-set profile" "$T/err")" -eq 1 ] || fail "cup-set warning: $(cat "$T/err")"
+grep -q "^cuplab-analyze: $T/s.h5: cup-set profile $T/other.json (set SET1) has no cups C2, C3 of this session: no volume and no q_leak for them$" \
+    "$T/err" || fail "cup-set warning: $(cat "$T/err")"
+# ... and cups naming no cup set when two sets are given: they belong to neither.
+"$BIN/cuplab-analyze" -f csv --nominal-sensor --cupset "$T/other.json" --cupset "$T/set.json" \
+    "$T/s.h5" >/dev/null 2>"$T/err" || fail "cuplab-analyze with two cup sets exited with $?"
+grep -q "^cuplab-analyze: $T/s.h5: cups C1, C2, C3 of this session belong to none of the cup-set profiles given by their cup set ($T/other.json (set SET1), $T/set.json (set SET1)): no volume and no q_leak for them$" \
+    "$T/err" || fail "two cup sets warning: $(cat "$T/err")"
+# ... which -q keeps quiet.
+"$BIN/cuplab-analyze" -q -f csv --nominal-sensor --cupset "$T/other.json" "$T/s.h5" \
+    >/dev/null 2>"$T/err" && [ ! -s "$T/err" ] || fail "-q still warns: $(cat "$T/err")"
+
 # A profile that is not a sensor profile, or not JSON: a clear error.
 echo '{"format": "nonsense"}' >"$T/bad.json"
 "$BIN/cuplab-analyze" -q --profile "$T/bad.json" "$T/s.h5" >/dev/null 2>"$T/err"

@@ -5,7 +5,8 @@
 # non-monotonic data, an unknown reference unit, a fit that misses the
 # tolerance, an expired profile, a missing file, a missing port.  Each is one
 # line naming the file, a non-zero exit, and no profile that claims more
-# than the data show.
+# than the data show.  Outputs are checked before the work; a figure that
+# cannot be drawn costs no profile.
 . "$(dirname "$0")/../lib.sh"
 
 CAL="$BIN/cuplab-calibrate"
@@ -29,7 +30,8 @@ grep -q "^Usage: cuplab-calibrate sensor" "$T/out" || fail "--help has no usage 
 "$CAL" sensor --help >"$T/out" || fail "sensor --help exit $?"
 grep -q "^Exit status:" "$T/out" || fail "--help does not document the exit status"
 "$CAL" --version >"$T/out" || fail "--version exit $?"
-[ "$(cat "$T/out")" = "cuplab-calibrate 0.1.0" ] || fail "--version: $(cat "$T/out")"
+[ "$(head -n 1 "$T/out")" = "cuplab-calibrate 0.1.0" ] || fail "--version: $(cat "$T/out")"
+"$CAL" sensor --version | cmp -s - "$T/out" || fail "sensor --version differs from --version"
 expect 2 "missing subcommand" "$CAL"
 expect 2 "unknown subcommand 'fit'" "$CAL" fit x.csv
 expect 2 "unknown option '--no-such-option'" "$CAL" sensor --no-such-option
@@ -105,10 +107,18 @@ assert p['pass'] and p['transfer']['degree'] == 2, p['transfer']" "$T/auto.json"
     fail "automatic degree"
 
 # ---- an existing profile is not replaced without --force
+# (refused before the work, as a usage error: exit 2, no report)
 cp "$T/auto.json" "$T/keep.json"
-expect 1 "keep.json exists" "$CAL" sensor -q --serial S --ref-u 0.01 -o "$T/keep.json" \
-    "$T/good.csv"
+expect 2 "keep.json exists \(not replaced without --force\)$" \
+    "$CAL" sensor -q --serial S --ref-u 0.01 -o "$T/keep.json" "$T/good.csv"
+[ -s "$T/out" ] && fail "the work was done before refusing the existing output"
 cmp -s "$T/auto.json" "$T/keep.json" || fail "an existing profile was changed"
+printf 'x\n' >"$T/pts-kept.csv"
+expect 2 "pts-kept.csv exists \(not replaced without --force\)$" \
+    "$CAL" sensor --live /dev/does-not-exist --ref-u 0.01 --save-points "$T/pts-kept.csv"
+expect 1 "nodir/p.json: cannot create: folder .*nodir does not exist" \
+    "$CAL" sensor -q --serial S --ref-u 0.01 -o "$T/nodir/p.json" "$T/good.csv"
+[ -s "$T/out" ] && fail "the work was done before refusing an output in a missing folder"
 "$CAL" sensor -q --serial S --ref-u 0.01 -o "$T/keep.json" --force "$T/good.csv" >/dev/null ||
     fail "--force"
 cmp -s "$T/auto.json" "$T/keep.json" && fail "--force did not replace the profile"
@@ -140,6 +150,36 @@ expect 2 "leak.h5: a session decay needs --sensor-profile" "$CAL" cupset "$T/ses
 printf 'cup,decay\nC1,flat.csv\n' >"$T/flat.csv.list"
 printf 't,p_kPa\n0,0\n1,0\n2,0\n' >"$T/flat.csv"
 expect 1 "flat.csv: cup C1: the trace holds no vacuum" "$CAL" cupset "$T/flat.csv.list"
+
+# ---- figures: --figure-dir is created; a figure that fails costs no profile
+"$PY" - "$T" <<'EOF' || fail "writing the decays"
+import math, sys
+d = sys.argv[1]
+with open(d + "/d1.csv", "w") as f:
+    f.write("t_s,p_kPa\n")
+    for i in range(301):
+        f.write("%d,%.6f\n" % (i, -10 - 20 * math.exp(-i / 150.0) + 0.01 * (i % 3 - 1)))
+with open(d + "/decays.csv", "w") as f:
+    f.write("cup,volume_ml,decay\nC1,85,d1.csv\nC2,90,\n")
+with open(d + "/nodecay.csv", "w") as f:
+    f.write("cup,volume_ml\nC1,85\nC2,90\n")
+EOF
+expect 2 "keep.json exists \(not replaced without --force\)$" \
+    "$CAL" cupset -o "$T/keep.json" "$T/decays.csv"
+[ -s "$T/out" ] && fail "cupset: the work was done before refusing the existing output"
+expect 0 "warning: --figure-dir .*newfigs: no decay recording, no figure for 1 cup: C2$" \
+    "$CAL" cupset --figure-dir "$T/newfigs" -o "$T/set3.json" "$T/decays.csv"
+[ -s "$T/set3.json" ] || fail "no cup-set profile with a new --figure-dir"
+[ -s "$T/newfigs/C1-decay.png" ] || fail "--figure-dir was not created and filled"
+mkdir -p "$T/figs2/C1-decay.png"
+expect 1 "C1-decay.png" "$CAL" cupset -q --figure-dir "$T/figs2" -o "$T/set4.json" "$T/decays.csv"
+[ -s "$T/set4.json" ] || fail "a figure that failed dropped the cup-set profile"
+mkdir "$T/fig.png"
+expect 1 "fig.png: is a directory" \
+    "$CAL" sensor -q --serial S --ref-u 0.01 --figure "$T/fig.png" -o "$T/f.json" "$T/good.csv"
+# ... without decay data: said so, once
+expect 0 "warning: --figure-dir .*figs3: no cup of .*nodecay.csv has a decay recording: no figures drawn$" \
+    "$CAL" cupset --figure-dir "$T/figs3" "$T/nodecay.csv"
 
 # ---- live: a port that does not exist
 expect 3 "/dev/does-not-exist" "$CAL" sensor --live /dev/does-not-exist --ref-u 0.01 </dev/null

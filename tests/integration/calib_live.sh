@@ -5,7 +5,8 @@
 # frames each reading averaged (from the device's ground truth).  The fitted
 # transfer function must be the sensor's true one within the profile's own
 # uncertainty, the serial must come from the device's announcement, and the
-# saved points must reproduce the fit.
+# saved points must reproduce the fit.  A device that goes away costs no
+# point: they are in the points file, and --resume continues from it.
 . "$(dirname "$0")/../lib.sh"
 
 OPTS="--cups 2 --technique pump --start 20 --seed 2"
@@ -77,13 +78,61 @@ for x, y in zip(a["transfer"]["coefficients"], b["transfer"]["coefficients"]):
 assert len(b["points"]) == 12
 EOF
 
+# The device goes away mid-calibration (the session ends after 100 s, along
+# the hold): exit 3, and every point taken so far is in the points file,
+# which names itself in the one error line.
+start_sim gone $OPTS --duration 100 --time-scale 20
+"$PY" "$TOP/tests/calib_operator.py" "$T/pre.truth.json" 1 20 "$T/gone.log" -- \
+    "$BIN/cuplab-calibrate" sensor --live "$PTY" --channel 1 --samples 30 --stable-sd 4 \
+    --settle-timeout 20 --ref-u 0.01 --tolerance 1 -o "$T/gone.json" \
+    --save-points "$T/gone.csv" >/dev/null
+rc=$?
+wait_sim
+[ $rc -eq 3 ] || { cat "$T/gone.log" >&2; fail "device gone: exit $rc, expected 3"; }
+[ -e "$T/gone.json" ] && fail "a profile was written from an interrupted calibration"
+"$PY" - "$T/gone.log" "$T/gone.csv" <<'EOF' || { cat "$T/gone.log" >&2; fail "points lost"; }
+import re, sys
+log, rows = open(sys.argv[1]).read(), open(sys.argv[2]).read().splitlines()
+m = re.search(r"cuplab-calibrate: .*; the (\d+) points taken are kept in (\S+) "
+              r"\(continue with --resume\)\n", log)
+assert m and m.group(2) == sys.argv[2], log[-500:]
+answered = int(re.search(r"\[exit 3 after (\d+) points\]", log).group(1))
+raws = [float(x) for x in re.findall(r"raw ([-0-9.]+) counts", log)]
+assert rows[0] == "ref_kPa,raw,raw_sd,n,direction,temperature_c", rows[0]
+assert len(rows) - 1 == int(m.group(1)) == answered >= 4, (len(rows), m.group(1), answered)
+for row, raw in zip(rows[1:], raws):
+    assert abs(float(row.split(",")[1]) - raw) < 1e-4, (row, raw)
+EOF
+cp "$T/gone.csv" "$T/gone.before.csv"
+k=$(($(wc -l <"$T/gone.csv") - 1))
+
+# ... and a later run continues from them (--resume), on a new session of
+# the device: the profile is fitted from both runs' points, all kept in the file.
+start_sim resume $OPTS --duration 260 --time-scale 20
+"$PY" "$TOP/tests/calib_operator.py" "$T/pre.truth.json" 1 20 "$T/resume.log" -- \
+    "$BIN/cuplab-calibrate" sensor --live "$PTY" --channel 1 --samples 30 --stable-sd 4 \
+    --settle-timeout 20 --ref-u 0.01 --tolerance 1 -o "$T/resumed.json" \
+    --save-points "$T/gone.csv" --resume >/dev/null ||
+    { cat "$T/resume.log" >&2; fail "resumed calibration exited with $?"; }
+wait_sim
+grep -q "Resuming with the $k points of $T/gone.csv" "$T/resume.log" || fail "no resume line"
+head -n $((k + 1)) "$T/gone.csv" | cmp -s - "$T/gone.before.csv" ||
+    fail "--resume changed the points taken before"
+[ "$(wc -l <"$T/gone.csv")" -eq $((k + 13)) ] || fail "resumed points file: $(wc -l <"$T/gone.csv")"
+"$PY" -c "import json,sys; p=json.load(open(sys.argv[1])); \
+assert p['pass'] and p['figures']['points'] == int(sys.argv[2]), p['figures']" \
+    "$T/resumed.json" $((k + 12)) || fail "resumed profile"
+"$BIN/cuplab-calibrate" sensor -q --serial SIM-2-02 --ref-u 0.01 --tolerance 1 \
+    -o "$T/refit.json" "$T/gone.csv" >/dev/null || fail "fit of the resumed points file"
+
 # An operator who stops at once: nothing taken, nothing written, exit 1.
 start_sim quit $OPTS --duration 60 --time-scale 20
 echo q | "$BIN/cuplab-calibrate" sensor --live "$PTY" --ref-u 0.01 -o "$T/none.json" \
-    >/dev/null 2>"$T/err"
+    --save-points "$T/none.csv" >/dev/null 2>"$T/err"
 rc=$?
 kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null; SIM_PID=""
 [ $rc -eq 1 ] || fail "no points should exit 1, got $rc"
 grep -q "no calibration points" "$T/err" || fail "no-points message: $(cat "$T/err")"
 [ -e "$T/none.json" ] && fail "a profile was written without points"
+[ -e "$T/none.csv" ] && fail "a points file was left without points"
 true

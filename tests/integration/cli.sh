@@ -9,6 +9,15 @@ for p in cuplab-acquire cuplab-analyze cuplab-sim; do
     [ -s "$T/err" ] && fail "$p --help wrote to stderr"
     "$BIN/$p" --version >"$T/out" || fail "$p --version exit $?"
     grep -Eq "^$p [0-9]+\.[0-9]+\.[0-9]+$" "$T/out" || fail "$p --version: $(cat "$T/out")"
+done
+# --version names, on its second line, the libraries each program runs with.
+for p in cuplab-acquire cuplab-analyze cuplab-sim cuplab-calibrate; do
+    "$BIN/$p" --version >"$T/out" || fail "$p --version exit $?"
+    v='[0-9]+\.[0-9]+(\.[0-9]+)?'
+    sed -n 2p "$T/out" | grep -Eq "^libraries: HDF5 $v, GSL $v, libserialport $v, jansson $v, zlib $v, PLplot $v$" ||
+        fail "$p --version does not name the libraries: $(cat "$T/out")"
+done
+for p in cuplab-acquire cuplab-analyze cuplab-sim; do
     "$BIN/$p" --no-such-option >/dev/null 2>&1
     [ $? -eq 2 ] || fail "$p: unknown option should exit 2"
 done

@@ -128,9 +128,9 @@ done
 
 # Outputs are checked before the work; a failed export leaves no file.
 $A --export csv -o "$T/e.csv" "$T/s1.h5" >"$T/o.out" 2>"$T/o.err"
-[ $? -eq 1 ] || fail "an existing export was replaced"
+[ $? -eq 2 ] || fail "an existing export was replaced (or not a usage error)"
 [ -s "$T/o.out" ] && fail "analysed before refusing the export"
-grep -q "exists" "$T/o.err" || fail "refusal: $(cat "$T/o.err")"
+grep -q "e.csv exists (not replaced without --force)" "$T/o.err" || fail "refusal: $(cat "$T/o.err")"
 $A --export csv --force -o "$T/e.csv" "$T/s1.h5" >/dev/null || fail "--force did not replace"
 $A --export mat -o "$T/nowhere/e.mat" "$T/s1.h5" >"$T/o.out" 2>"$T/o.err"
 [ $? -eq 1 ] && [ ! -s "$T/o.out" ] || fail "missing folder: not refused before the work"

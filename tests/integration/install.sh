@@ -2,7 +2,9 @@
 # make install / make uninstall with DESTDIR and PREFIX: the four programs
 # land executable in PREFIX/bin and run from there, their manual pages in
 # PREFIX/share/man/man1 (and format without warnings where groff is
-# installed); uninstall removes all of them again.
+# installed), the documents of docs/ the pages cite in PREFIX/share/doc/cuplab;
+# --version names the libraries the program runs with; uninstall removes all
+# of them again.
 . "$(dirname "$0")/../lib.sh"
 
 command -v make >/dev/null 2>&1 || skip "make not installed"
@@ -10,6 +12,7 @@ command -v make >/dev/null 2>&1 || skip "make not installed"
 ROOT="$T/root"
 BINDIR="$ROOT/usr/bin"
 MANDIR="$ROOT/usr/share/man/man1"
+DOCDIR="$ROOT/usr/share/doc/cuplab"
 PROGS="cuplab-acquire cuplab-analyze cuplab-calibrate cuplab-sim"
 
 # "install" depends on "all", which the suite has just built in $BUILD.
@@ -25,7 +28,12 @@ for p in $PROGS; do
     [ -f "$BINDIR/$p" ] || fail "$p not installed in $BINDIR"
     [ -x "$BINDIR/$p" ] || fail "$BINDIR/$p is not executable"
     "$BINDIR/$p" --version >"$T/out" 2>"$T/err" || fail "installed $p --version exit $?"
-    grep -Eq "^$p [0-9]+\.[0-9]+\.[0-9]+$" "$T/out" || fail "installed $p --version: $(cat "$T/out")"
+    head -n 1 "$T/out" | grep -Eq "^$p [0-9]+\.[0-9]+\.[0-9]+$" ||
+        fail "installed $p --version: $(cat "$T/out")"
+    v='[0-9]+\.[0-9]+(\.[0-9]+)?'
+    sed -n 2p "$T/out" | grep -Eq "^libraries: HDF5 $v, GSL $v, libserialport $v, jansson $v, zlib $v, PLplot $v$" ||
+        fail "installed $p --version does not name the libraries: $(cat "$T/out")"
+    [ "$(wc -l <"$T/out")" -eq 2 ] || fail "$p --version: not two lines: $(cat "$T/out")"
     "$BIN/$p" --version >"$T/built" 2>/dev/null
     cmp -s "$T/out" "$T/built" || fail "installed $p is not the built one: $(cat "$T/out") vs $(cat "$T/built")"
 
@@ -39,6 +47,16 @@ for p in $PROGS; do
     fi
 done
 [ "$(ls "$MANDIR" | wc -l)" -eq 4 ] || fail "unexpected manual pages: $(ls "$MANDIR")"
+# Every document a manual page cites is installed beside the others.
+for page in "$MANDIR"/*.1; do
+    for doc in $(sed 's/\\%//g; s/\\-/-/g' "$page" | grep -Eo '[a-z-]+\.md' | sort -u); do
+        case $doc in README.md) continue ;; esac # datasets/README.md: the source tree
+        [ -f "$DOCDIR/$doc" ] || fail "$(basename "$page") cites $doc, not installed in $DOCDIR"
+    done
+done
+for doc in "$TOP"/docs/*.md; do
+    cmp -s "$doc" "$DOCDIR/$(basename "$doc")" || fail "docs/$(basename "$doc") not installed"
+done
 
 make -s -C "$TOP" BUILD="$BUILD" uninstall DESTDIR="$ROOT" PREFIX=/usr \
     >"$T/uninstall.out" 2>&1
@@ -49,6 +67,7 @@ for p in $PROGS; do
     [ -e "$BINDIR/$p" ] && fail "$BINDIR/$p left after uninstall"
     [ -e "$MANDIR/$p.1" ] && fail "$MANDIR/$p.1 left after uninstall"
 done
+[ -e "$DOCDIR" ] && fail "$DOCDIR left after uninstall"
 left=$(find "$ROOT" ! -type d)
 [ -z "$left" ] || fail "files left after uninstall: $left"
 true

@@ -275,7 +275,7 @@ if r:
         fail("text", f"frames {t['frames_sent']}/{t['frames_total']}")
     worst, held = 0.0, 0
     for ch, (cup, sen) in enumerate(zip(t["cups"], t["sensors"])):
-        if not -650 * 0.133322 <= cup["peak_kpa"] < 0:
+        if not -650 * 0.133322387415 <= cup["peak_kpa"] < 0:
             fail("text", f"cup {ch + 1} peak {cup['peak_kpa']}")
         for i, (ms, raw) in enumerate(frames):
             ts = ms / 1000.0

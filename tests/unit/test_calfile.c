@@ -2,7 +2,8 @@
  * Unit tests of cl_calfile: the CSV inputs of a calibration read value by
  * value (units from the column name, a unit column or the default; several
  * raw readings averaged; quoting and comments), the points written back and
- * re-read, and every malformed input with a message naming file and line.
+ * re-read, kept one by one as they are taken, and every malformed input
+ * with a message naming file and line.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -190,6 +191,54 @@ static void test_points_write(void **state)
     free(p);
 }
 
+/* Points kept as they are taken: each add is on disk at once (read back
+ * while the log is still open), an existing file is refused, and appending
+ * continues a file whose last row lost its newline on a new row. */
+static void test_points_log(void **state)
+{
+    (void)state;
+    cl_sensor_point a = {.ref_kpa = 0, .raw = 3750.25, .raw_sd = 0.5, .n_samples = 50,
+                         .direction = CL_DIR_UP, .temperature_c = NAN};
+    cl_sensor_point b = a;
+    b.ref_kpa = -10.5;
+    b.raw = 3420;
+    char path[128];
+    cl_sensor_point *p;
+    size_t n;
+    cl_error e;
+    cl_calfile_points_log *lg, *lg2;
+    snprintf(path, sizeof path, "%s/log.csv", dir);
+    assert_int_equal(cl_calfile_points_log_open(&lg, path, false, false, &e), CL_OK);
+    assert_int_equal(cl_calfile_points_log_open(&lg2, path, false, false, &e), CL_ERR_EXISTS);
+    assert_non_null(strstr(e.msg, "log.csv exists (not replaced without --force)"));
+    assert_null(lg2);
+    assert_int_equal(cl_calfile_points_log_add(lg, &a, &e), CL_OK);
+    assert_int_equal(cl_calfile_sensor_points(path, 0, &p, &n, &e), CL_OK);
+    assert_int_equal(n, 1);
+    assert_true(p[0].raw == a.raw && p[0].n_samples == 50 && p[0].direction == CL_DIR_UP);
+    free(p);
+    cl_calfile_points_log_close(lg);
+    /* A torn last row (no newline): the next row starts on a line of its own. */
+    FILE *f = fopen(path, "a");
+    fputs("-5,3600,,1,up,", f);
+    fclose(f);
+    assert_int_equal(cl_calfile_points_log_open(&lg, path, false, true, &e), CL_OK);
+    assert_int_equal(cl_calfile_points_log_add(lg, &b, &e), CL_OK);
+    cl_calfile_points_log_close(lg);
+    assert_int_equal(cl_calfile_sensor_points(path, 0, &p, &n, &e), CL_OK);
+    assert_int_equal(n, 3);
+    assert_true(p[1].ref_kpa == -5 && p[2].ref_kpa == b.ref_kpa && p[2].raw == b.raw);
+    free(p);
+    /* --force starts afresh; appending to a missing file is an error. */
+    assert_int_equal(cl_calfile_points_log_open(&lg, path, true, false, &e), CL_OK);
+    cl_calfile_points_log_close(lg);
+    assert_int_equal(cl_calfile_sensor_points(path, 0, &p, &n, &e), CL_ERR_FORMAT);
+    snprintf(path, sizeof path, "%s/none.csv", dir);
+    assert_int_equal(cl_calfile_points_log_open(&lg, path, false, true, &e), CL_ERR_NOTFOUND);
+    assert_non_null(strstr(e.msg, "none.csv: cannot open"));
+    cl_calfile_points_log_close(NULL);
+}
+
 static void test_cups(void **state)
 {
     (void)state;
@@ -278,7 +327,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_points_units), cmocka_unit_test(test_points_errors),
-        cmocka_unit_test(test_points_write), cmocka_unit_test(test_cups),
+        cmocka_unit_test(test_points_write), cmocka_unit_test(test_points_log),
+        cmocka_unit_test(test_cups),
         cmocka_unit_test(test_decay),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -183,7 +183,7 @@ static void test_random_never_too_deep(void **state)
 {
     (void)state;
     gsl_rng *r = rng(12345);
-    const double mmhg = CL_SIM_KPA_PER_MMHG;
+    const double mmhg = CL_KPA_PER_MMHG;
     for (int tech = CL_SIM_PUMP; tech <= CL_SIM_FIRE; tech++) {
         for (int i = 0; i < 1000; i++) {
             cl_sim_cup c;
@@ -333,7 +333,7 @@ static void test_noise_statistics(void **state)
     /* The default noise of a random cup (0.3 mmHg) is about 1.3 counts. */
     cl_sim_cup c;
     cl_sim_cup_random(&c, CL_SIM_PUMP, 0, r);
-    assert_float_equal(c.noise_kpa, 0.3 * CL_SIM_KPA_PER_MMHG, 1e-12);
+    assert_float_equal(c.noise_kpa, 0.3 * CL_KPA_PER_MMHG, 1e-12);
     gsl_rng_free(r);
 }
 

@@ -531,7 +531,9 @@ int cl_stats_icc21(const double *y, size_t n, size_t k, size_t ld, cl_stats_icc 
         goto out;
     }
     out->icc = (msr - mse) / den;
-    out->sem = sqrt(fmax(msc - mse, 0) / dn + mse);
+    /* (MSC - MSE)/n + MSE = MSC/n + MSE (n - 1)/n >= 0: defined for every
+     * matrix, below sqrt(MSE) when MSC < MSE. */
+    out->sem = sqrt((msc - mse) / dn + mse);
     out->df1 = dn - 1;
     out->df2 = (dn - 1) * (dk - 1);
     if (mse > 0) {

@@ -137,8 +137,9 @@ int cl_stats_brown_forsythe(const cl_stats_sample *g, size_t k, double *f, doubl
  *   hi = n (Fl MSR - MSE) / (k MSC + (kn - k - n) MSE + n Fl MSR)
  * f = MSR / MSE tests ICC = 0 with (n-1, (n-1)(k-1)) df.
  * sem = sqrt((MSC - MSE) / n + MSE) (raters' and residual variance: the
- * measurement error of one rating under absolute agreement; MSC - MSE
- * clipped at 0).
+ * measurement error of one rating under absolute agreement; not clipped:
+ * equal to MSC/n + MSE (n-1)/n, never negative, below sqrt(MSE) when
+ * MSC < MSE).
  * cv_within: root mean square over the targets of each target's CV across
  * the raters (SD / |mean|), the within-subject CV. */
 typedef struct cl_stats_icc {

@@ -228,6 +228,17 @@ static void icc(void **state)
     assert_int_equal(cl_stats_icc21(&z[0][0], 3, 2, 2, &r, NULL), CL_OK);
     assert_rel(r.icc, 1);
     assert_true(isnan(r.lo) && isnan(r.hi));
+
+    /* Raters that agree on average (MSC = 0 < MSE): the SEM is the
+     * documented sqrt((MSC - MSE)/n + MSE), below sqrt(MSE), not floored at
+     * it.  Rows 1 2 3 | 13 11 12 | 22 23 21: every column mean is 12, the
+     * residuals are the deviations from the row means (-1 0 1, 1 -1 0,
+     * 0 1 -1), SSE = 6 on 4 df, MSE = 1.5, sem = sqrt(-0.5 + 1.5) = 1. */
+    const double w[3][3] = {{1, 2, 3}, {13, 11, 12}, {22, 23, 21}};
+    assert_int_equal(cl_stats_icc21(&w[0][0], 3, 3, 3, &r, NULL), CL_OK);
+    assert_near(r.msc, 0, 1e-12);
+    assert_near(r.mse, 1.5, 1e-12);
+    assert_near(r.sem, 1, 1e-12);
 }
 
 /* Fraction of p < 0.05 over `runs` simulated null data sets. */

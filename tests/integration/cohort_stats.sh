@@ -43,7 +43,7 @@ def close(a, b, what, tol=1e-9):
     assert err <= tol or abs(a - b) <= 1e-12, (what, a, b, err)
 
 rows = doc["sessions"]["rows"]
-metrics = [k for k in rows[0] if k not in ("file", "session_uuid", "practitioner", "cups")]
+metrics = [k for k in rows[0] if k not in ("file", "session_uuid", "practitioner", "subject", "cups")]
 assert len(metrics) == 10, metrics
 vals = {}
 for r in rows:

@@ -166,3 +166,21 @@ cat(sprintf("agreement with R %s: %d blocked ANOVAs; worst relative difference %
 quit(status = if (bad) 1 else 0)
 R
 Rscript "$T/ref.R" "$T" || fail "cuplab-analyze and R differ"
+
+# The example of docs/cohort.md: its command gives its row, and its R lines
+# give the same F and chi-square.
+DOC=$TOP/docs/cohort.md
+row=$(sed -n 's/^    \(pump,peak_vacuum,[^.]*\.[0-9]*,[0-9]*,[0-9]*,\)\.\.\..*/\1/p' "$DOC")
+[ -n "$row" ] || fail "no example row in docs/cohort.md"
+(cd "$T/ds" && "$A" -q --group-by practitioner,technique --metrics peak_vacuum,hold_mean \
+    --table blocked -f csv cohort/sessions) >"$T/ex.csv" || fail "the example command"
+grep -q "^$row" "$T/ex.csv" || fail "docs example row '$row' not in: $(cat "$T/ex.csv")"
+"$A" -q --group-by practitioner,technique -f csv --table sessions "$S" >"$T/sessions.csv" ||
+    fail "sessions table"
+sed -n '/^    d <- read.csv("sessions.csv")/,/^    friedman.test(peak_vacuum/s/^    //p' "$DOC" >"$T/ex.R"
+[ "$(wc -l <"$T/ex.R")" -eq 3 ] || fail "no R example in docs/cohort.md"
+f=$(echo "$row" | cut -d, -f8)
+(cd "$T" && Rscript -e "source('ex.R')" -e "a <- anova(lm(peak_vacuum ~ subject + practitioner, data = d))
+    fr <- friedman.test(peak_vacuum ~ practitioner | subject, data = d)
+    stopifnot(abs(a['practitioner', 'F value'] / $f - 1) < 1e-9, abs(fr\$statistic - 12) < 1e-12)") ||
+    fail "the R lines of docs/cohort.md disagree with the example row"

@@ -676,9 +676,10 @@ int cl_stats_friedman_test(const double *y, size_t n, size_t k, size_t ld,
     out->k = k;
     out->chi2 = out->df = out->p = out->w = NAN;
     if (n < 2 || k < 2)
-        return cl_error_set(err, CL_ERR_ARG,
-                            "Friedman: %zu block%s of %zu group%s, at least 2 of 2 needed", n,
-                            n == 1 ? "" : "s", k, k == 1 ? "" : "s");
+        return cl_error_set(
+            err, CL_ERR_ARG,
+            "Friedman: %zu block%s of %zu group%s, at least 2 blocks of 2 groups needed", n,
+            n == 1 ? "" : "s", k, k == 1 ? "" : "s");
     if (ld < k)
         return cl_error_set(err, CL_ERR_ARG, "Friedman: row stride %zu below %zu groups", ld,
                             k);

@@ -1063,7 +1063,7 @@ static size_t subject_index(const char **subj, size_t *n, const char *name)
 /* Scratch of blocked(): one entry per value, then per subject x group. */
 typedef struct block_scratch {
     double *y, *cell;
-    size_t *grp, *blk, *cnt, *row;
+    size_t *grp, *blk, *cnt;
     const char **subj;
 } block_scratch;
 
@@ -1074,7 +1074,6 @@ static void block_scratch_free(block_scratch *b)
     free(b->grp);
     free(b->blk);
     free(b->cnt);
-    free(b->row);
     free(b->subj);
 }
 
@@ -1123,8 +1122,7 @@ static int blocked(cl_cohort *c, test_row *t, const size_t *gidx, size_t k, cl_e
     t->subjects = ns;
     b.cell = calloc((ns ? ns : 1) * k, sizeof *b.cell);
     b.cnt = calloc((ns ? ns : 1) * k, sizeof *b.cnt);
-    b.row = malloc((ns ? ns : 1) * sizeof *b.row);
-    if (!b.cell || !b.cnt || !b.row) {
+    if (!b.cell || !b.cnt) {
         rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");
         goto out;
     }
@@ -1824,24 +1822,38 @@ static void table_groups(const cl_cohort *c, tb *b, cl_unit u)
     }
 }
 
-static void table_tests(const cl_cohort *c, tb *b)
+/* Columns of a table with one row per stratum and metric: the stratum,
+ * `head` (counts), `nums` and a note. */
+static void test_cols(const cl_cohort *c, tb *b, const char *const *head, size_t nh,
+                      const char *const *nums, size_t nn)
 {
     if (stratum_col(c))
         col(b, stratum_col(c), NULL, 0);
+    cols(b, head, nh, 0);
+    cols(b, nums, nn, 4);
+    col(b, "note", NULL, 0);
+}
+
+/* A new row of such a table for test row t: its stratum and metric. */
+static void test_row_start(const cl_cohort *c, tb *b, const test_row *t)
+{
+    row(b);
+    if (stratum_col(c))
+        str(b, stratum_col(c), c->stratum[t->stratum]);
+    str(b, "metric", cl_stat_metric_name((cl_stat_metric)t->metric));
+}
+
+static void table_tests(const cl_cohort *c, tb *b)
+{
     static const char *const head[] = {"metric", "groups", "n"};
     static const char *const nums[] = {
         "welch_f", "welch_df1", "welch_df2", "welch_p",  "welch_p_holm", "welch_p_bh",
         "anova_f", "anova_p",   "eta2",      "omega2",   "kw_h",         "kw_df",
         "kw_p",    "kw_p_holm", "kw_p_bh",   "epsilon2", "bf_f",         "bf_p"};
-    cols(b, head, sizeof head / sizeof head[0], 0);
-    cols(b, nums, sizeof nums / sizeof nums[0], 4);
-    col(b, "note", NULL, 0);
+    test_cols(c, b, head, sizeof head / sizeof head[0], nums, sizeof nums / sizeof nums[0]);
     for (size_t i = 0; i < c->ntests; i++) {
         const test_row *t = &c->tests[i];
-        row(b);
-        if (stratum_col(c))
-            str(b, stratum_col(c), c->stratum[t->stratum]);
-        str(b, "metric", cl_stat_metric_name((cl_stat_metric)t->metric));
+        test_row_start(c, b, t);
         num(b, "groups", (double)t->k);
         num(b, "n", (double)t->n);
         double v[] = {t->an_ok ? t->an.f : NAN,
@@ -1870,23 +1882,16 @@ static void table_tests(const cl_cohort *c, tb *b)
 
 static void table_blocked(const cl_cohort *c, tb *b)
 {
-    if (stratum_col(c))
-        col(b, stratum_col(c), NULL, 0);
     static const char *const head[] = {"metric",  "groups",   "subjects",
                                        "crossed", "complete", "n"};
     static const char *const nums[] = {"block_f",         "block_df1",     "block_df2",
                                        "block_p",         "block_p_holm",  "block_p_bh",
                                        "friedman_chi2",   "friedman_df",   "friedman_p",
                                        "friedman_p_holm", "friedman_p_bh", "kendall_w"};
-    cols(b, head, sizeof head / sizeof head[0], 0);
-    cols(b, nums, sizeof nums / sizeof nums[0], 4);
-    col(b, "note", NULL, 0);
+    test_cols(c, b, head, sizeof head / sizeof head[0], nums, sizeof nums / sizeof nums[0]);
     for (size_t i = 0; i < c->ntests; i++) {
         const test_row *t = &c->tests[i];
-        row(b);
-        if (stratum_col(c))
-            str(b, stratum_col(c), c->stratum[t->stratum]);
-        str(b, "metric", cl_stat_metric_name((cl_stat_metric)t->metric));
+        test_row_start(c, b, t);
         double h[] = {(double)t->k, (double)t->subjects, (double)t->crossed,
                       (double)t->complete, (double)t->nblock};
         for (size_t k = 1; k < sizeof head / sizeof head[0]; k++)

@@ -716,9 +716,15 @@ int an_cohort_run(const an_options *o)
         for (size_t i = 0; i < cl_cohort_note_count(c); i++)
             fprintf(stderr, PROG ": note: %s\n", cl_cohort_note(c, i));
     }
+    err.msg[0] = '\0';
+    errno = 0;
     if (cl_cohort_write(c, stdout, o->format, s.table, o->unit, &err) != CL_OK ||
         fflush(stdout) != 0) {
-        fprintf(stderr, PROG ": cannot write the results: %s\n", err.msg);
+        /* A failed write of stdout (a closed pipe) leaves only errno. */
+        fprintf(stderr, PROG ": cannot write the results: %s\n",
+                err.msg[0] ? err.msg
+                : errno    ? strerror(errno)
+                           : "write error");
         rc = AN_EXIT_FILE;
         goto out;
     }

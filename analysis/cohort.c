@@ -129,8 +129,8 @@ static int parse_settings(const an_options *o, settings *s)
         (rc = parse_metrics(o->metrics, &s->p)) >= 0)
         return rc;
     if (o->table && (s->table = cl_cohort_table_from_name(o->table)) < 0)
-        return usage("--table '%s': groups, tests, pairwise, repeatability, profiles, "
-                     "distances or sessions",
+        return usage("--table '%s': groups, tests, blocked, pairwise, repeatability, "
+                     "profiles, distances or sessions",
                      o->table);
     if (o->target) {
         cl_error err;
@@ -645,6 +645,25 @@ static int figures(const an_options *o, const settings *s, const cl_cohort *c)
     return AN_EXIT_OK;
 }
 
+/* One line when the groups pool techniques, with advice that works: the
+ * technique as the second field (what is compared stays the first), or
+ * the sessions of one technique only. */
+static void warn_pooled(const cl_cohort_params *p, const char *techniques)
+{
+    const char *f0 = cl_cohort_field_name(p->field[0]);
+    if (!*techniques)
+        return;
+    fprintf(stderr, PROG ": warning: grouping by %s%s%s pools techniques %s: ", f0,
+            p->nfields == 2 ? "," : "",
+            p->nfields == 2 ? cl_cohort_field_name(p->field[1]) : "", techniques);
+    if (p->nfields == 1)
+        fprintf(stderr,
+                "add --group-by %s,technique or give the sessions of one technique only\n", f0);
+    else
+        fprintf(stderr, "give the sessions of one technique only, or --group-by %s,technique\n",
+                f0);
+}
+
 /* ------------------------------------------------------------------ main */
 
 int an_cohort_run(const an_options *o)
@@ -692,12 +711,20 @@ int an_cohort_run(const an_options *o)
         rc = AN_EXIT_FILE;
         goto out;
     }
-    if (o->verbosity > 0)
+    if (o->verbosity > 0) {
+        warn_pooled(&s.p, cl_cohort_pooled_techniques(c));
         for (size_t i = 0; i < cl_cohort_note_count(c); i++)
             fprintf(stderr, PROG ": note: %s\n", cl_cohort_note(c, i));
+    }
+    err.msg[0] = '\0';
+    errno = 0;
     if (cl_cohort_write(c, stdout, o->format, s.table, o->unit, &err) != CL_OK ||
         fflush(stdout) != 0) {
-        fprintf(stderr, PROG ": cannot write the results: %s\n", err.msg);
+        /* A failed write of stdout (a closed pipe) leaves only errno. */
+        fprintf(stderr, PROG ": cannot write the results: %s\n",
+                err.msg[0] ? err.msg
+                : errno    ? strerror(errno)
+                           : "write error");
         rc = AN_EXIT_FILE;
         goto out;
     }

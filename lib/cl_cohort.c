@@ -593,6 +593,10 @@ typedef struct group {
     double span_s, mean[NP], lo[NP], hi[NP], rms_target;
 } group;
 
+/* The omnibus tests whose p-values are adjusted across the metrics of a
+ * stratum (the family), in the order of family_p(). */
+enum { FAM_WELCH, FAM_KW, FAM_BLOCK, FAM_FRIEDMAN, FAMILY_TESTS };
+
 typedef struct test_row {
     size_t stratum, k, n;
     int metric;
@@ -603,6 +607,13 @@ typedef struct test_row {
     size_t nfew;   /* groups left out (fewer than 2 sessions) ... */
     char few[160]; /* ... named */
     char note[200];
+    /* blocked by subject over the same groups */
+    size_t subjects, crossed, complete, nblock; /* nblock: values with a subject */
+    bool ba_ok, fr_ok;
+    cl_stats_blocked ba;
+    cl_stats_friedman fr;
+    char bnote[240];
+    double adj[FAMILY_TESTS][2]; /* across the metrics of the stratum: Holm, BH */
 } test_row;
 
 typedef struct pair_row {
@@ -640,6 +651,9 @@ struct cl_cohort {
     long closest;
     char **notes;
     size_t nnotes;
+    const char *pooled_v[32]; /* techniques pooled within groups (the sessions' strings) */
+    size_t npooled;
+    char pooled[512]; /* ... as "fire, pump" */
 };
 
 cl_cohort *cl_cohort_new(void)
@@ -684,6 +698,8 @@ static void results_free(cl_cohort *c)
     c->ng = c->nstrata = c->no = c->nobs_cup = c->ntests = c->npairs = c->ndist = 0;
     c->nnotes = 0;
     c->closest = -1;
+    c->npooled = 0;
+    c->pooled[0] = '\0';
 }
 
 void cl_cohort_free(cl_cohort *c)
@@ -927,6 +943,11 @@ static int build_groups(cl_cohort *c, cl_error *err)
     return rc == CL_OK ? CL_OK : cl_error_set(err, rc, "out of memory");
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+    return strverscmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 static int cmp_group(const void *a, const void *b)
 {
     const group *x = a, *y = b;
@@ -1029,6 +1050,125 @@ static int describe_groups(cl_cohort *c, cl_error *err)
     return CL_OK;
 }
 
+/* Index of subject `name` in subj[0..*n), appended if new. */
+static size_t subject_index(const char **subj, size_t *n, const char *name)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (!strcmp(subj[i], name))
+            return i;
+    subj[*n] = name;
+    return (*n)++;
+}
+
+/* Scratch of blocked(): one entry per value, then per subject x group. */
+typedef struct block_scratch {
+    double *y, *cell;
+    size_t *grp, *blk, *cnt;
+    const char **subj;
+} block_scratch;
+
+static void block_scratch_free(block_scratch *b)
+{
+    free(b->y);
+    free(b->cell);
+    free(b->grp);
+    free(b->blk);
+    free(b->cnt);
+    free(b->subj);
+}
+
+/* The blocked tests of row t over the groups gidx[0..k): the sessions'
+ * subjects are the blocks.  The ANOVA takes every session value with a
+ * subject; Friedman the subjects with a value in every group, each cell the
+ * mean of the subject's session values in the group. */
+static int blocked(cl_cohort *c, test_row *t, const size_t *gidx, size_t k, cl_error *err)
+{
+    int m = t->metric;
+    size_t nv = 0, ns = 0, nosubj = 0, nf = 0;
+    block_scratch b;
+    int rc = CL_OK;
+
+    t->ba.f = t->ba.p = t->ba.df_group = t->ba.df_resid = NAN;
+    t->fr.chi2 = t->fr.p = t->fr.df = t->fr.w = NAN;
+    for (size_t i = 0; i < k; i++)
+        nv += c->g[gidx[i]].nobs;
+    memset(&b, 0, sizeof b);
+    b.y = malloc((nv ? nv : 1) * sizeof *b.y);
+    b.grp = malloc((nv ? nv : 1) * sizeof *b.grp);
+    b.blk = malloc((nv ? nv : 1) * sizeof *b.blk);
+    b.subj = malloc((nv ? nv : 1) * sizeof *b.subj);
+    if (!b.y || !b.grp || !b.blk || !b.subj) {
+        rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    nv = 0;
+    for (size_t i = 0; i < k; i++) {
+        const group *g = &c->g[gidx[i]];
+        for (size_t j = 0; j < g->nobs; j++) {
+            const obs *o = &c->o[g->obs[j]];
+            const char *sj = c->e[o->session].s.subject;
+            if (!isfinite(o->value[m]))
+                continue;
+            if (!*sj) {
+                nosubj++;
+                continue;
+            }
+            b.y[nv] = o->value[m];
+            b.grp[nv] = i;
+            b.blk[nv++] = subject_index(b.subj, &ns, sj);
+        }
+    }
+    t->nblock = nv;
+    t->subjects = ns;
+    b.cell = calloc((ns ? ns : 1) * k, sizeof *b.cell);
+    b.cnt = calloc((ns ? ns : 1) * k, sizeof *b.cnt);
+    if (!b.cell || !b.cnt) {
+        rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < nv; i++) {
+        b.cell[b.blk[i] * k + b.grp[i]] += b.y[i];
+        b.cnt[b.blk[i] * k + b.grp[i]]++;
+    }
+    /* Friedman's rows: the complete subjects' cell means, packed. */
+    for (size_t sj = 0; sj < ns; sj++) {
+        size_t in = 0;
+        for (size_t i = 0; i < k; i++)
+            in += b.cnt[sj * k + i] > 0;
+        t->crossed += in >= 2;
+        if (in < k)
+            continue;
+        for (size_t i = 0; i < k; i++)
+            b.cell[nf * k + i] = b.cell[sj * k + i] / (double)b.cnt[sj * k + i];
+        nf++;
+    }
+    t->complete = nf;
+    char *bn = t->bnote;
+    size_t cap = sizeof t->bnote;
+#define BNOTE(...) snprintf(bn + strlen(bn), cap - strlen(bn), __VA_ARGS__)
+    if (nosubj)
+        BNOTE("%zu session%s without a subject left out", nosubj, nosubj == 1 ? "" : "s");
+    if (!t->crossed) {
+        BNOTE("%sdo not apply: %s", *bn ? "; " : "",
+              ns ? "every subject is in one group only" : "no session records a subject");
+        goto out;
+    }
+    cl_error e2;
+    t->ba_ok = cl_stats_block_anova(b.y, 1, b.grp, b.blk, nv, k, ns, &t->ba, &e2) == CL_OK;
+    if (!t->ba_ok)
+        BNOTE("%s%s", *bn ? "; " : "", e2.msg);
+    if (nf < ns)
+        BNOTE("%sFriedman: %zu of %zu subjects not in every group left out", *bn ? "; " : "",
+              ns - nf, ns);
+    t->fr_ok = cl_stats_friedman_test(b.cell, nf, k, k, &t->fr, &e2) == CL_OK;
+    if (!t->fr_ok)
+        BNOTE("%s%s", *bn ? "; " : "", e2.msg);
+#undef BNOTE
+out:
+    block_scratch_free(&b);
+    return rc;
+}
+
 /* test_stratum() with scratch room for every group: smp, gidx. */
 static int test_groups(cl_cohort *c, size_t st, int m, size_t *capt, size_t *capp,
                        cl_stats_sample *smp, size_t *gidx, cl_error *err)
@@ -1061,6 +1201,8 @@ static int test_groups(cl_cohort *c, size_t st, int m, size_t *capt, size_t *cap
     t->an.df1 = t->an.df2 = NAN;
     t->kw.h = t->kw.p = t->kw.df = t->kw.epsilon2 = NAN;
     t->bf_f = t->bf_df1 = t->bf_df2 = t->bf_p = NAN;
+    for (int f = 0; f < FAMILY_TESTS; f++)
+        t->adj[f][0] = t->adj[f][1] = NAN;
     for (size_t i = 0; i < k; i++)
         t->n += smp[i].n;
     if (few.n) {
@@ -1075,6 +1217,9 @@ static int test_groups(cl_cohort *c, size_t st, int m, size_t *capt, size_t *cap
         return CL_OK;
     }
     cl_error e2;
+    int rc = blocked(c, t, gidx, k, err);
+    if (rc != CL_OK)
+        return rc;
     t->an_ok = cl_stats_welch_anova(smp, k, &t->an, &e2) == CL_OK;
     if (!t->an_ok) /* a group without variance: Kruskal-Wallis still applies */
         snprintf(t->note + strlen(t->note), sizeof t->note - strlen(t->note), "%s%s",
@@ -1100,7 +1245,6 @@ static int test_groups(cl_cohort *c, size_t st, int m, size_t *capt, size_t *cap
         }
     size_t np = c->npairs - first;
     double *p = malloc(np * sizeof *p), *adj = malloc(np * sizeof *adj);
-    int rc = CL_OK;
     if (!p || !adj) {
         rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");
     } else {
@@ -1128,6 +1272,49 @@ static int test_stratum(cl_cohort *c, size_t st, int m, size_t *capt, size_t *ca
     return rc;
 }
 
+/* p-value of omnibus test f of row t (NaN when not computed). */
+static double family_p(const test_row *t, int f)
+{
+    switch (f) {
+    case FAM_WELCH:
+        return t->an_ok ? t->an.p : NAN;
+    case FAM_KW:
+        return t->kw_ok ? t->kw.p : NAN;
+    case FAM_BLOCK:
+        return t->ba_ok ? t->ba.p : NAN;
+    default:
+        return t->fr_ok ? t->fr.p : NAN;
+    }
+}
+
+/* Holm and Benjamini-Hochberg across the metrics: for each stratum and
+ * omnibus test, the family is that test's p-values over the metrics. */
+static int adjust_families(cl_cohort *c, cl_error *err)
+{
+    double *p = malloc((c->ntests ? c->ntests : 1) * sizeof *p);
+    double *a = malloc((c->ntests ? c->ntests : 1) * sizeof *a);
+    size_t *row = malloc((c->ntests ? c->ntests : 1) * sizeof *row);
+    int rc = p && a && row ? CL_OK : cl_error_set(err, CL_ERR_NOMEM, "out of memory");
+    for (size_t st = 0; rc == CL_OK && st < c->nstrata; st++) {
+        size_t n = 0;
+        for (size_t i = 0; i < c->ntests; i++)
+            if (c->tests[i].stratum == st)
+                row[n++] = i;
+        for (int f = 0; rc == CL_OK && f < FAMILY_TESTS; f++)
+            for (int how = 0; rc == CL_OK && how < 2; how++) {
+                for (size_t i = 0; i < n; i++)
+                    p[i] = family_p(&c->tests[row[i]], f);
+                rc = how ? cl_stats_bh(p, 1, n, a, err) : cl_stats_holm(p, 1, n, a, err);
+                for (size_t i = 0; rc == CL_OK && i < n; i++)
+                    c->tests[row[i]].adj[f][how] = a[i];
+            }
+    }
+    free(p);
+    free(a);
+    free(row);
+    return rc;
+}
+
 /* One note per stratum and set of groups left out, naming the metrics. */
 static int note_left_out(cl_cohort *c)
 {
@@ -1151,6 +1338,62 @@ static int note_left_out(cl_cohort *c)
             return CL_ERR_NOMEM;
     }
     return CL_OK;
+}
+
+/* When no row has a subject in two of its groups, one note says so. */
+static int note_blocks(cl_cohort *c)
+{
+    size_t subjects = 0;
+    for (size_t i = 0; i < c->ntests; i++) {
+        if (c->tests[i].crossed)
+            return CL_OK;
+        subjects += c->tests[i].subjects;
+    }
+    if (!subjects)
+        return CL_OK;
+    return note(c, "every subject is in one group only: the blocked tests (subject as a "
+                   "block) do not apply");
+}
+
+/* The techniques pooled within a group when technique is not a grouping
+ * field: every technique of a group that has sessions of two or more. */
+static void pooled(cl_cohort *c)
+{
+    namelist all = {{0}, 0};
+    c->pooled[0] = '\0';
+    for (size_t f = 0; f < c->p.nfields; f++)
+        if (c->p.field[f] == CL_FIELD_TECHNIQUE)
+            return;
+    for (size_t gi = 0; gi < c->ng; gi++) {
+        const group *g = &c->g[gi];
+        const char *first = NULL;
+        bool mixed = false;
+        for (size_t j = 0; j < g->nobs && !mixed; j++) {
+            const char *tq = c->e[c->o[g->obs[j]].session].s.technique;
+            if (!first)
+                first = tq;
+            mixed = strcmp(first, tq) != 0;
+        }
+        if (!mixed)
+            continue;
+        for (size_t j = 0; j < g->nobs; j++) {
+            const char *tq = c->e[c->o[g->obs[j]].session].s.technique;
+            bool seen = false;
+            for (size_t i = 0; i < c->npooled && !seen; i++)
+                seen = !strcmp(c->pooled_v[i], tq);
+            if (!seen && c->npooled < sizeof c->pooled_v / sizeof c->pooled_v[0])
+                c->pooled_v[c->npooled++] = tq;
+        }
+    }
+    qsort(c->pooled_v, c->npooled, sizeof c->pooled_v[0], cmp_name);
+    for (size_t i = 0; i < c->npooled; i++)
+        namelist_add(&all, *c->pooled_v[i] ? c->pooled_v[i] : "(none)");
+    namelist_text(&all, c->pooled, sizeof c->pooled);
+}
+
+const char *cl_cohort_pooled_techniques(const cl_cohort *c)
+{
+    return c->pooled;
 }
 
 /* Site key of a cup for repeatability: its site, else its id. */
@@ -1351,8 +1594,11 @@ int cl_cohort_compare(cl_cohort *c, const cl_cohort_params *p, cl_error *err)
         for (int m = 0; m < CL_STAT_COUNT; m++)
             if (p->metric[m] && (rc = test_stratum(c, st, m, &capt, &capp, err)) != CL_OK)
                 return rc;
-    if (note_left_out(c) != CL_OK)
+    if ((rc = adjust_families(c, err)) != CL_OK)
+        return rc;
+    if (note_left_out(c) != CL_OK || note_blocks(c) != CL_OK)
         return cl_error_set(err, CL_ERR_NOMEM, "out of memory");
+    pooled(c);
     for (size_t gi = 0; gi < c->ng; gi++)
         for (int m = 0; m < CL_STAT_COUNT; m++)
             if (p->metric[m] && (rc = repeatability(c, &c->g[gi], m, err)) != CL_OK)
@@ -1405,11 +1651,15 @@ const cl_cohort_target *cl_cohort_target_of(const cl_cohort *c)
 /* ----------------------------------------------------------------- tables */
 
 static const char *const table_names[CL_COHORT_TABLE_COUNT] = {
-    "groups", "tests", "pairwise", "repeatability", "profiles", "distances", "sessions"};
+    "groups",        "tests",    "blocked",   "pairwise",
+    "repeatability", "profiles", "distances", "sessions"};
 
 static const char *const table_titles[CL_COHORT_TABLE_COUNT] = {
     "per group: session values of each metric",
-    "between groups: Welch ANOVA, Kruskal-Wallis, Brown-Forsythe",
+    "between groups: Welch ANOVA, Kruskal-Wallis, Brown-Forsythe; Holm and BH across the "
+    "metrics",
+    "between groups, subjects as blocks: two-way ANOVA (group after subject), Friedman; Holm "
+    "and BH across the metrics",
     "pairs of groups: Welch t, Holm-adjusted p, Hedges' g",
     "within groups: repeatability across sessions, ICC(2,1) sites x sessions",
     "time-normalised profiles (onset -> release)",
@@ -1460,7 +1710,7 @@ static double conv(int m, cl_unit u, double v)
 /* A table under construction: columns added by name, cells by name. */
 typedef struct tb {
     cl_table *t;
-    char names[32][48];
+    char names[40][48];
     size_t n;
     int rc;
 } tb;
@@ -1528,6 +1778,14 @@ static void group_cells(const cl_cohort *c, tb *b, const group *g, const char *s
     }
 }
 
+static bool grouped_by(const cl_cohort *c, cl_cohort_field f)
+{
+    for (size_t i = 0; i < c->p.nfields; i++)
+        if (c->p.field[i] == f)
+            return true;
+    return false;
+}
+
 /* The stratum column (two fields: the second field, named after it). */
 static const char *stratum_col(const cl_cohort *c)
 {
@@ -1564,35 +1822,95 @@ static void table_groups(const cl_cohort *c, tb *b, cl_unit u)
     }
 }
 
-static void table_tests(const cl_cohort *c, tb *b)
+/* Columns of a table with one row per stratum and metric: the stratum,
+ * `head` (counts), `nums` and a note. */
+static void test_cols(const cl_cohort *c, tb *b, const char *const *head, size_t nh,
+                      const char *const *nums, size_t nn)
 {
     if (stratum_col(c))
         col(b, stratum_col(c), NULL, 0);
+    cols(b, head, nh, 0);
+    cols(b, nums, nn, 4);
+    col(b, "note", NULL, 0);
+}
+
+/* A new row of such a table for test row t: its stratum and metric. */
+static void test_row_start(const cl_cohort *c, tb *b, const test_row *t)
+{
+    row(b);
+    if (stratum_col(c))
+        str(b, stratum_col(c), c->stratum[t->stratum]);
+    str(b, "metric", cl_stat_metric_name((cl_stat_metric)t->metric));
+}
+
+static void table_tests(const cl_cohort *c, tb *b)
+{
     static const char *const head[] = {"metric", "groups", "n"};
     static const char *const nums[] = {
-        "welch_f", "welch_df1", "welch_df2", "welch_p", "anova_f",  "anova_p", "eta2",
-        "omega2",  "kw_h",      "kw_df",     "kw_p",    "epsilon2", "bf_f",    "bf_p"};
-    cols(b, head, sizeof head / sizeof head[0], 0);
-    cols(b, nums, sizeof nums / sizeof nums[0], 4);
-    col(b, "note", NULL, 0);
+        "welch_f", "welch_df1", "welch_df2", "welch_p",  "welch_p_holm", "welch_p_bh",
+        "anova_f", "anova_p",   "eta2",      "omega2",   "kw_h",         "kw_df",
+        "kw_p",    "kw_p_holm", "kw_p_bh",   "epsilon2", "bf_f",         "bf_p"};
+    test_cols(c, b, head, sizeof head / sizeof head[0], nums, sizeof nums / sizeof nums[0]);
     for (size_t i = 0; i < c->ntests; i++) {
         const test_row *t = &c->tests[i];
-        row(b);
-        if (stratum_col(c))
-            str(b, stratum_col(c), c->stratum[t->stratum]);
-        str(b, "metric", cl_stat_metric_name((cl_stat_metric)t->metric));
+        test_row_start(c, b, t);
         num(b, "groups", (double)t->k);
         num(b, "n", (double)t->n);
-        double v[] = {t->an_ok ? t->an.f : NAN,         t->an_ok ? t->an.df1 : NAN,
-                      t->an_ok ? t->an.df2 : NAN,       t->an_ok ? t->an.p : NAN,
-                      t->an_ok ? t->an.f_classic : NAN, t->an_ok ? t->an.p_classic : NAN,
-                      t->an_ok ? t->an.eta2 : NAN,      t->an_ok ? t->an.omega2 : NAN,
-                      t->kw_ok ? t->kw.h : NAN,         t->kw_ok ? t->kw.df : NAN,
-                      t->kw_ok ? t->kw.p : NAN,         t->kw_ok ? t->kw.epsilon2 : NAN,
-                      t->bf_ok ? t->bf_f : NAN,         t->bf_ok ? t->bf_p : NAN};
+        double v[] = {t->an_ok ? t->an.f : NAN,
+                      t->an_ok ? t->an.df1 : NAN,
+                      t->an_ok ? t->an.df2 : NAN,
+                      family_p(t, FAM_WELCH),
+                      t->adj[FAM_WELCH][0],
+                      t->adj[FAM_WELCH][1],
+                      t->an_ok ? t->an.f_classic : NAN,
+                      t->an_ok ? t->an.p_classic : NAN,
+                      t->an_ok ? t->an.eta2 : NAN,
+                      t->an_ok ? t->an.omega2 : NAN,
+                      t->kw_ok ? t->kw.h : NAN,
+                      t->kw_ok ? t->kw.df : NAN,
+                      family_p(t, FAM_KW),
+                      t->adj[FAM_KW][0],
+                      t->adj[FAM_KW][1],
+                      t->kw_ok ? t->kw.epsilon2 : NAN,
+                      t->bf_ok ? t->bf_f : NAN,
+                      t->bf_ok ? t->bf_p : NAN};
         for (size_t k = 0; k < sizeof nums / sizeof nums[0]; k++)
             num(b, nums[k], v[k]);
         str(b, "note", t->note);
+    }
+}
+
+static void table_blocked(const cl_cohort *c, tb *b)
+{
+    static const char *const head[] = {"metric",  "groups",   "subjects",
+                                       "crossed", "complete", "n"};
+    static const char *const nums[] = {"block_f",         "block_df1",     "block_df2",
+                                       "block_p",         "block_p_holm",  "block_p_bh",
+                                       "friedman_chi2",   "friedman_df",   "friedman_p",
+                                       "friedman_p_holm", "friedman_p_bh", "kendall_w"};
+    test_cols(c, b, head, sizeof head / sizeof head[0], nums, sizeof nums / sizeof nums[0]);
+    for (size_t i = 0; i < c->ntests; i++) {
+        const test_row *t = &c->tests[i];
+        test_row_start(c, b, t);
+        double h[] = {(double)t->k, (double)t->subjects, (double)t->crossed,
+                      (double)t->complete, (double)t->nblock};
+        for (size_t k = 1; k < sizeof head / sizeof head[0]; k++)
+            num(b, head[k], h[k - 1]);
+        double v[] = {t->ba_ok ? t->ba.f : NAN,
+                      t->ba_ok ? t->ba.df_group : NAN,
+                      t->ba_ok ? t->ba.df_resid : NAN,
+                      family_p(t, FAM_BLOCK),
+                      t->adj[FAM_BLOCK][0],
+                      t->adj[FAM_BLOCK][1],
+                      t->fr_ok ? t->fr.chi2 : NAN,
+                      t->fr_ok ? t->fr.df : NAN,
+                      family_p(t, FAM_FRIEDMAN),
+                      t->adj[FAM_FRIEDMAN][0],
+                      t->adj[FAM_FRIEDMAN][1],
+                      t->fr_ok ? t->fr.w : NAN};
+        for (size_t k = 0; k < sizeof nums / sizeof nums[0]; k++)
+            num(b, nums[k], v[k]);
+        str(b, "note", t->k < 2 ? t->note : t->bnote);
     }
 }
 
@@ -1724,6 +2042,9 @@ static void table_sessions(const cl_cohort *c, tb *b, cl_unit u)
     col(b, "file", NULL, 0);
     col(b, "session_uuid", NULL, 0);
     group_cols(c, b, "");
+    bool subj = !grouped_by(c, CL_FIELD_SUBJECT);
+    if (subj) /* the blocks of the blocked tests */
+        col(b, "subject", NULL, 0);
     col(b, "cups", NULL, 0);
     for (int m = 0; m < CL_STAT_COUNT; m++)
         if (c->p.metric[m])
@@ -1736,6 +2057,8 @@ static void table_sessions(const cl_cohort *c, tb *b, cl_unit u)
             str(b, "file", c->e[o->session].file);
             str(b, "session_uuid", c->e[o->session].s.uuid);
             group_cells(c, b, g, "");
+            if (subj)
+                str(b, "subject", c->e[o->session].s.subject);
             num(b, "cups", (double)o->count);
             for (int m = 0; m < CL_STAT_COUNT; m++)
                 if (c->p.metric[m])
@@ -1759,6 +2082,9 @@ cl_table *cl_cohort_table(const cl_cohort *c, cl_cohort_table_id id, cl_unit u, 
         break;
     case CL_COHORT_TESTS:
         table_tests(c, &b);
+        break;
+    case CL_COHORT_BLOCKED:
+        table_blocked(c, &b);
         break;
     case CL_COHORT_PAIRWISE:
         table_pairs(c, &b, u);
@@ -1838,6 +2164,11 @@ static int write_json(const cl_cohort *c, FILE *out, cl_unit u, cl_error *err)
     for (size_t i = 0; i < c->nnotes; i++)
         json_array_append_new(notes, json_string(c->notes[i]));
     json_object_set_new(root, "notes", notes);
+    json_t *pool = json_array();
+    for (size_t i = 0; pool && i < c->npooled; i++)
+        json_array_append_new(pool, json_string(c->pooled_v[i]));
+    if (!pool || json_object_set_new(root, "pooled_techniques", pool) != 0)
+        rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");
     for (int id = 0; id < CL_COHORT_TABLE_COUNT && rc == CL_OK; id++) {
         cl_table *tab = cl_cohort_table(c, (cl_cohort_table_id)id, u, err);
         json_t *j = tab ? cl_table_json(tab, table_titles[id]) : NULL;

@@ -23,7 +23,15 @@
  *                     ANOVA), Kruskal-Wallis (epsilon2), Brown-Forsythe, over
  *                     the groups of each stratum with at least 2 sessions;
  *                     with two fields the levels of the first are compared
- *                     within each level of the second (the stratum)
+ *                     within each level of the second (the stratum); Holm's
+ *                     and Benjamini-Hochberg's adjustments across the
+ *                     metrics of the stratum
+ *      blocked        the same groups with the sessions' subjects as blocks:
+ *                     two-way additive ANOVA (group after subject, any
+ *                     pattern of cells) and Friedman's test over the
+ *                     subjects with a value in every group, both adjusted
+ *                     across the metrics; "do not apply" when no subject is
+ *                     in two groups
  *      pairwise       Welch t for every pair of groups of a stratum, Holm's
  *                     adjustment within each stratum and metric, Hedges' g
  *      repeatability  within each group across its sessions: CV of the
@@ -179,6 +187,13 @@ typedef struct cl_cohort_params {
  * names the fields the sessions do have). */
 int cl_cohort_compare(cl_cohort *c, const cl_cohort_params *p, cl_error *err);
 
+/* The techniques that groups of the last comparison pool (a group with
+ * sessions of two or more techniques, technique not a grouping field), as
+ * "fire, pump" in natural order; "" when none (valid until the next compare
+ * or free).  The program warns: the groups then mix the techniques' own
+ * differences into theirs. */
+const char *cl_cohort_pooled_techniques(const cl_cohort *c);
+
 /* Notes about what was left out and why, one line each, in the order they
  * arose (valid until the next compare or free). */
 size_t cl_cohort_note_count(const cl_cohort *c);
@@ -189,6 +204,7 @@ const char *cl_cohort_note(const cl_cohort *c, size_t i);
 typedef enum cl_cohort_table_id {
     CL_COHORT_GROUPS = 0,
     CL_COHORT_TESTS,
+    CL_COHORT_BLOCKED,
     CL_COHORT_PAIRWISE,
     CL_COHORT_REPEATABILITY,
     CL_COHORT_PROFILES,
@@ -197,9 +213,9 @@ typedef enum cl_cohort_table_id {
     CL_COHORT_TABLE_COUNT
 } cl_cohort_table_id;
 
-/* "groups", "tests", "pairwise", "repeatability", "profiles", "distances",
- * "sessions" (the value of every metric per session within its group: what
- * the tests compare). */
+/* "groups", "tests", "blocked", "pairwise", "repeatability", "profiles",
+ * "distances", "sessions" (the value of every metric per session within its
+ * group: what the tests compare). */
 const char *cl_cohort_table_name(cl_cohort_table_id id);
 int cl_cohort_table_from_name(const char *name); /* -1 if unknown */
 

@@ -1,6 +1,7 @@
 /*
  * cl_stats: descriptive statistics, Welch's t and ANOVA, Kruskal-Wallis,
- * Brown-Forsythe, Holm's adjustment and ICC(2,1) (formulas in cl_stats.h).
+ * Brown-Forsythe, Holm's and Benjamini-Hochberg's adjustments, the blocked
+ * ANOVA and Friedman's test, ICC(2,1) (formulas in cl_stats.h).
  *
  * Every function first copies the finite values it is given into a scratch
  * buffer (one allocation, groups back to back), so the formulas below work
@@ -10,12 +11,15 @@
  */
 #include "cl_stats.h"
 
+#include <gsl/gsl_blas.h>
 #include <gsl/gsl_cdf.h>
+#include <gsl/gsl_eigen.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_sf_gamma.h>
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -230,29 +234,55 @@ static int cmp_pv(const void *a, const void *b)
     return x->i < y->i ? -1 : x->i > y->i;
 }
 
-int cl_stats_holm(const double *p, size_t stride, size_t n, double *adj, cl_error *err)
+/* The finite p-values p[i*stride] sorted ascending (ties in input order)
+ * into *out (malloc'ed, *m of them); adj[0..n) set to NaN. */
+static int sort_p(const double *p, size_t stride, size_t n, double *adj, pv **out, size_t *m,
+                  cl_error *err)
 {
     pv *s = malloc((n ? n : 1) * sizeof *s);
-    size_t m = 0;
+    *m = 0;
+    *out = s;
     if (!s)
         return cl_error_set(err, CL_ERR_NOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
         adj[i] = NAN;
         if (isfinite(p[i * stride]))
-            s[m++] = (pv){p[i * stride], i};
+            s[(*m)++] = (pv){p[i * stride], i};
     }
-    qsort(s, m, sizeof *s, cmp_pv);
+    qsort(s, *m, sizeof *s, cmp_pv);
+    return CL_OK;
+}
+
+int cl_stats_holm(const double *p, size_t stride, size_t n, double *adj, cl_error *err)
+{
+    pv *s;
+    size_t m;
+    int rc = sort_p(p, stride, n, adj, &s, &m, err);
     double run = 0;
-    for (size_t r = 0; r < m; r++) {
-        double v = (double)(m - r) * s[r].p;
-        if (v > 1)
-            v = 1;
+    for (size_t r = 0; rc == CL_OK && r < m; r++) {
+        double v = fmin(1, (double)(m - r) * s[r].p);
         if (v > run)
             run = v;
         adj[s[r].i] = run;
     }
     free(s);
-    return CL_OK;
+    return rc;
+}
+
+int cl_stats_bh(const double *p, size_t stride, size_t n, double *adj, cl_error *err)
+{
+    pv *s;
+    size_t m;
+    int rc = sort_p(p, stride, n, adj, &s, &m, err);
+    double run = 1;
+    for (size_t r = m; rc == CL_OK && r > 0; r--) { /* from the largest p down */
+        double v = fmin(1, (double)m / (double)r * s[r - 1].p);
+        if (v < run)
+            run = v;
+        adj[s[r - 1].i] = run;
+    }
+    free(s);
+    return rc;
 }
 
 /* -------------------------------------------------------------- k groups */
@@ -373,6 +403,25 @@ static int cmp_ranked(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Sort r[0..N) and add each value's mid-rank (ties share the mean of their
+ * ranks) to rsum[r[i].g]; returns sum(t^3 - t) over the sets of t ties. */
+static double midranks(ranked *r, size_t N, double *rsum)
+{
+    double ties = 0;
+    qsort(r, N, sizeof *r, cmp_ranked);
+    for (size_t i = 0; i < N;) {
+        size_t e = i + 1;
+        while (e < N && r[e].v == r[i].v)
+            e++;
+        double mid = ((double)i + 1 + (double)e) / 2, t = (double)(e - i); /* ranks i+1..e */
+        for (size_t j = i; j < e; j++)
+            rsum[r[j].g] += mid;
+        ties += t * t * t - t;
+        i = e;
+    }
+    return ties;
+}
+
 int cl_stats_kruskal_wallis(const cl_stats_sample *g, size_t k, cl_stats_kruskal *out,
                             cl_error *err)
 {
@@ -397,18 +446,7 @@ int cl_stats_kruskal_wallis(const cl_stats_sample *g, size_t k, cl_stats_kruskal
     for (size_t i = 0; i < k; i++)
         for (size_t j = 0; j < p.n[i]; j++)
             r[p.off[i] + j] = (ranked){grp(&p, i)[j], i};
-    qsort(r, N, sizeof *r, cmp_ranked);
-    double ties = 0, n = (double)N;
-    for (size_t i = 0; i < N;) {
-        size_t e = i + 1;
-        while (e < N && r[e].v == r[i].v)
-            e++;
-        double mid = ((double)i + 1 + (double)e) / 2, t = (double)(e - i); /* ranks i+1..e */
-        for (size_t j = i; j < e; j++)
-            rsum[r[j].g] += mid;
-        ties += t * t * t - t;
-        i = e;
-    }
+    double ties = midranks(r, N, rsum), n = (double)N;
     double c = 1 - ties / (n * n * n - n);
     if (!(c > 0)) {
         rc = cl_error_set(err, CL_ERR_RANGE, "Kruskal-Wallis: all %zu values are equal", N);
@@ -459,6 +497,226 @@ int cl_stats_brown_forsythe(const cl_stats_sample *g, size_t k, double *f, doubl
     rc = oneway_f(&q, ssb, ssw, f, df1, df2, p, err);
 out:
     pool_free(&q);
+    return rc;
+}
+
+/* ------------------------------------------------------- blocked designs */
+
+typedef struct block_work {
+    size_t *cnt;                 /* n_bj: nb x k */
+    double *bsum, *gsum, *bmean; /* block totals, group totals, block means */
+    size_t *bn, *gn;             /* n_b, r_j */
+    gsl_matrix *C;
+    gsl_vector *Q, *eval;
+    gsl_matrix *evec;
+    gsl_eigen_symmv_workspace *ws;
+} block_work;
+
+static void block_work_free(block_work *w)
+{
+    free(w->cnt);
+    free(w->bsum);
+    free(w->gsum);
+    free(w->bmean);
+    free(w->bn);
+    free(w->gn);
+    if (w->C)
+        gsl_matrix_free(w->C);
+    if (w->evec)
+        gsl_matrix_free(w->evec);
+    if (w->Q)
+        gsl_vector_free(w->Q);
+    if (w->eval)
+        gsl_vector_free(w->eval);
+    if (w->ws)
+        gsl_eigen_symmv_free(w->ws);
+    memset(w, 0, sizeof *w);
+}
+
+static bool block_work_alloc(block_work *w, size_t k, size_t nb)
+{
+    memset(w, 0, sizeof *w);
+    w->cnt = calloc(nb * k, sizeof *w->cnt);
+    w->bsum = calloc(nb, sizeof *w->bsum);
+    w->bmean = calloc(nb, sizeof *w->bmean);
+    w->bn = calloc(nb, sizeof *w->bn);
+    w->gsum = calloc(k, sizeof *w->gsum);
+    w->gn = calloc(k, sizeof *w->gn);
+    w->C = gsl_matrix_calloc(k, k);
+    w->evec = gsl_matrix_alloc(k, k);
+    w->Q = gsl_vector_calloc(k);
+    w->eval = gsl_vector_alloc(k);
+    w->ws = gsl_eigen_symmv_alloc(k);
+    return w->cnt && w->bsum && w->bmean && w->bn && w->gsum && w->gn && w->C && w->evec &&
+           w->Q && w->eval && w->ws;
+}
+
+/* Relative size below which an eigenvalue of C counts as zero (C is made of
+ * ratios of small counts: its non-zero eigenvalues are far above this). */
+#define RANK_TOL 1e-9
+
+int cl_stats_block_anova(const double *y, size_t stride, const size_t *group,
+                         const size_t *block, size_t n, size_t k, size_t nb,
+                         cl_stats_blocked *out, cl_error *err)
+{
+    block_work w;
+    int rc = CL_OK;
+    memset(out, 0, sizeof *out);
+    out->k = k;
+    out->ss_block = out->ss_group = out->ss_resid = out->f = out->p = NAN;
+    out->df_group = out->df_resid = NAN;
+    if (k < 2 || nb < 1)
+        return cl_error_set(err, CL_ERR_ARG,
+                            "blocked ANOVA: %zu groups in %zu blocks, at "
+                            "least 2 groups needed",
+                            k, nb);
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(y[i * stride]) && (group[i] >= k || block[i] >= nb))
+            return cl_error_set(err, CL_ERR_ARG,
+                                "blocked ANOVA: value %zu has group %zu / block %zu, out of "
+                                "%zu / %zu",
+                                i + 1, group[i] + 1, block[i] + 1, k, nb);
+    if (!block_work_alloc(&w, k, nb)) {
+        block_work_free(&w);
+        return cl_error_set(err, CL_ERR_NOMEM, "out of memory");
+    }
+    double total = 0;
+    for (size_t i = 0; i < n; i++) {
+        double v = y[i * stride];
+        if (!isfinite(v))
+            continue;
+        w.cnt[block[i] * k + group[i]]++;
+        w.bsum[block[i]] += v;
+        w.bn[block[i]]++;
+        w.gsum[group[i]] += v;
+        w.gn[group[i]]++;
+        total += v;
+        out->n++;
+    }
+    for (size_t b = 0; b < nb; b++)
+        if (w.bn[b]) {
+            w.bmean[b] = w.bsum[b] / (double)w.bn[b];
+            out->blocks++;
+        }
+    double grand = out->n ? total / (double)out->n : NAN, within = 0, ssb = 0;
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(y[i * stride])) {
+            double d = y[i * stride] - w.bmean[block[i]];
+            within += d * d;
+        }
+    for (size_t b = 0; b < nb; b++)
+        if (w.bn[b])
+            ssb += (double)w.bn[b] * (w.bmean[b] - grand) * (w.bmean[b] - grand);
+    /* The reduced normal equations of the group effects. */
+    for (size_t j = 0; j < k; j++) {
+        double q = w.gsum[j];
+        for (size_t b = 0; b < nb; b++)
+            q -= (double)w.cnt[b * k + j] * w.bmean[b];
+        gsl_vector_set(w.Q, j, q);
+        gsl_matrix_set(w.C, j, j, (double)w.gn[j]);
+    }
+    for (size_t b = 0; b < nb; b++) {
+        if (!w.bn[b])
+            continue;
+        for (size_t j = 0; j < k; j++)
+            for (size_t l = 0; l < k; l++) {
+                double c =
+                    (double)w.cnt[b * k + j] * (double)w.cnt[b * k + l] / (double)w.bn[b];
+                if (c != 0)
+                    gsl_matrix_set(w.C, j, l, gsl_matrix_get(w.C, j, l) - c);
+            }
+    }
+    if (gsl_eigen_symmv(w.C, w.eval, w.evec, w.ws) != GSL_SUCCESS) {
+        rc = cl_error_set(err, CL_ERR_NUMERIC, "blocked ANOVA: eigen decomposition failed");
+        goto out;
+    }
+    double lmax = 0, ssg = 0;
+    for (size_t j = 0; j < k; j++)
+        lmax = fmax(lmax, gsl_vector_get(w.eval, j));
+    size_t rank = 0;
+    for (size_t j = 0; j < k; j++) {
+        double l = gsl_vector_get(w.eval, j);
+        if (!(l > RANK_TOL * lmax))
+            continue;
+        gsl_vector_view v = gsl_matrix_column(w.evec, j);
+        double vq;
+        gsl_blas_ddot(&v.vector, w.Q, &vq);
+        ssg += vq * vq / l;
+        rank++;
+    }
+    out->ss_block = ssb;
+    out->ss_group = ssg;
+    out->ss_resid = fmax(within - ssg, 0); /* rounding */
+    out->df_group = (double)rank;
+    out->df_resid = (double)out->n - (double)out->blocks - (double)rank;
+    if (rank == 0) {
+        rc =
+            cl_error_set(err, CL_ERR_RANGE, "blocked ANOVA: no block has values in two groups");
+        goto out;
+    }
+    if (!(out->df_resid > 0) || !(out->ss_resid > 0)) {
+        rc = cl_error_set(err, CL_ERR_RANGE, "blocked ANOVA: %s",
+                          out->df_resid > 0 ? "no residual variance"
+                                            : "no residual degrees of freedom");
+        goto out;
+    }
+    out->f = (ssg / out->df_group) / (out->ss_resid / out->df_resid);
+    out->p = gsl_cdf_fdist_Q(out->f, out->df_group, out->df_resid);
+    rc = check_num(out->p, "blocked ANOVA p", err);
+out:
+    block_work_free(&w);
+    return rc;
+}
+
+int cl_stats_friedman_test(const double *y, size_t n, size_t k, size_t ld,
+                           cl_stats_friedman *out, cl_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->n = n;
+    out->k = k;
+    out->chi2 = out->df = out->p = out->w = NAN;
+    if (n < 2 || k < 2)
+        return cl_error_set(
+            err, CL_ERR_ARG,
+            "Friedman: %zu block%s of %zu group%s, at least 2 blocks of 2 groups needed", n,
+            n == 1 ? "" : "s", k, k == 1 ? "" : "s");
+    if (ld < k)
+        return cl_error_set(err, CL_ERR_ARG, "Friedman: row stride %zu below %zu groups", ld,
+                            k);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < k; j++)
+            if (!isfinite(y[i * ld + j]))
+                return cl_error_set(err, CL_ERR_ARG,
+                                    "Friedman: value of block %zu, group %zu is missing", i + 1,
+                                    j + 1);
+    ranked *r = malloc(k * sizeof *r);
+    double *rsum = calloc(k, sizeof *rsum);
+    int rc = CL_OK;
+    if (!r || !rsum) {
+        rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    double ties = 0, dn = (double)n, dk = (double)k, ss = 0;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < k; j++)
+            r[j] = (ranked){y[i * ld + j], j};
+        ties += midranks(r, k, rsum);
+    }
+    for (size_t j = 0; j < k; j++)
+        ss += (rsum[j] - dn * (dk + 1) / 2) * (rsum[j] - dn * (dk + 1) / 2);
+    double den = dn * dk * (dk + 1) - ties / (dk - 1);
+    if (!(den > 0)) {
+        rc = cl_error_set(err, CL_ERR_RANGE, "Friedman: every block is tied throughout");
+        goto out;
+    }
+    out->chi2 = 12 * ss / den;
+    out->df = dk - 1;
+    out->p = gsl_cdf_chisq_Q(out->chi2, out->df);
+    out->w = out->chi2 / (dn * (dk - 1));
+    rc = check_num(out->p, "Friedman p", err);
+out:
+    free(r);
+    free(rsum);
     return rc;
 }
 
@@ -531,7 +789,9 @@ int cl_stats_icc21(const double *y, size_t n, size_t k, size_t ld, cl_stats_icc 
         goto out;
     }
     out->icc = (msr - mse) / den;
-    out->sem = sqrt(fmax(msc - mse, 0) / dn + mse);
+    /* (MSC - MSE)/n + MSE = MSC/n + MSE (n - 1)/n >= 0: defined for every
+     * matrix, below sqrt(MSE) when MSC < MSE. */
+    out->sem = sqrt((msc - mse) / dn + mse);
     out->df1 = dn - 1;
     out->df2 = (dn - 1) * (dk - 1);
     if (mse > 0) {

@@ -78,6 +78,12 @@ int cl_stats_welch_t(const cl_stats_sample *a, const cl_stats_sample *b, cl_stat
  * p[i*stride]; non-finite p-values are not counted in m and stay NaN. */
 int cl_stats_holm(const double *p, size_t stride, size_t n, double *adj, cl_error *err);
 
+/* Benjamini-Hochberg step-up adjustment (false discovery rate) of m
+ * p-values, as R's p.adjust(p, "BH"): sorted ascending, p_(j) becomes
+ * min over i >= j of min(1, m p_(i) / i).  Arguments and missing values as
+ * cl_stats_holm. */
+int cl_stats_bh(const double *p, size_t stride, size_t n, double *adj, cl_error *err);
+
 /* ----------------------------------------------------------- k groups */
 
 /* Welch's one-way ANOVA (unequal variances) with the ordinary one-way
@@ -123,6 +129,56 @@ int cl_stats_kruskal_wallis(const cl_stats_sample *g, size_t k, cl_stats_kruskal
 int cl_stats_brown_forsythe(const cl_stats_sample *g, size_t k, double *f, double *df1,
                             double *df2, double *p, cl_error *err);
 
+/* --------------------------------------------------- blocked designs */
+
+/* Two-way additive ANOVA of k groups in blocks (subjects), the fixed-effects
+ * model y = block + group + error fitted by least squares, the group effect
+ * tested after the blocks: R's anova(lm(y ~ block + group)) (sequential sums
+ * of squares, the blocks entered first; for the group term of this additive
+ * model that is also its type II sum of squares).  Any pattern of cells is
+ * accepted (unbalanced, replicated, empty cells).  With r_j the values of
+ * group j, n_b those of block b, n_bj those of the cell, T_j the group
+ * totals and ybar_b the block means:
+ *   C[j][j'] = r_j [j = j'] - sum_b n_bj n_bj' / n_b   (k x k)
+ *   Q_j = T_j - sum_b n_bj ybar_b
+ *   SS_group = Q' C^+ Q (C^+ the pseudo-inverse), df_group = rank C
+ *   SS_block = sum_b n_b (ybar_b - ybar)^2, df_block = blocks - 1
+ *   SS_resid = sum (y - ybar_b)^2 - SS_group, df_resid = n - blocks - rank C
+ *   F = (SS_group / df_group) / (SS_resid / df_resid),
+ *   p = gsl_cdf_fdist_Q(F, df_group, df_resid)
+ * rank C counts the groups the blocks connect, less one: k - 1 when every
+ * group is linked to every other through blocks having values in both. */
+typedef struct cl_stats_blocked {
+    size_t n, k, blocks; /* values, groups and blocks with a value */
+    double ss_block, ss_group, ss_resid;
+    double df_group, df_resid;
+    double f, p;
+} cl_stats_blocked;
+
+/* Value i is y[i*stride] of group group[i] < k in block block[i] < nb
+ * (non-finite values left out).  CL_ERR_ARG for an index out of range;
+ * CL_ERR_RANGE when no block has values in two groups (df_group 0), when
+ * no degree of freedom is left for the residual, or when the residual is 0. */
+int cl_stats_block_anova(const double *y, size_t stride, const size_t *group,
+                         const size_t *block, size_t n, size_t k, size_t nb,
+                         cl_stats_blocked *out, cl_error *err);
+
+/* Friedman's test of k groups in n complete blocks, R's friedman.test:
+ * values ranked within each block (mid-ranks for ties), R_j the rank sums
+ *   chi2 = 12 sum_j (R_j - n (k+1)/2)^2 / (n k (k+1) - sum(t^3 - t) / (k-1))
+ * (t: the sizes of the ties within the blocks), p = gsl_cdf_chisq_Q(chi2,
+ * k - 1); Kendall's W = chi2 / (n (k - 1)). */
+typedef struct cl_stats_friedman {
+    size_t n, k; /* blocks, groups */
+    double chi2, df, p, w;
+} cl_stats_friedman;
+
+/* y[i*ld + j]: block i < n, group j < k (ld >= k).  Every value must be
+ * finite (CL_ERR_ARG); n >= 2 and k >= 2; CL_ERR_RANGE when every block is
+ * tied throughout. */
+int cl_stats_friedman_test(const double *y, size_t n, size_t k, size_t ld,
+                           cl_stats_friedman *out, cl_error *err);
+
 /* -------------------------------------------------------- agreement */
 
 /* Intraclass correlation ICC(2,1) (Shrout & Fleiss 1979; McGraw & Wong's
@@ -137,8 +193,9 @@ int cl_stats_brown_forsythe(const cl_stats_sample *g, size_t k, double *f, doubl
  *   hi = n (Fl MSR - MSE) / (k MSC + (kn - k - n) MSE + n Fl MSR)
  * f = MSR / MSE tests ICC = 0 with (n-1, (n-1)(k-1)) df.
  * sem = sqrt((MSC - MSE) / n + MSE) (raters' and residual variance: the
- * measurement error of one rating under absolute agreement; MSC - MSE
- * clipped at 0).
+ * measurement error of one rating under absolute agreement; not clipped:
+ * equal to MSC/n + MSE (n-1)/n, never negative, below sqrt(MSE) when
+ * MSC < MSE).
  * cv_within: root mean square over the targets of each target's CV across
  * the raters (SD / |mean|), the within-subject CV. */
 typedef struct cl_stats_icc {

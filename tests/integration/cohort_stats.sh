@@ -43,7 +43,7 @@ def close(a, b, what, tol=1e-9):
     assert err <= tol or abs(a - b) <= 1e-12, (what, a, b, err)
 
 rows = doc["sessions"]["rows"]
-metrics = [k for k in rows[0] if k not in ("file", "session_uuid", "practitioner", "cups")]
+metrics = [k for k in rows[0] if k not in ("file", "session_uuid", "practitioner", "subject", "cups")]
 assert len(metrics) == 10, metrics
 vals = {}
 for r in rows:
@@ -189,6 +189,7 @@ close(rep["icc"], icc, "icc", 1e-8)
 close(rep["icc_lo"], lo, "icc_lo", 1e-6)
 close(rep["icc_hi"], hi, "icc_hi", 1e-6)
 close(rep["icc_p"], stats.f.sf(msr / mse, n - 1, (n - 1) * (k - 1)), "icc_p", 1e-8)
+close(rep["sem"], math.sqrt((msc - mse) / n + mse), "sem", 1e-8)  # no floor at sqrt(MSE)
 cvw = math.sqrt(np.mean((Y.std(1, ddof=1) / Y.mean(1)) ** 2))
 close(rep["cv_within"], cvw, "cv_within", 1e-8)
 # Sites differ by cup size (L 10 % deeper than M): the ICC sees them.

@@ -6,9 +6,10 @@
  * notes that say so (a group of one session, a session without the field,
  * uncalibrated and raw-only cups), two fields compared within strata, the
  * repeatability matrix (sites x sessions) against cl_stats_icc21 on the
- * same numbers, and the profiles: band, distance between groups and to a
- * target.  Numbers are checked to 1e-12 relative against values worked
- * here by hand or with cl_stats directly.
+ * same numbers, the profiles: band, distance between groups and to a
+ * target, and the blocked tests, the adjustments across the metrics and
+ * the pooled techniques (against cl_stats on the same numbers).  Numbers are checked to 1e-12
+ * relative against values worked here by hand or with cl_stats directly.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -58,13 +59,14 @@ static cl_cohort_cup cup(const char *site, double peak, double hold, double flat
     return c;
 }
 
-/* Add a session of practitioner/technique with the cups given. */
-static void add(cl_cohort *c, const char *file, const char *prac, const char *tech,
-                const cl_cohort_cup *cups, size_t n)
+/* Add a session of practitioner/technique/subject with the cups given. */
+static void add_subject(cl_cohort *c, const char *file, const char *prac, const char *tech,
+                        const char *subj, const cl_cohort_cup *cups, size_t n)
 {
     cl_cohort_session s;
     memset(&s, 0, sizeof s);
     snprintf(s.practitioner, sizeof s.practitioner, "%s", prac);
+    snprintf(s.subject, sizeof s.subject, "%s", subj);
     snprintf(s.technique, sizeof s.technique, "%s", tech);
     snprintf(s.uuid, sizeof s.uuid, "uuid-%s", file);
     s.cups = malloc(n * sizeof *s.cups);
@@ -73,6 +75,13 @@ static void add(cl_cohort *c, const char *file, const char *prac, const char *te
     s.ncups = n;
     assert_int_equal(cl_cohort_add(c, file, &s, NULL), CL_OK);
     assert_null(s.cups);
+}
+
+/* The same without a subject. */
+static void add(cl_cohort *c, const char *file, const char *prac, const char *tech,
+                const cl_cohort_cup *cups, size_t n)
+{
+    add_subject(c, file, prac, tech, "", cups, n);
 }
 
 static json_t *as_json(const cl_cohort *c, cl_unit u)
@@ -486,13 +495,121 @@ static void raw_only(void **state)
     cl_cohort_free(c);
 }
 
+/* Subjects as blocks: who counts as crossed and complete, the cells of
+ * Friedman's test (a subject's mean over its sessions in the group), the
+ * ANOVA over every session value with a subject (checked against cl_stats
+ * on the same numbers), the adjustments across the metrics, the pooled
+ * techniques, and the blocked tests said not to apply. */
+static void blocked(void **state)
+{
+    (void)state;
+    cl_cohort *c = cl_cohort_new();
+    assert_non_null(c);
+    /* A: s1 pump 10, s1 fire 11, s2 12, s3 9.5; B: s1 13, s2 14.5 and 15
+     * (fire), s4 13.1, one session without a subject (14).  Peak v, hold
+     * mean v - 1 + 0.01 v^2 (another metric, other p-values). */
+    const struct {
+        const char *prac, *tech, *subj;
+        double v;
+    } d[] = {{"A", "pump", "s1", 10},  {"A", "fire", "s1", 11},   {"A", "pump", "s2", 12},
+             {"A", "pump", "s3", 9.5}, {"B", "pump", "s1", 13},   {"B", "pump", "s2", 14.5},
+             {"B", "fire", "s2", 15},  {"B", "pump", "s4", 13.1}, {"B", "pump", "", 14}};
+    enum { N = sizeof d / sizeof d[0] };
+    for (size_t i = 0; i < N; i++) {
+        char file[16];
+        cl_cohort_cup one = cup("a", d[i].v, d[i].v - 1 + 0.01 * d[i].v * d[i].v, NAN, 0);
+        snprintf(file, sizeof file, "f%zu.h5", i);
+        add_subject(c, file, d[i].prac, d[i].tech, d[i].subj, &one, 1);
+    }
+    cl_cohort_params p = {.field = {CL_FIELD_PRACTITIONER}, .nfields = 1};
+    p.metric[CL_STAT_PEAK] = p.metric[CL_STAT_HOLD_MEAN] = true;
+    assert_int_equal(cl_cohort_compare(c, &p, NULL), CL_OK);
+    assert_string_equal(cl_cohort_pooled_techniques(c), "fire, pump");
+    json_t *doc = as_json(c, CL_UNIT_KPA);
+    json_t *pool = json_object_get(doc, "pooled_techniques");
+    assert_int_equal(json_array_size(pool), 2);
+    assert_string_equal(json_string_value(json_array_get(pool, 0)), "fire");
+    json_t *b = find_row(doc, "blocked", "metric", "peak_vacuum", NULL, NULL);
+    assert_non_null(b);
+    assert_rel(num(b, "groups"), 2);
+    assert_rel(num(b, "subjects"), 4);
+    assert_rel(num(b, "crossed"), 2);  /* s1, s2 */
+    assert_rel(num(b, "complete"), 2); /* the same, with two groups */
+    assert_rel(num(b, "n"), 8);
+    const char *bn = json_string_value(json_object_get(b, "note"));
+    assert_non_null(strstr(bn, "1 session without a subject left out"));
+    assert_non_null(strstr(bn, "Friedman: 2 of 4 subjects not in every group left out"));
+    /* The same numbers straight into cl_stats: groups A B, blocks s1..s4. */
+    const double y[] = {10, 11, 12, 9.5, 13, 14.5, 15, 13.1};
+    const size_t g[] = {0, 0, 0, 0, 1, 1, 1, 1}, bl[] = {0, 0, 1, 2, 0, 1, 1, 3};
+    cl_stats_blocked ba;
+    assert_int_equal(cl_stats_block_anova(y, 1, g, bl, 8, 2, 4, &ba, NULL), CL_OK);
+    assert_rel(num(b, "block_f"), ba.f);
+    assert_rel(num(b, "block_df1"), 1);
+    assert_rel(num(b, "block_df2"), 8 - 4 - 1);
+    assert_rel(num(b, "block_p"), ba.p);
+    const double cells[2][2] = {{10.5, 13}, {12, 14.75}}; /* s1, s2 x A, B */
+    cl_stats_friedman fr;
+    assert_int_equal(cl_stats_friedman_test(&cells[0][0], 2, 2, 2, &fr, NULL), CL_OK);
+    assert_rel(num(b, "friedman_chi2"), fr.chi2);
+    assert_rel(num(b, "friedman_p"), fr.p);
+    assert_rel(num(b, "kendall_w"), 1);
+    /* Adjusted across the two metrics: Holm and BH of the pair of p. */
+    json_t *b2 = find_row(doc, "blocked", "metric", "hold_mean", NULL, NULL);
+    json_t *t1 = find_row(doc, "tests", "metric", "peak_vacuum", NULL, NULL);
+    json_t *t2 = find_row(doc, "tests", "metric", "hold_mean", NULL, NULL);
+    assert_non_null(b2);
+    assert_non_null(t1);
+    assert_non_null(t2);
+    const char *col[] = {"block_p", "welch_p", "kw_p"};
+    json_t *rows[3][2] = {{b, b2}, {t1, t2}, {t1, t2}};
+    for (int k = 0; k < 3; k++) {
+        double pv[2] = {num(rows[k][0], col[k]), num(rows[k][1], col[k])}, h[2], f[2];
+        char nh[32], nb[32];
+        assert_int_equal(cl_stats_holm(pv, 1, 2, h, NULL), CL_OK);
+        assert_int_equal(cl_stats_bh(pv, 1, 2, f, NULL), CL_OK);
+        snprintf(nh, sizeof nh, "%s_holm", col[k]);
+        snprintf(nb, sizeof nb, "%s_bh", col[k]);
+        for (int i = 0; i < 2; i++) {
+            assert_rel(num(rows[k][i], nh), h[i]);
+            assert_rel(num(rows[k][i], nb), f[i]);
+        }
+    }
+    /* The sessions table names the subjects. */
+    json_t *sr = find_row(doc, "sessions", "file", "f3.h5", NULL, NULL);
+    assert_non_null(sr);
+    assert_string_equal(json_string_value(json_object_get(sr, "subject")), "s3");
+    json_decref(doc);
+
+    /* With technique as the second field nothing is pooled. */
+    p.field[1] = CL_FIELD_TECHNIQUE;
+    p.nfields = 2;
+    assert_int_equal(cl_cohort_compare(c, &p, NULL), CL_OK);
+    assert_string_equal(cl_cohort_pooled_techniques(c), "");
+
+    /* Grouped by subject, no subject is in two groups. */
+    p.field[0] = CL_FIELD_SUBJECT;
+    p.nfields = 1;
+    assert_int_equal(cl_cohort_compare(c, &p, NULL), CL_OK);
+    assert_true(has_note(c, "every subject is in one group only: the blocked tests"));
+    doc = as_json(c, CL_UNIT_KPA);
+    b = find_row(doc, "blocked", "metric", "peak_vacuum", NULL, NULL);
+    assert_non_null(b);
+    assert_rel(num(b, "crossed"), 0);
+    assert_true(isnan(num(b, "block_p")) && isnan(num(b, "friedman_p")));
+    assert_non_null(strstr(json_string_value(json_object_get(b, "note")),
+                           "do not apply: every subject is in one group only"));
+    json_decref(doc);
+    cl_cohort_free(c);
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fields),   cmocka_unit_test(pack),    cmocka_unit_test(target),
         cmocka_unit_test(compare),  cmocka_unit_test(targets), cmocka_unit_test(strata),
-        cmocka_unit_test(raw_only),
+        cmocka_unit_test(raw_only), cmocka_unit_test(blocked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

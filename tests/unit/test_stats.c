@@ -4,7 +4,9 @@
  * Fleiss (1979, Table 2), p-values against the closed forms where they
  * exist (chi-square with 2 df: e^(-x/2)) and otherwise against reference
  * values from scipy 1.10 (ttest_ind(equal_var=False), f_oneway, kruskal,
- * levene(center='median')), the null rate of the tests on simulated normal
+ * levene(center='median')), the adjustments, the blocked ANOVA and
+ * Friedman's test against R 4.2 (the R code is beside each), the null rate
+ * of the tests on simulated normal
  * data, and the error paths.  Tolerances: 1e-12 relative on closed-form
  * numbers, 1e-9 absolute on p-values.
  */
@@ -228,6 +230,200 @@ static void icc(void **state)
     assert_int_equal(cl_stats_icc21(&z[0][0], 3, 2, 2, &r, NULL), CL_OK);
     assert_rel(r.icc, 1);
     assert_true(isnan(r.lo) && isnan(r.hi));
+
+    /* Raters that agree on average (MSC = 0 < MSE): the SEM is the
+     * documented sqrt((MSC - MSE)/n + MSE), below sqrt(MSE), not floored at
+     * it.  Rows 1 2 3 | 13 11 12 | 22 23 21: every column mean is 12, the
+     * residuals are the deviations from the row means (-1 0 1, 1 -1 0,
+     * 0 1 -1), SSE = 6 on 4 df, MSE = 1.5, sem = sqrt(-0.5 + 1.5) = 1. */
+    const double w[3][3] = {{1, 2, 3}, {13, 11, 12}, {22, 23, 21}};
+    assert_int_equal(cl_stats_icc21(&w[0][0], 3, 3, 3, &r, NULL), CL_OK);
+    assert_near(r.msc, 0, 1e-12);
+    assert_near(r.mse, 1.5, 1e-12);
+    assert_near(r.sem, 1, 1e-12);
+}
+
+/* Benjamini-Hochberg and Holm against R 4.2 (ties, a missing value):
+ *   p <- c(0.01, 0.04, 0.03, 0.005, NA, 0.2, 0.04, 0.9)
+ *   p.adjust(p, "BH"); p.adjust(p, "holm")       (options(digits = 17)) */
+static void bh(void **state)
+{
+    (void)state;
+    const double p[] = {0.01, 0.04, 0.03, 0.005, NAN, 0.2, 0.04, 0.9};
+    const double r_bh[] = {0.035000000000000003,
+                           0.055999999999999994,
+                           0.055999999999999994,
+                           0.035000000000000003,
+                           NAN,
+                           0.233333333333333365,
+                           0.055999999999999994,
+                           0.900000000000000022};
+    const double r_holm[] = {0.059999999999999998,
+                             0.160000000000000003,
+                             0.149999999999999994,
+                             0.035000000000000003,
+                             NAN,
+                             0.400000000000000022,
+                             0.160000000000000003,
+                             0.900000000000000022};
+    double a[8], h[8];
+    assert_int_equal(cl_stats_bh(p, 1, 8, a, NULL), CL_OK);
+    assert_int_equal(cl_stats_holm(p, 1, 8, h, NULL), CL_OK);
+    for (int i = 0; i < 8; i++) {
+        if (isnan(r_bh[i])) {
+            assert_true(isnan(a[i]) && isnan(h[i]));
+            continue;
+        }
+        assert_near(a[i], r_bh[i], 1e-15);
+        assert_near(h[i], r_holm[i], 1e-15);
+    }
+    assert_int_equal(cl_stats_bh(p, 1, 0, a, NULL), CL_OK); /* an empty family */
+}
+
+/* The blocked ANOVA against R 4.2, on an unbalanced design (replicated and
+ * empty cells, a block with a value in one group only, which carries no
+ * information on the groups but counts in the residual df):
+ *   d <- data.frame(
+ *     subject = factor(c("s1","s1","s1","s1","s2","s2","s2","s3","s3","s4","s5","s5","s5")),
+ *     group   = factor(c("g1","g1","g2","g3","g1","g2","g2","g1","g3","g2","g1","g2","g3")),
+ *     y       = c(5.1, 4.9, 6.0, 7.2, 3.9, 5.5, 5.7, 4.4, 6.1, 5.0, 6.3, 7.1, 8.0))
+ *   a <- anova(lm(y ~ subject + group, data = d))
+ *   a[["Sum Sq"]]   8.33858974358973803 7.72091888466412257 0.41741444866920163
+ *   a$Df            4 2 6
+ *   a[["F value"]]  29.965145325616238 55.491027509564496
+ *   a[["Pr(>F)"]]   0.00041786159479848846 0.00013492611391233679
+ * and a complete design with one value per cell, where it is also
+ * summary(aov(y ~ group + Error(subject), data = b)):
+ *   b <- data.frame(subject = factor(rep(1:4, each = 3)),
+ *                   group = factor(rep(c("a","b","c"), 4)),
+ *                   y = c(10.2, 11.9, 12.5, 9.1, 10.0, 11.8, 11.5, 11.7, 13.9,
+ *                         8.8, 10.4, 10.1))
+ *   Sum Sq 12.4891666666666659 9.4616666666666625 2.1583333333333363
+ *   F 13.151351351351327, p 0.0064082164126903545 */
+static void block_anova(void **state)
+{
+    (void)state;
+    const double y[] = {5.1, 4.9, 6.0, 7.2, 3.9, 5.5, 5.7, NAN, 4.4, 6.1, 5.0, 6.3, 7.1, 8.0};
+    const size_t g[] = {0, 0, 1, 2, 0, 1, 1, 2, 0, 2, 1, 0, 1, 2};
+    const size_t b[] = {0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 3, 4, 4, 4};
+    cl_stats_blocked r;
+    assert_int_equal(cl_stats_block_anova(y, 1, g, b, 14, 3, 5, &r, NULL), CL_OK);
+    assert_int_equal(r.n, 13);
+    assert_int_equal(r.blocks, 5);
+    assert_near(r.ss_block, 8.33858974358973803, 1e-12);
+    assert_near(r.ss_group, 7.72091888466412257, 1e-12);
+    assert_near(r.ss_resid, 0.41741444866920163, 1e-12);
+    assert_rel(r.df_group, 2);
+    assert_rel(r.df_resid, 6);
+    assert_near(r.f, 55.491027509564496, 1e-10);
+    assert_near(r.p, 0.00013492611391233679, 1e-15);
+
+    const double z[] = {10.2, 11.9, 12.5, 9.1, 10.0, 11.8, 11.5, 11.7, 13.9, 8.8, 10.4, 10.1};
+    const size_t zg[] = {0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2};
+    const size_t zb[] = {0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3};
+    assert_int_equal(cl_stats_block_anova(z, 1, zg, zb, 12, 3, 4, &r, NULL), CL_OK);
+    assert_near(r.ss_block, 12.4891666666666659, 1e-12);
+    assert_near(r.ss_group, 9.4616666666666625, 1e-12);
+    assert_near(r.ss_resid, 2.1583333333333363, 1e-12);
+    assert_near(r.f, 13.151351351351327, 1e-10);
+    assert_near(r.p, 0.0064082164126903545, 1e-15);
+
+    /* Two groups that no block links (s1 and s2 in g1 only, s3 in g2
+     * only): nothing to test. */
+    const double u[] = {1, 2, 3, 4, 5};
+    const size_t ug[] = {0, 0, 0, 1, 1}, ub[] = {0, 0, 1, 2, 2};
+    cl_error err;
+    assert_int_equal(cl_stats_block_anova(u, 1, ug, ub, 5, 2, 3, &r, &err), CL_ERR_RANGE);
+    assert_non_null(strstr(err.msg, "no block has values in two groups"));
+    const size_t bad[] = {0, 0, 0, 1, 2};
+    assert_int_equal(cl_stats_block_anova(u, 1, bad, ub, 5, 2, 3, &r, &err), CL_ERR_ARG);
+    /* Linked but nothing left for the residual. */
+    const size_t sg[] = {0, 1}, sb[] = {0, 0};
+    assert_int_equal(cl_stats_block_anova(u, 1, sg, sb, 2, 2, 1, &r, &err), CL_ERR_RANGE);
+    assert_non_null(strstr(err.msg, "no residual degrees of freedom"));
+}
+
+/* Friedman's test against R 4.2, with ties within blocks and a block tied
+ * throughout:
+ *   m <- matrix(c(1,2,2, 3,1,2, 2,2,2, 1,3,5, 4,5,6), ncol = 3, byrow = TRUE)
+ *   friedman.test(m)   chi2 2.7999999999999998, p 0.24659696394160649
+ * and without ties, as friedman.test(y ~ group | subject, data = b) on the
+ * complete design of block_anova: chi2 6.5, p 0.038774207831722009. */
+static void friedman(void **state)
+{
+    (void)state;
+    const double m[5][4] = {
+        {1, 2, 2, NAN}, {3, 1, 2, NAN}, {2, 2, 2, NAN}, {1, 3, 5, NAN}, {4, 5, 6, NAN}};
+    cl_stats_friedman r;
+    assert_int_equal(cl_stats_friedman_test(&m[0][0], 5, 3, 4, &r, NULL), CL_OK);
+    assert_near(r.chi2, 2.7999999999999998, 1e-12);
+    assert_rel(r.df, 2);
+    assert_near(r.p, 0.24659696394160649, 1e-15);
+    assert_near(r.w, 2.8 / 10, 1e-12);
+    const double b[4][3] = {
+        {10.2, 11.9, 12.5}, {9.1, 10.0, 11.8}, {11.5, 11.7, 13.9}, {8.8, 10.4, 10.1}};
+    assert_int_equal(cl_stats_friedman_test(&b[0][0], 4, 3, 3, &r, NULL), CL_OK);
+    assert_near(r.chi2, 6.5, 1e-12);
+    assert_near(r.p, 0.038774207831722009, 1e-15);
+
+    cl_error err;
+    const double flat[2][2] = {{1, 1}, {3, 3}};
+    assert_int_equal(cl_stats_friedman_test(&flat[0][0], 2, 2, 2, &r, &err), CL_ERR_RANGE);
+    assert_int_equal(cl_stats_friedman_test(&flat[0][0], 1, 2, 2, &r, &err), CL_ERR_ARG);
+    assert_int_equal(cl_stats_friedman_test(&m[0][0], 5, 4, 4, &r, &err), CL_ERR_ARG); /* NaN */
+}
+
+/* Subjects as blocks on simulated data: 10 subjects in each of 3 groups,
+ * subject SD 40 over a residual SD of 10.  Under the null both blocked
+ * tests reject at about 5 % (2,000 data sets; Friedman's chi-square
+ * approximation is a little conservative with 10 blocks); with group 3
+ * shifted by 1.5 residual SDs the blocked ANOVA finds it (power about 0.9
+ * by the noncentral F, lambda = 15; seen 1785 of 2000) where Welch's ANOVA
+ * on the same values, whose error holds the subjects' spread, does not
+ * (seen 4: the groups share their subjects, so their means move together
+ * and the one-way test is conservative besides). */
+static void blocked_rates(void **state)
+{
+    (void)state;
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    assert_non_null(rng);
+    enum { RUNS = 2000, B = 10, K = 3 };
+    size_t hit[2][3] = {{0}}; /* null, shifted x block ANOVA, Friedman, Welch */
+    double y[B][K], col[K][B];
+    size_t g[B * K], b[B * K];
+    for (size_t i = 0; i < B * K; i++) {
+        b[i] = i / K;
+        g[i] = i % K;
+    }
+    for (int shift = 0; shift < 2; shift++)
+        for (int run = 0; run < RUNS; run++) {
+            gsl_rng_set(rng, 5000 + (unsigned long)run);
+            for (int i = 0; i < B; i++) {
+                double subj = 40 * gsl_ran_gaussian(rng, 1);
+                for (int j = 0; j < K; j++)
+                    col[j][i] = y[i][j] =
+                        300 + subj + 10 * gsl_ran_gaussian(rng, 1) + (shift && j == 2 ? 15 : 0);
+            }
+            cl_stats_blocked ba;
+            cl_stats_friedman fr;
+            cl_stats_anova a;
+            cl_stats_sample smp[] = {sample(col[0], B), sample(col[1], B), sample(col[2], B)};
+            assert_int_equal(cl_stats_block_anova(&y[0][0], 1, g, b, B * K, K, B, &ba, NULL),
+                             CL_OK);
+            assert_int_equal(cl_stats_friedman_test(&y[0][0], B, K, K, &fr, NULL), CL_OK);
+            assert_int_equal(cl_stats_welch_anova(smp, K, &a, NULL), CL_OK);
+            hit[shift][0] += ba.p < 0.05;
+            hit[shift][1] += fr.p < 0.05;
+            hit[shift][2] += a.p < 0.05;
+        }
+    gsl_rng_free(rng);
+    print_message("blocked, p < 0.05 of %d: null ANOVA %zu, Friedman %zu; shifted ANOVA %zu, "
+                  "Friedman %zu, Welch %zu\n",
+                  RUNS, hit[0][0], hit[0][1], hit[1][0], hit[1][1], hit[1][2]);
+    assert_in_range(hit[0][0], 70, 130);
+    assert_in_range(hit[0][1], 50, 130);
+    assert_true(hit[1][0] > RUNS * 8 / 10);
+    assert_true(hit[1][2] < RUNS * 3 / 10);
 }
 
 /* Fraction of p < 0.05 over `runs` simulated null data sets. */
@@ -345,11 +541,13 @@ int main(void)
 {
     gsl_set_error_handler_off();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(describe), cmocka_unit_test(welch_t),
-        cmocka_unit_test(holm),     cmocka_unit_test(welch_anova),
-        cmocka_unit_test(kruskal),  cmocka_unit_test(brown_forsythe),
-        cmocka_unit_test(icc),      cmocka_unit_test(null_rates),
-        cmocka_unit_test(power),    cmocka_unit_test(errors),
+        cmocka_unit_test(describe),      cmocka_unit_test(welch_t),
+        cmocka_unit_test(holm),          cmocka_unit_test(bh),
+        cmocka_unit_test(block_anova),   cmocka_unit_test(friedman),
+        cmocka_unit_test(blocked_rates), cmocka_unit_test(welch_anova),
+        cmocka_unit_test(kruskal),       cmocka_unit_test(brown_forsythe),
+        cmocka_unit_test(icc),           cmocka_unit_test(null_rates),
+        cmocka_unit_test(power),         cmocka_unit_test(errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -46,7 +46,8 @@ static const char usage[] =
     "  -h, --help               this help          -V, --version print the version\n"
     "\n"
     "Exit status: 0 complete, 1 ended by an error (file valid to its last flush),\n"
-    "2 usage error, 3 could not start (nothing written).\n";
+    "2 usage error, 3 could not start (nothing written), 4 complete but frames were\n"
+    "dropped because the writer could not keep up (overrun events in the file).\n";
 
 enum {
     OPT_TEXT_TS = 256, OPT_FLUSH, OPT_PROBE, OPT_NO_RECONNECT, OPT_FORCE, OPT_PRACT,

@@ -110,7 +110,8 @@ typedef struct cl_session_cup {
     const char *cup_set, *size, *material, *site, *sensor_serial;
 } cl_session_cup;
 
-/* Acquisition counters, one set per device. */
+/* Acquisition counters, one set per device (docs/session-format.md says what
+ * each counts: `frames` are stored as rows, `overruns` frames dropped). */
 typedef struct cl_session_counters {
     uint64_t bytes, frames, malformed, checksum_errors, seq_gaps, lost_frames,
         skipped_bytes, reconnects, overruns;

@@ -20,7 +20,8 @@
  * Disk full.  Before each append the writer checks that everything not yet
  * flushed, counted in whole chunks plus a margin, still fits on the disk and
  * under the file-size limits, and refuses otherwise, so the session can be
- * closed cleanly.  If a write fails anyway the session is failed: HDF5 1.10.8
+ * closed cleanly; room for the events that end the session is kept until the
+ * first refusal, after which only they are taken.  If a write fails anyway the session is failed: HDF5 1.10.8
  * cannot close a file whose writes fail (and then crashes at exit), so its
  * remaining writes are diverted before the close (divert_writes) and the
  * final status is written the way recovery does it.
@@ -95,6 +96,9 @@
 #define ROOT_MAX_COMPACT 32 /* root attributes stay in the object header */
 #define ROOT_MIN_DENSE 24
 #define ROOM_MARGIN (256u * 1024) /* bytes kept free for metadata and the close */
+/* kept free as well until a write is refused for lack of room */
+#define FINAL_RESERVE \
+    ((CL_SESSION_FINAL_EVENTS / EVENT_CHUNK_ROWS + 1) * EVENT_CHUNK_ROWS * sizeof(ev_rec))
 
 /* The four row-aligned datasets of a device, in the order they are written. */
 enum { S_SAMPLES, S_DEVICE_TIME, S_HOST_TIME, S_SEQUENCE };
@@ -787,6 +791,7 @@ struct cl_session {
     hsize_t chunk_rows;
     uint64_t max_file_bytes; /* what the filesystem allows one file to hold */
     int failed;              /* 0, or the code of a write HDF5 could not do */
+    bool out_of_room;        /* a write was refused for lack of room (check_room) */
 };
 
 static void writer_close_objects(cl_session *s)
@@ -1248,10 +1253,14 @@ static uint64_t chunks_for(hsize_t rows, hsize_t chunk)
  * `nrows` more rows on device `dev` and `nev` more events, might not fit on
  * the disk or under the file-size limits once flushed and closed.  Counted
  * as whole new chunks, plus a margin for metadata: checked before HDF5 is
- * asked to write anything, so a refusal leaves a file that closes cleanly. */
+ * asked to write anything, so a refusal leaves a file that closes cleanly.
+ * Until the first refusal, room for CL_SESSION_FINAL_EVENTS more events is
+ * kept free too; from then on no more rows are taken (see cl_session_append)
+ * and the events that end the session may use it. */
 static int check_room(cl_session *s, size_t dev, size_t nrows, size_t nev, cl_error *err)
 {
-    uint64_t need = ROOM_MARGIN, eof = 0;
+    int rc = CL_OK;
+    uint64_t need = ROOM_MARGIN + (s->out_of_room ? 0 : FINAL_RESERVE), eof = 0;
     for (size_t i = 0; i < s->ndev; i++) {
         const wdev *d = &s->dev[i];
         hsize_t rows = d->rows + (i == dev ? nrows : 0);
@@ -1278,22 +1287,24 @@ static int check_room(cl_session *s, size_t dev, size_t nrows, size_t nev, cl_er
     if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
         (uint64_t)rl.rlim_cur < limit)
         limit = (uint64_t)rl.rlim_cur;
-    if (end > limit)
-        return cl_error_set(err, CL_ERR_NOSPACE,
-                            "%s: file size limit reached (%llu KiB); stopping while the "
-                            "file can still be closed cleanly",
-                            s->path, (unsigned long long)(limit / 1024));
     struct statvfs vfs;
-    if (s->fd >= 0 && fstatvfs(s->fd, &vfs) == 0) {
+    if (end > limit)
+        rc = cl_error_set(err, CL_ERR_NOSPACE,
+                          "%s: file size limit reached (%llu KiB); stopping while the "
+                          "file can still be closed cleanly",
+                          s->path, (unsigned long long)(limit / 1024));
+    else if (s->fd >= 0 && fstatvfs(s->fd, &vfs) == 0) {
         uint64_t avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
         uint64_t unwritten = (eoa > eof ? eoa - eof : 0) + need;
         if (unwritten > avail)
-            return cl_error_set(err, CL_ERR_NOSPACE,
-                                "%s: disk full (%llu KiB free); stopping while the file can "
-                                "still be closed cleanly",
-                                s->path, (unsigned long long)(avail / 1024));
+            rc = cl_error_set(err, CL_ERR_NOSPACE,
+                              "%s: disk full (%llu KiB free); stopping while the file can "
+                              "still be closed cleanly",
+                              s->path, (unsigned long long)(avail / 1024));
     }
-    return CL_OK;
+    if (rc != CL_OK)
+        s->out_of_room = true;
+    return rc;
 }
 
 /* A write HDF5 could not do: the session is failed from now on. */
@@ -1325,6 +1336,11 @@ int cl_session_append(cl_session *s, size_t dev, size_t nrows, const double *sam
         return cl_error_set(err, CL_ERR_ARG, "%s: append with a missing column", s->path);
     if (s->failed)
         return refuse_failed(s, err);
+    if (s->out_of_room)
+        return cl_error_set(err, CL_ERR_NOSPACE,
+                            "%s: out of room: no more rows, only the events that end the "
+                            "session",
+                            s->path);
     int rc = check_room(s, dev, nrows, 0, err);
     if (rc != CL_OK)
         return rc;

@@ -156,11 +156,19 @@ int cl_session_create(cl_session **out, const char *path, const cl_session_meta 
                       const cl_session_cup *cups, size_t ncups,
                       const cl_session_options *opts, cl_error *err);
 
+/* Events a session still takes after it refused a write for lack of room:
+ * room for them is kept free until then, so that the events ending the
+ * session (the stop reason, ...) and its counters can still be written. */
+#define CL_SESSION_FINAL_EVENTS 256
+
 /* Append `nrows` rows to device `dev`.  `samples` is row-major
  * [nrows][channels]; `device_time`, `host_time`, `seq` have nrows entries.
  * Refused with CL_ERR_NOSPACE, before anything is written, when the rows
  * might no longer fit on the disk or under the file-size limit (a margin is
- * kept so that the session still closes cleanly): stop and close then. */
+ * kept so that the session still closes cleanly): stop and close then.
+ * After such a refusal (of rows or of an event) rows are refused for good,
+ * while up to CL_SESSION_FINAL_EVENTS events and any counters and clock
+ * updates are still taken. */
 int cl_session_append(cl_session *s, size_t dev, size_t nrows, const double *samples,
                       const double *device_time, const double *host_time,
                       const uint32_t *seq, cl_error *err);

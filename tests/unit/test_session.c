@@ -1819,6 +1819,107 @@ static void test_size_limit_mid_recording(void **state)
     unlink(path);
 }
 
+/* Child: record under a 512 KiB file-size limit until the session refuses
+ * rows for lack of room, then end it as a recorder does: the events that end
+ * it, counters matching its rows, one more row (refused), close.  Sends the
+ * rows stored, the refusal, the events taken (and the first refusal of
+ * one), the refusal of the extra row and the result of the close. */
+static void ending_writer(const char *path, int wfd)
+{
+    struct rlimit rl = {512 * 1024, 512 * 1024};
+    cl_session_options opts = {.chunk_rows = 128}; /* a row chunk < an event chunk */
+    cl_session *s = NULL;
+    cl_error e, ev_err = {0}, again, closing;
+    signal(SIGXFSZ, SIG_IGN);
+    if (setrlimit(RLIMIT_FSIZE, &rl) != 0 ||
+        cl_session_create(&s, path, &meta, devs, 2, cups, 3, &opts, &e) != CL_OK)
+        _exit(2);
+    progress p = {{0, 0}, 0};
+    for (;;) {
+        if (write_rows(s, 0, p.rows[0], 200, &e) != CL_OK)
+            break;
+        p.rows[0] += 200;
+        if (write_rows(s, 1, p.rows[1], 100, &e) != CL_OK)
+            break;
+        p.rows[1] += 100;
+        if (cl_session_flush(s, &e) != CL_OK)
+            _exit(3);
+    }
+    for (; p.events < CL_SESSION_FINAL_EVENTS; p.events++) {
+        cl_session_event ev = {1.0 + (double)p.events, -1, CL_EVENT_STOP, "write error"};
+        if (cl_session_add_event(s, &ev, &ev_err) != CL_OK)
+            break;
+    }
+    for (size_t d = 0; d < 2; d++) {
+        cl_session_counters c = {.frames = p.rows[d]};
+        if (cl_session_set_counters(s, d, &c, &e) != CL_OK)
+            _exit(5);
+    }
+    again.code = write_rows(s, 0, p.rows[0], 1, &again);
+    closing.code = cl_session_close(s, CL_SESSION_INTERRUPTED, &closing);
+    report(wfd, &p);
+    if (write(wfd, &e, sizeof e) != (ssize_t)sizeof e ||
+        write(wfd, &ev_err, sizeof ev_err) != (ssize_t)sizeof ev_err ||
+        write(wfd, &again, sizeof again) != (ssize_t)sizeof again ||
+        write(wfd, &closing, sizeof closing) != (ssize_t)sizeof closing)
+        _exit(4);
+    H5close();
+    _exit(0);
+}
+
+/* A session that refused rows for lack of room still takes the events that
+ * end it (room for CL_SESSION_FINAL_EVENTS of them is kept until then) and
+ * counters, refuses further rows, and closes as interrupted with all of it. */
+static void test_final_events_after_refusal(void **state)
+{
+    (void)state;
+    char path[512];
+    cl_error e = {0}, refused, ev_err, again, closing;
+    progress p;
+    int fds[2], st;
+    tpath(path, sizeof path, "ending.h5");
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        child_start();
+        close(fds[0]);
+        ending_writer(path, fds[1]);
+    }
+    close(fds[1]);
+    assert_int_equal(read_full(fds[0], &p, sizeof p), 0);
+    assert_int_equal(read_full(fds[0], &refused, sizeof refused), 0);
+    assert_int_equal(read_full(fds[0], &ev_err, sizeof ev_err), 0);
+    assert_int_equal(read_full(fds[0], &again, sizeof again), 0);
+    assert_int_equal(read_full(fds[0], &closing, sizeof closing), 0);
+    close(fds[0]);
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+
+    assert_int_equal(refused.code, CL_ERR_NOSPACE);
+    if (p.events != CL_SESSION_FINAL_EVENTS)
+        print_error("event %llu refused: %s\n", (unsigned long long)p.events, ev_err.msg);
+    assert_int_equal(p.events, CL_SESSION_FINAL_EVENTS);
+    assert_int_equal(again.code, CL_ERR_NOSPACE);
+    if (closing.code != CL_OK)
+        print_error("close: %s\n", closing.msg);
+    assert_int_equal(closing.code, CL_OK);
+
+    cl_session_reader *r = NULL;
+    assert_int_equal(cl_session_open(&r, path, &e), CL_OK);
+    assert_int_equal(cl_session_reader_status(r), CL_SESSION_INTERRUPTED);
+    assert_int_equal(cl_session_event_count(r), CL_SESSION_FINAL_EVENTS);
+    for (size_t d = 0; d < 2; d++) {
+        cl_session_counters c;
+        assert_int_equal(cl_session_counters_get(r, d, &c, &e), CL_OK);
+        assert_int_equal(cl_session_rows(r, d), p.rows[d]);
+        assert_int_equal(c.frames, p.rows[d]);
+        assert_int_equal(bad_rows(r, d, 0, cl_session_rows(r, d)), 0);
+    }
+    cl_session_reader_close(r);
+    unlink(path);
+}
+
 /* Child: record, flushing every batch, until the disk is full 20 KiB past
  * the size the file had after 5 batches; then close as interrupted
  * (`abandon`: give up without a final status).  Sends progress after each
@@ -2286,6 +2387,7 @@ int main(void)
         cmocka_unit_test(test_disk_full_at_create),
         cmocka_unit_test(test_size_limit_mid_recording),
         cmocka_unit_test(test_disk_fills_while_recording),
+        cmocka_unit_test(test_final_events_after_refusal),
         cmocka_unit_test(test_crash_recovery),
         cmocka_unit_test(test_kill_inside_flush),
         cmocka_unit_test(test_tear_inside_flush),

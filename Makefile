@@ -34,12 +34,14 @@ BINS      := $(foreach p,$(PROGRAMS),$(BUILD)/$(lastword $(subst :, ,$(p))))
 
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# Libraries the integration tests preload into the programs (fault injection).
+TEST_HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/%.so,$(wildcard tests/helpers/*.c))
 
 .SECONDARY:
 .PHONY: all check check-run check-asan demo demo-run deps install uninstall clean bench fuzz fmt datasets
 .DEFAULT_GOAL := all
 
-all: $(LIB) $(BINS) $(UNIT_BINS)
+all: $(LIB) $(BINS) $(UNIT_BINS) $(TEST_HELPERS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -59,6 +61,10 @@ $(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(firstword $(subst :, ,$(p))
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(PKG_LIBS) $(LDLIBS)
+
+$(BUILD)/tests/%.so: tests/helpers/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -shared -o $@ $<
 
 deps:
 	@sh scripts/install-deps.sh

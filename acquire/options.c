@@ -23,7 +23,7 @@ static const char usage[] =
     "  -P, --protocol NAME      default wire protocol: text or binary (text)\n"
     "      --text-timestamp     text: the first unlabelled column is a device timestamp\n"
     "  -d, --duration SECONDS   stop after this long (default: until Ctrl-C)\n"
-    "      --flush SECONDS      flush interval, the most a crash can lose (0.5)\n"
+    "      --flush SECONDS      flush interval (0.5); a kill loses at most this + 0.1 s\n"
     "      --probe-timeout S    wait this long for each device's first frame (10)\n"
     "      --no-reconnect       stop when every device is gone instead of waiting\n"
     "      --buffer FRAMES      ring buffer between reader and writer (131072 frames)\n"

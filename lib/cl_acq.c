@@ -617,6 +617,16 @@ static int consume(acq *a, const rec *r)
     return CL_OK;
 }
 
+/* Take up to `max` records out of the ring and consume them; *n: how many. */
+static int consume_batch(acq *a, unsigned char *batch, size_t max, size_t *n)
+{
+    int rc = CL_OK;
+    *n = cl_ring_pop(a->ring, batch, max);
+    for (size_t i = 0; i < *n && rc == CL_OK; i++)
+        rc = consume(a, (const rec *)(batch + i * a->rec_size));
+    return rc;
+}
+
 /* Sleep up to `seconds`, until the reader is done, or until it wakes us. */
 static void writer_nap(acq *a, double seconds)
 {
@@ -650,14 +660,20 @@ static void *writer_main(void *arg)
     }
     for (;;) {
         bool done = atomic_load(&a->reader_done);
-        size_t n = cl_ring_pop(a->ring, batch, POP_BATCH);
-        for (size_t i = 0; i < n && rc == CL_OK; i++)
-            rc = consume(a, (const rec *)(batch + i * a->rec_size));
+        size_t n;
+        rc = consume_batch(a, batch, POP_BATCH, &n);
         if (rc == CL_OK)
             rc = drain_capture(a);
         double now = mono_s();
         if (rc == CL_OK && now >= next_flush) {
-            rc = write_all_and_flush(a);
+            /* Due: the flush takes in everything that had arrived by now
+             * (however far behind the writer is), but no more, so it is
+             * never put off by a ring that keeps filling. */
+            for (size_t left = cl_ring_used(a->ring), m = 1; rc == CL_OK && left && m;
+                 left -= m)
+                rc = consume_batch(a, batch, left < POP_BATCH ? left : POP_BATCH, &m);
+            if (rc == CL_OK)
+                rc = write_all_and_flush(a);
             next_flush += a->flush_s;
             now = mono_s();
             if (next_flush < now)
@@ -932,7 +948,8 @@ static int create_session(acq *a, cl_error *err)
         }
     }
     {
-        cl_session_options opts = {.force = cfg->force, .chunk_rows = STAGE_ROWS};
+        cl_session_options opts = {.force = cfg->force, .chunk_rows = STAGE_ROWS,
+                                   .sync_behind = true};
         const cl_session_cup *table = cfg->cups ? cfg->cups : cups;
         rc = cl_session_create(&a->session, cfg->path, &cfg->meta, sd, a->ndev, table, ncups,
                                &opts, err);

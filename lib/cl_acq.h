@@ -6,8 +6,11 @@
  * One reader (the calling thread) polls every port, decodes, stamps each
  * frame with the host clock (seconds since the run started) and pushes it
  * into the ring; it never touches the disk.  The writer thread batches rows
- * into the session file and flushes it every flush interval.  A full ring
- * drops frames, counts them and records an overrun event.
+ * into the session file and flushes it every flush interval, on time even
+ * when it is behind (a due flush takes in what has arrived by then), with the
+ * sync to disk in the background (cl_syncer), so a kill loses at most a flush
+ * interval plus one read batch.  A full ring drops frames, counts them and
+ * records them in overrun events.
  *
  * Before the file exists every device must announce itself: the engine reads
  * until each port has delivered one valid frame (its channel count fixes the

@@ -62,6 +62,7 @@
  * setting is per thread); HDF5's own message is folded into cl_error.
  */
 #include "cl_session.h"
+#include "cl_syncer.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -792,6 +793,7 @@ struct cl_session {
     uint64_t max_file_bytes; /* what the filesystem allows one file to hold */
     int failed;              /* 0, or the code of a write HDF5 could not do */
     bool out_of_room;        /* a write was refused for lack of room (check_room) */
+    cl_syncer *syncer;       /* syncs behind the flushes (sync_behind); NULL: in them */
 };
 
 static void writer_close_objects(cl_session *s)
@@ -853,6 +855,8 @@ static void writer_free(cl_session *s)
         return;
     if (s->failed)
         divert_writes(s);
+    (void)cl_syncer_free(s->syncer); /* before HDF5 closes the descriptor */
+    s->syncer = NULL;
     writer_close_objects(s);
     close_id(&s->file);
     H5Eclear2(H5E_DEFAULT);
@@ -1227,6 +1231,10 @@ int cl_session_create(cl_session **out, const char *path, const cl_session_meta 
     }
     if ((rc = open_objects(s, err)) != CL_OK || (rc = cl_session_flush(s, err)) != CL_OK)
         goto fail;
+    if (opts && opts->sync_behind && s->fd >= 0 && !(s->syncer = cl_syncer_new(s->fd))) {
+        rc = cl_error_set(err, CL_ERR_NOMEM, "%s: cannot start the sync thread", path);
+        goto fail;
+    }
     fsync_parent_dir(path);
     close_id(&fcpl);
     close_id(&fapl);
@@ -1466,8 +1474,11 @@ int cl_session_flush(cl_session *s, cl_error *err)
     errno = 0;
     if (H5Fflush(s->file, H5F_SCOPE_GLOBAL) < 0)
         return write_failed(s, err, "cannot flush");
-    if (s->fd >= 0 && fdatasync(s->fd) != 0 && errno != EINVAL)
-        return s->failed = os_fail(err, errno, s->path, "cannot sync to disk");
+    int e = s->syncer                                           ? cl_syncer_request(s->syncer)
+            : s->fd >= 0 && fdatasync(s->fd) != 0 && errno != EINVAL ? errno
+                                                                      : 0;
+    if (e)
+        return s->failed = os_fail(err, e, s->path, "cannot sync to disk");
     for (size_t i = 0; i < s->ndev; i++)
         s->dev[i].flushed = s->dev[i].rows;
     s->ev_flushed = s->nevents;
@@ -1565,6 +1576,10 @@ int cl_session_close_at(cl_session *s, cl_session_status status, const char *end
      * failure was reported when it happened; only the close's own problems
      * are reported here. */
     int rc = s->failed ? CL_OK : cl_session_flush(s, err);
+    int e = cl_syncer_free(s->syncer); /* waits for the syncs */
+    s->syncer = NULL;
+    if (e && rc == CL_OK && !s->failed)
+        rc = s->failed = os_fail(err, e, s->path, "cannot sync to disk");
     bool diverted = s->failed != 0;
     haddr_t eoa = 0;
     if (diverted) {

@@ -142,6 +142,12 @@ typedef struct cl_session_options {
      * nothing else in the file depends on when it was written.) */
     const char *uuid;
     const char *created_utc;
+    /* Sync behind (for recorders): cl_session_flush() returns once the data
+     * is in the operating system (a killed process loses nothing flushed)
+     * and the fdatasync runs in a thread (cl_syncer), so a slow disk does not
+     * hold up the writing; a failed sync is reported by the next flush or
+     * the close, which waits for the syncs.  Default: sync in the flush. */
+    bool sync_behind;
 } cl_session_options;
 
 /* ------------------------------------------------------------------ writer */
@@ -182,7 +188,8 @@ int cl_session_set_counters(cl_session *s, size_t dev, const cl_session_counters
 /* Overwrite the stored clock estimate of device `dev`. */
 int cl_session_set_clock(cl_session *s, size_t dev, const cl_session_clock *c, cl_error *err);
 
-/* H5Fflush + fsync: everything appended so far survives a crash.
+/* H5Fflush + fdatasync (behind, with sync_behind): everything appended so
+ * far survives a crash of the process (and, once synced, of the machine).
  * If a write fails anyway (the disk filled up behind our back: CL_ERR_NOSPACE;
  * an I/O error), the session is failed: later appends, events, counters and
  * flushes return that code, and only closing is left.  The file stays valid

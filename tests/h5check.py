@@ -11,6 +11,8 @@ h5py against the virtual device's log of every frame it sent.
   h5check.py counter FILE DEV NAME OP VALUE  counter compare (eq, ge, gt, le)
   h5check.py events FILE KIND MIN             at least MIN events of KIND
   h5check.py summary CSV LOG                  cuplab-analyze CSV vs the log
+  h5check.py loss FILE LOG                    prints the seconds of device time
+      the device sent (per its log) after the last row the file holds
 """
 import csv
 import sys
@@ -107,6 +109,14 @@ def check_events(path, kind, minimum):
         die(f"{count} '{kind}' events, expected at least {minimum}: {ev}")
 
 
+def print_loss(path, log):
+    _, data = load_log(log)
+    with h5py.File(path, "r", swmr=True) as f:
+        g, n = device(f, 0)
+        last = float(g["device_time"][n - 1]) if n else float(data[0, 1])
+    print(f"{(data[-1, 1] - last) / 1e6:.3f}")
+
+
 def check_summary(csv_path, log):
     _, data = load_log(log)
     vals = data[:, 2:]
@@ -149,6 +159,8 @@ def main(argv):
         check_events(args[0], args[1], int(args[2]))
     elif cmd == "summary":
         check_summary(*args)
+    elif cmd == "loss":
+        print_loss(*args)
     else:
         die(f"unknown command {cmd}")
 

@@ -112,6 +112,33 @@ static void child_start(void)
         signal(sigs[i], SIG_DFL);
 }
 
+/* Run writer(path, fd) in a child process that reports on fd; returns its
+ * pid, and in *rfd the end to read the reports from. */
+static pid_t start_child(void (*writer)(const char *, int), const char *path, int *rfd)
+{
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        child_start();
+        close(fds[0]);
+        writer(path, fds[1]);
+        _exit(0);
+    }
+    close(fds[1]);
+    *rfd = fds[0];
+    return pid;
+}
+
+/* Wait for a child started by start_child; it must have exited with 0. */
+static void wait_child(pid_t pid)
+{
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 /* ------------------------------------------------------- fixture and data */
 
 static const cl_session_meta meta = {
@@ -1291,26 +1318,18 @@ static void crash_trial(unsigned trial, unsigned delay_us, bool dump, crash_stat
     char path[512], name[32];
     snprintf(name, sizeof name, "crash%u.h5", trial);
     tpath(path, sizeof path, name);
-    int fds[2];
-    assert_int_equal(pipe(fds), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        child_start();
-        close(fds[0]);
-        crash_writer(path, fds[1]);
-    }
-    close(fds[1]);
+    int rfd;
+    pid_t pid = start_child(crash_writer, path, &rfd);
     progress last, p;
-    assert_int_equal(next_report(fds[0], &last, 20000), 1);
+    assert_int_equal(next_report(rfd, &last, 20000), 1);
     usleep(delay_us);
     assert_int_equal(kill(pid, SIGKILL), 0);
     int st;
     assert_int_equal(waitpid(pid, &st, 0), pid);
     assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-    while (next_report(fds[0], &p, 0))
+    while (next_report(rfd, &p, 0))
         last = p;
-    close(fds[0]);
+    close(rfd);
     verify_crashed(path, trial, &last, dump, false, stats);
 }
 
@@ -1716,18 +1735,26 @@ static void test_unreadable_while_live(void **state)
     unlink(path);
 }
 
+/* Child: a session created under a 512 KiB file-size limit. */
+static cl_session *limited_session(const char *path, const cl_session_options *opts)
+{
+    struct rlimit rl = {512 * 1024, 512 * 1024};
+    cl_session *s = NULL;
+    cl_error e;
+    signal(SIGXFSZ, SIG_IGN);
+    if (setrlimit(RLIMIT_FSIZE, &rl) != 0 ||
+        cl_session_create(&s, path, &meta, devs, 2, cups, 3, opts, &e) != CL_OK)
+        _exit(2);
+    return s;
+}
+
 /* Child: record under a 512 KiB file-size limit until a write fails, then
  * close as interrupted.  Sends progress after each flush, then the error of
  * the failed call and the result of the close. */
 static void limited_writer(const char *path, int wfd)
 {
-    struct rlimit rl = {512 * 1024, 512 * 1024};
-    cl_session *s = NULL;
+    cl_session *s = limited_session(path, NULL);
     cl_error e, closing;
-    signal(SIGXFSZ, SIG_IGN);
-    if (setrlimit(RLIMIT_FSIZE, &rl) != 0 ||
-        cl_session_create(&s, path, &meta, devs, 2, cups, 3, NULL, &e) != CL_OK)
-        _exit(2);
     progress p = {{0, 0}, 0};
     for (;;) {
         if (write_rows(s, 0, p.rows[0], 200, &e) != CL_OK ||
@@ -1768,30 +1795,20 @@ static void test_size_limit_mid_recording(void **state)
     char path[512];
     cl_error e = {0};
     tpath(path, sizeof path, "limited.h5");
-    int fds[2];
-    assert_int_equal(pipe(fds), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        child_start();
-        close(fds[0]);
-        limited_writer(path, fds[1]);
-    }
-    close(fds[1]);
+    int rfd;
+    pid_t pid = start_child(limited_writer, path, &rfd);
     progress last = {{0, 0}, 0}, p;
     for (;;) {
-        assert_int_equal(read_full(fds[0], &p, sizeof p), 0);
+        assert_int_equal(read_full(rfd, &p, sizeof p), 0);
         if (p.rows[0] == UINT64_MAX)
             break;
         last = p;
     }
     cl_error failed, closing;
-    assert_int_equal(read_full(fds[0], &failed, sizeof failed), 0);
-    assert_int_equal(read_full(fds[0], &closing, sizeof closing), 0);
-    close(fds[0]);
-    int st;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    assert_int_equal(read_full(rfd, &failed, sizeof failed), 0);
+    assert_int_equal(read_full(rfd, &closing, sizeof closing), 0);
+    close(rfd);
+    wait_child(pid);
 
     if (failed.code != CL_ERR_NOSPACE)
         print_error("write error: %d %s\n", failed.code, failed.msg);
@@ -1826,14 +1843,9 @@ static void test_size_limit_mid_recording(void **state)
  * one), the refusal of the extra row and the result of the close. */
 static void ending_writer(const char *path, int wfd)
 {
-    struct rlimit rl = {512 * 1024, 512 * 1024};
     cl_session_options opts = {.chunk_rows = 128}; /* a row chunk < an event chunk */
-    cl_session *s = NULL;
+    cl_session *s = limited_session(path, &opts);
     cl_error e, ev_err = {0}, again, closing;
-    signal(SIGXFSZ, SIG_IGN);
-    if (setrlimit(RLIMIT_FSIZE, &rl) != 0 ||
-        cl_session_create(&s, path, &meta, devs, 2, cups, 3, &opts, &e) != CL_OK)
-        _exit(2);
     progress p = {{0, 0}, 0};
     for (;;) {
         if (write_rows(s, 0, p.rows[0], 200, &e) != CL_OK)
@@ -1876,25 +1888,16 @@ static void test_final_events_after_refusal(void **state)
     char path[512];
     cl_error e = {0}, refused, ev_err, again, closing;
     progress p;
-    int fds[2], st;
+    int rfd;
     tpath(path, sizeof path, "ending.h5");
-    assert_int_equal(pipe(fds), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        child_start();
-        close(fds[0]);
-        ending_writer(path, fds[1]);
-    }
-    close(fds[1]);
-    assert_int_equal(read_full(fds[0], &p, sizeof p), 0);
-    assert_int_equal(read_full(fds[0], &refused, sizeof refused), 0);
-    assert_int_equal(read_full(fds[0], &ev_err, sizeof ev_err), 0);
-    assert_int_equal(read_full(fds[0], &again, sizeof again), 0);
-    assert_int_equal(read_full(fds[0], &closing, sizeof closing), 0);
-    close(fds[0]);
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    pid_t pid = start_child(ending_writer, path, &rfd);
+    assert_int_equal(read_full(rfd, &p, sizeof p), 0);
+    assert_int_equal(read_full(rfd, &refused, sizeof refused), 0);
+    assert_int_equal(read_full(rfd, &ev_err, sizeof ev_err), 0);
+    assert_int_equal(read_full(rfd, &again, sizeof again), 0);
+    assert_int_equal(read_full(rfd, &closing, sizeof closing), 0);
+    close(rfd);
+    wait_child(pid);
 
     assert_int_equal(refused.code, CL_ERR_NOSPACE);
     if (p.events != CL_SESSION_FINAL_EVENTS)

@@ -6,8 +6,8 @@
 # interval plus one read batch, 0.1 s).
 #   BENCH_KILL9_TRIALS  trials per load (40)
 #   BENCH_KILL9_LOADS   loads to run, of: none cpu io (default "cpu io"):
-#                       cpu = two busy loops, io = another program writing
-#                       100 MB files with fsync beside the session file
+#                       cpu = two busy loops, io = two other programs writing
+#                       200 MB files with fsync beside the session file
 set -u
 BUILD=${BUILD:-build}
 BIN=$(cd "$BUILD" && pwd)
@@ -24,8 +24,11 @@ trap 'stop_load; rm -rf "$T"' EXIT
 start_load() {
     case $1 in
     cpu) for _ in 1 2; do sh -c 'while :; do :; done' & LOAD_PIDS="$LOAD_PIDS $!"; done ;;
-    io) sh -c "while :; do dd if=/dev/zero of='$T/io.bin' bs=1M count=100 conv=fsync 2>/dev/null; done" &
-        LOAD_PIDS="$LOAD_PIDS $!" ;;
+    io) for n in 1 2; do
+            sh -c "trap 'kill \$d; exit' TERM
+                   while :; do dd if=/dev/zero of='$T/io$n' bs=1M count=200 conv=fsync 2>/dev/null & d=\$!; wait \$d; done" &
+            LOAD_PIDS="$LOAD_PIDS $!"
+        done ;;
     esac
 }
 
@@ -45,7 +48,7 @@ for load in $LOADS; do
         acq=$!
         sleep "$(awk -v s=$i 'BEGIN { srand(s); printf "%.2f", 2 + rand() * 4 }')"
         kill -9 $acq
-        kill $sim
+        kill $sim 2>/dev/null
         wait $acq 2>/dev/null
         wait $sim
         "$PY" "$HERE/../tests/h5check.py" loss "$T/k.h5" "$T/k.csv" >>"$T/loss"

@@ -35,12 +35,14 @@ BINS      := $(foreach p,$(PROGRAMS),$(BUILD)/$(lastword $(subst :, ,$(p))))
 
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# Libraries the integration tests preload into the programs (fault injection).
+TEST_HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/%.so,$(wildcard tests/helpers/*.c))
 
 .SECONDARY:
 .PHONY: all check check-run check-asan demo demo-run deps install uninstall clean bench fuzz fmt datasets
 .DEFAULT_GOAL := all
 
-all: $(LIB) $(BINS) $(UNIT_BINS)
+all: $(LIB) $(BINS) $(UNIT_BINS) $(TEST_HELPERS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -63,6 +65,10 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
 
 # test_table fails each allocation of a table in turn.
 $(BUILD)/tests/test_table: LDFLAGS += -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup
+
+$(BUILD)/tests/%.so: tests/helpers/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -shared -o $@ $<
 
 deps:
 	@sh scripts/install-deps.sh

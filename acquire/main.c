@@ -212,5 +212,14 @@ int main(int argc, char **argv)
                 : report.reason == CL_ACQ_STOP_ALL_GONE ? "all devices disconnected"
                 : report.reason == CL_ACQ_STOP_END      ? "end of capture"
                                                         : "stopped");
+    if (report.overruns > 0) { /* said even with -q: the exit status is not 0 */
+        fprintf(stderr,
+                "cuplab-acquire: warning: %s: %llu frames (%.1f %%) dropped, the writer could "
+                "not keep up (see its overrun events)\n",
+                o.cfg.path, (unsigned long long)report.overruns,
+                100.0 * (double)report.overruns /
+                    (double)(report.overruns + report.rows_written));
+        return ACQ_EXIT_LOSS;
+    }
     return ACQ_EXIT_OK;
 }

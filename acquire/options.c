@@ -24,7 +24,7 @@ static const char usage[] =
     "  -P, --protocol NAME      default wire protocol: text or binary (text)\n"
     "      --text-timestamp     text: the first unlabelled column is a device timestamp\n"
     "  -d, --duration SECONDS   stop after this long (default: until Ctrl-C)\n"
-    "      --flush SECONDS      flush interval, the most a crash can lose (0.5)\n"
+    "      --flush SECONDS      flush interval (0.5); a kill loses at most this + 0.1 s\n"
     "      --probe-timeout S    wait this long for each device's first frame (10)\n"
     "      --no-reconnect       stop when every device is gone instead of waiting\n"
     "      --buffer FRAMES      ring buffer between reader and writer (131072 frames)\n"
@@ -48,7 +48,8 @@ static const char usage[] =
     "\n"
     "Exit status: 0 complete, 1 ended by an error (file valid to its last flush),\n"
     "2 usage error or an output file that exists, 3 could not start (nothing\n"
-    "written).\n";
+    "written), 4 complete but frames were dropped because the writer could not\n"
+    "keep up (overrun events in the file).\n";
 
 enum {
     OPT_TEXT_TS = 256, OPT_FLUSH, OPT_PROBE, OPT_NO_RECONNECT, OPT_FORCE, OPT_PRACT,

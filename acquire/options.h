@@ -17,6 +17,7 @@ enum {
     ACQ_EXIT_FAILED = 1,  /* recording ended by an error; file valid to its last flush */
     ACQ_EXIT_USAGE = 2,   /* bad command line */
     ACQ_EXIT_NOSTART = 3, /* could not start (port, device, existing file); nothing written */
+    ACQ_EXIT_LOSS = 4,    /* recording complete, but frames were dropped (overruns) */
 };
 
 typedef struct acq_options {

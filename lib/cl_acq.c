@@ -110,6 +110,7 @@ typedef struct stage {
     size_t n;
     double *samples, *dtime, *htime;
     uint32_t *seq;
+    uint64_t stored;        /* rows appended to the session */
 } stage;
 
 typedef struct acq {
@@ -119,6 +120,7 @@ typedef struct acq {
     double t0;                 /* CLOCK_MONOTONIC at start */
     double now;                /* host time of the current read (s since t0) */
     bool recording;            /* session exists, frames go to the ring */
+    bool ending;               /* reading is over: pushes wait for room (see push) */
     cl_ring *ring;
     cl_session *session;
     pthread_t writer;
@@ -128,6 +130,9 @@ typedef struct acq {
     atomic_bool napping;       /* the writer is asleep */
     atomic_bool reader_done;
     atomic_bool writer_failed;
+    bool writer_gone;          /* the failed writer was joined: records go to the session
+                                  directly (see deliver) */
+    bool stop_written;         /* the writer stored the stop event */
     atomic_uint_least64_t rows_written;
     size_t rec_size;           /* bytes of a rec the ring carries (see shrink_ring) */
     cl_error werr;
@@ -156,11 +161,16 @@ static double mono_s(void)
 
 /* ------------------------------------------------------------ reader side */
 
-static void counters_of(const dev *d, cl_session_counters *c)
+/* The device's counters.  `frames` counts the frames handed to the writer
+ * (decoded, of the device's channel count, not dropped as overruns): all of
+ * them are rows once the writer has caught up. */
+static void counters_of(const acq *a, const dev *d, cl_session_counters *c)
 {
     const cl_wire_stats *ws = cl_wire_decoder_stats(d->dec);
     c->bytes = ws->bytes;
-    c->frames = ws->frames - d->mismatched;
+    c->frames = ws->frames - d->mismatched - d->overruns;
+    if (a->writer_gone) /* what it had not stored is lost */
+        c->frames = a->stages[d->index].stored;
     c->malformed = ws->malformed + d->mismatched;
     c->checksum_errors = ws->checksum_errors;
     c->seq_gaps = ws->seq_gaps;
@@ -183,16 +193,28 @@ static void wake_writer(acq *a, const cl_ring *r)
 }
 
 /* Hand a record to the writer.  Live, a full ring refuses it (the reader must
- * never wait); when replaying a capture nothing is lost, so wait instead. */
+ * never wait); when replaying a capture nothing is lost, and once reading is
+ * over (the final records) nothing more arrives, so wait instead. */
 static bool push(acq *a, const rec *r)
 {
     while (!cl_ring_push(a->ring, r)) {
-        if (!a->replay || !a->recording || atomic_load(&a->writer_failed))
+        if (!(a->replay || a->ending) || !a->recording || atomic_load(&a->writer_failed))
             return false;
         usleep(200);
     }
     wake_writer(a, a->ring);
     return true;
+}
+
+static int consume(acq *a, const rec *r);
+
+/* Hand a record to the writer, or once a failed writer has been joined,
+ * write it to the session directly. */
+static bool deliver(acq *a, const rec *r)
+{
+    if (a->writer_gone)
+        return consume(a, r) == CL_OK;
+    return push(a, r);
 }
 
 /* Queue bytes for the raw capture, in ring-record pieces. */
@@ -215,6 +237,23 @@ static void capture_bytes(acq *a, uint16_t port, const uint8_t *buf, size_t n)
     wake_writer(a, a->raw_ring);
 }
 
+static void make_event(acq *a, rec *r, size_t devi, int32_t cup, cl_event_kind kind,
+                       const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static void make_event(acq *a, rec *r, size_t devi, int32_t cup, cl_event_kind kind,
+                       const char *fmt, ...)
+{
+    va_list ap;
+    memset(r, 0, sizeof *r);
+    r->type = REC_EVENT;
+    r->dev = (uint16_t)devi;
+    r->host_time = a->now;
+    r->u.ev.cup = cup;
+    r->u.ev.kind = kind;
+    va_start(ap, fmt);
+    vsnprintf(r->u.ev.text, sizeof r->u.ev.text, fmt, ap);
+    va_end(ap);
+}
+
 /* Queue an event; events are rare, so a full ring is retried briefly before
  * the event is given up (and logged). */
 static void push_event(acq *a, size_t devi, int32_t cup, cl_event_kind kind, const char *fmt,
@@ -223,24 +262,43 @@ static void push_event(acq *a, size_t devi, int32_t cup, cl_event_kind kind, con
                        ...)
 {
     rec r;
+    char text[CL_SESSION_EVENT_TEXT];
     va_list ap;
-    memset(&r, 0, sizeof r);
-    r.type = REC_EVENT;
-    r.dev = (uint16_t)devi;
-    r.host_time = a->now;
-    r.u.ev.cup = cup;
-    r.u.ev.kind = kind;
     va_start(ap, fmt);
-    vsnprintf(r.u.ev.text, sizeof r.u.ev.text, fmt, ap);
+    vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    make_event(a, &r, devi, cup, kind, "%s", text);
     for (int i = 0; i < 100; i++) {
-        if (push(a, &r))
+        if (deliver(a, &r))
             return;
         if (atomic_load(&a->writer_failed))
             break;
         usleep(1000);
     }
-    cl_log(CL_LOG_WARN, "event lost, ring buffer full: %s", r.u.ev.text);
+    if (!atomic_load(&a->writer_failed)) /* else the write error is what is reported */
+        cl_log(CL_LOG_WARN, "event lost, ring buffer full: %s", r.u.ev.text);
+}
+
+/* A frame of device d the ring had no room for: counted, and owed an event. */
+static void drop_frame(dev *d)
+{
+    d->overruns++;
+    d->pending_overrun++;
+}
+
+/* Record the frames device d dropped since its last overrun event.  Tried
+ * once (the reader must not wait): if the ring refuses the event, the frames
+ * stay owed and the next try (after the next frame that gets through, or at
+ * the end) covers them too, so the events always add up to `overruns`. */
+static void push_overruns(acq *a, dev *d)
+{
+    rec r;
+    if (d->pending_overrun == 0)
+        return;
+    make_event(a, &r, d->index, -1, CL_EVENT_OVERRUN, "%s: %llu frames dropped, ring buffer full",
+               d->cfg->name, (unsigned long long)d->pending_overrun);
+    if (deliver(a, &r))
+        d->pending_overrun = 0;
 }
 
 static void push_counters(acq *a)
@@ -251,17 +309,27 @@ static void push_counters(acq *a)
         r.type = REC_COUNTERS;
         r.dev = (uint16_t)i;
         r.host_time = a->now;
-        counters_of(&a->devs[i], &r.u.counters);
-        (void)push(a, &r); /* a later snapshot will follow if this one is lost */
+        counters_of(a, &a->devs[i], &r.u.counters);
+        (void)deliver(a, &r); /* a later snapshot will follow if this one is lost */
         cl_clock_fit fit;
         if (a->devs[i].clock && cl_clock_estimate(a->devs[i].clock, &fit, NULL) == CL_OK) {
             r.type = REC_CLOCK;
             r.u.clock = (cl_session_clock){fit.offset_s,    fit.slope,    fit.drift_ppm,
                                            fit.offset_se_s, fit.slope_se, fit.residual_sd_s,
                                            (double)fit.points, fit.ref_device_s};
-            (void)push(a, &r);
+            (void)deliver(a, &r);
         }
     }
+}
+
+/* The last records of a recording: the overrun events still owed, the stop
+ * event and the final counters. */
+static void push_final(acq *a, cl_event_kind kind, const char *why)
+{
+    for (size_t i = 0; i < a->ndev; i++)
+        push_overruns(a, &a->devs[i]);
+    push_event(a, 0, -1, kind, "%s", why);
+    push_counters(a);
 }
 
 static void append_announcement(dev *d, const char *key, const char *value)
@@ -309,7 +377,7 @@ static void on_item(void *ctx, const cl_wire_item *it)
                 size_t cap = d->cap_probe ? d->cap_probe * 2 : 256;
                 rec *p = realloc(d->probe, cap * sizeof *p);
                 if (!p) {
-                    d->overruns++;
+                    drop_frame(d);
                     return;
                 }
                 d->probe = p;
@@ -319,16 +387,10 @@ static void on_item(void *ctx, const cl_wire_item *it)
             return;
         }
         if (!push(a, &r)) {
-            d->overruns++;
-            d->pending_overrun++;
+            drop_frame(d);
             return;
         }
-        if (d->pending_overrun) {
-            push_event(a, d->index, -1, CL_EVENT_OVERRUN,
-                       "%s: %llu frames dropped, ring buffer full", d->cfg->name,
-                       (unsigned long long)d->pending_overrun);
-            d->pending_overrun = 0;
-        }
+        push_overruns(a, d);
         break;
     }
     case CL_WIRE_ITEM_META:
@@ -541,8 +603,10 @@ static int stage_write(acq *a, size_t i)
     if (s->n == 0)
         return CL_OK;
     rc = cl_session_append(a->session, i, s->n, s->samples, s->dtime, s->htime, s->seq, &a->werr);
-    if (rc == CL_OK)
+    if (rc == CL_OK) {
+        s->stored += s->n;
         atomic_fetch_add(&a->rows_written, s->n);
+    }
     s->n = 0;
     return rc;
 }
@@ -589,7 +653,10 @@ static int consume(acq *a, const rec *r)
     case REC_EVENT: {
         cl_session_event ev = {r->host_time, r->u.ev.cup, (cl_event_kind)r->u.ev.kind,
                                r->u.ev.text};
-        return cl_session_add_event(a->session, &ev, &a->werr);
+        int rc = cl_session_add_event(a->session, &ev, &a->werr);
+        if (rc == CL_OK && ev.kind == CL_EVENT_STOP)
+            a->stop_written = true;
+        return rc;
     }
     case REC_COUNTERS:
         return cl_session_set_counters(a->session, r->dev, &r->u.counters, &a->werr);
@@ -597,6 +664,16 @@ static int consume(acq *a, const rec *r)
         return cl_session_set_clock(a->session, r->dev, &r->u.clock, &a->werr);
     }
     return CL_OK;
+}
+
+/* Take up to `max` records out of the ring and consume them; *n: how many. */
+static int consume_batch(acq *a, unsigned char *batch, size_t max, size_t *n)
+{
+    int rc = CL_OK;
+    *n = cl_ring_pop(a->ring, batch, max);
+    for (size_t i = 0; i < *n && rc == CL_OK; i++)
+        rc = consume(a, (const rec *)(batch + i * a->rec_size));
+    return rc;
 }
 
 /* Sleep up to `seconds`, until the reader is done, or until it wakes us. */
@@ -632,14 +709,20 @@ static void *writer_main(void *arg)
     }
     for (;;) {
         bool done = atomic_load(&a->reader_done);
-        size_t n = cl_ring_pop(a->ring, batch, POP_BATCH);
-        for (size_t i = 0; i < n && rc == CL_OK; i++)
-            rc = consume(a, (const rec *)(batch + i * a->rec_size));
+        size_t n;
+        rc = consume_batch(a, batch, POP_BATCH, &n);
         if (rc == CL_OK)
             rc = drain_capture(a);
         double now = mono_s();
         if (rc == CL_OK && now >= next_flush) {
-            rc = write_all_and_flush(a);
+            /* Due: the flush takes in everything that had arrived by now
+             * (however far behind the writer is), but no more, so it is
+             * never put off by a ring that keeps filling. */
+            for (size_t left = cl_ring_used(a->ring), m = 1; rc == CL_OK && left && m;
+                 left -= m)
+                rc = consume_batch(a, batch, left < POP_BATCH ? left : POP_BATCH, &m);
+            if (rc == CL_OK)
+                rc = write_all_and_flush(a);
             next_flush += a->flush_s;
             now = mono_s();
             if (next_flush < now)
@@ -658,6 +741,39 @@ static void *writer_main(void *arg)
         atomic_store(&a->writer_failed, true);
     free(batch);
     return NULL;
+}
+
+/* The writer stopped on a write error.  Joined, it leaves the session to the
+ * reader, which ends it the way the writer would have: the events still in
+ * the ring (not its rows: a session out of room takes no more), the overruns
+ * still owed, a stop event saying why and how many frames were not stored,
+ * and counters whose `frames` are the rows stored.  A session whose writes
+ * failed outright refuses all of this and is only closed. */
+static void end_after_write_error(acq *a, const cl_error *werr)
+{
+    rec r;
+    uint64_t unstored = 0;
+    char why[CL_SESSION_EVENT_TEXT];
+    const char *msg = werr->msg;
+    size_t plen = strlen(a->cfg->path);
+
+    for (size_t i = 0; i < a->ndev; i++) {
+        cl_session_counters c;
+        counters_of(a, &a->devs[i], &c);
+        unstored += c.frames - a->stages[i].stored;
+    }
+    a->writer_gone = true;
+    a->now = mono_s() - a->t0;
+    while (cl_ring_pop(a->ring, &r, 1) == 1)
+        if (r.type == REC_EVENT && r.u.ev.kind != CL_EVENT_STOP)
+            (void)consume(a, &r);
+    if (strncmp(msg, a->cfg->path, plen) == 0 && strncmp(msg + plen, ": ", 2) == 0)
+        msg += plen + 2; /* the file is known */
+    if (snprintf(why, sizeof why, "write error, %llu frames not stored: %s",
+                 (unsigned long long)unstored, msg) >= (int)sizeof why)
+        why[sizeof why - 1] = '\0'; /* truncated, as events are */
+    /* after a stop event the writer stored, this one is an error event */
+    push_final(a, a->stop_written ? CL_EVENT_ERROR : CL_EVENT_STOP, why);
 }
 
 /* ------------------------------------------------------------------ setup */
@@ -887,7 +1003,8 @@ static int create_session(acq *a, cl_error *err)
         }
     }
     {
-        cl_session_options opts = {.force = cfg->force, .chunk_rows = STAGE_ROWS};
+        cl_session_options opts = {.force = cfg->force, .chunk_rows = STAGE_ROWS,
+                                   .sync_behind = true};
         const cl_session_cup *table = cfg->cups ? cfg->cups : cups;
         rc = cl_session_create(&a->session, cfg->path, &cfg->meta, sd, a->ndev, table, ncups,
                                &opts, err);
@@ -955,7 +1072,7 @@ static void report_status(acq *a, cl_acq_status_fn fn, void *ctx, double period_
         st[i].port = d->cfg->name;
         st[i].channels = d->channels;
         st[i].connected = d->port != NULL;
-        counters_of(d, &st[i].counters);
+        counters_of(a, d, &st[i].counters);
         st[i].rate_hz = period_s > 0 ? (double)(st[i].counters.frames - d->frames_at_status) /
                                            period_s
                                      : 0;
@@ -1105,7 +1222,7 @@ int cl_acq_run(const cl_acq_config *cfg, volatile sig_atomic_t *stop, cl_acq_sta
     for (size_t i = 0; i < a.ndev; i++)
         for (size_t k = 0; k < a.devs[i].nprobe; k++)
             if (!push(&a, &a.devs[i].probe[k]))
-                a.devs[i].overruns++;
+                drop_frame(&a.devs[i]);
 
     a.round_end = a.now;
     double next_status = a.now + 1.0, next_counters = a.now + a.flush_s / 2, last_status = a.now;
@@ -1163,9 +1280,15 @@ int cl_acq_run(const cl_acq_config *cfg, volatile sig_atomic_t *stop, cl_acq_sta
     if (reason != CL_ACQ_STOP_ERROR)
         drain_input(&a);
     static const char *why[] = {"",           "stopped by signal",  "duration reached",
-                                "all devices disconnected", "write error", "end of capture"};
-    push_event(&a, 0, -1, CL_EVENT_STOP, "%s", why[reason]);
-    push_counters(&a);
+                                "all devices disconnected", "error", "end of capture"};
+    a.ending = true;
+    if (!atomic_load(&a.writer_failed)) { /* else see end_after_write_error */
+        char text[CL_SESSION_EVENT_TEXT];
+        if (snprintf(text, sizeof text, "%s%s%s", why[reason], rc != CL_OK ? ": " : "",
+                     rc != CL_OK ? err->msg : "") >= (int)sizeof text)
+            text[sizeof text - 1] = '\0'; /* truncated, as events are */
+        push_final(&a, CL_EVENT_STOP, text);
+    }
 out:
     if (writer_running) {
         pthread_mutex_lock(&a.wake_mu);
@@ -1177,20 +1300,17 @@ out:
             reason = CL_ACQ_STOP_ERROR;
             *err = a.werr;
             rc = a.werr.code;
+            end_after_write_error(&a, err);
         }
     }
     if (a.session) {
-        if (reason == CL_ACQ_STOP_ERROR) {
-            cl_session_abandon(a.session);
-        } else {
-            cl_error cerr;
-            int crc = cl_session_close(a.session, rc == CL_OK ? CL_SESSION_COMPLETE
-                                                              : CL_SESSION_INTERRUPTED,
-                                       &cerr);
-            if (crc != CL_OK && rc == CL_OK) {
-                rc = crc;
-                *err = cerr;
-            }
+        cl_error cerr;
+        int crc = cl_session_close(a.session, rc == CL_OK ? CL_SESSION_COMPLETE
+                                                          : CL_SESSION_INTERRUPTED,
+                                   &cerr);
+        if (crc != CL_OK && rc == CL_OK) {
+            rc = crc;
+            *err = cerr;
         }
     }
     if (a.capture) {
@@ -1206,6 +1326,8 @@ out:
     report->reason = reason;
     report->elapsed_s = a.now;
     report->rows_written = atomic_load(&a.rows_written);
+    for (size_t i = 0; a.devs && i < a.ndev; i++)
+        report->overruns += a.devs[i].overruns;
     acq_free(&a);
     free(buf);
     return rc;

@@ -6,8 +6,11 @@
  * One reader (the calling thread) polls every port, decodes, stamps each
  * frame with the host clock (seconds since the run started) and pushes it
  * into the ring; it never touches the disk.  The writer thread batches rows
- * into the session file and flushes it every flush interval.  A full ring
- * drops frames, counts them and records an overrun event.
+ * into the session file and flushes it every flush interval, on time even
+ * when it is behind (a due flush takes in what has arrived by then), with the
+ * sync to disk in the background (cl_syncer), so a kill loses at most a flush
+ * interval plus one read batch.  A full ring drops frames, counts them and
+ * records them in overrun events.
  *
  * Before the file exists every device must announce itself: the engine reads
  * until each port has delivered one valid frame (its channel count fixes the
@@ -95,6 +98,8 @@ typedef struct cl_acq_report {
     cl_acq_stop reason;
     double elapsed_s;
     uint64_t rows_written;
+    uint64_t overruns;       /* frames dropped because the ring was full (all devices);
+                                the session's overrun events add up to it */
 } cl_acq_report;
 
 /* Optional marker input (see cl_marker.h), polled with the ports while
@@ -112,9 +117,12 @@ typedef struct cl_acq_input {
 
 /* Record until *stop becomes non-zero, the duration elapses, every device is
  * gone (without reconnect) or writing fails.  On success and on a stop the
- * file is closed with status "complete"; after a write error it is left as
- * valid as its last flush and the error is returned.  `status_fn`, `input`
- * may be NULL. */
+ * file is closed with status "complete"; after an error (a write error such
+ * as a full disk included) it is closed with status "interrupted", a stop
+ * event saying why and counters matching the rows stored, and the error is
+ * returned.  A session whose writes failed outright (the disk filled up
+ * behind the recorder's check) keeps the rows up to its last flush and gets
+ * its status but no stop event.  `status_fn`, `input` may be NULL. */
 int cl_acq_run(const cl_acq_config *cfg, volatile sig_atomic_t *stop,
                cl_acq_status_fn status_fn, void *status_ctx, const cl_acq_input *input,
                cl_acq_report *report, cl_error *err);

@@ -119,7 +119,13 @@ int cl_replace_begin(cl_replace **out, const char *path, int expect_fd, cl_error
     }
     made = true;
     if ((e = copy_all(src, dst, st.st_size)) != 0) {
-        rc = os_error(err, e, path, "cannot copy");
+        if (e == ENOSPC || e == EDQUOT || e == EFBIG)
+            rc = cl_error_set(err, CL_ERR_NOSPACE,
+                              "%s: not enough free space beside the file for the copy the change "
+                              "is made in (%lld KiB); the file is unchanged",
+                              path, (long long)(st.st_size / 1024));
+        else
+            rc = os_error(err, e, path, "cannot copy");
         goto fail;
     }
     if (fchown(dst, st.st_uid, st.st_gid) != 0) {

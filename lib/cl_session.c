@@ -20,7 +20,8 @@
  * Disk full.  Before each append the writer checks that everything not yet
  * flushed, counted in whole chunks plus a margin, still fits on the disk and
  * under the file-size limits, and refuses otherwise, so the session can be
- * closed cleanly.  If a write fails anyway the session is failed: HDF5 1.10.8
+ * closed cleanly; room for the events that end the session is kept until the
+ * first refusal, after which only they are taken.  If a write fails anyway the session is failed: HDF5 1.10.8
  * cannot close a file whose writes fail (and then crashes at exit), so its
  * remaining writes are diverted before the close (divert_writes) and the
  * final status is written the way recovery does it.
@@ -63,6 +64,7 @@
 #include "cl_session.h"
 #include "cl_replace.h"
 #include "cl_output.h"
+#include "cl_syncer.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -97,6 +99,9 @@
 #define ROOT_MAX_COMPACT 32 /* root attributes stay in the object header */
 #define ROOT_MIN_DENSE 24
 #define ROOM_MARGIN (256u * 1024) /* bytes kept free for metadata and the close */
+/* kept free as well until a write is refused for lack of room */
+#define FINAL_RESERVE \
+    ((CL_SESSION_FINAL_EVENTS / EVENT_CHUNK_ROWS + 1) * EVENT_CHUNK_ROWS * sizeof(ev_rec))
 
 /* The four row-aligned datasets of a device, in the order they are written. */
 enum { S_SAMPLES, S_DEVICE_TIME, S_HOST_TIME, S_SEQUENCE };
@@ -799,6 +804,8 @@ struct cl_session {
     hsize_t chunk_rows;
     uint64_t max_file_bytes; /* what the filesystem allows one file to hold */
     int failed;              /* 0, or the code of a write HDF5 could not do */
+    bool out_of_room;        /* a write was refused for lack of room (check_room) */
+    cl_syncer *syncer;       /* syncs behind the flushes (sync_behind); NULL: in them */
 };
 
 static void writer_close_objects(cl_session *s)
@@ -860,6 +867,8 @@ static void writer_free(cl_session *s)
         return;
     if (s->failed)
         divert_writes(s);
+    (void)cl_syncer_free(s->syncer); /* before HDF5 closes the descriptor */
+    s->syncer = NULL;
     writer_close_objects(s);
     close_id(&s->file);
     H5Eclear2(H5E_DEFAULT);
@@ -1232,6 +1241,10 @@ int cl_session_create(cl_session **out, const char *path, const cl_session_meta 
     }
     if ((rc = open_objects(s, err)) != CL_OK || (rc = cl_session_flush(s, err)) != CL_OK)
         goto fail;
+    if (opts && opts->sync_behind && s->fd >= 0 && !(s->syncer = cl_syncer_new(s->fd))) {
+        rc = cl_error_set(err, CL_ERR_NOMEM, "%s: cannot start the sync thread", path);
+        goto fail;
+    }
     fsync_parent_dir(path);
     close_id(&fcpl);
     close_id(&fapl);
@@ -1258,10 +1271,14 @@ static uint64_t chunks_for(hsize_t rows, hsize_t chunk)
  * `nrows` more rows on device `dev` and `nev` more events, might not fit on
  * the disk or under the file-size limits once flushed and closed.  Counted
  * as whole new chunks, plus a margin for metadata: checked before HDF5 is
- * asked to write anything, so a refusal leaves a file that closes cleanly. */
+ * asked to write anything, so a refusal leaves a file that closes cleanly.
+ * Until the first refusal, room for CL_SESSION_FINAL_EVENTS more events is
+ * kept free too; from then on no more rows are taken (see cl_session_append)
+ * and the events that end the session may use it. */
 static int check_room(cl_session *s, size_t dev, size_t nrows, size_t nev, cl_error *err)
 {
-    uint64_t need = ROOM_MARGIN, eof = 0;
+    int rc = CL_OK;
+    uint64_t need = ROOM_MARGIN + (s->out_of_room ? 0 : FINAL_RESERVE), eof = 0;
     for (size_t i = 0; i < s->ndev; i++) {
         const wdev *d = &s->dev[i];
         hsize_t rows = d->rows + (i == dev ? nrows : 0);
@@ -1288,22 +1305,24 @@ static int check_room(cl_session *s, size_t dev, size_t nrows, size_t nev, cl_er
     if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
         (uint64_t)rl.rlim_cur < limit)
         limit = (uint64_t)rl.rlim_cur;
-    if (end > limit)
-        return cl_error_set(err, CL_ERR_NOSPACE,
-                            "%s: file size limit reached (%llu KiB); stopping while the "
-                            "file can still be closed cleanly",
-                            s->path, (unsigned long long)(limit / 1024));
     struct statvfs vfs;
-    if (s->fd >= 0 && fstatvfs(s->fd, &vfs) == 0) {
+    if (end > limit)
+        rc = cl_error_set(err, CL_ERR_NOSPACE,
+                          "%s: file size limit reached (%llu KiB); stopping while the "
+                          "file can still be closed cleanly",
+                          s->path, (unsigned long long)(limit / 1024));
+    else if (s->fd >= 0 && fstatvfs(s->fd, &vfs) == 0) {
         uint64_t avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
         uint64_t unwritten = (eoa > eof ? eoa - eof : 0) + need;
         if (unwritten > avail)
-            return cl_error_set(err, CL_ERR_NOSPACE,
-                                "%s: disk full (%llu KiB free); stopping while the file can "
-                                "still be closed cleanly",
-                                s->path, (unsigned long long)(avail / 1024));
+            rc = cl_error_set(err, CL_ERR_NOSPACE,
+                              "%s: disk full (%llu KiB free); stopping while the file can "
+                              "still be closed cleanly",
+                              s->path, (unsigned long long)(avail / 1024));
     }
-    return CL_OK;
+    if (rc != CL_OK)
+        s->out_of_room = true;
+    return rc;
 }
 
 /* A write HDF5 could not do: the session is failed from now on. */
@@ -1335,6 +1354,11 @@ int cl_session_append(cl_session *s, size_t dev, size_t nrows, const double *sam
         return cl_error_set(err, CL_ERR_ARG, "%s: append with a missing column", s->path);
     if (s->failed)
         return refuse_failed(s, err);
+    if (s->out_of_room)
+        return cl_error_set(err, CL_ERR_NOSPACE,
+                            "%s: out of room: no more rows, only the events that end the "
+                            "session",
+                            s->path);
     int rc = check_room(s, dev, nrows, 0, err);
     if (rc != CL_OK)
         return rc;
@@ -1460,8 +1484,11 @@ int cl_session_flush(cl_session *s, cl_error *err)
     errno = 0;
     if (H5Fflush(s->file, H5F_SCOPE_GLOBAL) < 0)
         return write_failed(s, err, "cannot flush");
-    if (s->fd >= 0 && fdatasync(s->fd) != 0 && errno != EINVAL)
-        return s->failed = os_fail(err, errno, s->path, "cannot sync to disk");
+    int e = s->syncer                                           ? cl_syncer_request(s->syncer)
+            : s->fd >= 0 && fdatasync(s->fd) != 0 && errno != EINVAL ? errno
+                                                                      : 0;
+    if (e)
+        return s->failed = os_fail(err, e, s->path, "cannot sync to disk");
     for (size_t i = 0; i < s->ndev; i++)
         s->dev[i].flushed = s->dev[i].rows;
     s->ev_flushed = s->nevents;
@@ -1559,6 +1586,10 @@ int cl_session_close_at(cl_session *s, cl_session_status status, const char *end
      * failure was reported when it happened; only the close's own problems
      * are reported here. */
     int rc = s->failed ? CL_OK : cl_session_flush(s, err);
+    int e = cl_syncer_free(s->syncer); /* waits for the syncs */
+    s->syncer = NULL;
+    if (e && rc == CL_OK && !s->failed)
+        rc = s->failed = os_fail(err, e, s->path, "cannot sync to disk");
     bool diverted = s->failed != 0;
     haddr_t eoa = 0;
     if (diverted) {

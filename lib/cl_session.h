@@ -110,7 +110,8 @@ typedef struct cl_session_cup {
     const char *cup_set, *size, *material, *site, *sensor_serial;
 } cl_session_cup;
 
-/* Acquisition counters, one set per device. */
+/* Acquisition counters, one set per device (docs/session-format.md says what
+ * each counts: `frames` are stored as rows, `overruns` frames dropped). */
 typedef struct cl_session_counters {
     uint64_t bytes, frames, malformed, checksum_errors, seq_gaps, lost_frames,
         skipped_bytes, reconnects, overruns;
@@ -148,6 +149,12 @@ typedef struct cl_session_options {
      * nothing else in the file depends on when it was written.) */
     const char *uuid;
     const char *created_utc;
+    /* Sync behind (for recorders): cl_session_flush() returns once the data
+     * is in the operating system (a killed process loses nothing flushed)
+     * and the fdatasync runs in a thread (cl_syncer), so a slow disk does not
+     * hold up the writing; a failed sync is reported by the next flush or
+     * the close, which waits for the syncs.  Default: sync in the flush. */
+    bool sync_behind;
 } cl_session_options;
 
 /* ------------------------------------------------------------------ writer */
@@ -162,11 +169,19 @@ int cl_session_create(cl_session **out, const char *path, const cl_session_meta 
                       const cl_session_cup *cups, size_t ncups,
                       const cl_session_options *opts, cl_error *err);
 
+/* Events a session still takes after it refused a write for lack of room:
+ * room for them is kept free until then, so that the events ending the
+ * session (the stop reason, ...) and its counters can still be written. */
+#define CL_SESSION_FINAL_EVENTS 256
+
 /* Append `nrows` rows to device `dev`.  `samples` is row-major
  * [nrows][channels]; `device_time`, `host_time`, `seq` have nrows entries.
  * Refused with CL_ERR_NOSPACE, before anything is written, when the rows
  * might no longer fit on the disk or under the file-size limit (a margin is
- * kept so that the session still closes cleanly): stop and close then. */
+ * kept so that the session still closes cleanly): stop and close then.
+ * After such a refusal (of rows or of an event) rows are refused for good,
+ * while up to CL_SESSION_FINAL_EVENTS events and any counters and clock
+ * updates are still taken. */
 int cl_session_append(cl_session *s, size_t dev, size_t nrows, const double *samples,
                       const double *device_time, const double *host_time,
                       const uint32_t *seq, cl_error *err);
@@ -180,7 +195,8 @@ int cl_session_set_counters(cl_session *s, size_t dev, const cl_session_counters
 /* Overwrite the stored clock estimate of device `dev`. */
 int cl_session_set_clock(cl_session *s, size_t dev, const cl_session_clock *c, cl_error *err);
 
-/* H5Fflush + fsync: everything appended so far survives a crash.
+/* H5Fflush + fdatasync (behind, with sync_behind): everything appended so
+ * far survives a crash of the process (and, once synced, of the machine).
  * If a write fails anyway (the disk filled up behind our back: CL_ERR_NOSPACE;
  * an I/O error), the session is failed: later appends, events, counters and
  * flushes return that code, and only closing is left.  The file stays valid

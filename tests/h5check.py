@@ -14,6 +14,8 @@ h5py against the virtual device's log of every frame it sent.
   h5check.py same FILE ORIG [ATTR...]         every object and attribute of ORIG
       but /analysis is in FILE, equal (datasets element by element); root
       attributes named ATTR may differ
+  h5check.py loss FILE LOG                    prints the seconds of device time
+      the device sent (per its log) after the last row the file holds
 """
 import csv
 import sys
@@ -110,6 +112,14 @@ def check_events(path, kind, minimum):
         die(f"{count} '{kind}' events, expected at least {minimum}: {ev}")
 
 
+def print_loss(path, log):
+    _, data = load_log(log)
+    with h5py.File(path, "r", swmr=True) as f:
+        g, n = device(f, 0)
+        last = float(g["device_time"][n - 1]) if n else float(data[0, 1])
+    print(f"{(data[-1, 1] - last) / 1e6:.3f}")
+
+
 def check_summary(csv_path, log):
     _, data = load_log(log)
     vals = data[:, 2:]
@@ -176,6 +186,8 @@ def main(argv):
         check_summary(*args)
     elif cmd == "same":
         check_same(args[0], args[1], set(args[2:]))
+    elif cmd == "loss":
+        print_loss(*args)
     else:
         die(f"unknown command {cmd}")
 

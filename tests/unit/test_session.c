@@ -112,6 +112,33 @@ static void child_start(void)
         signal(sigs[i], SIG_DFL);
 }
 
+/* Run writer(path, fd) in a child process that reports on fd; returns its
+ * pid, and in *rfd the end to read the reports from. */
+static pid_t start_child(void (*writer)(const char *, int), const char *path, int *rfd)
+{
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        child_start();
+        close(fds[0]);
+        writer(path, fds[1]);
+        _exit(0);
+    }
+    close(fds[1]);
+    *rfd = fds[0];
+    return pid;
+}
+
+/* Wait for a child started by start_child; it must have exited with 0. */
+static void wait_child(pid_t pid)
+{
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 /* ------------------------------------------------------- fixture and data */
 
 static const cl_session_meta meta = {
@@ -1309,26 +1336,18 @@ static void crash_trial(unsigned trial, unsigned delay_us, bool dump, crash_stat
     char path[512], name[32];
     snprintf(name, sizeof name, "crash%u.h5", trial);
     tpath(path, sizeof path, name);
-    int fds[2];
-    assert_int_equal(pipe(fds), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        child_start();
-        close(fds[0]);
-        crash_writer(path, fds[1]);
-    }
-    close(fds[1]);
+    int rfd;
+    pid_t pid = start_child(crash_writer, path, &rfd);
     progress last, p;
-    assert_int_equal(next_report(fds[0], &last, 20000), 1);
+    assert_int_equal(next_report(rfd, &last, 20000), 1);
     usleep(delay_us);
     assert_int_equal(kill(pid, SIGKILL), 0);
     int st;
     assert_int_equal(waitpid(pid, &st, 0), pid);
     assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-    while (next_report(fds[0], &p, 0))
+    while (next_report(rfd, &p, 0))
         last = p;
-    close(fds[0]);
+    close(rfd);
     verify_crashed(path, trial, &last, dump, false, stats);
 }
 
@@ -1734,18 +1753,26 @@ static void test_unreadable_while_live(void **state)
     unlink(path);
 }
 
+/* Child: a session created under a 512 KiB file-size limit. */
+static cl_session *limited_session(const char *path, const cl_session_options *opts)
+{
+    struct rlimit rl = {512 * 1024, 512 * 1024};
+    cl_session *s = NULL;
+    cl_error e;
+    signal(SIGXFSZ, SIG_IGN);
+    if (setrlimit(RLIMIT_FSIZE, &rl) != 0 ||
+        cl_session_create(&s, path, &meta, devs, 2, cups, 3, opts, &e) != CL_OK)
+        _exit(2);
+    return s;
+}
+
 /* Child: record under a 512 KiB file-size limit until a write fails, then
  * close as interrupted.  Sends progress after each flush, then the error of
  * the failed call and the result of the close. */
 static void limited_writer(const char *path, int wfd)
 {
-    struct rlimit rl = {512 * 1024, 512 * 1024};
-    cl_session *s = NULL;
+    cl_session *s = limited_session(path, NULL);
     cl_error e, closing;
-    signal(SIGXFSZ, SIG_IGN);
-    if (setrlimit(RLIMIT_FSIZE, &rl) != 0 ||
-        cl_session_create(&s, path, &meta, devs, 2, cups, 3, NULL, &e) != CL_OK)
-        _exit(2);
     progress p = {{0, 0}, 0};
     for (;;) {
         if (write_rows(s, 0, p.rows[0], 200, &e) != CL_OK ||
@@ -1786,30 +1813,20 @@ static void test_size_limit_mid_recording(void **state)
     char path[512];
     cl_error e = {0};
     tpath(path, sizeof path, "limited.h5");
-    int fds[2];
-    assert_int_equal(pipe(fds), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        child_start();
-        close(fds[0]);
-        limited_writer(path, fds[1]);
-    }
-    close(fds[1]);
+    int rfd;
+    pid_t pid = start_child(limited_writer, path, &rfd);
     progress last = {{0, 0}, 0}, p;
     for (;;) {
-        assert_int_equal(read_full(fds[0], &p, sizeof p), 0);
+        assert_int_equal(read_full(rfd, &p, sizeof p), 0);
         if (p.rows[0] == UINT64_MAX)
             break;
         last = p;
     }
     cl_error failed, closing;
-    assert_int_equal(read_full(fds[0], &failed, sizeof failed), 0);
-    assert_int_equal(read_full(fds[0], &closing, sizeof closing), 0);
-    close(fds[0]);
-    int st;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    assert_int_equal(read_full(rfd, &failed, sizeof failed), 0);
+    assert_int_equal(read_full(rfd, &closing, sizeof closing), 0);
+    close(rfd);
+    wait_child(pid);
 
     if (failed.code != CL_ERR_NOSPACE)
         print_error("write error: %d %s\n", failed.code, failed.msg);
@@ -1834,6 +1851,93 @@ static void test_size_limit_mid_recording(void **state)
     assert_int_equal(cl_session_reader_status(r), CL_SESSION_INTERRUPTED);
     cl_session_reader_close(r);
     assert_int_equal(cl_session_recover(path, NULL, &e), CL_OK);
+    unlink(path);
+}
+
+/* Child: record under a 512 KiB file-size limit until the session refuses
+ * rows for lack of room, then end it as a recorder does: the events that end
+ * it, counters matching its rows, one more row (refused), close.  Sends the
+ * rows stored, the refusal, the events taken (and the first refusal of
+ * one), the refusal of the extra row and the result of the close. */
+static void ending_writer(const char *path, int wfd)
+{
+    cl_session_options opts = {.chunk_rows = 128}; /* a row chunk < an event chunk */
+    cl_session *s = limited_session(path, &opts);
+    cl_error e, ev_err = {0}, again, closing;
+    progress p = {{0, 0}, 0};
+    for (;;) {
+        if (write_rows(s, 0, p.rows[0], 200, &e) != CL_OK)
+            break;
+        p.rows[0] += 200;
+        if (write_rows(s, 1, p.rows[1], 100, &e) != CL_OK)
+            break;
+        p.rows[1] += 100;
+        if (cl_session_flush(s, &e) != CL_OK)
+            _exit(3);
+    }
+    for (; p.events < CL_SESSION_FINAL_EVENTS; p.events++) {
+        cl_session_event ev = {1.0 + (double)p.events, -1, CL_EVENT_STOP, "write error"};
+        if (cl_session_add_event(s, &ev, &ev_err) != CL_OK)
+            break;
+    }
+    for (size_t d = 0; d < 2; d++) {
+        cl_session_counters c = {.frames = p.rows[d]};
+        if (cl_session_set_counters(s, d, &c, &e) != CL_OK)
+            _exit(5);
+    }
+    again.code = write_rows(s, 0, p.rows[0], 1, &again);
+    closing.code = cl_session_close(s, CL_SESSION_INTERRUPTED, &closing);
+    report(wfd, &p);
+    if (write(wfd, &e, sizeof e) != (ssize_t)sizeof e ||
+        write(wfd, &ev_err, sizeof ev_err) != (ssize_t)sizeof ev_err ||
+        write(wfd, &again, sizeof again) != (ssize_t)sizeof again ||
+        write(wfd, &closing, sizeof closing) != (ssize_t)sizeof closing)
+        _exit(4);
+    H5close();
+    _exit(0);
+}
+
+/* A session that refused rows for lack of room still takes the events that
+ * end it (room for CL_SESSION_FINAL_EVENTS of them is kept until then) and
+ * counters, refuses further rows, and closes as interrupted with all of it. */
+static void test_final_events_after_refusal(void **state)
+{
+    (void)state;
+    char path[512];
+    cl_error e = {0}, refused, ev_err, again, closing;
+    progress p;
+    int rfd;
+    tpath(path, sizeof path, "ending.h5");
+    pid_t pid = start_child(ending_writer, path, &rfd);
+    assert_int_equal(read_full(rfd, &p, sizeof p), 0);
+    assert_int_equal(read_full(rfd, &refused, sizeof refused), 0);
+    assert_int_equal(read_full(rfd, &ev_err, sizeof ev_err), 0);
+    assert_int_equal(read_full(rfd, &again, sizeof again), 0);
+    assert_int_equal(read_full(rfd, &closing, sizeof closing), 0);
+    close(rfd);
+    wait_child(pid);
+
+    assert_int_equal(refused.code, CL_ERR_NOSPACE);
+    if (p.events != CL_SESSION_FINAL_EVENTS)
+        print_error("event %llu refused: %s\n", (unsigned long long)p.events, ev_err.msg);
+    assert_int_equal(p.events, CL_SESSION_FINAL_EVENTS);
+    assert_int_equal(again.code, CL_ERR_NOSPACE);
+    if (closing.code != CL_OK)
+        print_error("close: %s\n", closing.msg);
+    assert_int_equal(closing.code, CL_OK);
+
+    cl_session_reader *r = NULL;
+    assert_int_equal(cl_session_open(&r, path, &e), CL_OK);
+    assert_int_equal(cl_session_reader_status(r), CL_SESSION_INTERRUPTED);
+    assert_int_equal(cl_session_event_count(r), CL_SESSION_FINAL_EVENTS);
+    for (size_t d = 0; d < 2; d++) {
+        cl_session_counters c;
+        assert_int_equal(cl_session_counters_get(r, d, &c, &e), CL_OK);
+        assert_int_equal(cl_session_rows(r, d), p.rows[d]);
+        assert_int_equal(c.frames, p.rows[d]);
+        assert_int_equal(bad_rows(r, d, 0, cl_session_rows(r, d)), 0);
+    }
+    cl_session_reader_close(r);
     unlink(path);
 }
 
@@ -2304,6 +2408,7 @@ int main(void)
         cmocka_unit_test(test_disk_full_at_create),
         cmocka_unit_test(test_size_limit_mid_recording),
         cmocka_unit_test(test_disk_fills_while_recording),
+        cmocka_unit_test(test_final_events_after_refusal),
         cmocka_unit_test(test_crash_recovery),
         cmocka_unit_test(test_kill_inside_flush),
         cmocka_unit_test(test_tear_inside_flush),

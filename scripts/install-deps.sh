@@ -7,7 +7,8 @@ set -eu
 PACKAGES="gcc make pkg-config
 libserialport-dev libhdf5-dev hdf5-tools libgsl-dev libjansson-dev zlib1g-dev
 libcmocka-dev libplplot-dev plplot-driver-cairo
-python3 python3-h5py python3-numpy python3-scipy python3-serial"
+python3 python3-h5py python3-numpy python3-scipy python3-serial
+gcc-avr avr-libc avrdude simavr libsimavr-dev libelf-dev"
 
 missing=""
 for p in $PACKAGES; do

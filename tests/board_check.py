@@ -15,9 +15,11 @@ millivolts on the pin).
       makes of the logged voltages (floor(mV * 1023 / VCC) per conversion,
       the four summed and halved), and at most 2.5 LSB below the ideal
       11-bit count of their mean, never above.
-  board_check.py text FILE LOG --channels N
-      The same for a text recording (device time in us), without sequence
-      numbers.
+  board_check.py text FILE LOG --rate HZ --channels N [--min-frames K]
+                [--serials A,B,...]
+      The same for a text recording (device time in us, no sequence numbers,
+      no malformed line); with --serials the cups' sensor_serial must be
+      A, B, ... in channel order.
 """
 import argparse
 import sys
@@ -62,8 +64,12 @@ def check(args, protocol):
         dtime = g["device_time"][:]
         seq = g["sequence"][:]
         units = g["device_time"].attrs["units"]
+        serials = [s.decode() if isinstance(s, bytes) else s
+                   for s in f["cups"]["sensor_serial"]]
         if isinstance(units, bytes):
             units = units.decode()
+    if args.serials is not None and serials != args.serials.split(","):
+        die(f"cups' sensor serials {serials}, expected {args.serials.split(',')}")
     if units != "us":
         die(f"device time in {units!r}, expected us")
     if samples.shape[1] != args.channels:
@@ -73,7 +79,7 @@ def check(args, protocol):
         die(f"{n} frames recorded, expected at least {args.min_frames}")
     bad = {k: counters[k] for k in ("checksum_errors", "seq_gaps", "lost_frames")
            if counters[k]}
-    if protocol == "binary" and counters["malformed"] != args.malformed:
+    if counters["malformed"] != (args.malformed if protocol == "binary" else 0):
         bad["malformed"] = counters["malformed"]
     if bad:
         die(f"counters {bad}")
@@ -133,6 +139,7 @@ def main():
     p.add_argument("--channels", type=int, required=True)
     p.add_argument("--min-frames", type=int, default=1)
     p.add_argument("--vcc", type=int, default=5000)
+    p.add_argument("--serials")
     p.add_argument("--malformed", type=int, default=0,
                    help="identity lines of the boot (binary: each one is a malformed frame)")
     args = p.parse_args()

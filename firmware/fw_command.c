@@ -71,7 +71,7 @@ static const char *set_serial(char *dst, const char *s)
 
 static const char *set_rate_channels(fw_config *cfg, uint16_t rate, uint8_t channels)
 {
-    const char *e = fw_config_check(rate, channels);
+    const char *e = fw_config_check(rate, channels, cfg->protocol);
     if (e)
         return e;
     cfg->rate_hz = rate;
@@ -105,6 +105,9 @@ static const char *run(fw_config *cfg, char *line)
         int p = fw_config_protocol_parse(a);
         if (p < 0)
             return "protocol must be binary or text";
+        const char *e = fw_config_check(cfg->rate_hz, cfg->channels, (uint8_t)p);
+        if (e)
+            return e;
         cfg->protocol = (uint8_t)p;
         fw_wire_boot(cfg->protocol);
         return NULL;

@@ -35,7 +35,7 @@ bool fw_config_load(fw_config *c)
     eeprom_read_block(c, (const void *)0, sizeof *c);
     bool ok = c->magic == FW_CONFIG_MAGIC && c->layout == FW_CONFIG_LAYOUT &&
               c->crc == crc_of(c) && c->protocol <= FW_TEXT &&
-              !fw_config_check(c->rate_hz, c->channels) && terminated(c->serial);
+              !fw_config_check(c->rate_hz, c->channels, c->protocol) && terminated(c->serial);
     for (uint8_t i = 0; ok && i < FW_CHANNELS_MAX; i++)
         ok = terminated(c->sensor[i]);
     if (!ok)
@@ -49,7 +49,7 @@ void fw_config_save(fw_config *c)
     eeprom_update_block(c, (void *)0, sizeof *c);
 }
 
-const char *fw_config_check(uint16_t rate_hz, uint8_t channels)
+const char *fw_config_check(uint16_t rate_hz, uint8_t channels, uint8_t protocol)
 {
     if (channels < 1 || channels > FW_CHANNELS_MAX)
         return "channels must be 1.." FW_STR(FW_CHANNELS_MAX);
@@ -57,7 +57,18 @@ const char *fw_config_check(uint16_t rate_hz, uint8_t channels)
         return "rate must be " FW_STR(FW_RATE_MIN_HZ) ".." FW_STR(FW_RATE_MAX_HZ) " Hz";
     if ((uint32_t)rate_hz * channels > FW_RATE_X_CHANNELS_MAX)
         return "rate x channels must be <= " FW_STR(FW_RATE_X_CHANNELS_MAX);
+    if (protocol == FW_BINARY &&
+        (uint32_t)rate_hz * fw_config_frame_bytes(channels) > FW_BINARY_BYTES_MAX)
+        return "rate x (4 x channels + 20) must be <= " FW_STR(FW_BINARY_BYTES_MAX);
+    if (protocol == FW_TEXT && (uint32_t)rate_hz * channels > FW_TEXT_RATE_X_CHANNELS_MAX)
+        return "text: rate x channels must be <= " FW_STR(FW_TEXT_RATE_X_CHANNELS_MAX);
     return NULL;
+}
+
+uint8_t fw_config_frame_bytes(uint8_t channels)
+{
+    /* payload (version, count, sequence, time, samples, CRC), COBS code, 0x00 */
+    return (uint8_t)(1 + 1 + 4 + 8 + 4 * channels + 4 + 1 + 1);
 }
 
 const char *fw_config_protocol_name(uint8_t p)

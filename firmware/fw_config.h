@@ -20,6 +20,12 @@
 /* Frames per second times channels: every channel of a frame takes
  * FW_OVERSAMPLE conversions, and the ADC is given at most 32 000 a second. */
 #define FW_RATE_X_CHANNELS_MAX 8000
+/* Bytes a second of binary frames (4 x channels + 20 bytes each on the
+ * wire): what the CPU encodes and sends besides sampling, measured on the
+ * emulated board (docs/firmware.md); the UART itself would carry 100 000. */
+#define FW_BINARY_BYTES_MAX 52000
+/* Text lines cost more to format: rate x channels at most this. */
+#define FW_TEXT_RATE_X_CHANNELS_MAX 4000
 #define FW_CONFIG_MAGIC 0xC0B1u
 #define FW_CONFIG_LAYOUT 1
 #define FW_STR_(x) #x
@@ -50,9 +56,11 @@ void fw_config_defaults(fw_config *c);
 bool fw_config_load(fw_config *c);
 /* Write *c (with its CRC) to the EEPROM; only bytes that differ are written. */
 void fw_config_save(fw_config *c);
-/* NULL if `rate_hz` frames per second of `channels` channels are allowed,
- * otherwise the rule they break. */
-const char *fw_config_check(uint16_t rate_hz, uint8_t channels);
+/* NULL if `rate_hz` frames per second of `channels` channels are allowed
+ * in `protocol`, otherwise the rule they break. */
+const char *fw_config_check(uint16_t rate_hz, uint8_t channels, uint8_t protocol);
+/* Bytes of one binary frame of `channels` channels on the wire. */
+uint8_t fw_config_frame_bytes(uint8_t channels);
 /* Name of a protocol ("binary", "text"); fw_config_protocol_parse returns -1
  * for an unknown name. */
 const char *fw_config_protocol_name(uint8_t p);

@@ -3,7 +3,8 @@
 #include <avr/interrupt.h>
 #include <avr/io.h>
 
-#define RX_RING 64 /* a power of two */
+#define RX_RING 64  /* a power of two */
+#define TX_RING 128 /* a power of two */
 #define UBRR_VALUE (F_CPU / (8 * FW_BAUD) - 1)
 #if F_CPU % (8 * FW_BAUD) != 0
 #error "FW_BAUD is not exact at this F_CPU"
@@ -11,6 +12,8 @@
 
 static volatile uint8_t rx[RX_RING];
 static volatile uint8_t rx_head, rx_tail;
+static volatile uint8_t tx[TX_RING];
+static volatile uint8_t tx_head, tx_tail;
 
 void fw_uart_init(void)
 {
@@ -32,11 +35,26 @@ ISR(USART_RX_vect)
     }
 }
 
+/* The data register is empty: send the next queued byte. */
+ISR(USART_UDRE_vect)
+{
+    uint8_t t = tx_tail;
+    if (t == tx_head) { /* nothing left (the check also covers fw_uart_put's race) */
+        UCSR0B &= (uint8_t)~_BV(UDRIE0);
+        return;
+    }
+    UDR0 = tx[t];
+    tx_tail = (t + 1) & (TX_RING - 1);
+}
+
 void fw_uart_put(uint8_t b)
 {
-    while (!(UCSR0A & _BV(UDRE0)))
+    uint8_t next = (tx_head + 1) & (TX_RING - 1);
+    while (next == tx_tail) /* full: wait for the interrupt to make room */
         ;
-    UDR0 = b;
+    tx[tx_head] = b;
+    tx_head = next;
+    UCSR0B |= _BV(UDRIE0);
 }
 
 void fw_uart_write(const uint8_t *p, size_t n)

@@ -1,9 +1,9 @@
 /*
  * fw_uart: USART0 at FW_BAUD, 8N1.  1 000 000 baud is exact at 16 MHz in
  * double-speed mode: UBRR = F_CPU / (8 * baud) - 1 = 1 with no remainder
- * (115 200 baud would be 2.1 % off).  Received bytes go through an
- * interrupt into a small ring; sending waits for the data register, so the
- * caller's bytes leave in order and nothing is buffered in RAM.
+ * (115 200 baud would be 2.1 % off).  Both directions go through a ring
+ * and an interrupt, so the next frame is encoded while the last one is
+ * still on the wire; fw_uart_put waits only while the send ring is full.
  */
 #ifndef FW_UART_H
 #define FW_UART_H

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Checks a recording of the cuplab firmware on the emulated board against
 the board's log of every ADC conversion (cuplab-board --log: cycle, channel,
-millivolts on the pin).
+millivolts on the pin; channel -1 marks a reset).
 
   board_check.py binary FILE LOG --rate HZ --channels N [--min-frames K]
                   [--malformed M]
@@ -44,13 +44,21 @@ def scans(log, channels):
     data = np.loadtxt(log, delimiter=",", skiprows=1, dtype=np.int64, ndmin=2)
     per = channels * OVERSAMPLE
     want = np.repeat(np.arange(channels), OVERSAMPLE)
-    starts = np.flatnonzero((data[:, 1] == 0) & (np.r_[-1, data[:-1, 1]] != 0))
+    # a scan is N x 4 conversions in channel order; a reset of the board
+    # (a row of channel -1) may cut one short, so every position is tried
+    # where channel 0 begins
     t, mv = [], []
-    for s in starts:
+    ch = data[:, 1]
+    i = 0
+    zeros = np.flatnonzero(ch == 0)
+    for s in zeros:
+        if s < i:
+            continue
         block = data[s:s + per]
         if len(block) == per and np.array_equal(block[:, 1], want):
             t.append(block[0, 0] / (F_CPU / 1e6))
             mv.append(block[:, 2].reshape(channels, OVERSAMPLE))
+            i = s + per
     if not t:
         die(f"{log}: no complete scan of {channels} channels")
     return np.array(t), np.array(mv)

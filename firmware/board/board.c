@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,6 +49,9 @@ struct cb_board {
     uint8_t depth;
     uint8_t vector;
     avr_cycle_count_t entered;
+    /* CPU load and stack */
+    avr_cycle_count_t asleep;
+    uint16_t sp_min;
     /* pacing */
     double wall_s, emulated_s, behind_max_s, held_s;
 };
@@ -65,11 +69,12 @@ static void nap(double s)
     nanosleep(&ts, NULL);
 }
 
-/* The emulated time is paced by cb_board_run, not by simavr's sleeping. */
-static void no_sleep(avr_t *avr, avr_cycle_count_t how_long)
+/* The emulated time is paced by cb_board_run, not by simavr's sleeping;
+ * this only counts the cycles the CPU sleeps. */
+static void count_sleep(avr_t *avr, avr_cycle_count_t how_long)
 {
-    (void)avr;
-    (void)how_long;
+    cb_board *b = avr->custom.data;
+    b->asleep += 1 + how_long;
 }
 
 /* A conversion starts: put the input's voltage on its pin. */
@@ -129,7 +134,8 @@ static int load(cb_board *b, const cb_options *o, elf_firmware_t *fw, cl_error *
         return cl_error_set(err, CL_ERR_NOMEM, "simavr cannot make an " CB_BOARD_MCU);
     b->avr->frequency = CB_BOARD_HZ;
     b->avr->vcc = b->avr->avcc = b->avr->aref = (uint32_t)o->vcc_mv;
-    b->avr->sleep = no_sleep;
+    b->avr->sleep = count_sleep;
+    b->avr->custom.data = b;
     b->avr->log = LOG_WARNING;
     avr_irq_register_notify(avr_io_getirq(b->avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_OUT_TRIGGER),
                             on_adc_trigger, b);
@@ -285,6 +291,13 @@ static void pace(cb_board *b, double wall0)
     }
 }
 
+/* Let the bridge hand what it holds to the pty (0.5 s at most). */
+static void drain_bridge(cb_board *b)
+{
+    for (int i = 0; i < 50 && uart_pty_fifo_get_read_size(&b->pty.pty.in); i++)
+        nap(10e-3);
+}
+
 /* Let the bridge and the reader take what is still queued. */
 static void drain(cb_board *b)
 {
@@ -307,13 +320,19 @@ int cb_board_run(cb_board *b, double duration_s, volatile sig_atomic_t *stop, cl
     unsigned n = 0;
 
     b->cycle0 = avr->cycle;
+    b->sp_min = (uint16_t)avr->ramend;
     while (!*stop) {
         int state = avr_run(avr);
+        uint16_t sp = (uint16_t)(avr->data[R_SPL] | avr->data[R_SPH] << 8);
+        if (sp < b->sp_min)
+            b->sp_min = sp;
         if (state == cpu_Done || state == cpu_Crashed)
             return cl_error_set(err, CL_ERR_IO, "the emulated CPU %s at PC 0x%04x",
                                 state == cpu_Crashed ? "crashed" : "stopped",
                                 (unsigned)avr->pc);
         time_interrupts(b);
+        if (avr->pc == 0) /* the reset vector: only ever reached by a reset */
+            cb_drive_reset(b->drive, avr->cycle - b->cycle0);
         if (++n % PACE_EVERY)
             continue;
         pace(b, wall0);
@@ -323,6 +342,11 @@ int cb_board_run(cb_board *b, double duration_s, volatile sig_atomic_t *stop, cl
              * line of a real Uno; the bootloader waits before the firmware
              * starts. */
             double t0 = now_s();
+            if (b->readers == 0) {
+                /* what nobody read is gone, as when a real port is closed */
+                drain_bridge(b);
+                tcflush(b->slave, TCIFLUSH);
+            }
             while (b->readers == 0 && !*stop) {
                 nap(10e-3);
                 opened(b);
@@ -340,7 +364,7 @@ int cb_board_run(cb_board *b, double duration_s, volatile sig_atomic_t *stop, cl
 }
 
 static const char *const vector_names[VECTORS] = {
-    [11] = "TIMER1_COMPA", [18] = "USART_RX", [21] = "ADC",
+    [11] = "TIMER1_COMPA", [18] = "USART_RX", [19] = "USART_UDRE", [21] = "ADC",
 };
 
 int cb_board_write_stats(const cb_board *b, const char *path, cl_error *err)
@@ -355,6 +379,9 @@ int cb_board_write_stats(const cb_board *b, const char *path, cl_error *err)
     json_object_set_new(root, "behind_max_s", json_real(b->behind_max_s));
     json_object_set_new(root, "held_for_host_s", json_real(b->held_s));
     json_object_set_new(root, "resets_on_open", json_integer(b->resets));
+    avr_cycle_count_t run = b->avr->cycle - b->cycle0;
+    json_object_set_new(root, "cpu_asleep", json_real(run ? (double)b->asleep / run : 0));
+    json_object_set_new(root, "stack_bytes_max", json_integer(b->avr->ramend - b->sp_min));
     for (int v = 0; v < VECTORS; v++) {
         const isr_stat *s = &b->isr[v];
         char name[16];

@@ -81,3 +81,9 @@ int cb_drive_mv(cb_drive *d, uint64_t cycle, int ch, double t_s)
         fprintf(d->log, "%" PRIu64 ",%d,%d\n", cycle, ch, mv);
     return mv;
 }
+
+void cb_drive_reset(cb_drive *d, uint64_t cycle)
+{
+    if (d->log)
+        fprintf(d->log, "%" PRIu64 ",-1,0\n", cycle);
+}

@@ -17,6 +17,7 @@ static const char usage[] =
     "  -s, --seed N         seed of the simulated cups (1)\n"
     "  -d, --duration S     stop after S emulated seconds (0: at SIGINT/SIGTERM)\n"
     "  -l, --log FILE       CSV: cycle,channel,mv of every ADC conversion\n"
+    "                       (channel -1: the board was reset)\n"
     "      --stats FILE     JSON: interrupt times in cycles, real-time factor\n"
     "      --vcc MV         supply and ADC reference, millivolts (5000)\n"
     "      --start S        model time at the firmware's start, seconds (0)\n"

@@ -19,11 +19,16 @@ wait_board
 
 "$PY" "$TOP/tests/board_check.py" binary "$T/b.h5" "$T/bin.log.csv" \
     --rate 1000 --channels 8 --min-frames 9000 --malformed "$ident" || fail "recording differs from the board"
-"$PY" - "$T/bin.stats.json" <<'PYEOF' || fail "emulation did not keep up or timing figures"
+# The interrupt times docs/firmware.md states (the emulator's speed on this
+# machine is only reported: a slower emulation loses no frame).
+"$PY" - "$T/bin.stats.json" <<'PYEOF' || fail "interrupt times above the documented ones"
 import json, sys
 s = json.load(open(sys.argv[1]))
-print("realtime factor %.3f, ISR cycles: %s" % (s["realtime_factor"], s["isr_cycles"]))
-assert s["realtime_factor"] > 0.9, s
-assert s["isr_cycles"]["ADC"]["max"] <= 120, s
-assert s["isr_cycles"]["TIMER1_COMPA"]["max"] <= 300, s
+isr = s["isr_cycles"]
+print("realtime factor %.3f, CPU asleep %.3f, stack %d bytes, ISR cycles: %s"
+      % (s["realtime_factor"], s["cpu_asleep"], s["stack_bytes_max"], isr))
+assert isr["ADC"]["max"] <= 111, isr
+assert isr["TIMER1_COMPA"]["max"] <= 248, isr
+assert isr["USART_UDRE"]["max"] <= 57, isr
+assert s["stack_bytes_max"] <= 256, s
 PYEOF

@@ -29,5 +29,8 @@ wait_board() {
     SIM_PID=""
 }
 
-# board_cmd COMMAND...: send firmware commands, print its metadata lines.
-board_cmd() { "$PY" "$TOP/tests/board_cmd.py" "$PTY" "$@"; }
+# board_cmd [-k] COMMAND...: send firmware commands, print its metadata lines.
+board_cmd() {
+    if [ "${1:-}" = -k ]; then shift; set -- -k "$PTY" "$@"; else set -- "$PTY" "$@"; fi
+    "$PY" "$TOP/tests/board_cmd.py" "$@"
+}

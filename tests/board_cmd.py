@@ -2,13 +2,14 @@
 """Send commands to the cuplab firmware (docs/firmware.md) and print its
 metadata lines, for the board tests.
 
-  board_cmd.py PORT COMMAND...
+  board_cmd.py [-k] PORT COMMAND...
 
 Opens PORT at 1 000 000 baud, sends each COMMAND as a line and waits (10 s at
 most) for its "# ok: COMMAND" or "# error: ..." answer.  Every "# key: value"
 line the device sends meanwhile is printed as "key: value", in either
 protocol (in binary mode they arrive between frames, each ended by 0x00).
-Exit status 1 on an error answer or a timeout.
+Exit status 1 on an error answer (with -k: go on with the next command) or a
+timeout.
 """
 import re
 import sys
@@ -35,12 +36,16 @@ def lines(port, buf):
 
 
 def main():
-    if len(sys.argv) < 3:
+    args = sys.argv[1:]
+    keep_going = args[:1] == ["-k"]
+    if keep_going:
+        args = args[1:]
+    if len(args) < 2:
         sys.exit(__doc__)
-    port = serial.Serial(sys.argv[1], 1000000, timeout=0.05)
+    port = serial.Serial(args[0], 1000000, timeout=0.05)
     buf = [b""]
     it = lines(port, buf)
-    for cmd in sys.argv[2:]:
+    for cmd in args[1:]:
         port.write(cmd.encode() + b"\n")
         deadline = time.monotonic() + TIMEOUT_S
         while True:
@@ -53,6 +58,8 @@ def main():
             if line == f"ok: {cmd}":
                 break
             if line.startswith("error: "):
+                if keep_going:
+                    break
                 sys.exit(f"board_cmd: {cmd!r}: {line}")
     port.close()
 

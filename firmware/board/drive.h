@@ -1,7 +1,7 @@
 /*
  * firmware/board/drive: what the emulated board's analog inputs see.  Input
  * i (ADC0..ADC7) follows simulated cup i (lib/cl_sim: pump and fire cups
- * alternating, applied 0.5 s + 0.7 s * i into the model, drawn from the seed)
+ * alternating, applied one after the other (drive.c), drawn from the seed)
  * through the nominal MPXV6115V transfer:
  *   V = VCC * (CL_NOMINAL_SENSITIVITY_PER_KPA * (p + noise) + CL_NOMINAL_OFFSET),
  * rounded to whole millivolts (the unit simavr's ADC inputs take) and

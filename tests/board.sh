@@ -11,16 +11,8 @@ FW="$BIN/firmware/cuplab-uno.elf"
 # $T/NAME.stats.json; sets SIM_PID (killed on exit) and PTY.
 start_board() {
     name=$1; shift
-    "$BIN/cuplab-board" -f "$FW" --log "$T/$name.log.csv" --stats "$T/$name.stats.json" "$@" \
-        >"$T/$name.board.out" 2>"$T/$name.board.err" &
-    SIM_PID=$!
-    for _ in $(seq 1 100); do
-        PTY=$(head -n 1 "$T/$name.board.out" 2>/dev/null)
-        [ -n "$PTY" ] && return 0
-        sleep 0.05
-    done
-    cat "$T/$name.board.err" >&2
-    fail "cuplab-board did not print its device path"
+    start_device "$name" board "$BIN/cuplab-board" -f "$FW" --log "$T/$name.log.csv" \
+        --stats "$T/$name.stats.json" "$@"
 }
 
 # wait_board: wait for the board to exit, fail if it failed.

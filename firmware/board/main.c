@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "board.h"
+#include "cl_cli.h"
 #include "drive.h"
 #include "options.h"
 
@@ -20,16 +21,6 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
-static void install_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-}
 
 int main(int argc, char **argv)
 {
@@ -45,7 +36,7 @@ int main(int argc, char **argv)
             fprintf(stderr, CB_PROG ": %s (try --help)\n", err.msg);
         return rc < 0 ? CB_EXIT_USAGE : CB_EXIT_OK;
     }
-    install_signals();
+    cl_cli_catch_stop_signals(on_signal, false);
     if (cb_drive_create(&drive, o.seed, o.vcc_mv, o.log, &err) == CL_OK &&
         cb_board_create(&board, &o, drive, &err) == CL_OK) {
         printf("%s\n", cb_board_pty(board));

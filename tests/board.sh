@@ -9,9 +9,12 @@ FW="$BIN/firmware/cuplab-uno.elf"
 # start_board NAME [board options...]: start cuplab-board in the background
 # with the conversion log $T/NAME.log.csv and timing figures
 # $T/NAME.stats.json; sets SIM_PID (killed on exit) and PTY.
+# (simavr 1.6 does not free its interrupt tables: no leak check for the
+# board when the suite runs under the address sanitizer.)
 start_board() {
     name=$1; shift
-    start_device "$name" board "$BIN/cuplab-board" -f "$FW" --log "$T/$name.log.csv" \
+    start_device "$name" board env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+        "$BIN/cuplab-board" -f "$FW" --log "$T/$name.log.csv" \
         --stats "$T/$name.stats.json" "$@"
 }
 

@@ -35,7 +35,7 @@ start_device() {
         sleep 0.05
     done
     cat "$T/$name.$kind.err" >&2
-    fail "$(basename "$1") did not print its device path"
+    fail "the $kind ($name) did not print its device path"
 }
 
 # start_sim NAME [sim options...]: start cuplab-sim in the background with a

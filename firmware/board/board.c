@@ -130,6 +130,9 @@ static int load(cb_board *b, const cb_options *o, elf_firmware_t *fw, cl_error *
         avr_load_firmware(b->avr, fw);
     free(fw->flash);
     free(fw->eeprom);
+    for (uint32_t i = 0; i < fw->symbolcount; i++)
+        free(fw->symbol[i]);
+    free(fw->symbol);
     if (!ok)
         return cl_error_set(err, CL_ERR_NOMEM, "simavr cannot make an " CB_BOARD_MCU);
     b->avr->frequency = CB_BOARD_HZ;
@@ -384,7 +387,7 @@ int cb_board_write_stats(const cb_board *b, const char *path, cl_error *err)
     json_object_set_new(root, "stack_bytes_max", json_integer(b->avr->ramend - b->sp_min));
     for (int v = 0; v < VECTORS; v++) {
         const isr_stat *s = &b->isr[v];
-        char name[16];
+        char name[24];
         if (!s->count)
             continue;
         if (vector_names[v])

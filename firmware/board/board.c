@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <avr_adc.h>
+#include <avr_eeprom.h>
 #include <avr_uart.h>
 #include <sim_avr.h>
 #include <sim_elf.h>
@@ -27,6 +28,7 @@ DEFINE_FIFO(uint8_t, uart_pty_fifo);
 #define PACE_EVERY 1024     /* instructions between two looks at the clock */
 #define QUEUE_HIGH 256      /* bytes in the bridge's 512-byte queue: hold back */
 #define DRAIN_TIMEOUT_S 5.0 /* at the end, for the reader to take the rest */
+#define EEPROM_MAX 1024     /* bytes: the ATmega328P's */
 
 typedef struct isr_stat {
     unsigned long long count, total, min, max;
@@ -120,6 +122,41 @@ static void start_pty(cb_board *b)
     avr_ioctl(b->avr, AVR_IOCTL_UART_SET_FLAGS('0'), &flags);
 }
 
+/* The EEPROM image in `path`, if there is one (a new chip reads 0xFF). */
+static int load_eeprom(cb_board *b, const char *path, cl_error *err)
+{
+    uint8_t ee[EEPROM_MAX];
+    uint32_t size = b->avr->e2end + 1;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return errno == ENOENT ? CL_OK
+                               : cl_error_set(err, cl_error_from_errno(errno), "%s: %s", path,
+                                              strerror(errno));
+    size_t n = fread(ee, 1, sizeof ee, f);
+    fclose(f);
+    if (n != size)
+        return cl_error_set(err, CL_ERR_FORMAT, "%s: %zu bytes, the EEPROM has %u", path, n,
+                            (unsigned)size);
+    avr_eeprom_desc_t d = {.ee = ee, .offset = 0, .size = size};
+    avr_ioctl(b->avr, AVR_IOCTL_EEPROM_SET, &d);
+    return CL_OK;
+}
+
+int cb_board_save_eeprom(const cb_board *b, const char *path, cl_error *err)
+{
+    uint8_t ee[EEPROM_MAX];
+    avr_eeprom_desc_t d = {.ee = ee, .offset = 0, .size = b->avr->e2end + 1};
+    avr_ioctl(b->avr, AVR_IOCTL_EEPROM_GET, &d);
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(ee, 1, d.size, f) != d.size || fclose(f) != 0) {
+        int e = errno;
+        if (f)
+            fclose(f);
+        return cl_error_set(err, cl_error_from_errno(e), "%s: %s", path, strerror(e));
+    }
+    return CL_OK;
+}
+
 static int load(cb_board *b, const cb_options *o, elf_firmware_t *fw, cl_error *err)
 {
     if (access(o->firmware, R_OK) != 0 || elf_read_firmware(o->firmware, fw) != 0)
@@ -143,7 +180,7 @@ static int load(cb_board *b, const cb_options *o, elf_firmware_t *fw, cl_error *
     avr_irq_register_notify(avr_io_getirq(b->avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_OUT_TRIGGER),
                             on_adc_trigger, b);
     start_pty(b);
-    return CL_OK;
+    return o->eeprom ? load_eeprom(b, o->eeprom, err) : CL_OK;
 }
 
 int cb_board_create(cb_board **out, const cb_options *o, cb_drive *drive, cl_error *err)

@@ -42,6 +42,8 @@ int cb_board_wait_reader(cb_board *b, double wait_s, volatile sig_atomic_t *stop
 /* Run the firmware for duration_s emulated seconds (0: until *stop), then
  * let the reader take what is still queued. */
 int cb_board_run(cb_board *b, double duration_s, volatile sig_atomic_t *stop, cl_error *err);
+/* Write the EEPROM's contents to `path`. */
+int cb_board_save_eeprom(const cb_board *b, const char *path, cl_error *err);
 /* Write the timing figures as JSON. */
 int cb_board_write_stats(const cb_board *b, const char *path, cl_error *err);
 

@@ -45,7 +45,8 @@ int main(int argc, char **argv)
         if (rc == CL_ERR_NOTFOUND)
             exit_code = CB_EXIT_NO_READER;
         else if (rc == CL_OK && cb_board_run(board, o.duration_s, &stop_requested, &err) == CL_OK &&
-                 (!o.stats || cb_board_write_stats(board, o.stats, &err) == CL_OK))
+                 (!o.stats || cb_board_write_stats(board, o.stats, &err) == CL_OK) &&
+                 (!o.eeprom || cb_board_save_eeprom(board, o.eeprom, &err) == CL_OK))
             exit_code = CB_EXIT_OK;
     }
     cb_board_destroy(board);

@@ -19,6 +19,8 @@ static const char usage[] =
     "  -l, --log FILE       CSV: cycle,channel,mv of every ADC conversion\n"
     "                       (channel -1: the board was reset)\n"
     "      --stats FILE     JSON: interrupt times in cycles, real-time factor\n"
+    "      --eeprom FILE    the EEPROM's 1024 bytes: loaded at start if FILE\n"
+    "                       exists (else all 0xFF, a new chip), written at exit\n"
     "      --vcc MV         supply and ADC reference, millivolts (5000)\n"
     "      --start S        model time at the firmware's start, seconds (0)\n"
     "      --wait S         wait at most S s for a reader (60)\n"
@@ -33,6 +35,7 @@ int cb_options_parse(cb_options *o, int argc, char **argv, cl_error *err)
         {"firmware", required_argument, NULL, 'f'}, {"seed", required_argument, NULL, 's'},
         {"duration", required_argument, NULL, 'd'}, {"log", required_argument, NULL, 'l'},
         {"stats", required_argument, NULL, 'S'},    {"vcc", required_argument, NULL, 'v'},
+        {"eeprom", required_argument, NULL, 'e'},
         {"start", required_argument, NULL, 't'},    {"wait", required_argument, NULL, 'w'},
         {"boot-delay", required_argument, NULL, 'b'}, {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},        {NULL, 0, NULL, 0},
@@ -62,6 +65,9 @@ int cb_options_parse(cb_options *o, int argc, char **argv, cl_error *err)
             break;
         case 'S':
             o->stats = optarg;
+            break;
+        case 'e':
+            o->eeprom = optarg;
             break;
         case 'v':
             if (!cl_cli_long(optarg, 1000, 6000, &l))

@@ -18,6 +18,7 @@ typedef struct cb_options {
     const char *firmware;  /* ELF file */
     const char *log;       /* CSV of every conversion's input voltage, or NULL */
     const char *stats;     /* JSON of timing figures at exit, or NULL */
+    const char *eeprom;    /* EEPROM image: read at start if it exists, written at exit */
     unsigned long seed;    /* of the cups the inputs follow */
     double duration_s;     /* emulated seconds to run; 0 = until a signal */
     double wait_s;         /* for the first reader */

@@ -25,7 +25,7 @@ void fw_command_identify(const fw_config *cfg)
     uint8_t p = cfg->protocol;
 
     fw_wire_meta(p, "device", cfg->serial);
-    fw_wire_meta(p, "firmware", "cuplab-uno " FW_VERSION);
+    fw_wire_meta(p, "firmware", "cuplab-uno " CUPLAB_VERSION);
     put_number(cfg, "channels", cfg->channels);
     put_number(cfg, "rate_hz", cfg->rate_hz);
     put_number(cfg, "period_us", fw_sampler_period_us());

@@ -12,7 +12,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define FW_VERSION "0.1.0"
 #define FW_CHANNELS_MAX 8
 #define FW_SERIAL_MAX 15 /* characters of a device or sensor serial */
 #define FW_RATE_MIN_HZ 10

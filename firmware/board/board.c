@@ -288,6 +288,13 @@ int cb_board_wait_reader(cb_board *b, double wait_s, volatile sig_atomic_t *stop
     return CL_OK;
 }
 
+/* A reset: marked in the log; a handler it cut short is not timed. */
+static void note_reset(cb_board *b)
+{
+    cb_drive_reset(b->drive, b->avr->cycle - b->cycle0);
+    b->depth = 0;
+}
+
 /* After every instruction: time the interrupt handler being entered or left. */
 static void time_interrupts(cb_board *b)
 {
@@ -370,9 +377,10 @@ int cb_board_run(cb_board *b, double duration_s, volatile sig_atomic_t *stop, cl
             return cl_error_set(err, CL_ERR_IO, "the emulated CPU %s at PC 0x%04x",
                                 state == cpu_Crashed ? "crashed" : "stopped",
                                 (unsigned)avr->pc);
-        time_interrupts(b);
-        if (avr->pc == 0) /* the reset vector: only ever reached by a reset */
-            cb_drive_reset(b->drive, avr->cycle - b->cycle0);
+        if (avr->pc == 0) /* the reset vector: only ever reached by a (watchdog) reset */
+            note_reset(b);
+        else
+            time_interrupts(b);
         if (++n % PACE_EVERY)
             continue;
         pace(b, wall0);
@@ -392,6 +400,7 @@ int cb_board_run(cb_board *b, double duration_s, volatile sig_atomic_t *stop, cl
                 opened(b);
             }
             avr_reset(avr);
+            note_reset(b);
             b->resets++;
             nap(b->boot_delay_s);
             wall0 += now_s() - t0;

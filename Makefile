@@ -124,4 +124,6 @@ fmt:
 clean:
 	rm -rf build build-asan build-fuzz
 
+include firmware/firmware.mk
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

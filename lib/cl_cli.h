@@ -49,4 +49,8 @@ int cl_cli_config_expand(int *argc, char ***argv, int keep, const struct option 
                          cl_cli_accept accept, void *ctx, cl_cli_config *cfg, cl_error *err);
 void cl_cli_config_free(cl_cli_config *cfg); /* accepts a zeroed struct */
 
+/* Call `handler` on SIGINT, SIGTERM and SIGHUP (no SA_RESTART: blocking calls
+ * return EINTR, so waits end early); `ignore_pipe` also ignores SIGPIPE. */
+void cl_cli_catch_stop_signals(void (*handler)(int), bool ignore_pipe);
+
 #endif

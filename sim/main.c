@@ -23,6 +23,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "cl_cli.h"
 #include "cl_log.h"
 #include "file.h"
 #include "options.h"
@@ -39,18 +40,6 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
-static void install_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, NULL);
-}
 
 /* The status the truth file reports for a session that ended with rc, and
  * the exit code that goes with it. */
@@ -108,7 +97,7 @@ int main(int argc, char **argv)
     int rc = sim_options_parse(&o, argc, argv);
     if (rc >= 0)
         return rc;
-    install_signals();
+    cl_cli_catch_stop_signals(on_signal, true);
     rc = sim_session_init(&ses, &o);
     if (rc == SIM_EXIT_OK && sim_options_file_mode(&o)) {
         if (!o.duration_given) {

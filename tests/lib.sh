@@ -33,17 +33,25 @@ first_line() {
     return 1
 }
 
+# start_device NAME KIND PROGRAM [args...]: start PROGRAM in the background
+# (stdout $T/NAME.KIND.out, stderr $T/NAME.KIND.err); sets SIM_PID and PTY,
+# the device path it prints as its first line.
+start_device() {
+    name=$1 kind=$2; shift 2
+    "$@" >"$T/$name.$kind.out" 2>"$T/$name.$kind.err" &
+    SIM_PID=$!
+    PTY=$(first_line "$T/$name.$kind.out") && return 0
+    cat "$T/$name.$kind.err" >&2
+    fail "the $kind ($name) did not print its device path"
+}
+
 # start_sim NAME [sim options...]: start cuplab-sim in the background with a
 # ground-truth log $T/NAME.log.csv and truth file $T/NAME.truth.json; sets
 # SIM_PID and PTY (the device path).
 start_sim() {
     name=$1; shift
-    "$BIN/cuplab-sim" --log "$T/$name.log.csv" --truth "$T/$name.truth.json" "$@" \
-        >"$T/$name.sim.out" 2>"$T/$name.sim.err" &
-    SIM_PID=$!
-    PTY=$(first_line "$T/$name.sim.out") && return 0
-    cat "$T/$name.sim.err" >&2
-    fail "cuplab-sim did not print its device path"
+    start_device "$name" sim "$BIN/cuplab-sim" --log "$T/$name.log.csv" \
+        --truth "$T/$name.truth.json" "$@"
 }
 
 # wait_sim: wait for the simulator to exit, fail if it failed.

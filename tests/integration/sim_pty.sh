@@ -449,7 +449,7 @@ fail() { echo "FAIL: $*"; status=1; }
 # Command line: help, version, usage errors.
 "$SIM" --help >"$tmp/help" 2>&1 || fail "--help exit status"
 grep -q -- "--disconnect" "$tmp/help" || fail "--help text"
-[ "$("$SIM" --version)" = "cuplab-sim $(sed -n 's/^VERSION *:= *//p' Makefile)" ] ||
+[ "$("$SIM" --version | head -n 1)" = "cuplab-sim $(sed -n 's/^VERSION *:= *//p' Makefile)" ] ||
     fail "--version output"
 for bad in "--bogus" "--cups 0" "--cups 33" "--rate x" "--protocol morse" "--technique cup" \
            "--disconnect 5" "--garbage 2" "--adc-bits 4" "-p binary --labels" "--rate"; do

@@ -1,0 +1,158 @@
+#!/usr/bin/python3
+"""Checks a recording of the cuplab firmware on the emulated board against
+the board's log of every ADC conversion (cuplab-board --log: cycle, channel,
+millivolts on the pin; channel -1 marks a reset).
+
+  board_check.py binary FILE LOG --rate HZ --channels N [--min-frames K]
+                  [--malformed M]
+      Device 0 of FILE must hold at least K frames with no sequence gap, lost
+      frame or checksum error, and exactly M malformed frames (the identity
+      lines of the boot); its device clock must step
+      by exactly the firmware's period (round(250000 / HZ) timer ticks of
+      4 us); each frame must line up with one scan of N x 4 conversions in
+      the log, its start within TIMING_US of the timer tick (the 16 MHz
+      clock); and every count must be exactly what the emulated converter
+      makes of the logged voltages (floor(mV * 1023 / VCC) per conversion,
+      the four summed and halved), and at most 2.5 LSB below the ideal
+      11-bit count of their mean, never above.
+  board_check.py text FILE LOG --rate HZ --channels N [--min-frames K]
+                [--serials A,B,...]
+      The same for a text recording (device time in us, no sequence numbers,
+      no malformed line); with --serials the cups' sensor_serial must be
+      A, B, ... in channel order.
+"""
+import argparse
+import sys
+
+import h5py
+import numpy as np
+
+F_CPU = 16_000_000
+TICK_US = 4
+OVERSAMPLE = 4
+TIMING_US = 20.0  # interrupt latency and jitter allowed at a frame's start
+
+
+def die(msg):
+    print("board_check: " + msg, file=sys.stderr)
+    sys.exit(1)
+
+
+def scans(log, channels):
+    """Start time (us since the board's start) and conversions (mV) of each
+    complete scan in the log."""
+    data = np.loadtxt(log, delimiter=",", skiprows=1, dtype=np.int64, ndmin=2)
+    per = channels * OVERSAMPLE
+    want = np.repeat(np.arange(channels), OVERSAMPLE)
+    # a scan is N x 4 conversions in channel order; a reset of the board
+    # (a row of channel -1) may cut one short, so every position is tried
+    # where channel 0 begins
+    t, mv = [], []
+    ch = data[:, 1]
+    i = 0
+    zeros = np.flatnonzero(ch == 0)
+    for s in zeros:
+        if s < i:
+            continue
+        block = data[s:s + per]
+        if len(block) == per and np.array_equal(block[:, 1], want):
+            t.append(block[0, 0] / (F_CPU / 1e6))
+            mv.append(block[:, 2].reshape(channels, OVERSAMPLE))
+            i = s + per
+    if not t:
+        die(f"{log}: no complete scan of {channels} channels")
+    return np.array(t), np.array(mv)
+
+
+def check(args, protocol):
+    with h5py.File(args.file, "r", swmr=True) as f:
+        g = f["devices/dev0"]
+        counters = {k: int(g["counters"][0][k]) for k in g["counters"].dtype.names}
+        samples = g["samples"][:]
+        dtime = g["device_time"][:]
+        seq = g["sequence"][:]
+        units = g["device_time"].attrs["units"]
+        serials = [s.decode() if isinstance(s, bytes) else s
+                   for s in f["cups"]["sensor_serial"]]
+        if isinstance(units, bytes):
+            units = units.decode()
+    if args.serials is not None and serials != args.serials.split(","):
+        die(f"cups' sensor serials {serials}, expected {args.serials.split(',')}")
+    if units != "us":
+        die(f"device time in {units!r}, expected us")
+    if samples.shape[1] != args.channels:
+        die(f"{samples.shape[1]} channels recorded, expected {args.channels}")
+    n = len(samples)
+    if n < args.min_frames:
+        die(f"{n} frames recorded, expected at least {args.min_frames}")
+    bad = {k: counters[k] for k in ("checksum_errors", "seq_gaps", "lost_frames")
+           if counters[k]}
+    if counters["malformed"] != (args.malformed if protocol == "binary" else 0):
+        bad["malformed"] = counters["malformed"]
+    if bad:
+        die(f"counters {bad}")
+    if protocol == "binary" and np.any(np.diff(seq) != 1):
+        die("sequence numbers not consecutive")
+    if args.rate:
+        period = round(250000 / args.rate) * TICK_US
+        steps = np.unique(np.diff(dtime))
+        if not np.array_equal(steps, [period]):
+            die(f"device time steps {steps[:5]} us, expected {period}")
+    t_scan, mv = scans(args.log, args.channels)
+    vcc = args.vcc
+    counts = (mv * 1023 // vcc).sum(axis=2) >> 1  # converter, then the firmware's decimation
+
+    def match(offset, k):
+        """Scan of each of frames k, and how far its start is off the clock."""
+        i = np.clip(np.searchsorted(t_scan, dtime[k] + offset), 1, len(t_scan) - 1)
+        i -= (dtime[k] + offset - t_scan[i - 1]) < (t_scan[i] - dtime[k] - offset)
+        return i, t_scan[i] - (dtime[k] + offset)
+
+    # The device clock restarts with every reset of the board: find the scan
+    # of the first frame (the one that explains the first frames' values).
+    head = np.arange(min(n, 50))
+    offset = None
+    for j in range(len(t_scan)):
+        o = t_scan[j] - dtime[0]
+        i, r = match(o, head)
+        if np.all(np.abs(r) <= TIMING_US) and np.array_equal(counts[i], samples[head]):
+            offset = o
+            break
+    if offset is None:
+        die("no scan in the log matches the first recorded frames")
+    idx, resid = match(offset, np.arange(n))
+    if np.max(np.abs(resid)) > TIMING_US:
+        r = int(np.argmax(np.abs(resid)))
+        die(f"frame {r}: scan starts {resid[r]:+.1f} us off the device clock "
+            f"(allowed {TIMING_US})")
+    if not np.array_equal(samples, counts[idx]):
+        r, c = np.argwhere(samples != counts[idx])[0]
+        die(f"frame {r} channel {c}: recorded {samples[r, c]:.0f}, the converter gives "
+            f"{counts[idx][r, c]} for {mv[idx][r, c].tolist()} mV")
+    ideal = 2 * mv[idx].mean(axis=2) * 1023 / vcc
+    dev = samples - ideal
+    if dev.max() > 0 or dev.min() < -2.5:
+        die(f"counts {dev.min():+.2f}..{dev.max():+.2f} LSB off the ideal 11-bit count")
+    print(f"board_check: {n} frames x {args.channels} channels equal the converter's "
+          f"counts; {dev.min():+.2f}..{dev.max():+.2f} LSB from ideal; scan starts "
+          f"within {np.max(np.abs(resid)):.2f} us of the device clock")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("mode", choices=("binary", "text"))
+    p.add_argument("file")
+    p.add_argument("log")
+    p.add_argument("--rate", type=float)
+    p.add_argument("--channels", type=int, required=True)
+    p.add_argument("--min-frames", type=int, default=1)
+    p.add_argument("--vcc", type=int, default=5000)
+    p.add_argument("--serials")
+    p.add_argument("--malformed", type=int, default=0,
+                   help="identity lines of the boot (binary: each one is a malformed frame)")
+    args = p.parse_args()
+    check(args, args.mode)
+
+
+if __name__ == "__main__":
+    main()

@@ -55,9 +55,11 @@ int an_follow(const an_options *opts, const char *path)
             break;
         }
         int rc = an_run_file(&o, path, rep, NULL, &err);
-        if (rc == CL_ERR_NOTFOUND || rc == CL_ERR_IO || rc == CL_ERR_HDF5 || rc == CL_ERR_FORMAT) {
-            /* Not there yet, or caught between two writes: try again, but
-             * say what is wrong once. */
+        if (rc == CL_ERR_NOTFOUND || rc == CL_ERR_IO || rc == CL_ERR_HDF5 || rc == CL_ERR_FORMAT ||
+            rc == CL_ERR_BUSY) {
+            /* Not there yet, being created (locked until the recorder
+             * starts single-writer/multiple-reader mode), or caught between
+             * two writes: try again, but say what is wrong once. */
             if (!said_waiting || strcmp(last_error, err.msg) != 0) {
                 if (o.verbosity)
                     fprintf(stderr, PROG ": waiting: %s\n", err.msg);

@@ -13,6 +13,7 @@
 
 #include "cl_marker.h"
 #include "cl_segment.h"
+#include "cl_units.h"
 
 #define HIST ((size_t)(CL_DASH_HISTORY_S / CL_ACQ_LIVE_PERIOD_S + 0.5))
 #define PENDING 64    /* history points the reader keeps while the lock is busy */
@@ -386,6 +387,9 @@ static json_t *render(const view *w)
            *hist = json_object(), *ht = json_array(), *hv = json_array(), *marks = json_array();
     json_object_set_new(root, "recording", json_boolean(w->ready));
     json_object_set_new(root, "t", json_real(w->now));
+    json_object_set_new(root, "units",
+                        json_pack("{s:f,s:f,s:f}", "kPa", 1.0, "mmHg", CL_KPA_PER_MMHG, "mbar",
+                                  CL_KPA_PER_MBAR));
     for (size_t k = 0; k < w->ncups; k++) {
         const cup_info *c = &w->cups[k];
         json_t *o = json_object();

@@ -264,6 +264,15 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     return answer(c, MHD_HTTP_OK, a->type, a->data, a->len, MHD_RESPMEM_PERSISTENT);
 }
 
+/* Paths and arguments are taken as sent: no %-decoding, so no path or
+ * token hides behind an escape (or a %00). */
+static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    return strlen(s);
+}
+
 static void completed(void *cls, struct MHD_Connection *c, void **req,
                       enum MHD_RequestTerminationCode why)
 {
@@ -302,7 +311,7 @@ int cl_web_start(cl_web **out, const cl_web_options *o, cl_error *err)
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)CL_WEB_MAX_CONNECTIONS,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CL_WEB_TIMEOUT_S,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HEADER_MEMORY, MHD_OPTION_NOTIFY_COMPLETED,
-        completed, w, MHD_OPTION_END);
+        completed, w, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL, MHD_OPTION_END);
     int e = errno;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (!w->mhd) {

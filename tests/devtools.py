@@ -2,8 +2,10 @@
 """Drive headless Chromium through its DevTools protocol for the live view
 test: open URL, then read and click through Runtime.evaluate.
 
-  devtools.py URL CUPS...   exits 0 when, for every cup, its value element
-      is there and shows at least two different values over a few seconds,
+  devtools.py URL CUP... [--calibrated CUP]   exits 0 when, for every CUP,
+      its value element is there and shows at least two different values
+      over a few seconds, a --calibrated cup shows mmHg, then kPa and mbar
+      when the unit is switched, while the others stay in raw counts,
       a click on the cup's "applied" button of the first cup and a note sent
       through the form are confirmed on the page as recorded.  Exit 77 if
       chromium or python3-websocket is missing.
@@ -67,7 +69,13 @@ class Page:
 
 
 def main():
-    url, cups = sys.argv[1], sys.argv[2:]
+    args = sys.argv[2:]
+    calibrated = []
+    if "--calibrated" in args:
+        i = args.index("--calibrated")
+        calibrated = [args[i + 1]]
+        del args[i:i + 2]
+    url, cups = sys.argv[1], args
     profile = tempfile.mkdtemp()
     proc = subprocess.Popen(
         [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -99,6 +107,16 @@ def main():
         for c, s in seen.items():
             if len(s - {"–"}) < 2:
                 die(f"cup {c}'s value did not change: {s}")
+        unit = "document.getElementById('unit-%s').textContent"
+        for c in calibrated:
+            for u in ("mmHg", "kPa", "mbar"):
+                page.eval(f"var s = document.getElementById('unit'); s.value = '{u}';"
+                          "s.dispatchEvent(new Event('change'))")
+                page.wait(f"{unit % c} === '{u}'", 5, f"cup {c} in {u}")
+            page.eval("document.getElementById('unit').value = 'mmHg'")
+        for c in cups:
+            if c not in calibrated and page.eval(unit % c) != "raw counts":
+                die(f"cup {c} without a profile is shown in {page.eval(unit % c)}")
         page.eval(f"document.getElementById('applied-{cups[0]}').click()")
         page.eval("document.getElementById('note').value = 'sent from the page';"
                   "document.getElementById('note-send').click()")

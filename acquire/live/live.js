@@ -100,8 +100,9 @@ function render(snap) {
   $("clock").textContent = "recording " + fmtAge(snap.t);
   snap.cups.forEach((c, k) => {
     const v = shown(c, c.value);
+    const digits = c.calibrated && $("unit").value === "kPa" ? 2 : 0;
     $("value-" + c.id).textContent =
-      v === null ? "–" : v.toFixed(c.calibrated && $("unit").value === "kPa" ? 2 : 0);
+      v === null ? "–" : v.toFixed(digits).replace(/^-(0(\.0*)?)$/, "$1");
     $("unit-" + c.id).textContent = unitOf(c);
     if (c.calibrated)
       $("since-" + c.id).textContent =

@@ -4,6 +4,7 @@
 #include "cl_cli.h"
 #include "cl_version.h"
 
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,6 +179,9 @@ static int parse_live(acq_options *o, const char *spec)
         return usage_error("invalid --live port in '%s' (0 to 65535)", spec);
     snprintf(o->live_address, sizeof o->live_address, "%.*s", colon ? (int)alen : 9,
              colon ? spec : "127.0.0.1");
+    struct in_addr a;
+    if (inet_pton(AF_INET, o->live_address, &a) != 1)
+        return usage_error("invalid --live address '%s' (an IPv4 address)", o->live_address);
     o->live_port = (uint16_t)l;
     o->live = true;
     return -1;

@@ -22,6 +22,9 @@ function shown(cup, v) {
   return v / state.snap.units[$("unit").value];
 }
 
+/* x with n decimals, never "-0". */
+function fixed(x, n) { return x.toFixed(n).replace(/^-(0(\.0*)?)$/, "$1"); }
+
 function unitOf(cup) { return cup.calibrated ? $("unit").value : "raw counts"; }
 
 function fmtAge(s) {
@@ -79,8 +82,8 @@ function draw(k, cup) {
   const y = (v) => 10 + (H - B - 10) * (hi - v) / (hi - lo);
   g.strokeStyle = "#bbb"; g.fillStyle = "#444"; g.font = "20px sans-serif";
   g.strokeRect(L, 10, W - L - 10, H - B - 10);
-  g.fillText(hi.toFixed(hi - lo < 10 ? 1 : 0), 4, 28);
-  g.fillText(lo.toFixed(hi - lo < 10 ? 1 : 0), 4, H - B);
+  g.fillText(fixed(hi, hi - lo < 10 ? 1 : 0), 4, 28);
+  g.fillText(fixed(lo, hi - lo < 10 ? 1 : 0), 4, H - B);
   g.fillText((t1 - t0).toFixed(0) + " s", W - 70, H - 6);
   g.strokeStyle = "#1f6feb"; g.lineWidth = 2; g.beginPath();
   let pen = false;
@@ -102,7 +105,7 @@ function render(snap) {
     const v = shown(c, c.value);
     const digits = c.calibrated && $("unit").value === "kPa" ? 2 : 0;
     $("value-" + c.id).textContent =
-      v === null ? "–" : v.toFixed(digits).replace(/^-(0(\.0*)?)$/, "$1");
+      v === null ? "–" : fixed(v, digits);
     $("unit-" + c.id).textContent = unitOf(c);
     if (c.calibrated)
       $("since-" + c.id).textContent =

@@ -1195,8 +1195,11 @@ int cl_acq_run(const cl_acq_config *cfg, volatile sig_atomic_t *stop, cl_acq_sta
         }
     }
 
-    if (reason != CL_ACQ_STOP_ERROR)
+    if (reason != CL_ACQ_STOP_ERROR) {
         drain_input(&a);
+        if (cfg->live)
+            live_round(&a, &next_live); /* markers sent just before the stop */
+    }
     static const char *why[] = {"",           "stopped by signal",  "duration reached",
                                 "all devices disconnected", "write error", "end of capture"};
     push_event(&a, 0, -1, CL_EVENT_STOP, "%s", why[reason]);

@@ -351,7 +351,8 @@ static bool take_view(cl_dash *d, uint64_t since, view *w)
         w->v = malloc((w->npts ? w->npts : 1) * (w->ncups ? w->ncups : 1) * sizeof *w->v);
         ok = w->cups && w->devs && w->t && w->v;
         if (ok) {
-            memcpy(w->cups, d->cups, w->ncups * sizeof *w->cups); /* strings: fixed for the run */
+            /* the strings stay as they are for the whole run */
+            memcpy(w->cups, d->cups, w->ncups * sizeof *w->cups);
             memcpy(w->devs, d->devs, w->ndev * sizeof *w->devs);
             for (size_t p = 0; p < w->npts; p++) {
                 size_t slot = (size_t)((w->first_seq + p) % HIST);

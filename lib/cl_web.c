@@ -159,7 +159,8 @@ static enum MHD_Result serve_snapshot(cl_web *w, struct MHD_Connection *c)
     char *json = cl_dash_json(w->o.dash, since ? strtoull(since, NULL, 10) : 0, NULL);
     if (!json)
         return answer_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-    return answer(c, MHD_HTTP_OK, "application/json", json, strlen(json), MHD_RESPMEM_MUST_FREE);
+    return answer(c, MHD_HTTP_OK, "application/json", json, strlen(json),
+                  MHD_RESPMEM_MUST_FREE);
 }
 
 /* Same length and bytes, in time independent of where they differ. */
@@ -218,7 +219,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 
     if (!*req && w->o.token_to_read) {
         const char *t = MHD_lookup_connection_value(c, MHD_HEADER_KIND, CL_WEB_TOKEN_HEADER);
-        if (!token_ok(w, t ? t : MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token")))
+        if (!t)
+            t = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
+        if (!token_ok(w, t))
             return answer_error(c, MHD_HTTP_FORBIDDEN, "missing or wrong token");
     }
     if (strcmp(url, "/marker") == 0) {

@@ -34,7 +34,7 @@
 #define CL_WEB_BODY_MAX 4096
 #define CL_WEB_EVENT_PERIOD_S 0.2
 #define CL_WEB_TOKEN_HEADER "X-Cuplab-Token"
-#define CL_WEB_TOKEN_BYTES 16 /* random bytes of a generated token (hex: twice as many digits) */
+#define CL_WEB_TOKEN_BYTES 16 /* random bytes of a generated token (twice as many hex digits) */
 
 typedef struct cl_web_asset {
     const char *path; /* "/index.html" */

@@ -167,6 +167,9 @@ function connect() {
     $("link").textContent = "live"; $("link").className = "good";
     render(JSON.parse(ev.data));
   });
-  es.onerror = () => { $("link").textContent = "connection lost, retrying"; $("link").className = "bad"; };
+  es.onerror = () => {
+    $("link").textContent = "connection lost, retrying";
+    $("link").className = "bad";
+  };
 }
 connect();

@@ -25,7 +25,8 @@ kill "$SIM_PID" 2>/dev/null; wait_sim
 import sys, h5py
 f = h5py.File(sys.argv[1], "r")
 names = {v: k for k, v in h5py.check_enum_dtype(f["events"].dtype["kind"]).items()}
-ev = [(names[int(e["kind"])], int(e["cup"]), e["text"].decode(), float(e["t"])) for e in f["events"][:]]
+ev = [(names[int(e["kind"])], int(e["cup"]), e["text"].decode(), float(e["t"]))
+      for e in f["events"][:]]
 marks = [(k, c, t) for k, c, t, _ in ev if k in ("applied", "note")]
 assert marks == [("applied", 1, ""), ("note", -1, "sent from the page")], ev
 stop = [e[3] for e in ev if e[0] == "stop"][0]

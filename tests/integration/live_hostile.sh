@@ -32,7 +32,7 @@ wait_sim
 
 cmp -s "$T/plain.log.csv" "$T/live.log.csv" || fail "the simulator sent different sessions"
 for f in plain live; do
-    h5check values "$T/$f.h5" "$T/$f.log.csv" || fail "$f: recorded values differ from the sent ones"
+    h5check values "$T/$f.h5" "$T/$f.log.csv" || fail "$f: recorded values differ from those sent"
     for c in overruns seq_gaps lost_frames checksum_errors; do
         h5check counter "$T/$f.h5" 0 $c eq 0 || fail "$f: $c"
     done
@@ -51,6 +51,7 @@ names = {v: k for k, v in h5py.check_enum_dtype(b["events"].dtype["kind"]).items
 ev = [(names[int(e["kind"])], int(e["cup"]), e["text"].decode()) for e in b["events"][:]]
 marks = [e for e in ev if e[0] in ("applied", "released", "moved", "repumped", "note")]
 assert marks == [("repumped", 1, "from the hammer")], ev
-print("rows equal:", a["devices/dev0"]["samples"].shape, "lag spread %.3f s" % (lag.max() - lag.min()))
+print("rows equal:", a["devices/dev0"]["samples"].shape,
+      "lag spread %.3f s" % (lag.max() - lag.min()))
 PYEOF
 echo "live view under load: recording unchanged"

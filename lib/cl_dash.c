@@ -431,6 +431,7 @@ static json_t *render(const view *w)
             json_array_append_new(a, num(w->v[p * w->ncups + k]));
         json_array_append_new(hv, a);
     }
+    json_object_set_new(hist, "seconds", json_integer(CL_DASH_HISTORY_S));
     json_object_set_new(hist, "first", json_integer((json_int_t)w->first_seq));
     json_object_set_new(hist, "last", json_integer((json_int_t)w->seq));
     json_object_set_new(hist, "t", ht);

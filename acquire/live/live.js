@@ -62,8 +62,10 @@ function merge(snap) {
   state.t.push(...h.t);
   h.values.forEach((v, k) => state.values[k].push(...v));
   if (h.last) state.last = h.last;
-  const keep = state.t.length - 1800;
-  if (keep > 0) { state.t.splice(0, keep); state.values.forEach((v) => v.splice(0, keep)); }
+  const t1 = state.t[state.t.length - 1];
+  let old = 0;
+  while (old < state.t.length && state.t[old] < t1 - h.seconds) old++;
+  if (old > 0) { state.t.splice(0, old); state.values.forEach((v) => v.splice(0, old)); }
 }
 
 function draw(k, cup) {
@@ -72,7 +74,7 @@ function draw(k, cup) {
   g.clearRect(0, 0, W, H);
   const ts = state.t, vs = state.values[k].map((v) => shown(cup, v));
   if (!ts.length) return;
-  const t1 = ts[ts.length - 1], t0 = Math.max(ts[0], t1 - 180);
+  const t1 = ts[ts.length - 1], t0 = Math.max(ts[0], t1 - state.snap.history.seconds);
   let lo = Infinity, hi = -Infinity;
   vs.forEach((v) => { if (v !== null) { lo = Math.min(lo, v); hi = Math.max(hi, v); } });
   if (cup.calibrated) lo = Math.min(lo, 0);

@@ -135,6 +135,7 @@ static void test_history(void **state)
     for (size_t i = 1; i <= hist + 10; i++)
         at(f, (double)i * CL_ACQ_LIVE_PERIOD_S, (double)i, (double)(2 * i));
     json_t *j = snapshot(f, 0), *h = json_object_get(j, "history");
+    assert_int_equal(json_integer_value(json_object_get(h, "seconds")), CL_DASH_HISTORY_S);
     assert_int_equal(json_integer_value(json_object_get(h, "first")), 11);
     assert_int_equal(json_integer_value(json_object_get(h, "last")), hist + 10);
     json_t *raw = json_array_get(json_object_get(h, "values"), 1);

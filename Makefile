@@ -9,7 +9,7 @@ BUILD     ?= build
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
 
-PKGS      := libserialport hdf5 gsl jansson zlib plplot matio
+PKGS      := libserialport hdf5 gsl jansson zlib plplot matio libmicrohttpd
 TEST_PKGS := cmocka
 
 # Evaluated lazily so that a package installed earlier in the same run is seen.
@@ -58,6 +58,15 @@ $(BUILD)/$(2): $(patsubst %.c,$(BUILD)/%.o,$(wildcard $(1)/*.c)) $(LIB)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS) $$(LDLIBS)
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(firstword $(subst :, ,$(p))),$(lastword $(subst :, ,$(p))))))
+
+# The live view's page, embedded in cuplab-acquire (acquire/live.h).
+LIVE_ASSETS := $(wildcard acquire/live/*)
+$(BUILD)/gen/live_assets.c: $(LIVE_ASSETS) scripts/embed-assets.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed-assets.sh $@ acq_live_assets $(LIVE_ASSETS)
+$(BUILD)/gen/live_assets.o: $(BUILD)/gen/live_assets.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+$(BUILD)/cuplab-acquire: $(BUILD)/gen/live_assets.o
 
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)

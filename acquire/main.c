@@ -14,6 +14,7 @@
 #include "cl_port.h"
 #include "cl_profile.h"
 #include "cl_units.h"
+#include "live.h"
 #include "options.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -56,14 +57,6 @@ typedef struct status_ctx {
     size_t nsensors;
 } status_ctx;
 
-static const cl_sensor_profile *profile_for(const status_ctx *sc, const char *serial)
-{
-    for (size_t i = 0; serial && *serial && i < sc->nsensors; i++)
-        if (strcmp(cl_sensor_profile_serial(sc->sensors[i]), serial) == 0)
-            return sc->sensors[i];
-    return NULL;
-}
-
 /* Live status: one rewritten line on a terminal, a log line every 10 s
  * with -v otherwise. */
 static void show_status(void *ctx, const cl_acq_status *st)
@@ -90,7 +83,8 @@ static void show_status(void *ctx, const cl_acq_status *st)
     for (size_t k = 0; k < st->ncups && n < (int)sizeof line - 40; k++) {
         const cl_acq_cup *c = &st->cups[k];
         double raw = st->devices[c->device].last[c->channel];
-        const cl_sensor_profile *p = profile_for(sc, c->sensor_serial);
+        const cl_sensor_profile *p = cl_sensor_profile_find(
+            (const cl_sensor_profile *const *)sc->sensors, sc->nsensors, c->sensor_serial);
         if (p)
             n += snprintf(line + n, sizeof line - (size_t)n, " %s %.0f mmHg", c->cup_id,
                           cl_unit_from_kpa(cl_sensor_profile_kpa(p, raw), CL_UNIT_MMHG));
@@ -190,8 +184,20 @@ int main(int argc, char **argv)
 
     if (o.markers && !o.cfg.replay_path)
         input.fd = STDIN_FILENO;
+    acq_live live = {0};
+    if (o.live) {
+        char url[256];
+        if (acq_live_start(&live, &o, (const cl_sensor_profile *const *)sc.sensors, sc.nsensors,
+                           &err) != CL_OK) {
+            fprintf(stderr, "cuplab-acquire: --live: %s\n", err.msg);
+            return ACQ_EXIT_NOSTART;
+        }
+        acq_live_url(&live, &o, url, sizeof url);
+        fprintf(stderr, "cuplab-acquire: live view at %s\n", url);
+    }
     cl_error_clear(&err);
     rc = cl_acq_run(&o.cfg, &stop_requested, show_status, &sc, &input, &report, &err);
+    acq_live_stop(&live);
     for (size_t i = 0; i < o.nprofiles; i++)
         free(profiles[i]);
     for (size_t i = 0; i < sc.nsensors; i++)

@@ -4,6 +4,7 @@
 #include "cl_cli.h"
 #include "cl_version.h"
 
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,10 @@ static const char usage[] =
     "                           session file; repeat for each\n"
     "      --markers            read marker commands on standard input (default on a\n"
     "                           terminal): applied|released|moved|repumped CUP|all, note TEXT\n"
+    "      --live [ADDR:]PORT   serve a live view of the recording over HTTP on PORT\n"
+    "                           (0: any free one) of ADDR (default 127.0.0.1); its\n"
+    "                           address and token are printed at the start\n"
+    "      --live-token TOKEN   the token the live view asks for (default: random)\n"
     "      --list-ports         list serial ports with their USB metadata and exit\n"
     "  -v, --verbose            more messages      -q, --quiet   errors only\n"
     "  -h, --help               this help          -V, --version versions (and libraries)\n"
@@ -54,7 +59,7 @@ static const char usage[] =
 enum {
     OPT_TEXT_TS = 256, OPT_FLUSH, OPT_PROBE, OPT_NO_RECONNECT, OPT_FORCE, OPT_PRACT,
     OPT_SUBJECT, OPT_TECH, OPT_SITE, OPT_NOTES, OPT_CUP, OPT_MARKERS, OPT_LIST, OPT_BUFFER,
-    OPT_RAW, OPT_REPLAY, OPT_PROFILE,
+    OPT_RAW, OPT_REPLAY, OPT_PROFILE, OPT_LIVE, OPT_LIVE_TOKEN,
 };
 
 static const struct option longopts[] = {
@@ -79,6 +84,8 @@ static const struct option longopts[] = {
     {"notes", required_argument, NULL, OPT_NOTES},
     {"cup", required_argument, NULL, OPT_CUP},
     {"markers", no_argument, NULL, OPT_MARKERS},
+    {"live", required_argument, NULL, OPT_LIVE},
+    {"live-token", required_argument, NULL, OPT_LIVE_TOKEN},
     {"list-ports", no_argument, NULL, OPT_LIST},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
@@ -159,6 +166,36 @@ static int parse_cup(acq_options *o, char *spec)
             return usage_error("cup '%s' given twice", spec);
     o->cfg.ncups++;
     return -1;
+}
+
+/* [ADDR:]PORT of --live */
+static int parse_live(acq_options *o, const char *spec)
+{
+    const char *colon = strrchr(spec, ':'), *port = colon ? colon + 1 : spec;
+    long l;
+    size_t alen = colon ? (size_t)(colon - spec) : 0;
+    if (colon && (alen == 0 || alen >= sizeof o->live_address))
+        return usage_error("invalid --live address in '%s'", spec);
+    if (!cl_cli_long(port, 0, 65535, &l))
+        return usage_error("invalid --live port in '%s' (0 to 65535)", spec);
+    snprintf(o->live_address, sizeof o->live_address, "%.*s", colon ? (int)alen : 9,
+             colon ? spec : "127.0.0.1");
+    struct in_addr a;
+    if (inet_pton(AF_INET, o->live_address, &a) != 1)
+        return usage_error("invalid --live address '%s' (an IPv4 address)", o->live_address);
+    o->live_port = (uint16_t)l;
+    o->live = true;
+    return -1;
+}
+
+/* A --live-token: 8 to 128 printable characters, no spaces. */
+static bool token_valid(const char *t)
+{
+    size_t n = strlen(t);
+    for (const char *p = t; *p; p++)
+        if (*p <= ' ' || *p > '~')
+            return false;
+    return n >= 8 && n <= 128;
 }
 
 /* Config-file settings: every long option except those that make no sense
@@ -242,6 +279,16 @@ int acq_options_parse(acq_options *o, int argc, char **argv)
                 return rc;
             break;
         case OPT_MARKERS: o->markers = true; break;
+        case OPT_LIVE:
+            if ((rc = parse_live(o, optarg)) >= 0)
+                return rc;
+            break;
+        case OPT_LIVE_TOKEN:
+            if (!token_valid(optarg))
+                return usage_error("invalid --live-token '%s' (8 to 128 printable characters, "
+                                   "no spaces)", optarg);
+            o->live_token = optarg;
+            break;
         case OPT_LIST: o->list_ports = true; break;
         case 'v': o->verbosity = 2; break;
         case 'q': o->verbosity = 0; break;
@@ -264,6 +311,8 @@ int acq_options_parse(acq_options *o, int argc, char **argv)
         return usage_error("%s", "no port given");
     if (!o->cfg.path)
         return usage_error("%s", "no output file given (-o FILE)");
+    if (o->live_token && !o->live)
+        return usage_error("%s", "--live-token needs --live");
     o->cfg.ports = o->ports;
     if (o->cfg.ncups)
         o->cfg.cups = o->cups;

@@ -3,6 +3,7 @@
 #define ACQUIRE_OPTIONS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "cl_acq.h"
 #include "cl_cli.h"
@@ -29,6 +30,10 @@ typedef struct acq_options {
     bool list_ports;
     bool markers;   /* read marker commands from stdin */
     int verbosity;  /* 0 quiet, 1 normal, 2 verbose */
+    bool live;      /* --live: serve the live view */
+    char live_address[64];
+    uint16_t live_port;
+    const char *live_token; /* --live-token; NULL: a generated one */
     cl_cli_config config; /* arguments from --config FILE (cl_cli_config_free) */
 } acq_options;
 

@@ -100,6 +100,7 @@ typedef struct dev {
     double next_reopen;
     uint64_t frames_at_status;
     double last[CL_WIRE_MAX_CHANNELS];
+    double last_frame;      /* host time of the last frame; -1: none */
     cl_port_info info;      /* kept from the first successful open */
     cl_clock *clock;        /* device vs host clock, from the recording's start */
 } dev;
@@ -366,6 +367,7 @@ static void on_item(void *ctx, const cl_wire_item *it)
             return;
         }
         memcpy(d->last, f->v, sizeof(double) * f->n);
+        d->last_frame = a->now;
         if (d->clock)
             cl_clock_add(d->clock, f->device_time, a->now);
         r.type = REC_FRAME;
@@ -1063,29 +1065,58 @@ static int start_writer(acq *a, cl_error *err)
     return CL_OK;
 }
 
-static void report_status(acq *a, cl_acq_status_fn fn, void *ctx, double period_s)
+/* The status of the moment; rate_hz is left 0. */
+static void fill_status(acq *a, cl_acq_status *s, cl_acq_device_status *st)
 {
-    cl_acq_device_status st[64];
-    cl_acq_status s = {.elapsed_s = a->now, .ndevices = a->ndev, .devices = st};
+    *s = (cl_acq_status){.elapsed_s = a->now, .ndevices = a->ndev, .devices = st};
     for (size_t i = 0; i < a->ndev && i < 64; i++) {
         dev *d = &a->devs[i];
         st[i].port = d->cfg->name;
         st[i].channels = d->channels;
         st[i].connected = d->port != NULL;
         counters_of(a, d, &st[i].counters);
+        st[i].rate_hz = 0;
+        memcpy(st[i].last, d->last, sizeof d->last);
+        st[i].last_frame_s = d->last_frame;
+    }
+    s->rows_written = atomic_load(&a->rows_written);
+    s->cups = a->cups;
+    s->ncups = a->ncups;
+    s->ring_used = cl_ring_used(a->ring);
+    s->ring_capacity = cl_ring_capacity(a->ring);
+}
+
+static void report_status(acq *a, cl_acq_status_fn fn, void *ctx, double period_s)
+{
+    cl_acq_device_status st[64];
+    cl_acq_status s;
+    fill_status(a, &s, st);
+    for (size_t i = 0; i < a->ndev && i < 64; i++) {
+        dev *d = &a->devs[i];
         st[i].rate_hz = period_s > 0 ? (double)(st[i].counters.frames - d->frames_at_status) /
                                            period_s
                                      : 0;
         d->frames_at_status = st[i].counters.frames;
-        memcpy(st[i].last, d->last, sizeof d->last);
     }
-    s.rows_written = atomic_load(&a->rows_written);
-    s.cups = a->cups;
-    s.ncups = a->ncups;
-    s.ring_used = cl_ring_used(a->ring);
-    s.ring_capacity = cl_ring_capacity(a->ring);
     if (fn)
         fn(ctx, &s);
+}
+
+/* The live view: its markers join the typed ones; its status every period. */
+static void live_round(acq *a, double *next_publish)
+{
+    const cl_acq_live *lv = a->cfg->live;
+    cl_acq_input fb = {.fd = -1, .feedback = lv->feedback, .ctx = lv->ctx};
+    char line[CL_MARKER_LINE_MAX + 1];
+    for (int i = 0; i < 16 && lv->next_marker && lv->next_marker(lv->ctx, line, sizeof line); i++)
+        marker_line(a, &fb, line);
+    if (lv->publish && a->now >= *next_publish) {
+        cl_acq_device_status st[64];
+        cl_acq_status s;
+        fill_status(a, &s, st);
+        lv->publish(lv->ctx, &s);
+        *next_publish = a->now + CL_ACQ_LIVE_PERIOD_S;
+    }
 }
 
 int cl_acq_run(const cl_acq_config *cfg, volatile sig_atomic_t *stop, cl_acq_status_fn status_fn,
@@ -1153,6 +1184,7 @@ int cl_acq_run(const cl_acq_config *cfg, volatile sig_atomic_t *stop, cl_acq_sta
         dev *d = &a.devs[i];
         d->index = i;
         d->cfg = &ports[i];
+        d->last_frame = -1;
         d->dec = cl_wire_decoder_new(d->cfg->protocol);
         if (!d->dec) {
             rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");
@@ -1226,6 +1258,7 @@ int cl_acq_run(const cl_acq_config *cfg, volatile sig_atomic_t *stop, cl_acq_sta
 
     a.round_end = a.now;
     double next_status = a.now + 1.0, next_counters = a.now + a.flush_s / 2, last_status = a.now;
+    double next_live = a.now;
     for (;;) {
         if (*stop) {
             reason = CL_ACQ_STOP_SIGNAL;
@@ -1270,6 +1303,8 @@ int cl_acq_run(const cl_acq_config *cfg, volatile sig_atomic_t *stop, cl_acq_sta
             push_counters(&a);
             next_counters = a.now + a.flush_s / 2;
         }
+        if (cfg->live)
+            live_round(&a, &next_live);
         if (a.now >= next_status) {
             report_status(&a, status_fn, status_ctx, a.now - last_status);
             last_status = a.now;
@@ -1277,8 +1312,11 @@ int cl_acq_run(const cl_acq_config *cfg, volatile sig_atomic_t *stop, cl_acq_sta
         }
     }
 
-    if (reason != CL_ACQ_STOP_ERROR)
+    if (reason != CL_ACQ_STOP_ERROR) {
         drain_input(&a);
+        if (cfg->live)
+            live_round(&a, &next_live); /* markers sent just before the stop */
+    }
     static const char *why[] = {"",           "stopped by signal",  "duration reached",
                                 "all devices disconnected", "error", "end of capture"};
     a.ending = true;

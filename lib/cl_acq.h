@@ -52,6 +52,7 @@ typedef struct cl_acq_config {
     const char *raw_path;    /* keep every port's byte stream here (cl_capture); NULL: no */
     const char *replay_path; /* decode this capture instead of reading ports (`ports`
                                 and `nports` are then ignored); NULL: live */
+    const struct cl_acq_live *live; /* live view hook (below); NULL: none */
 } cl_acq_config;
 
 /* Per-device figures, for the live status and the final report. */
@@ -62,6 +63,7 @@ typedef struct cl_acq_device_status {
     double rate_hz;          /* frames per second over the last status period */
     cl_session_counters counters;
     double last[CL_WIRE_MAX_CHANNELS]; /* last raw sample per channel */
+    double last_frame_s;     /* host time of the last frame (s since start); -1: none */
 } cl_acq_device_status;
 
 /* A cup of the session's cup table, as the live status shows it. */
@@ -83,6 +85,21 @@ typedef struct cl_acq_status {
 
 /* Called from the reader thread about once a second while recording. */
 typedef void (*cl_acq_status_fn)(void *ctx, const cl_acq_status *st);
+
+/* A live view beside the recording (e.g. cl_dash).  Every function is
+ * called from the reader thread and must return at once, never wait.
+ * `publish` gets the status (rate_hz 0) every LIVE period while recording;
+ * `next_marker` hands over a waiting marker command line (true) that then
+ * goes the way of a typed one, with `feedback` told about it. */
+typedef struct cl_acq_live {
+    void (*publish)(void *ctx, const cl_acq_status *st);
+    bool (*next_marker)(void *ctx, char *line, size_t cap);
+    void (*feedback)(void *ctx, const char *line, bool accepted, const char *why);
+    void *ctx;
+} cl_acq_live;
+
+/* Seconds between two calls of cl_acq_live.publish. */
+#define CL_ACQ_LIVE_PERIOD_S 0.1
 
 /* Why the recording ended. */
 typedef enum cl_acq_stop {

@@ -1550,3 +1550,12 @@ const char *cl_profile_kind(const char *json)
     json_decref(r);
     return kind;
 }
+
+const cl_sensor_profile *cl_sensor_profile_find(const cl_sensor_profile *const *ps, size_t n,
+                                                const char *serial)
+{
+    for (size_t i = 0; serial && *serial && i < n; i++)
+        if (strcmp(cl_sensor_profile_serial(ps[i]), serial) == 0)
+            return ps[i];
+    return NULL;
+}

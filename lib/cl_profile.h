@@ -36,6 +36,10 @@ int cl_sensor_profile_load(const char *path, cl_sensor_profile **out, cl_error *
 void cl_sensor_profile_free(cl_sensor_profile *p); /* accepts NULL */
 
 const char *cl_sensor_profile_serial(const cl_sensor_profile *p);
+/* The profile among `ps` whose serial is `serial`; NULL if none (or
+ * serial is NULL or empty). */
+const cl_sensor_profile *cl_sensor_profile_find(const cl_sensor_profile *const *ps, size_t n,
+                                                const char *serial);
 /* Raw reading -> gauge pressure in kPa. */
 double cl_sensor_profile_kpa(const cl_sensor_profile *p, double raw);
 /* Expanded (k = 2) uncertainty of that pressure, kPa. */

@@ -1,0 +1,177 @@
+/* cuplab live view: the snapshots of /events drawn per cup, marker buttons
+ * posting to /marker.  No libraries, nothing fetched from elsewhere. */
+"use strict";
+
+const token = new URLSearchParams(location.search).get("token") || "";
+const COMMANDS = ["applied", "released", "moved", "repumped"];
+const state = { snap: null, t: [], values: [], last: 0, built: false, sent: {} };
+
+function $(id) { return document.getElementById(id); }
+
+function el(tag, attrs, text) {
+  const e = document.createElement(tag);
+  for (const k in attrs || {}) e.setAttribute(k, attrs[k]);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+/* A cup's value in the chosen unit (calibrated cups) or raw counts. */
+function shown(cup, v) {
+  if (v === null || v === undefined) return null;
+  if (!cup.calibrated) return v;
+  return v / state.snap.units[$("unit").value];
+}
+
+/* x with n decimals, never "-0". */
+function fixed(x, n) { return x.toFixed(n).replace(/^-(0(\.0*)?)$/, "$1"); }
+
+function unitOf(cup) { return cup.calibrated ? $("unit").value : "raw counts"; }
+
+function fmtAge(s) {
+  if (s === null || s === undefined) return "–";
+  if (s < 60) return s.toFixed(s < 10 ? 1 : 0) + " s";
+  return Math.floor(s / 60) + " min " + Math.floor(s % 60) + " s";
+}
+
+function buildCups(snap) {
+  const box = $("cups");
+  box.textContent = "";
+  snap.cups.forEach((c) => {
+    const card = el("div", { class: "cup", id: "cup-" + c.id });
+    const head = el("div", { class: "head" });
+    head.append(el("h2", {}, c.id + (c.sensor ? " (" + c.sensor + ")" : "")));
+    const val = el("span", { class: "value", id: "value-" + c.id, "data-cup": c.id }, "–");
+    head.append(val, el("span", { class: "unit", id: "unit-" + c.id }, unitOf(c)));
+    card.append(head);
+    card.append(el("div", { class: "applied", id: "since-" + c.id },
+                   c.calibrated ? "not applied" : "no sensor profile: raw counts"));
+    card.append(el("canvas", { id: "trace-" + c.id, width: 760, height: 280 }));
+    COMMANDS.forEach((cmd) =>
+      card.append(el("button", { "data-cmd": cmd, "data-cup": c.id, id: cmd + "-" + c.id }, cmd)));
+    box.append(card);
+  });
+  state.built = true;
+}
+
+function merge(snap) {
+  const h = snap.history;
+  if (h.first !== state.last + 1 || state.values.length !== snap.cups.length) {
+    state.t = [];
+    state.values = snap.cups.map(() => []);
+  }
+  state.t.push(...h.t);
+  h.values.forEach((v, k) => state.values[k].push(...v));
+  if (h.last) state.last = h.last;
+  const t1 = state.t[state.t.length - 1];
+  let old = 0;
+  while (old < state.t.length && state.t[old] < t1 - h.seconds) old++;
+  if (old > 0) { state.t.splice(0, old); state.values.forEach((v) => v.splice(0, old)); }
+}
+
+function draw(k, cup) {
+  const cv = $("trace-" + cup.id), g = cv.getContext("2d");
+  const W = cv.width, H = cv.height, L = 70, B = 30;
+  g.clearRect(0, 0, W, H);
+  const ts = state.t, vs = state.values[k].map((v) => shown(cup, v));
+  if (!ts.length) return;
+  const t1 = ts[ts.length - 1], t0 = Math.max(ts[0], t1 - state.snap.history.seconds);
+  let lo = Infinity, hi = -Infinity;
+  vs.forEach((v) => { if (v !== null) { lo = Math.min(lo, v); hi = Math.max(hi, v); } });
+  if (cup.calibrated) lo = Math.min(lo, 0);
+  if (!isFinite(lo)) return;
+  if (hi - lo < 1e-9) { hi += 1; lo -= 1; }
+  const x = (t) => L + (W - L - 10) * (t - t0) / Math.max(t1 - t0, 1);
+  const y = (v) => 10 + (H - B - 10) * (hi - v) / (hi - lo);
+  g.strokeStyle = "#bbb"; g.fillStyle = "#444"; g.font = "20px sans-serif";
+  g.strokeRect(L, 10, W - L - 10, H - B - 10);
+  g.fillText(fixed(hi, hi - lo < 10 ? 1 : 0), 4, 28);
+  g.fillText(fixed(lo, hi - lo < 10 ? 1 : 0), 4, H - B);
+  g.fillText((t1 - t0).toFixed(0) + " s", W - 70, H - 6);
+  g.strokeStyle = "#1f6feb"; g.lineWidth = 2; g.beginPath();
+  let pen = false;
+  ts.forEach((t, i) => {
+    if (t < t0 || vs[i] === null) { pen = false; return; }
+    if (pen) g.lineTo(x(t), y(vs[i])); else g.moveTo(x(t), y(vs[i]));
+    pen = true;
+  });
+  g.stroke();
+}
+
+function render(snap) {
+  state.snap = snap;
+  if (!snap.recording) return;
+  if (!state.built) buildCups(snap);
+  merge(snap);
+  $("clock").textContent = "recording " + fmtAge(snap.t);
+  snap.cups.forEach((c, k) => {
+    const v = shown(c, c.value);
+    const digits = c.calibrated && $("unit").value === "kPa" ? 2 : 0;
+    $("value-" + c.id).textContent =
+      v === null ? "–" : fixed(v, digits);
+    $("unit-" + c.id).textContent = unitOf(c);
+    if (c.calibrated)
+      $("since-" + c.id).textContent =
+        c.applied_s === null ? "not applied" : "applied " + fmtAge(c.applied_s);
+    draw(k, c);
+  });
+  const body = $("devices").tBodies[0];
+  body.textContent = "";
+  snap.devices.forEach((d) => {
+    const tr = el("tr");
+    const cells = [d.port, d.connected ? "connected" : "disconnected", d.rate_hz.toFixed(1),
+      fmtAge(d.since_frame_s), d.frames, d.checksum_errors, d.malformed, d.seq_gaps,
+      d.lost_frames, d.overruns, d.reconnects];
+    cells.forEach((c, i) => {
+      const td = el("td", {}, String(c));
+      if (i === 1) td.className = d.connected ? "good" : "bad";
+      tr.append(td);
+    });
+    body.append(tr);
+  });
+  const list = $("markers");
+  list.textContent = "";
+  snap.markers.slice().sort((a, b) => b.id - a.id).forEach((m) => {
+    const li = el("li", { class: m.state, id: "marker-" + m.id, "data-state": m.state },
+                  m.command + ": " + m.state + (m.why ? " (" + m.why + ")" : ""));
+    list.append(li);
+  });
+}
+
+function send(command) {
+  fetch("/marker", { method: "POST", body: command,
+                     headers: { "X-Cuplab-Token": token, "Content-Type": "text/plain" } })
+    .then((r) => r.json().then((j) => ({ ok: r.ok, j })))
+    .then(({ ok, j }) => {
+      const li = el("li", { class: ok ? "queued" : "rejected" },
+                    command + ": " + (ok ? "queued" : "refused (" + j.error + ")"));
+      if (ok) li.id = "marker-" + j.id;
+      $("markers").prepend(li);
+    })
+    .catch((e) => $("markers").prepend(el("li", { class: "rejected" }, command + ": " + e)));
+}
+
+document.addEventListener("click", (ev) => {
+  const b = ev.target.closest("button[data-cmd]");
+  if (b) send(b.dataset.cmd + " " + b.dataset.cup);
+});
+$("note-form").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  const text = $("note").value.trim();
+  if (text) send("note " + text);
+  $("note").value = "";
+});
+$("unit").addEventListener("change", () => state.snap && state.snap.recording &&
+  state.snap.cups.forEach((c, k) => draw(k, c)));
+
+function connect() {
+  const es = new EventSource("/events" + (token ? "?token=" + encodeURIComponent(token) : ""));
+  es.addEventListener("snapshot", (ev) => {
+    $("link").textContent = "live"; $("link").className = "good";
+    render(JSON.parse(ev.data));
+  });
+  es.onerror = () => {
+    $("link").textContent = "connection lost, retrying";
+    $("link").className = "bad";
+  };
+}
+connect();

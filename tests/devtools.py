@@ -1,0 +1,135 @@
+#!/usr/bin/python3
+"""Drive headless Chromium through its DevTools protocol for the live view
+test: open URL, then read and click through Runtime.evaluate.
+
+  devtools.py URL CUP... [--calibrated CUP]   exits 0 when, for every CUP,
+      its value element is there and shows at least two different values
+      over a few seconds, a --calibrated cup shows mmHg, then kPa and mbar
+      when the unit is switched, while the others stay in raw counts,
+      a click on the cup's "applied" button of the first cup and a note sent
+      through the form are confirmed on the page as recorded.  Exit 77 if
+      chromium or python3-websocket is missing.
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+try:
+    import websocket
+except ImportError:
+    print("python3-websocket not installed")
+    sys.exit(77)
+
+CHROMIUM = shutil.which("chromium")
+if not CHROMIUM:
+    print("chromium not installed")
+    sys.exit(77)
+
+
+def die(msg):
+    print("devtools: " + msg, file=sys.stderr)
+    sys.exit(1)
+
+
+class Page:
+    def __init__(self, ws_url):
+        self.ws = websocket.create_connection(ws_url, timeout=20)
+        self.next_id = 0
+
+    def call(self, method, **params):
+        self.next_id += 1
+        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        while True:
+            msg = json.loads(self.ws.recv())
+            if msg.get("id") == self.next_id:
+                if "error" in msg:
+                    die(f"{method}: {msg['error']}")
+                return msg["result"]
+
+    def eval(self, expr):
+        r = self.call("Runtime.evaluate", expression=expr, returnByValue=True)
+        if "exceptionDetails" in r:
+            die(f"{expr}: {r['exceptionDetails']}")
+        return r["result"].get("value")
+
+    def wait(self, expr, timeout, what):
+        end = time.time() + timeout
+        while time.time() < end:
+            v = self.eval(expr)
+            if v:
+                return v
+            time.sleep(0.2)
+        die(f"timed out waiting for {what}")
+
+
+def main():
+    args = sys.argv[2:]
+    calibrated = []
+    if "--calibrated" in args:
+        i = args.index("--calibrated")
+        calibrated = [args[i + 1]]
+        del args[i:i + 2]
+    url, cups = sys.argv[1], args
+    profile = tempfile.mkdtemp()
+    proc = subprocess.Popen(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+         "--no-first-run", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", f"--user-data-dir={profile}", "--remote-debugging-port=0",
+         "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        port = None
+        end = time.time() + 30
+        while time.time() < end and port is None:
+            line = proc.stderr.readline()
+            m = re.search(r"DevTools listening on ws://[^:]+:(\d+)/", line)
+            if m:
+                port = int(m.group(1))
+        if port is None:
+            die("chromium did not open its DevTools port")
+        targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list"))
+        page = Page([t for t in targets if t["type"] == "page"][0]["webSocketDebuggerUrl"])
+        page.call("Page.navigate", url=url)
+        cond = " && ".join(f"document.getElementById('value-{c}')" for c in cups)
+        page.wait(f"!!({cond})", 20, "every cup's value element")
+        seen = {c: set() for c in cups}
+        for _ in range(25):
+            for c in cups:
+                seen[c].add(page.eval(f"document.getElementById('value-{c}').textContent"))
+            if all(len(s - {"–"}) >= 2 for s in seen.values()):
+                break
+            time.sleep(0.3)
+        for c, s in seen.items():
+            if len(s - {"–"}) < 2:
+                die(f"cup {c}'s value did not change: {s}")
+        unit = "document.getElementById('unit-%s').textContent"
+        for c in calibrated:
+            for u in ("mmHg", "kPa", "mbar"):
+                page.eval(f"var s = document.getElementById('unit'); s.value = '{u}';"
+                          "s.dispatchEvent(new Event('change'))")
+                page.wait(f"{unit % c} === '{u}'", 5, f"cup {c} in {u}")
+            page.eval("document.getElementById('unit').value = 'mmHg'")
+        for c in cups:
+            if c not in calibrated and page.eval(unit % c) != "raw counts":
+                die(f"cup {c} without a profile is shown in {page.eval(unit % c)}")
+        page.eval(f"document.getElementById('applied-{cups[0]}').click()")
+        page.eval("document.getElementById('note').value = 'sent from the page';"
+                  "document.getElementById('note-send').click()")
+        page.wait("document.querySelectorAll('#markers li[data-state=recorded]').length >= 2",
+                  10, "both markers confirmed as recorded")
+        print("page ok:", {c: sorted(s)[:3] for c, s in seen.items()})
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+main()

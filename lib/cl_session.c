@@ -1852,9 +1852,25 @@ static int check_host_time(cl_session_reader *r, size_t i, cl_error *err)
     return CL_OK;
 }
 
-/* Recompute row counts (shortest common length of the readable series; 0
- * when none is, and no further than check_host_time allows) and the event
- * count. */
+/* Rows of `ds` its allocated storage can hold: the writer stores every row
+ * it flushes, so rows beyond (a write that never reached the disk, or a
+ * damaged file claiming more rows than it holds) have no data and are left
+ * out, which also bounds the work of reading a file by its size. */
+static size_t stored_rows(hid_t ds)
+{
+    hsize_t cols = 0, bytes = H5Dget_storage_size(ds);
+    hid_t t = H5Dget_type(ds);
+    size_t size = t >= 0 ? H5Tget_size(t) : 0;
+    close_id(&t);
+    if (ds_rows(ds, &cols) == (size_t)-1 || size == 0)
+        return 0;
+    size *= cols ? cols : 1;
+    return (size_t)(bytes / size);
+}
+
+/* Recompute row counts (shortest common length of the readable series,
+ * within the rows their storage holds; 0 when none is; no further than
+ * check_host_time allows) and the event count. */
 static int measure(cl_session_reader *r, cl_error *err)
 {
     for (size_t i = 0; i < r->ndev; i++) {
@@ -1862,9 +1878,11 @@ static int measure(cl_session_reader *r, cl_error *err)
         for (int k = 0; k < NSERIES; k++) {
             if (r->dev[i].ds[k] < 0)
                 continue; /* unreadable */
-            size_t n = ds_rows(r->dev[i].ds[k], NULL);
+            size_t n = ds_rows(r->dev[i].ds[k], NULL), stored = stored_rows(r->dev[i].ds[k]);
             if (n == (size_t)-1)
                 return h5_fail(err, r->path, "cannot read dataset sizes");
+            if (stored < n)
+                n = stored;
             if (n < rows)
                 rows = n;
         }

@@ -5,9 +5,9 @@
 # only at the end: rows a write never filled, left out).  Each damaged
 # variant, analysed as a table, as JSON and with --write, exits 1 with one
 # line naming the file and the problem, and --write leaves it unchanged.
-# Stored profiles that cannot be used are named in a warning, and a profile
-# whose evaluation overflows is refused by cuplab-calibrate and
-# cuplab-analyze -p.
+# Rows claimed beyond what the storage holds are left out.  Stored profiles
+# that cannot be used are named in a warning, and a profile whose evaluation
+# overflows is refused by cuplab-calibrate and cuplab-analyze -p.
 . "$(dirname "$0")/../lib.sh"
 
 start_sim sch --cups 2 --rate 50 --duration 30 --time-scale 30 --seed 5
@@ -49,6 +49,11 @@ variant("chstr", lambda g: g.attrs.__setitem__("channels", "two"))
 variant("chnone", lambda g: g.attrs.__delitem__("channels"))
 # the rows a write never filled: NaN to the end, left out
 variant("hosttail", lambda g: host(g, lambda t: t.__setitem__(slice(-25, None), np.nan)))
+# rows claimed beyond the storage: no data behind them, left out
+def grow(g):
+    for k in ("samples", "device_time", "host_time", "sequence"):
+        g[k].resize(2**40, axis=0)
+variant("claimed", grow)
 PY
 
 expect() {
@@ -98,6 +103,14 @@ tail, intact = (json.load(open(p))["rows"] for p in sys.argv[1:])
 assert len(tail) == len(intact) == 2
 for a, b in zip(tail, intact):
     assert a["samples"] == b["samples"] - 25, (a["samples"], b["samples"])
+PY
+
+timeout 60 "$BIN/cuplab-analyze" -q --format json "$T/claimed.h5" >"$T/claimed.json" 2>"$T/err" ||
+    fail "rows claimed beyond the storage: exit $?: $(cat "$T/err")"
+"$PY" - "$T/claimed.json" "$T/intact.json" <<'PY' || fail "rows claimed beyond the storage: results"
+import json, sys
+a, b = (json.load(open(p))["rows"] for p in sys.argv[1:])
+assert [x["samples"] for x in a] == [x["samples"] for x in b], (a, b)
 PY
 
 # Stored profiles that cannot be used: each named with what is wrong.

@@ -222,7 +222,8 @@ int cl_cli_config_expand(int *argc, char ***argv, int keep, const struct option 
         return cl_error_set(err, CL_ERR_NOMEM, "out of memory");
     }
     memcpy(cfg->argv, *argv, (size_t)keep * sizeof *cfg->argv);
-    memcpy(cfg->argv + keep, cfg->args, cfg->nargs * sizeof *cfg->argv);
+    if (cfg->nargs) /* args is NULL for a file without settings */
+        memcpy(cfg->argv + keep, cfg->args, cfg->nargs * sizeof *cfg->argv);
     memcpy(cfg->argv + keep + cfg->nargs, *argv + keep,
            (size_t)(*argc - keep) * sizeof *cfg->argv);
     *argc += (int)cfg->nargs;

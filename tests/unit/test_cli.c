@@ -182,6 +182,33 @@ static void test_config_limits(void **state)
     rmdir(dir);
 }
 
+/* A file with no settings (empty, or comments only) leaves the command line
+ * as it is (found by the fuzzer: the empty list of settings was copied from
+ * a null pointer). */
+static void test_config_empty(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/cl-cli-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    char *argv0[] = {"prog", "-c", path, "--name=C", NULL};
+    for (int k = 0; k < 2; k++) {
+        char **argv = argv0;
+        int argc = 4;
+        cl_cli_config cfg;
+        cl_error err;
+        write_file(path, k ? "# nothing\n\n" : "");
+        assert_int_equal(
+            cl_cli_config_expand(&argc, &argv, 1, opts, NULL, NULL, &cfg, &err), CL_OK);
+        assert_int_equal(argc, 4);
+        assert_string_equal(argv[3], "--name=C");
+        assert_null(argv[4]);
+        cl_cli_config_free(&cfg);
+    }
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -189,6 +216,7 @@ int main(void)
         cmocka_unit_test(test_port_spec),
         cmocka_unit_test(test_config),
         cmocka_unit_test(test_config_limits),
+        cmocka_unit_test(test_config_empty),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

@@ -1,13 +1,15 @@
 #!/bin/sh
 # Install the Debian packages cuplab needs to build, test and demo, if any are
-# missing.  Uses apt-get directly as root, through sudo otherwise.  Prints
-# nothing when everything is already there.
+# missing; with the argument "fuzz", also what `make fuzz` needs (clang and
+# its libFuzzer runtime).  Uses apt-get directly as root, through sudo
+# otherwise.  Prints nothing when everything is already there.
 set -eu
 
 PACKAGES="gcc make pkg-config
 libserialport-dev libhdf5-dev hdf5-tools libgsl-dev libjansson-dev zlib1g-dev
 libcmocka-dev libplplot-dev plplot-driver-cairo
 python3 python3-h5py python3-numpy python3-scipy python3-serial"
+[ "${1:-}" = fuzz ] && PACKAGES="$PACKAGES clang libclang-rt-14-dev"
 
 missing=""
 for p in $PACKAGES; do

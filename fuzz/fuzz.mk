@@ -60,6 +60,8 @@ fuzz-run: $(foreach t,$(FUZZ_TARGETS),$(FUZZ_DIR)/fuzz_$(t) $(FUZZ_DIR)/seeded-$
 	    grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb)|DONE|timeout' \
 	        $(FUZZ_DIR)/fuzz_$$t.log | tail -n 4; \
 	done; ls $(FUZZ_DIR) | grep -E '^(crash|timeout|leak|oom)-' || true
+	@# scratch files a crashed or timed-out input left behind (fuzz/fuzz_file.h)
+	@rm -f /dev/shm/cuplab-fuzz-* $${TMPDIR:-/tmp}/cuplab-fuzz-*
 
 # The library, instrumented for coverage and the sanitizers.
 $(FUZZ_DIR)/lib/%.o: lib/%.c lib/*.h fuzz/fuzz.mk

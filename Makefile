@@ -107,6 +107,7 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
 fuzz:
+	@sh scripts/install-deps.sh fuzz
 	@$(MAKE) --no-print-directory -f fuzz/fuzz.mk
 
 # The example cohort (datasets/README.md), regenerated bit for bit.

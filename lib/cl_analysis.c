@@ -165,17 +165,18 @@ static int load_stored_profiles(cl_analysis *a, cl_error *err)
         const char *kind = json ? cl_profile_kind(json) : NULL;
         cl_error perr;
         int rc = CL_OK;
-        if (kind && !strcmp(kind, "sensor")) {
-            rc = cl_sensor_profile_parse(json, &a->stored[a->nstored], &perr);
-            a->nstored += rc == CL_OK;
-        } else if (kind && !strcmp(kind, "cupset")) {
+        /* Anything but a cup set is read as a sensor profile, so that one
+         * that cannot be used (invalid JSON, another kind) is named. */
+        if (kind && !strcmp(kind, "cupset")) {
             rc = cl_cupset_parse(json, &a->stored_sets[a->nstored_sets], &perr);
             a->nstored_sets += rc == CL_OK;
         } else {
-            continue;
+            rc = cl_sensor_profile_parse(json, &a->stored[a->nstored], &perr);
+            a->nstored += rc == CL_OK;
         }
         if (rc != CL_OK)
-            cl_log(CL_LOG_WARN, "%s: stored profile %zu skipped: %s", a->path, i, perr.msg);
+            cl_log(CL_LOG_WARN, "%s: stored profile %zu (/calibration/profiles[%zu]) skipped: %s",
+                   a->path, i, i, perr.msg);
     }
     return CL_OK;
 }

@@ -17,6 +17,10 @@
 #include "cl_output.h"
 
 #define MAX_FIELDS 64
+/* Largest magnitude of any number in these files: far beyond any pressure,
+ * reading, volume or time, and small enough that unit conversions, sums and
+ * squares stay finite. */
+#define MAX_ABS_VALUE 1e15
 
 /* ------------------------------------------------------------ CSV core */
 
@@ -207,6 +211,9 @@ static int num(const csv *c, int i, const char *what, double *out, cl_error *err
     if (end == s || *trim(end) || !isfinite(v))
         return cl_error_set(err, CL_ERR_FORMAT, "%s:%d: %s '%s' is not a number", c->path,
                             c->line, what, s);
+    if (fabs(v) > MAX_ABS_VALUE)
+        return cl_error_set(err, CL_ERR_FORMAT, "%s:%d: %s '%s' is out of range (beyond +-%g)",
+                            c->path, c->line, what, s, MAX_ABS_VALUE);
     *out = v;
     return CL_OK;
 }

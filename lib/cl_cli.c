@@ -2,11 +2,14 @@
 #include "cl_cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 bool cl_cli_double(const char *s, double lo, double hi, double *out)
 {
@@ -97,19 +100,73 @@ static int push_arg(cl_cli_config *cfg, char *arg, cl_error *err)
     return CL_OK;
 }
 
+/* The whole file into a NUL-terminated buffer: a regular file (opened
+ * without blocking, so a FIFO cannot hang us) of at most CL_CLI_CONFIG_MAX
+ * bytes. */
+static int slurp_config(const char *path, char **text, size_t *len, cl_error *err)
+{
+    struct stat st;
+    char *buf = NULL;
+    size_t n = 0;
+    ssize_t got;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), rc = CL_OK;
+    if (fd < 0)
+        return cl_error_set(err, CL_ERR_ARG, "%s: %s", path, strerror(errno));
+    if (fstat(fd, &st) != 0)
+        rc = cl_error_set(err, CL_ERR_ARG, "%s: %s", path, strerror(errno));
+    else if (S_ISDIR(st.st_mode))
+        rc = cl_error_set(err, CL_ERR_ARG, "%s: is a directory, not a config file", path);
+    else if (!S_ISREG(st.st_mode))
+        rc = cl_error_set(err, CL_ERR_ARG, "%s: not a regular file", path);
+    else if (!(buf = malloc(CL_CLI_CONFIG_MAX + 1)))
+        rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");
+    /* Read one byte past the limit to tell a file that grew beyond it. */
+    while (rc == CL_OK && n <= CL_CLI_CONFIG_MAX &&
+           (got = read(fd, buf + n, CL_CLI_CONFIG_MAX + 1 - n)) != 0) {
+        if (got < 0 && errno != EINTR)
+            rc = cl_error_set(err, CL_ERR_ARG, "%s: %s", path, strerror(errno));
+        else if (got > 0)
+            n += (size_t)got;
+    }
+    close(fd);
+    if (rc == CL_OK && n > CL_CLI_CONFIG_MAX)
+        rc = cl_error_set(err, CL_ERR_ARG, "%s: larger than %d bytes, not a config file", path,
+                          CL_CLI_CONFIG_MAX);
+    if (rc != CL_OK) {
+        free(buf);
+        return rc;
+    }
+    buf[n] = '\0';
+    *text = buf;
+    *len = n;
+    return CL_OK;
+}
+
 static int read_config(const char *path, const struct option *longopts, cl_cli_accept accept,
                        void *ctx, cl_cli_config *cfg, cl_error *err)
 {
-    char line[1024];
-    int lineno = 0, rc = CL_OK;
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return cl_error_set(err, CL_ERR_ARG, "%s: %s", path, strerror(errno));
-    while (rc == CL_OK && fgets(line, sizeof line, f)) {
-        char *key = trim(line), *value = strchr(key, '='), *arg = NULL;
+    char *text = NULL, *next;
+    size_t len = 0;
+    int lineno = 0, rc = slurp_config(path, &text, &len, err);
+    for (char *line = text; rc == CL_OK && line < text + len; line = next) {
+        char *nl = memchr(line, '\n', (size_t)(text + len - line)), *key, *value, *arg = NULL;
+        size_t n = nl ? (size_t)(nl - line) : (size_t)(text + len - line);
         const struct option *opt;
         int what;
+        next = line + n + 1;
         lineno++;
+        if (n > CL_CLI_LINE_MAX) {
+            rc = cl_error_set(err, CL_ERR_ARG, "%s:%d: line longer than %d bytes", path, lineno,
+                              CL_CLI_LINE_MAX);
+            break;
+        }
+        if (memchr(line, '\0', n)) {
+            rc = cl_error_set(err, CL_ERR_ARG, "%s:%d: NUL byte in the line", path, lineno);
+            break;
+        }
+        line[n] = '\0';
+        key = trim(line);
+        value = strchr(key, '=');
         if (!*key || *key == '#')
             continue;
         if (value) {
@@ -134,7 +191,7 @@ static int read_config(const char *path, const struct option *longopts, cl_cli_a
                 rc = push_arg(cfg, arg, err);
         }
     }
-    fclose(f);
+    free(text);
     return rc;
 }
 
@@ -166,7 +223,8 @@ int cl_cli_config_expand(int *argc, char ***argv, int keep, const struct option 
         return cl_error_set(err, CL_ERR_NOMEM, "out of memory");
     }
     memcpy(cfg->argv, *argv, (size_t)keep * sizeof *cfg->argv);
-    memcpy(cfg->argv + keep, cfg->args, cfg->nargs * sizeof *cfg->argv);
+    if (cfg->nargs) /* args is NULL for a file without settings */
+        memcpy(cfg->argv + keep, cfg->args, cfg->nargs * sizeof *cfg->argv);
     memcpy(cfg->argv + keep + cfg->nargs, *argv + keep,
            (size_t)(*argc - keep) * sizeof *cfg->argv);
     *argc += (int)cfg->nargs;

@@ -39,6 +39,12 @@ typedef struct cl_cli_config {
     char **argv;  /* the merged argument vector */
 } cl_cli_config;
 
+/* A config file is a regular file of at most CL_CLI_CONFIG_MAX bytes, in
+ * lines of at most CL_CLI_LINE_MAX bytes (newline not counted), without NUL
+ * bytes. */
+#define CL_CLI_CONFIG_MAX (1 << 20)
+#define CL_CLI_LINE_MAX 4096
+
 /* If the arguments after the first `keep` ones name a config file (-c FILE,
  * --config FILE, --config=FILE), read it ("key = value" lines, '#'
  * comments, a key without value is a flag) and make *argv the first `keep`

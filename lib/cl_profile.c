@@ -21,6 +21,14 @@
 
 #define MAX_FILE_BYTES (64L * 1024 * 1024)
 #define NDIM (CL_PROFILE_MAX_DEGREE + 1)
+/* Raw readings a profile without a covered range is checked over: +-2^31,
+ * any reading of a 32-bit device. */
+#define RAW_SPAN 2147483648.0
+/* A transfer function that gives more than this anywhere it is checked has
+ * absurd coefficients (1e15 kPa: ten orders of magnitude beyond any
+ * pressure, yet far from overflowing in any unit). */
+#define MAX_ABS_KPA 1e15
+#define CHECK_GRID 64 /* points of that range the function is evaluated at */
 
 struct cl_sensor_profile {
     cl_sensor_calibration d;
@@ -151,8 +159,8 @@ static int parse_header(const char *json, const char *kind, json_t **root, cl_er
         return cl_error_set(err, CL_ERR_ARG, "no profile text");
     r = json_loads(json, JSON_REJECT_DUPLICATES, &je);
     if (!r)
-        return cl_error_set(err, CL_ERR_FORMAT, "not valid JSON (line %d: %s)", je.line,
-                            je.text);
+        return cl_error_set(err, CL_ERR_FORMAT, "not valid JSON (line %d, column %d: %s)",
+                            je.line, je.column, je.text);
     if (!json_is_object(r)) {
         json_decref(r);
         return cl_error_set(err, CL_ERR_FORMAT, "not a cuplab profile (not a JSON object)");
@@ -462,6 +470,49 @@ double cl_sensor_calibration_u_kpa(const cl_sensor_calibration *d, double raw)
     return d->k * sqrt(sq0(uf) + sq0(d->u_rep_kpa) + sq0(d->u_hyst_kpa) + sq0(d->u_ref_kpa));
 }
 
+/* The raw readings a profile is evaluated over: the range the calibration
+ * covered widened by half its width on each side (true), or +-RAW_SPAN when
+ * the profile has no range (false). */
+static bool eval_range(const cl_sensor_calibration *d, double *lo, double *hi)
+{
+    *lo = d->raw_min;
+    *hi = d->raw_max;
+    if (!isfinite(*lo) || !isfinite(*hi)) {
+        *lo = -RAW_SPAN;
+        *hi = RAW_SPAN;
+        return false;
+    }
+    double w = *hi - *lo;
+    if (w <= 0)
+        w = fabs(*lo) > 0 ? fabs(*lo) * 0.1 : 1;
+    *lo -= w / 2;
+    *hi += w / 2;
+    return true;
+}
+
+/* Evaluation over eval_range: finite pressure and uncertainty, pressures
+ * within +-MAX_ABS_KPA. */
+static int check_evaluation(const cl_sensor_calibration *d, cl_error *err)
+{
+    double lo, hi;
+    eval_range(d, &lo, &hi);
+    for (int i = 0; i <= CHECK_GRID; i++) {
+        double x = lo + (hi - lo) * i / CHECK_GRID, kpa = cl_sensor_calibration_kpa(d, x),
+               u = cl_sensor_calibration_u_fit_kpa(d, x);
+        if (!isfinite(kpa) || fabs(kpa) > MAX_ABS_KPA)
+            return cl_error_set(err, CL_ERR_FORMAT,
+                                "transfer function gives %g kPa at raw %.6g, beyond +-%g kPa "
+                                "(raw range checked: %.6g to %.6g)",
+                                kpa, x, MAX_ABS_KPA, lo, hi);
+        if (isinf(u))
+            return cl_error_set(err, CL_ERR_FORMAT,
+                                "uncertainty overflows at raw %.6g (raw range checked: %.6g to "
+                                "%.6g)",
+                                x, lo, hi);
+    }
+    return CL_OK;
+}
+
 static int check_transfer(const cl_sensor_calibration *d, cl_error *err)
 {
     if (d->degree < 1 || d->degree > CL_PROFILE_MAX_DEGREE)
@@ -482,6 +533,9 @@ static int check_transfer(const cl_sensor_calibration *d, cl_error *err)
         return cl_error_set(err, CL_ERR_FORMAT, "transfer function has zero slope");
     if (isfinite(d->raw_min) && isfinite(d->raw_max) && d->raw_min > d->raw_max)
         return cl_error_set(err, CL_ERR_FORMAT, "raw_min is above raw_max");
+    int rc = check_evaluation(d, err);
+    if (rc != CL_OK)
+        return rc;
     if (d->valid_until) {
         time_t t;
         int rc = cl_profile_parse_date(d->valid_until, &t, err);
@@ -559,21 +613,17 @@ int cl_sensor_profile_raw_for_kpa(const cl_sensor_profile *p, double kpa, double
                                   cl_error *err)
 {
     enum { GRID = 400 };
-    double lo = p->d.raw_min, hi = p->d.raw_max;
+    double lo, hi;
+    bool ranged = eval_range(&p->d, &lo, &hi);
     *raw = NAN;
     if (!isfinite(kpa))
         return cl_error_set(err, CL_ERR_RANGE, "pressure is not finite");
-    if ((!isfinite(lo) || !isfinite(hi)) && p->d.degree == 1) {
+    if (!ranged && p->d.degree == 1) {
         *raw = (kpa - p->d.coef[0]) / p->d.coef[1]; /* a straight line needs no range */
         return CL_OK;
     }
-    if (!isfinite(lo) || !isfinite(hi))
+    if (!ranged)
         return cl_error_set(err, CL_ERR_RANGE, "profile has no raw range");
-    double w = hi - lo;
-    if (w <= 0)
-        w = fabs(lo) > 0 ? fabs(lo) * 0.1 : 1;
-    lo -= w / 2;
-    hi += w / 2;
     /* The curve must be monotonic over the search interval. */
     double prev = cl_sensor_profile_kpa(p, lo), sign = 0;
     double a = NAN, b = NAN;

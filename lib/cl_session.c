@@ -94,6 +94,7 @@
 #define SWMR_READ_ATTEMPTS 15
 #define WRITER_LOCK_OFFSET ((off_t)1 << 62)
 #define NSERIES 4
+#define HOST_TIME_BLOCK 65536 /* rows of host_time checked at a time */
 #define STATUS_BYTES 16 /* fixed-length final attributes, see put_fixed_attr */
 #define UTC_BYTES 32
 #define ROOT_MAX_COMPACT 32 /* root attributes stay in the object header */
@@ -1653,6 +1654,8 @@ typedef struct rdev {
     hid_t counters;
     size_t rows;
     unsigned unreadable; /* CL_SESSION_SAMPLES ... : objects that exist but cannot be read */
+    size_t time_checked; /* rows of host_time checked (check_host_time) ... */
+    double time_last;    /* ... and the last of them */
 } rdev;
 
 typedef struct rcup {
@@ -1839,8 +1842,77 @@ static size_t ds_rows(hid_t ds, hsize_t *cols)
     return (size_t)dims[0];
 }
 
-/* Recompute row counts (shortest common length of the readable series; 0
- * when none is) and the event count. */
+static int read_series(cl_session_reader *r, size_t dev, int k, size_t col, size_t start,
+                       size_t count, hid_t mtype, void *out, cl_error *err);
+
+/* host_time of device `i` must be finite and non-decreasing over its rows,
+ * except for NaN to the end: rows a write never filled (the fill value),
+ * which are left out (the device's rows end before them).  Anything else is
+ * a damaged file, named by dataset and row.  Checks only the rows not
+ * checked yet, so that a refresh reads just the new ones. */
+static int check_host_time(cl_session_reader *r, size_t i, cl_error *err)
+{
+    rdev *d = &r->dev[i];
+    size_t from = d->time_checked < d->rows ? d->time_checked : d->rows, nan_from = (size_t)-1;
+    double *t, last = from == 0 ? -INFINITY : d->time_last;
+    int rc = CL_OK;
+    if (d->ds[S_HOST_TIME] < 0 || from == d->rows)
+        return CL_OK;
+    if (!(t = malloc(HOST_TIME_BLOCK * sizeof *t)))
+        return cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory", r->path);
+    for (size_t at = from; rc == CL_OK && at < d->rows; at += HOST_TIME_BLOCK) {
+        size_t n = d->rows - at < HOST_TIME_BLOCK ? d->rows - at : HOST_TIME_BLOCK;
+        if ((rc = read_series(r, i, S_HOST_TIME, 0, at, n, H5T_NATIVE_DOUBLE, t, err)) != CL_OK)
+            break;
+        for (size_t j = 0; j < n && rc == CL_OK; j++) {
+            char what[96] = "";
+            if (isnan(t[j])) {
+                nan_from = nan_from == (size_t)-1 ? at + j : nan_from;
+                continue;
+            }
+            if (nan_from != (size_t)-1)
+                snprintf(what, sizeof what, "row %zu is NaN, row %zu is not", nan_from, at + j);
+            else if (!isfinite(t[j]))
+                snprintf(what, sizeof what, "row %zu is infinite", at + j);
+            else if (t[j] < last)
+                snprintf(what, sizeof what, "row %zu goes back from %.6f s to %.6f s", at + j,
+                         last, t[j]);
+            if (what[0])
+                rc = cl_error_set(err, CL_ERR_FORMAT,
+                                  "%s: damaged session file (/devices/dev%zu/host_time: %s)",
+                                  r->path, i, what);
+            last = t[j];
+        }
+    }
+    free(t);
+    if (rc != CL_OK)
+        return rc;
+    if (nan_from != (size_t)-1)
+        d->rows = nan_from;
+    d->time_checked = d->rows;
+    d->time_last = last;
+    return CL_OK;
+}
+
+/* Rows of `ds` its allocated storage can hold: the writer stores every row
+ * it flushes, so rows beyond (a write that never reached the disk, or a
+ * damaged file claiming more rows than it holds) have no data and are left
+ * out, which also bounds the work of reading a file by its size. */
+static size_t stored_rows(hid_t ds)
+{
+    hsize_t cols = 0, bytes = H5Dget_storage_size(ds);
+    hid_t t = H5Dget_type(ds);
+    size_t size = t >= 0 ? H5Tget_size(t) : 0;
+    close_id(&t);
+    if (ds_rows(ds, &cols) == (size_t)-1 || size == 0)
+        return 0;
+    size *= cols ? cols : 1;
+    return (size_t)(bytes / size);
+}
+
+/* Recompute row counts (shortest common length of the readable series,
+ * within the rows their storage holds; 0 when none is; no further than
+ * check_host_time allows) and the event count. */
 static int measure(cl_session_reader *r, cl_error *err)
 {
     for (size_t i = 0; i < r->ndev; i++) {
@@ -1848,13 +1920,18 @@ static int measure(cl_session_reader *r, cl_error *err)
         for (int k = 0; k < NSERIES; k++) {
             if (r->dev[i].ds[k] < 0)
                 continue; /* unreadable */
-            size_t n = ds_rows(r->dev[i].ds[k], NULL);
+            size_t n = ds_rows(r->dev[i].ds[k], NULL), stored = stored_rows(r->dev[i].ds[k]);
             if (n == (size_t)-1)
                 return h5_fail(err, r->path, "cannot read dataset sizes");
+            if (stored < n)
+                n = stored;
             if (n < rows)
                 rows = n;
         }
         r->dev[i].rows = rows == (size_t)-1 ? 0 : rows;
+        int rc = check_host_time(r, i, err);
+        if (rc != CL_OK)
+            return rc;
     }
     size_t n = r->events >= 0 ? ds_rows(r->events, NULL) : 0;
     if (n == (size_t)-1)
@@ -1910,12 +1987,76 @@ static int note_damage(cl_session_reader *r, cl_error *err)
     return CL_OK;
 }
 
+static const char *class_name(H5T_class_t c)
+{
+    return c == H5T_INTEGER  ? "integer"
+           : c == H5T_FLOAT  ? "floating-point"
+           : c == H5T_STRING ? "string"
+           : c == H5T_COMPOUND ? "compound"
+           : c == H5T_ENUM   ? "enum"
+                             : "non-numeric";
+}
+
+/* The schema against the data: each readable series of device `d` (group
+ * `g`) has its datatype class and rank (samples 2-D float with 1 to
+ * MAX_CHANNELS columns, the times 1-D float, sequence 1-D integer), and the
+ * group's "channels" attribute is an integer equal to the width of samples
+ * (or, when samples is unreadable, within 1..MAX_CHANNELS).  *cols gets
+ * the number of channels.  -1 with `why` (": what is wrong") otherwise. */
+static int check_shapes(const rdev *d, hid_t g, hsize_t *cols, char *why, size_t cap)
+{
+    long long v = 0;
+    bool found = false;
+    *cols = 0;
+    for (int k = 0; k < NSERIES; k++) {
+        if (d->ds[k] < 0)
+            continue;
+        hid_t t = H5Dget_type(d->ds[k]), sp = H5Dget_space(d->ds[k]);
+        H5T_class_t c = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
+        int rank = sp >= 0 ? H5Sget_simple_extent_ndims(sp) : -1, want = k == S_SAMPLES ? 2 : 1;
+        H5T_class_t cwant = k == S_SEQUENCE ? H5T_INTEGER : H5T_FLOAT;
+        close_id(&sp);
+        close_id(&t);
+        if (c != cwant) {
+            snprintf(why, cap, "/%s: %s data, %s expected", series_name[k], class_name(c),
+                     class_name(cwant));
+            return -1;
+        }
+        if (rank != want || (k == S_SAMPLES && ds_rows(d->ds[k], cols) == (size_t)-1)) {
+            snprintf(why, cap, "/%s: %d-dimensional, %d-dimensional expected", series_name[k],
+                     rank, want);
+            return -1;
+        }
+    }
+    if (get_int_attr(g, "channels", &v, &found) < 0 || !found) {
+        snprintf(why, cap, ": no integer \"channels\" attribute");
+        return -1;
+    }
+    if (d->ds[S_SAMPLES] >= 0 && (*cols < 1 || *cols > MAX_CHANNELS)) {
+        snprintf(why, cap, "/samples: %llu columns, 1 to %d expected", (unsigned long long)*cols,
+                 MAX_CHANNELS);
+        return -1;
+    }
+    if (d->ds[S_SAMPLES] >= 0 && (hsize_t)v != *cols) {
+        snprintf(why, cap, ": \"channels\" attribute is %lld, samples has %llu columns", v,
+                 (unsigned long long)*cols);
+        return -1;
+    }
+    if (v < 1 || v > MAX_CHANNELS) {
+        snprintf(why, cap, ": \"channels\" attribute is %lld, 1 to %d expected", v,
+                 MAX_CHANNELS);
+        return -1;
+    }
+    *cols = (hsize_t)v;
+    return 0;
+}
+
 static int load_device(cl_session_reader *r, hid_t devices, size_t i, cl_error *err)
 {
     static const char *const sattr[] = {"port",        "protocol",   "usb_manufacturer",
                                         "usb_product", "usb_serial", "description",
                                         "announcement"};
-    char name[32];
+    char name[32], why[160];
     hid_t g = H5I_INVALID_HID;
     rdev *d = &r->dev[i];
     int rc = CL_OK;
@@ -1952,21 +2093,7 @@ static int load_device(cl_session_reader *r, hid_t devices, size_t i, cl_error *
     if (!missing && d->ds[S_DEVICE_TIME] >= 0 &&
         get_attr_text(d->ds[S_DEVICE_TIME], "units", &d->str[7]) < 0)
         missing = "device_time units";
-    if (!missing) {
-        /* The number of channels is the width of samples; the group's
-         * "channels" attribute says the same when samples is unreadable. */
-        if (d->ds[S_SAMPLES] >= 0) {
-            if (ds_rows(d->ds[S_SAMPLES], &cols) == (size_t)-1)
-                cols = 0;
-        } else if (get_int_attr(g, "channels", &v, &found) < 0 || !found) {
-            cols = 0;
-        } else {
-            cols = v >= 1 && v <= MAX_CHANNELS ? (hsize_t)v : 0;
-        }
-        if (cols < 1 || cols > MAX_CHANNELS)
-            missing = "samples shape";
-    }
-    if (missing)
+    if (missing || check_shapes(d, g, &cols, why, sizeof why) != 0)
         goto bad;
     d->info.port = d->str[0] ? d->str[0] : "";
     d->info.protocol = d->str[1] ? d->str[1] : "";
@@ -1986,8 +2113,13 @@ static int load_device(cl_session_reader *r, hid_t devices, size_t i, cl_error *
     goto done;
 bad:
     H5Eclear2(H5E_DEFAULT);
-    rc = cl_error_set(err, CL_ERR_FORMAT, "%s: damaged session file (/devices/%s: %s unreadable)",
-                      r->path, name, missing ? missing : "group");
+    if (!missing)
+        rc = cl_error_set(err, CL_ERR_FORMAT, "%s: damaged session file (/devices/%s%s)",
+                          r->path, name, why);
+    else
+        rc = cl_error_set(err, CL_ERR_FORMAT,
+                          "%s: damaged session file (/devices/%s: %s unreadable)", r->path,
+                          name, missing);
 done:
     close_id(&g);
     return rc;

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Install the Debian packages cuplab needs to build, test and demo, if any are
-# missing.  Uses apt-get directly as root, through sudo otherwise.  Prints
-# nothing when everything is already there.
+# missing; with the argument "fuzz", also what `make fuzz` needs (clang and
+# its libFuzzer runtime).  Uses apt-get directly as root, through sudo
+# otherwise.  Prints nothing when everything is already there.
 set -eu
 
 PACKAGES="gcc make pkg-config
@@ -11,6 +12,7 @@ chromium python3-websocket
 python3 python3-h5py python3-numpy python3-scipy python3-serial python3-pandas
 python3-mne python3-matplotlib
 r-base-core gcc-avr avr-libc avrdude simavr libsimavr-dev libelf-dev"
+[ "${1:-}" = fuzz ] && PACKAGES="$PACKAGES clang libclang-rt-14-dev"
 
 missing=""
 for p in $PACKAGES; do

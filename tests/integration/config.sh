@@ -33,3 +33,28 @@ printf 'practitioner = X\ncolour = blue\n' >"$T/bad.conf"
 [ $? -eq 2 ] || fail "unknown setting should exit 2"
 grep -q "bad.conf:2: unknown setting 'colour'" "$T/err" || fail "message: $(cat "$T/err")"
 true
+
+# Only a regular file of bounded size and line length is read: a directory,
+# an endless device, a FIFO, a huge line or a NUL byte is a one-line error
+# naming the file (and line), and nothing is recorded.
+mkdir "$T/conf.d"
+mkfifo "$T/fifo"
+head -c 100000 /dev/zero | tr '\0' x | sed 's/^/practitioner = /' >"$T/long.conf"
+head -c 16777216 /dev/zero | tr '\0' x | sed 's/^/practitioner = /' >"$T/huge.conf"
+printf 'practitioner = A\nsite = upper\0back\n' >"$T/nul.conf"
+for c in "$T/conf.d|: is a directory" "/dev/zero|: not a regular file" \
+    "$T/fifo|: not a regular file" "$T/long.conf|:1: line longer than 4096 bytes" \
+    "$T/huge.conf|: larger than 1048576 bytes" "$T/nul.conf|:2: NUL byte in the line"; do
+    f=${c%%|*}
+    rm -f "$T/x.h5"
+    timeout 20 "$BIN/cuplab-acquire" -c "$f" -o "$T/x.h5" /dev/null 2>"$T/err"
+    rc=$?
+    [ $rc -eq 2 ] || fail "-c $f: exit $rc, expected 2: $(cat "$T/err")"
+    [ "$(grep -vc '^Try ' "$T/err")" -eq 1 ] || fail "-c $f: not one line: $(cat "$T/err")"
+    grep -qF "$f${c#*|}" "$T/err" || fail "-c $f: message: $(cat "$T/err")"
+    [ ! -e "$T/x.h5" ] || fail "-c $f: a session was recorded"
+done
+timeout 20 "$BIN/cuplab-calibrate" sensor -c "$T/fifo" 2>"$T/err"
+[ $? -eq 2 ] || fail "calibrate -c FIFO: exit $?: $(cat "$T/err")"
+grep -qF "$T/fifo: not a regular file" "$T/err" || fail "calibrate -c FIFO: $(cat "$T/err")"
+true

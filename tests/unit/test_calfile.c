@@ -323,13 +323,38 @@ static void test_decay(void **state)
     assert_null(t);
 }
 
+/* Numbers beyond +-1e15 are refused where they are read, so that no unit
+ * conversion, mean or square overflows (found by the fuzzer: a reference of
+ * 1e308 psi read as inf kPa, two raw readings of 1e308 averaged to inf, a
+ * decay pressure of 1e308 psi read as inf). */
+static void test_out_of_range(void **state)
+{
+    (void)state;
+    double *t = NULL, *p = NULL;
+    size_t n;
+    cl_error e;
+    expect("r1.csv", "ref_psi,raw\n1e308,100\n", 0, CL_ERR_FORMAT,
+           "r1.csv:2: reference '1e308' is out of range (beyond +-1e+15)");
+    expect("r2.csv", "ref_kpa,raw1,raw2\n1,1e308,1e308\n", 0, CL_ERR_FORMAT,
+           "r2.csv:2: raw reading '1e308' is out of range");
+    expect("r3.csv", "ref_kpa,raw\n1,-2e15\n", 0, CL_ERR_FORMAT, "out of range");
+    const char *path = file("r4.csv", "t,p_psi\n0,1e308\n");
+    assert_int_equal(cl_calfile_decay(path, 0, &t, &p, &n, &e), CL_ERR_FORMAT);
+    assert_non_null(strstr(e.msg, "r4.csv:2:"));
+    assert_non_null(strstr(e.msg, "out of range"));
+    path = file("r5.csv", "ref_kpa,raw\n-1e15,1e15\n"); /* the limit itself is fine */
+    cl_sensor_point *pt;
+    assert_int_equal(cl_calfile_sensor_points(path, 0, &pt, &n, &e), CL_OK);
+    free(pt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_points_units), cmocka_unit_test(test_points_errors),
         cmocka_unit_test(test_points_write), cmocka_unit_test(test_points_log),
         cmocka_unit_test(test_cups),
-        cmocka_unit_test(test_decay),
+        cmocka_unit_test(test_decay), cmocka_unit_test(test_out_of_range),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -124,12 +124,99 @@ static void test_config(void **state)
     cl_cli_config_free(&cfg);
 }
 
+/* Expands `argv0` (which names the config file) and returns the status. */
+static int expand(char **argv0, int argc0, cl_error *err)
+{
+    char **argv = argv0;
+    int argc = argc0, rc;
+    cl_cli_config cfg;
+    rc = cl_cli_config_expand(&argc, &argv, 1, opts, NULL, NULL, &cfg, err);
+    cl_cli_config_free(&cfg);
+    return rc;
+}
+
+/* Only a regular file of bounded size and line length, without NUL bytes. */
+static void test_config_limits(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/cl-cli-XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/c.conf", dir);
+    char *argv0[] = {"prog", "-c", dir, NULL};
+    cl_error err;
+
+    assert_int_equal(expand(argv0, 3, &err), CL_ERR_ARG); /* a directory */
+    assert_non_null(strstr(err.msg, dir));
+    assert_non_null(strstr(err.msg, "is a directory"));
+
+    argv0[2] = "/dev/zero"; /* endless, not a regular file */
+    assert_int_equal(expand(argv0, 3, &err), CL_ERR_ARG);
+    assert_non_null(strstr(err.msg, "/dev/zero: not a regular file"));
+
+    argv0[2] = path;
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "name = A\nname = %0*d\n", CL_CLI_LINE_MAX - 7, 0); /* exactly the limit */
+    fclose(f);
+    assert_int_equal(expand(argv0, 3, &err), CL_OK);
+    f = fopen(path, "w");
+    fprintf(f, "name = A\nname = %0*d\n", CL_CLI_LINE_MAX - 6, 0); /* one byte more */
+    fclose(f);
+    assert_int_equal(expand(argv0, 3, &err), CL_ERR_ARG);
+    assert_non_null(strstr(err.msg, "c.conf:2: line longer than 4096 bytes"));
+
+    f = fopen(path, "w");
+    fwrite("name = A\nname = B\0C\n", 1, 21, f);
+    fclose(f);
+    assert_int_equal(expand(argv0, 3, &err), CL_ERR_ARG);
+    assert_non_null(strstr(err.msg, "c.conf:2: NUL byte"));
+
+    f = fopen(path, "w");
+    for (int i = 0; i <= CL_CLI_CONFIG_MAX / 64; i++) /* short lines, too many of them */
+        fprintf(f, "# %061d\n", i);
+    fclose(f);
+    assert_int_equal(expand(argv0, 3, &err), CL_ERR_ARG);
+    assert_non_null(strstr(err.msg, "c.conf: larger than 1048576 bytes"));
+
+    unlink(path);
+    rmdir(dir);
+}
+
+/* A file with no settings (empty, or comments only) leaves the command line
+ * as it is (found by the fuzzer: the empty list of settings was copied from
+ * a null pointer). */
+static void test_config_empty(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/cl-cli-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    char *argv0[] = {"prog", "-c", path, "--name=C", NULL};
+    for (int k = 0; k < 2; k++) {
+        char **argv = argv0;
+        int argc = 4;
+        cl_cli_config cfg;
+        cl_error err;
+        write_file(path, k ? "# nothing\n\n" : "");
+        assert_int_equal(
+            cl_cli_config_expand(&argc, &argv, 1, opts, NULL, NULL, &cfg, &err), CL_OK);
+        assert_int_equal(argc, 4);
+        assert_string_equal(argv[3], "--name=C");
+        assert_null(argv[4]);
+        cl_cli_config_free(&cfg);
+    }
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_port_spec),
         cmocka_unit_test(test_config),
+        cmocka_unit_test(test_config_limits),
+        cmocka_unit_test(test_config_empty),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

@@ -243,6 +243,56 @@ static void test_parse_errors(void **state)
     assert_null(cl_profile_kind(NULL));
 }
 
+/* A profile is checked when it is read: where invalid JSON goes wrong
+ * (line and column), nesting too deep to parse, non-finite numbers, and a
+ * transfer function or uncertainty that overflows or is absurd over the raw
+ * range (the covered one widened, or any 32-bit reading without one). */
+static void test_checked_on_read(void **state)
+{
+    (void)state;
+    expect_error("{\"format\": \"cuplab-profile\",\n \"version\": 1 1}", CL_ERR_FORMAT,
+                 "not valid JSON (line 2, column");
+    expect_error(HEAD "\"sensor\": {\"serial\": \"x\"}, \"transfer\": {\"coefficients\": "
+                      "[NaN, 2]}}",
+                 CL_ERR_FORMAT, "not valid JSON (line 1, column");
+    expect_error(HEAD "\"sensor\": {\"serial\": \"x\"}, \"transfer\": {\"coefficients\": "
+                      "[1, 1e999]}}",
+                 CL_ERR_FORMAT, "not valid JSON");
+    size_t depth = 200000, n = strlen(HEAD "\"x\": ") + 2 * depth + 2;
+    char *deep = malloc(n + 1);
+    assert_non_null(deep);
+    strcpy(deep, HEAD "\"x\": ");
+    size_t at = strlen(deep);
+    memset(deep + at, '[', depth);
+    memset(deep + at + depth, ']', depth);
+    strcpy(deep + at + 2 * depth, "}");
+    expect_error(deep, CL_ERR_FORMAT, "maximum parsing depth");
+    free(deep);
+    /* huge coefficients: the calibrated pressure overflows within the range */
+    expect_error(HEAD "\"sensor\": {\"serial\": \"x\"}, \"transfer\": {\"coefficients\": "
+                      "[1e308, 1e308], \"raw_min\": 1000, \"raw_max\": 3000}}",
+                 CL_ERR_FORMAT, "transfer function gives 1e+308 kPa at raw 0, beyond +-1e+15 "
+                                "kPa (raw range checked: 0 to 4000)");
+    expect_error(HEAD "\"sensor\": {\"serial\": \"x\"}, \"transfer\": {\"coefficients\": "
+                      "[1e308, 1]}}",
+                 CL_ERR_FORMAT, "beyond +-1e+15 kPa (raw range checked: -2.14748e+09 to");
+    expect_error(HEAD "\"sensor\": {\"serial\": \"x\"}, \"transfer\": {\"coefficients\": "
+                      "[0, 1, 0, 1e-100], \"raw_min\": 0, \"raw_max\": 1e200}}",
+                 CL_ERR_FORMAT, "inf kPa at raw");
+    expect_error(HEAD "\"sensor\": {\"serial\": \"x\"}, \"uncertainty\": {\"k\": 2}, "
+                      "\"transfer\": {\"coefficients\": [0, 1], \"raw_min\": 0, "
+                      "\"raw_max\": 4000, \"covariance\": [[1e306, 0], [0, 1e306]]}}",
+                 CL_ERR_FORMAT, "uncertainty overflows at raw");
+    /* the repository's own profiles pass */
+    cl_sensor_profile *p;
+    cl_error e;
+    static const char ok[] = HEAD "\"sensor\": {\"serial\": \"x\"}, \"transfer\": "
+                                  "{\"coefficients\": [-120, 0.032, 1e-7, -1e-12], "
+                                  "\"raw_min\": 1300, \"raw_max\": 3800}}";
+    assert_int_equal(cl_sensor_profile_parse(ok, &p, &e), CL_OK);
+    cl_sensor_profile_free(p);
+}
+
 static void test_expiry(void **state)
 {
     (void)state;
@@ -429,6 +479,7 @@ int main(void)
         cmocka_unit_test(test_sensor_round_trip),
         cmocka_unit_test(test_minimal_profile),
         cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_checked_on_read),
         cmocka_unit_test(test_expiry),
         cmocka_unit_test(test_dates),
         cmocka_unit_test(test_cupset_round_trip),

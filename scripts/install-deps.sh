@@ -8,7 +8,7 @@ PACKAGES="gcc make pkg-config
 libserialport-dev libhdf5-dev hdf5-tools libgsl-dev libjansson-dev zlib1g-dev
 libcmocka-dev libplplot-dev plplot-driver-cairo libmatio-dev libedf-dev
 python3 python3-h5py python3-numpy python3-scipy python3-serial python3-pandas
-python3-mne python3-matplotlib
+python3-mne python3-matplotlib poppler-utils
 r-base-core"
 
 missing=""

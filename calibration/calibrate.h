@@ -43,6 +43,7 @@ typedef struct cal_options {
     const char *output;     /* profile to write */
     const char *figure;     /* residual figure (sensor) */
     const char *figure_dir; /* decay figures (cupset) */
+    const char *figure_format; /* of --figure-dir: png, svg, pdf */
     cl_plot_size figure_size;
     const char *table;      /* which report table: summary, setpoints, points, all */
     cl_table_format format;

@@ -81,8 +81,9 @@ static const char usage[] =
     "      --at P              state the leak rate at this vacuum (default: the start\n"
     "                          of each fitted decay)\n"
     "      --skip S            seconds skipped after the deepest vacuum (5)\n"
-    "      --figure-dir DIR    write a decay figure per cup (DIR/CUP-decay.png; DIR\n"
+    "      --figure-dir DIR    write a decay figure per cup (DIR/CUP-decay.EXT; DIR\n"
     "                          is created)\n"
+    "      --figure-format EXT png (default), svg or pdf\n"
     "      --operator, --notes, --temperature, --date, --valid-days, --valid-until\n"
     "\n"
     "check: drift of NEW against OLD (same sensor) at chosen pressures\n"
@@ -163,6 +164,7 @@ enum {
     OPT_FIGURE_DIR,
     OPT_FIGURE_WIDTH,
     OPT_FIGURE_HEIGHT,
+    OPT_FIGURE_FORMAT,
 };
 
 static const struct option longopts[] = {
@@ -209,6 +211,7 @@ static const struct option longopts[] = {
     {"figure-dir", required_argument, NULL, OPT_FIGURE_DIR},
     {"figure-width", required_argument, NULL, OPT_FIGURE_WIDTH},
     {"figure-height", required_argument, NULL, OPT_FIGURE_HEIGHT},
+    {"figure-format", required_argument, NULL, OPT_FIGURE_FORMAT},
     {NULL, 0, NULL, 0},
 };
 
@@ -260,6 +263,7 @@ static bool allowed(cal_command cmd, int opt)
     case OPT_AMBIENT:
     case OPT_SKIP:
     case OPT_FIGURE_DIR:
+    case OPT_FIGURE_FORMAT:
         return cmd == CMD_CUPSET;
     case OPT_AT:
         return cmd == CMD_CUPSET || cmd == CMD_CHECK;
@@ -329,6 +333,7 @@ int cal_options_parse(cal_options *o, int argc, char **argv)
     o->format = CL_TABLE_TEXT;
     o->unit = CL_UNIT_KPA;
     o->figure_size = (cl_plot_size){.width_px = 1000, .height_px = 650};
+    o->figure_format = "png";
     o->verbosity = 1;
     o->tolerance_kpa = o->ref_u_kpa = o->temperature_c = NAN;
     o->ref_k = 2;
@@ -545,6 +550,14 @@ int cal_options_parse(cal_options *o, int argc, char **argv)
         case OPT_FIGURE_DIR:
             o->figure_dir = optarg;
             break;
+        case OPT_FIGURE_FORMAT: {
+            char probe[16];
+            snprintf(probe, sizeof probe, "x.%.8s", optarg);
+            if (!cl_plot_device(probe))
+                return usage_error("--figure-format: '%s' is not png, svg or pdf", optarg);
+            o->figure_format = optarg;
+            break;
+        }
         case OPT_FIGURE_WIDTH:
         case OPT_FIGURE_HEIGHT: {
             cl_error e = {0};

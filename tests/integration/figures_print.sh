@@ -47,7 +47,7 @@ for w in 85 180; do
         "$CAL" sensor -q --serial SIMS-7-01 --ref-u 0.1mmHg -u mmHg --figure "$o/res.$ext" \
             --figure-width ${w}mm "$T/pts/SIMS-7-01.csv" >/dev/null || fail "residuals $w $ext"
         (cd "$T" && "$CAL" cupset -q --id SET-A --operator t -u mmHg --figure-dir "$o/d" \
-            --figure-width ${w}mm cups.csv >/dev/null) || fail "decay $w $ext"
+            --figure-width ${w}mm --figure-format $ext cups.csv >/dev/null) || fail "decay $w $ext"
     done
     # PNG: 300 dpi at the width
     for f in a/s_C1 a/s_overview c/cohort_boxplots c/cohort_profiles res; do
@@ -62,8 +62,8 @@ for w in 85 180; do
         "Mean vacuum of the sessions" "95 % CI of the mean" "Target"
     chk pdf "$p/res.pdf" $w "Reference vacuum below ambient (mmHg)" \
         "Indicated - reference (mmHg)" "Ascending" "Descending" "Tolerance"
-    # cupset figures are PNG by name (CUP-decay.png) whatever the format
-    chk png "$p/d/C2-decay.png" $w
+    chk png "$T/$w/png/d/C2-decay.png" $w
+    chk pdf "$p/d/C2-decay.pdf" $w "$V" "Time (min)" "Recording" "Exponential fit"
 done
 
 # A height of one's own; a vector page without a width is 180 mm wide.

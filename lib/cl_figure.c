@@ -329,7 +329,7 @@ static void describe(const cl_cup_result *r, cl_unit unit, bool compact, bool ba
         }
     }
     if (r->flags & CL_FLAG_UNCALIBRATED && len < cap && !compact)
-        snprintf(buf + len, cap - len, " (uncalibrated)"); /* compact: the page title says */
+        snprintf(buf + len, cap - len, ", uncalibrated"); /* compact: the page title says */
 }
 
 /* Draw the panels p[0..n) in a grid (one panel: a full page). */
@@ -351,6 +351,8 @@ static int draw(const char *path, const panel *p, size_t n, const cl_figure_styl
         xmin = 0;
         xmax = 1;
     }
+    if (xmin > 0 && xmin < 0.05 * (xmax - xmin))
+        xmin = 0; /* the recording's start */
     double div = cl_plot_time_axis(xmax - xmin, &xtitle);
     double W = cl_plot_width_mm(&st->size);
     size_t nx = (size_t)fmax(1, floor(W / PANEL_MIN_MM));
@@ -373,13 +375,13 @@ static int draw(const char *path, const panel *p, size_t n, const cl_figure_styl
     cl_plot_begin(dev, path, &st->size, th + (double)ny * cellh + lh + 1.5);
     double PW = cl_plot_page_w(), PH = cl_plot_page_h();
     size_t uncal = 0;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; n > 1 && i < n; i++) /* one cup: its title says */
         uncal += (p[i].res.flags & CL_FLAG_UNCALIBRATED) != 0;
     if (title) {
         char t[512];
         if (uncal)
             snprintf(t, sizeof t, "%s (%s uncalibrated)", title,
-                     uncal == n ? (n > 1 ? "all cups" : "cup") : "some cups");
+                     uncal == n ? "all cups" : "some cups");
         cl_plot_text(PW / 2, PH - th / 2, 0.5, CL_PLOT_PT_TITLE, uncal ? t : title);
     }
     double top = PH - th, bottom = lh + 1.5;

@@ -695,8 +695,8 @@ int cl_plot_decay(const double *t_s, const double *p_kpa, size_t from, size_t to
         snprintf(tl, sizeof tl, "%s: %.4g %s/min (linear)", title ? title : "Decay",
                  -60 * cl_unit_from_kpa(l->lin_fit.slope_kpa_s, unit), cl_unit_name(unit));
     snprintf(fit, sizeof fit, "%s fit", l->use_exp ? "Exponential" : "Linear");
-    cl_plot_key keys[] = {{CL_PLOT_KEY_POINT, CL_PLOT_BLUE, 17, 0.35, "Recording"},
-                          {CL_PLOT_KEY_LINE, CL_PLOT_VERMILION, 1, 1.2, fit}};
+    cl_plot_key keys[] = {{CL_PLOT_KEY_POINT, CL_PLOT_BLUE, 17, 0.6, "Recording"},
+                          {CL_PLOT_KEY_LINE, CL_PLOT_VERMILION, 1, 0.9, fit}};
     cl_plot_axes ax = {xmin, xmax, ymin, ymax, tl, xl, yl, 0, NULL};
 
     if (setjmp(plot_jump)) {

@@ -30,6 +30,7 @@ enum {
 };
 
 #define BOX_PANEL_MIN_MM 40.0     /* narrowest box-plot panel */
+#define BOX_AXIS_MM 14.0          /* of its width, what the y axis takes */
 #define PROFILE_PANEL_MIN_MM 55.0 /* narrowest profile panel */
 
 /* Columns of a grid of n panels no narrower than min_mm. */
@@ -212,18 +213,26 @@ typedef struct boxdata {
 static int draw_boxes(const cl_cohort *c, const boxdata *d, const char *dev, const char *path,
                       const cl_figure_style *st, const char *title, cl_error *err)
 {
+    /* Lines of the group labels, and panels wide enough for them side by side. */
     volatile size_t lines = 1;
+    volatile double label_w = 0;
     for (size_t g = 0; g < d->ng; g++) {
+        char lab[CL_COHORT_STR * 2 + 8], *part = lab, *sep;
         size_t l = 1;
-        for (const char *q = cl_cohort_group_label(c, g); (q = strstr(q, " / ")); q += 3)
-            l++;
+        snprintf(lab, sizeof lab, "%s", cl_cohort_group_label(c, g));
+        for (; (sep = strstr(part, " / ")); part = sep + 3, l++) {
+            *sep = '\0';
+            label_w = fmax(label_w, cl_plot_text_w(part, CL_PLOT_PT_TICK));
+        }
+        label_w = fmax(label_w, cl_plot_text_w(part, CL_PLOT_PT_TICK));
         if (l > lines)
             lines = l;
     }
+    double min_mm = fmax(BOX_PANEL_MIN_MM, (double)d->ng * (label_w + 1.5) + BOX_AXIS_MM);
     if (setjmp(*cl_plot_trap()))
         return cl_error_set(err, CL_ERR_IO, "%s: cannot draw the figure: %s", path,
                             cl_plot_abandon());
-    layout L = start_page(dev, path, st, title, d->nm, BOX_PANEL_MIN_MM, box_keys,
+    layout L = start_page(dev, path, st, title, d->nm, min_mm, box_keys,
                           sizeof box_keys / sizeof box_keys[0]);
     for (size_t k = 0; k < d->nm; k++) {
         double lo = INFINITY, hi = -INFINITY;

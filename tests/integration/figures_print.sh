@@ -10,7 +10,8 @@ A="$BIN/cuplab-analyze"
 CAL="$BIN/cuplab-calibrate"
 
 # A session of three pump cups (10 min: minutes on the time axis), a cohort
-# of two practitioners, sensor points, a cup decay as CSV.
+# of two practitioners and two techniques (labels of two lines), sensor
+# points, a cup decay as CSV.
 "$BIN/cuplab-sim" -q -o "$T/s.h5" --seed 3 --rate 20 --technique pump --cups 3 ||
     fail "cuplab-sim"
 mkdir "$T/co"
@@ -20,6 +21,8 @@ for i in 1 2 3; do
             --sites a:M,b:L --vacuum 300:20 --strokes 2 --hold 90:5 --practitioner $p ||
             fail "cuplab-sim $p$i"
     done
+    "$BIN/cuplab-sim" -q -o "$T/co/F$i.h5" --seed "$i$i$i" --rate 20 --technique fire \
+        --sites a:M,b:L --hold 90:5 --practitioner X || fail "cuplab-sim F$i"
 done
 "$BIN/cuplab-sim" -q --sensor-seed 7 --cups 1 --calibration-points "$T/pts" || fail "points"
 "$PY" - "$T" <<'PYEOF' || fail "decay input"
@@ -41,7 +44,7 @@ for w in 85 180; do
         mkdir -p "$o"
         "$A" -q --nominal-sensor -u mmHg --plot-dir "$o/a" --plot-format $ext \
             --figure-width ${w}mm "$T/s.h5" >/dev/null || fail "cup figures $w $ext"
-        "$A" -q --nominal-sensor -u mmHg --group-by practitioner --target 300mmHg:90s \
+        "$A" -q --nominal-sensor -u mmHg --group-by practitioner,technique --target 300mmHg:90s \
             --plot-dir "$o/c" --plot-format $ext --figure-width ${w}mm "$T/co" >/dev/null ||
             fail "cohort figures $w $ext"
         "$CAL" sensor -q --serial SIMS-7-01 --ref-u 0.1mmHg -u mmHg --figure "$o/res.$ext" \

@@ -69,6 +69,11 @@ for w in 85 180; do
     chk pdf "$p/d/C2-decay.pdf" $w "$V" "Time (min)" "Recording" "Exponential fit"
 done
 
+# SVG: a page of the width, in points.
+"$A" -q --nominal-sensor --plot "$T/o.svg" --figure-width 85mm "$T/s.h5" >/dev/null ||
+    fail "svg at 85 mm"
+grep -q 'width="241pt"' "$T/o.svg" || fail "svg not 85 mm wide: $(grep -o '<svg[^>]*>' "$T/o.svg")"
+
 # A height of one's own; a vector page without a width is 180 mm wide.
 "$A" -q --nominal-sensor --plot "$T/h.pdf" --figure-width 85mm --figure-height 120mm \
     "$T/s.h5" >/dev/null || fail "--figure-height"

@@ -116,7 +116,7 @@ enum {
     COL_REPUMP = CL_PLOT_PURPLE,
 };
 
-#define PANEL_MIN_MM 58.0 /* narrowest overview panel */
+#define PANEL_MIN_MM 42.0 /* narrowest overview panel */
 
 static void shade(double x0, double x1, double y0, double y1, int color)
 {

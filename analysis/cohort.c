@@ -611,7 +611,7 @@ static void read_parallel(run *r, int jobs)
 
 static int figures(const an_options *o, const settings *s, const cl_cohort *c)
 {
-    cl_figure_style st = {o->unit, o->plot_w, o->plot_h};
+    cl_figure_style st = {o->unit, o->plot_size};
     cl_stat_metric ms[CL_STAT_COUNT];
     size_t nm = 0;
     char path[4096], title[256];

@@ -28,7 +28,10 @@ static const char usage[] =
     "      --plot FILE        overview figure of the session (.png, .svg or .pdf)\n"
     "      --plot-dir DIR     one figure per cup plus an overview per session\n"
     "      --plot-format EXT  figure type in --plot-dir: png (default), svg or pdf\n"
-    "      --plot-size WxH    figure size in pixels (default 1200x800)\n"
+    "      --plot-size WxH    PNG size in pixels (default 1200x800; vector: 180 mm wide)\n"
+    "      --figure-width L   print width: 85mm (single column), 180mm (double);\n"
+    "                         PNG then at 300 dpi\n"
+    "      --figure-height L  print height (default: from the width and the panels)\n"
     "      --write            store the results in the session file (/analysis);\n"
     "                         refused while the file is being recorded\n"
     "      --export FMT       write each cup's calibrated vacuum series, with its\n"
@@ -87,7 +90,7 @@ static const char usage[] =
     "docs/analysis.md.\n";
 
 enum {
-    OPT_WIDE = 256, OPT_PLOT, OPT_PLOT_DIR, OPT_PLOT_FORMAT, OPT_PLOT_SIZE, OPT_WRITE,
+    OPT_WIDE = 256, OPT_PLOT, OPT_PLOT_DIR, OPT_PLOT_FORMAT, OPT_PLOT_SIZE, OPT_FIG_W, OPT_FIG_H, OPT_WRITE,
     OPT_FOLLOW, OPT_INTERVAL, OPT_CUPSET, OPT_NOMINAL, OPT_ADC_BITS, OPT_FILTER, OPT_ON,
     OPT_OFF, OPT_DWELL, OPT_SETTLE, OPT_MARKER_TOL, OPT_RECOVER,
     OPT_GROUP_BY, OPT_METRICS, OPT_TARGET, OPT_TABLE, OPT_EXPORT, OPT_FORCE,
@@ -118,6 +121,8 @@ int an_options_parse(an_options *o, int argc, char **argv)
         {"plot-dir", required_argument, NULL, OPT_PLOT_DIR},
         {"plot-format", required_argument, NULL, OPT_PLOT_FORMAT},
         {"plot-size", required_argument, NULL, OPT_PLOT_SIZE},
+        {"figure-width", required_argument, NULL, OPT_FIG_W},
+        {"figure-height", required_argument, NULL, OPT_FIG_H},
         {"write", no_argument, NULL, OPT_WRITE},
         {"export", required_argument, NULL, OPT_EXPORT},
         {"output", required_argument, NULL, 'o'},
@@ -156,8 +161,7 @@ int an_options_parse(an_options *o, int argc, char **argv)
     o->unit = CL_UNIT_KPA;
     o->interval_s = 1.0;
     o->plot_format = "png";
-    o->plot_w = 1200;
-    o->plot_h = 800;
+    o->plot_size = (cl_plot_size){.width_px = 1200, .height_px = 800};
     o->verbosity = 1;
     opterr = 0; /* the messages below name the program, not its path */
     while ((opt = getopt_long(argc, argv, ":f:u:p:j:o:qvhV", longopts, NULL)) != -1) {
@@ -184,8 +188,17 @@ int an_options_parse(an_options *o, int argc, char **argv)
             if (sscanf(optarg, "%dx%d%c", &w, &h, &tail) != 2 || w < 100 || h < 100 ||
                 w > 10000 || h > 10000)
                 return bad("--plot-size '%s': expected WxH, 100..10000 pixels", optarg);
-            o->plot_w = w;
-            o->plot_h = h;
+            o->plot_size.width_px = w;
+            o->plot_size.height_px = h;
+            break;
+        }
+        case OPT_FIG_W:
+        case OPT_FIG_H: {
+            cl_error e = {0};
+            if (cl_plot_parse_length(optarg, opt == OPT_FIG_W ? &o->plot_size.width_mm
+                                                              : &o->plot_size.height_mm,
+                                     &e) != CL_OK)
+                return bad("--figure-width/--figure-height %s", e.msg);
             break;
         }
         case OPT_WRITE: o->write = true; break;

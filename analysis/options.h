@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "cl_analysis.h"
+#include "cl_plot.h"
 #include "cl_table.h"
 #include "cl_units.h"
 #include "export.h"
@@ -33,7 +34,7 @@ typedef struct an_options {
     const char *plot;   /* overview figure file */
     const char *plot_dir;
     const char *plot_format; /* "png", "svg", "pdf" */
-    int plot_w, plot_h;      /* pixels */
+    cl_plot_size plot_size;  /* --plot-size pixels, --figure-width/-height mm */
     const char *profile_files[AN_MAX_PROFILES];
     size_t nprofile_files;
     const char *cupset_files[AN_MAX_PROFILES];

@@ -238,7 +238,7 @@ int an_run_file(const an_options *o, const char *path, cl_report *rep, an_export
     cl_cup_result *res = NULL;
     cl_overview *ov = NULL;
     cl_cup_trace *tr = NULL;
-    cl_figure_style style = {o->unit, o->plot_w, o->plot_h};
+    cl_figure_style style = {o->unit, o->plot_size};
     char name[256], cupname[128], fig[4096], title[512];
     size_t n = 0;
     cl_session_results *wr = NULL;

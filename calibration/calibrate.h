@@ -10,6 +10,7 @@
 
 #include "cl_cli.h"
 #include "cl_error.h"
+#include "cl_plot.h"
 #include "cl_profile.h"
 #include "cl_table.h"
 #include "cl_units.h"
@@ -42,6 +43,8 @@ typedef struct cal_options {
     const char *output;     /* profile to write */
     const char *figure;     /* residual figure (sensor) */
     const char *figure_dir; /* decay figures (cupset) */
+    const char *figure_format; /* of --figure-dir: png, svg, pdf */
+    cl_plot_size figure_size;
     const char *table;      /* which report table: summary, setpoints, points, all */
     cl_table_format format;
     cl_unit unit;     /* unit of reported pressures */

@@ -208,8 +208,8 @@ static int leak(const cal_options *o, const cl_cuprow *r, cl_sensor_profile **pr
                  src, r->cup, lk->t_to_s - lk->t_from_s);
     if (o->figure_dir) {
         char path[4096];
-        snprintf(path, sizeof path, "%s/%s-decay.png", o->figure_dir, r->cup);
-        if (cl_plot_decay(t, p, a, b, lk, o->unit, r->cup, path, &e) != CL_OK) {
+        snprintf(path, sizeof path, "%s/%s-decay.%s", o->figure_dir, r->cup, o->figure_format);
+        if (cl_plot_decay(t, p, a, b, lk, o->unit, r->cup, &o->figure_size, path, &e) != CL_OK) {
             cal_error("%s", e.msg);
             *figure_failed = true; /* the profile is written all the same */
         }

@@ -60,6 +60,9 @@ static const char usage[] =
     "      --group P           readings closer than P are one setpoint (1 % of span)\n"
     "      --force-write       write the profile even if it fails (\"pass\": false)\n"
     "      --figure FILE       residuals vs pressure (.png, .svg or .pdf)\n"
+    "      --figure-width L    figure width (85mm, 180mm; PNG: 300 dpi; default 1000x650\n"
+    "                          PNG pixels, 180 mm vector), also for cupset\n"
+    "      --figure-height L   figure height (default: from the width)\n"
     "  live (--live PORT[:BAUD[:PROTOCOL]], baud 115200, protocol text):\n"
     "      --channel N         channel of the sensor, from 0 (0)\n"
     "      --samples N         samples averaged per point (50)\n"
@@ -78,8 +81,9 @@ static const char usage[] =
     "      --at P              state the leak rate at this vacuum (default: the start\n"
     "                          of each fitted decay)\n"
     "      --skip S            seconds skipped after the deepest vacuum (5)\n"
-    "      --figure-dir DIR    write a decay figure per cup (DIR/CUP-decay.png; DIR\n"
+    "      --figure-dir DIR    write a decay figure per cup (DIR/CUP-decay.EXT; DIR\n"
     "                          is created)\n"
+    "      --figure-format EXT png (default), svg or pdf\n"
     "      --operator, --notes, --temperature, --date, --valid-days, --valid-until\n"
     "\n"
     "check: drift of NEW against OLD (same sensor) at chosen pressures\n"
@@ -158,6 +162,9 @@ enum {
     OPT_AT,
     OPT_SKIP,
     OPT_FIGURE_DIR,
+    OPT_FIGURE_WIDTH,
+    OPT_FIGURE_HEIGHT,
+    OPT_FIGURE_FORMAT,
 };
 
 static const struct option longopts[] = {
@@ -202,6 +209,9 @@ static const struct option longopts[] = {
     {"at", required_argument, NULL, OPT_AT},
     {"skip", required_argument, NULL, OPT_SKIP},
     {"figure-dir", required_argument, NULL, OPT_FIGURE_DIR},
+    {"figure-width", required_argument, NULL, OPT_FIGURE_WIDTH},
+    {"figure-height", required_argument, NULL, OPT_FIGURE_HEIGHT},
+    {"figure-format", required_argument, NULL, OPT_FIGURE_FORMAT},
     {NULL, 0, NULL, 0},
 };
 
@@ -253,10 +263,13 @@ static bool allowed(cal_command cmd, int opt)
     case OPT_AMBIENT:
     case OPT_SKIP:
     case OPT_FIGURE_DIR:
+    case OPT_FIGURE_FORMAT:
         return cmd == CMD_CUPSET;
     case OPT_AT:
         return cmd == CMD_CUPSET || cmd == CMD_CHECK;
     case OPT_REF_UNIT:
+    case OPT_FIGURE_WIDTH:
+    case OPT_FIGURE_HEIGHT:
         return cmd == CMD_SENSOR || cmd == CMD_CUPSET;
     default:
         return true;
@@ -319,6 +332,8 @@ int cal_options_parse(cal_options *o, int argc, char **argv)
     memset(o, 0, sizeof *o);
     o->format = CL_TABLE_TEXT;
     o->unit = CL_UNIT_KPA;
+    o->figure_size = (cl_plot_size){.width_px = 1000, .height_px = 650};
+    o->figure_format = "png";
     o->verbosity = 1;
     o->tolerance_kpa = o->ref_u_kpa = o->temperature_c = NAN;
     o->ref_k = 2;
@@ -535,6 +550,23 @@ int cal_options_parse(cal_options *o, int argc, char **argv)
         case OPT_FIGURE_DIR:
             o->figure_dir = optarg;
             break;
+        case OPT_FIGURE_FORMAT: {
+            char probe[16];
+            snprintf(probe, sizeof probe, "x.%.8s", optarg);
+            if (!cl_plot_device(probe))
+                return usage_error("--figure-format: '%s' is not png, svg or pdf", optarg);
+            o->figure_format = optarg;
+            break;
+        }
+        case OPT_FIGURE_WIDTH:
+        case OPT_FIGURE_HEIGHT: {
+            cl_error e = {0};
+            double *mm = opt == OPT_FIGURE_WIDTH ? &o->figure_size.width_mm
+                                                 : &o->figure_size.height_mm;
+            if (cl_plot_parse_length(optarg, mm, &e) != CL_OK)
+                return usage_error("--%s: %s", option_name(opt), e.msg);
+            break;
+        }
         default:
             return usage_error("unknown option '%s'", argv[optind - 1]);
         }

@@ -180,7 +180,7 @@ int cal_sensor(const cal_options *o)
     }
 draw:
     /* The figure last: one that cannot be drawn costs no profile. */
-    if (o->figure && cl_plot_residuals(pd, o->unit, o->figure, &e) != CL_OK) {
+    if (o->figure && cl_plot_residuals(pd, o->unit, &o->figure_size, o->figure, &e) != CL_OK) {
         cal_error("%s", e.msg);
         if (code == CAL_EXIT_OK)
             code = CAL_EXIT_ERROR;

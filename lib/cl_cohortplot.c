@@ -21,87 +21,65 @@
 #define MAX_PROFILE_PANELS 24
 
 enum {
-    COL_BG,
-    COL_FG,
-    COL_BOX,
-    COL_MEDIAN,
-    COL_POINT,
-    COL_BAND,
-    COL_MEAN,
-    COL_TARGET,
-    COL_GRID
+    COL_BOX = CL_PLOT_TINT_BLUE,
+    COL_MEDIAN = CL_PLOT_VERMILION,
+    COL_POINT = CL_PLOT_GREY,
+    COL_BAND = CL_PLOT_TINT_BLUE,
+    COL_MEAN = CL_PLOT_BLUE,
+    COL_TARGET = CL_PLOT_ORANGE,
 };
 
-static void palette(void)
+#define BOX_PANEL_MIN_MM 40.0     /* narrowest box-plot panel */
+#define BOX_AXIS_MM 14.0          /* of its width, what the y axis takes */
+#define PROFILE_PANEL_MIN_MM 55.0 /* narrowest profile panel */
+
+/* Columns of a grid of n panels no narrower than min_mm. */
+static size_t columns(size_t n, const cl_figure_style *st, double min_mm)
 {
-    plscol0(COL_BG, 255, 255, 255);
-    plscol0(COL_FG, 0, 0, 0);
-    plscol0a(COL_BOX, 70, 130, 200, 0.35);
-    plscol0(COL_MEDIAN, 200, 40, 30);
-    plscol0a(COL_POINT, 40, 40, 40, 0.6);
-    plscol0a(COL_BAND, 70, 130, 200, 0.3);
-    plscol0(COL_MEAN, 25, 80, 170);
-    plscol0(COL_TARGET, 220, 120, 0);
-    plscol0(COL_GRID, 220, 220, 220);
+    size_t nx = (size_t)fmax(1, floor(cl_plot_width_mm(&st->size) / min_mm));
+    if (nx > 4)
+        nx = 4;
+    return n < nx ? n : nx;
 }
 
-static int prepare(const char *path, const char **dev, cl_error *err)
+/* A new figure of ny rows of panels under the title, the legend below;
+ * sets the cell grid (after the caller's setjmp on cl_plot_trap). */
+typedef struct layout {
+    size_t nx, ny;
+    double top, bottom, cw, ch;
+} layout;
+
+static layout start_page(const char *dev, const char *path, const cl_figure_style *st,
+                         const char *title, size_t n, double min_mm, const cl_plot_key *keys,
+                         size_t nk)
 {
-    *dev = cl_plot_device(path);
-    if (!*dev)
-        return cl_error_set(err, CL_ERR_ARG, "%s: figure type not known (.png, .svg or .pdf)",
-                            path);
-    return cl_plot_check_writable(path, err);
+    layout L = {.nx = columns(n, st, min_mm)};
+    L.ny = (n + L.nx - 1) / L.nx;
+    double W = cl_plot_width_mm(&st->size);
+    double lh = cl_plot_legend_h(keys, nk, W - 4);
+    double th = title ? 2.0 * CL_PLOT_PT_TITLE * 25.4 / 72 : 0;
+    double cellh = fmax(W / (double)L.nx * CL_PLOT_ASPECT, CL_PLOT_CELL_MIN_H);
+    cl_plot_begin(dev, path, &st->size, th + (double)L.ny * cellh + lh + 1.5);
+    double PW = cl_plot_page_w(), PH = cl_plot_page_h();
+    if (title)
+        cl_plot_text(PW / 2, PH - th / 2, 0.5, CL_PLOT_PT_TITLE, title);
+    L.top = PH - th;
+    L.bottom = lh + 1.5;
+    L.cw = PW / (double)L.nx;
+    L.ch = (L.top - L.bottom) / (double)L.ny;
+    return L;
 }
 
-/* Panels in a grid of at most `cols` columns. */
-static void grid_of(size_t n, size_t cols, PLINT *nx, PLINT *ny)
+static void cell(const layout *L, size_t i, const cl_plot_axes *ax)
 {
-    *nx = (PLINT)(n < cols ? n : cols);
-    *ny = (PLINT)((n + cols - 1) / cols);
+    size_t cx = i % L->nx, cy = i / L->nx;
+    cl_plot_open(ax, L->cw * (double)cx, L->top - L->ch * (double)(cy + 1),
+                 L->cw * (double)(cx + 1), L->top - L->ch * (double)cy);
 }
 
-/* Widen [lo, hi] by a margin (a degenerate range gets one). */
-static void pad(double *lo, double *hi)
+static void legend(const layout *L, const cl_plot_key *keys, size_t nk)
 {
-    if (!isfinite(*lo) || !isfinite(*hi)) {
-        *lo = 0;
-        *hi = 1;
-    }
-    double w = *hi - *lo;
-    if (w <= 0)
-        w = fabs(*lo) > 0 ? fabs(*lo) * 0.2 : 1;
-    *lo -= 0.08 * w;
-    *hi += 0.08 * w;
-}
-
-/* The title across the top of the page. */
-static void page_title(const char *title)
-{
-    plvpor(0, 1, 0.965, 1);
-    plwind(0, 1, 0, 1);
-    plschr(0, 0.9);
-    plcol0(COL_FG);
-    plmtex("t", -1.6, 0.5, 0.5, title);
-}
-
-/* A new figure with its title (after the caller's setjmp on cl_plot_trap). */
-static void start_page(const char *dev, const char *path, const cl_figure_style *st,
-                       const char *title)
-{
-    cl_plot_begin(dev, path, st->width_px, st->height_px, palette);
-    pladv(0);
-    page_title(title);
-}
-
-/* Panel i of an nx by ny grid between the title and `bottom` (fraction of
- * the page kept free below), with room for the axis labels. */
-static void panel_viewport(PLINT nx, PLINT ny, PLINT i, double bottom)
-{
-    double w = 1.0 / nx, h = (0.95 - bottom) / ny;
-    PLINT col = i % nx, row = i / nx;
-    double x0 = col * w, y1 = 0.95 - row * h;
-    plvpor(x0 + 0.065 * (nx > 2 ? 1.4 : 1), x0 + w - 0.015, y1 - h + 0.075, y1 - 0.045);
+    cl_plot_legend(keys, nk, 2, L->bottom - 0.5, cl_plot_page_w() - 4);
 }
 
 /* ---------------------------------------------------------------- boxes */
@@ -132,28 +110,35 @@ static box tukey(const double *x, size_t n)
     return b;
 }
 
+static const cl_plot_key box_keys[] = {
+    {CL_PLOT_KEY_FILL, COL_BOX, 1, 0, "Quartiles"},
+    {CL_PLOT_KEY_LINE, COL_MEDIAN, 1, 1.2, "Median"},
+    {CL_PLOT_KEY_LINE, CL_PLOT_BLACK, 1, 0.6, "Whiskers: furthest within 1.5 IQR"},
+    {CL_PLOT_KEY_POINT, COL_POINT, 17, 0.5, "Session"},
+    {CL_PLOT_KEY_POINT, CL_PLOT_BLACK, 4, 0.7, "Outlier (beyond the whiskers)"},
+};
+enum { KEY_BOX, KEY_MEDIAN, KEY_WHISKER, KEY_POINT, KEY_OUTLIER };
+
 static void draw_box(double xc, double w, const box *b, const double *x)
 {
     PLFLT bx[5] = {xc - w, xc + w, xc + w, xc - w, xc - w};
     PLFLT by[5] = {b->q1, b->q1, b->q3, b->q3, b->q1};
     plcol0(COL_BOX);
     plfill(4, bx, by);
-    plcol0(COL_FG);
+    cl_plot_pen(&box_keys[KEY_WHISKER]);
     plline(5, bx, by);
     pljoin(xc, b->q3, xc, b->hi);
     pljoin(xc, b->q1, xc, b->lo);
     pljoin(xc - w / 2, b->hi, xc + w / 2, b->hi);
     pljoin(xc - w / 2, b->lo, xc + w / 2, b->lo);
-    plcol0(COL_MEDIAN);
-    plwidth(2);
+    cl_plot_pen(&box_keys[KEY_MEDIAN]);
     pljoin(xc - w, b->med, xc + w, b->med);
-    plwidth(1);
     for (size_t i = 0; i < b->n; i++) {
         PLFLT px = xc + w * 0.6 * ((double)(i % 7) / 3.0 - 1), py = x[i];
-        bool out = x[i] < b->lo || x[i] > b->hi;
-        plcol0(out ? COL_FG : COL_POINT);
-        plssym(0, out ? 0.7 : 0.45);
-        plpoin(1, &px, &py, out ? 4 : 17);
+        const cl_plot_key *k = &box_keys[x[i] < b->lo || x[i] > b->hi ? KEY_OUTLIER : KEY_POINT];
+        plcol0(k->colour);
+        plssym(0, k->width);
+        plpoin(1, &px, &py, k->style);
     }
 }
 
@@ -181,24 +166,38 @@ static double *collect(const cl_cohort *c, cl_stat_metric m, cl_unit u, size_t *
     return v;
 }
 
-/* Axis label of metric m in unit u. */
+/* Axis title of metric m in unit u: words, then the unit. */
 static void metric_label(cl_stat_metric m, cl_unit u, char *buf, size_t cap)
 {
-    const char *name = cl_stat_metric_name(m), *un = cl_unit_name(u);
-    size_t len = strlen(name);
+    static const char *const words[CL_STAT_COUNT] = {
+        [CL_STAT_PEAK] = "Peak vacuum",
+        [CL_STAT_TIME_TO_PEAK] = "Time to peak",
+        [CL_STAT_HOLD_DURATION] = "Hold duration",
+        [CL_STAT_HOLD_MEAN] = "Mean hold vacuum",
+        [CL_STAT_CHANGE] = "Hold change",
+        [CL_STAT_LEAK] = "Leak rate",
+        [CL_STAT_TAU] = "Time constant",
+        [CL_STAT_DOSE] = "Dose",
+        [CL_STAT_STROKES] = "Pump strokes",
+        [CL_STAT_REPUMPS] = "Re-pumps",
+    };
+    const char *un = cl_unit_name(u), *name = cl_stat_metric_name(m);
+    char word[64];
+    if ((unsigned)m < CL_STAT_COUNT && words[m])
+        snprintf(word, sizeof word, "%s", words[m]);
+    else { /* a metric without words here: its name without underscores */
+        snprintf(word, sizeof word, "%s", name ? name : "?");
+        for (char *c = word; *c; c++)
+            if (*c == '_')
+                *c = ' ';
+    }
+    size_t len = name ? strlen(name) : 0;
     switch (cl_stat_metric_dimension(m)) {
-    case 1:
-        snprintf(buf, cap, "%s [%s]", name, un);
-        break;
-    case 2:
-        snprintf(buf, cap, "%s [%s/min]", name, un);
-        break;
-    case 3:
-        snprintf(buf, cap, "%s [%s*min]", name, un);
-        break;
+    case 1: snprintf(buf, cap, "%s (%s)", word, un); break;
+    case 2: snprintf(buf, cap, "%s (%s/min)", word, un); break;
+    case 3: snprintf(buf, cap, "%s (%s min)", word, un); break;
     default:
-        snprintf(buf, cap, "%s%s", name,
-                 len > 2 && !strcmp(name + len - 2, "_s") ? " [s]" : "");
+        snprintf(buf, cap, "%s%s", word, len > 2 && !strcmp(name + len - 2, "_s") ? " (s)" : "");
         break;
     }
 }
@@ -214,12 +213,27 @@ typedef struct boxdata {
 static int draw_boxes(const cl_cohort *c, const boxdata *d, const char *dev, const char *path,
                       const cl_figure_style *st, const char *title, cl_error *err)
 {
-    PLINT nx, ny;
-    grid_of(d->nm, d->nm <= 4 ? 2 : d->nm <= 9 ? 3 : 4, &nx, &ny);
+    /* Lines of the group labels, and panels wide enough for them side by side. */
+    volatile size_t lines = 1;
+    volatile double label_w = 0;
+    for (size_t g = 0; g < d->ng; g++) {
+        char lab[CL_COHORT_STR * 2 + 8], *part = lab, *sep;
+        size_t l = 1;
+        snprintf(lab, sizeof lab, "%s", cl_cohort_group_label(c, g));
+        for (; (sep = strstr(part, " / ")); part = sep + 3, l++) {
+            *sep = '\0';
+            label_w = fmax(label_w, cl_plot_text_w(part, CL_PLOT_PT_TICK));
+        }
+        label_w = fmax(label_w, cl_plot_text_w(part, CL_PLOT_PT_TICK));
+        if (l > lines)
+            lines = l;
+    }
+    double min_mm = fmax(BOX_PANEL_MIN_MM, (double)d->ng * (label_w + 1.5) + BOX_AXIS_MM);
     if (setjmp(*cl_plot_trap()))
         return cl_error_set(err, CL_ERR_IO, "%s: cannot draw the figure: %s", path,
                             cl_plot_abandon());
-    start_page(dev, path, st, title);
+    layout L = start_page(dev, path, st, title, d->nm, min_mm, box_keys,
+                          sizeof box_keys / sizeof box_keys[0]);
     for (size_t k = 0; k < d->nm; k++) {
         double lo = INFINITY, hi = -INFINITY;
         char yl[96];
@@ -228,34 +242,30 @@ static int draw_boxes(const cl_cohort *c, const boxdata *d, const char *dev, con
                 lo = fmin(lo, d->v[k][d->off[k][g]]);
                 hi = fmax(hi, d->v[k][d->off[k][g] + d->n[k][g] - 1]);
             }
-        pad(&lo, &hi);
-        panel_viewport(nx, ny, (PLINT)k, 0);
-        plwind(0.4, (double)d->ng + 0.6, lo, hi);
-        plschr(0, d->nm > 4 ? 0.6 : 0.75);
-        plcol0(COL_GRID);
-        plbox("", 0, 0, "g", 0, 0);
-        plcol0(COL_FG);
-        plbox("bc", 0, 0, "bcnstv", 0, 0);
+        cl_plot_pad(&lo, &hi, 0.08);
         metric_label(d->ms[k], st->unit, yl, sizeof yl);
-        plmtex("t", 0.6, 0.5, 0.5, yl);
+        cl_plot_axes ax = {0.4, (double)d->ng + 0.6, lo, hi, yl, NULL, NULL, (int)lines, NULL};
+        cell(&L, k, &ax);
         for (size_t g = 0; g < d->ng; g++) {
             const double *x = d->v[k] + d->off[k][g];
             box b = tukey(x, d->n[k][g]);
             if (b.n)
                 draw_box((double)g + 1, 0.3, &b, x);
-            /* The label's levels on lines of their own under the box. */
+        }
+        cl_plot_close(&ax);
+        /* The label's levels on lines of their own under the box. */
+        for (size_t g = 0; g < d->ng; g++) {
             char lab[CL_COHORT_STR * 2 + 8], *part = lab, *sep;
-            double pos = ((double)g + 0.6) / ((double)d->ng + 0.2), line = 1.1;
+            int line = 1;
             snprintf(lab, sizeof lab, "%s", cl_cohort_group_label(c, g));
-            plcol0(COL_FG);
-            plschr(0, d->nm > 4 ? 0.5 : 0.65);
-            for (; (sep = strstr(part, " / ")); part = sep + 3, line += 1.1) {
+            for (; (sep = strstr(part, " / ")); part = sep + 3, line++) {
                 *sep = '\0';
-                plmtex("b", line, pos, 0.5, part);
+                cl_plot_xtext((double)g + 1, line, part);
             }
-            plmtex("b", line, pos, 0.5, part);
+            cl_plot_xtext((double)g + 1, line, part);
         }
     }
+    legend(&L, box_keys, sizeof box_keys / sizeof box_keys[0]);
     cl_plot_end();
     return CL_OK;
 }
@@ -271,7 +281,7 @@ int cl_cohortplot_boxes(const cl_cohort *c, const cl_stat_metric *ms, size_t nm,
     int rc;
     if (d.nm == 0 || d.ng == 0)
         return cl_error_set(err, CL_ERR_ARG, "%s: nothing to draw", path);
-    if ((rc = prepare(path, &dev, err)) != CL_OK)
+    if ((rc = cl_plot_target(path, &dev, err)) != CL_OK)
         return rc;
     for (size_t k = 0; rc == CL_OK && k < d.nm; k++) {
         d.off[k] = malloc(d.ng * sizeof *d.off[k]);
@@ -304,7 +314,7 @@ int cl_cohortplot_profiles(const cl_cohort *c, const char *path, const cl_figure
         return cl_error_set(err, CL_ERR_ARG, "%s: nothing to draw", path);
     if (ng > MAX_PROFILE_PANELS)
         ng = MAX_PROFILE_PANELS;
-    if ((rc = prepare(path, &dev, err)) != CL_OK)
+    if ((rc = cl_plot_target(path, &dev, err)) != CL_OK)
         return rc;
     for (size_t g = 0; g < ng; g++) {
         cl_cohort_profile p;
@@ -320,37 +330,39 @@ int cl_cohortplot_profiles(const cl_cohort *c, const char *path, const cl_figure
                                                st->unit));
         }
     }
-    pad(&lo, &hi);
-    PLINT nx, ny;
-    grid_of(ng, ng <= 4 ? ng : ng <= 9 ? 3 : 4, &nx, &ny);
+    cl_plot_pad(&lo, &hi, 0.08);
+    char yl[96];
+    cl_plot_vacuum_title(st->unit, yl, sizeof yl);
+    const cl_plot_key keys[] = {
+        {CL_PLOT_KEY_LINE, COL_MEAN, 1, 1.4, "Mean vacuum of the sessions"},
+        {CL_PLOT_KEY_FILL, COL_BAND, 1, 0, "95 % CI of the mean"},
+        {CL_PLOT_KEY_LINE, COL_TARGET, 2, 1.2, "Target (over each group's application time)"},
+    };
+    size_t nk = tg ? 3 : 2;
     if (setjmp(*cl_plot_trap()))
         return cl_error_set(err, CL_ERR_IO, "%s: cannot draw the figure: %s", path,
                             cl_plot_abandon());
-    start_page(dev, path, st, title);
+    layout L = start_page(dev, path, st, title, ng, PROFILE_PANEL_MIN_MM, keys, nk);
     for (size_t g = 0; g < ng; g++) {
         cl_cohort_profile p;
         PLFLT x[CL_COHORT_POINTS], y[CL_COHORT_POINTS], bx[2 * CL_COHORT_POINTS],
             by[2 * CL_COHORT_POINTS];
-        char yl[64], tl[256];
+        char tl[256];
         cl_cohort_group_profile(c, g, &p);
-        panel_viewport(nx, ny, (PLINT)g, 0.04);
-        plwind(0, 100, lo, hi);
-        plschr(0, ng > 4 ? 0.6 : 0.75);
-        plcol0(COL_GRID);
-        plbox("g", 0, 0, "g", 0, 0);
-        plcol0(COL_FG);
-        plbox("bcnst", 0, 0, "bcnstv", 0, 0);
-        snprintf(yl, sizeof yl, "vacuum [%s]", cl_unit_name(st->unit));
-        pllab("% of application (onset to release)", g % nx ? "" : yl, "");
         if (p.n)
             snprintf(tl, sizeof tl, "%s: %zu session%s, %.1f min%s",
                      cl_cohort_group_label(c, g), p.n, p.n == 1 ? "" : "s", p.span_s / 60,
                      (long)g == closest ? " (closest)" : "");
         else
             snprintf(tl, sizeof tl, "%s: no released cup", cl_cohort_group_label(c, g));
-        plmtex("t", 0.6, 0.5, 0.5, tl);
-        if (!p.n)
+        cl_plot_axes ax = {0, 100, lo, hi, tl,
+                           g + L.nx >= ng ? "Application (% from onset to release)" : NULL,
+                           g % L.nx ? NULL : yl, 0, cl_unit_name(st->unit)};
+        cell(&L, g, &ax);
+        if (!p.n) {
+            cl_plot_close(&ax);
             continue;
+        }
         size_t nb = 0;
         for (int i = 0; i < CL_COHORT_POINTS; i++) {
             x[i] = 100.0 * i / (CL_COHORT_POINTS - 1);
@@ -373,25 +385,15 @@ int cl_cohortplot_profiles(const cl_cohort *c, const char *path, const cl_figure
             for (int i = 0; i < CL_COHORT_POINTS; i++)
                 ty[i] = cl_unit_from_kpa(
                     cl_cohort_target_at(tg, i / (CL_COHORT_POINTS - 1.0), p.span_s), st->unit);
-            plcol0(COL_TARGET);
-            pllsty(2);
-            plwidth(2);
+            cl_plot_pen(&keys[2]);
             plline(CL_COHORT_POINTS, x, ty);
             pllsty(1);
         }
-        plcol0(COL_MEAN);
-        plwidth(2.5);
+        cl_plot_pen(&keys[0]);
         plline(CL_COHORT_POINTS, x, y);
-        plwidth(1);
+        cl_plot_close(&ax);
     }
-    plschr(0, 0.7);
-    plcol0(COL_FG);
-    plvpor(0, 1, 0, 0.03);
-    plwind(0, 1, 0, 1);
-    plmtex("b", -0.8, 0.5, 0.5,
-           tg ? "line: mean of the sessions   band: 95 % CI of the mean   dashed: target "
-                "(over each group's own application time)"
-              : "line: mean of the sessions   band: 95 % CI of the mean");
+    legend(&L, keys, nk);
     cl_plot_end();
     return CL_OK;
 }

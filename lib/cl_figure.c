@@ -22,8 +22,6 @@
 #define ENVELOPE 1500 /* buckets of the min/max envelope */
 #define FIT_POINTS 200
 
-enum { COL_BG, COL_FG, COL_CURVE, COL_EVAC, COL_HOLD, COL_RELEASE, COL_FIT, COL_APPLIED,
-       COL_RELEASED, COL_REPUMP, COL_GAP, COL_GRID, COL_STROKE, COL_MOVED, NCOLORS };
 
 
 /* A curve reduced to its min/max envelope, in kPa; NaN separates runs. */
@@ -108,23 +106,17 @@ static int panel_fill(panel *p, const cl_cup_result *res, const cl_cup_trace *tr
 
 /* ------------------------------------------------------------ drawing */
 
-static void palette(void)
-{
-    plscol0(COL_BG, 255, 255, 255);
-    plscol0(COL_FG, 0, 0, 0);
-    plscol0(COL_CURVE, 25, 80, 170);
-    plscol0a(COL_EVAC, 240, 150, 40, 0.25);
-    plscol0a(COL_HOLD, 70, 150, 230, 0.13);
-    plscol0a(COL_RELEASE, 120, 120, 120, 0.25);
-    plscol0(COL_FIT, 210, 30, 30);
-    plscol0(COL_APPLIED, 20, 140, 60);
-    plscol0(COL_RELEASED, 170, 60, 20);
-    plscol0(COL_REPUMP, 130, 50, 170);
-    plscol0(COL_GAP, 60, 60, 60);
-    plscol0(COL_GRID, 220, 220, 220);
-    plscol0(COL_STROKE, 230, 120, 0);
-    plscol0(COL_MOVED, 140, 100, 40);
-}
+enum {
+    COL_CURVE = CL_PLOT_BLUE,
+    COL_EVAC = CL_PLOT_TINT_ORANGE,
+    COL_HOLD = CL_PLOT_TINT_SKY,
+    COL_RELEASE = CL_PLOT_TINT_GREY,
+    COL_FIT = CL_PLOT_VERMILION,
+    COL_STROKE = CL_PLOT_ORANGE,
+    COL_REPUMP = CL_PLOT_PURPLE,
+};
+
+#define PANEL_MIN_MM 42.0 /* narrowest overview panel */
 
 static void shade(double x0, double x1, double y0, double y1, int color)
 {
@@ -135,16 +127,23 @@ static void shade(double x0, double x1, double y0, double y1, int color)
     plfill(4, x, y);
 }
 
-static void vline(double x, double y0, double y1, int color, int style)
-{
-    plcol0(color);
-    pllsty(style);
-    pljoin(x, y0, x, y1);
-    pllsty(1);
-}
+/* What a figure of panels p[0..n) shows, as legend keys. */
+enum { K_CURVE, K_EVAC, K_HOLD, K_RELEASE, K_FIT, K_UNIDENT, K_STROKE, K_REPUMP, K_NFIXED };
+#define MAX_KEYS (K_NFIXED + 6)
+
+static const cl_plot_key fixed[K_NFIXED] = {
+    [K_CURVE] = {CL_PLOT_KEY_LINE, COL_CURVE, 1, 0.8, "Vacuum below ambient"},
+    [K_EVAC] = {CL_PLOT_KEY_FILL, COL_EVAC, 1, 0, "Evacuation"},
+    [K_HOLD] = {CL_PLOT_KEY_FILL, COL_HOLD, 1, 0, "Hold"},
+    [K_RELEASE] = {CL_PLOT_KEY_FILL, COL_RELEASE, 1, 0, "Release"},
+    [K_FIT] = {CL_PLOT_KEY_LINE, COL_FIT, 1, 1.2, "Fitted decay"},
+    [K_UNIDENT] = {CL_PLOT_KEY_LINE, COL_FIT, 2, 1.2, "Exponential, not identifiable"},
+    [K_STROKE] = {CL_PLOT_KEY_LINE, COL_STROKE, 1, 1.2, "Pump stroke"},
+    [K_REPUMP] = {CL_PLOT_KEY_LINE, COL_REPUMP, 1, 1.2, "Re-pump"},
+};
 
 /* The curve in runs between NaN separators, converted to the unit. */
-static void curve(const panel *p, cl_unit unit)
+static void curve(const panel *p, cl_unit unit, double div)
 {
     PLFLT *x = malloc((p->n ? p->n : 1) * sizeof *x), *y = malloc((p->n ? p->n : 1) * sizeof *y);
     if (!x || !y) {
@@ -152,7 +151,7 @@ static void curve(const panel *p, cl_unit unit)
         free(y);
         return;
     }
-    plcol0(COL_CURVE);
+    cl_plot_pen(&fixed[K_CURVE]);
     size_t k = 0;
     for (size_t i = 0; i <= p->n; i++) {
         if (i == p->n || !isfinite(p->v[i])) {
@@ -161,38 +160,44 @@ static void curve(const panel *p, cl_unit unit)
             k = 0;
             continue;
         }
-        x[k] = p->t[i];
+        x[k] = p->t[i] / div;
         y[k++] = cl_unit_from_kpa(p->v[i], unit);
     }
     free(x);
     free(y);
 }
 
-static void fit_curve(const cl_decay_fit *f, double t0, double span, cl_unit unit, int style)
+static void fit_curve(const cl_decay_fit *f, double t0, double span, cl_unit unit, double div,
+                      const cl_plot_key *pen)
 {
     PLFLT x[FIT_POINTS], y[FIT_POINTS];
     for (int i = 0; i < FIT_POINTS; i++) {
         double u = span * i / (FIT_POINTS - 1);
-        x[i] = t0 + u;
+        x[i] = (t0 + u) / div;
         y[i] = cl_unit_from_kpa(cl_decay_eval(f, u), unit);
     }
-    plcol0(COL_FIT);
-    pllsty(style);
-    plwidth(2);
+    cl_plot_pen(pen);
     plline(FIT_POINTS, x, y);
-    plwidth(1);
     pllsty(1);
 }
 
-static int marker_color(cl_event_kind k)
+/* Markers and gaps: colour, line style and legend text by kind. */
+static const struct {
+    int colour, style;
+    const char *text;
+} marks[] = {
+    [CL_EVENT_APPLIED] = {CL_PLOT_GREEN, 2, "Applied (marker)"},
+    [CL_EVENT_RELEASED] = {CL_PLOT_BLACK, 2, "Released (marker)"},
+    [CL_EVENT_REPUMPED] = {CL_PLOT_PURPLE, 2, "Re-pumped (marker)"},
+    [CL_EVENT_MOVED] = {CL_PLOT_ORANGE, 2, "Moved (marker)"},
+};
+
+static cl_plot_key mark_key(cl_event_kind k)
 {
-    switch (k) {
-    case CL_EVENT_APPLIED: return COL_APPLIED;
-    case CL_EVENT_RELEASED: return COL_RELEASED;
-    case CL_EVENT_REPUMPED: return COL_REPUMP;
-    case CL_EVENT_MOVED: return COL_MOVED;
-    default: return COL_GAP;
-    }
+    if ((size_t)k < sizeof marks / sizeof marks[0] && marks[k].text)
+        return (cl_plot_key){CL_PLOT_KEY_LINE, marks[k].colour, marks[k].style, 0.7,
+                             marks[k].text};
+    return (cl_plot_key){CL_PLOT_KEY_LINE, CL_PLOT_GREY, 3, 0.7, "Gap in the recording"};
 }
 
 /* Vacuum range of the panel in the unit. */
@@ -211,113 +216,128 @@ static void yrange(const panel *p, cl_unit unit, double *lo, double *hi)
         mx = mn + cl_unit_from_kpa(1, unit);
     double w = mx - mn;
     *lo = mn - 0.04 * w;
-    *hi = mx + 0.1 * w;
+    *hi = mx + 0.08 * w;
 }
 
-static void draw_panel(const panel *p, const cl_figure_style *st, double xmin, double xmax,
-                       const char *title, bool small)
+static size_t legend_of(const panel *p, size_t n, cl_plot_key *keys)
+{
+    bool any[K_NFIXED] = {[K_CURVE] = true}, kinds[8] = {false}, gap = false;
+    for (size_t i = 0; i < n; i++) {
+        const cl_cup_result *r = &p[i].res;
+        if (r->applied) {
+            any[K_EVAC] = any[K_HOLD] = true;
+            any[K_RELEASE] |= r->app.released;
+            any[K_STROKE] |= r->app.strokes > 0;
+            any[K_REPUMP] |= r->app.repumps > 0;
+        }
+        if (r->m.fitted) {
+            any[K_FIT] = true;
+            const cl_decay_fit *e = &r->m.all[CL_DECAY_EXP - 1];
+            any[K_UNIDENT] |= r->m.best.model == CL_DECAY_LINEAR && e->ok && !e->identifiable;
+        }
+        for (size_t k = 0; k < p[i].nm; k++) {
+            if ((size_t)p[i].mk[k] < sizeof kinds && (size_t)p[i].mk[k] < sizeof marks / sizeof marks[0] &&
+                marks[p[i].mk[k]].text)
+                kinds[p[i].mk[k]] = true;
+            else
+                gap = true;
+        }
+    }
+    size_t nk = 0;
+    for (int k = 0; k < K_NFIXED; k++)
+        if (any[k])
+            keys[nk++] = fixed[k];
+    for (size_t k = 0; k < sizeof kinds; k++)
+        if (kinds[k])
+            keys[nk++] = mark_key((cl_event_kind)k);
+    if (gap)
+        keys[nk++] = mark_key(CL_EVENT_GAP);
+    return nk;
+}
+
+static void draw_panel(const panel *p, const cl_figure_style *st, cl_plot_axes *ax,
+                       double div, double x0, double y0, double x1, double y1)
 {
     const cl_cup_result *r = &p->res;
     const cl_segment_app *a = &r->app;
     const cl_cup_metrics *m = &r->m;
-    double ylo, yhi;
-    char ylabel[64];
-    yrange(p, st->unit, &ylo, &yhi);
-    plwind(xmin, xmax, ylo, yhi);
+    double ylo = ax->ymin, yhi = ax->ymax, xmax = ax->xmax * div;
+    cl_plot_open(ax, x0, y0, x1, y1);
     if (r->applied) {
         double rel = a->released ? a->release_start_s : xmax;
-        shade(a->onset_s, a->hold_start_s, ylo, yhi, COL_EVAC);
-        shade(a->hold_start_s, rel, ylo, yhi, COL_HOLD);
+        shade(a->onset_s / div, a->hold_start_s / div, ylo, yhi, COL_EVAC);
+        shade(a->hold_start_s / div, rel / div, ylo, yhi, COL_HOLD);
         if (a->released)
-            shade(a->release_start_s, a->release_end_s, ylo, yhi, COL_RELEASE);
-    }
-    plcol0(COL_GRID);
-    plbox("g", 0, 0, "g", 0, 0);
-    curve(p, st->unit);
-    if (r->applied) {
-        double tick = 0.04 * (yhi - ylo);
-        size_t ns = a->strokes < CL_SEGMENT_MAX_EVENTS ? a->strokes : CL_SEGMENT_MAX_EVENTS;
-        for (size_t k = 0; k < ns; k++) {
-            plcol0(COL_STROKE);
-            plwidth(2);
-            pljoin(a->stroke_s[k], ylo, a->stroke_s[k], ylo + tick);
-        }
-        size_t nr = a->repumps < CL_SEGMENT_MAX_EVENTS ? a->repumps : CL_SEGMENT_MAX_EVENTS;
-        for (size_t k = 0; k < nr; k++) {
-            plcol0(COL_REPUMP);
-            pljoin(a->repump_s[k], ylo, a->repump_s[k], ylo + 2 * tick);
-        }
-        plwidth(1);
+            shade(a->release_start_s / div, a->release_end_s / div, ylo, yhi, COL_RELEASE);
     }
     for (size_t k = 0; k < p->nm; k++)
-        if (p->mt[k] >= xmin && p->mt[k] <= xmax)
-            vline(p->mt[k], ylo, yhi, marker_color(p->mk[k]), p->mk[k] >= CL_EVENT_GAP ? 3 : 2);
+        if (p->mt[k] / div >= ax->xmin && p->mt[k] / div <= ax->xmax) {
+            cl_plot_key mk = mark_key(p->mk[k]);
+            cl_plot_pen(&mk);
+            pljoin(p->mt[k] / div, ylo, p->mt[k] / div, yhi);
+            pllsty(1);
+        }
+    curve(p, st->unit, div);
+    if (r->applied) {
+        double tick = 0.05 * (yhi - ylo);
+        size_t ns = a->strokes < CL_SEGMENT_MAX_EVENTS ? a->strokes : CL_SEGMENT_MAX_EVENTS;
+        cl_plot_pen(&fixed[K_STROKE]);
+        for (size_t k = 0; k < ns; k++)
+            pljoin(a->stroke_s[k] / div, ylo, a->stroke_s[k] / div, ylo + tick);
+        size_t nr = a->repumps < CL_SEGMENT_MAX_EVENTS ? a->repumps : CL_SEGMENT_MAX_EVENTS;
+        plcol0(COL_REPUMP);
+        for (size_t k = 0; k < nr; k++)
+            pljoin(a->repump_s[k] / div, ylo, a->repump_s[k] / div, ylo + 2 * tick);
+    }
     if (m->fitted) {
         double span = m->fit_end_s - m->fit_start_s;
-        fit_curve(&m->best, m->fit_start_s, span, st->unit, 1);
+        fit_curve(&m->best, m->fit_start_s, span, st->unit, div, &fixed[K_FIT]);
         const cl_decay_fit *e = &m->all[CL_DECAY_EXP - 1];
         if (m->best.model == CL_DECAY_LINEAR && e->ok && !e->identifiable)
-            fit_curve(e, m->fit_start_s, span, st->unit, 2);
+            fit_curve(e, m->fit_start_s, span, st->unit, div, &fixed[K_UNIDENT]);
     }
-    plcol0(COL_FG);
-    plbox("bcnst", 0, 0, "bcnstv", 0, 0);
-    snprintf(ylabel, sizeof ylabel, "vacuum (%s below ambient)", cl_unit_name(st->unit));
-    pllab(small ? "" : "time (s)", small ? cl_unit_name(st->unit) : ylabel, title);
+    cl_plot_close(ax);
 }
 
-/* Short description of a cup's results for titles (compact: panels). */
-static void describe(const cl_cup_result *r, cl_unit unit, bool compact, char *buf, size_t cap)
+/* Description of a cup's results for titles; compact: fewer words,
+ * bare: the cup alone. */
+static void describe(const cl_cup_result *r, cl_unit unit, bool compact, bool bare, char *buf,
+                     size_t cap)
 {
-    if (compact) {
-        const cl_cup_metrics *m = &r->m;
-        int w = snprintf(buf, cap, "%s", r->cup_id);
-        size_t len = w > 0 ? (size_t)w : 0;
-        if (r->applied && len < cap)
-            len += (size_t)snprintf(buf + len, cap - len, ": peak %.3g", cl_unit_from_kpa(m->peak_kpa, unit));
-        if (m->fitted && len < cap)
-            snprintf(buf + len, cap - len, ", leak %.3g/min", cl_unit_from_kpa(m->leak_kpa_min, unit));
-        return;
-    }
     const cl_cup_metrics *m = &r->m;
+    const char *un = cl_unit_name(unit);
     size_t len = 0;
     int w = snprintf(buf, cap, "%s", r->cup_id);
     len = w > 0 ? (size_t)w : 0;
+    if (bare)
+        return;
+    if (compact)
+        un = "";
     if (r->applied && len < cap) {
-        w = snprintf(buf + len, cap - len, ": peak %.3g %s", cl_unit_from_kpa(m->peak_kpa, unit),
-                     cl_unit_name(unit));
+        w = snprintf(buf + len, cap - len, ": peak %.3g%s%s", cl_unit_from_kpa(m->peak_kpa, unit),
+                     *un ? " " : "", un);
         len += w > 0 ? (size_t)w : 0;
     }
     if (m->fitted && len < cap) {
-        w = snprintf(buf + len, cap - len, ", leak %.3g %s/min (%s)",
-                     cl_unit_from_kpa(m->leak_kpa_min, unit), cl_unit_name(unit),
-                     cl_decay_model_name(m->best.model));
+        w = snprintf(buf + len, cap - len, ", leak %.3g%s%s/min%s%s%s",
+                     cl_unit_from_kpa(m->leak_kpa_min, unit), *un ? " " : "", un, compact ? "" : " (",
+                     compact ? "" : cl_decay_model_name(m->best.model), compact ? "" : ")");
         len += w > 0 ? (size_t)w : 0;
-        if (m->best.model != CL_DECAY_LINEAR && len < cap)
-            snprintf(buf + len, cap - len, ", tau %.3g s", m->best.tau_s);
+        if (!compact && m->best.model != CL_DECAY_LINEAR && len < cap) {
+            w = snprintf(buf + len, cap - len, ", time constant %.3g s", m->best.tau_s);
+            len += w > 0 ? (size_t)w : 0;
+        }
     }
-    if (r->flags & CL_FLAG_UNCALIBRATED) {
-        size_t l = strlen(buf);
-        if (l < cap)
-            snprintf(buf + l, cap - l, " [uncalibrated]");
-    }
+    if (r->flags & CL_FLAG_UNCALIBRATED && len < cap && !compact)
+        snprintf(buf + len, cap - len, ", uncalibrated"); /* compact: the page title says */
 }
-
-static int check_target(const char *path, const char **dev, cl_error *err)
-{
-    *dev = cl_plot_device(path);
-    if (!*dev)
-        return cl_error_set(err, CL_ERR_ARG, "%s: figure type not known (.png, .svg or .pdf)",
-                            path);
-    return cl_plot_check_writable(path, err);
-}
-
 
 /* Draw the panels p[0..n) in a grid (one panel: a full page). */
 static int draw(const char *path, const panel *p, size_t n, const cl_figure_style *st,
                 const char *title, cl_error *err)
 {
-    const char *dev;
-    int rc = check_target(path, &dev, err);
+    const char *dev, *xtitle;
+    int rc = cl_plot_target(path, &dev, err);
     if (rc != CL_OK)
         return rc;
     double xmin = INFINITY, xmax = -INFINITY;
@@ -331,58 +351,58 @@ static int draw(const char *path, const panel *p, size_t n, const cl_figure_styl
         xmin = 0;
         xmax = 1;
     }
-    size_t nx = n <= 1 ? 1 : n <= 4 ? 2 : n <= 9 ? 3 : 4;
-    size_t ny = n <= 1 ? 1 : (n + nx - 1) / nx;
+    if (xmin > 0 && xmin < 0.05 * (xmax - xmin))
+        xmin = 0; /* the recording's start */
+    double div = cl_plot_time_axis(xmax - xmin, &xtitle);
+    double W = cl_plot_width_mm(&st->size);
+    size_t nx = (size_t)fmax(1, floor(W / PANEL_MIN_MM));
+    if (nx > n)
+        nx = n;
+    if (nx > 4)
+        nx = 4;
+    size_t ny = (n + nx - 1) / nx;
+    cl_plot_key keys[MAX_KEYS];
+    char ytitle[96], label[256];
+    size_t nk = legend_of(p, n, keys);
+    double lh = cl_plot_legend_h(keys, nk, W - 4);
+    double th = title ? 2.0 * CL_PLOT_PT_TITLE * 25.4 / 72 : 0;
+    double cellh = n > 1 ? fmax(W / (double)nx * CL_PLOT_ASPECT, CL_PLOT_CELL_MIN_H)
+                         : W * CL_PLOT_ASPECT;
+    cl_plot_vacuum_title(st->unit, ytitle, sizeof ytitle);
     if (setjmp(*cl_plot_trap()))
         return cl_error_set(err, CL_ERR_IO, "%s: cannot draw the figure: %s", path,
                             cl_plot_abandon());
-    cl_plot_begin(dev, path, st->width_px, st->height_px, palette);
-    pladv(0);
-    bool small = n > 1;
-    plschr(0, small ? (n > 4 ? 0.55 : 0.65) : 0.9);
-    if (title && small) {
-        plvpor(0, 1, 0.95, 1);
-        plwind(0, 1, 0, 1);
-        plcol0(COL_FG);
-        plptex(0.5, 0.3, 1, 0, 0.5, title);
+    cl_plot_begin(dev, path, &st->size, th + (double)ny * cellh + lh + 1.5);
+    double PW = cl_plot_page_w(), PH = cl_plot_page_h();
+    size_t uncal = 0;
+    for (size_t i = 0; n > 1 && i < n; i++) /* one cup: its title says */
+        uncal += (p[i].res.flags & CL_FLAG_UNCALIBRATED) != 0;
+    if (title) {
+        char t[512];
+        if (uncal)
+            snprintf(t, sizeof t, "%s (%s uncalibrated)", title,
+                     uncal == n ? "all cups" : "some cups");
+        cl_plot_text(PW / 2, PH - th / 2, 0.5, CL_PLOT_PT_TITLE, uncal ? t : title);
     }
-    char label[256];
-    if (small) {
-        char axes[96];
-        snprintf(axes, sizeof axes, "time (s); vacuum in %s below ambient",
-                 cl_unit_name(st->unit));
-        plvpor(0, 1, 0, 0.05);
-        plwind(0, 1, 0, 1);
-        plcol0(COL_FG);
-        plptex(0.5, 0.4, 1, 0, 0.5, axes);
-    }
+    double top = PH - th, bottom = lh + 1.5;
+    double cw = PW / (double)nx, ch = (top - bottom) / (double)ny;
     for (size_t i = 0; i < n; i++) {
         size_t cx = i % nx, cy = i / nx;
-        double top = small ? 0.93 : 0.92, bottom = 0.07;
-        double h = (top - bottom) / (double)ny, w = 0.9 / (double)nx;
-        double x0 = 0.07 + w * (double)cx, y1 = top - h * (double)cy;
-        if (small)
-            plvpor(x0 + 0.035, x0 + w - 0.01, y1 - h + 0.045, y1 - 0.03);
-        else
-            plvpor(0.1, 0.97, 0.18, 0.91);
-        describe(&p[i].res, st->unit, small, label, sizeof label);
-        if (!small && title) {
-            size_t l = strlen(label);
-            snprintf(label + l, sizeof label - l, " (%s)", title);
-        }
-        draw_panel(&p[i], st, xmin, xmax, label, small);
-        if (!small) {
-            plcol0(COL_FG);
-            plschr(0, 0.7);
-            plmtex("b", 5.6, 0.0, 0.0,
-                   "shaded: evacuation, hold, release;  red: fitted decay (dashed: "
-                   "exponential not identifiable)");
-            plmtex("b", 7.1, 0.0, 0.0,
-                   "bottom ticks: pump strokes (orange), re-pumps (purple);  vertical lines: "
-                   "markers and gaps");
-            plschr(0, 0.9);
-        }
+        double ylo, yhi;
+        describe(&p[i].res, st->unit, false, false, label, sizeof label);
+        if (cl_plot_text_w(label, CL_PLOT_PT_LABEL) > cw - 4)
+            describe(&p[i].res, st->unit, true, false, label, sizeof label);
+        if (cl_plot_text_w(label, CL_PLOT_PT_LABEL) > cw - 4)
+            describe(&p[i].res, st->unit, true, true, label, sizeof label);
+        yrange(&p[i], st->unit, &ylo, &yhi);
+        bool last_row = i + nx >= n;
+        cl_plot_axes ax = {xmin / div, xmax / div, ylo, yhi, label,
+                           last_row ? xtitle : NULL, cx == 0 ? ytitle : NULL, 0,
+                           cl_unit_name(st->unit)};
+        draw_panel(&p[i], st, &ax, div, cw * (double)cx,
+                   top - ch * (double)(cy + 1), cw * (double)(cx + 1), top - ch * (double)cy);
     }
+    cl_plot_legend(keys, nk, 2, lh + 1.0, PW - 4);
     cl_plot_end();
     return CL_OK;
 }

@@ -9,7 +9,11 @@
  *               hold window, and the chosen decay fit drawn over the fitted
  *               stretch (a converged but non-identifiable exponential dashed)
  *   overview    one panel per cup of a session, same elements, common time
- *               axis
+ *               axis; as many columns as the width holds
+ *
+ * Vacuum is drawn positive below ambient, time in minutes beyond
+ * CL_PLOT_MINUTES_AFTER_S, and a legend under the panels names every kind
+ * of line, shading and tick that the figure shows.
  *
  * Curves are drawn from a min/max envelope of at most a few thousand points,
  * so a figure costs the same for any recording length, and the overview
@@ -24,11 +28,12 @@
 
 #include "cl_analysis.h"
 #include "cl_error.h"
+#include "cl_plot.h"
 #include "cl_units.h"
 
 typedef struct cl_figure_style {
-    cl_unit unit;          /* pressure unit of the axis */
-    int width_px, height_px;
+    cl_unit unit;      /* pressure unit of the axis */
+    cl_plot_size size; /* page (cl_plot: physical width or PNG pixels) */
 } cl_figure_style;
 
 /* Figure of one cup.  CL_ERR_ARG for an unknown extension, CL_ERR_IO (with

@@ -22,24 +22,26 @@
 
 #include "cl_log.h"
 
-#define WIDTH 1000
-#define HEIGHT 650
 #define GRID 200
-
-enum {
-    COL_BG = 0,
-    COL_FG = 1,
-    COL_UP = 2,
-    COL_DOWN = 3,
-    COL_BAND = 4,
-    COL_TOL = 5,
-    COL_OTHER = 6,
-    COL_FIT = 7,
-    COL_GRID = 8
-};
+#define PT_MM (25.4 / 72.0) /* one point in mm */
+#define CHR_PER_PT 0.264583 /* PLplot character height (mm) of one point of cairo's text */
+#define BOX_EM 1.163        /* height of a line of text's box, in em */
+#define ADVANCE_EM 0.6     /* generous mean advance of a character, in em */
 
 static jmp_buf plot_jump;
 static char plot_error[256];
+/* The open figure: page size (mm) and mm per PLplot mm; the open panel. */
+static struct {
+    double w, h, k;
+    cl_plot_axes axes;
+    double ytick, xtick;
+    int yprec, xprec;
+    double ylabel_w;
+    double pw, ph; /* plot area of the open panel, mm */
+    double px0, cx0, cx1; /* its left edge, its cell's edges */
+    size_t ysplit;        /* y title in two lines: length of the first, 0: one */
+    bool yshort;          /* the short y title instead */
+} page;
 
 static int on_exit_request(PLCHAR_VECTOR msg)
 {
@@ -67,6 +69,32 @@ const char *cl_plot_device(const char *path)
     return NULL;
 }
 
+int cl_plot_parse_length(const char *s, double *mm, cl_error *err)
+{
+    char *end;
+    double v = s ? strtod(s, &end) : NAN;
+    double f = 1;
+    if (s && end != s) {
+        if (!strcasecmp(end, "cm"))
+            f = 10;
+        else if (!strcasecmp(end, "in"))
+            f = 25.4;
+        else if (*end && strcasecmp(end, "mm"))
+            f = NAN;
+    }
+    v *= f;
+    if (!s || end == s || !(v >= 20 && v <= 1000))
+        return cl_error_set(err, CL_ERR_ARG, "'%s': expected a length of 20 to 1000 mm (85mm, 8.5cm, 3.3in)",
+                            s ? s : "");
+    *mm = v;
+    return CL_OK;
+}
+
+double cl_plot_width_mm(const cl_plot_size *sz)
+{
+    return sz->width_mm > 0 ? sz->width_mm : CL_PLOT_DEFAULT_MM;
+}
+
 jmp_buf *cl_plot_trap(void) { return &plot_jump; }
 
 const char *cl_plot_abandon(void)
@@ -76,21 +104,73 @@ const char *cl_plot_abandon(void)
     return plot_error[0] ? plot_error : "PLplot error";
 }
 
-void cl_plot_begin(const char *dev, const char *path, int width_px, int height_px,
-                   void (*palette)(void))
+static void palette(void)
+{
+    static const unsigned char rgb[][3] = {
+        [CL_PLOT_WHITE] = {255, 255, 255}, [CL_PLOT_BLACK] = {0, 0, 0},
+        [CL_PLOT_ORANGE] = {230, 159, 0},  [CL_PLOT_SKY] = {86, 180, 233},
+        [CL_PLOT_GREEN] = {0, 158, 115},   [CL_PLOT_YELLOW] = {240, 228, 66},
+        [CL_PLOT_BLUE] = {0, 114, 178},    [CL_PLOT_VERMILION] = {213, 94, 0},
+        [CL_PLOT_PURPLE] = {204, 121, 167}, [CL_PLOT_GREY] = {120, 120, 120},
+        [CL_PLOT_GRID] = {225, 225, 225},
+    };
+    static const struct {
+        int col, base;
+        double alpha;
+    } tint[] = {{CL_PLOT_TINT_ORANGE, CL_PLOT_ORANGE, 0.3},
+                {CL_PLOT_TINT_SKY, CL_PLOT_SKY, 0.18},
+                {CL_PLOT_TINT_GREY, CL_PLOT_GREY, 0.3},
+                {CL_PLOT_TINT_BLUE, CL_PLOT_BLUE, 0.3}};
+    plscmap0n(CL_PLOT_NCOLOURS);
+    for (int i = 0; i <= CL_PLOT_GRID; i++)
+        plscol0(i, rgb[i][0], rgb[i][1], rgb[i][2]);
+    for (size_t i = 0; i < sizeof tint / sizeof tint[0]; i++)
+        plscol0a(tint[i].col, rgb[tint[i].base][0], rgb[tint[i].base][1],
+                 rgb[tint[i].base][2], tint[i].alpha);
+}
+
+void cl_plot_begin(const char *dev, const char *path, const cl_plot_size *sz,
+                   double wanted_h_mm)
 {
     PLINT strm;
+    double w = cl_plot_width_mm(sz), h;
+    if (sz->height_mm > 0)
+        h = sz->height_mm;
+    else if (sz->width_mm > 0 || sz->width_px <= 0 || sz->height_px <= 0)
+        h = wanted_h_mm > 0 ? wanted_h_mm : w * CL_PLOT_ASPECT;
+    else
+        h = w * sz->height_px / sz->width_px;
+    PLINT pw, ph;
+    if (strcmp(dev, "pngcairo")) { /* a vector page in points */
+        pw = (PLINT)lround(w / PT_MM);
+        ph = (PLINT)lround(h / PT_MM);
+        w = pw * PT_MM;
+        h = ph * PT_MM;
+    } else if (sz->width_mm > 0 || sz->width_px <= 0) {
+        pw = (PLINT)lround(w / 25.4 * CL_PLOT_PNG_DPI);
+        ph = (PLINT)lround(h / 25.4 * CL_PLOT_PNG_DPI);
+    } else {
+        pw = sz->width_px;
+        ph = sz->height_px;
+    }
+    page.w = w;
+    page.h = h;
+    page.k = w / (pw * PT_MM); /* cairo's drivers count 72 units per inch */
     plot_error[0] = '\0';
     plmkstrm(&strm);
     plsexit(on_exit_request);
     plsabort(on_abort);
     plsdev(dev);
     plsfnam(path);
-    plspage(0, 0, width_px, height_px, 0, 0);
-    if (palette)
-        palette();
+    plspage(0, 0, pw, ph, 0, 0);
+    palette();
     plsetopt("np", "");
     plinit();
+    pladv(0);
+    plsxax(10, 0);
+    plsyax(10, 0);
+    plwidth(0.6 / page.k);
+    cl_plot_font(CL_PLOT_PT_TICK);
 }
 
 void cl_plot_end(void)
@@ -111,77 +191,346 @@ int cl_plot_check_writable(const char *path, cl_error *err)
     return CL_OK;
 }
 
-static void palette(void)
+int cl_plot_target(const char *path, const char **dev, cl_error *err)
 {
-    plscol0(COL_BG, 255, 255, 255);
-    plscol0(COL_FG, 0, 0, 0);
-    plscol0(COL_UP, 31, 90, 180);
-    plscol0(COL_DOWN, 200, 60, 40);
-    plscol0(COL_BAND, 40, 150, 70);
-    plscol0(COL_TOL, 120, 120, 120);
-    plscol0(COL_OTHER, 120, 60, 160);
-    plscol0(COL_FIT, 230, 140, 20);
-    plscol0(COL_GRID, 215, 215, 215);
+    *dev = cl_plot_device(path);
+    if (!*dev)
+        return cl_error_set(err, CL_ERR_ARG, "%s: figure type not known (.png, .svg or .pdf)",
+                            path);
+    return cl_plot_check_writable(path, err);
 }
 
-/* New stream for `path`, with the palette and a full-page layout. */
-static void begin(const char *dev, const char *path)
+double cl_plot_page_w(void) { return page.w; }
+double cl_plot_page_h(void) { return page.h; }
+
+void cl_plot_font(double pt) { plschr(pt * CHR_PER_PT / page.k, 1.0); }
+
+static double em(double pt) { return pt * PT_MM; }
+
+double cl_plot_text_w(const char *s, double pt)
 {
-    cl_plot_begin(dev, path, WIDTH, HEIGHT, palette);
-    pladv(0);
-    plschr(0, 0.9);
+    size_t n = 0;
+    for (; s && *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80; /* characters, not bytes */
+    return (double)n * ADVANCE_EM * em(pt);
 }
 
-/* Widen [lo, hi] by a margin; handles an empty or degenerate range. */
-static void pad(double *lo, double *hi)
+/* World coordinates = mm of the whole page. */
+static void page_window(void)
+{
+    plsvpa(0, page.w / page.k, 0, page.h / page.k);
+    plwind(0, page.w, 0, page.h);
+}
+
+void cl_plot_text(double x, double y, double just, double pt, const char *s)
+{
+    page_window();
+    cl_plot_font(pt);
+    plptex(x, y, 1, 0, just, s);
+}
+
+void cl_plot_vacuum_title(cl_unit u, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "Vacuum below ambient (%s)", cl_unit_name(u));
+}
+
+double cl_plot_time_axis(double span_s, const char **title)
+{
+    bool min = span_s > CL_PLOT_MINUTES_AFTER_S;
+    *title = min ? "Time (min)" : "Time (s)";
+    return min ? 60 : 1;
+}
+
+void cl_plot_pad(double *lo, double *hi, double frac)
 {
     if (!isfinite(*lo) || !isfinite(*hi)) {
-        *lo = -1;
+        *lo = 0;
         *hi = 1;
     }
     double w = *hi - *lo;
-    if (w <= 0)
-        w = fabs(*lo) > 0 ? fabs(*lo) * 0.1 : 1;
-    *lo -= 0.06 * w;
-    *hi += 0.06 * w;
+    if (w <= 0) {
+        w = fabs(*lo) > 0 ? fabs(*lo) * 0.2 : 1;
+        *lo -= w / 2;
+        *hi += w / 2;
+    }
+    *lo -= frac * w;
+    *hi += frac * w;
 }
 
-static void frame(double xmin, double xmax, double ymin, double ymax, const char *xl,
-                  const char *yl, const char *title)
+/* A step of 1, 2 or 5 times a power of ten giving at most `n` intervals
+ * over `span`, and the decimals its labels need. */
+static double nice_step(double span, double n, int *prec)
 {
-    plvpor(0.1, 0.96, 0.16, 0.9);
-    plwind(xmin, xmax, ymin, ymax);
-    plwidth(1);
-    plcol0(COL_GRID);
-    plbox("g", 0, 0, "g", 0, 0);
-    plcol0(COL_FG);
-    plbox("bcnst", 0, 0, "bcnstv", 0, 0);
-    pllab(xl, yl, title);
+    double raw = span / (n > 1 ? n : 1);
+    double p = pow(10, floor(log10(raw)));
+    double m = raw / p;
+    double step = (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
+    int d = (int)-floor(log10(step) + 1e-9);
+    *prec = d > 0 ? d : 0;
+    return step;
 }
 
-static void hline(double xmin, double xmax, double y, int style)
+/* Widest tick label (mm) of the ticks of `step` in [lo, hi]. */
+static double labels_w(double lo, double hi, double step, int prec)
+{
+    char buf[64];
+    double w = 0;
+    for (double v = ceil(lo / step - 1e-9) * step; v <= hi + 1e-9 * step; v += step) {
+        snprintf(buf, sizeof buf, "%.*f", prec, fabs(v) < step * 1e-6 ? 0.0 : v);
+        w = fmax(w, cl_plot_text_w(buf, CL_PLOT_PT_TICK));
+    }
+    return w;
+}
+
+void cl_plot_margins(const cl_plot_axes *a, double *left, double *bottom, double *top)
+{
+    double t = em(CL_PLOT_PT_TICK), l = em(CL_PLOT_PT_LABEL);
+    int prec;
+    double step = nice_step(a->ymax - a->ymin, 5, &prec);
+    double yw = labels_w(a->ymin, a->ymax, step, prec);
+    *left = 0.31 * t + yw + (a->ytitle ? 0.35 * l + BOX_EM * l : 0) + 0.8;
+    *bottom = (a->xtext ? a->xtext * 1.2 * t + 0.4 * t : 1.75 * t) +
+              (a->xtitle ? 0.3 * l + BOX_EM * l : 0) + 0.6;
+    *top = 0.6 * t + (a->title ? 0.25 * l + BOX_EM * l : 0) + 0.5;
+}
+
+void cl_plot_open(const cl_plot_axes *a, double x0, double y0, double x1, double y1)
+{
+    double left, bottom, top;
+    cl_plot_margins(a, &left, &bottom, &top);
+    double t = em(CL_PLOT_PT_TICK);
+    page.axes = *a;
+    page.ytick = nice_step(a->ymax - a->ymin, 5, &page.yprec);
+    page.ylabel_w = labels_w(a->ymin, a->ymax, page.ytick, page.yprec);
+    double right = 1.0;
+    if (!a->xtext) {
+        int prec;
+        double step = nice_step(a->xmax - a->xmin, 4, &prec);
+        right = fmax(right, 0.5 * labels_w(a->xmax - step, a->xmax, step, prec) + 0.5);
+    }
+    double l = em(CL_PLOT_PT_LABEL);
+    double pw = (x1 - x0) - left - right, ph = (y1 - y0) - bottom - top;
+    /* A y title longer than the axis: in two lines at its " (unit)", else
+     * the short one. */
+    page.ysplit = 0;
+    page.yshort = false;
+    if (a->ytitle && cl_plot_text_w(a->ytitle, CL_PLOT_PT_LABEL) > ph) {
+        const char *u = strrchr(a->ytitle, '(');
+        if (u && u > a->ytitle + 1 && u[-1] == ' ' &&
+            cl_plot_text_w(u, CL_PLOT_PT_LABEL) <= ph &&
+            cl_plot_text_w(a->ytitle, CL_PLOT_PT_LABEL) - cl_plot_text_w(u, CL_PLOT_PT_LABEL) <= ph) {
+            page.ysplit = (size_t)(u - 1 - a->ytitle);
+            left += 1.1 * BOX_EM * l;
+            pw -= 1.1 * BOX_EM * l;
+        } else {
+            page.yshort = a->yshort != NULL;
+        }
+    }
+    if (pw < 5)
+        pw = 5;
+    if (ph < 5)
+        ph = 5;
+    /* x ticks no closer than their labels allow */
+    double n = pw / 14;
+    for (int i = 0; i < 6; i++, n *= 0.7) {
+        page.xtick = nice_step(a->xmax - a->xmin, n > 1 ? n : 1, &page.xprec);
+        double lw = labels_w(a->xmin, a->xmax, page.xtick, page.xprec);
+        if (lw + 1.5 * t <= pw * page.xtick / (a->xmax - a->xmin))
+            break;
+    }
+    page.pw = pw;
+    page.ph = ph;
+    page.px0 = x0 + left;
+    page.cx0 = x0;
+    page.cx1 = x1;
+    plsvpa((x0 + left) / page.k, (x0 + left + pw) / page.k, (y0 + bottom) / page.k,
+           (y0 + bottom + ph) / page.k);
+    plwind(a->xmin, a->xmax, a->ymin, a->ymax);
+    cl_plot_font(CL_PLOT_PT_TICK);
+    plwidth(0.5 / page.k);
+    plcol0(CL_PLOT_GRID);
+    plbox(a->xtext ? "" : "g", page.xtick, 0, "g", page.ytick, 0);
+    plcol0(CL_PLOT_BLACK);
+    plwidth(0.6 / page.k);
+}
+
+/* s cut (on a character) to at most w mm at the label size, "..." marking
+ * the cut. */
+static void fit(const char *s, double w, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s", s);
+    size_t len = strlen(buf);
+    while (len > 0 && cl_plot_text_w(buf, CL_PLOT_PT_LABEL) > w) {
+        do
+            len--;
+        while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80);
+        snprintf(buf, cap, "%.*s...", (int)len, s);
+    }
+}
+
+void cl_plot_close(const cl_plot_axes *a)
+{
+    double t = em(CL_PLOT_PT_TICK), l = em(CL_PLOT_PT_LABEL);
+    double chr = 0.75 * l; /* PLplot's character height at the label size */
+    plcol0(CL_PLOT_BLACK);
+    plwidth(0.6 / page.k);
+    cl_plot_font(CL_PLOT_PT_TICK);
+    plprec(1, page.xprec);
+    plbox(a->xtext ? "bc" : "bcnst", page.xtick, 0, "", 0, 0);
+    plprec(1, page.yprec);
+    plbox("", 0, 0, "bcnstv", page.ytick, 0);
+    plprec(0, 0);
+    cl_plot_font(CL_PLOT_PT_LABEL);
+    if (a->xtitle) {
+        double d = (a->xtext ? a->xtext * 1.2 * t + 0.4 * t : 1.75 * t) + 0.3 * l +
+                   0.5 * BOX_EM * l;
+        plmtex("b", d / chr, 0.5, 0.5, a->xtitle);
+    }
+    if (a->ytitle) {
+        double d = 0.31 * t + page.ylabel_w + 0.35 * l + 0.5 * BOX_EM * l;
+        if (page.ysplit) {
+            char first[128];
+            snprintf(first, sizeof first, "%.*s", (int)page.ysplit, a->ytitle);
+            plmtex("l", (d + 1.1 * BOX_EM * l) / chr, 0.5, 0.5, first);
+            plmtex("l", d / chr, 0.5, 0.5, a->ytitle + page.ysplit + 1);
+        } else {
+            plmtex("l", d / chr, 0.5, 0.5, page.yshort ? a->yshort : a->ytitle);
+        }
+    }
+    if (a->title) { /* centred on the plot area, kept inside the cell */
+        char buf[256];
+        fit(a->title, page.cx1 - page.cx0 - 2, buf, sizeof buf);
+        double w = cl_plot_text_w(buf, CL_PLOT_PT_LABEL), c = page.px0 + page.pw / 2;
+        c = fmin(fmax(c, page.cx0 + 1 + w / 2), page.cx1 - 1 - w / 2);
+        plmtex("t", (0.6 * t + 0.25 * l + 0.5 * BOX_EM * l) / chr, (c - page.px0) / page.pw, 0.5,
+               buf);
+    }
+}
+
+void cl_plot_xtext(double x, int line, const char *s)
+{
+    const cl_plot_axes *a = &page.axes;
+    double t = em(CL_PLOT_PT_TICK);
+    cl_plot_font(CL_PLOT_PT_TICK);
+    plcol0(CL_PLOT_BLACK);
+    plmtex("b", (0.4 * t + (line - 0.5) * 1.2 * t) / (0.75 * t),
+           (x - a->xmin) / (a->xmax - a->xmin), 0.5, s);
+}
+
+#define KEY_SAMPLE 6.0 /* mm */
+
+static double key_w(const cl_plot_key *k)
+{
+    return KEY_SAMPLE + 1.2 + cl_plot_text_w(k->text, CL_PLOT_PT_TICK) + 3.0;
+}
+
+double cl_plot_legend_h(const cl_plot_key *keys, size_t n, double width)
+{
+    double x = 0;
+    int rows = n ? 1 : 0;
+    for (size_t i = 0; i < n; i++) {
+        double w = key_w(&keys[i]);
+        if (x > 0 && x + w > width) {
+            rows++;
+            x = 0;
+        }
+        x += w;
+    }
+    return rows * 1.4 * em(CL_PLOT_PT_TICK);
+}
+
+void cl_plot_pen(const cl_plot_key *k)
+{
+    /* dashes and dots of a length on paper (PLplot counts micrometres) */
+    static const PLINT dash[2][2] = {{1400, 900}, {350, 650}};
+    int st = k->kind == CL_PLOT_KEY_LINE ? k->style : 1;
+    plcol0(k->colour);
+    if (st == 2 || st == 3) {
+        PLINT mark = (PLINT)(dash[st - 2][0] / page.k), space = (PLINT)(dash[st - 2][1] / page.k);
+        plstyl(1, &mark, &space);
+    } else {
+        pllsty(1);
+    }
+    plwidth((k->width > 0 ? k->width : 0.6) / page.k);
+}
+
+void cl_plot_legend(const cl_plot_key *keys, size_t n, double x0, double y, double width)
+{
+    double row = 1.4 * em(CL_PLOT_PT_TICK), x = 0;
+    y -= row / 2;
+    page_window();
+    for (size_t i = 0; i < n; i++) {
+        const cl_plot_key *k = &keys[i];
+        double w = key_w(k);
+        if (x > 0 && x + w > width) {
+            y -= row;
+            x = 0;
+        }
+        double sx = x0 + x;
+        switch (k->kind) {
+        case CL_PLOT_KEY_LINE:
+            cl_plot_pen(k);
+            pljoin(sx, y, sx + KEY_SAMPLE, y);
+            break;
+        case CL_PLOT_KEY_POINT: {
+            PLFLT px = sx + KEY_SAMPLE / 2, py = y;
+            plcol0(k->colour);
+            plssym(0, k->width > 0 ? k->width : 1);
+            plpoin(1, &px, &py, k->style);
+            break;
+        }
+        case CL_PLOT_KEY_FILL: {
+            double hh = 0.35 * row;
+            PLFLT fx[4] = {sx, sx + KEY_SAMPLE, sx + KEY_SAMPLE, sx};
+            PLFLT fy[4] = {y - hh, y - hh, y + hh, y + hh};
+            plcol0(k->colour);
+            plfill(4, fx, fy);
+            break;
+        }
+        }
+        pllsty(1);
+        plwidth(0.6 / page.k);
+        plcol0(CL_PLOT_BLACK);
+        cl_plot_font(CL_PLOT_PT_TICK);
+        plptex(sx + KEY_SAMPLE + 1.2, y, 1, 0, 0, k->text);
+        x += w;
+    }
+}
+
+static void hline(double xmin, double xmax, double y)
 {
     PLFLT x[2] = {xmin, xmax}, yy[2] = {y, y};
-    pllsty(style);
     plline(2, x, yy);
-    pllsty(1);
 }
 
-int cl_plot_residuals(const cl_sensor_calibration *d, cl_unit unit, const char *path,
-                      cl_error *err)
+/* One panel filling the page above its legend; opens it. */
+static void single(const cl_plot_axes *a, const cl_plot_key *keys, size_t nk, double *legend_y)
 {
-    const char *dev = cl_plot_device(path);
+    double lh = cl_plot_legend_h(keys, nk, page.w - 4);
+    cl_plot_open(a, 0, lh + 1.5, page.w, page.h);
+    *legend_y = lh + 1.0;
+}
+
+/* Height a one-panel figure wants at width w, with its legend. */
+static double single_h(double w, const cl_plot_key *keys, size_t nk)
+{
+    return w * CL_PLOT_ASPECT + cl_plot_legend_h(keys, nk, w - 4);
+}
+
+int cl_plot_residuals(const cl_sensor_calibration *d, cl_unit unit, const cl_plot_size *sz,
+                      const char *path, cl_error *err)
+{
+    const char *dev;
     const char *un = cl_unit_name(unit);
     PLFLT *x = NULL, *y = NULL, bx[GRID + 1], bu[GRID + 1], bl[GRID + 1];
-    char xl[96], yl[96], title[256], note[256];
-    int rc = CL_OK;
+    char xl[96], yl[96], title[256], band[64], toltext[96];
+    volatile int rc = CL_OK;
 
-    if (!dev)
-        return cl_error_set(err, CL_ERR_ARG, "%s: figure must be .png, .svg or .pdf", path);
     if (!d->npoints || d->degree < 1)
         return cl_error_set(err, CL_ERR_ARG, "%s: nothing to plot", path);
-    if ((rc = cl_plot_check_writable(path, err)) != CL_OK)
-        return rc;
+    int trc = cl_plot_target(path, &dev, err);
+    if (trc != CL_OK)
+        return trc;
     x = malloc(d->npoints * sizeof *x);
     y = malloc(d->npoints * sizeof *y);
     if (!x || !y) {
@@ -190,11 +539,13 @@ int cl_plot_residuals(const cl_sensor_calibration *d, cl_unit unit, const char *
         return cl_error_set(err, CL_ERR_NOMEM, "out of memory");
     }
 
-    /* Ranges: the points, the band and the tolerance. */
+    /* Vacuum (positive below ambient) on both axes: the error of the
+     * indicated vacuum is minus the gauge residual.  The residual axis
+     * holds the points and the band; tolerance lines only when near. */
     double xmin = INFINITY, xmax = -INFINITY, ymin = 0, ymax = 0;
     for (size_t i = 0; i < d->npoints; i++) {
-        double px = cl_unit_from_kpa(d->points[i].ref_kpa, unit);
-        double py = cl_unit_from_kpa(d->points[i].residual_kpa, unit);
+        double px = -cl_unit_from_kpa(d->points[i].ref_kpa, unit);
+        double py = -cl_unit_from_kpa(d->points[i].residual_kpa, unit);
         xmin = fmin(xmin, px);
         xmax = fmax(xmax, px);
         if (isfinite(py)) {
@@ -205,74 +556,87 @@ int cl_plot_residuals(const cl_sensor_calibration *d, cl_unit unit, const char *
     for (int i = 0; i <= GRID; i++) {
         double raw = d->raw_min + (d->raw_max - d->raw_min) * i / GRID;
         double u = cl_sensor_calibration_u_kpa(d, raw);
-        bx[i] = cl_unit_from_kpa(cl_sensor_calibration_kpa(d, raw), unit);
+        bx[i] = -cl_unit_from_kpa(cl_sensor_calibration_kpa(d, raw), unit);
         bu[i] = isfinite(u) ? cl_unit_from_kpa(u, unit) : 0;
         bl[i] = -bu[i];
         ymin = fmin(ymin, bl[i]);
         ymax = fmax(ymax, bu[i]);
     }
     double tol = cl_unit_from_kpa(d->tolerance_kpa, unit);
-    if (isfinite(tol)) {
+    bool tol_shown = isfinite(tol) && tol <= 3 * fmax(fabs(ymin), fabs(ymax));
+    if (tol_shown) {
         ymin = fmin(ymin, -tol);
         ymax = fmax(ymax, tol);
     }
-    pad(&xmin, &xmax);
-    pad(&ymin, &ymax);
+    cl_plot_pad(&xmin, &xmax, 0.04);
+    cl_plot_pad(&ymin, &ymax, 0.08);
 
-    snprintf(xl, sizeof xl, "reference pressure (gauge) [%s]", un);
-    snprintf(yl, sizeof yl, "residual: indicated - reference [%s]", un);
-    snprintf(title, sizeof title, "sensor %s: degree %d, U max %.3g %s, %s",
+    snprintf(xl, sizeof xl, "Reference vacuum below ambient (%s)", un);
+    snprintf(yl, sizeof yl, "Indicated - reference (%s)", un);
+    snprintf(title, sizeof title, "%s: degree %d, U max %.3g %s, %s",
              d->serial && *d->serial ? d->serial : "?", d->degree,
              cl_unit_from_kpa(d->u_max_kpa, unit), un,
              !isfinite(d->tolerance_kpa) ? "no tolerance"
-             : d->pass                   ? "PASS"
+             : d->pass                   ? "pass"
                                          : "FAIL");
+    snprintf(band, sizeof band, "\u00b1U (k = 2)");
+    snprintf(toltext, sizeof toltext, "Tolerance \u00b1%.3g %s%s", tol, un,
+             tol_shown ? "" : " (off scale)");
+    static const struct {
+        cl_direction dir;
+        int col, sym;
+        const char *text;
+    } kinds[] = {{CL_DIR_UP, CL_PLOT_BLUE, 4, "Ascending"},
+                 {CL_DIR_DOWN, CL_PLOT_VERMILION, 7, "Descending"},
+                 {CL_DIR_UNKNOWN, CL_PLOT_PURPLE, 5, "Direction unknown"}};
+    cl_plot_key keys[5];
+    size_t nk = 0;
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+        for (size_t i = 0; i < d->npoints; i++)
+            if (d->points[i].direction == kinds[k].dir) {
+                keys[nk++] = (cl_plot_key){CL_PLOT_KEY_POINT, kinds[k].col, kinds[k].sym, 0.8,
+                                           kinds[k].text};
+                break;
+            }
+    keys[nk++] = (cl_plot_key){CL_PLOT_KEY_LINE, CL_PLOT_GREEN, 2, 1.2, band};
+    if (isfinite(tol))
+        keys[nk++] = (cl_plot_key){CL_PLOT_KEY_LINE, CL_PLOT_GREY, 3, 0.8, toltext};
+    cl_plot_axes ax = {xmin, xmax, ymin, ymax, title, xl, yl, 0, NULL};
 
     if (setjmp(plot_jump)) {
         rc = cl_error_set(err, CL_ERR_IO, "%s: PLplot: %s", path, cl_plot_abandon());
         goto out;
     }
-    begin(dev, path);
-    frame(xmin, xmax, ymin, ymax, xl, yl, title);
-    plcol0(COL_FG);
-    hline(xmin, xmax, 0, 1);
-    if (isfinite(tol)) {
-        plcol0(COL_TOL);
-        hline(xmin, xmax, tol, 3);
-        hline(xmin, xmax, -tol, 3);
+    cl_plot_begin(dev, path, sz, single_h(cl_plot_width_mm(sz), keys, nk));
+    double ly;
+    single(&ax, keys, nk, &ly);
+    plcol0(CL_PLOT_BLACK);
+    hline(xmin, xmax, 0);
+    if (tol_shown) {
+        cl_plot_pen(&keys[nk - 1]);
+        hline(xmin, xmax, tol);
+        hline(xmin, xmax, -tol);
     }
-    plcol0(COL_BAND);
-    plwidth(2);
-    pllsty(2);
+    cl_plot_pen(&keys[nk - (isfinite(tol) ? 2 : 1)]);
     plline(GRID + 1, bx, bu);
     plline(GRID + 1, bx, bl);
     pllsty(1);
-    plwidth(1);
-    static const struct {
-        cl_direction dir;
-        int col, sym;
-    } kinds[] = {
-        {CL_DIR_UP, COL_UP, 4}, {CL_DIR_DOWN, COL_DOWN, 7}, {CL_DIR_UNKNOWN, COL_OTHER, 5}};
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
         PLINT m = 0;
         for (size_t i = 0; i < d->npoints; i++)
             if (d->points[i].direction == kinds[k].dir) {
-                x[m] = cl_unit_from_kpa(d->points[i].ref_kpa, unit);
-                y[m] = cl_unit_from_kpa(d->points[i].residual_kpa, unit);
+                x[m] = -cl_unit_from_kpa(d->points[i].ref_kpa, unit);
+                y[m] = -cl_unit_from_kpa(d->points[i].residual_kpa, unit);
                 m++;
             }
         if (m) {
             plcol0(kinds[k].col);
-            plssym(0, 1.3);
+            plssym(0, 0.8);
             plpoin(m, x, y, kinds[k].sym);
         }
     }
-    snprintf(note, sizeof note,
-             "blue circles: ascending   red triangles: descending   green: +-U (k=2)%s",
-             isfinite(tol) ? "   grey: tolerance" : "");
-    plcol0(COL_FG);
-    plschr(0, 0.75);
-    plmtex("b", 4.2, 0.5, 0.5, note);
+    cl_plot_close(&ax);
+    cl_plot_legend(keys, nk, 2, ly, page.w - 4);
     cl_plot_end();
 out:
     free(x);
@@ -281,21 +645,19 @@ out:
 }
 
 int cl_plot_decay(const double *t_s, const double *p_kpa, size_t from, size_t to,
-                  const cl_leak *l, cl_unit unit, const char *title, const char *path,
-                  cl_error *err)
+                  const cl_leak *l, cl_unit unit, const char *title, const cl_plot_size *sz,
+                  const char *path, cl_error *err)
 {
-    const char *dev = cl_plot_device(path);
-    const char *un = cl_unit_name(unit);
+    const char *dev, *xl;
     PLFLT *x = NULL, *y = NULL, fx[GRID + 1], fy[GRID + 1];
-    char xl[64], yl[96], tl[256], note[256];
-    int rc = CL_OK;
+    char yl[96], tl[256], fit[64];
+    volatile int rc = CL_OK;
 
-    if (!dev)
-        return cl_error_set(err, CL_ERR_ARG, "%s: figure must be .png, .svg or .pdf", path);
     if (to <= from)
         return cl_error_set(err, CL_ERR_ARG, "%s: nothing to plot", path);
-    if ((rc = cl_plot_check_writable(path, err)) != CL_OK)
-        return rc;
+    int trc = cl_plot_target(path, &dev, err);
+    if (trc != CL_OK)
+        return trc;
     size_t n = to - from;
     x = malloc(n * sizeof *x);
     y = malloc(n * sizeof *y);
@@ -304,51 +666,53 @@ int cl_plot_decay(const double *t_s, const double *p_kpa, size_t from, size_t to
         free(y);
         return cl_error_set(err, CL_ERR_NOMEM, "out of memory");
     }
-    double xmin = 0, xmax = t_s[to - 1] - t_s[from], ymin = INFINITY, ymax = -INFINITY;
+    double span = t_s[to - 1] - t_s[from];
+    double div = cl_plot_time_axis(span, &xl);
+    double xmin = 0, xmax = span / div, ymin = INFINITY, ymax = -INFINITY;
     PLINT m = 0;
     for (size_t i = from; i < to; i++) {
         if (!isfinite(p_kpa[i]) || !isfinite(t_s[i]))
             continue;
-        x[m] = t_s[i] - t_s[from];
-        y[m] = cl_unit_from_kpa(p_kpa[i], unit);
+        x[m] = (t_s[i] - t_s[from]) / div;
+        y[m] = -cl_unit_from_kpa(p_kpa[i], unit);
         ymin = fmin(ymin, y[m]);
         ymax = fmax(ymax, y[m]);
         m++;
     }
     const cl_decay_fit *f = l->use_exp ? &l->exp_fit : &l->lin_fit;
     for (int i = 0; i <= GRID; i++) {
-        fx[i] = xmin + (xmax - xmin) * i / GRID;
-        fy[i] = cl_unit_from_kpa(cl_decay_eval(f, fx[i]), unit);
+        double u = span * i / GRID;
+        fx[i] = u / div;
+        fy[i] = -cl_unit_from_kpa(cl_decay_eval(f, u), unit);
     }
-    pad(&xmin, &xmax);
-    pad(&ymin, &ymax);
-    snprintf(xl, sizeof xl, "time from window start [s]");
-    snprintf(yl, sizeof yl, "pressure (gauge) [%s]", un);
+    cl_plot_pad(&xmin, &xmax, 0.02);
+    cl_plot_pad(&ymin, &ymax, 0.06);
+    cl_plot_vacuum_title(unit, yl, sizeof yl);
     if (l->use_exp)
-        snprintf(tl, sizeof tl, "%s: tau %.4g s (SE %.2g s)", title ? title : "decay",
+        snprintf(tl, sizeof tl, "%s: time constant %.4g s (SE %.2g s)", title ? title : "Decay",
                  l->exp_fit.tau_s, l->exp_fit.tau_se);
     else
-        snprintf(tl, sizeof tl, "%s: slope %.4g %s/s (linear)", title ? title : "decay",
-                 cl_unit_from_kpa(l->lin_fit.slope_kpa_s, unit), un);
-    snprintf(note, sizeof note, "points: recording   line: %s fit",
-             l->use_exp ? "exponential" : "linear");
+        snprintf(tl, sizeof tl, "%s: %.4g %s/min (linear)", title ? title : "Decay",
+                 -60 * cl_unit_from_kpa(l->lin_fit.slope_kpa_s, unit), cl_unit_name(unit));
+    snprintf(fit, sizeof fit, "%s fit", l->use_exp ? "Exponential" : "Linear");
+    cl_plot_key keys[] = {{CL_PLOT_KEY_POINT, CL_PLOT_BLUE, 17, 0.6, "Recording"},
+                          {CL_PLOT_KEY_LINE, CL_PLOT_VERMILION, 1, 0.9, fit}};
+    cl_plot_axes ax = {xmin, xmax, ymin, ymax, tl, xl, yl, 0, NULL};
 
     if (setjmp(plot_jump)) {
         rc = cl_error_set(err, CL_ERR_IO, "%s: PLplot: %s", path, cl_plot_abandon());
         goto out;
     }
-    begin(dev, path);
-    frame(xmin, xmax, ymin, ymax, xl, yl, tl);
-    plcol0(COL_UP);
-    plssym(0, 0.6);
-    plpoin(m, x, y, 1);
-    plcol0(COL_FIT);
-    plwidth(2.5);
+    cl_plot_begin(dev, path, sz, single_h(cl_plot_width_mm(sz), keys, 2));
+    double ly;
+    single(&ax, keys, 2, &ly);
+    plcol0(keys[0].colour);
+    plssym(0, keys[0].width);
+    plpoin(m, x, y, keys[0].style);
+    cl_plot_pen(&keys[1]);
     plline(GRID + 1, fx, fy);
-    plwidth(1);
-    plcol0(COL_FG);
-    plschr(0, 0.75);
-    plmtex("b", 4.2, 0.5, 0.5, note);
+    cl_plot_close(&ax);
+    cl_plot_legend(keys, 2, 2, ly, page.w - 4);
     cl_plot_end();
 out:
     free(x);

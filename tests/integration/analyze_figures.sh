@@ -20,7 +20,7 @@ done
 "$BIN/cuplab-analyze" -q --nominal-sensor --plot-dir "$T/svg" --plot-format svg \
     --unit mmHg "$T/s.h5" >/dev/null || fail "svg figures"
 for c in C1 C2 C3 overview; do
-    chk "$T/svg/s_$c.svg" 1200 800 || fail "svg figure $c"
+    chk "$T/svg/s_$c.svg" 510 340 || fail "svg figure $c" # 180 mm, the pixels' aspect
 done
 
 "$BIN/cuplab-analyze" -q --nominal-sensor --plot "$T/o.pdf" "$T/s.h5" >/dev/null ||

@@ -23,6 +23,8 @@
 #include "cl_calib.h"
 #include "cl_plot.h"
 
+static const cl_plot_size px = {1000, 650, 0, 0}; /* PNG pixels of the page */
+
 static char dir[64];
 
 static int setup(void **state)
@@ -97,7 +99,7 @@ static long draw_quietly(const cl_sensor_calibration *d, const char *path, int *
     dup2(fd, 1);
     close(fd);
     cl_error e;
-    *rc = cl_plot_residuals(d, CL_UNIT_MMHG, path, &e);
+    *rc = cl_plot_residuals(d, CL_UNIT_MMHG, &px, path, &e);
     fflush(stdout);
     dup2(saved, 1);
     close(saved);
@@ -160,11 +162,41 @@ static void test_decay_figure(void **state)
     size_t len;
     assert_int_equal(cl_cupchar_leak(t, p, 0, N, 100, 1, NAN, &lk, &e), CL_OK);
     snprintf(path, sizeof path, "%s/decay.png", dir);
-    assert_int_equal(cl_plot_decay(t, p, 0, N, &lk, CL_UNIT_MMHG, "C1", path, &e), CL_OK);
+    assert_int_equal(cl_plot_decay(t, p, 0, N, &lk, CL_UNIT_MMHG, "C1", &px, path, &e), CL_OK);
     unsigned char *b = slurp(path, &len);
     assert_memory_equal(b + 1, "PNG", 3);
     free(b);
-    assert_int_equal(cl_plot_decay(t, p, 5, 5, &lk, CL_UNIT_MMHG, "C1", path, &e), CL_ERR_ARG);
+    assert_int_equal(cl_plot_decay(t, p, 5, 5, &lk, CL_UNIT_MMHG, "C1", &px, path, &e), CL_ERR_ARG);
+}
+
+/* Lengths, the time axis and the vacuum title. */
+static void test_axes(void **state)
+{
+    (void)state;
+    double mm;
+    cl_error e;
+    assert_int_equal(cl_plot_parse_length("85mm", &mm, &e), CL_OK);
+    assert_true(fabs(mm - 85) < 1e-9);
+    assert_int_equal(cl_plot_parse_length("18cm", &mm, &e), CL_OK);
+    assert_true(fabs(mm - 180) < 1e-9);
+    assert_int_equal(cl_plot_parse_length("3.5in", &mm, &e), CL_OK);
+    assert_true(fabs(mm - 88.9) < 1e-9);
+    assert_int_equal(cl_plot_parse_length("120", &mm, &e), CL_OK);
+    assert_int_equal(cl_plot_parse_length("85px", &mm, &e), CL_ERR_ARG);
+    assert_int_equal(cl_plot_parse_length("5mm", &mm, &e), CL_ERR_ARG);
+    assert_int_equal(cl_plot_parse_length("", &mm, &e), CL_ERR_ARG);
+    const char *t;
+    assert_true(cl_plot_time_axis(300, &t) == 1);
+    assert_string_equal(t, "Time (s)");
+    assert_true(cl_plot_time_axis(301, &t) == 60);
+    assert_string_equal(t, "Time (min)");
+    char buf[64];
+    cl_plot_vacuum_title(CL_UNIT_MMHG, buf, sizeof buf);
+    assert_string_equal(buf, "Vacuum below ambient (mmHg)");
+    cl_plot_size sz = {1200, 800, 0, 0};
+    assert_true(cl_plot_width_mm(&sz) == CL_PLOT_DEFAULT_MM);
+    sz.width_mm = 85;
+    assert_true(cl_plot_width_mm(&sz) == 85);
 }
 
 static void test_errors(void **state)
@@ -181,17 +213,17 @@ static void test_errors(void **state)
     assert_null(cl_plot_device("png"));
     assert_null(cl_plot_device(NULL));
     snprintf(path, sizeof path, "%s/r.gif", dir);
-    assert_int_equal(cl_plot_residuals(&d, CL_UNIT_KPA, path, &e), CL_ERR_ARG);
+    assert_int_equal(cl_plot_residuals(&d, CL_UNIT_KPA, &px, path, &e), CL_ERR_ARG);
     assert_non_null(strstr(e.msg, "r.gif"));
     assert_int_equal(access(path, F_OK), -1); /* nothing created */
     snprintf(path, sizeof path, "%s/no/such/dir/r.png", dir);
-    assert_true(cl_plot_residuals(&d, CL_UNIT_KPA, path, &e) != CL_OK);
+    assert_true(cl_plot_residuals(&d, CL_UNIT_KPA, &px, path, &e) != CL_OK);
     assert_non_null(strstr(e.msg, "no/such/dir"));
     cl_sensor_calibration_init(&empty);
     snprintf(path, sizeof path, "%s/e.png", dir);
-    assert_int_equal(cl_plot_residuals(&empty, CL_UNIT_KPA, path, &e), CL_ERR_ARG);
+    assert_int_equal(cl_plot_residuals(&empty, CL_UNIT_KPA, &px, path, &e), CL_ERR_ARG);
     /* and drawing still works afterwards */
-    assert_int_equal(cl_plot_residuals(&d, CL_UNIT_KPA, path, &e), CL_OK);
+    assert_int_equal(cl_plot_residuals(&d, CL_UNIT_KPA, &px, path, &e), CL_OK);
     cl_sensor_calibration_release(&d);
 }
 
@@ -202,6 +234,7 @@ int main(void)
         cmocka_unit_test(test_png_svg_pdf),
         cmocka_unit_test(test_decay_figure),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_axes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

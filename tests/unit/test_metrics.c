@@ -54,6 +54,24 @@ static double integrate(const cl_sim_cup *c, double a, double b)
     return s;
 }
 
+/* Least-squares slope of the noise-free vacuum at the sample times
+ * t[i] in [t0, t1). */
+static double ls_slope(const cl_sim_cup *c, const double *t, size_t nt, double t0, double t1)
+{
+    double st = 0, sv = 0, stt = 0, stv = 0, n = 0;
+    for (size_t i = 0; i < nt; i++) {
+        if (t[i] < t0 || t[i] >= t1)
+            continue;
+        double u = t[i] - t0, v = model_vac(c, t[i]);
+        st += u;
+        sv += v;
+        stt += u * u;
+        stv += u * v;
+        n++;
+    }
+    return (stv - st * sv / n) / (stt - st * st / n);
+}
+
 static double model_mean(const cl_sim_cup *c, double a, double b)
 {
     return integrate(c, a, b) / (b - a);
@@ -127,10 +145,14 @@ static void check_cups(cl_sim_technique tech, const cl_sim_cup *fixed)
         assert_true(m.fitted);
         assert_near(m.fit_start_s, m.win_start_s, 1e-9);
         double span = m.fit_end_s - m.fit_start_s;
-        double want_leak = -(model_vac(&c, m.fit_end_s) - model_vac(&c, m.fit_start_s)) / span * 60;
-        /* The linear slope of a curved decay differs from the chord slope by
-         * the curvature: allow 3 SE plus 10 %. */
-        assert_true(fabs(m.leak_kpa_min - want_leak) < 3 * m.leak_se_kpa_min + 0.1 * fabs(want_leak));
+        /* The decay slope's estimand: the least-squares slope of the
+         * noise-free trace over the samples of the fitted stretch; within
+         * 3 SE plus 2 % for pump cups (the fit sees 1 s block means).  Fire
+         * cups deviate by up to ~5 % (not understood yet): 10 %. */
+        double want_leak = -ls_slope(&c, t, n, m.fit_start_s, m.fit_end_s) * 60;
+        double allow = tech == CL_SIM_PUMP ? 0.02 : 0.10;
+        assert_true(fabs(m.leak_kpa_min - want_leak) <
+                    3 * m.leak_se_kpa_min + allow * fabs(want_leak));
         const cl_decay_fit *e = &m.all[CL_DECAY_EXP - 1];
         if (tech == CL_SIM_PUMP && e->ok) {
             assert_true(fabs(e->tau_s - c.tau_s) < 3 * e->tau_se);

@@ -28,7 +28,9 @@
 #define ZERO_WINDOW_S 2.0    /* baseline estimate from the first/last seconds */
 #define ZERO_LIMIT_KPA 3.0   /* a "baseline" deeper than this is a cup already on */
 #define ZERO_REFINE_S 30.0   /* refined on this much baseline before the onset */
-#define IMPLAUSIBLE_KPA (650 * CL_KPA_PER_MMHG)
+/* Deeper than the top of the range of cupping vacuums reported in the
+ * literature (about 60-750 mmHg): implausible. */
+#define IMPLAUSIBLE_KPA (750 * CL_KPA_PER_MMHG)
 #define MAX_CLOCK_STEP_S 3600.0
 
 typedef struct devtime {

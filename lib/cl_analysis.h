@@ -99,7 +99,7 @@ enum {
     CL_FLAG_PROFILE_EXPIRED = 1u << 14, /* "profile_expired" */
     CL_FLAG_OUT_OF_RANGE = 1u << 15,    /* "out_of_calibrated_range" */
     CL_FLAG_MARKERS = 1u << 16,         /* "markers_disagree" */
-    CL_FLAG_IMPLAUSIBLE = 1u << 17,     /* "implausible_vacuum": deeper than 650 mmHg */
+    CL_FLAG_IMPLAUSIBLE = 1u << 17,     /* "implausible_vacuum": deeper than 750 mmHg */
 };
 #define CL_FLAG_COUNT 18
 

@@ -22,6 +22,8 @@ void cl_metrics_defaults(cl_metrics_params *p)
 
 const cl_decay_fit *cl_metrics_exp_fit(const cl_cup_metrics *m)
 {
+    if (m->cooling)
+        return &m->all[CL_DECAY_EXP_SLOPE - 1];
     if (m->best.model != CL_DECAY_LINEAR)
         return &m->best;
     return &m->all[CL_DECAY_EXP - 1];
@@ -50,6 +52,8 @@ static void reset(cl_cup_metrics *m)
     m->fit_start_s = m->fit_end_s = NAN;
     m->change_kpa = m->change_pct = NAN;
     m->leak_kpa_min = m->leak_se_kpa_min = NAN;
+    m->k_per_min = m->k_se_per_min = m->fit_mean_kpa = NAN;
+    m->rel_pct_min = m->rel_se_pct_min = NAN;
     m->dose_kpa_min = NAN;
     m->gap_s = 0;
     for (int k = 0; k < 3; k++) {
@@ -245,9 +249,26 @@ int cl_metrics_compute(const double *t, const double *v, size_t stride, size_t n
     if (cl_decay_fit_best(bt, bv, 1, nb, &m->best, m->all, NULL) != CL_OK)
         goto out;
     m->fitted = true;
-    const cl_decay_fit *lin = &m->all[CL_DECAY_LINEAR - 1];
+    const cl_decay_fit *lin = &m->all[CL_DECAY_LINEAR - 1], *ex = &m->all[CL_DECAY_EXP - 1];
+    const cl_decay_fit *exs = &m->all[CL_DECAY_EXP_SLOPE - 1];
+    m->cooling = exs->ok ? exs->p_inf_kpa > exs->p0_kpa : ex->ok && ex->p_inf_kpa > ex->p0_kpa;
+    if (m->cooling)
+        m->best = exs->ok && exs->identifiable ? *exs : *lin;
+    const cl_decay_fit *e = cl_metrics_exp_fit(m);
+    if (!m->cooling && e->ok) {
+        m->k_per_min = e->k_per_min;
+        m->k_se_per_min = e->k_se_per_min;
+    }
     m->leak_kpa_min = -lin->slope_kpa_s * 60;
     m->leak_se_kpa_min = lin->slope_se * 60;
+    double mean = 0;
+    for (size_t i = 0; i < nb; i++)
+        mean += bv[i];
+    m->fit_mean_kpa = mean / (double)nb;
+    if (m->fit_mean_kpa != 0) {
+        m->rel_pct_min = 100 * m->leak_kpa_min / m->fit_mean_kpa;
+        m->rel_se_pct_min = 100 * m->leak_se_kpa_min / fabs(m->fit_mean_kpa);
+    }
     double v0 = edge_mean(t, v, stride, f0, f1, m->fit_start_s + p->change_edge_s),
            v1 = edge_mean(t, v, stride, f0, f1, m->fit_end_s - p->change_edge_s);
     m->change_kpa = v1 - v0;

@@ -18,9 +18,20 @@
  *               mean of its last change_edge_s minus mean of its first
  *               (model-free, so a linear fallback on a curved decay does not
  *               distort it; the means average the breathing ripple)
- *   leak rate   vacuum lost per minute: minus the linear slope (positive =
+ *   cooling     the exponential's p_inf deeper than its p0 (EXP_SLOPE's when it
+ *               converged, else EXP's; a fire cup's trapped air cooling):
+ *               the exponential is the cooling, and
+ *               the one model reported is EXP_SLOPE (cooling tau, linear leak
+ *               c) when it converged with tau identifiable, else LINEAR
+ *   leak k      rate constant 1/tau (1/min) of the reported exponential with
+ *               its SE; NaN for cooling cups (tau is then the cooling)
+ *   decay slope vacuum lost per minute: minus the linear slope (positive =
  *               losing vacuum; a cooling fire cup gains vacuum: negative)
- *   dose        integral of the vacuum over [onset, release_end] (to the
+ *   rel. rate   the decay slope in % of the mean vacuum of the fitted
+ *               blocks per minute, every model (equals 100 k when p_inf = 0
+ *               and the stretch is short against tau)
+ *   integral    pressure-time integral of the vacuum over [onset,
+ *               release_end] (to the
  *               last sample when not released), trapezoidal between finite
  *               samples, kPa*min
  */
@@ -55,7 +66,11 @@ typedef struct cl_cup_metrics {
     bool fitted;                             /* the linear fit succeeded */
     cl_decay_fit best, all[3];               /* vacuum, t from fit_start_s */
     double change_kpa, change_pct;           /* change over the fitted stretch */
-    double leak_kpa_min, leak_se_kpa_min;    /* linear: vacuum lost per minute */
+    bool cooling;                            /* see "cooling" above */
+    double leak_kpa_min, leak_se_kpa_min;    /* decay slope: vacuum lost per minute */
+    double k_per_min, k_se_per_min;          /* leak rate constant 1/tau */
+    double fit_mean_kpa;                     /* mean of the fitted blocks */
+    double rel_pct_min, rel_se_pct_min;      /* relative rate, % per minute */
     double dose_kpa_min;
     double gap_s;                            /* longest step between samples in
                                                 the application */
@@ -68,8 +83,9 @@ int cl_metrics_compute(const double *t_s, const double *vac_kpa, size_t stride, 
                        const cl_segment_app *a, const cl_metrics_params *p,
                        cl_cup_metrics *m, cl_error *err);
 
-/* The exponential fit worth reporting: the chosen model if exponential,
- * otherwise the plain exponential (which may not be ok). */
+/* The exponential fit worth reporting: EXP_SLOPE for cooling cups, else
+ * the chosen model if exponential, otherwise the plain exponential (which
+ * may not be ok). */
 const cl_decay_fit *cl_metrics_exp_fit(const cl_cup_metrics *m);
 
 #endif

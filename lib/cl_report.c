@@ -25,6 +25,8 @@ typedef enum dim {
     D_ML,     /* millilitres */
     D_PCT,    /* percent */
     D_MIN,    /* minutes */
+    D_PERMIN, /* per minute (rate constants) */
+    D_PCTMIN, /* percent per minute */
 } dim;
 
 typedef struct colspec {
@@ -42,10 +44,11 @@ enum {
     C_UNIT, C_SIGN, C_ZERO, C_APPS, C_APPLIED, C_HOLD_START, C_REL_START, C_REL_END,
     C_RELEASED, C_STROKES, C_REPUMPS, C_PEAK, C_PEAK_U, C_PEAK_T, C_TTP, C_HOLD_DUR,
     C_WIN_START, C_WIN_END, C_HOLD_MEAN, C_HOLD_SD, C_HOLD_MIN, C_HOLD_MAX, C_FIT_START,
-    C_FIT_END, C_FIT_POINTS, C_CHANGE, C_CHANGE_PCT, C_LEAK, C_LEAK_SE, C_LIN_INTERCEPT,
+    C_FIT_END, C_FIT_POINTS, C_CHANGE, C_CHANGE_PCT, C_K, C_K_SE, C_REL, C_REL_SE, C_SLOPE,
+    C_SLOPE_SE, C_LEAK, C_LEAK_SE, C_LIN_INTERCEPT,
     C_LIN_R2, C_MODEL, C_EXP_MODEL, C_TAU, C_TAU_SE, C_P0, C_P0_SE, C_PINF, C_PINF_SE,
     C_EXP_C, C_EXP_C_SE, C_CORR, C_IDENT, C_EXP_R2, C_RHO1, C_INFLATION, C_VOLUME, C_Q,
-    C_Q_SE, C_DOSE, C_MARKERS, C_FLAGS, NCOL
+    C_Q_SE, C_PTI, C_DOSE, C_MARKERS, C_FLAGS, NCOL
 };
 
 static const colspec cols[NCOL] = {
@@ -98,6 +101,12 @@ static const colspec cols[NCOL] = {
     [C_FIT_POINTS] = {"fit_points", false, D_NONE, 0, false},
     [C_CHANGE] = {"hold_change", false, D_P, 3, false},
     [C_CHANGE_PCT] = {"hold_change_pct", false, D_PCT, 3, false},
+    [C_K] = {"leak_k", false, D_PERMIN, 3, false},
+    [C_K_SE] = {"leak_k_se", false, D_PERMIN, 2, false},
+    [C_REL] = {"leak_rel_rate", false, D_PCTMIN, 3, false},
+    [C_REL_SE] = {"leak_rel_rate_se", false, D_PCTMIN, 2, false},
+    [C_SLOPE] = {"decay_slope", false, D_PMIN, 3, false},
+    [C_SLOPE_SE] = {"decay_slope_se", false, D_PMIN, 2, false},
     [C_LEAK] = {"leak_rate", false, D_PMIN, 3, true},
     [C_LEAK_SE] = {"leak_rate_se", false, D_PMIN, 2, false},
     [C_LIN_INTERCEPT] = {"lin_intercept", false, D_P, 4, false},
@@ -120,6 +129,7 @@ static const colspec cols[NCOL] = {
     [C_VOLUME] = {"volume_ml", false, D_ML, 4, false},
     [C_Q] = {"q_leak", false, D_Q, 3, false},
     [C_Q_SE] = {"q_leak_se", false, D_Q, 2, false},
+    [C_PTI] = {"pressure_time_integral", false, D_DOSE, 4, false},
     [C_DOSE] = {"dose", false, D_DOSE, 4, true},
     [C_MARKERS] = {"markers", true, D_NONE, 0, false},
     [C_FLAGS] = {"flags", true, D_NONE, 0, true},
@@ -162,6 +172,8 @@ static const char *dim_unit(const cl_report *r, dim d)
     case D_ML: return "mL";
     case D_PCT: return "%";
     case D_MIN: return "min";
+    case D_PERMIN: return "1/min";
+    case D_PCTMIN: return "%/min";
     }
     return NULL;
 }
@@ -298,6 +310,7 @@ static int fill_row(const cl_report *r, const cl_report_session *s, const cl_cup
         v[C_HOLD_SD] = m->hold_sd_kpa;
         v[C_HOLD_MIN] = m->hold_min_kpa;
         v[C_HOLD_MAX] = m->hold_max_kpa;
+        v[C_PTI] = m->dose_kpa_min;
         v[C_DOSE] = m->dose_kpa_min;
         v[C_VOLUME] = x->volume_ml;
     }
@@ -307,6 +320,12 @@ static int fill_row(const cl_report *r, const cl_report_session *s, const cl_cup
         v[C_FIT_POINTS] = (double)m->fit_points;
         v[C_CHANGE] = m->change_kpa;
         v[C_CHANGE_PCT] = m->change_pct;
+        v[C_K] = m->k_per_min;
+        v[C_K_SE] = m->k_se_per_min;
+        v[C_REL] = m->rel_pct_min;
+        v[C_REL_SE] = m->rel_se_pct_min;
+        v[C_SLOPE] = m->leak_kpa_min;
+        v[C_SLOPE_SE] = m->leak_se_kpa_min;
         v[C_LEAK] = m->leak_kpa_min;
         v[C_LEAK_SE] = m->leak_se_kpa_min;
         v[C_LIN_INTERCEPT] = lin->a_kpa;

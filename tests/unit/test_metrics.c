@@ -158,7 +158,23 @@ static void check_cups(cl_sim_technique tech, const cl_sim_cup *fixed)
             assert_true(fabs(e->tau_s - c.tau_s) < 3 * e->tau_se);
             assert_true(fabs(e->p_inf_kpa + c.p_inf_kpa) < 3 * e->p_inf_se);
             tau_checked++;
+            /* The rate constant k = 1/tau per minute, within 3 of its SE. */
+            assert_true(!m.cooling);
+            assert_true(fabs(m.k_per_min - 60 / c.tau_s) < 3 * m.k_se_per_min);
         }
+        /* Fire cups cool: one model, exp+slope, no leak k. */
+        if (tech == CL_SIM_FIRE) {
+            assert_true(m.cooling);
+            assert_ptr_equal(cl_metrics_exp_fit(&m), &m.all[CL_DECAY_EXP_SLOPE - 1]);
+            assert_true(m.best.model != CL_DECAY_EXP);
+            assert_true(isnan(m.k_per_min));
+        }
+        /* The relative rate: the decay slope over the mean of the fitted
+         * blocks, whose mean is the hold's noise-free mean within 0.05 kPa. */
+        double want_fmean = model_mean(&c, m.fit_start_s, m.fit_end_s);
+        assert_true(fabs(m.fit_mean_kpa - want_fmean) < 0.05);
+        assert_near(m.rel_pct_min, 100 * m.leak_kpa_min / m.fit_mean_kpa, 1e-9);
+        assert_near(m.rel_se_pct_min, 100 * m.leak_se_kpa_min / fabs(m.fit_mean_kpa), 1e-9);
         /* A chosen exponential follows the noise-free truth over the
          * stretch (the linear fallback cannot, on a curved decay). */
         if (m.best.model != CL_DECAY_LINEAR) {

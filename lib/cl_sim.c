@@ -207,3 +207,25 @@ void cl_sim_sensor_random(cl_sim_sensor *s, gsl_rng *r)
     s->offset = uniform(r, 0.91, 0.93);
     s->adc_bits = 12;
 }
+
+void cl_sim_hold_estimands(const cl_sim_cup *c, double w0, double w1, cl_sim_hold_truth *h)
+{
+    double st = 0, sv = 0, stt = 0, stv = 0, n = 0;
+    *h = (cl_sim_hold_truth){NAN, NAN, NAN, NAN};
+    if (!(w1 > w0))
+        return;
+    size_t steps = (size_t)ceil((w1 - w0) / 0.01);
+    for (size_t i = 0; i <= steps; i++) {
+        double u = (w1 - w0) * (double)i / (double)steps;
+        double v = -cl_sim_pressure_kpa(c, w0 + u);
+        st += u;
+        sv += v;
+        stt += u * u;
+        stv += u * v;
+        n++;
+    }
+    h->k_per_min = c->tau_s > 0 ? 60 / c->tau_s : NAN;
+    h->slope_kpa_min = -(stv - st * sv / n) / (stt - st * st / n) * 60;
+    h->mean_kpa = sv / n;
+    h->rel_pct_min = h->mean_kpa != 0 ? 100 * h->slope_kpa_min / h->mean_kpa : NAN;
+}

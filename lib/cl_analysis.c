@@ -873,8 +873,8 @@ static int run_cup(cl_analysis *a, size_t k, const transfer *xp, cl_cup_result *
             res->flags |= CL_FLAG_GAP;
         if (m->peak_kpa > IMPLAUSIBLE_KPA)
             res->flags |= CL_FLAG_IMPLAUSIBLE;
-        /* Not identifiable: an exponential beat the line but p_inf and tau
-         * could not be told apart. */
+        /* Not identifiable: an exponential beat the line but its tau is not
+         * known to +-50 % at 95 % (cl_decay). */
         if (m->fitted && m->best.model == CL_DECAY_LINEAR) {
             for (int j = 1; j < 3; j++) {
                 const cl_decay_fit *e = &m->all[j];
@@ -982,8 +982,15 @@ int cl_analysis_cup(cl_analysis *a, size_t cup, cl_cup_result *res, cl_cup_trace
     int rc = run_cup(a, cup, &x, res, tr, raw, err);
     if (ahead)
         pthread_join(a->ahead_thread, NULL);
-    if (rc == CL_OK)
+    if (rc == CL_OK) {
         peak_uncertainty(a, cup, &x, res);
+        /* The peak's total expanded uncertainty: calibration and noise with
+         * ripple (cl_metrics), in quadrature; none without a calibration
+         * budget (e.g. outside the calibrated range). */
+        double un = res->m.peak_noise_u_kpa;
+        if (isfinite(un) && isfinite(res->peak_u_kpa))
+            res->peak_u_kpa = hypot(res->peak_u_kpa, un);
+    }
     if (rc != CL_OK || !trace) {
         cl_cup_trace_free(tr);
         return rc;

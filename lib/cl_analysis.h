@@ -126,7 +126,7 @@ typedef struct cl_cup_result {
     bool applied;
     cl_segment_app app;
     cl_cup_metrics m;
-    double peak_u_kpa;                  /* expanded (k = 2) calibration uncertainty */
+    double peak_u_kpa;                  /* expanded (k = 2): calibration + noise */
     double volume_ml, q_mbarl_s, q_se_mbarl_s; /* NaN without a volume */
     char markers[CL_ANALYSIS_TEXT];     /* "none", "agree (n)", or what disagrees */
     size_t gap_events;                  /* gap/disconnect/overrun events in the application */

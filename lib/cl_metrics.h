@@ -5,6 +5,11 @@
  *
  *   peak        maximum of a running median (peak_smooth_s) between onset
  *               and release start; time to peak from the onset
+ *   peak noise  expanded (k = 2) uncertainty of the peak from noise and
+ *               ripple: twice the SD of the samples within peak_noise_s of
+ *               the peak (between hold start and release start) around their
+ *               centred moving average over peak_noise_s (one breathing
+ *               period; the running median's maximum sits on a ripple crest)
  *   hold window [hold_start + settle_s, release_start - release_guard_s]
  *               (to the last sample when not released): mean, SD, min, max
  *   fits        the longest stretch of the hold window between re-pumps
@@ -51,12 +56,14 @@ typedef struct cl_metrics_params {
     double fit_bin_s;       /* block length for the fits (1 s; 0 = every sample) */
     double peak_smooth_s;   /* running-median length for the peak (0.5 s) */
     double change_edge_s;   /* averaged at each end for the change (10 s) */
+    double peak_noise_s;    /* span for the peak's noise uncertainty (5 s) */
 } cl_metrics_params;
 
 void cl_metrics_defaults(cl_metrics_params *p);
 
 typedef struct cl_cup_metrics {
     double peak_kpa, peak_t_s, time_to_peak_s;
+    double peak_noise_u_kpa;                 /* see "peak noise" above */
     double hold_duration_s;                  /* release_start - hold_start */
     double win_start_s, win_end_s;           /* hold window */
     double hold_mean_kpa, hold_sd_kpa, hold_min_kpa, hold_max_kpa;

@@ -42,7 +42,7 @@ enum {
     C_CHANNEL, C_SITE, C_CUP_SET, C_MATERIAL, C_SIZE, C_SERIAL, C_CALIBRATION,
     C_SAMPLES, C_MISSING, C_SATURATED, C_DURATION, C_MIN_RAW, C_MAX_RAW, C_MEAN_RAW,
     C_UNIT, C_SIGN, C_ZERO, C_APPS, C_APPLIED, C_HOLD_START, C_REL_START, C_REL_END,
-    C_RELEASED, C_STROKES, C_REPUMPS, C_PEAK, C_PEAK_U, C_PEAK_T, C_TTP, C_HOLD_DUR,
+    C_RELEASED, C_STROKES, C_REPUMPS, C_PEAK, C_PEAK_U, C_PEAK_UN, C_PEAK_T, C_TTP, C_HOLD_DUR,
     C_WIN_START, C_WIN_END, C_HOLD_MEAN, C_HOLD_SD, C_HOLD_MIN, C_HOLD_MAX, C_FIT_START,
     C_FIT_END, C_FIT_POINTS, C_CHANGE, C_CHANGE_PCT, C_K, C_K_SE, C_REL, C_REL_SE, C_SLOPE,
     C_SLOPE_SE, C_LEAK, C_LEAK_SE, C_LIN_INTERCEPT,
@@ -87,6 +87,7 @@ static const colspec cols[NCOL] = {
     [C_REPUMPS] = {"repumps", false, D_NONE, 0, true},
     [C_PEAK] = {"peak_vacuum", false, D_P, 4, true},
     [C_PEAK_U] = {"peak_vacuum_u", false, D_P, 2, false},
+    [C_PEAK_UN] = {"peak_vacuum_u_noise", false, D_P, 2, false},
     [C_PEAK_T] = {"peak_time_s", false, D_S, 5, false},
     [C_TTP] = {"time_to_peak_s", false, D_S, 4, false},
     [C_HOLD_DUR] = {"hold_duration_s", false, D_S, 4, true},
@@ -301,6 +302,7 @@ static int fill_row(const cl_report *r, const cl_report_session *s, const cl_cup
         v[C_REPUMPS] = (double)a->repumps;
         v[C_PEAK] = m->peak_kpa;
         v[C_PEAK_U] = x->peak_u_kpa;
+        v[C_PEAK_UN] = m->peak_noise_u_kpa;
         v[C_PEAK_T] = m->peak_t_s;
         v[C_TTP] = m->time_to_peak_s;
         v[C_HOLD_DUR] = m->hold_duration_s;

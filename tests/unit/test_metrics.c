@@ -90,7 +90,9 @@ static void run_cup(const cl_sim_cup *c, gsl_rng *r, double rate_hz, cl_segmenta
 static void check_cups(cl_sim_technique tech, const cl_sim_cup *fixed)
 {
     size_t tau_checked = 0;
-    double worst_peak = 0, worst_dose = 0, worst_mean = 0, worst_fit = 0;
+    double worst_peak = 0, worst_dose = 0, worst_mean = 0, worst_fit = 0, peak_bias = 0;
+    double peak_u = 0;
+    size_t peak_covered = 0, ncups = 0;
     size_t n_exp = 0;
     for (unsigned long seed = 1; seed <= (fixed ? 5 : 30); seed++) {
         gsl_rng *r = rng(seed);
@@ -108,6 +110,11 @@ static void check_cups(cl_sim_technique tech, const cl_sim_cup *fixed)
         double want_peak = model_max(&c, c.t_apply_s, cl_sim_release_start(&c));
         assert_true(fabs(m.peak_kpa - want_peak) < 0.35);
         worst_peak = fmax(worst_peak, fabs(m.peak_kpa - want_peak));
+        /* The peak's noise uncertainty (expanded) covers its error. */
+        peak_covered += fabs(m.peak_kpa - want_peak) <= m.peak_noise_u_kpa;
+        peak_bias += m.peak_kpa - want_peak;
+        peak_u += m.peak_noise_u_kpa;
+        ncups++;
         assert_true(m.peak_t_s >= a->onset_s && m.peak_t_s <= a->release_start_s);
         assert_near(m.time_to_peak_s, m.peak_t_s - a->onset_s, 1e-9);
 
@@ -186,6 +193,10 @@ static void check_cups(cl_sim_technique tech, const cl_sim_cup *fixed)
            "%.3f kPa (%zu exponential); tau checked on %zu cups\n",
            cl_sim_technique_name(tech), worst_peak, 100 * worst_dose, worst_mean, worst_fit,
            n_exp, tau_checked);
+    printf("%s: peak within its noise uncertainty (k = 2, mean %.3f kPa) on %zu of %zu "
+           "cups, mean error %+.3f kPa\n", cl_sim_technique_name(tech),
+           peak_u / (double)ncups, peak_covered, ncups, peak_bias / (double)ncups);
+    assert_true(peak_covered >= ncups - ncups / 10);
     if (tech == CL_SIM_PUMP)
         assert_true(tau_checked >= (fixed ? 5 : 20));
     if (fixed)

@@ -134,23 +134,6 @@ double cl_decay_rate(const cl_decay_fit *f, double t_s)
     return NAN;
 }
 
-/* Lag-1 autocorrelation of residuals r[0..n), clipped to [0, RHO_MAX]. */
-static double lag1(const double *r, size_t n)
-{
-    double num = 0, den = 0;
-    for (size_t i = 0; i < n; i++) {
-        den += r[i] * r[i];
-        if (i + 1 < n)
-            num += r[i] * r[i + 1];
-    }
-    double rho = den > 0 ? num / den : 0;
-    if (!(rho > 0))
-        rho = 0;
-    if (rho > RHO_MAX)
-        rho = RHO_MAX;
-    return rho;
-}
-
 /* Raw lag-1 autocorrelation of r[0..n). */
 static double lag1_raw(const double *r, size_t n)
 {
@@ -161,6 +144,13 @@ static double lag1_raw(const double *r, size_t n)
             num += r[i] * r[i + 1];
     }
     return den > 0 ? num / den : 0;
+}
+
+/* Lag-1 autocorrelation of residuals r[0..n), clipped to [0, RHO_MAX]. */
+static double lag1(const double *r, size_t n)
+{
+    double rho = lag1_raw(r, n);
+    return rho > 0 ? fmin(rho, RHO_MAX) : 0;
 }
 
 /* Lag-1 autocorrelation limited to |rho| <= HAC_RHO_MAX. */

@@ -78,7 +78,7 @@ static json_t *cup_json(const cl_sim_cup *c, int channel)
     cl_metrics_defaults(&mp);
     double w0 = cl_sim_hold_start(c) + mp.settle_s, w1 = cl_sim_release_start(c) - mp.release_guard_s;
     cl_sim_hold_truth h;
-    cl_sim_hold_estimands(c, w0, w1, &h);
+    cl_sim_hold_estimands(c, w0, w1, mp.fit_bin_s, &h);
     json_t *hj = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f}", "window_start_s", w0,
                            "window_end_s", w1, "leak_k_per_min", h.k_per_min,
                            "decay_slope_kpa_min", h.slope_kpa_min, "mean_kpa", h.mean_kpa,

@@ -1009,7 +1009,7 @@ static const struct {
     {"peak_vacuum", 1},    {"time_to_peak_s", 0}, {"hold_duration_s", 0},
     {"hold_mean", 1},      {"hold_change", 1},    {"leak_rate", 2},
     {"tau_s", 0},          {"dose", 3},           {"strokes", 0},
-    {"repumps", 0},
+    {"repumps", 0},        {"leak_k", 0},
 };
 
 const char *cl_stat_metric_name(cl_stat_metric m)
@@ -1039,6 +1039,7 @@ static double metric_value(const cl_cup_result *r, cl_stat_metric m)
     case CL_STAT_DOSE: return r->app.released ? x->dose_kpa_min : NAN;
     case CL_STAT_STROKES: return (double)r->app.strokes;
     case CL_STAT_REPUMPS: return (double)r->app.repumps;
+    case CL_STAT_LEAK_K: return x->k_per_min;
     case CL_STAT_COUNT: break;
     }
     return NAN;

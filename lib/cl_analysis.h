@@ -185,6 +185,7 @@ typedef enum cl_stat_metric {
     CL_STAT_DOSE,            /* kPa*min */
     CL_STAT_STROKES,
     CL_STAT_REPUMPS,
+    CL_STAT_LEAK_K,          /* 1/min, leak rate constant (not cooling cups) */
     CL_STAT_COUNT
 } cl_stat_metric;
 

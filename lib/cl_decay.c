@@ -508,7 +508,6 @@ static int fit_exp(const points *pt, bool slope, cl_decay_fit *f, cl_error *err)
     f->iterations = gsl_multifit_nlinear_niter(w);
     double s2 = f->rss / (double)(pt->n - np), tau = exp(gsl_vector_get(x, 2));
     double iid_lntau = sqrt(s2 * gsl_matrix_get(cov, 2, 2));
-    f->corr_pinf_tau = corr(cov, 0, 2);
     /* From here on cov is the HAC covariance. */
     st = hac_cov(gsl_multifit_nlinear_jac(w), r->data, cov, &f->hac_lag);
     if (st != GSL_SUCCESS) {
@@ -517,6 +516,7 @@ static int fit_exp(const points *pt, bool slope, cl_decay_fit *f, cl_error *err)
                           gsl_strerror(st));
         goto out;
     }
+    f->corr_pinf_tau = corr(cov, 0, 2);
     f->p_inf_kpa = gsl_vector_get(x, 0);
     f->p0_kpa = gsl_vector_get(x, 1);
     f->tau_s = tau;

@@ -49,7 +49,7 @@ typedef struct cl_decay_fit {
     /* EXP / EXP_SLOPE */
     double p0_kpa, p0_se, p_inf_kpa, p_inf_se, tau_s, tau_se, c_kpa_s, c_se;
     double k_per_min, k_se_per_min; /* rate constant 60 / tau_s, 1/min */
-    double corr_pinf_tau;    /* correlation of p_inf and tau (iid covariance) */
+    double corr_pinf_tau;    /* correlation of p_inf and tau (HAC covariance) */
     bool identifiable;       /* 1.96 tau_se < tau_s / 2 (LINEAR: true) */
     /* goodness of fit; rho1: lag-1 autocorrelation of the residuals clipped
      * to [0, 0.99] (AICc's effective sample size); inflation: HAC SE over

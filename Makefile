@@ -100,7 +100,7 @@ demo: deps
 demo-run: all
 	@BUILD=$(BUILD) sh scripts/demo.sh
 
-bench: all $(BUILD)/bench/read_floor
+bench: all $(BUILD)/bench/read_floor $(BUILD)/bench/estimands
 	@BUILD=$(BUILD) sh bench/run.sh
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB)

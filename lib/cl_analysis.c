@@ -28,7 +28,9 @@
 #define ZERO_WINDOW_S 2.0    /* baseline estimate from the first/last seconds */
 #define ZERO_LIMIT_KPA 3.0   /* a "baseline" deeper than this is a cup already on */
 #define ZERO_REFINE_S 30.0   /* refined on this much baseline before the onset */
-#define IMPLAUSIBLE_KPA (650 * CL_KPA_PER_MMHG)
+/* Deeper than the top of the range of cupping vacuums reported in the
+ * literature (about 60-750 mmHg): implausible. */
+#define IMPLAUSIBLE_KPA (750 * CL_KPA_PER_MMHG)
 #define MAX_CLOCK_STEP_S 3600.0
 
 typedef struct devtime {
@@ -872,8 +874,8 @@ static int run_cup(cl_analysis *a, size_t k, const transfer *xp, cl_cup_result *
             res->flags |= CL_FLAG_GAP;
         if (m->peak_kpa > IMPLAUSIBLE_KPA)
             res->flags |= CL_FLAG_IMPLAUSIBLE;
-        /* Not identifiable: an exponential beat the line but p_inf and tau
-         * could not be told apart. */
+        /* Not identifiable: an exponential beat the line but its tau is not
+         * known to +-50 % at 95 % (cl_decay). */
         if (m->fitted && m->best.model == CL_DECAY_LINEAR) {
             for (int j = 1; j < 3; j++) {
                 const cl_decay_fit *e = &m->all[j];
@@ -981,8 +983,15 @@ int cl_analysis_cup(cl_analysis *a, size_t cup, cl_cup_result *res, cl_cup_trace
     int rc = run_cup(a, cup, &x, res, tr, raw, err);
     if (ahead)
         pthread_join(a->ahead_thread, NULL);
-    if (rc == CL_OK)
+    if (rc == CL_OK) {
         peak_uncertainty(a, cup, &x, res);
+        /* The peak's total expanded uncertainty: calibration and noise with
+         * ripple (cl_metrics), in quadrature; none without a calibration
+         * budget (e.g. outside the calibrated range). */
+        double un = res->m.peak_noise_u_kpa;
+        if (isfinite(un) && isfinite(res->peak_u_kpa))
+            res->peak_u_kpa = hypot(res->peak_u_kpa, un);
+    }
     if (rc != CL_OK || !trace) {
         cl_cup_trace_free(tr);
         return rc;
@@ -1001,7 +1010,7 @@ static const struct {
     {"peak_vacuum", 1},    {"time_to_peak_s", 0}, {"hold_duration_s", 0},
     {"hold_mean", 1},      {"hold_change", 1},    {"leak_rate", 2},
     {"tau_s", 0},          {"dose", 3},           {"strokes", 0},
-    {"repumps", 0},
+    {"repumps", 0},        {"leak_k", 0},
 };
 
 const char *cl_stat_metric_name(cl_stat_metric m)
@@ -1031,6 +1040,7 @@ static double metric_value(const cl_cup_result *r, cl_stat_metric m)
     case CL_STAT_DOSE: return r->app.released ? x->dose_kpa_min : NAN;
     case CL_STAT_STROKES: return (double)r->app.strokes;
     case CL_STAT_REPUMPS: return (double)r->app.repumps;
+    case CL_STAT_LEAK_K: return x->k_per_min;
     case CL_STAT_COUNT: break;
     }
     return NAN;

@@ -99,7 +99,7 @@ enum {
     CL_FLAG_PROFILE_EXPIRED = 1u << 14, /* "profile_expired" */
     CL_FLAG_OUT_OF_RANGE = 1u << 15,    /* "out_of_calibrated_range" */
     CL_FLAG_MARKERS = 1u << 16,         /* "markers_disagree" */
-    CL_FLAG_IMPLAUSIBLE = 1u << 17,     /* "implausible_vacuum": deeper than 650 mmHg */
+    CL_FLAG_IMPLAUSIBLE = 1u << 17,     /* "implausible_vacuum": deeper than 750 mmHg */
 };
 #define CL_FLAG_COUNT 18
 
@@ -126,7 +126,7 @@ typedef struct cl_cup_result {
     bool applied;
     cl_segment_app app;
     cl_cup_metrics m;
-    double peak_u_kpa;                  /* expanded (k = 2) calibration uncertainty */
+    double peak_u_kpa;                  /* expanded (k = 2): calibration + noise */
     double volume_ml, q_mbarl_s, q_se_mbarl_s; /* NaN without a volume */
     char markers[CL_ANALYSIS_TEXT];     /* "none", "agree (n)", or what disagrees */
     size_t gap_events;                  /* gap/disconnect/overrun events in the application */
@@ -185,6 +185,7 @@ typedef enum cl_stat_metric {
     CL_STAT_DOSE,            /* kPa*min */
     CL_STAT_STROKES,
     CL_STAT_REPUMPS,
+    CL_STAT_LEAK_K,          /* 1/min, leak rate constant (not cooling cups) */
     CL_STAT_COUNT
 } cl_stat_metric;
 

@@ -13,15 +13,21 @@
  * the smallest residual sum of squares.  That makes the fit independent of
  * the caller's guesses and robust on nearly linear traces.
  *
- * Standard errors: covariance (J'J)^-1 scaled by the residual variance
- * rss/(n-p), then multiplied by the AR(1) factor sqrt((1+rho1)/(1-rho1)) of
- * the residuals (rho1 clipped to [0, 0.99]).
+ * Standard errors: the Newey-West (HAC) sandwich on the Jacobian J at the
+ * optimum, cov = n/(n-p) (J'J)^-1 Omega (J'J)^-1 with
+ *   Omega = sum_{|l| <= L} (1 - |l|/(L+1)) sum_i r_i r_{i-l} J_i' J_{i-l},
+ * Bartlett weights and Andrews' (1991) AR(1) plug-in bandwidth
+ *   L = ceil(1.1447 (alpha n)^(1/3)), alpha = 4 rho^2 / ((1-rho)^2 (1+rho)^2),
+ * rho the lag-1 autocorrelation of the residuals limited to |rho| <= 0.97,
+ * L at most n/4.  The decay slope's error uses the residuals of the richest
+ * converged model (cl_decay_fit_best), not the line's own misfit.
  */
 #include "cl_decay.h"
 
 #include <gsl/gsl_blas.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_fit.h>
+#include <gsl/gsl_linalg.h>
 #include <gsl/gsl_matrix.h>
 #include <gsl/gsl_multifit.h>
 #include <gsl/gsl_multifit_nlinear.h>
@@ -30,9 +36,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CORR_LIMIT 0.95
-#define TAU_REL_LIMIT 0.5
-#define RHO_MAX 0.99
+#define TAU_CI_HALF 0.5 /* identifiable: 95 % interval of tau within +-50 % */
+#define Z95 1.959963984540054
+#define RHO_MAX 0.99     /* effective sample size of AICc */
+#define HAC_RHO_MAX 0.97 /* bandwidth plug-in, prewhitening */
+#define HAC_AR_ORDER 8   /* prewhitening order: 8 blocks > one breathing period */
 #define GRID_POINTS 61
 #define MAX_ITER 500
 
@@ -93,9 +101,9 @@ static void fit_reset(cl_decay_fit *f, cl_decay_model m)
         .a_kpa = NAN, .a_se = NAN, .slope_kpa_s = NAN, .slope_se = NAN,
         .p0_kpa = NAN, .p0_se = NAN, .p_inf_kpa = NAN, .p_inf_se = NAN,
         .tau_s = NAN, .tau_se = NAN, .c_kpa_s = NAN, .c_se = NAN,
-        .corr_pinf_tau = NAN, .identifiable = false,
+        .corr_pinf_tau = NAN, .identifiable = false, .k_per_min = NAN, .k_se_per_min = NAN,
         .r2 = NAN, .rss = NAN, .sigma_kpa = NAN, .aicc = NAN, .rho1 = NAN,
-        .inflation = NAN,
+        .inflation = NAN, .hac_lag = 0,
     };
 }
 
@@ -126,8 +134,8 @@ double cl_decay_rate(const cl_decay_fit *f, double t_s)
     return NAN;
 }
 
-/* Lag-1 autocorrelation of residuals r[0..n), clipped to [0, RHO_MAX]. */
-static double lag1(const double *r, size_t n)
+/* Raw lag-1 autocorrelation of r[0..n). */
+static double lag1_raw(const double *r, size_t n)
 {
     double num = 0, den = 0;
     for (size_t i = 0; i < n; i++) {
@@ -135,12 +143,135 @@ static double lag1(const double *r, size_t n)
         if (i + 1 < n)
             num += r[i] * r[i + 1];
     }
-    double rho = den > 0 ? num / den : 0;
-    if (!(rho > 0))
-        rho = 0;
-    if (rho > RHO_MAX)
-        rho = RHO_MAX;
-    return rho;
+    return den > 0 ? num / den : 0;
+}
+
+/* Lag-1 autocorrelation of residuals r[0..n), clipped to [0, RHO_MAX]. */
+static double lag1(const double *r, size_t n)
+{
+    double rho = lag1_raw(r, n);
+    return rho > 0 ? fmin(rho, RHO_MAX) : 0;
+}
+
+/* Lag-1 autocorrelation limited to |rho| <= HAC_RHO_MAX. */
+static double lag1_hac(const double *r, size_t n)
+{
+    double rho = lag1_raw(r, n);
+    return fmax(-HAC_RHO_MAX, fmin(HAC_RHO_MAX, rho));
+}
+
+/* Andrews' AR(1) plug-in bandwidth for the Bartlett kernel. */
+static size_t hac_lag(const double *u, size_t n)
+{
+    double rho = lag1_hac(u, n);
+    double a = 4 * rho * rho / ((1 - rho) * (1 - rho) * (1 + rho) * (1 + rho));
+    double l = ceil(1.1447 * cbrt(a * (double)n));
+    size_t cap = n / 4;
+    return l > (double)cap ? cap : (size_t)l;
+}
+
+/* AR(HAC_AR_ORDER) prewhitening by Yule-Walker: u_i = r_i - sum_j phi_j
+ * r_{i-j} (u_i = r_i for the first points); *phisum = sum_j phi_j, limited
+ * to HAC_RHO_MAX. */
+static int prewhiten(const double *r, size_t n, double *u, double *phisum)
+{
+    size_t q = HAC_AR_ORDER < n / 4 ? HAC_AR_ORDER : n / 4;
+    double g[HAC_AR_ORDER + 1] = {0};
+    *phisum = 0;
+    memcpy(u, r, n * sizeof *u);
+    if (q == 0)
+        return GSL_SUCCESS;
+    for (size_t l = 0; l <= q; l++)
+        for (size_t i = l; i < n; i++)
+            g[l] += r[i] * r[i - l];
+    if (!(g[0] > 0))
+        return GSL_SUCCESS;
+    gsl_matrix *R = gsl_matrix_alloc(q, q);
+    gsl_vector *b = gsl_vector_alloc(q), *phi = gsl_vector_alloc(q);
+    gsl_permutation *perm = gsl_permutation_alloc(q);
+    int rc = GSL_ENOMEM, sgn;
+    if (R && b && phi && perm) {
+        for (size_t i = 0; i < q; i++) {
+            gsl_vector_set(b, i, g[i + 1]);
+            for (size_t j = 0; j < q; j++)
+                gsl_matrix_set(R, i, j, g[i > j ? i - j : j - i]);
+        }
+        rc = gsl_linalg_LU_decomp(R, perm, &sgn);
+        if (rc == GSL_SUCCESS)
+            rc = gsl_linalg_LU_solve(R, perm, b, phi);
+    }
+    if (rc == GSL_SUCCESS) {
+        double sum = 0;
+        for (size_t j = 0; j < q; j++)
+            sum += gsl_vector_get(phi, j);
+        /* Keep the recolouring 1/(1-sum)^2 bounded: scale phi down. */
+        double scale = sum > HAC_RHO_MAX ? HAC_RHO_MAX / sum : 1;
+        for (size_t i = q; i < n; i++)
+            for (size_t j = 0; j < q; j++)
+                u[i] -= scale * gsl_vector_get(phi, j) * r[i - j - 1];
+        *phisum = scale * sum;
+    }
+    gsl_permutation_free(perm);
+    gsl_vector_free(phi);
+    gsl_vector_free(b);
+    gsl_matrix_free(R);
+    return rc;
+}
+
+/* Newey-West covariance of least-squares parameters: J (n x p), residuals r,
+ * prewhitened by AR(1) (Andrews and Monahan 1992): u_i = r_i - phi r_{i-1},
+ * Omega from u, recoloured by 1/(1-phi)^2.  cov receives
+ * n/(n-p) (J'J)^-1 Omega (J'J)^-1; *lag the bandwidth used. */
+static int hac_cov(const gsl_matrix *J, const double *r, gsl_matrix *cov, size_t *lag)
+{
+    size_t n = J->size1, p = J->size2;
+    gsl_matrix *A = gsl_matrix_alloc(p, p), *O = gsl_matrix_calloc(p, p),
+               *T = gsl_matrix_alloc(p, p);
+    gsl_permutation *perm = gsl_permutation_alloc(p);
+    double *u = malloc(n * sizeof *u);
+    int rc = GSL_ENOMEM, sgn;
+    if (!A || !O || !T || !perm || !u)
+        goto out;
+    double phi;
+    rc = prewhiten(r, n, u, &phi);
+    if (rc != GSL_SUCCESS)
+        goto out;
+    rc = GSL_ENOMEM;
+    size_t L = hac_lag(u, n);
+    r = u;
+    gsl_blas_dsyrk(CblasUpper, CblasTrans, 1.0, J, 0.0, A);
+    for (size_t i = 0; i < p; i++)
+        for (size_t j = 0; j < i; j++)
+            gsl_matrix_set(A, i, j, gsl_matrix_get(A, j, i));
+    for (size_t l = 0; l <= L; l++) {
+        double w = l ? 2 * (1 - (double)l / (double)(L + 1)) : 1;
+        for (size_t i = l; i < n; i++) {
+            double rr = w * r[i] * r[i - l];
+            for (size_t a = 0; a < p; a++)
+                for (size_t b = 0; b < p; b++) {
+                    /* symmetrised: (J_i' J_{i-l} + J_{i-l}' J_i) / 2 */
+                    double v = 0.5 * (gsl_matrix_get(J, i, a) * gsl_matrix_get(J, i - l, b) +
+                                      gsl_matrix_get(J, i - l, a) * gsl_matrix_get(J, i, b));
+                    *gsl_matrix_ptr(O, a, b) += rr * v;
+                }
+        }
+    }
+    gsl_matrix_scale(O, (double)n / (double)(n - p) / ((1 - phi) * (1 - phi)));
+    rc = gsl_linalg_LU_decomp(A, perm, &sgn);
+    if (rc == GSL_SUCCESS)
+        rc = gsl_linalg_LU_invx(A, perm);
+    if (rc == GSL_SUCCESS) {
+        gsl_blas_dgemm(CblasNoTrans, CblasNoTrans, 1.0, A, O, 0.0, T);
+        gsl_blas_dgemm(CblasNoTrans, CblasNoTrans, 1.0, T, A, 0.0, cov);
+    }
+    *lag = L;
+out:
+    free(u);
+    gsl_permutation_free(perm);
+    gsl_matrix_free(T);
+    gsl_matrix_free(O);
+    gsl_matrix_free(A);
+    return rc;
 }
 
 static double aicc_value(double n_eff, double rss, size_t n, size_t npar)
@@ -167,8 +298,38 @@ static void fill_gof(cl_decay_fit *f, const points *pt, const double *r, size_t 
     f->sigma_kpa = sqrt(rss / (double)(pt->n - npar));
     f->r2 = tss > 0 ? 1 - rss / tss : NAN;
     f->rho1 = lag1(r, pt->n);
-    f->inflation = sqrt((1 + f->rho1) / (1 - f->rho1));
     f->aicc = aicc_value((double)pt->n, rss, pt->n, npar);
+}
+
+/* The line's intercept and slope errors from the residuals r (HAC); the
+ * inflation is the slope's HAC SE over its iid SE. */
+static int linear_errors(const points *pt, const double *r, cl_decay_fit *f)
+{
+    gsl_matrix *J = gsl_matrix_alloc(pt->n, 2), *cov = gsl_matrix_alloc(2, 2);
+    int rc = GSL_ENOMEM;
+    if (J && cov) {
+        double mt = 0, sxx = 0, rss = 0;
+        for (size_t i = 0; i < pt->n; i++) {
+            gsl_matrix_set(J, i, 0, 1);
+            gsl_matrix_set(J, i, 1, pt->t[i]);
+            mt += pt->t[i];
+            rss += r[i] * r[i];
+        }
+        mt /= (double)pt->n;
+        for (size_t i = 0; i < pt->n; i++)
+            sxx += (pt->t[i] - mt) * (pt->t[i] - mt);
+        rc = hac_cov(J, r, cov, &f->hac_lag);
+        if (rc == GSL_SUCCESS) {
+            f->a_se = sqrt(gsl_matrix_get(cov, 0, 0));
+            f->slope_se = sqrt(gsl_matrix_get(cov, 1, 1));
+            double iid = sqrt(rss / (double)(pt->n - 2) / sxx);
+            f->inflation = iid > 0 ? f->slope_se / iid : NAN;
+            f->p0_se = f->a_se;
+        }
+    }
+    gsl_matrix_free(cov);
+    gsl_matrix_free(J);
+    return rc;
 }
 
 static int fit_linear(const points *pt, cl_decay_fit *f, cl_error *err)
@@ -184,17 +345,16 @@ static int fit_linear(const points *pt, cl_decay_fit *f, cl_error *err)
     for (size_t i = 0; i < pt->n; i++)
         r[i] = a + b * pt->t[i] - pt->p[i];
     fill_gof(f, pt, r, 2);
-    free(r);
-    /* gsl_fit_linear scales the covariance by rss/(n-2) already. */
     f->a_kpa = a;
     f->slope_kpa_s = b;
-    f->a_se = sqrt(c00) * f->inflation;
-    f->slope_se = sqrt(c11) * f->inflation;
     f->p0_kpa = a;
-    f->p0_se = f->a_se;
+    rc = linear_errors(pt, r, f);
+    free(r);
+    if (rc == GSL_ENOMEM)
+        return cl_error_set(err, CL_ERR_NOMEM, "out of memory");
     f->iterations = 0;
     f->identifiable = true;
-    f->ok = isfinite(f->a_se) && isfinite(f->slope_se);
+    f->ok = rc == GSL_SUCCESS && isfinite(f->a_se) && isfinite(f->slope_se);
     if (!f->ok)
         return cl_error_set(err, CL_ERR_NUMERIC, "linear fit: degenerate covariance");
     return CL_OK;
@@ -347,35 +507,42 @@ static int fit_exp(const points *pt, bool slope, cl_decay_fit *f, cl_error *err)
     fill_gof(f, pt, r->data, np);
     f->iterations = gsl_multifit_nlinear_niter(w);
     double s2 = f->rss / (double)(pt->n - np), tau = exp(gsl_vector_get(x, 2));
-    double infl = f->inflation;
+    double iid_lntau = sqrt(s2 * gsl_matrix_get(cov, 2, 2));
+    /* From here on cov is the HAC covariance. */
+    st = hac_cov(gsl_multifit_nlinear_jac(w), r->data, cov, &f->hac_lag);
+    if (st != GSL_SUCCESS) {
+        rc = cl_error_set(err, st == GSL_ENOMEM ? CL_ERR_NOMEM : CL_ERR_NUMERIC,
+                          "%s fit: HAC covariance failed: %s", cl_decay_model_name(f->model),
+                          gsl_strerror(st));
+        goto out;
+    }
+    f->corr_pinf_tau = corr(cov, 0, 2);
     f->p_inf_kpa = gsl_vector_get(x, 0);
     f->p0_kpa = gsl_vector_get(x, 1);
     f->tau_s = tau;
-    f->p_inf_se = sqrt(s2 * gsl_matrix_get(cov, 0, 0)) * infl;
-    f->p0_se = sqrt(s2 * gsl_matrix_get(cov, 1, 1)) * infl;
-    f->tau_se = tau * sqrt(s2 * gsl_matrix_get(cov, 2, 2)) * infl;
-    f->corr_pinf_tau = corr(cov, 0, 2);
+    f->p_inf_se = sqrt(gsl_matrix_get(cov, 0, 0));
+    f->p0_se = sqrt(gsl_matrix_get(cov, 1, 1));
+    f->tau_se = tau * sqrt(gsl_matrix_get(cov, 2, 2));
+    f->inflation = iid_lntau > 0 ? sqrt(gsl_matrix_get(cov, 2, 2)) / iid_lntau : NAN;
     if (slope) {
         f->c_kpa_s = gsl_vector_get(x, 3);
-        f->c_se = sqrt(s2 * gsl_matrix_get(cov, 3, 3)) * infl;
+        f->c_se = sqrt(gsl_matrix_get(cov, 3, 3));
     } else {
         f->c_kpa_s = 0;
         f->c_se = 0;
     }
-    /* Identifiable: p_inf and tau separable (and tau and c), and tau
-     * known to better than a factor of two. */
-    double worst = fabs(f->corr_pinf_tau);
-    if (slope)
-        worst = fmax(worst, fabs(corr(cov, 2, 3)));
-    f->identifiable = isfinite(worst) && worst <= CORR_LIMIT && f->tau_se < TAU_REL_LIMIT * tau;
-    /* Slope at the window start, so that every model reports a leak rate;
-     * its SE by the delta method. */
+    /* Identifiable: the 95 % interval of tau within +-TAU_CI_HALF of it. */
+    f->identifiable = Z95 * f->tau_se < TAU_CI_HALF * tau;
+    f->k_per_min = 60 / tau;
+    f->k_se_per_min = 60 * f->tau_se / (tau * tau);
+    /* Slope at the window start, so that every model reports a rate; its
+     * SE by the delta method. */
     f->slope_kpa_s = cl_decay_rate(f, 0);
     double g[4] = {1 / tau, -1 / tau, (f->p0_kpa - f->p_inf_kpa) / tau, 1}, v = 0;
     for (size_t i = 0; i < np; i++)
         for (size_t j = 0; j < np; j++)
             v += g[i] * g[j] * gsl_matrix_get(cov, i, j);
-    f->slope_se = sqrt(s2 * v) * infl;
+    f->slope_se = sqrt(v);
     f->a_kpa = f->p0_kpa;
     f->a_se = f->p0_se;
     f->ok = isfinite(f->p_inf_kpa) && isfinite(f->p0_kpa) && isfinite(f->tau_s) &&
@@ -454,11 +621,27 @@ int cl_decay_fit_best(const double *t_s, const double *p_kpa, size_t stride, siz
     /* AICc with one effective sample size for all models, from the
      * residuals of the richest model that converged (the residuals of a
      * misfitting model are autocorrelated by the misfit itself). */
-    double rho = f[0].rho1;
-    for (int m = 2; m >= 1; m--) {
-        if (f[m].ok) {
-            rho = f[m].rho1;
-            break;
+    int rich = 0;
+    for (int m = 2; m >= 1 && !rich; m--)
+        if (f[m].ok)
+            rich = m;
+    double rho = f[rich].rho1;
+    /* The decay slope's errors from the richest model's residuals: the
+     * line's own residuals carry its misfit of a curved decay. */
+    if (rich) {
+        double *r = malloc(pt.n * sizeof *r);
+        if (!r) {
+            rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        for (size_t i = 0; i < pt.n; i++)
+            r[i] = cl_decay_eval(&f[rich], pt.t[i]) - pt.p[i];
+        int st = linear_errors(&pt, r, &f[0]);
+        free(r);
+        if (st != GSL_SUCCESS) {
+            rc = cl_error_set(err, st == GSL_ENOMEM ? CL_ERR_NOMEM : CL_ERR_NUMERIC,
+                              "linear fit: HAC covariance failed");
+            goto out;
         }
     }
     double n_eff = (double)pt.n * (1 - rho) / (1 + rho);

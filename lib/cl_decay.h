@@ -6,19 +6,24 @@
  *   LINEAR       p = a + b t                       (b: slope, kPa/s)
  *   EXP          p = p_inf + (p0 - p_inf) e^(-t/tau)
  *   EXP_SLOPE    p = p_inf + (p0 - p_inf) e^(-t/tau) + c t
- * Nonlinear fits use GSL's nonlinear least squares (gsl_multifit_nlinear);
- * standard errors come from the covariance scaled by the residual variance
- * and inflated for autocorrelated residuals by sqrt((1+rho1)/(1-rho1))
- * (rho1 = lag-1 autocorrelation of the residuals, clipped to [0, 0.99]).
- * Selection among the models uses AICc; when |corr(p_inf, tau)| > 0.95 the
- * exponential is reported as not identifiable and the linear fit is chosen
- * (also when tau is not known to better than a factor of two, or, for
- * EXP_SLOPE, |corr(tau, c)| > 0.95).  On a trace curved the other way than an
- * exponential allows, the solver runs tau off to infinity: the fit then
- * fails (ok false, CL_ERR_NUMERIC) and the linear fit stands.
+ * Nonlinear fits use GSL's nonlinear least squares (gsl_multifit_nlinear).
+ * Standard errors are Newey-West (HAC) sandwich errors on the fit's
+ * Jacobian, Bartlett kernel, Andrews' AR(1) plug-in bandwidth (cl_decay.c
+ * states the rule); they hold for autocorrelated residuals (breathing
+ * ripple, slow drift) without a model of the correlation.  In
+ * cl_decay_fit_best the line's errors use the residuals of the richest
+ * converged exponential model, so that the misfit of a line to a curved
+ * decay is not counted as noise.
+ * Selection among the models uses AICc; an exponential model is eligible
+ * only when identifiable: the 95 % interval of tau (1.96 tau_se) within
+ * +-50 % of tau, i.e. a relative SE below 25.5 %.  On a
+ * trace curved the other way than an exponential allows, the solver runs
+ * tau off to infinity: the fit then fails (ok false, CL_ERR_NUMERIC) and the
+ * linear fit stands.  Exponential fits report the rate constant
+ * k = 1/tau per minute with its SE (60 tau_se / tau^2).
  *
  * Time origin: t should be measured from the window start; p0 is the model
- * at t = 0.  Every fit also reports a leak rate: slope_kpa_s is the linear
+ * at t = 0.  Every fit also reports a slope: slope_kpa_s is the linear
  * slope (LINEAR) or the model's dp/dt at t = 0 (exponential models, SE by the
  * delta method); a_kpa/a_se then repeat p0.
  */
@@ -43,12 +48,15 @@ typedef struct cl_decay_fit {
     double a_kpa, a_se, slope_kpa_s, slope_se;
     /* EXP / EXP_SLOPE */
     double p0_kpa, p0_se, p_inf_kpa, p_inf_se, tau_s, tau_se, c_kpa_s, c_se;
-    double corr_pinf_tau;    /* correlation of p_inf and tau estimates */
-    bool identifiable;       /* |corr_pinf_tau| <= 0.95, tau_se < tau_s / 2
-                                and (EXP_SLOPE) |corr(tau, c)| <= 0.95 */
-    /* goodness of fit */
+    double k_per_min, k_se_per_min; /* rate constant 60 / tau_s, 1/min */
+    double corr_pinf_tau;    /* correlation of p_inf and tau (HAC covariance) */
+    bool identifiable;       /* 1.96 tau_se < tau_s / 2 (LINEAR: true) */
+    /* goodness of fit; rho1: lag-1 autocorrelation of the residuals clipped
+     * to [0, 0.99] (AICc's effective sample size); inflation: HAC SE over
+     * the iid SE of tau (exponential) or of the slope (LINEAR) */
     double r2, rss, sigma_kpa, aicc, rho1, inflation;
     size_t n, iterations;    /* n: finite points used */
+    size_t hac_lag;          /* Bartlett bandwidth L of the HAC errors */
 } cl_decay_fit;
 
 /* Fit one model to (t[i*stride], p[i*stride]), i < n.  Non-finite points are

@@ -18,10 +18,13 @@ void cl_metrics_defaults(cl_metrics_params *p)
     p->fit_bin_s = 1.0;
     p->peak_smooth_s = 0.5;
     p->change_edge_s = 10.0;
+    p->peak_noise_s = 5.0;
 }
 
 const cl_decay_fit *cl_metrics_exp_fit(const cl_cup_metrics *m)
 {
+    if (m->cooling)
+        return &m->all[CL_DECAY_EXP_SLOPE - 1];
     if (m->best.model != CL_DECAY_LINEAR)
         return &m->best;
     return &m->all[CL_DECAY_EXP - 1];
@@ -44,12 +47,14 @@ static size_t lower(const double *t, size_t stride, size_t n, double x)
 static void reset(cl_cup_metrics *m)
 {
     memset(m, 0, sizeof *m);
-    m->peak_kpa = m->peak_t_s = m->time_to_peak_s = NAN;
+    m->peak_kpa = m->peak_t_s = m->time_to_peak_s = m->peak_noise_u_kpa = NAN;
     m->hold_duration_s = m->win_start_s = m->win_end_s = NAN;
     m->hold_mean_kpa = m->hold_sd_kpa = m->hold_min_kpa = m->hold_max_kpa = NAN;
     m->fit_start_s = m->fit_end_s = NAN;
     m->change_kpa = m->change_pct = NAN;
     m->leak_kpa_min = m->leak_se_kpa_min = NAN;
+    m->k_per_min = m->k_se_per_min = m->fit_mean_kpa = NAN;
+    m->rel_pct_min = m->rel_se_pct_min = NAN;
     m->dose_kpa_min = NAN;
     m->gap_s = 0;
     for (int k = 0; k < 3; k++) {
@@ -71,6 +76,40 @@ static int peak(const double *t, const double *v, size_t stride, size_t i0, size
         m->peak_kpa = max;
         m->peak_t_s = t[(i0 + at) * stride];
     }
+    return rc;
+}
+
+/* Expanded noise uncertainty of the peak at index ip (see cl_metrics.h):
+ * samples of [i0, i1) within span_s of it, around their moving average. */
+static int peak_noise(const double *v, size_t stride, size_t i0, size_t i1, size_t ip,
+                      double span_s, double dt, cl_cup_metrics *m, cl_error *err)
+{
+    size_t w = dt > 0 ? (size_t)llround(span_s / dt) : 1;
+    if (w < 3)
+        w = 3;
+    if (ip < i0)
+        ip = i0;
+    size_t a = ip > i0 + w ? ip - w : i0, b = ip + w + 1 < i1 ? ip + w + 1 : i1;
+    if (b <= a + w)
+        return CL_OK;
+    double *y = malloc((b - a) * sizeof *y);
+    if (!y)
+        return cl_error_set(err, CL_ERR_NOMEM, "metrics: out of memory");
+    int rc = cl_filter_mean(v + a * stride, stride, b - a, w, y, err);
+    if (rc == CL_OK) {
+        double s2 = 0;
+        size_t c = 0;
+        for (size_t i = a; i < b; i++) {
+            double r = v[i * stride] - y[i - a];
+            if (isfinite(r)) {
+                s2 += r * r;
+                c++;
+            }
+        }
+        if (c > 1)
+            m->peak_noise_u_kpa = 2 * sqrt(s2 / (double)(c - 1));
+    }
+    free(y);
     return rc;
 }
 
@@ -181,6 +220,14 @@ int cl_metrics_compute(const double *t, const double *v, size_t stride, size_t n
         if (rc != CL_OK)
             goto out;
         m->time_to_peak_s = m->peak_t_s - a->onset_s;
+        if (isfinite(m->peak_t_s)) {
+            size_t i_hold = lower(t, stride, n, a->hold_start_s);
+            rc = peak_noise(v, stride, i_hold > i_on ? i_hold : i_on, i_rel,
+                            lower(t, stride, n, m->peak_t_s),
+                            p->peak_noise_s, dt, m, err);
+            if (rc != CL_OK)
+                goto out;
+        }
     }
 
     /* Dose and the longest step between samples. */
@@ -245,9 +292,26 @@ int cl_metrics_compute(const double *t, const double *v, size_t stride, size_t n
     if (cl_decay_fit_best(bt, bv, 1, nb, &m->best, m->all, NULL) != CL_OK)
         goto out;
     m->fitted = true;
-    const cl_decay_fit *lin = &m->all[CL_DECAY_LINEAR - 1];
+    const cl_decay_fit *lin = &m->all[CL_DECAY_LINEAR - 1], *ex = &m->all[CL_DECAY_EXP - 1];
+    const cl_decay_fit *exs = &m->all[CL_DECAY_EXP_SLOPE - 1];
+    m->cooling = exs->ok ? exs->p_inf_kpa > exs->p0_kpa : ex->ok && ex->p_inf_kpa > ex->p0_kpa;
+    if (m->cooling)
+        m->best = exs->ok && exs->identifiable ? *exs : *lin;
+    const cl_decay_fit *e = cl_metrics_exp_fit(m);
+    if (!m->cooling && e->ok) {
+        m->k_per_min = e->k_per_min;
+        m->k_se_per_min = e->k_se_per_min;
+    }
     m->leak_kpa_min = -lin->slope_kpa_s * 60;
     m->leak_se_kpa_min = lin->slope_se * 60;
+    double mean = 0;
+    for (size_t i = 0; i < nb; i++)
+        mean += bv[i];
+    m->fit_mean_kpa = mean / (double)nb;
+    if (m->fit_mean_kpa != 0) {
+        m->rel_pct_min = 100 * m->leak_kpa_min / m->fit_mean_kpa;
+        m->rel_se_pct_min = 100 * m->leak_se_kpa_min / fabs(m->fit_mean_kpa);
+    }
     double v0 = edge_mean(t, v, stride, f0, f1, m->fit_start_s + p->change_edge_s),
            v1 = edge_mean(t, v, stride, f0, f1, m->fit_end_s - p->change_edge_s);
     m->change_kpa = v1 - v0;

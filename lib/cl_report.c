@@ -25,6 +25,8 @@ typedef enum dim {
     D_ML,     /* millilitres */
     D_PCT,    /* percent */
     D_MIN,    /* minutes */
+    D_PERMIN, /* per minute (rate constants) */
+    D_PCTMIN, /* percent per minute */
 } dim;
 
 typedef struct colspec {
@@ -40,12 +42,13 @@ enum {
     C_CHANNEL, C_SITE, C_CUP_SET, C_MATERIAL, C_SIZE, C_SERIAL, C_CALIBRATION,
     C_SAMPLES, C_MISSING, C_SATURATED, C_DURATION, C_MIN_RAW, C_MAX_RAW, C_MEAN_RAW,
     C_UNIT, C_SIGN, C_ZERO, C_APPS, C_APPLIED, C_HOLD_START, C_REL_START, C_REL_END,
-    C_RELEASED, C_STROKES, C_REPUMPS, C_PEAK, C_PEAK_U, C_PEAK_T, C_TTP, C_HOLD_DUR,
+    C_RELEASED, C_STROKES, C_REPUMPS, C_PEAK, C_PEAK_U, C_PEAK_UN, C_PEAK_T, C_TTP, C_HOLD_DUR,
     C_WIN_START, C_WIN_END, C_HOLD_MEAN, C_HOLD_SD, C_HOLD_MIN, C_HOLD_MAX, C_FIT_START,
-    C_FIT_END, C_FIT_POINTS, C_CHANGE, C_CHANGE_PCT, C_LEAK, C_LEAK_SE, C_LIN_INTERCEPT,
+    C_FIT_END, C_FIT_POINTS, C_CHANGE, C_CHANGE_PCT, C_K, C_K_SE, C_REL, C_REL_SE, C_SLOPE,
+    C_SLOPE_SE, C_LEAK, C_LEAK_SE, C_LIN_INTERCEPT,
     C_LIN_R2, C_MODEL, C_EXP_MODEL, C_TAU, C_TAU_SE, C_P0, C_P0_SE, C_PINF, C_PINF_SE,
     C_EXP_C, C_EXP_C_SE, C_CORR, C_IDENT, C_EXP_R2, C_RHO1, C_INFLATION, C_VOLUME, C_Q,
-    C_Q_SE, C_DOSE, C_MARKERS, C_FLAGS, NCOL
+    C_Q_SE, C_PTI, C_DOSE, C_MARKERS, C_FLAGS, NCOL
 };
 
 static const colspec cols[NCOL] = {
@@ -84,6 +87,7 @@ static const colspec cols[NCOL] = {
     [C_REPUMPS] = {"repumps", false, D_NONE, 0, true},
     [C_PEAK] = {"peak_vacuum", false, D_P, 4, true},
     [C_PEAK_U] = {"peak_vacuum_u", false, D_P, 2, false},
+    [C_PEAK_UN] = {"peak_vacuum_u_noise", false, D_P, 2, false},
     [C_PEAK_T] = {"peak_time_s", false, D_S, 5, false},
     [C_TTP] = {"time_to_peak_s", false, D_S, 4, false},
     [C_HOLD_DUR] = {"hold_duration_s", false, D_S, 4, true},
@@ -98,6 +102,12 @@ static const colspec cols[NCOL] = {
     [C_FIT_POINTS] = {"fit_points", false, D_NONE, 0, false},
     [C_CHANGE] = {"hold_change", false, D_P, 3, false},
     [C_CHANGE_PCT] = {"hold_change_pct", false, D_PCT, 3, false},
+    [C_K] = {"leak_k", false, D_PERMIN, 3, false},
+    [C_K_SE] = {"leak_k_se", false, D_PERMIN, 2, false},
+    [C_REL] = {"leak_rel_rate", false, D_PCTMIN, 3, false},
+    [C_REL_SE] = {"leak_rel_rate_se", false, D_PCTMIN, 2, false},
+    [C_SLOPE] = {"decay_slope", false, D_PMIN, 3, false},
+    [C_SLOPE_SE] = {"decay_slope_se", false, D_PMIN, 2, false},
     [C_LEAK] = {"leak_rate", false, D_PMIN, 3, true},
     [C_LEAK_SE] = {"leak_rate_se", false, D_PMIN, 2, false},
     [C_LIN_INTERCEPT] = {"lin_intercept", false, D_P, 4, false},
@@ -120,6 +130,7 @@ static const colspec cols[NCOL] = {
     [C_VOLUME] = {"volume_ml", false, D_ML, 4, false},
     [C_Q] = {"q_leak", false, D_Q, 3, false},
     [C_Q_SE] = {"q_leak_se", false, D_Q, 2, false},
+    [C_PTI] = {"pressure_time_integral", false, D_DOSE, 4, false},
     [C_DOSE] = {"dose", false, D_DOSE, 4, true},
     [C_MARKERS] = {"markers", true, D_NONE, 0, false},
     [C_FLAGS] = {"flags", true, D_NONE, 0, true},
@@ -162,6 +173,8 @@ static const char *dim_unit(const cl_report *r, dim d)
     case D_ML: return "mL";
     case D_PCT: return "%";
     case D_MIN: return "min";
+    case D_PERMIN: return "1/min";
+    case D_PCTMIN: return "%/min";
     }
     return NULL;
 }
@@ -289,6 +302,7 @@ static int fill_row(const cl_report *r, const cl_report_session *s, const cl_cup
         v[C_REPUMPS] = (double)a->repumps;
         v[C_PEAK] = m->peak_kpa;
         v[C_PEAK_U] = x->peak_u_kpa;
+        v[C_PEAK_UN] = m->peak_noise_u_kpa;
         v[C_PEAK_T] = m->peak_t_s;
         v[C_TTP] = m->time_to_peak_s;
         v[C_HOLD_DUR] = m->hold_duration_s;
@@ -298,6 +312,7 @@ static int fill_row(const cl_report *r, const cl_report_session *s, const cl_cup
         v[C_HOLD_SD] = m->hold_sd_kpa;
         v[C_HOLD_MIN] = m->hold_min_kpa;
         v[C_HOLD_MAX] = m->hold_max_kpa;
+        v[C_PTI] = m->dose_kpa_min;
         v[C_DOSE] = m->dose_kpa_min;
         v[C_VOLUME] = x->volume_ml;
     }
@@ -307,6 +322,12 @@ static int fill_row(const cl_report *r, const cl_report_session *s, const cl_cup
         v[C_FIT_POINTS] = (double)m->fit_points;
         v[C_CHANGE] = m->change_kpa;
         v[C_CHANGE_PCT] = m->change_pct;
+        v[C_K] = m->k_per_min;
+        v[C_K_SE] = m->k_se_per_min;
+        v[C_REL] = m->rel_pct_min;
+        v[C_REL_SE] = m->rel_se_pct_min;
+        v[C_SLOPE] = m->leak_kpa_min;
+        v[C_SLOPE_SE] = m->leak_se_kpa_min;
         v[C_LEAK] = m->leak_kpa_min;
         v[C_LEAK_SE] = m->leak_se_kpa_min;
         v[C_LIN_INTERCEPT] = lin->a_kpa;

@@ -207,3 +207,37 @@ void cl_sim_sensor_random(cl_sim_sensor *s, gsl_rng *r)
     s->offset = uniform(r, 0.91, 0.93);
     s->adc_bits = 12;
 }
+
+void cl_sim_hold_estimands(const cl_sim_cup *c, double w0, double w1, double bin_s,
+                           cl_sim_hold_truth *h)
+{
+    const double step = 0.01;
+    double st = 0, sv = 0, stt = 0, stv = 0, n = 0;
+    *h = (cl_sim_hold_truth){NAN, NAN, NAN, NAN};
+    if (!(w1 > w0))
+        return;
+    if (!(bin_s > step))
+        bin_s = step;
+    /* Blocks [w0 + k bin_s, w0 + (k+1) bin_s) clipped to w1, each the mean
+     * time and vacuum of its 10 ms grid. */
+    for (double b0 = w0; b0 < w1; b0 += bin_s) {
+        double b1 = fmin(b0 + bin_s, w1), bt = 0, bv = 0, k = 0;
+        for (double u = b0; u < b1; u += step) {
+            double v = -cl_sim_pressure_kpa(c, u);
+            bt += u - w0;
+            bv += v;
+            k++;
+        }
+        bt /= k;
+        bv /= k;
+        st += bt;
+        sv += bv;
+        stt += bt * bt;
+        stv += bt * bv;
+        n++;
+    }
+    h->k_per_min = c->tau_s > 0 ? 60 / c->tau_s : NAN;
+    h->slope_kpa_min = n > 1 ? -(stv - st * sv / n) / (stt - st * st / n) * 60 : NAN;
+    h->mean_kpa = sv / n;
+    h->rel_pct_min = h->mean_kpa != 0 ? 100 * h->slope_kpa_min / h->mean_kpa : NAN;
+}

@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "cl_log.h"
+#include "cl_metrics.h"
 #include "cl_sim.h"
 #include "cl_units.h"
 
@@ -71,6 +72,19 @@ static json_t *cup_json(const cl_sim_cup *c, int channel)
     };
     for (size_t i = 0; i < sizeof more / sizeof more[0]; i++)
         json_object_set_new(j, more[i].key, json_real(more[i].v));
+    /* The hold's estimands over the window the analysis fits when it finds
+     * the hold where it is (its default settling and release guard). */
+    cl_metrics_params mp;
+    cl_metrics_defaults(&mp);
+    double w0 = cl_sim_hold_start(c) + mp.settle_s, w1 = cl_sim_release_start(c) - mp.release_guard_s;
+    cl_sim_hold_truth h;
+    cl_sim_hold_estimands(c, w0, w1, mp.fit_bin_s, &h);
+    json_t *hj = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f}", "window_start_s", w0,
+                           "window_end_s", w1, "leak_k_per_min", h.k_per_min,
+                           "decay_slope_kpa_min", h.slope_kpa_min, "mean_kpa", h.mean_kpa,
+                           "leak_rel_rate_pct_min", h.rel_pct_min);
+    if (hj)
+        json_object_set_new(j, "hold", hj);
     return j;
 }
 

@@ -44,7 +44,7 @@ def close(a, b, what, tol=1e-9):
 
 rows = doc["sessions"]["rows"]
 metrics = [k for k in rows[0] if k not in ("file", "session_uuid", "practitioner", "subject", "cups")]
-assert len(metrics) == 10, metrics
+assert len(metrics) == 11, metrics
 vals = {}
 for r in rows:
     for m in metrics:

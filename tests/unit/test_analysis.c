@@ -149,7 +149,10 @@ static void test_pipeline_nominal(void **state)
         assert_near(x->app.release_end_s, cl_sim_release_end(c), 0.4);
         assert_int_equal(x->app.strokes, c->technique == CL_SIM_PUMP ? (size_t)c->pump_strokes : 1);
         assert_near(x->m.peak_kpa, sensors[k].gain * model_peak(c), 0.5);
-        assert_near(x->peak_u_kpa, CL_NOMINAL_U_REL * x->m.peak_kpa, 1e-12);
+        /* Calibration and noise (both expanded) in quadrature. */
+        assert_true(x->m.peak_noise_u_kpa > 0);
+        assert_near(x->peak_u_kpa, hypot(CL_NOMINAL_U_REL * x->m.peak_kpa, x->m.peak_noise_u_kpa),
+                    1e-12);
         assert_true(fabs(x->zero_kpa) < 2.0);
         assert_near(x->duration_s, (DURATION_S - 1 / RATE_HZ) / 2, 1e-9);
     }
@@ -222,7 +225,7 @@ static void test_pipeline_profile_and_filter(void **state)
     assert_false(res[0].flags & CL_FLAG_OUT_OF_RANGE);
     assert_string_equal(res[0].calibration, "profile S1 (s1.json)");
     assert_near(res[0].m.peak_kpa, model_peak(&cups[0]), 0.5);
-    assert_near(res[0].peak_u_kpa, 0.05, 1e-9);
+    assert_near(res[0].peak_u_kpa, hypot(0.05, res[0].m.peak_noise_u_kpa), 1e-9);
     assert_int_equal(res[1].cal, CL_CAL_NOMINAL);
     /* A profile covering a narrow raw range: readings outside are flagged. */
     cl_sensor_profile_free(p);

@@ -11,6 +11,11 @@
 command -v strace >/dev/null 2>&1 || skip "strace not installed"
 strace -o /dev/null true 2>/dev/null || skip "strace cannot trace here"
 
+# LeakSanitizer cannot run under ptrace: in a sanitizer build, leaks are
+# checked by the other tests, not by the traced runs here.
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+export ASAN_OPTIONS
+
 CALLS=write,pwrite64,pwritev,pwritev2,copy_file_range,ftruncate,fallocate,truncate,fsync,fdatasync,rename,renameat,renameat2,link,linkat,unlink,unlinkat
 
 # kill_each NAME CMD...: run CMD (on $T/NAME.h5, a fresh copy of

@@ -33,8 +33,10 @@ PROGRAMS  := acquire:cuplab-acquire analysis:cuplab-analyze calibration:cuplab-c
 PROG_DIRS := $(foreach p,$(PROGRAMS),$(firstword $(subst :, ,$(p))))
 BINS      := $(foreach p,$(PROGRAMS),$(BUILD)/$(lastword $(subst :, ,$(p))))
 
-UNIT_SRC  := $(wildcard tests/unit/test_*.c)
-UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# Unit tests mirror the tree: tests/unit/lib/ tests lib/, tests/unit/P/ the
+# engine of program P (and links P's library).
+UNIT_SRC  := $(wildcard tests/unit/*/test_*.c)
+UNIT_BINS := $(foreach t,$(UNIT_SRC),$(BUILD)/tests/$(basename $(notdir $(t))))
 # Libraries the integration tests preload into the programs (fault injection).
 TEST_HELPERS := $(patsubst tests/helpers/%.c,$(BUILD)/tests/%.so,$(wildcard tests/helpers/*.c))
 
@@ -52,15 +54,22 @@ $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	$(AR) rcs $@ $^
 
-# One rule per program: every .c in its directory, linked with the core library.
+# A program P: P/main.c, linked with P's own library (every other .c under
+# P/, which is also what P's unit tests link) and the core library.  Files of
+# P include P's headers by their path under P/ ("engine/cl_acq.h").
+prog_lib = $(BUILD)/$(1)/lib$(1).a
 define program_rule
-$(BUILD)/$(2): $(patsubst %.c,$(BUILD)/%.o,$(wildcard $(1)/*.c)) $(LIB)
+$(call prog_lib,$(1)): $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(1)/main.c,$(shell find $(1) -name '*.c')))
+	@mkdir -p $$(dir $$@)
+	$$(AR) rcs $$@ $$^
+$(BUILD)/$(2): $(BUILD)/$(1)/main.o $(call prog_lib,$(1)) $(LIB)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS) $$(LDLIBS)
+$(BUILD)/$(1)/%.o $(BUILD)/tests/unit/$(1)/%.o: CPPFLAGS += -I$(1)
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(firstword $(subst :, ,$(p))),$(lastword $(subst :, ,$(p))))))
 
 # The live view's page, embedded in cuplab-acquire (acquire/live.h).
-LIVE_ASSETS := $(wildcard acquire/live/*)
+LIVE_ASSETS := $(wildcard acquire/live/page/*)
 $(BUILD)/gen/live_assets.c: $(LIVE_ASSETS) scripts/embed-assets.sh
 	@mkdir -p $(dir $@)
 	sh scripts/embed-assets.sh $@ acq_live_assets $(LIVE_ASSETS)
@@ -68,9 +77,13 @@ $(BUILD)/gen/live_assets.o: $(BUILD)/gen/live_assets.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 $(BUILD)/cuplab-acquire: $(BUILD)/gen/live_assets.o
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(PKG_LIBS) $(LDLIBS)
+define unit_rule # tests/unit/DIR/test_X.c
+$(BUILD)/tests/$(basename $(notdir $(1))): $(BUILD)/$(1:.c=.o) \
+    $(if $(filter lib,$(word 3,$(subst /, ,$(1)))),,$(call prog_lib,$(word 3,$(subst /, ,$(1))))) $(LIB)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(TEST_LIBS) $$(PKG_LIBS) $$(LDLIBS)
+endef
+$(foreach t,$(UNIT_SRC),$(eval $(call unit_rule,$(t))))
 
 # test_table fails each allocation of a table in turn.
 $(BUILD)/tests/test_table: LDFLAGS += -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup
@@ -129,7 +142,7 @@ uninstall:
 	rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 fmt:
-	clang-format -i lib/*.[ch] $(foreach d,$(PROG_DIRS),$(d)/*.c) tests/unit/*.c
+	clang-format -i $(shell find lib $(PROG_DIRS) tests/unit -name '*.[ch]')
 
 clean:
 	rm -rf build build-asan build-fuzz

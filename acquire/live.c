@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Generated from acquire/live/ by scripts/embed-assets.sh. */
+/* Generated from acquire/live/page/ by scripts/embed-assets.sh. */
 extern const cl_web_asset acq_live_assets[];
 extern const size_t acq_live_assets_n;
 

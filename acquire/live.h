@@ -3,8 +3,8 @@
 #ifndef ACQUIRE_LIVE_H
 #define ACQUIRE_LIVE_H
 
-#include "cl_dash.h"
-#include "cl_web.h"
+#include "live/cl_dash.h"
+#include "live/cl_web.h"
 #include "options.h"
 
 typedef struct acq_live {

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cl_acq.h"
+#include "engine/cl_acq.h"
 #include "cl_log.h"
 #include "cl_output.h"
 #include "cl_port.h"

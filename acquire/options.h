@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "cl_acq.h"
+#include "engine/cl_acq.h"
 #include "cl_cli.h"
 
 #define ACQ_MAX_PORTS 16

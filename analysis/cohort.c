@@ -31,8 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cl_cohort.h"
-#include "cl_cohortplot.h"
+#include "cohort/cl_cohort.h"
+#include "cohort/cl_cohortplot.h"
 #include "cl_output.h"
 #include "cl_plot.h"
 

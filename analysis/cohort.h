@@ -1,5 +1,5 @@
 /* analysis/cohort: cuplab-analyze --group-by, the comparison of many
- * sessions (lib/cl_cohort does the work; this is the program around it:
+ * sessions (cohort/cl_cohort does the work; this is the program around it:
  * which files, worker processes, progress, output, figures). */
 #ifndef ANALYSIS_COHORT_H
 #define ANALYSIS_COHORT_H

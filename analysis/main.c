@@ -9,7 +9,7 @@
 
 #include "cl_log.h"
 #include "cl_plot.h"
-#include "cl_report.h"
+#include "output/cl_report.h"
 #include "cl_session.h"
 #include "cohort.h"
 #include "options.h"

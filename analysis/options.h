@@ -4,11 +4,11 @@
 
 #include <stdbool.h>
 
-#include "cl_analysis.h"
+#include "pipeline/cl_analysis.h"
 #include "cl_plot.h"
 #include "cl_table.h"
 #include "cl_units.h"
-#include "export.h"
+#include "output/export.h"
 
 /* Exit codes (documented in --help and docs/analysis.md). */
 enum {

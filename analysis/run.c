@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cl_figure.h"
+#include "output/cl_figure.h"
 #include "cl_output.h"
 
 #define PROG "cuplab-analyze"

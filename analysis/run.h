@@ -3,7 +3,7 @@
 #ifndef ANALYSIS_RUN_H
 #define ANALYSIS_RUN_H
 
-#include "cl_report.h"
+#include "output/cl_report.h"
 #include "options.h"
 
 /* Profiles and cup sets named on the command line, loaded once. */

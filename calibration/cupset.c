@@ -11,10 +11,10 @@
 #include <time.h>
 
 #include "calibrate.h"
-#include "cl_calfile.h"
-#include "cl_cupchar.h"
+#include "engine/cl_calfile.h"
+#include "engine/cl_cupchar.h"
 #include "cl_output.h"
-#include "cl_plot.h"
+#include "engine/cl_calplot.h"
 #include "cl_session.h"
 
 /* Is `path` an HDF5 file (by its signature)? */
@@ -209,7 +209,7 @@ static int leak(const cal_options *o, const cl_cuprow *r, cl_sensor_profile **pr
     if (o->figure_dir) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s-decay.%s", o->figure_dir, r->cup, o->figure_format);
-        if (cl_plot_decay(t, p, a, b, lk, o->unit, r->cup, &o->figure_size, path, &e) != CL_OK) {
+        if (cl_calplot_decay(t, p, a, b, lk, o->unit, r->cup, &o->figure_size, path, &e) != CL_OK) {
             cal_error("%s", e.msg);
             *figure_failed = true; /* the profile is written all the same */
         }

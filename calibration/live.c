@@ -23,8 +23,8 @@
 #include <unistd.h>
 
 #include "calibrate.h"
-#include "cl_calfile.h"
-#include "cl_live.h"
+#include "engine/cl_calfile.h"
+#include "engine/cl_live.h"
 
 #define LINE_MAX_BYTES 1024
 

@@ -11,9 +11,9 @@
 #include <time.h>
 
 #include "calibrate.h"
-#include "cl_calfile.h"
-#include "cl_calib.h"
-#include "cl_plot.h"
+#include "engine/cl_calfile.h"
+#include "engine/cl_calib.h"
+#include "engine/cl_calplot.h"
 
 /* Default tolerance: the clinical yardstick for manometers, 3 mmHg. */
 #define DEFAULT_TOLERANCE_KPA (3 * CL_KPA_PER_MMHG)
@@ -180,7 +180,7 @@ int cal_sensor(const cal_options *o)
     }
 draw:
     /* The figure last: one that cannot be drawn costs no profile. */
-    if (o->figure && cl_plot_residuals(pd, o->unit, &o->figure_size, o->figure, &e) != CL_OK) {
+    if (o->figure && cl_calplot_residuals(pd, o->unit, &o->figure_size, o->figure, &e) != CL_OK) {
         cal_error("%s", e.msg);
         if (code == CAL_EXIT_OK)
             code = CAL_EXIT_ERROR;

@@ -38,9 +38,10 @@ PKGS         := libserialport hdf5 gsl jansson zlib plplot
 PKG_CFLAGS   := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS     := $(shell $(PKG_CONFIG) --libs $(PKGS))
 FUZZ_CFLAGS  := -std=c11 -g -O1 -Wall -Wextra -Werror -D_DEFAULT_SOURCE -D_GNU_SOURCE \
-                -DCUPLAB_VERSION='"fuzz"' -Ilib -Ifuzz $(PKG_CFLAGS)
+                -DCUPLAB_VERSION='"fuzz"' -Ilib -Icalibration -Ifuzz $(PKG_CFLAGS)
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_LIB_OBJ := $(patsubst lib/%.c,$(FUZZ_DIR)/lib/%.o,$(wildcard lib/*.c))
+# The core library and the calibration engine (fuzz_points reads point files).
+FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_DIR)/%.o,$(wildcard lib/*.c calibration/engine/*.c))
 FUZZ_LIB     := $(FUZZ_DIR)/libcuplab-fuzz.a
 FUZZ_COMMON  := fuzz/fuzz_file.c fuzz/fuzz_file.h fuzz/fuzz.mk
 
@@ -64,7 +65,7 @@ fuzz-run: $(foreach t,$(FUZZ_TARGETS),$(FUZZ_DIR)/fuzz_$(t) $(FUZZ_DIR)/seeded-$
 	@rm -f /dev/shm/cuplab-fuzz-* $${TMPDIR:-/tmp}/cuplab-fuzz-*
 
 # The library, instrumented for coverage and the sanitizers.
-$(FUZZ_DIR)/lib/%.o: lib/%.c lib/*.h fuzz/fuzz.mk
+$(FUZZ_DIR)/%.o: %.c lib/*.h fuzz/fuzz.mk
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c $< -o $@
 

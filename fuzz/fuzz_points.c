@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cl_calfile.h"
+#include "engine/cl_calfile.h"
 #include "fuzz_file.h"
 
 static void points(const char *path, cl_unit unit)

@@ -11,9 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "cl_cupchar.h"
 #include "cl_error.h"
-#include "cl_profile.h"
 #include "cl_units.h"
 
 /* PLplot device for a file name ("pngcairo", ...), NULL if the extension
@@ -153,23 +151,6 @@ double cl_plot_legend_h(const cl_plot_key *keys, size_t n, double width);
 void cl_plot_legend(const cl_plot_key *keys, size_t n, double x, double y, double width);
 /* Line of the current line style of `key` (colour, style, width). */
 void cl_plot_pen(const cl_plot_key *key);
-
-/* Residuals of a sensor calibration against the reference pressure, in
- * `unit`, against the reference vacuum (positive below ambient): ascending
- * points as circles, descending as triangles, the band +-U of the
- * calibrated curve, the tolerance lines when they fall near the data (else
- * the legend gives the tolerance), a legend and a title naming the sensor,
- * degree and verdict; the residual axis is scaled to the points and band.  CL_ERR_ARG for an unknown extension or no
- * points, CL_ERR_IO if the file cannot be written. */
-int cl_plot_residuals(const cl_sensor_calibration *d, cl_unit unit, const cl_plot_size *sz,
-                      const char *path, cl_error *err);
-
-/* A decay recording (t, p)[from, to) with the fitted model of `l` and its
- * time constant, as vacuum in `unit` (p is gauge pressure); `title` names
- * the cup. */
-int cl_plot_decay(const double *t_s, const double *p_kpa, size_t from, size_t to,
-                  const cl_leak *l, cl_unit unit, const char *title, const cl_plot_size *sz,
-                  const char *path, cl_error *err);
 
 /* Release the font caches that text drawing leaves for the life of the
  * process (pango's font map of the calling thread, fontconfig's

@@ -136,7 +136,7 @@ int32_t cl_sim_sensor_max(const cl_sim_sensor *s)
 
 double cl_sim_sensor_ideal(const cl_sim_sensor *s, double p_kpa)
 {
-    return cl_sim_sensor_max(s) * (s->gain * CL_SIM_SENSITIVITY_PER_KPA * p_kpa + s->offset);
+    return cl_sim_sensor_max(s) * (s->gain * CL_NOMINAL_SENSITIVITY_PER_KPA * p_kpa + s->offset);
 }
 
 int32_t cl_sim_sensor_read(const cl_sim_sensor *s, double p_kpa, double noise_kpa, gsl_rng *r)
@@ -154,7 +154,7 @@ int32_t cl_sim_sensor_read(const cl_sim_sensor *s, double p_kpa, double noise_kp
 
 double cl_sim_sensor_inverse(const cl_sim_sensor *s, double raw)
 {
-    return (raw / cl_sim_sensor_max(s) - s->offset) / (s->gain * CL_SIM_SENSITIVITY_PER_KPA);
+    return (raw / cl_sim_sensor_max(s) - s->offset) / (s->gain * CL_NOMINAL_SENSITIVITY_PER_KPA);
 }
 
 /* Uniform draw in [lo, hi). */

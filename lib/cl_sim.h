@@ -45,8 +45,6 @@
 
 /* Deepest vacuum the random generators may produce (-650 mmHg), kPa. */
 #define CL_SIM_LIMIT_KPA (-650.0 * CL_KPA_PER_MMHG)
-/* Nominal MPXV6115V sensitivity, output fraction per kPa. */
-#define CL_SIM_SENSITIVITY_PER_KPA 0.007652
 /* Pump stroke model: the gas-sharing ratio V_c / (V_c + V_s + V_d). */
 #define CL_SIM_STROKE_RATIO (100.0 / 135.0)
 #define CL_SIM_STROKE_TAU_S 0.1

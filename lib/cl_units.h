@@ -27,6 +27,13 @@ typedef enum cl_unit {
 #define CL_KPA_PER_INHG 3.386389
 #define CL_KPA_PER_PSI 6.894757293168
 
+/* The nominal transfer of the MPXV6115V vacuum sensor, which the virtual
+ * device simulates and the analysis assumes for a cup without a profile:
+ * output fraction of the supply = CL_NOMINAL_SENSITIVITY_PER_KPA * P +
+ * CL_NOMINAL_OFFSET, P gauge pressure in kPa (negative under vacuum). */
+#define CL_NOMINAL_SENSITIVITY_PER_KPA 0.007652
+#define CL_NOMINAL_OFFSET 0.92
+
 /* Case-insensitive "Pa", "kPa", "mbar" (also "hPa"), "mmHg" (also "torr"),
  * "inHg", "psi" -> unit; 0 if unknown (also for NULL). */
 cl_unit cl_unit_from_name(const char *name);

@@ -94,7 +94,7 @@ static json_t *sensor_json(const sim_session *ses, int i)
     return json_pack("{s:i, s:s, s:f, s:f, s:i, s:i, s:f}", "channel", i + 1, "serial",
                      ses->serial[i], "gain", s->gain, "offset", s->offset, "adc_bits",
                      s->adc_bits, "adc_max", (int)cl_sim_sensor_max(s), "sensitivity_per_kpa",
-                     CL_SIM_SENSITIVITY_PER_KPA);
+                     CL_NOMINAL_SENSITIVITY_PER_KPA);
 }
 
 static json_t *disconnect_json(const sim_options *o, const sim_outage *plan,

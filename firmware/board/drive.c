@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cl_analysis.h"
 #include "cl_sim.h"
 
 #define APPLY_FIRST_S 0.5

@@ -1,0 +1,470 @@
+/*
+ * cl_dash: shared state of the live view.  Two halves: the reader's own
+ * (pending points and marker outcomes, engaged state, rate bookkeeping),
+ * touched by the reader thread only, and the shared one behind `mu`.
+ */
+#include "live/cl_dash.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/cl_marker.h"
+#include "cl_segment.h"
+#include "cl_units.h"
+
+#define HIST ((size_t)(CL_DASH_HISTORY_S / CL_ACQ_LIVE_PERIOD_S + 0.5))
+#define PENDING 64    /* history points the reader keeps while the lock is busy */
+#define RATE_WINDOW_S 1.0
+
+typedef struct cup_info {
+    char *id, *serial;
+    uint16_t device, channel;
+    const cl_sensor_profile *profile; /* NULL: raw counts */
+    double value;                     /* vacuum kPa (calibrated) or raw */
+    double applied_s;                 /* host time it engaged; NaN: not applied */
+} cup_info;
+
+typedef struct dev_info {
+    char *port;
+    bool connected;
+    double rate_hz, last_frame_s;
+    cl_session_counters counters;
+} dev_info;
+
+typedef enum { MK_QUEUED, MK_RECORDED, MK_REJECTED } mk_state;
+
+typedef struct marker {
+    uint64_t id;
+    char line[CL_MARKER_LINE_MAX + 1];
+    mk_state state;
+    char why[128];
+} marker;
+
+typedef struct outcome {
+    uint64_t id;
+    bool accepted;
+    double t;
+    char why[128];
+} outcome;
+
+struct cl_dash {
+    cl_acq_live hook;
+    const cl_sensor_profile *const *sensors;
+    size_t nsensors;
+    cl_segment_params seg;
+
+    /* reader side */
+    size_t ncups, ndev;          /* 0 cups until the first publish */
+    cup_info *rcups;             /* the reader's figures, copied to `cups` when published */
+    dev_info *rdevs;
+    const char **ids;            /* cup ids (the strings of rcups, fixed for the run) */
+    bool set, failed;            /* setup done; setup failed (no live view then) */
+    double *pend_t, *pend_v;     /* PENDING points of ncups values */
+    size_t npend;
+    bool *engaged;
+    double *rate_t0;
+    uint64_t *rate_f0;
+    outcome pend_out[CL_DASH_MARKERS];
+    size_t nout;
+    uint64_t current;            /* id of the marker handed to the recording */
+
+    /* shared, under mu */
+    pthread_mutex_t mu;
+    bool ready;
+    double now;
+    cup_info *cups;
+    dev_info *devs;
+    double *hist_t, *hist_v;     /* HIST points, ring; newest at point number `seq` */
+    size_t nhist;
+    uint64_t seq;
+    uint64_t queue[CL_DASH_MARKERS]; /* ids of the markers waiting, oldest first */
+    size_t nqueue;
+    marker log[CL_DASH_MARKERS];     /* ring by id */
+    uint64_t next_id;
+};
+
+static double vacuum_of(const cup_info *c, double raw)
+{
+    return c->profile ? -cl_sensor_profile_kpa(c->profile, raw) : raw;
+}
+
+/* First publish: the reader's copy of the cup table and the buffers. */
+static bool setup(cl_dash *d, const cl_acq_status *st)
+{
+    size_t nc = st->ncups, nd = st->ndevices;
+    d->rcups = calloc(nc ? nc : 1, sizeof *d->rcups);
+    d->rdevs = calloc(nd ? nd : 1, sizeof *d->rdevs);
+    d->pend_t = calloc(PENDING, sizeof *d->pend_t);
+    d->pend_v = calloc(PENDING * (nc ? nc : 1), sizeof *d->pend_v);
+    d->engaged = calloc(nc ? nc : 1, sizeof *d->engaged);
+    d->rate_t0 = calloc(nd ? nd : 1, sizeof *d->rate_t0);
+    d->rate_f0 = calloc(nd ? nd : 1, sizeof *d->rate_f0);
+    d->cups = calloc(nc ? nc : 1, sizeof *d->cups);
+    d->devs = calloc(nd ? nd : 1, sizeof *d->devs);
+    d->ids = calloc(nc ? nc : 1, sizeof *d->ids);
+    d->hist_t = calloc(HIST, sizeof *d->hist_t);
+    d->hist_v = calloc(HIST * (nc ? nc : 1), sizeof *d->hist_v);
+    if (!d->rcups || !d->rdevs || !d->pend_t || !d->pend_v || !d->engaged || !d->rate_t0 ||
+        !d->rate_f0 || !d->cups || !d->devs || !d->ids || !d->hist_t || !d->hist_v)
+        return false;
+    d->ncups = nc;
+    d->ndev = nd;
+    for (size_t k = 0; k < nc; k++) {
+        const cl_acq_cup *c = &st->cups[k];
+        cup_info *ci = &d->rcups[k];
+        ci->id = strdup(c->cup_id);
+        ci->serial = strdup(c->sensor_serial ? c->sensor_serial : "");
+        if (!ci->id || !ci->serial)
+            return false;
+        ci->device = c->device;
+        ci->channel = c->channel;
+        ci->profile = cl_sensor_profile_find(d->sensors, d->nsensors, ci->serial);
+        ci->applied_s = NAN;
+        d->ids[k] = ci->id;
+    }
+    for (size_t i = 0; i < nd; i++) {
+        if (!(d->rdevs[i].port = strdup(st->devices[i].port)))
+            return false;
+        d->rate_t0[i] = st->elapsed_s;
+        d->rate_f0[i] = st->devices[i].counters.frames;
+    }
+    return true;
+}
+
+/* The reader's view of this moment: values, engaged state, device figures. */
+static void observe(cl_dash *d, const cl_acq_status *st)
+{
+    double *pv = d->pend_v + (d->npend % PENDING) * d->ncups;
+    d->pend_t[d->npend % PENDING] = st->elapsed_s;
+    for (size_t k = 0; k < d->ncups; k++) {
+        cup_info *c = &d->rcups[k];
+        const cl_acq_device_status *ds = &st->devices[c->device];
+        c->value = ds->last_frame_s < 0 ? NAN : vacuum_of(c, ds->last[c->channel]);
+        pv[k] = c->value;
+        if (!c->profile || !isfinite(c->value))
+            continue;
+        if (!d->engaged[k] && c->value > d->seg.on_kpa) {
+            d->engaged[k] = true;
+            c->applied_s = st->elapsed_s;
+        } else if (d->engaged[k] && c->value < d->seg.off_kpa) {
+            d->engaged[k] = false;
+            c->applied_s = NAN;
+        }
+    }
+    if (d->npend < PENDING)
+        d->npend++;
+    for (size_t i = 0; i < d->ndev; i++) {
+        const cl_acq_device_status *ds = &st->devices[i];
+        dev_info *di = &d->rdevs[i];
+        di->connected = ds->connected;
+        di->last_frame_s = ds->last_frame_s;
+        di->counters = ds->counters;
+        double span = st->elapsed_s - d->rate_t0[i];
+        if (span >= RATE_WINDOW_S) {
+            di->rate_hz = (double)(ds->counters.frames - d->rate_f0[i]) / span;
+            d->rate_t0[i] = st->elapsed_s;
+            d->rate_f0[i] = ds->counters.frames;
+        }
+    }
+}
+
+static void publish(void *ctx, const cl_acq_status *st)
+{
+    cl_dash *d = ctx;
+    if (d->failed)
+        return;
+    if (!d->set && !(d->set = setup(d, st))) {
+        d->failed = true; /* out of memory: no live view, the recording goes on */
+        return;
+    }
+    observe(d, st);
+    if (pthread_mutex_trylock(&d->mu) != 0)
+        return; /* the server is reading: hand over next period */
+    memcpy(d->cups, d->rcups, d->ncups * sizeof *d->cups);
+    memcpy(d->devs, d->rdevs, d->ndev * sizeof *d->devs);
+    d->now = st->elapsed_s;
+    size_t first = d->npend < PENDING ? 0 : d->npend - PENDING;
+    for (size_t p = first; p < d->npend; p++) {
+        size_t slot = (size_t)(++d->seq % HIST);
+        d->hist_t[slot] = d->pend_t[p % PENDING];
+        memcpy(d->hist_v + slot * d->ncups, d->pend_v + (p % PENDING) * d->ncups,
+               d->ncups * sizeof(double));
+        if (d->nhist < HIST)
+            d->nhist++;
+    }
+    d->npend = 0;
+    for (size_t i = 0; i < d->nout; i++) {
+        marker *m = &d->log[d->pend_out[i].id % CL_DASH_MARKERS];
+        if (m->id != d->pend_out[i].id)
+            continue;
+        m->state = d->pend_out[i].accepted ? MK_RECORDED : MK_REJECTED;
+        snprintf(m->why, sizeof m->why, "%s", d->pend_out[i].why);
+    }
+    d->nout = 0;
+    d->ready = true;
+    pthread_mutex_unlock(&d->mu);
+}
+
+static bool next_marker(void *ctx, char *line, size_t cap)
+{
+    cl_dash *d = ctx;
+    bool got = false;
+    if (d->nout == CL_DASH_MARKERS || pthread_mutex_trylock(&d->mu) != 0)
+        return false;
+    if (d->nqueue) {
+        d->current = d->queue[0];
+        memmove(d->queue, d->queue + 1, --d->nqueue * sizeof *d->queue);
+        snprintf(line, cap, "%s", d->log[d->current % CL_DASH_MARKERS].line);
+        got = true;
+    }
+    pthread_mutex_unlock(&d->mu);
+    return got;
+}
+
+static void feedback(void *ctx, const char *line, bool accepted, const char *why)
+{
+    cl_dash *d = ctx;
+    (void)line;
+    if (d->nout == CL_DASH_MARKERS)
+        return; /* next_marker hands over no more than fit */
+    outcome *o = &d->pend_out[d->nout++];
+    o->id = d->current;
+    o->accepted = accepted;
+    snprintf(o->why, sizeof o->why, "%s", why ? why : "");
+}
+
+int cl_dash_new(cl_dash **out, const cl_sensor_profile *const *sensors, size_t nsensors,
+                cl_error *err)
+{
+    cl_dash *d = calloc(1, sizeof *d);
+    *out = NULL;
+    if (!d)
+        return cl_error_set(err, CL_ERR_NOMEM, "out of memory");
+    if (pthread_mutex_init(&d->mu, NULL) != 0) {
+        free(d);
+        return cl_error_set(err, CL_ERR_NOMEM, "cannot create the live view's lock");
+    }
+    d->sensors = sensors;
+    d->nsensors = nsensors;
+    cl_segment_defaults(&d->seg);
+    d->next_id = 1;
+    d->hook = (cl_acq_live){publish, next_marker, feedback, d};
+    *out = d;
+    return CL_OK;
+}
+
+void cl_dash_free(cl_dash *d)
+{
+    if (!d)
+        return;
+    for (size_t k = 0; d->rcups && k < d->ncups; k++) {
+        free(d->rcups[k].id);
+        free(d->rcups[k].serial);
+    }
+    for (size_t i = 0; d->rdevs && i < d->ndev; i++)
+        free(d->rdevs[i].port);
+    free(d->rcups);
+    free(d->rdevs);
+    free(d->cups);
+    free(d->devs);
+    free(d->ids);
+    free(d->pend_t);
+    free(d->pend_v);
+    free(d->engaged);
+    free(d->rate_t0);
+    free(d->rate_f0);
+    free(d->hist_t);
+    free(d->hist_v);
+    pthread_mutex_destroy(&d->mu);
+    free(d);
+}
+
+const cl_acq_live *cl_dash_hook(cl_dash *d)
+{
+    return &d->hook;
+}
+
+int cl_dash_queue_marker(cl_dash *d, const char *line, uint64_t *id, cl_error *err)
+{
+    cl_session_event ev;
+    char text[CL_SESSION_EVENT_TEXT];
+    int rc = CL_OK;
+
+    pthread_mutex_lock(&d->mu);
+    if (!d->ready) {
+        rc = cl_error_set(err, CL_ERR_BUSY, "the recording has not started yet");
+        goto out;
+    }
+    if ((rc = cl_marker_parse(line, d->ids, d->ncups, &ev, text, sizeof text, NULL, err)) !=
+        CL_OK)
+        goto out;
+    if (d->nqueue == CL_DASH_MARKERS) {
+        rc = cl_error_set(err, CL_ERR_BUSY, "too many markers waiting");
+        goto out;
+    }
+    marker *m = &d->log[d->next_id % CL_DASH_MARKERS];
+    m->id = d->next_id++;
+    snprintf(m->line, sizeof m->line, "%s", line);
+    m->state = MK_QUEUED;
+    m->why[0] = '\0';
+    d->queue[d->nqueue++] = m->id;
+    *id = m->id;
+out:
+    pthread_mutex_unlock(&d->mu);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- rendering */
+
+/* What cl_dash_json renders, copied under the lock. */
+typedef struct view {
+    bool ready;
+    double now;
+    size_t ncups, ndev, npts;
+    cup_info *cups;
+    dev_info *devs;
+    double *t, *v;
+    uint64_t first_seq, seq;
+    marker log[CL_DASH_MARKERS];
+} view;
+
+static bool take_view(cl_dash *d, uint64_t since, view *w)
+{
+    bool ok = true;
+    memset(w, 0, sizeof *w);
+    pthread_mutex_lock(&d->mu);
+    w->ready = d->ready;
+    if (w->ready) {
+        w->now = d->now;
+        w->ncups = d->ncups;
+        w->ndev = d->ndev;
+        w->seq = d->seq;
+        uint64_t oldest = d->seq - d->nhist + 1;
+        w->first_seq = since + 1 > oldest ? since + 1 : oldest;
+        w->npts = w->first_seq <= d->seq ? (size_t)(d->seq - w->first_seq + 1) : 0;
+        w->cups = malloc((w->ncups ? w->ncups : 1) * sizeof *w->cups);
+        w->devs = malloc((w->ndev ? w->ndev : 1) * sizeof *w->devs);
+        w->t = malloc((w->npts ? w->npts : 1) * sizeof *w->t);
+        w->v = malloc((w->npts ? w->npts : 1) * (w->ncups ? w->ncups : 1) * sizeof *w->v);
+        ok = w->cups && w->devs && w->t && w->v;
+        if (ok) {
+            /* the strings stay as they are for the whole run */
+            memcpy(w->cups, d->cups, w->ncups * sizeof *w->cups);
+            memcpy(w->devs, d->devs, w->ndev * sizeof *w->devs);
+            for (size_t p = 0; p < w->npts; p++) {
+                size_t slot = (size_t)((w->first_seq + p) % HIST);
+                w->t[p] = d->hist_t[slot];
+                memcpy(w->v + p * w->ncups, d->hist_v + slot * w->ncups,
+                       w->ncups * sizeof(double));
+            }
+        }
+    }
+    memcpy(w->log, d->log, sizeof w->log);
+    pthread_mutex_unlock(&d->mu);
+    return ok;
+}
+
+static void drop_view(view *w)
+{
+    free(w->cups);
+    free(w->devs);
+    free(w->t);
+    free(w->v);
+}
+
+/* A number, or null when it is not finite. */
+static json_t *num(double x)
+{
+    return isfinite(x) ? json_real(x) : json_null();
+}
+
+static json_t *render(const view *w)
+{
+    static const char *states[] = {"queued", "recorded", "rejected"};
+    json_t *root = json_object(), *cups = json_array(), *devs = json_array(),
+           *hist = json_object(), *ht = json_array(), *hv = json_array(), *marks = json_array();
+    json_object_set_new(root, "recording", json_boolean(w->ready));
+    json_object_set_new(root, "t", json_real(w->now));
+    json_object_set_new(root, "units",
+                        json_pack("{s:f,s:f,s:f}", "kPa", 1.0, "mmHg", CL_KPA_PER_MMHG, "mbar",
+                                  CL_KPA_PER_MBAR));
+    for (size_t k = 0; k < w->ncups; k++) {
+        const cup_info *c = &w->cups[k];
+        json_t *o = json_object();
+        json_object_set_new(o, "id", json_string(c->id));
+        json_object_set_new(o, "device", json_integer(c->device));
+        json_object_set_new(o, "channel", json_integer(c->channel));
+        json_object_set_new(o, "sensor", json_string(c->serial));
+        json_object_set_new(o, "calibrated", json_boolean(c->profile != NULL));
+        json_object_set_new(o, "unit", json_string(c->profile ? "kPa" : "raw"));
+        json_object_set_new(o, "value", num(c->value));
+        json_object_set_new(o, "applied_s",
+                            num(isfinite(c->applied_s) ? w->now - c->applied_s : NAN));
+        json_array_append_new(cups, o);
+    }
+    for (size_t i = 0; i < w->ndev; i++) {
+        const dev_info *di = &w->devs[i];
+        const cl_session_counters *n = &di->counters;
+        json_t *o = json_object();
+        json_object_set_new(o, "port", json_string(di->port));
+        json_object_set_new(o, "connected", json_boolean(di->connected));
+        json_object_set_new(o, "rate_hz", json_real(di->rate_hz));
+        json_object_set_new(o, "since_frame_s",
+                            num(di->last_frame_s < 0 ? NAN : w->now - di->last_frame_s));
+        json_object_set_new(o, "frames", json_integer((json_int_t)n->frames));
+        json_object_set_new(o, "checksum_errors", json_integer((json_int_t)n->checksum_errors));
+        json_object_set_new(o, "malformed", json_integer((json_int_t)n->malformed));
+        json_object_set_new(o, "seq_gaps", json_integer((json_int_t)n->seq_gaps));
+        json_object_set_new(o, "lost_frames", json_integer((json_int_t)n->lost_frames));
+        json_object_set_new(o, "overruns", json_integer((json_int_t)n->overruns));
+        json_object_set_new(o, "reconnects", json_integer((json_int_t)n->reconnects));
+        json_array_append_new(devs, o);
+    }
+    for (size_t p = 0; p < w->npts; p++)
+        json_array_append_new(ht, json_real(w->t[p]));
+    for (size_t k = 0; k < w->ncups; k++) {
+        json_t *a = json_array();
+        for (size_t p = 0; p < w->npts; p++)
+            json_array_append_new(a, num(w->v[p * w->ncups + k]));
+        json_array_append_new(hv, a);
+    }
+    json_object_set_new(hist, "seconds", json_integer(CL_DASH_HISTORY_S));
+    json_object_set_new(hist, "first", json_integer((json_int_t)w->first_seq));
+    json_object_set_new(hist, "last", json_integer((json_int_t)w->seq));
+    json_object_set_new(hist, "t", ht);
+    json_object_set_new(hist, "values", hv);
+    for (size_t i = 0; i < CL_DASH_MARKERS; i++) {
+        const marker *m = &w->log[i];
+        if (!m->id)
+            continue;
+        json_t *o = json_object();
+        json_object_set_new(o, "id", json_integer((json_int_t)m->id));
+        json_object_set_new(o, "command", json_string(m->line));
+        json_object_set_new(o, "state", json_string(states[m->state]));
+        json_object_set_new(o, "why", json_string(m->why));
+        json_array_append_new(marks, o);
+    }
+    json_object_set_new(root, "cups", cups);
+    json_object_set_new(root, "devices", devs);
+    json_object_set_new(root, "history", hist);
+    json_object_set_new(root, "markers", marks);
+    return root;
+}
+
+char *cl_dash_json(cl_dash *d, uint64_t since, uint64_t *last)
+{
+    view w;
+    char *s = NULL;
+    if (take_view(d, since, &w)) {
+        json_t *j = render(&w);
+        s = j ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(7)) : NULL;
+        json_decref(j);
+        if (last)
+            *last = w.seq;
+    }
+    drop_view(&w);
+    return s;
+}

@@ -1,0 +1,209 @@
+/* Unit tests for cl_dash: the live view's snapshot, history and markers. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "live/cl_dash.h"
+#include "cl_units.h"
+
+/* kPa = -120 + 0.032 raw: raw 3750 is ambient, 3000 is 24 kPa of vacuum. */
+static const char profile[] =
+    "{\"format\": \"cuplab-profile\", \"version\": 1, \"kind\": \"sensor\",\n"
+    " \"sensor\": {\"serial\": \"HAND-1\"},\n"
+    " \"transfer\": {\"coefficients\": [-120.0, 0.032]}}";
+
+static const cl_acq_cup cups[] = {{"C1", 0, 0, "HAND-1"}, {"neck", 0, 1, ""}};
+
+typedef struct fixture {
+    cl_dash *d;
+    cl_sensor_profile *p;
+    const cl_sensor_profile *ps[1]; /* the dash's profiles: outlive it */
+    cl_acq_device_status dev;
+    cl_acq_status st;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    cl_error e;
+    assert_int_equal(cl_sensor_profile_parse(profile, &f->p, &e), CL_OK);
+    f->ps[0] = f->p;
+    assert_int_equal(cl_dash_new(&f->d, f->ps, 1, &e), CL_OK);
+    f->dev = (cl_acq_device_status){.port = "/dev/ttyX", .channels = 2, .connected = true,
+                                    .last_frame_s = -1};
+    f->st = (cl_acq_status){.ndevices = 1, .devices = &f->dev, .cups = cups, .ncups = 2};
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    cl_dash_free(f->d);
+    cl_sensor_profile_free(f->p);
+    free(f);
+    return 0;
+}
+
+/* Publish one moment: time t, raw values of both channels. */
+static void at(fixture *f, double t, double raw0, double raw1)
+{
+    f->st.elapsed_s = t;
+    f->dev.last[0] = raw0;
+    f->dev.last[1] = raw1;
+    f->dev.last_frame_s = t;
+    f->dev.counters.frames = (uint64_t)(t * 100);
+    cl_dash_hook(f->d)->publish(cl_dash_hook(f->d)->ctx, &f->st);
+}
+
+static json_t *snapshot(fixture *f, uint64_t since)
+{
+    char *s = cl_dash_json(f->d, since, NULL);
+    assert_non_null(s);
+    json_t *j = json_loads(s, 0, NULL);
+    free(s);
+    assert_non_null(j);
+    return j;
+}
+
+static void test_before_recording(void **state)
+{
+    fixture *f = *state;
+    uint64_t id;
+    cl_error e;
+    json_t *j = snapshot(f, 0);
+    assert_false(json_is_true(json_object_get(j, "recording")));
+    assert_int_equal(json_array_size(json_object_get(j, "cups")), 0);
+    json_decref(j);
+    assert_int_equal(cl_dash_queue_marker(f->d, "note early", &id, &e), CL_ERR_BUSY);
+}
+
+static void test_values_and_units(void **state)
+{
+    fixture *f = *state;
+    at(f, 0.1, 3000, 1234);
+    json_t *j = snapshot(f, 0), *cup = json_array_get(json_object_get(j, "cups"), 0),
+           *raw = json_array_get(json_object_get(j, "cups"), 1);
+    assert_true(json_is_true(json_object_get(j, "recording")));
+    assert_string_equal(json_string_value(json_object_get(cup, "id")), "C1");
+    assert_true(json_is_true(json_object_get(cup, "calibrated")));
+    assert_string_equal(json_string_value(json_object_get(cup, "unit")), "kPa");
+    assert_float_equal(json_number_value(json_object_get(cup, "value")), 24.0, 1e-9);
+    assert_string_equal(json_string_value(json_object_get(raw, "unit")), "raw");
+    assert_float_equal(json_number_value(json_object_get(raw, "value")), 1234, 1e-9);
+    assert_float_equal(json_number_value(json_object_get(json_object_get(j, "units"), "mmHg")),
+                       CL_KPA_PER_MMHG, 1e-12);
+    json_t *dev = json_array_get(json_object_get(j, "devices"), 0);
+    assert_string_equal(json_string_value(json_object_get(dev, "port")), "/dev/ttyX");
+    assert_true(json_is_true(json_object_get(dev, "connected")));
+    json_decref(j);
+}
+
+/* Applied from the engage threshold on, not after the release threshold. */
+static void test_applied_since(void **state)
+{
+    fixture *f = *state;
+    at(f, 1.0, 3750, 0); /* ambient */
+    at(f, 2.0, 3000, 0); /* 24 kPa: applied */
+    at(f, 5.0, 3000, 0);
+    json_t *j = snapshot(f, 0);
+    json_t *c1 = json_array_get(json_object_get(j, "cups"), 0);
+    assert_float_equal(json_number_value(json_object_get(c1, "applied_s")), 3.0, 1e-9);
+    assert_true(json_is_null(json_object_get(json_array_get(json_object_get(j, "cups"), 1),
+                                             "applied_s")));
+    json_decref(j);
+    at(f, 6.0, 3750, 0); /* released */
+    j = snapshot(f, 0);
+    c1 = json_array_get(json_object_get(j, "cups"), 0);
+    assert_true(json_is_null(json_object_get(c1, "applied_s")));
+    json_decref(j);
+}
+
+/* Every published point once, in order; `since` gives the newer ones; the
+ * oldest go beyond CL_DASH_HISTORY_S. */
+static void test_history(void **state)
+{
+    fixture *f = *state;
+    size_t hist = (size_t)(CL_DASH_HISTORY_S / CL_ACQ_LIVE_PERIOD_S + 0.5);
+    for (size_t i = 1; i <= hist + 10; i++)
+        at(f, (double)i * CL_ACQ_LIVE_PERIOD_S, (double)i, (double)(2 * i));
+    json_t *j = snapshot(f, 0), *h = json_object_get(j, "history");
+    assert_int_equal(json_integer_value(json_object_get(h, "seconds")), CL_DASH_HISTORY_S);
+    assert_int_equal(json_integer_value(json_object_get(h, "first")), 11);
+    assert_int_equal(json_integer_value(json_object_get(h, "last")), hist + 10);
+    json_t *raw = json_array_get(json_object_get(h, "values"), 1);
+    assert_int_equal(json_array_size(raw), hist);
+    for (size_t p = 0; p < hist; p++)
+        assert_float_equal(json_number_value(json_array_get(raw, p)), 2.0 * (double)(p + 11),
+                           1e-9);
+    json_decref(j);
+    j = snapshot(f, hist + 7);
+    h = json_object_get(j, "history");
+    assert_int_equal(json_integer_value(json_object_get(h, "first")), hist + 8);
+    assert_int_equal(json_array_size(json_object_get(h, "t")), 3);
+    json_decref(j);
+}
+
+static const char *marker_state(fixture *f, uint64_t id)
+{
+    static char buf[32];
+    json_t *j = snapshot(f, 0), *m;
+    size_t i;
+    buf[0] = '\0';
+    json_array_foreach(json_object_get(j, "markers"), i, m)
+        if ((uint64_t)json_integer_value(json_object_get(m, "id")) == id)
+            snprintf(buf, sizeof buf, "%s", json_string_value(json_object_get(m, "state")));
+    json_decref(j);
+    return buf;
+}
+
+/* Markers: checked with cl_marker's parser, handed over in order, their
+ * outcome shown after the next publish. */
+static void test_markers(void **state)
+{
+    fixture *f = *state;
+    const cl_acq_live *hook = cl_dash_hook(f->d);
+    uint64_t a, b;
+    cl_error e;
+    char line[128];
+    at(f, 0.1, 3750, 0);
+    assert_int_equal(cl_dash_queue_marker(f->d, "applied neck first", &a, &e), CL_OK);
+    assert_int_equal(cl_dash_queue_marker(f->d, "released C9", &b, &e), CL_ERR_ARG);
+    assert_non_null(strstr(e.msg, "C9"));
+    assert_int_equal(cl_dash_queue_marker(f->d, "note second", &b, &e), CL_OK);
+    assert_true(b > a);
+    assert_string_equal(marker_state(f, a), "queued");
+    assert_true(hook->next_marker(hook->ctx, line, sizeof line));
+    assert_string_equal(line, "applied neck first");
+    hook->feedback(hook->ctx, line, true, NULL);
+    assert_true(hook->next_marker(hook->ctx, line, sizeof line));
+    assert_string_equal(line, "note second");
+    hook->feedback(hook->ctx, line, false, "refused");
+    assert_false(hook->next_marker(hook->ctx, line, sizeof line));
+    assert_string_equal(marker_state(f, a), "queued"); /* until the next publish */
+    at(f, 0.2, 3750, 0);
+    assert_string_equal(marker_state(f, a), "recorded");
+    assert_string_equal(marker_state(f, b), "rejected");
+    for (int i = 0; i < CL_DASH_MARKERS; i++)
+        assert_int_equal(cl_dash_queue_marker(f->d, "note n", &b, &e), CL_OK);
+    assert_int_equal(cl_dash_queue_marker(f->d, "note one too many", &b, &e), CL_ERR_BUSY);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_before_recording, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_values_and_units, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_applied_since, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_history, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_markers, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -17,7 +17,7 @@ PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS))
 TEST_LIBS  = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))
 
-WARN      := -std=c11 -Wall -Wextra -Werror
+WARN      := -std=c11 -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Werror
 OPT       ?= -O2 -g
 SAN       ?=
 CPPFLAGS  += -D_DEFAULT_SOURCE -D_GNU_SOURCE -DCUPLAB_VERSION='"$(VERSION)"' -Ilib
@@ -74,7 +74,7 @@ $(BUILD)/gen/live_assets.c: $(LIVE_ASSETS) scripts/embed-assets.sh
 	@mkdir -p $(dir $@)
 	sh scripts/embed-assets.sh $@ acq_live_assets $(LIVE_ASSETS)
 $(BUILD)/gen/live_assets.o: $(BUILD)/gen/live_assets.c
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) -Iacquire $(CFLAGS) -c $< -o $@
 $(BUILD)/cuplab-acquire: $(BUILD)/gen/live_assets.o
 
 define unit_rule # tests/unit/DIR/test_X.c

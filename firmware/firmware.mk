@@ -13,7 +13,7 @@ AVR_SIZE    ?= avr-size
 AVR_MCU     := atmega328p
 AVR_F_CPU   := 16000000UL
 AVR_CFLAGS  := -mmcu=$(AVR_MCU) -DF_CPU=$(AVR_F_CPU) -DCUPLAB_VERSION='"$(VERSION)"' \
-               -Os -std=c11 -Wall -Wextra -Werror -g \
+               -Os -std=c11 -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Werror -g \
                -ffunction-sections -fdata-sections -MMD -MP
 AVR_LDFLAGS := -mmcu=$(AVR_MCU) -Wl,--gc-sections
 FW_SRC      := $(wildcard firmware/*.c)

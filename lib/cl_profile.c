@@ -538,7 +538,7 @@ static int check_transfer(const cl_sensor_calibration *d, cl_error *err)
         return rc;
     if (d->valid_until) {
         time_t t;
-        int rc = cl_profile_parse_date(d->valid_until, &t, err);
+        rc = cl_profile_parse_date(d->valid_until, &t, err);
         if (rc != CL_OK)
             return rc;
     }

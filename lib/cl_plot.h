@@ -1,7 +1,9 @@
 /*
- * cl_plot: calibration figures drawn with PLplot's cairo drivers, the
- * driver chosen by the file's extension: .png (pngcairo), .svg (svgcairo),
- * .pdf (pdfcairo).  PLplot never prompts or writes to stdout here; its
+ * cl_plot: the PLplot plumbing every figure module shares (page sizes,
+ * fonts, text, axes, legends, the palette); the figures themselves live with
+ * the program that draws them.  Figures are drawn with PLplot's cairo
+ * drivers, the driver chosen by the file's extension: .png (pngcairo), .svg
+ * (svgcairo), .pdf (pdfcairo).  PLplot never prompts or writes to stdout here; its
  * warnings go to the cl_log debug level and its fatal errors come back as
  * CL_ERR_IO instead of ending the process.
  */

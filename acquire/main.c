@@ -13,6 +13,7 @@
 #include "cl_output.h"
 #include "cl_port.h"
 #include "cl_profile.h"
+#include "cl_sensor.h"
 #include "cl_units.h"
 #include "live.h"
 #include "options.h"

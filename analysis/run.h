@@ -5,6 +5,8 @@
 
 #include "output/cl_report.h"
 #include "options.h"
+#include "cl_cupset.h"
+#include "cl_sensor.h"
 
 /* Profiles and cup sets named on the command line, loaded once. */
 typedef struct an_inputs {

@@ -9,9 +9,11 @@
 #include <stddef.h>
 
 #include "cl_cli.h"
+#include "cl_cupset.h"
 #include "cl_error.h"
 #include "cl_plot.h"
 #include "cl_profile.h"
+#include "cl_sensor.h"
 #include "cl_table.h"
 #include "cl_units.h"
 #include "cl_wire.h"

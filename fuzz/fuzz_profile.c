@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cl_cupset.h"
 #include "cl_profile.h"
+#include "cl_sensor.h"
 #include "fuzz_file.h"
 
 static void sensor(const char *text)

@@ -1,15 +1,20 @@
 /*
- * cl_profile: calibration profiles, the JSON documents cuplab-calibrate
- * writes, sessions carry a copy of, and cuplab-analyze applies.  The format
- * is specified in docs/profile-format.md.  Two kinds:
+ * cl_profile: what the two kinds of calibration profile share.  A profile is
+ * a JSON document cuplab-calibrate writes, sessions carry a copy of, and
+ * cuplab-analyze applies; the format is specified in docs/profile-format.md.
+ * Two kinds, each with its own module:
  *
- *   sensor: the transfer function of one sensor, raw reading -> gauge kPa,
- *           a polynomial of degree 1..3 with covariance, and its figures
- *           (non-linearity, hysteresis, repeatability, expanded uncertainty)
- *   cupset: a set of cups with their internal volumes and baseline leaks
+ *   sensor (cl_sensor): the transfer function of one sensor, raw reading ->
+ *           gauge kPa, a polynomial of degree 1..3 with covariance, and its
+ *           figures (non-linearity, hysteresis, repeatability, expanded
+ *           uncertainty)
+ *   cupset (cl_cupset): a set of cups with their internal volumes and
+ *           baseline leaks
  *
- * This is the only module that reads or writes the format.  NaN values are
- * written as JSON null and read back as NaN.
+ * This module holds the document's header (format, version, kind), the
+ * reading and writing of its members, files and dates.  cl_profile,
+ * cl_sensor and cl_cupset are the only modules that read or write the
+ * format.  NaN values are written as JSON null and read back as NaN.
  */
 #ifndef CL_PROFILE_H
 #define CL_PROFILE_H
@@ -25,203 +30,12 @@
 /* Highest polynomial degree of a sensor transfer function. */
 #define CL_PROFILE_MAX_DEGREE 3
 
-/* ------------------------------------------------------------ sensor kind */
-
-typedef struct cl_sensor_profile cl_sensor_profile;
-
-/* Parse a profile from JSON text / a file.  Validates format, version and
- * kind; CL_ERR_FORMAT / CL_ERR_VERSION with a one-line reason otherwise. */
-int cl_sensor_profile_parse(const char *json, cl_sensor_profile **out, cl_error *err);
-int cl_sensor_profile_load(const char *path, cl_sensor_profile **out, cl_error *err);
-void cl_sensor_profile_free(cl_sensor_profile *p); /* accepts NULL */
-
-const char *cl_sensor_profile_serial(const cl_sensor_profile *p);
-/* The profile among `ps` whose serial is `serial`; NULL if none (or
- * serial is NULL or empty). */
-const cl_sensor_profile *cl_sensor_profile_find(const cl_sensor_profile *const *ps, size_t n,
-                                                const char *serial);
-/* Raw reading -> gauge pressure in kPa. */
-double cl_sensor_profile_kpa(const cl_sensor_profile *p, double raw);
-/* Expanded (k = 2) uncertainty of that pressure, kPa. */
-double cl_sensor_profile_u_kpa(const cl_sensor_profile *p, double raw);
-/* Raw readings the calibration covered; outside them results are flagged. */
-void cl_sensor_profile_raw_range(const cl_sensor_profile *p, double *lo, double *hi);
-/* CL_ERR_EXPIRED (message names serial and date) if `now` is past the
- * profile's valid-until date. */
-int cl_sensor_profile_check_valid(const cl_sensor_profile *p, time_t now, cl_error *err);
-/* The profile as JSON text (malloc'ed), as written to files and sessions. */
-char *cl_sensor_profile_to_json(const cl_sensor_profile *p);
-
-/* Direction of approach of a calibration point. */
-typedef enum cl_direction {
-    CL_DIR_UNKNOWN = 0,
-    CL_DIR_UP = 1,    /* |gauge pressure| increasing: vacuum deepening (loading) */
-    CL_DIR_DOWN = -1, /* |gauge pressure| decreasing: vacuum released (unloading) */
-} cl_direction;
-
-/* "up" / "down" / "unknown". */
-const char *cl_direction_name(cl_direction d);
-/* "up"/"asc"/"ascending"/"u" -> UP, "down"/"desc"/"descending"/"d" -> DOWN,
- * ""/NULL -> UNKNOWN; -2 if not recognised. */
-int cl_direction_from_name(const char *name);
-
-/* One calibration point: a reference pressure and the sensor's reading. */
-typedef struct cl_sensor_point {
-    double ref_kpa;     /* reference gauge pressure, kPa */
-    double raw;         /* raw reading (mean of the samples), counts */
-    double raw_sd;      /* SD of the samples averaged, counts; NaN if unknown */
-    unsigned n_samples; /* samples averaged (>= 1) */
-    cl_direction direction;
-    double temperature_c; /* NaN if not recorded */
-    /* derived by the fit */
-    size_t setpoint;     /* index into the setpoint table */
-    double fit_kpa;      /* the transfer function at raw */
-    double residual_kpa; /* fit_kpa - ref_kpa (error of the calibrated reading) */
-    double u_kpa;        /* expanded uncertainty U (k = 2) at raw */
-} cl_sensor_point;
-
-/* Points grouped by setpoint (references within the grouping tolerance). */
-typedef struct cl_sensor_setpoint {
-    double ref_kpa; /* mean reference of the group */
-    size_t n_up, n_down, n_unknown;
-    double raw_up, raw_down;             /* mean raw per direction; NaN if none */
-    double error_up_kpa, error_down_kpa; /* mean residual per direction; NaN if none */
-    double hysteresis_kpa;               /* error_down - error_up; NaN unless both */
-    double repeatability_kpa;            /* pooled within-direction SD of the residuals;
-                                            NaN without repeats */
-    double u_kpa;                        /* U at the group's mean raw */
-} cl_sensor_setpoint;
-
-/* One candidate degree tried by the fit. */
-typedef struct cl_sensor_trial {
-    int degree;
-    bool monotonic; /* the curve is monotonic over the raw range */
-    bool pass;      /* every point: |residual| + U <= tolerance */
-    double max_residual_kpa;
-    double u_max_kpa;
-    double worst_kpa; /* max over points of |residual| + U */
-} cl_sensor_trial;
-
-/* Everything a sensor profile holds.  Strings are malloc'ed and owned by
- * whoever owns the struct (NULL = unknown); set them with cl_profile_set_str. */
-typedef struct cl_sensor_calibration {
-    /* identification and conditions */
-    char *serial, *model, *date, *valid_until, *operator_name, *reference, *notes, *software,
-        *source;
-    int channel;          /* device channel used, -1 if unknown */
-    double ref_u_kpa;     /* reference instrument's stated expanded uncertainty */
-    double ref_k;         /* ... and its coverage factor */
-    double temperature_c; /* NaN if not recorded */
-    /* transfer function: kPa = sum_i coef[i] raw^i, i <= degree */
-    int degree;
-    double coef[CL_PROFILE_MAX_DEGREE + 1];
-    double cov[CL_PROFILE_MAX_DEGREE + 1][CL_PROFILE_MAX_DEGREE + 1];
-    double raw_min, raw_max; /* raw range covered by the points */
-    /* uncertainty budget (standard uncertainties, kPa):
-     * U(raw) = k sqrt(g' cov g + u_rep^2 + u_hyst^2 + u_ref^2), g = (1, raw, ..) */
-    double k, u_rep_kpa, u_hyst_kpa, u_ref_kpa;
-    /* figures */
-    size_t dof;
-    double residual_sd_kpa, r2, max_residual_kpa, nonlinearity_kpa, hysteresis_kpa,
-        repeatability_kpa, u_max_kpa;
-    double tolerance_kpa; /* NaN if none was set */
-    bool pass;
-    /* procedure (EURAMET cg-17 basic: >= 6 setpoints, up and down, repeats) */
-    bool ascending, descending, repeats, procedure_complete;
-    cl_sensor_point *points;
-    size_t npoints;
-    cl_sensor_setpoint *setpoints;
-    size_t nsetpoints;
-    cl_sensor_trial trials[CL_PROFILE_MAX_DEGREE];
-    size_t ntrials;
-} cl_sensor_calibration;
-
-/* Empty calibration: strings NULL, numbers NaN, channel -1, k 2, ref_k 2. */
-void cl_sensor_calibration_init(cl_sensor_calibration *d);
-/* Free the owned strings and arrays and re-initialise (NULL accepted). */
-void cl_sensor_calibration_release(cl_sensor_calibration *d);
-/* Replace *field with a copy of s (NULL clears it).  CL_ERR_NOMEM. */
-int cl_profile_set_str(char **field, const char *s);
-
-/* Evaluation on the data itself (used while building a profile). */
-double cl_sensor_calibration_kpa(const cl_sensor_calibration *d, double raw);
-/* Standard uncertainty of the fitted curve alone at raw, sqrt(g' cov g). */
-double cl_sensor_calibration_u_fit_kpa(const cl_sensor_calibration *d, double raw);
-/* Expanded uncertainty U at raw (budget above). */
-double cl_sensor_calibration_u_kpa(const cl_sensor_calibration *d, double raw);
-
-/* Make a profile of `d`, taking over its strings and arrays (d is
- * re-initialised whatever the outcome).  Checks the transfer function
- * (degree 1..3, finite coefficients): CL_ERR_ARG otherwise. */
-int cl_sensor_profile_adopt(cl_sensor_calibration *d, cl_sensor_profile **out, cl_error *err);
-/* Read-only view of everything the profile holds. */
-const cl_sensor_calibration *cl_sensor_profile_data(const cl_sensor_profile *p);
-/* Raw reading at which the profile indicates `kpa`, searched within the raw
- * range widened by half its width on each side (a straight line without a
- * raw range is inverted directly).  CL_ERR_RANGE if there is none (or the
- * curve is not monotonic there). */
-int cl_sensor_profile_raw_for_kpa(const cl_sensor_profile *p, double kpa, double *raw,
-                                  cl_error *err);
-
-/* ------------------------------------------------------------ cupset kind */
-
-typedef struct cl_cupset cl_cupset;
-
-typedef struct cl_cupset_cup {
-    const char *cup_id, *material, *size;
-    double volume_ml, volume_u_ml;  /* NaN if unknown; u: standard uncertainty */
-    double leak_tau_s, leak_tau_se; /* baseline leak on a sealed plate; NaN if unknown */
-    double leak_q_mbarl_s;          /* volumetric leak rate at leak_at_kpa */
-    double leak_at_kpa;
-    /* --- details (NaN / NULL when not applicable) --- */
-    const char *volume_method; /* "entered", "gas-expansion" */
-    /* gas expansion: reference volume and absolute pressures (kPa) of the
-     * reference volume before, the cup before and both after opening the
-     * valve; exp_p_u_kpa: standard uncertainty of each pressure reading */
-    double exp_vref_ml, exp_vref_u_ml, exp_p_ref_kpa, exp_p_cup_kpa, exp_p_final_kpa,
-        exp_p_u_kpa;
-    /* leak fit */
-    const char *leak_model;  /* "exp" or "linear" (Q from the slope) */
-    const char *leak_source; /* recording the decay came from */
-    double leak_q_u_mbarl_s; /* standard uncertainty of Q */
-    double leak_p0_kpa, leak_p0_se, leak_p_inf_kpa, leak_p_inf_se, leak_corr_pinf_tau;
-    double leak_slope_kpa_s, leak_slope_se;
-    double leak_r2, leak_sigma_kpa, leak_t_from_s, leak_t_to_s;
-    size_t leak_n;         /* samples fitted */
-    int leak_identifiable; /* 1 yes, 0 no (p_inf and tau too
-                              correlated), -1 unknown */
-} cl_cupset_cup;
-
-/* Set-level metadata (strings NULL when unknown). */
-typedef struct cl_cupset_meta {
-    const char *date, *valid_until, *operator_name, *notes, *software;
-    double ambient_kpa;   /* absolute ambient pressure used, NaN if none */
-    double temperature_c; /* NaN if not recorded */
-} cl_cupset_meta;
-
-int cl_cupset_parse(const char *json, cl_cupset **out, cl_error *err);
-int cl_cupset_load(const char *path, cl_cupset **out, cl_error *err);
-void cl_cupset_free(cl_cupset *c); /* accepts NULL */
-const char *cl_cupset_id(const cl_cupset *c);
-size_t cl_cupset_count(const cl_cupset *c);
-const cl_cupset_cup *cl_cupset_get(const cl_cupset *c, size_t i);
-/* The cup with this id, or NULL. */
-const cl_cupset_cup *cl_cupset_find(const cl_cupset *c, const char *cup_id);
-char *cl_cupset_to_json(const cl_cupset *c);
-
-/* Building a cup set: an empty set with this id (NULL on allocation
- * failure), cups appended in order (strings copied; CL_ERR_ARG for a
- * missing or duplicate id), metadata copied. */
-cl_cupset *cl_cupset_new(const char *id);
-int cl_cupset_add(cl_cupset *c, const cl_cupset_cup *cup, cl_error *err);
-int cl_cupset_set_meta(cl_cupset *c, const cl_cupset_meta *m, cl_error *err);
-const cl_cupset_meta *cl_cupset_get_meta(const cl_cupset *c);
-/* A cup with every number NaN, every string NULL, identifiable -1. */
-void cl_cupset_cup_init(cl_cupset_cup *cup);
-
 /* Kind of a JSON profile document: "sensor", "cupset", or NULL if it is not
  * a cuplab profile. */
 const char *cl_profile_kind(const char *json);
+
+/* Replace *field with a copy of s (NULL clears it).  CL_ERR_NOMEM. */
+int cl_profile_set_str(char **field, const char *s);
 
 /* ---------------------------------------------------------------- files */
 
@@ -241,5 +55,48 @@ void cl_profile_format_date(time_t t, char *buf, size_t cap);
  * the message names `what` and the date.  NULL valid_until: CL_OK. */
 int cl_profile_check_until(const char *valid_until, const char *what, time_t now,
                            cl_error *err);
+
+/* ------------------------------------------------ documents (cl_sensor and
+ * cl_cupset build on these; jansson's json_t) */
+
+struct json_t;
+
+/* Parse `json` and check format, version and kind: CL_ERR_FORMAT /
+ * CL_ERR_VERSION with a one-line reason otherwise.  *root is a new
+ * reference (NULL on error). */
+int cl_profile_doc_parse(const char *json, const char *kind, struct json_t **root,
+                         cl_error *err);
+/* A new document of this kind: an object holding format, version and kind
+ * (NULL on allocation failure). */
+struct json_t *cl_profile_doc_new(const char *kind);
+/* The document as the text written to files and sessions (malloc'ed, ends
+ * with a newline); takes the reference to `root`.  NULL for a NULL root or
+ * on allocation failure. */
+char *cl_profile_doc_text(struct json_t *root);
+/* Prefix err's message with "path: " when rc is an error; returns rc. */
+int cl_profile_name_file(int rc, const char *path, cl_error *err);
+
+/* Writing a member: a number (null when not finite), a string (null for
+ * NULL), and obj[key] = v taking the reference to v (false on failure,
+ * also for a NULL v). */
+struct json_t *cl_profile_jnum(double v);
+struct json_t *cl_profile_jstr(const char *s);
+bool cl_profile_put(struct json_t *obj, const char *key, struct json_t *v);
+
+/* Reading a member obj[key] (obj may be NULL: absent).  Absent or null
+ * gives NaN / NULL, or CL_ERR_FORMAT "missing" when required; a value of
+ * another type is CL_ERR_FORMAT.  `ctx` names the object in messages
+ * ("transfer"), NULL at the top level. */
+int cl_profile_get_num(struct json_t *obj, const char *key, bool required, const char *ctx,
+                       double *out, cl_error *err);
+/* The string is copied into *out (replacing what it held). */
+int cl_profile_get_str(struct json_t *obj, const char *key, bool required, const char *ctx,
+                       char **out, cl_error *err);
+/* Absent or null leaves *out unchanged. */
+int cl_profile_get_bool(struct json_t *obj, const char *key, const char *ctx, bool *out,
+                        cl_error *err);
+/* A sub-object / array (borrowed): NULL if absent or null. */
+int cl_profile_get_obj(struct json_t *obj, const char *key, struct json_t **out, cl_error *err);
+int cl_profile_get_arr(struct json_t *obj, const char *key, struct json_t **out, cl_error *err);
 
 #endif

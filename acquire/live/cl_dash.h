@@ -23,7 +23,7 @@
 
 #include "engine/cl_acq.h"
 #include "cl_error.h"
-#include "cl_profile.h"
+#include "cl_sensor.h"
 
 #define CL_DASH_HISTORY_S 180
 #define CL_DASH_MARKERS 32

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "cl_log.h"
+#include "cl_profile.h"
 #include "cl_units.h"
 
 #define BLOCK 65536

@@ -36,8 +36,9 @@
 #include "cl_error.h"
 #include "cl_filter.h"
 #include "cl_metrics.h"
-#include "cl_profile.h"
+#include "cl_cupset.h"
 #include "cl_segment.h"
+#include "cl_sensor.h"
 #include "cl_session.h"
 
 /* The expanded (k = 2) relative uncertainty assumed for the nominal sensor

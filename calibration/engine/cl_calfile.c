@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cl_output.h"
+#include "cl_profile.h"
 
 #define MAX_FIELDS 64
 /* Largest magnitude of any number in these files: far beyond any pressure,

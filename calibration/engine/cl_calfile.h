@@ -18,7 +18,7 @@
 #include <stddef.h>
 
 #include "cl_error.h"
-#include "cl_profile.h"
+#include "cl_sensor.h"
 #include "cl_units.h"
 
 /* Sensor points.  Columns:

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cl_profile.h"
+
 #define MAXP (CL_CALIB_FIT_MAX_DEGREE + 1)
 #define MONO_GRID 200 /* points at which a curve's monotonicity is checked */
 #define U_GRID 100    /* points at which U is evaluated over the raw range */

@@ -26,7 +26,7 @@
 #include <stddef.h>
 
 #include "cl_error.h"
-#include "cl_profile.h"
+#include "cl_sensor.h"
 
 /* Highest degree cl_calib_polyfit accepts (sensor profiles use 1..3). */
 #define CL_CALIB_FIT_MAX_DEGREE 5

@@ -9,7 +9,7 @@
 
 #include "cl_error.h"
 #include "cl_plot.h"
-#include "cl_profile.h"
+#include "cl_sensor.h"
 #include "cl_units.h"
 #include "engine/cl_cupchar.h"
 

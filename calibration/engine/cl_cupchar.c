@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cl_profile.h"
 #include "cl_session.h"
 
 #define RELEASE_WINDOW_S 2.0 /* a release raises the pressure within this time */

@@ -34,9 +34,10 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "cl_cupset.h"
 #include "cl_decay.h"
 #include "cl_error.h"
-#include "cl_profile.h"
+#include "cl_sensor.h"
 
 /* Largest SE(tau)/tau for which Q comes from the exponential. */
 #define CL_CUPCHAR_TAU_REL 0.1

@@ -30,6 +30,7 @@
 
 #include "pipeline/cl_analysis.h"
 #include "cl_profile.h"
+#include "cl_sensor.h"
 #include "output/cl_report.h"
 #include "cl_session.h"
 #include "cl_sim.h"

@@ -20,7 +20,9 @@
 #include <unistd.h>
 
 #include "engine/cl_calib.h"
+#include "cl_cupset.h"
 #include "cl_profile.h"
+#include "cl_sensor.h"
 
 #define assert_near(a, b, tol) assert_true(fabs((a) - (b)) <= (tol))
 

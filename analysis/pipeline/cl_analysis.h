@@ -38,7 +38,7 @@
 #include "cl_metrics.h"
 #include "cl_profile.h"
 #include "cl_segment.h"
-#include "cl_session.h"
+#include "cl_session_read.h"
 
 /* The expanded (k = 2) relative uncertainty assumed for the nominal sensor
  * transfer (cl_units.h) after zeroing: the data sheet's gain tolerance. */

@@ -31,7 +31,9 @@
 #include "pipeline/cl_analysis.h"
 #include "cl_profile.h"
 #include "output/cl_report.h"
-#include "cl_session.h"
+#include "cl_session_read.h"
+#include "cl_session_results.h"
+#include "cl_session_write.h"
 #include "cl_sim.h"
 
 #define NCUPS 3

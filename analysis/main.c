@@ -10,7 +10,7 @@
 #include "cl_log.h"
 #include "cl_plot.h"
 #include "output/cl_report.h"
-#include "cl_session.h"
+#include "cl_session_recover.h"
 #include "cohort.h"
 #include "options.h"
 #include "run.h"

@@ -11,6 +11,7 @@
 
 #include "output/cl_figure.h"
 #include "cl_output.h"
+#include "cl_session_results.h"
 
 #define PROG "cuplab-analyze"
 

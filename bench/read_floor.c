@@ -13,7 +13,7 @@
 #include <stdlib.h>
 
 #include "cl_error.h"
-#include "cl_session.h"
+#include "cl_session_read.h"
 
 #define BLOCK 65536
 

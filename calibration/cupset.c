@@ -15,7 +15,7 @@
 #include "engine/cl_cupchar.h"
 #include "cl_output.h"
 #include "engine/cl_calplot.h"
-#include "cl_session.h"
+#include "cl_session_read.h"
 
 /* Is `path` an HDF5 file (by its signature)? */
 static bool is_hdf5(const char *path)

@@ -78,8 +78,8 @@ $(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_COMMON) $(FUZZ_LIB)
 
 # wire and session: the target's source built as a plain program writes the seeds.
 SEED_SRC_wire    := lib/cl_wire.c lib/cl_error.c
-SEED_SRC_session := lib/cl_session.c lib/cl_error.c
-$(FUZZ_DIR)/seeds_%: fuzz/fuzz_%.c $(FUZZ_COMMON) lib/*.h lib/cl_wire.c lib/cl_session.c
+SEED_SRC_session := $(wildcard lib/*.c)
+$(FUZZ_DIR)/seeds_%: fuzz/fuzz_%.c $(FUZZ_COMMON) lib/*.h lib/*.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -DCL_FUZZ_SEEDS $< fuzz/fuzz_file.c $(SEED_SRC_$*) $(PKG_LIBS) \
 	    -lm -o $@

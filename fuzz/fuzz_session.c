@@ -17,7 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cl_session.h"
+#include "cl_session_read.h"
+#include "cl_session_write.h"
 #include "fuzz_file.h"
 
 /* Rows read per device at most, so that one input stays fast. */

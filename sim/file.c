@@ -16,7 +16,7 @@
 
 #include "cl_log.h"
 #include "cl_profile.h"
-#include "cl_session.h"
+#include "cl_session_write.h"
 
 #define BATCH 1024 /* rows appended at a time */
 #define DEFAULT_CREATED "2025-01-01T09:00:00Z"

@@ -26,7 +26,7 @@
 #include <stdint.h>
 
 #include "cl_error.h"
-#include "cl_session.h"
+#include "cl_session_write.h"
 #include "cl_wire.h"
 
 typedef struct cl_acq_port {

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "cl_output.h"
-#include "cl_session.h"
+#include "cl_session_read.h"
 #include "cl_table.h"
 
 

@@ -39,7 +39,7 @@
 #include "cl_cupset.h"
 #include "cl_segment.h"
 #include "cl_sensor.h"
-#include "cl_session.h"
+#include "cl_session_read.h"
 
 /* The expanded (k = 2) relative uncertainty assumed for the nominal sensor
  * transfer (cl_units.h) after zeroing: the data sheet's gain tolerance. */

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "cl_profile.h"
-#include "cl_session.h"
+#include "cl_session_read.h"
 
 #define RELEASE_WINDOW_S 2.0 /* a release raises the pressure within this time */
 #define RELEASE_FRACTION 0.2 /* ... by more than this fraction of the deepest vacuum */

@@ -32,7 +32,9 @@
 #include "cl_profile.h"
 #include "cl_sensor.h"
 #include "output/cl_report.h"
-#include "cl_session.h"
+#include "cl_session_read.h"
+#include "cl_session_results.h"
+#include "cl_session_write.h"
 #include "cl_sim.h"
 
 #define NCUPS 3

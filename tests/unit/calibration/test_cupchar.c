@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "engine/cl_cupchar.h"
-#include "cl_session.h"
+#include "cl_session_write.h"
 #include "cl_sim.h"
 
 #define assert_near(a, b, tol) assert_true(fabs((a) - (b)) <= (tol))

@@ -38,7 +38,10 @@
 
 #include <hdf5.h>
 
-#include "cl_session.h"
+#include "cl_session_read.h"
+#include "cl_session_recover.h"
+#include "cl_session_results.h"
+#include "cl_session_write.h"
 
 #define CRASH_TRIALS 20
 

@@ -29,7 +29,7 @@
 #include "cl_output.h"
 #include "cl_port.h"
 #include "engine/cl_ring.h"
-#include "engine/cl_schema.h"
+#include "engine/cl_acqfile.h"
 
 #define DEFAULT_RING 131072
 #define DEFAULT_FLUSH_S 0.5
@@ -142,7 +142,7 @@ typedef struct acq {
     double flush_s;
     size_t round_bytes;        /* bytes read in the last poll round */
     double round_end;          /* host time the last round ended (s since t0) */
-    cl_schema_cups cups;       /* the cup table, for marker commands and the live status */
+    cl_acqfile_cups cups;       /* the cup table, for marker commands and the live status */
     cl_capture *capture;       /* raw byte capture (--raw), written by the writer */
     cl_ring *raw_ring;
     uint64_t raw_lost;         /* bytes the capture missed (its ring was full) */
@@ -795,7 +795,7 @@ static void acq_free(acq *a)
             free(a->stages[i].seq);
         }
     }
-    cl_schema_cups_free(&a->cups);
+    cl_acqfile_cups_free(&a->cups);
     free(a->stages);
     free(a->devs);
     cl_ring_free(a->ring);
@@ -895,17 +895,17 @@ static int shrink_ring(acq *a, cl_error *err)
 
 static const char *time_units(const dev *d)
 {
-    return cl_schema_time_units(d->cfg, d->announcement);
+    return cl_acqfile_time_units(d->cfg, d->announcement);
 }
 
 static int create_session(acq *a, cl_error *err)
 {
-    cl_schema_device sd[64];
+    cl_acqfile_device sd[64];
     for (size_t i = 0; i < a->ndev; i++) {
         const dev *d = &a->devs[i];
-        sd[i] = (cl_schema_device){d->cfg, d->channels, d->announcement, &d->info};
+        sd[i] = (cl_acqfile_device){d->cfg, d->channels, d->announcement, &d->info};
     }
-    return cl_schema_create(&a->session, a->cfg, sd, a->ndev, STAGE_ROWS, &a->cups, err);
+    return cl_acqfile_create(&a->session, a->cfg, sd, a->ndev, STAGE_ROWS, &a->cups, err);
 }
 
 static int start_writer(acq *a, cl_error *err)

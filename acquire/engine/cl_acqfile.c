@@ -1,13 +1,13 @@
 /*
- * cl_schema: device table, cup table and the session's creation.
+ * cl_acqfile: device table, cup table and the session's creation.
  */
-#include "engine/cl_schema.h"
+#include "engine/cl_acqfile.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-const char *cl_schema_time_units(const cl_acq_port *port, const char *announcement)
+const char *cl_acqfile_time_units(const cl_acq_port *port, const char *announcement)
 {
     const char *key = "time_units: ";
     const char *p = announcement ? strstr(announcement, key) : NULL;
@@ -23,7 +23,7 @@ const char *cl_schema_time_units(const cl_acq_port *port, const char *announceme
 
 /* Sensor serial of `channel` from the device's "sensor_serials: a,b,..."
  * announcement; "" if it did not say. */
-static void announced_serial(const cl_schema_device *d, uint16_t channel, char *out, size_t cap)
+static void announced_serial(const cl_acqfile_device *d, uint16_t channel, char *out, size_t cap)
 {
     const char *key = "sensor_serials: ";
     const char *p = d->announcement ? strstr(d->announcement, key) : NULL;
@@ -42,13 +42,13 @@ static void announced_serial(const cl_schema_device *d, uint16_t channel, char *
 }
 
 /* The session's device table; `units` holds each device's time unit. */
-static void device_table(const cl_schema_device *devs, size_t ndev, cl_session_device *sd,
+static void device_table(const cl_acqfile_device *devs, size_t ndev, cl_session_device *sd,
                          char (*units)[32])
 {
     for (size_t i = 0; i < ndev; i++) {
-        const cl_schema_device *d = &devs[i];
+        const cl_acqfile_device *d = &devs[i];
         const cl_port_info *pi = d->info;
-        snprintf(units[i], sizeof units[i], "%s", cl_schema_time_units(d->port, d->announcement));
+        snprintf(units[i], sizeof units[i], "%s", cl_acqfile_time_units(d->port, d->announcement));
         sd[i] = (cl_session_device){
             .port = d->port->name,
             .protocol = cl_wire_protocol_name(d->port->protocol),
@@ -68,7 +68,7 @@ static void device_table(const cl_schema_device *devs, size_t ndev, cl_session_d
 
 /* One cup per channel, C1, C2, ...: the table and its strings (*names,
  * *serials), all malloc'ed. */
-static int default_cups(const cl_schema_device *devs, size_t ndev, cl_session_cup **out,
+static int default_cups(const cl_acqfile_device *devs, size_t ndev, cl_session_cup **out,
                         char (**names)[16], char (**serials)[64], size_t *ncups, cl_error *err)
 {
     size_t total = 0, n = 0;
@@ -96,7 +96,7 @@ static int default_cups(const cl_schema_device *devs, size_t ndev, cl_session_cu
 }
 
 /* Every configured cup names a channel that exists. */
-static int check_cups(const cl_session_cup *cups, size_t ncups, const cl_schema_device *devs,
+static int check_cups(const cl_session_cup *cups, size_t ncups, const cl_acqfile_device *devs,
                       size_t ndev, cl_error *err)
 {
     for (size_t k = 0; k < ncups; k++) {
@@ -113,7 +113,7 @@ static int check_cups(const cl_session_cup *cups, size_t ncups, const cl_schema_
 }
 
 /* A copy of the cup table; empty if memory runs out. */
-static void keep_cups(const cl_session_cup *table, size_t ncups, cl_schema_cups *out)
+static void keep_cups(const cl_session_cup *table, size_t ncups, cl_acqfile_cups *out)
 {
     out->ids = calloc(ncups ? ncups : 1, sizeof *out->ids);
     out->cups = calloc(ncups ? ncups : 1, sizeof *out->cups);
@@ -132,8 +132,8 @@ static void keep_cups(const cl_session_cup *table, size_t ncups, cl_schema_cups 
     out->n = ncups;
 }
 
-int cl_schema_create(cl_session **out, const cl_acq_config *cfg, const cl_schema_device *devs,
-                     size_t ndev, size_t chunk_rows, cl_schema_cups *cups, cl_error *err)
+int cl_acqfile_create(cl_session **out, const cl_acq_config *cfg, const cl_acqfile_device *devs,
+                     size_t ndev, size_t chunk_rows, cl_acqfile_cups *cups, cl_error *err)
 {
     cl_session_device *sd = calloc(ndev, sizeof *sd);
     cl_session_cup *made = NULL;
@@ -163,7 +163,7 @@ int cl_schema_create(cl_session **out, const cl_acq_config *cfg, const cl_schema
     return rc;
 }
 
-void cl_schema_cups_free(cl_schema_cups *cups)
+void cl_acqfile_cups_free(cl_acqfile_cups *cups)
 {
     for (size_t k = 0; k < cups->n; k++) {
         free(cups->ids[k]);
@@ -171,5 +171,5 @@ void cl_schema_cups_free(cl_schema_cups *cups)
     }
     free(cups->ids);
     free(cups->cups);
-    *cups = (cl_schema_cups){0};
+    *cups = (cl_acqfile_cups){0};
 }

@@ -29,6 +29,7 @@
 #include "cl_output.h"
 #include "cl_port.h"
 #include "engine/cl_ring.h"
+#include "engine/cl_acqfile.h"
 
 #define DEFAULT_RING 131072
 #define DEFAULT_FLUSH_S 0.5
@@ -141,9 +142,7 @@ typedef struct acq {
     double flush_s;
     size_t round_bytes;        /* bytes read in the last poll round */
     double round_end;          /* host time the last round ended (s since t0) */
-    char **cup_ids;            /* cup table ids, for marker commands */
-    cl_acq_cup *cups;          /* the cup table, for the live status */
-    size_t ncups;
+    cl_acqfile_cups cups;       /* the cup table, for marker commands and the live status */
     cl_capture *capture;       /* raw byte capture (--raw), written by the writer */
     cl_ring *raw_ring;
     uint64_t raw_lost;         /* bytes the capture missed (its ring was full) */
@@ -459,7 +458,7 @@ static void marker_line(acq *a, cl_acq_input *in, const char *l)
     char text[CL_SESSION_EVENT_TEXT];
     cl_error e;
     bool cut;
-    if (cl_marker_parse(l, (const char *const *)a->cup_ids, a->ncups, &ev, text, sizeof text,
+    if (cl_marker_parse(l, (const char *const *)a->cups.ids, a->cups.n, &ev, text, sizeof text,
                         &cut, &e) != CL_OK) {
         if (in && in->feedback)
             in->feedback(in->ctx, l, false, e.msg);
@@ -796,12 +795,7 @@ static void acq_free(acq *a)
             free(a->stages[i].seq);
         }
     }
-    for (size_t k = 0; k < a->ncups; k++) {
-        free(a->cup_ids[k]);
-        free((char *)a->cups[k].sensor_serial);
-    }
-    free(a->cup_ids);
-    free(a->cups);
+    cl_acqfile_cups_free(&a->cups);
     free(a->stages);
     free(a->devs);
     cl_ring_free(a->ring);
@@ -901,138 +895,17 @@ static int shrink_ring(acq *a, cl_error *err)
 
 static const char *time_units(const dev *d)
 {
-    const char *key = "time_units: ";
-    const char *p = d->announcement ? strstr(d->announcement, key) : NULL;
-    static _Thread_local char units[32];
-    if (d->cfg->protocol == CL_WIRE_BINARY)
-        return "us";
-    if (!p)
-        return "";
-    p += strlen(key);
-    snprintf(units, sizeof units, "%.*s", (int)strcspn(p, "\n"), p);
-    return units;
-}
-
-/* Sensor serial of `channel` from the device's "sensor_serials: a,b,..."
- * announcement; "" if it did not say. */
-static void announced_serial(const dev *d, uint16_t channel, char *out, size_t cap)
-{
-    const char *key = "sensor_serials: ";
-    const char *p = d->announcement ? strstr(d->announcement, key) : NULL;
-    out[0] = '\0';
-    if (!p)
-        return;
-    p += strlen(key);
-    for (uint16_t c = 0; c < channel; c++) {
-        p += strcspn(p, ",\n");
-        if (*p != ',')
-            return;
-        p++;
-    }
-    size_t n = strcspn(p, ",\n");
-    snprintf(out, cap, "%.*s", (int)n, p);
+    return cl_acqfile_time_units(d->cfg, d->announcement);
 }
 
 static int create_session(acq *a, cl_error *err)
 {
-    const cl_acq_config *cfg = a->cfg;
-    cl_session_device *sd = calloc(a->ndev, sizeof *sd);
-    cl_session_cup *cups = NULL;
-    char (*names)[16] = NULL, (*serials)[64] = NULL;
-    char units[64][32];
-    size_t ncups = cfg->ncups;
-    int rc;
-
-    if (!sd)
-        return cl_error_set(err, CL_ERR_NOMEM, "out of memory");
+    cl_acqfile_device sd[64];
     for (size_t i = 0; i < a->ndev; i++) {
-        dev *d = &a->devs[i];
-        const cl_port_info *pi = &d->info;
-        snprintf(units[i], sizeof units[i], "%s", time_units(d));
-        sd[i] = (cl_session_device){
-            .port = d->cfg->name,
-            .protocol = cl_wire_protocol_name(d->cfg->protocol),
-            .baud = d->cfg->baud,
-            .channels = d->channels,
-            .time_units = units[i],
-            .usb_manufacturer = pi->usb_manufacturer,
-            .usb_product = pi->usb_product,
-            .usb_serial = pi->usb_serial,
-            .description = pi->description,
-            .usb_vendor_id = pi->usb_vendor_id,
-            .usb_product_id = pi->usb_product_id,
-            .announcement = d->announcement ? d->announcement : "",
-        };
+        const dev *d = &a->devs[i];
+        sd[i] = (cl_acqfile_device){d->cfg, d->channels, d->announcement, &d->info};
     }
-    if (!cfg->cups) {
-        size_t total = 0;
-        for (size_t i = 0; i < a->ndev; i++)
-            total += a->devs[i].channels;
-        cups = calloc(total, sizeof *cups);
-        names = calloc(total, sizeof *names);
-        if (!cups || !names) {
-            rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");
-            goto out;
-        }
-        serials = calloc(total, sizeof *serials);
-        if (!serials) {
-            rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");
-            goto out;
-        }
-        ncups = 0;
-        for (size_t i = 0; i < a->ndev; i++)
-            for (uint16_t c = 0; c < a->devs[i].channels; c++) {
-                snprintf(names[ncups], sizeof names[ncups], "C%zu", ncups + 1);
-                announced_serial(&a->devs[i], c, serials[ncups], sizeof serials[ncups]);
-                cups[ncups] = (cl_session_cup){.cup_id = names[ncups],
-                                               .device = (uint16_t)i,
-                                               .channel = c,
-                                               .sensor_serial = serials[ncups]};
-                ncups++;
-            }
-    } else {
-        for (size_t k = 0; k < ncups; k++) {
-            const cl_session_cup *c = &cfg->cups[k];
-            if (c->device >= a->ndev || c->channel >= a->devs[c->device].channels) {
-                rc = cl_error_set(err, CL_ERR_ARG,
-                                  "cup %s: device %u channel %u does not exist (%s has %u "
-                                  "channels)",
-                                  c->cup_id, c->device, c->channel,
-                                  c->device < a->ndev ? a->devs[c->device].cfg->name : "-",
-                                  c->device < a->ndev ? a->devs[c->device].channels : 0);
-                goto out;
-            }
-        }
-    }
-    {
-        cl_session_options opts = {.force = cfg->force, .chunk_rows = STAGE_ROWS,
-                                   .sync_behind = true};
-        const cl_session_cup *table = cfg->cups ? cfg->cups : cups;
-        rc = cl_session_create(&a->session, cfg->path, &cfg->meta, sd, a->ndev, table, ncups,
-                               &opts, err);
-        a->cup_ids = calloc(ncups ? ncups : 1, sizeof *a->cup_ids);
-        a->cups = calloc(ncups ? ncups : 1, sizeof *a->cups);
-        if (!a->cup_ids || !a->cups) {
-            free(a->cup_ids);
-            free(a->cups);
-            a->cup_ids = NULL;
-            a->cups = NULL;
-            ncups = 0;
-        }
-        for (size_t k = 0; k < ncups; k++) {
-            a->cup_ids[k] = strdup(table[k].cup_id ? table[k].cup_id : "");
-            a->cups[k] = (cl_acq_cup){a->cup_ids[k], table[k].device, table[k].channel,
-                                      strdup(table[k].sensor_serial ? table[k].sensor_serial
-                                                                    : "")};
-        }
-        a->ncups = ncups;
-    }
-out:
-    free(serials);
-    free(names);
-    free(cups);
-    free(sd);
-    return rc;
+    return cl_acqfile_create(&a->session, a->cfg, sd, a->ndev, STAGE_ROWS, &a->cups, err);
 }
 
 static int start_writer(acq *a, cl_error *err)
@@ -1080,8 +953,8 @@ static void fill_status(acq *a, cl_acq_status *s, cl_acq_device_status *st)
         st[i].last_frame_s = d->last_frame;
     }
     s->rows_written = atomic_load(&a->rows_written);
-    s->cups = a->cups;
-    s->ncups = a->ncups;
+    s->cups = a->cups.cups;
+    s->ncups = a->cups.n;
     s->ring_used = cl_ring_used(a->ring);
     s->ring_capacity = cl_ring_capacity(a->ring);
 }

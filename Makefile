@@ -77,13 +77,15 @@ $(BUILD)/gen/live_assets.o: $(BUILD)/gen/live_assets.c
 	$(CC) $(CPPFLAGS) -Iacquire $(CFLAGS) -c $< -o $@
 $(BUILD)/cuplab-acquire: $(BUILD)/gen/live_assets.o
 
+# Every unit test links the shared helpers (tests/unit/unit.h).
 define unit_rule # tests/unit/DIR/test_X.c
-$(BUILD)/tests/$(basename $(notdir $(1))): $(BUILD)/$(1:.c=.o) \
+$(BUILD)/tests/$(basename $(notdir $(1))): $(BUILD)/$(1:.c=.o) $(BUILD)/tests/unit/unit.o \
     $(if $(filter lib,$(word 3,$(subst /, ,$(1)))),,$(call prog_lib,$(word 3,$(subst /, ,$(1))))) $(LIB)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(TEST_LIBS) $$(PKG_LIBS) $$(LDLIBS)
 endef
 $(foreach t,$(UNIT_SRC),$(eval $(call unit_rule,$(t))))
+$(BUILD)/tests/unit/%.o: CPPFLAGS += -Itests/unit
 
 # test_table fails each allocation of a table in turn.
 $(BUILD)/tests/test_table: LDFLAGS += -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup

@@ -15,9 +15,6 @@
 
 #include <cmocka.h>
 
-/* Doubles compared in double precision (cmocka compares floats). */
-#define assert_near(a, b, tol) assert_true(fabs((a) - (b)) <= (tol))
-
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_rng.h>
 #include <hdf5.h>
@@ -28,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "unit.h"
 #include "pipeline/cl_analysis.h"
 #include "cl_profile.h"
 #include "cl_sensor.h"
@@ -41,7 +39,7 @@
 #define RATE_HZ 50.0
 #define DURATION_S 420.0
 
-static char dir[64], path[128];
+static char path[1100];
 static cl_sim_cup cups[NCUPS];
 static cl_sim_sensor sensors[NCUPS];
 static double marker_t; /* device time of the applied marker of C1 */
@@ -58,10 +56,9 @@ static double model_peak(const cl_sim_cup *c)
 static int make_session(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/cuplab-analysis.XXXXXX");
-    if (!mkdtemp(dir))
+    if (unit_tmpdir_create("analysis") != 0)
         return -1;
-    snprintf(path, sizeof path, "%s/s.h5", dir);
+    unit_path(path, sizeof path, "s.h5");
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(r, 17);
     double t0 = 4;
@@ -111,9 +108,7 @@ static int make_session(void **state)
 static int remove_session(void **state)
 {
     (void)state;
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return getenv("KEEP") ? 0 : system(cmd) == 0 ? 0 : -1;
+    return getenv("KEEP") ? 0 : unit_tmpdir_destroy();
 }
 
 static void analyse_all(const cl_analysis_options *o, cl_cup_result res[NCUPS])
@@ -379,7 +374,7 @@ static void test_write_analysis(void **state)
 
     /* A file being written, then one without a final status: refused. */
     char live[160];
-    snprintf(live, sizeof live, "%s/live.h5", dir);
+    unit_path(live, sizeof live, "live.h5");
     cl_session_meta meta = {0};
     cl_session_device dev = {.port = "p", .protocol = "text", .channels = 1,
                              .usb_vendor_id = -1, .usb_product_id = -1};
@@ -394,11 +389,8 @@ static void test_write_analysis(void **state)
     assert_non_null(strstr(err.msg, "no final status"));
     /* Not a session at all. */
     char other[160];
-    snprintf(other, sizeof other, "%s/other.h5", dir);
-    FILE *f = fopen(other, "w");
-    assert_non_null(f);
-    fputs("not hdf5", f);
-    fclose(f);
+    unit_path(other, sizeof other, "other.h5");
+    unit_write_file(other, "not hdf5");
     assert_int_equal(cl_session_write_analysis(other, "{}", cols, 2, 2, &err), CL_ERR_FORMAT);
 }
 

@@ -27,15 +27,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "unit.h"
 #include "cohort/cl_cohort.h"
 #include "cohort/cl_stats.h"
 
-#define assert_rel(a, b) assert_true(rel_ok((a), (b)))
-
-static bool rel_ok(double a, double b)
-{
-    return fabs(a - b) <= 1e-12 * fabs(b) + 1e-12;
-}
+/* a equals b to 1e-12 relative (1e-12 absolute near zero). */
+#define assert_rel(a, b) assert_close((a), (b), 1e-12, 1e-12)
 
 /* A cup at `site` with peak and hold mean (kPa) and a flat curve at `flat`
  * over `span` s (flat NaN: no curve). */
@@ -174,14 +171,23 @@ static void pack(void **state)
     cl_cohort_session_release(NULL);
 }
 
+static int setup(void **state)
+{
+    (void)state;
+    return unit_tmpdir_create("cohort");
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    return unit_tmpdir_destroy();
+}
+
+/* Write `text` to a CSV file of the scratch folder; returns its path (static buffer). */
 static char *write_tmp(const char *text)
 {
-    static char path[64];
-    snprintf(path, sizeof path, "/tmp/cuplab-target-XXXXXX.csv");
-    int fd = mkstemps(path, 4);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
+    static char path[1100];
+    unit_write_file(unit_path(path, sizeof path, "target.csv"), text);
     return path;
 }
 
@@ -611,5 +617,5 @@ int main(void)
         cmocka_unit_test(compare),  cmocka_unit_test(targets), cmocka_unit_test(strata),
         cmocka_unit_test(raw_only), cmocka_unit_test(blocked),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, setup, teardown);
 }

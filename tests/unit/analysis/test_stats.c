@@ -25,17 +25,11 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "unit.h"
 #include "cohort/cl_stats.h"
 
-/* Doubles compared in double precision (cmocka compares integers). */
-#define assert_near(a, b, tol) assert_true(fabs((a) - (b)) <= (tol))
-#define assert_rel(a, b) assert_true(rel_ok((a), (b)))
-
 /* a equals b to 1e-12 relative. */
-static bool rel_ok(double a, double b)
-{
-    return fabs(a - b) <= 1e-12 * fabs(b) + 1e-300;
-}
+#define assert_rel(a, b) assert_close((a), (b), 1e-300, 1e-12)
 
 static cl_stats_sample sample(const double *x, size_t n)
 {

@@ -18,36 +18,26 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "unit.h"
 #include "engine/cl_calfile.h"
-
-#define assert_near(a, b, tol) assert_true(fabs((a) - (b)) <= (tol))
-
-static char dir[64];
 
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/cuplab-calfile-XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
+    return unit_tmpdir_create("calfile");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return unit_tmpdir_destroy();
 }
 
-/* Write `text` to dir/name; returns the path (static buffer). */
+/* Write `text` to the scratch folder's `name`; returns the path (static buffer). */
 static const char *file(const char *name, const char *text)
 {
-    static char path[256];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
+    static char path[1100];
+    unit_write_file(unit_path(path, sizeof path, name), text);
     return path;
 }
 
@@ -143,7 +133,7 @@ static void test_points_errors(void **state)
     size_t n;
     cl_error e;
     char missing[128];
-    snprintf(missing, sizeof missing, "%s/none.csv", dir);
+    unit_path(missing, sizeof missing, "none.csv");
     assert_int_equal(cl_calfile_sensor_points(missing, 0, &p, &n, &e), CL_ERR_NOTFOUND);
     assert_non_null(strstr(e.msg, "none.csv"));
 }
@@ -175,7 +165,7 @@ static void test_points_write(void **state)
     cl_sensor_point *p;
     size_t n;
     cl_error e;
-    snprintf(path, sizeof path, "%s/saved.csv", dir);
+    unit_path(path, sizeof path, "saved.csv");
     assert_int_equal(cl_calfile_write_points(path, in, 3, false, &e), CL_OK);
     assert_int_equal(cl_calfile_write_points(path, in, 3, false, &e), CL_ERR_EXISTS);
     assert_int_equal(cl_calfile_sensor_points(path, 0, &p, &n, &e), CL_OK);
@@ -207,7 +197,7 @@ static void test_points_log(void **state)
     size_t n;
     cl_error e;
     cl_calfile_points_log *lg, *lg2;
-    snprintf(path, sizeof path, "%s/log.csv", dir);
+    unit_path(path, sizeof path, "log.csv");
     assert_int_equal(cl_calfile_points_log_open(&lg, path, false, false, &e), CL_OK);
     assert_int_equal(cl_calfile_points_log_open(&lg2, path, false, false, &e), CL_ERR_EXISTS);
     assert_non_null(strstr(e.msg, "log.csv exists (not replaced without --force)"));
@@ -233,7 +223,7 @@ static void test_points_log(void **state)
     assert_int_equal(cl_calfile_points_log_open(&lg, path, true, false, &e), CL_OK);
     cl_calfile_points_log_close(lg);
     assert_int_equal(cl_calfile_sensor_points(path, 0, &p, &n, &e), CL_ERR_FORMAT);
-    snprintf(path, sizeof path, "%s/none.csv", dir);
+    unit_path(path, sizeof path, "none.csv");
     assert_int_equal(cl_calfile_points_log_open(&lg, path, false, true, &e), CL_ERR_NOTFOUND);
     assert_non_null(strstr(e.msg, "none.csv: cannot open"));
     cl_calfile_points_log_close(NULL);
@@ -259,7 +249,7 @@ static void test_cups(void **state)
     assert_near(r[0].volume_u_ml, 1.5, 0);
     assert_true(isnan(r[0].vref_ml));
     char expect_path[256];
-    snprintf(expect_path, sizeof expect_path, "%s/leak1.h5", dir);
+    unit_path(expect_path, sizeof expect_path, "leak1.h5");
     assert_string_equal(r[0].decay, expect_path); /* relative to the list */
     assert_string_equal(r[0].decay_cup, "A");
     assert_near(r[0].from_s, 10, 0);

@@ -21,20 +21,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "unit.h"
 #include "engine/cl_calib.h"
 #include "nist_strd.h"
 
-#define assert_near(a, b, tol) assert_true(fabs((a) - (b)) <= (tol))
-/* Relative agreement; a certified zero is compared absolutely. */
-#define assert_rel(a, b, rel) assert_true(fabs((a) - (b)) <= (rel)*fmax(fabs(b), 1e-300))
-
-static gsl_rng *rng(unsigned long seed)
-{
-    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    assert_non_null(r);
-    gsl_rng_set(r, seed);
-    return r;
-}
+/* Relative agreement; a certified zero is compared exactly. */
+#define assert_rel(a, b, rel) assert_close((a), (b), 0, (rel))
 
 /* Log relative error (correct significant digits), as NIST reports it. */
 static double lre(double v, double cert)
@@ -154,7 +146,7 @@ static void test_recover_cubic(void **state)
     double x[N], y[N];
     size_t inside = 0, total = 0;
     for (unsigned long seed = 1; seed <= SEEDS; seed++) {
-        gsl_rng *r = rng(seed);
+        gsl_rng *r = unit_rng(seed);
         for (int i = 0; i < N; i++) {
             x[i] = 1200 + 2600.0 * i / (N - 1);
             y[i] = poly(cubic, 3, x[i]) + gsl_ran_gaussian(r, 0.05);
@@ -191,7 +183,7 @@ static void test_weighted(void **state)
     (void)state;
     enum { N = 25 };
     double x[N], y[N], w[N];
-    gsl_rng *r = rng(5);
+    gsl_rng *r = unit_rng(5);
     for (int i = 0; i < N; i++) {
         x[i] = i;
         y[i] = 2 + 0.5 * i + gsl_ran_gaussian(r, 0.3);
@@ -405,7 +397,7 @@ static void test_degree_choice(void **state)
     sim_opts o = {.cycles = 2, .sd_kpa = 0.005, .c2 = 1e-7};
     cl_sensor_point pts[40];
     cl_sensor_calibration d;
-    gsl_rng *r = rng(11);
+    gsl_rng *r = unit_rng(11);
     size_t n = make_points(&o, r, pts, true);
     calibrate(pts, n, 0, 0.1, 0.01, &d);
     assert_int_equal(d.degree, 2);
@@ -450,7 +442,7 @@ static void test_uncertainty_coverage(void **state)
     size_t in_u = 0, in_fit = 0, total = 0;
     double h_sum = 0;
     for (unsigned long seed = 1; seed <= SEEDS; seed++) {
-        gsl_rng *r = rng(1000 + seed);
+        gsl_rng *r = unit_rng(1000 + seed);
         sim_opts o = {.cycles = 3, .sd_kpa = sd, .c2 = 1e-8};
         o.bias_kpa = gsl_ran_gaussian(r, u_ref);
         cl_sensor_point pts[60];

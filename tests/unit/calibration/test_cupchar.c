@@ -23,19 +23,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "unit.h"
 #include "engine/cl_cupchar.h"
 #include "cl_session_write.h"
 #include "cl_sim.h"
-
-#define assert_near(a, b, tol) assert_true(fabs((a) - (b)) <= (tol))
-
-static gsl_rng *rng(unsigned long seed)
-{
-    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    assert_non_null(r);
-    gsl_rng_set(r, seed);
-    return r;
-}
 
 /* ------------------------------------------------------- gas expansion */
 
@@ -75,7 +66,7 @@ static void test_expansion_uncertainty(void **state)
     double v, u, *vs = malloc(DRAWS * sizeof *vs);
     assert_non_null(vs);
     assert_int_equal(cl_cupchar_expansion(&x, &v, &u, NULL), CL_OK);
-    gsl_rng *r = rng(3);
+    gsl_rng *r = unit_rng(3);
     for (int i = 0; i < DRAWS; i++) {
         cl_expansion d = {vr + gsl_ran_gaussian(r, uv), 0,
                           pr + gsl_ran_gaussian(r, up), pc + gsl_ran_gaussian(r, up),
@@ -208,7 +199,7 @@ static void test_leak_known_tau(void **state)
     size_t inside = 0;
     for (unsigned long seed = 1; seed <= SEEDS; seed++) {
         cl_sim_cup c = plate_cup(tau);
-        gsl_rng *r = rng(seed);
+        gsl_rng *r = unit_rng(seed);
         double *t, *p;
         size_t n = sample(&c, 10, r, &t, &p), a, b;
         cl_leak lk;
@@ -265,7 +256,7 @@ static void test_leak_short_window(void **state)
 {
     (void)state;
     cl_sim_cup c = plate_cup(20000);
-    gsl_rng *r = rng(9);
+    gsl_rng *r = unit_rng(9);
     double *t, *p;
     size_t n = sample(&c, 10, r, &t, &p), a, b;
     cl_leak lk;
@@ -285,21 +276,16 @@ static void test_leak_short_window(void **state)
 
 /* ------------------------------------------------------------ sessions */
 
-static char dir[64];
-
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/cuplab-cupchar-XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
+    return unit_tmpdir_create("cupchar");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return unit_tmpdir_destroy();
 }
 
 /* A session with one device of two channels: channel 1 is cup "C1" with
@@ -358,7 +344,7 @@ static void test_session_trace(void **state)
     cl_sim_cup c = plate_cup(400);
     cl_trace tr;
     cl_error e;
-    snprintf(path, sizeof path, "%s/plate.h5", dir);
+    unit_path(path, sizeof path, "plate.h5");
     write_session(path, &c, 640);
     cl_sensor_profile *good = profile("S-1", "2099-01-01");
     assert_int_equal(cl_cupchar_session_trace(path, "C1", good, &tr, &e), CL_OK);
@@ -392,10 +378,8 @@ static void test_session_trace(void **state)
     assert_non_null(strstr(e.msg, "plate.h5"));
     assert_non_null(strstr(e.msg, "expired"));
     char junk[128];
-    snprintf(junk, sizeof junk, "%s/junk.h5", dir);
-    FILE *f = fopen(junk, "w");
-    fputs("not hdf5", f);
-    fclose(f);
+    unit_path(junk, sizeof junk, "junk.h5");
+    unit_write_file(junk, "not hdf5");
     assert_true(cl_cupchar_session_trace(junk, "C1", good, &tr, &e) != CL_OK);
     cl_sensor_profile_free(good);
     cl_sensor_profile_free(other);

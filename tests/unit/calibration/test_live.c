@@ -24,9 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "unit.h"
 #include "engine/cl_live.h"
-
-#define assert_near(a, b, tol) assert_true(fabs((a) - (b)) <= (tol))
 
 typedef struct device {
     int master;

@@ -19,12 +19,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "unit.h"
 #include "engine/cl_calib.h"
 #include "cl_cupset.h"
 #include "cl_profile.h"
 #include "cl_sensor.h"
-
-#define assert_near(a, b, tol) assert_true(fabs((a) - (b)) <= (tol))
 
 /* A calibration of a noise-free quadratic sensor with a scatter pattern. */
 static void make_calibration(cl_sensor_calibration *d)
@@ -432,6 +431,18 @@ static void test_cupset_round_trip(void **state)
     assert_non_null(strstr(e.msg, "cups"));
 }
 
+static int setup(void **state)
+{
+    (void)state;
+    return unit_tmpdir_create("profile");
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    return unit_tmpdir_destroy();
+}
+
 static int count_entries(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -447,11 +458,10 @@ static int count_entries(const char *dir)
 static void test_files(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/cuplab-profile-XXXXXX", path[256], *text;
+    char path[1100], *text;
     cl_error e;
     cl_sensor_profile *p;
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/p.json", dir);
+    unit_path(path, sizeof path, "p.json");
     assert_int_equal(cl_profile_write_file(path, minimal, false, &e), CL_OK);
     assert_int_equal(cl_profile_write_file(path, "other", false, &e), CL_ERR_EXISTS);
     assert_non_null(strstr(e.msg, "p.json"));
@@ -463,15 +473,14 @@ static void test_files(void **state)
     assert_int_equal(cl_profile_write_file(path, "{}", true, &e), CL_OK);
     assert_int_equal(cl_sensor_profile_load(path, &p, &e), CL_ERR_FORMAT);
     assert_non_null(strstr(e.msg, path));    /* the message names the file */
-    assert_int_equal(count_entries(dir), 1); /* no temporary file left */
-    snprintf(path, sizeof path, "%s/missing.json", dir);
+    assert_int_equal(count_entries(unit_tmpdir()), 1); /* no temporary file left */
+    unit_path(path, sizeof path, "missing.json");
     assert_int_equal(cl_sensor_profile_load(path, &p, &e), CL_ERR_NOTFOUND);
     assert_non_null(strstr(e.msg, "missing.json"));
-    snprintf(path, sizeof path, "%s/no/such/dir.json", dir);
+    unit_path(path, sizeof path, "no/such/dir.json");
     assert_true(cl_profile_write_file(path, "x", false, &e) != CL_OK);
-    snprintf(path, sizeof path, "%s/p.json", dir);
+    unit_path(path, sizeof path, "p.json");
     unlink(path);
-    rmdir(dir);
 }
 
 int main(void)
@@ -485,7 +494,7 @@ int main(void)
         cmocka_unit_test(test_expiry),
         cmocka_unit_test(test_dates),
         cmocka_unit_test(test_cupset_round_trip),
-        cmocka_unit_test(test_files),
+        cmocka_unit_test_setup_teardown(test_files, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "unit.h"
 #include "cl_cli.h"
 
 static void test_numbers(void **state)
@@ -72,22 +73,24 @@ static int accept_port(void *ctx, const char *key, const struct option *opt)
     return opt && strcmp(key, "config") ? CL_CLI_OPTION : CL_CLI_UNKNOWN;
 }
 
-static void write_file(const char *path, const char *text)
+static int setup(void **state)
 {
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
+    (void)state;
+    return unit_tmpdir_create("cli");
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    return unit_tmpdir_destroy();
 }
 
 static void test_config(void **state)
 {
     (void)state;
-    char path[] = "/tmp/cl-cli-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-    write_file(path, "# settings\n name = A B \n\nflag\nport = /dev/p0\n");
+    char path[1100];
+    unit_path(path, sizeof path, "settings.conf");
+    unit_write_file(path, "# settings\n name = A B \n\nflag\nport = /dev/p0\n");
     char *argv0[] = {"prog", "-c", path, "--name=C", NULL};
     char **argv = argv0;
     int argc = 4;
@@ -103,13 +106,13 @@ static void test_config(void **state)
     assert_null(argv[6]);
     cl_cli_config_free(&cfg);
 
-    write_file(path, "name = A\ncolour = blue\n");
+    unit_write_file(path, "name = A\ncolour = blue\n");
     argv = argv0;
     argc = 4;
     assert_int_equal(cl_cli_config_expand(&argc, &argv, 1, opts, accept_port, NULL, &cfg, &err),
                      CL_ERR_ARG);
     assert_non_null(strstr(err.msg, ":2: unknown setting 'colour'"));
-    write_file(path, "name\n");
+    unit_write_file(path, "name\n");
     assert_int_equal(cl_cli_config_expand(&argc, &argv, 1, opts, NULL, NULL, &cfg, &err),
                      CL_ERR_ARG);
     assert_non_null(strstr(err.msg, "'name' needs a value"));
@@ -139,9 +142,9 @@ static int expand(char **argv0, int argc0, cl_error *err)
 static void test_config_limits(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/cl-cli-XXXXXX", path[64];
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/c.conf", dir);
+    char dir[1100], path[1100];
+    snprintf(dir, sizeof dir, "%s", unit_tmpdir());
+    unit_path(path, sizeof path, "c.conf");
     char *argv0[] = {"prog", "-c", dir, NULL};
     cl_error err;
 
@@ -179,7 +182,6 @@ static void test_config_limits(void **state)
     assert_non_null(strstr(err.msg, "c.conf: larger than 1048576 bytes"));
 
     unlink(path);
-    rmdir(dir);
 }
 
 /* A file with no settings (empty, or comments only) leaves the command line
@@ -188,17 +190,16 @@ static void test_config_limits(void **state)
 static void test_config_empty(void **state)
 {
     (void)state;
-    char path[] = "/tmp/cl-cli-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
+    char path[1100];
+    unit_path(path, sizeof path, "empty.conf");
+    unit_write_file(path, "");
     char *argv0[] = {"prog", "-c", path, "--name=C", NULL};
     for (int k = 0; k < 2; k++) {
         char **argv = argv0;
         int argc = 4;
         cl_cli_config cfg;
         cl_error err;
-        write_file(path, k ? "# nothing\n\n" : "");
+        unit_write_file(path, k ? "# nothing\n\n" : "");
         assert_int_equal(
             cl_cli_config_expand(&argc, &argv, 1, opts, NULL, NULL, &cfg, &err), CL_OK);
         assert_int_equal(argc, 4);
@@ -218,5 +219,5 @@ int main(void)
         cmocka_unit_test(test_config_limits),
         cmocka_unit_test(test_config_empty),
     };
-    return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("cli", tests, setup, teardown);
 }

@@ -13,9 +13,6 @@
 
 #include <cmocka.h>
 
-/* Doubles compared in double precision (cmocka compares floats). */
-#define assert_near(a, b, tol) assert_true(fabs((a) - (b)) <= (tol))
-
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
@@ -24,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "unit.h"
 #include "cl_decay.h"
 
 #define SEEDS 200
@@ -53,21 +51,13 @@ static void synth(const truth *m, size_t n, double dt, double sigma, double rho,
     }
 }
 
-static gsl_rng *rng(unsigned long seed)
-{
-    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    assert_non_null(r);
-    gsl_rng_set(r, seed);
-    return r;
-}
-
 static void test_exp_recovers_parameters(void **state)
 {
     (void)state;
     /* A window of 4 tau: p_inf and tau are identifiable. */
     truth m = {.p0 = -40, .pinf = -15, .tau = 150};
     double t[600], p[600];
-    gsl_rng *r = rng(1);
+    gsl_rng *r = unit_rng(1);
     synth(&m, 600, 1.0, 0.2, 0, r, t, p);
     cl_decay_fit f;
     cl_error err;
@@ -100,7 +90,7 @@ static double tau_coverage(const truth *m, size_t n, double dt, double sigma, do
     assert_non_null(t);
     assert_non_null(p);
     for (unsigned long seed = 1; seed <= SEEDS; seed++) {
-        gsl_rng *r = rng(seed);
+        gsl_rng *r = unit_rng(seed);
         synth(m, n, dt, sigma, rho, r, t, p);
         cl_decay_fit f;
         assert_int_equal(cl_decay_fit_model(t, p, 1, n, CL_DECAY_EXP, &f, NULL), CL_OK);
@@ -204,7 +194,7 @@ static coverage ripple_coverage(const truth *m, bool irregular)
     size_t ht = 0, hk = 0, hs = 0;
     double bias = 0, k_true = 60 / m->tau;
     for (unsigned long seed = 1; seed <= RIPPLE_SEEDS; seed++) {
-        gsl_rng *r = rng(seed + (irregular ? 50000 : 0));
+        gsl_rng *r = unit_rng(seed + (irregular ? 50000 : 0));
         double slope_true;
         synth_hold(m, irregular, r, bt, bp, &slope_true);
         cl_decay_fit best, all[3];
@@ -261,7 +251,7 @@ static void test_linear_slope(void **state)
     double t[300], p[300];
     size_t hits = 0;
     for (unsigned long seed = 1; seed <= SEEDS; seed++) {
-        gsl_rng *r = rng(seed);
+        gsl_rng *r = unit_rng(seed);
         synth(&m, 300, 1.0, 0.1, 0, r, t, p);
         cl_decay_fit f;
         assert_int_equal(cl_decay_fit_model(t, p, 1, 300, CL_DECAY_LINEAR, &f, NULL), CL_OK);
@@ -286,7 +276,7 @@ static double pick_rate(const truth *m, size_t n, double dt, double sigma, doubl
     assert_non_null(t);
     assert_non_null(p);
     for (int seed = 1; seed <= seeds; seed++) {
-        gsl_rng *r = rng((unsigned long)seed + 1000);
+        gsl_rng *r = unit_rng((unsigned long)seed + 1000);
         synth(m, n, dt, sigma, rho, r, t, p);
         cl_decay_fit best, all[3];
         assert_int_equal(cl_decay_fit_best(t, p, 1, n, &best, all, NULL), CL_OK);
@@ -327,7 +317,7 @@ static void test_short_window_not_identifiable(void **state)
     /* 60 s of a decay with tau = 1500 s: nearly a straight line. */
     truth m = {.p0 = -40, .pinf = -10, .tau = 1500};
     double t[60], p[60];
-    gsl_rng *r = rng(5);
+    gsl_rng *r = unit_rng(5);
     synth(&m, 60, 1.0, 0.2, 0, r, t, p);
     cl_decay_fit best, all[3];
     assert_int_equal(cl_decay_fit_best(t, p, 1, 60, &best, all, NULL), CL_OK);
@@ -350,7 +340,7 @@ static void test_deepening_vacuum(void **state)
     /* A fire cup cooling: vacuum deepens from -30 toward -45 kPa. */
     truth m = {.p0 = -30, .pinf = -45, .tau = 90};
     double t[400], p[400];
-    gsl_rng *r = rng(9);
+    gsl_rng *r = unit_rng(9);
     synth(&m, 400, 1.0, 0.1, 0, r, t, p);
     cl_decay_fit f;
     assert_int_equal(cl_decay_fit_model(t, p, 1, 400, CL_DECAY_EXP, &f, NULL), CL_OK);
@@ -367,7 +357,7 @@ static void test_stride_and_missing(void **state)
      * skips non-finite points. */
     truth m = {.p0 = -40, .pinf = -15, .tau = 300};
     double t[600], p[600], tp[1200];
-    gsl_rng *r = rng(11);
+    gsl_rng *r = unit_rng(11);
     synth(&m, 600, 1.0, 0.2, 0, r, t, p);
     for (size_t i = 0; i < 600; i++) {
         tp[2 * i] = t[i];

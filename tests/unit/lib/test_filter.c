@@ -10,9 +10,6 @@
 
 #include <cmocka.h>
 
-/* Doubles compared in double precision (cmocka compares floats). */
-#define assert_near(a, b, tol) assert_true(fabs((a) - (b)) <= (tol))
-
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_filter.h>
 #include <gsl/gsl_randist.h>
@@ -21,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "unit.h"
 #include "cl_filter.h"
 
 #define N 400

@@ -18,9 +18,6 @@
 
 #include <cmocka.h>
 
-/* Doubles compared in double precision (cmocka compares floats). */
-#define assert_near(a, b, tol) assert_true(fabs((a) - (b)) <= (tol))
-
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
@@ -28,17 +25,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "unit.h"
 #include "cl_metrics.h"
 #include "cl_segment.h"
 #include "cl_sim.h"
-
-static gsl_rng *rng(unsigned long seed)
-{
-    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    assert_non_null(r);
-    gsl_rng_set(r, seed);
-    return r;
-}
 
 /* Model vacuum (positive), noise-free and without ripple. */
 static double model_vac(const cl_sim_cup *c, double t)
@@ -95,7 +85,7 @@ static void check_cups(cl_sim_technique tech, const cl_sim_cup *fixed)
     size_t peak_covered = 0, ncups = 0;
     size_t n_exp = 0;
     for (unsigned long seed = 1; seed <= (fixed ? 5 : 30); seed++) {
-        gsl_rng *r = rng(seed);
+        gsl_rng *r = unit_rng(seed);
         cl_sim_cup c;
         cl_sim_cup_random(&c, tech, 5, r);
         if (fixed)

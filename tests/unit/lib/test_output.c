@@ -16,9 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "unit.h"
 #include "cl_output.h"
-
-static char dir[64];
 
 /* The scratch folder of the tests, and what they leave in it. */
 static const char *const leftovers[] = {"out.json", "figs", "file"};
@@ -26,19 +25,16 @@ static const char *const leftovers[] = {"out.json", "figs", "file"};
 static int make_dir(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/cuplab-output-XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
+    return unit_tmpdir_create("output");
 }
 
 static int remove_dir(void **state)
 {
     (void)state;
     char path[128];
-    for (size_t i = 0; i < sizeof leftovers / sizeof *leftovers; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, leftovers[i]);
-        remove(path); /* a file or an empty folder */
-    }
-    return rmdir(dir);
+    for (size_t i = 0; i < sizeof leftovers / sizeof *leftovers; i++)
+        remove(unit_path(path, sizeof path, leftovers[i])); /* a file or an empty folder */
+    return rmdir(unit_tmpdir()); /* fails if anything else was left */
 }
 
 static void test_check(void **state)
@@ -46,17 +42,16 @@ static void test_check(void **state)
     (void)state;
     char path[128], want[192];
     cl_error e;
-    snprintf(path, sizeof path, "%s/out.json", dir);
+    unit_path(path, sizeof path, "out.json");
     assert_int_equal(cl_output_check(path, false, &e), CL_OK);
-    FILE *f = fopen(path, "w");
-    fclose(f);
+    unit_write_file(path, "");
     assert_int_equal(cl_output_check(path, false, &e), CL_ERR_EXISTS);
     snprintf(want, sizeof want, "%s exists (not replaced without --force)", path);
     assert_string_equal(e.msg, want);
     assert_int_equal(cl_output_check(path, true, &e), CL_OK);
-    assert_int_equal(cl_output_check(dir, true, &e), CL_ERR_ARG);
+    assert_int_equal(cl_output_check(unit_tmpdir(), true, &e), CL_ERR_ARG);
     assert_non_null(strstr(e.msg, "is a directory"));
-    snprintf(path, sizeof path, "%s/missing/out.json", dir);
+    unit_path(path, sizeof path, "missing/out.json");
     assert_int_equal(cl_output_check(path, true, &e), CL_ERR_NOTFOUND);
     assert_non_null(strstr(e.msg, "missing/out.json: cannot create: folder"));
     assert_int_equal(cl_output_check("plain.json", false, &e), CL_OK);
@@ -71,16 +66,15 @@ static void test_dir(void **state)
     char path[128];
     struct stat st;
     cl_error e;
-    snprintf(path, sizeof path, "%s/figs", dir);
+    unit_path(path, sizeof path, "figs");
     assert_int_equal(cl_output_dir(path, &e), CL_OK);
     assert_true(stat(path, &st) == 0 && S_ISDIR(st.st_mode));
     assert_int_equal(cl_output_dir(path, &e), CL_OK);
-    snprintf(path, sizeof path, "%s/no/figs", dir);
+    unit_path(path, sizeof path, "no/figs");
     assert_int_equal(cl_output_dir(path, &e), CL_ERR_NOTFOUND);
     assert_non_null(strstr(e.msg, "no/figs: cannot create"));
-    snprintf(path, sizeof path, "%s/file", dir);
-    FILE *f = fopen(path, "w");
-    fclose(f);
+    unit_path(path, sizeof path, "file");
+    unit_write_file(path, "");
     assert_int_equal(cl_output_dir(path, &e), CL_ERR_ARG);
     assert_non_null(strstr(e.msg, "not a directory"));
 }

@@ -15,48 +15,39 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "unit.h"
 #include "cl_replace.h"
-
-static char dir[64];
 
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/cl-replace-XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
+    return unit_tmpdir_create("replace");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd);
+    return unit_tmpdir_destroy();
 }
 
 static void put(const char *path, const char *text, mode_t mode)
 {
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    assert_int_equal(fclose(f), 0);
+    unit_write_file(path, text);
     assert_int_equal(chmod(path, mode), 0);
 }
 
 static void assert_content(const char *path, const char *text)
 {
-    char buf[256] = {0};
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    assert_string_equal(buf, text);
+    size_t n;
+    char *got = unit_read_file(path, &n);
+    assert_string_equal(got, text);
+    free(got);
 }
 
 static void tmp_name(char *buf, size_t cap, const char *base)
 {
-    snprintf(buf, cap, "%s/.%s.cuplab-tmp", dir, base);
+    int n = snprintf(buf, cap, "%s/.%s.cuplab-tmp", unit_tmpdir(), base);
+    assert_true(n >= 0 && (size_t)n < cap);
 }
 
 static void test_commit(void **state)
@@ -66,7 +57,7 @@ static void test_commit(void **state)
     struct stat st;
     cl_error e;
     cl_replace *t;
-    snprintf(path, sizeof path, "%s/a.h5", dir);
+    unit_path(path, sizeof path, "a.h5");
     tmp_name(tmp, sizeof tmp, "a.h5");
     put(path, "recording", 0640);
     put(tmp, "stale copy of a killed run, longer than the file", 0600);
@@ -92,8 +83,8 @@ static void test_abort_and_errors(void **state)
     char path[128], tmp[128], other[128];
     cl_error e;
     cl_replace *t = (cl_replace *)&e;
-    snprintf(path, sizeof path, "%s/b.h5", dir);
-    snprintf(other, sizeof other, "%s/c.h5", dir);
+    unit_path(path, sizeof path, "b.h5");
+    unit_path(other, sizeof other, "c.h5");
     tmp_name(tmp, sizeof tmp, "b.h5");
     put(path, "keep me", 0644);
 
@@ -118,7 +109,7 @@ static void test_abort_and_errors(void **state)
     cl_replace_abort(t);
 
     char missing[128];
-    snprintf(missing, sizeof missing, "%s/missing.h5", dir);
+    unit_path(missing, sizeof missing, "missing.h5");
     assert_int_equal(cl_replace_begin(&t, missing, -1, &e), CL_ERR_IO);
     assert_non_null(strstr(e.msg, missing));
     assert_int_equal(cl_replace_begin(&t, "", -1, &e), CL_ERR_ARG);
@@ -139,7 +130,7 @@ static void test_relative_name(void **state)
     cl_error e;
     cl_replace *t;
     assert_non_null(getcwd(cwd, sizeof cwd));
-    assert_int_equal(chdir(dir), 0);
+    assert_int_equal(chdir(unit_tmpdir()), 0);
     put("d.h5", "here", 0644);
     assert_int_equal(cl_replace_begin(&t, "d.h5", -1, &e), CL_OK);
     assert_string_equal(cl_replace_copy(t), ".d.h5.cuplab-tmp");

@@ -15,9 +15,6 @@
 
 #include <cmocka.h>
 
-/* Doubles compared in double precision (cmocka compares floats). */
-#define assert_near(a, b, tol) assert_true(fabs((a) - (b)) <= (tol))
-
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
@@ -25,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "unit.h"
 #include "cl_segment.h"
 #include "cl_sim.h"
 
@@ -61,19 +59,11 @@ static trace record(const cl_sim_cup *c, const cl_sim_sensor *s, double rate_hz,
     return tr;
 }
 
-static gsl_rng *rng(unsigned long seed)
-{
-    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    assert_non_null(r);
-    gsl_rng_set(r, seed);
-    return r;
-}
-
 static void check_against_truth(cl_sim_technique tech, double rate_hz, double tol_rel_s)
 {
     double worst[4] = {0};
     for (unsigned long seed = 1; seed <= 40; seed++) {
-        gsl_rng *r = rng(seed);
+        gsl_rng *r = unit_rng(seed);
         cl_sim_cup c;
         cl_sim_sensor s;
         cl_sim_cup_random(&c, tech, 3 + 10 * gsl_rng_uniform(r), r);
@@ -150,7 +140,7 @@ static void test_spikes_and_gaps(void **state)
 {
     (void)state;
     cl_sim_cup c = fixed_pump();
-    gsl_rng *r = rng(3);
+    gsl_rng *r = unit_rng(3);
     trace tr = record(&c, &sensor, 100, 140, r, NULL);
     /* Single-sample spikes of +-15 kPa, two in the baseline, and 2 s of
      * missing samples in the hold. */
@@ -190,7 +180,7 @@ static void test_repumps(void **state)
 {
     (void)state;
     cl_sim_cup c = fixed_pump();
-    gsl_rng *r = rng(4);
+    gsl_rng *r = unit_rng(4);
     trace tr = record(&c, &sensor, 100, 140, r, repumps);
     cl_segmentation seg;
     assert_int_equal(cl_segment(tr.t, tr.v, 1, tr.n, NULL, &seg, NULL), CL_OK);
@@ -221,7 +211,7 @@ static void test_moving_cupping(void **state)
 {
     (void)state;
     cl_sim_cup c = fixed_pump();
-    gsl_rng *r = rng(5);
+    gsl_rng *r = unit_rng(5);
     trace tr = record(&c, &sensor, 100, 140, r, moving);
     for (size_t i = 0; i < tr.n; i++)
         if (tr.t[i] > 50 && tr.t[i] < 53)
@@ -245,7 +235,7 @@ static void test_two_applications_and_unreleased(void **state)
     c2.t_apply_s = 60;
     c2.pump_strokes = 2;
     c2.hold_s = 100; /* released at 162.5 s: after the end of the trace */
-    gsl_rng *r = rng(6);
+    gsl_rng *r = unit_rng(6);
     trace a = record(&c1, &sensor, 50, 150, r, NULL);
     trace b = record(&c2, &sensor, 50, 150, r, NULL);
     for (size_t i = 0; i < a.n; i++)
@@ -272,7 +262,7 @@ static void test_flat_and_errors(void **state)
 {
     (void)state;
     double t[500], v[500];
-    gsl_rng *r = rng(7);
+    gsl_rng *r = unit_rng(7);
     for (size_t i = 0; i < 500; i++) {
         t[i] = (double)i / 50;
         v[i] = gsl_ran_gaussian(r, 0.05);

@@ -13,6 +13,7 @@
 #include <gsl/gsl_rng.h>
 #include <math.h>
 
+#include "unit.h"
 #include "cl_sim.h"
 
 static cl_sim_cup pump_cup(void)
@@ -44,14 +45,6 @@ static cl_sim_cup fire_cup(void)
     c.p_inf_kpa = -20;
     c.release_s = 1.5;
     return c;
-}
-
-static gsl_rng *rng(unsigned long seed)
-{
-    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    assert_non_null(r);
-    gsl_rng_set(r, seed);
-    return r;
 }
 
 static void test_baseline_before_application(void **state)
@@ -164,7 +157,7 @@ static void test_release_returns_to_zero(void **state)
 static void test_trace_is_continuous(void **state)
 {
     (void)state;
-    gsl_rng *r = rng(7);
+    gsl_rng *r = unit_rng(7);
     for (int i = 0; i < 200; i++) {
         cl_sim_cup c;
         cl_sim_cup_random(&c, i % 2 ? CL_SIM_FIRE : CL_SIM_PUMP, 5, r);
@@ -182,7 +175,7 @@ static void test_trace_is_continuous(void **state)
 static void test_random_never_too_deep(void **state)
 {
     (void)state;
-    gsl_rng *r = rng(12345);
+    gsl_rng *r = unit_rng(12345);
     const double mmhg = CL_KPA_PER_MMHG;
     for (int tech = CL_SIM_PUMP; tech <= CL_SIM_FIRE; tech++) {
         for (int i = 0; i < 1000; i++) {
@@ -218,7 +211,7 @@ static void test_random_never_too_deep(void **state)
 static void test_ripple_bounded(void **state)
 {
     (void)state;
-    gsl_rng *r = rng(99);
+    gsl_rng *r = unit_rng(99);
     cl_sim_cup c;
     cl_sim_cup_random(&c, CL_SIM_PUMP, 5, r);
     double amp = c.breath_kpa + c.pulse_kpa, max_seen = 0;
@@ -262,7 +255,7 @@ static void test_sensor_round_trip(void **state)
 static void test_sensor_random_ranges(void **state)
 {
     (void)state;
-    gsl_rng *r = rng(3);
+    gsl_rng *r = unit_rng(3);
     for (int i = 0; i < 1000; i++) {
         cl_sim_sensor s;
         cl_sim_sensor_random(&s, r);
@@ -289,7 +282,7 @@ static int cups_equal(const cl_sim_cup *a, const cl_sim_cup *b)
 static void test_same_seed_same_parameters(void **state)
 {
     (void)state;
-    gsl_rng *r1 = rng(42), *r2 = rng(42), *r3 = rng(43);
+    gsl_rng *r1 = unit_rng(42), *r2 = unit_rng(42), *r3 = unit_rng(43);
     int differ = 0;
     for (int i = 0; i < 100; i++) {
         cl_sim_technique t = i % 3 ? CL_SIM_PUMP : CL_SIM_FIRE;
@@ -314,7 +307,7 @@ static void test_same_seed_same_parameters(void **state)
 static void test_noise_statistics(void **state)
 {
     (void)state;
-    gsl_rng *r = rng(2024);
+    gsl_rng *r = unit_rng(2024);
     cl_sim_sensor s = {.gain = 1.0, .offset = 0.92, .adc_bits = 12};
     const double p = -30, noise_kpa = 0.5;
     const int n = 200000;

@@ -12,9 +12,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "unit.h"
 #include "cl_units.h"
-
-#define assert_near(a, b, tol) assert_true(fabs((a) - (b)) <= (tol))
 
 static void test_names(void **state)
 {

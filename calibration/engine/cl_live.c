@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "cl_port.h"
+#include "cl_time.h"
 
 #define READ_CHUNK 4096
 #define MAX_META 16
@@ -193,18 +194,11 @@ bool cl_live_stable(const cl_live *l, size_t n, double sd_max, cl_live_reading *
     return tmp.sd <= sd_max;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 int cl_live_measure(cl_live *l, size_t n, double sd_max, double timeout_s, cl_live_reading *r,
                     cl_error *err)
 {
     cl_live_reading last = {NAN, NAN, 0, NAN, NAN};
-    double end = now_s() + timeout_s;
+    double end = cl_time_mono_s() + timeout_s;
     int rc;
 
     if (n < 2 || n > l->cap)
@@ -221,7 +215,7 @@ int cl_live_measure(cl_live *l, size_t n, double sd_max, double timeout_s, cl_li
                 return CL_OK;
             last_stats(l, n, &last);
         }
-        double rem = end - now_s();
+        double rem = end - cl_time_mono_s();
         if (rem <= 0)
             break;
         struct pollfd p = {cl_port_fd(l->port), POLLIN, 0};

@@ -35,6 +35,7 @@
 #include "cohort/cl_cohortplot.h"
 #include "cl_output.h"
 #include "cl_plot.h"
+#include "cl_time.h"
 
 #define PROG "cuplab-analyze"
 #define MAX_JOBS 256
@@ -281,18 +282,11 @@ typedef struct progress {
     double start, last;
 } progress;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static void progress_draw(progress *p, bool force)
 {
     if (!p->on)
         return;
-    double t = now_s();
+    double t = cl_time_mono_s();
     if (!force && t - p->last < 0.1)
         return;
     p->last = t;
@@ -686,7 +680,7 @@ int an_cohort_run(const an_options *o)
     }
     r.prog = (progress){.on = o->verbosity > 0 && r.f.n > 1 && isatty(STDERR_FILENO),
                         .total = r.f.n,
-                        .start = now_s()};
+                        .start = cl_time_mono_s()};
     progress_draw(&r.prog, true);
     int jobs = s.jobs < (int)r.f.n ? s.jobs : (int)r.f.n;
     if (jobs > 1)

@@ -100,30 +100,6 @@ static void prompt(const char *fmt, ...)
     fflush(stderr);
 }
 
-/* The serial the device announced for `channel` ("# sensor_serials: a,b,.."). */
-static void announced_serial(const cl_live *l, unsigned channel, char *out, size_t cap)
-{
-    const char *s = cl_live_meta(l, "sensor_serials");
-    out[0] = '\0';
-    if (!s)
-        return;
-    for (unsigned k = 0; *s; k++) {
-        const char *end = strchr(s, ',');
-        size_t len = end ? (size_t)(end - s) : strlen(s);
-        if (k == channel) {
-            while (len && isspace((unsigned char)*s))
-                s++, len--;
-            while (len && isspace((unsigned char)s[len - 1]))
-                len--;
-            snprintf(out, cap, "%.*s", (int)len, s);
-            return;
-        }
-        if (!end)
-            return;
-        s = end + 1;
-    }
-}
-
 /* Append point `p` to the growing array, and to the points file if any.
  * Returns an exit code. */
 static int keep_point(cl_calfile_points_log *lg, cl_sensor_point **v, size_t *nv, size_t *cap,
@@ -249,8 +225,8 @@ int cal_live_points(const cal_options *o, cl_sensor_point **pts, size_t *n, char
         }
         if (rc != CL_OK)
             goto port_fail;
-        if (!*serial)
-            announced_serial(l, o->channel, serial, serial_cap);
+        if (!*serial && o->channel < CL_WIRE_MAX_CHANNELS)
+            snprintf(serial, serial_cap, "%s", cl_live_ident(l)->sensor_serial[o->channel]);
         if (isfinite(r.t_first))
             prompt(
                 "point %u: raw %.4f counts (SD %.3f, %zu samples, device time %.17g..%.17g)\n",

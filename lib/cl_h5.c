@@ -263,6 +263,44 @@ done:
     return rc;
 }
 
+int cl_h5_put_strs(hid_t obj, const char *name, const char *const *values, size_t n)
+{
+    hsize_t dim = n;
+    hid_t t = H5I_INVALID_HID, sp = H5I_INVALID_HID, a = H5I_INVALID_HID;
+    int rc = -1;
+    char **clean = calloc(n, sizeof *clean);
+    if (!clean)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (!(clean[i] = cl_h5_utf8_dup(values[i])))
+            goto done;
+    if ((t = cl_h5_str_vlen()) >= 0 && (sp = H5Screate_simple(1, &dim, NULL)) >= 0 &&
+        (a = H5Acreate2(obj, name, t, sp, H5P_DEFAULT, H5P_DEFAULT)) >= 0 &&
+        H5Awrite(a, t, clean) >= 0)
+        rc = 0;
+done:
+    cl_h5_close(&a);
+    cl_h5_close(&sp);
+    cl_h5_close(&t);
+    for (size_t i = 0; i < n; i++)
+        free(clean[i]);
+    free(clean);
+    return rc;
+}
+
+int cl_h5_put_double(hid_t obj, const char *name, double value)
+{
+    hid_t sp = H5Screate(H5S_SCALAR), a = H5I_INVALID_HID;
+    int rc = -1;
+    if (sp >= 0 &&
+        (a = H5Acreate2(obj, name, H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT)) >= 0 &&
+        H5Awrite(a, H5T_NATIVE_DOUBLE, &value) >= 0)
+        rc = 0;
+    cl_h5_close(&a);
+    cl_h5_close(&sp);
+    return rc;
+}
+
 int cl_h5_put_int(hid_t obj, const char *name, int value)
 {
     hid_t sp = H5Screate(H5S_SCALAR), a = H5I_INVALID_HID;

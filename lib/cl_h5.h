@@ -75,8 +75,15 @@ int cl_h5_put_str(hid_t obj, const char *name, const char *value);
  * between the two writes would leave the attribute unreadable. */
 int cl_h5_put_fixed(hid_t obj, const char *name, size_t size, const char *value);
 
+/* Create a one-dimensional attribute of `n` variable-length UTF-8 strings
+ * (n >= 1). */
+int cl_h5_put_strs(hid_t obj, const char *name, const char *const *values, size_t n);
+
 /* Create a scalar 32-bit integer attribute. */
 int cl_h5_put_int(hid_t obj, const char *name, int value);
+
+/* Create a scalar float64 attribute. */
+int cl_h5_put_double(hid_t obj, const char *name, double value);
 
 /* Read scalar attribute `name` of `obj` as a new string: strings as they are,
  * integers and floats printed.  *out = NULL when absent.  -1 on an HDF5

@@ -28,6 +28,7 @@
  */
 #include "cl_session_write.h"
 #include "cl_h5.h"
+#include "cl_ident.h"
 #include "cl_output.h"
 #include "cl_replace.h"
 #include "cl_schema.h"
@@ -261,6 +262,30 @@ done:
     return rc;
 }
 
+/* The identity the device announced (cl_ident), as attributes of its
+ * group; -1 on an HDF5 failure. */
+static int put_identity(hid_t g, const cl_session_device *dv)
+{
+    cl_ident id;
+    const char *serials[CL_WIRE_MAX_CHANNELS], *models[CL_WIRE_MAX_CHANNELS];
+    cl_ident_parse(&id, dv->announcement);
+    for (size_t c = 0; c < dv->channels && c < CL_WIRE_MAX_CHANNELS; c++) {
+        serials[c] = id.sensor_serial[c];
+        models[c] = id.sensor_model[c];
+    }
+    return cl_h5_put_int(g, "protocol_version", id.protocol_version) < 0 ||
+                   cl_h5_put_str(g, "device_serial", id.device) < 0 ||
+                   cl_h5_put_str(g, "firmware", id.firmware) < 0 ||
+                   cl_h5_put_double(g, "rate_hz", id.rate_hz) < 0 ||
+                   cl_h5_put_int(g, "adc_bits", id.adc_bits) < 0 ||
+                   cl_h5_put_str(g, "adc_reference", id.adc_reference) < 0 ||
+                   cl_h5_put_double(g, "adc_reference_mv", id.adc_reference_mv) < 0 ||
+                   cl_h5_put_strs(g, "sensor_serials", serials, dv->channels) < 0 ||
+                   cl_h5_put_strs(g, "sensor_models", models, dv->channels) < 0
+               ? -1
+               : 0;
+}
+
 static int build_device(cl_session *s, hid_t devices, size_t i, const cl_session_device *dv,
                         hsize_t chunk, cl_error *err)
 {
@@ -284,7 +309,7 @@ static int build_device(cl_session *s, hid_t devices, size_t i, const cl_session
         cl_h5_put_str(g, "usb_product", dv->usb_product) < 0 ||
         cl_h5_put_str(g, "usb_serial", dv->usb_serial) < 0 ||
         cl_h5_put_str(g, "description", dv->description) < 0 ||
-        cl_h5_put_str(g, "announcement", dv->announcement) < 0 ||
+        cl_h5_put_str(g, "announcement", dv->announcement) < 0 || put_identity(g, dv) < 0 ||
         make_series(g, "samples", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &nan_fill, dv->channels,
                     chunk, "counts") < 0 ||
         make_series(g, "device_time", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &nan_fill, 0, chunk,

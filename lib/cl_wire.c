@@ -25,6 +25,10 @@
 #define BIN_CRC 4
 #define BIN_PAYLOAD(n) (BIN_HEADER + 4 * (size_t)(n) + BIN_CRC)
 #define BIN_PAYLOAD_MAX BIN_PAYLOAD(CL_WIRE_MAX_CHANNELS)
+/* Metadata frame: type, key length, key and value, CRC. */
+#define META_HEADER 2
+_Static_assert(META_HEADER + CL_WIRE_META_MAX + BIN_CRC == BIN_PAYLOAD_MAX,
+               "a metadata frame is at most as long as the longest sample frame");
 /* Longest encoded frame accepted, delimiter excluded. */
 #define BIN_ENCODED_MAX (CL_WIRE_BINARY_MAX - 1)
 
@@ -235,6 +239,55 @@ cl_wire_protocol cl_wire_decoder_protocol(const cl_wire_decoder *d)
 
 /* ---- binary decoder ------------------------------------------------------- */
 
+/* Whether `key` (k bytes) and `value` (v bytes) make a metadata pair: the
+ * rules of docs/wire-protocols.md, so that the pair reads back unchanged
+ * from a "key: value" line. */
+static bool meta_pair_ok(const uint8_t *key, size_t k, const uint8_t *value, size_t v)
+{
+    if (k < 1 || k > CL_WIRE_META_KEY_MAX || k + v > CL_WIRE_META_MAX || key[0] == ' ' ||
+        key[k - 1] == ' ')
+        return false;
+    for (size_t i = 0; i < k; i++)
+        if (key[i] < 0x20 || key[i] > 0x7E || key[i] == ':' || key[i] == '=')
+            return false;
+    for (size_t i = 0; i < v; i++)
+        if (value[i] == 0 || value[i] == '\r' || value[i] == '\n')
+            return false;
+    return true;
+}
+
+/* A decoded metadata frame of `plen` bytes in d->payload. */
+static void binary_meta(cl_wire_decoder *d, size_t plen, cl_wire_sink sink, void *ctx)
+{
+    uint8_t *p = d->payload;
+    char key[CL_WIRE_META_KEY_MAX + 1], value[CL_WIRE_META_MAX + 1];
+    cl_wire_item it;
+
+    if (plen < META_HEADER + 1 + BIN_CRC || plen > BIN_PAYLOAD_MAX) {
+        d->st.malformed++;
+        return;
+    }
+    if (frame_crc(p, plen - BIN_CRC) != get_u32le(p + plen - BIN_CRC)) {
+        d->st.checksum_errors++;
+        return;
+    }
+    size_t k = p[1], body = plen - META_HEADER - BIN_CRC;
+    if (k > body || !meta_pair_ok(p + META_HEADER, k, p + META_HEADER + k, body - k)) {
+        d->st.malformed++;
+        return;
+    }
+    memcpy(key, p + META_HEADER, k);
+    key[k] = '\0';
+    memcpy(value, p + META_HEADER + k, body - k);
+    value[body - k] = '\0';
+    d->st.meta++;
+    memset(&it, 0, sizeof it);
+    it.kind = CL_WIRE_ITEM_META;
+    it.key = key;
+    it.value = value;
+    emit(sink, ctx, &it);
+}
+
 /* One delimited, non-empty COBS unit `enc` of `len` bytes. */
 static void binary_unit(cl_wire_decoder *d, const uint8_t *enc, size_t len, cl_wire_sink sink,
                         void *ctx)
@@ -246,6 +299,10 @@ static void binary_unit(cl_wire_decoder *d, const uint8_t *enc, size_t len, cl_w
     unsigned n, i;
     uint32_t seq;
 
+    if (plen >= 1 && d->payload[0] == CL_WIRE_BINARY_META) {
+        binary_meta(d, (size_t)plen, sink, ctx);
+        return;
+    }
     /* The length must fit some channel count before the CRC means anything;
      * then the CRC decides, and only a frame that passes it is checked for
      * version and channel count. */
@@ -677,6 +734,26 @@ size_t cl_wire_encode_binary(const cl_wire_frame *f, uint8_t *out, size_t cap)
     for (i = 0; i < f->n; i++)
         put_u32le(p + BIN_HEADER + 4 * i, (uint32_t)to_i32(f->v[i]));
     plen = BIN_PAYLOAD(f->n);
+    put_u32le(p + plen - BIN_CRC, frame_crc(p, plen - BIN_CRC));
+    elen = cl_wire_cobs_encode(p, plen, out, cap);
+    if (elen == 0 || elen >= cap)
+        return 0;
+    out[elen] = 0;
+    return elen + 1;
+}
+
+size_t cl_wire_encode_meta(const char *key, const char *value, uint8_t *out, size_t cap)
+{
+    uint8_t p[BIN_PAYLOAD_MAX];
+    size_t k = strlen(key), v = strlen(value), elen;
+
+    if (!meta_pair_ok((const uint8_t *)key, k, (const uint8_t *)value, v))
+        return 0;
+    p[0] = CL_WIRE_BINARY_META;
+    p[1] = (uint8_t)k;
+    memcpy(p + META_HEADER, key, k);
+    memcpy(p + META_HEADER + k, value, v);
+    size_t plen = META_HEADER + k + v + BIN_CRC;
     put_u32le(p + plen - BIN_CRC, frame_crc(p, plen - BIN_CRC));
     elen = cl_wire_cobs_encode(p, plen, out, cap);
     if (elen == 0 || elen >= cap)

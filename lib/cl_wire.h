@@ -30,6 +30,13 @@
  *     u32 CRC-32 (zlib crc32) of all preceding payload bytes
  *   A bad CRC, wrong length or unknown version drops the frame (counted); a
  *   sequence jump is reported as a gap item and counted.
+ *   Protocol version 2 adds the metadata frame, one "key: value" pair:
+ *     u8  type (= 2)
+ *     u8  key length k (1..CL_WIRE_META_KEY_MAX)
+ *     u8  key[k], then the value, up to the CRC (key + value at most
+ *         CL_WIRE_META_MAX bytes)
+ *     u32 CRC-32 of all preceding payload bytes
+ *   It becomes a metadata item exactly like a text "# key: value" line.
  */
 #ifndef CL_WIRE_H
 #define CL_WIRE_H
@@ -42,7 +49,15 @@
 
 #define CL_WIRE_MAX_CHANNELS 32
 #define CL_WIRE_MAX_LINE 1024
-#define CL_WIRE_BINARY_VERSION 1
+#define CL_WIRE_BINARY_VERSION 1 /* first byte of a sample frame */
+#define CL_WIRE_BINARY_META 2    /* first byte of a metadata frame (version 2) */
+/* The protocol version a device announces as "protocol_version" when it
+ * identifies itself (docs/wire-protocols.md, "Device identity"). */
+#define CL_WIRE_PROTOCOL_VERSION 2
+/* Metadata frame: longest key, and longest key + value (so that the frame
+ * is no longer than the longest sample frame). */
+#define CL_WIRE_META_KEY_MAX 32
+#define CL_WIRE_META_MAX (4 * CL_WIRE_MAX_CHANNELS + 12)
 /* Largest encoded binary frame: payload + COBS overhead + delimiter. */
 #define CL_WIRE_BINARY_MAX (2 + 4 + 8 + 4 * CL_WIRE_MAX_CHANNELS + 4 + 4 + 1)
 
@@ -78,7 +93,7 @@ typedef struct cl_wire_item {
 typedef struct cl_wire_stats {
     uint64_t bytes;           /* bytes fed */
     uint64_t frames;          /* valid frames emitted */
-    uint64_t meta;            /* metadata lines */
+    uint64_t meta;            /* metadata lines or frames */
     uint64_t malformed;       /* lines/frames that did not parse */
     uint64_t checksum_errors; /* NMEA or CRC mismatches */
     uint64_t seq_gaps;        /* sequence discontinuities */
@@ -116,6 +131,13 @@ cl_wire_protocol cl_wire_decoder_protocol(const cl_wire_decoder *d);
  * trailing 0x00.  Returns the byte count, or 0 if `cap` is too small or
  * f->n is out of range. */
 size_t cl_wire_encode_binary(const cl_wire_frame *f, uint8_t *out, size_t cap);
+
+/* Encode `key`/`value` as one binary metadata frame including the trailing
+ * 0x00.  Returns the byte count, or 0 if `cap` is too small or the pair
+ * breaks the rules (docs/wire-protocols.md): key 1..CL_WIRE_META_KEY_MAX
+ * printable ASCII bytes without ':' and '=' and without blanks at either end,
+ * value without NUL, CR or LF, key + value at most CL_WIRE_META_MAX. */
+size_t cl_wire_encode_meta(const char *key, const char *value, uint8_t *out, size_t cap);
 
 /* Format `f` as one text line ending in "\r\n", values printed with %.17g
  * (integers without a decimal point).  With `with_time`, the device time is

@@ -14,25 +14,13 @@
 #include <unistd.h>
 
 #include "cl_log.h"
+#include "cl_time.h"
 
 #define HANGUP (POLLHUP | POLLERR | POLLNVAL)
 #define DRAIN_S 2.0        /* before an unplug, wait this long for the reader to catch up */
 #define DRAIN_QUIET_S 0.05 /* ... until the reader's queue stayed empty this long */
 
-double sim_pty_clock_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /* Sleep s seconds (less than one). */
-static void nap(double s)
-{
-    struct timespec ts = {0, (long)(s * 1e9)};
-    nanosleep(&ts, NULL);
-}
-
 void sim_pty_init(sim_pty *p, const char *link, volatile sig_atomic_t *stop)
 {
     *p = (sim_pty){.stop = stop, .link = link, .master = -1};
@@ -118,7 +106,7 @@ static void announce_path(const sim_pty *p)
 /* Wait until a reader opens the slave (the master stops reporting POLLHUP). */
 static int wait_reader(sim_pty *p, double wait_s)
 {
-    double deadline = sim_pty_clock_s() + wait_s;
+    double deadline = cl_time_mono_s() + wait_s;
     for (;;) {
         struct pollfd pfd = {p->master, POLLIN, 0};
         if (*p->stop)
@@ -130,11 +118,11 @@ static int wait_reader(sim_pty *p, double wait_s)
             cl_log(CL_LOG_INFO, "reader connected on %s", p->slave);
             return SIM_PTY_OK;
         }
-        if (sim_pty_clock_s() >= deadline) {
+        if (cl_time_mono_s() >= deadline) {
             cl_log(CL_LOG_ERROR, "no reader opened %s within %g s", p->slave, wait_s);
             return SIM_PTY_NO_READER;
         }
-        nap(0.02);
+        cl_time_sleep_s(0.02);
     }
 }
 
@@ -166,18 +154,18 @@ long sim_pty_settle(sim_pty *p)
 {
     /* Data still in the pty's flip buffer is not counted yet, so the queue
      * must stay empty for a while before it is believed. */
-    double give_up = sim_pty_clock_s() + DRAIN_S, quiet_since = -1;
+    double give_up = cl_time_mono_s() + DRAIN_S, quiet_since = -1;
     long unread;
     for (;;) {
         unread = unread_bytes(p);
-        double t = sim_pty_clock_s();
+        double t = cl_time_mono_s();
         if (unread > 0)
             quiet_since = -1;
         else if (quiet_since < 0)
             quiet_since = t;
         if ((quiet_since >= 0 && t - quiet_since >= DRAIN_QUIET_S) || t >= give_up || *p->stop)
             return unread;
-        nap(0.005);
+        cl_time_sleep_s(0.005);
     }
 }
 
@@ -251,7 +239,7 @@ int sim_pty_wait_until(sim_pty *p, double due_s)
     for (;;) {
         if (*p->stop)
             return SIM_PTY_STOP;
-        double rem = due_s - sim_pty_clock_s();
+        double rem = due_s - cl_time_mono_s();
         if (rem <= 0)
             return SIM_PTY_OK;
         if (rem > 0.002) {
@@ -272,12 +260,12 @@ int sim_pty_wait_until(sim_pty *p, double due_s)
 
 int sim_pty_sleep(sim_pty *p, double wall_s)
 {
-    double end = sim_pty_clock_s() + wall_s;
+    double end = cl_time_mono_s() + wall_s;
     while (!*p->stop) {
-        double rem = end - sim_pty_clock_s();
+        double rem = end - cl_time_mono_s();
         if (rem <= 0)
             return SIM_PTY_OK;
-        nap(rem > 0.1 ? 0.1 : rem);
+        cl_time_sleep_s(rem > 0.1 ? 0.1 : rem);
     }
     return SIM_PTY_STOP;
 }
@@ -289,10 +277,10 @@ int sim_pty_sleep(sim_pty *p, double wall_s)
 
 void sim_pty_linger(sim_pty *p, double linger_s)
 {
-    double end = sim_pty_clock_s() + linger_s;
+    double end = cl_time_mono_s() + linger_s;
     while (!*p->stop) {
         short ev;
-        double t = sim_pty_clock_s();
+        double t = cl_time_mono_s();
         if (poll_master(p, 0, 50, &ev) > 0 && (ev & HANGUP))
             return;
         if (t >= end + LINGER_BEHIND_S || (t >= end && unread_bytes(p) <= 0))

@@ -33,9 +33,6 @@ typedef struct sim_pty {
 
 void sim_pty_init(sim_pty *p, const char *link, volatile sig_atomic_t *stop);
 
-/* Monotonic clock, seconds: the time base of sim_pty_wait_until(). */
-double sim_pty_clock_s(void);
-
 /* Plug in: open a new pty, point --link at it, print its path on stdout
  * and wait at most wait_s seconds for a reader to open it.  p->master stays
  * open whenever the pty could be opened, whatever the outcome. */
@@ -52,7 +49,7 @@ void sim_pty_close(sim_pty *p);
  * reader writes; *written is set to the bytes that went out. */
 int sim_pty_write(sim_pty *p, const uint8_t *b, size_t n, size_t *written);
 
-/* Sleep until sim_pty_clock_s() reaches due_s, watching the pty. */
+/* Sleep until cl_time_mono_s() reaches due_s, watching the pty. */
 int sim_pty_wait_until(sim_pty *p, double due_s);
 
 /* Sleep wall_s seconds (the pty may be closed). */

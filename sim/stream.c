@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cl_log.h"
+#include "cl_time.h"
 #include "cl_wire.h"
 
 #define EARLY_S 0.0005 /* frames may leave this much ahead of their time */
@@ -327,7 +328,7 @@ static int send_frames(sim_stream *st)
     size_t next_drop = 0;
     int next_disc = 0;
     sim_unplug *outage = NULL;
-    double outage_end_s = -1, anchor_wall = sim_pty_clock_s(), anchor_sim = 0,
+    double outage_end_s = -1, anchor_wall = cl_time_mono_s(), anchor_sim = 0,
            now = anchor_wall;
     int rc;
 
@@ -351,7 +352,7 @@ static int send_frames(sim_stream *st)
             outage->resume_s = outage_end_s;
             if ((rc = unplug(st, next_disc++)) != SIM_PTY_OK)
                 return rc;
-            anchor_wall = now = sim_pty_clock_s();
+            anchor_wall = now = cl_time_mono_s();
             anchor_sim = outage_end_s;
         }
         sim_session_read(st->ses, t, raw);
@@ -370,12 +371,12 @@ static int send_frames(sim_stream *st)
         if (X > 0) {
             double due = anchor_wall + (t - anchor_sim) / X;
             if (due > now + EARLY_S) {
-                now = sim_pty_clock_s();
+                now = cl_time_mono_s();
                 if (due > now + EARLY_S) {
                     if ((rc = flush_out(st)) != SIM_PTY_OK ||
                         (rc = sim_pty_wait_until(&st->pty, due)) != SIM_PTY_OK)
                         return rc;
-                    now = sim_pty_clock_s();
+                    now = cl_time_mono_s();
                 }
             }
         }

@@ -27,26 +27,16 @@
 #include "cl_log.h"
 #include "engine/cl_marker.h"
 #include "cl_output.h"
-#include "cl_port.h"
+#include "cl_time.h"
 #include "engine/cl_ring.h"
 #include "engine/cl_acqfile.h"
+#include "engine/cl_source.h"
 
 #define DEFAULT_RING 131072
 #define DEFAULT_FLUSH_S 0.5
 #define DEFAULT_PROBE_S 10.0
-#define REOPEN_INTERVAL_S 0.5
 #define STAGE_ROWS 1024 /* rows per device buffered before an append */
 #define POP_BATCH 1024
-#define READ_BUF 65536
-/* Light traffic is read in batches: after a round that brought data, the
- * reader waits until, at the rate that round showed, about BATCH_BYTES more
- * have arrived (at most BATCH_WAIT_MAX_S), so a 1 kHz device costs a few
- * dozen wake-ups a second instead of 1000.  BATCH_BYTES fits the smallest
- * tty buffer (4 kB) with room to spare; above BATCH_MAX_RATE bytes/s the
- * ports are read without pause.  Host timestamps are per read either way. */
-#define BATCH_BYTES 2500.0
-#define BATCH_MAX_RATE 100000.0
-#define BATCH_WAIT_MAX_S 0.025
 /* The writer sleeps until the next flush once it has emptied the ring; the
  * reader wakes it early when a ring is a quarter full. */
 #define WRITER_NAP_MIN_S 0.001
@@ -90,7 +80,6 @@ typedef struct raw_rec {
 typedef struct dev {
     size_t index;
     const cl_acq_port *cfg;
-    cl_port *port;
     cl_wire_decoder *dec;
     uint16_t channels;      /* 0 until the first frame */
     char *announcement;     /* "key: value" lines seen before recording, "\n" between */
@@ -98,11 +87,9 @@ typedef struct dev {
     rec *probe;             /* frames kept before the file existed */
     size_t nprobe, cap_probe;
     uint64_t reconnects, overruns, mismatched, pending_overrun;
-    double next_reopen;
     uint64_t frames_at_status;
     double last[CL_WIRE_MAX_CHANNELS];
     double last_frame;      /* host time of the last frame; -1: none */
-    cl_port_info info;      /* kept from the first successful open */
     cl_clock *clock;        /* device vs host clock, from the recording's start */
 } dev;
 
@@ -117,15 +104,16 @@ typedef struct stage {
 
 typedef struct acq {
     const cl_acq_config *cfg;
+    cl_source *source;         /* the ports, or a capture replayed */
     dev *devs;
     size_t ndev;
-    double t0;                 /* CLOCK_MONOTONIC at start */
-    double now;                /* host time of the current read (s since t0) */
+    double now;                /* host time of the current read (s since the start) */
     bool recording;            /* session exists, frames go to the ring */
     bool ending;               /* reading is over: pushes wait for room (see push) */
     cl_ring *ring;
     cl_session *session;
     pthread_t writer;
+    bool writer_running;
     pthread_mutex_t wake_mu;   /* with wake_cv and wake_now: ends the writer's nap */
     pthread_cond_t wake_cv;
     bool wake_init, wake_now;
@@ -140,24 +128,14 @@ typedef struct acq {
     cl_error werr;
     stage *stages;
     double flush_s;
-    size_t round_bytes;        /* bytes read in the last poll round */
-    double round_end;          /* host time the last round ended (s since t0) */
     cl_acqfile_cups cups;       /* the cup table, for marker commands and the live status */
     cl_capture *capture;       /* raw byte capture (--raw), written by the writer */
     cl_ring *raw_ring;
     uint64_t raw_lost;         /* bytes the capture missed (its ring was full) */
-    cl_capture_reader *replay; /* replay source instead of ports */
     cl_acq_input *input;       /* marker input (fd -1 once it has ended) */
+    double next_live;          /* host time the live view is next published */
     cl_marker_lines *lines;    /* its unfinished line */
-    cl_acq_port *replay_ports;
 } acq;
-
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* ------------------------------------------------------------ reader side */
 
@@ -192,13 +170,15 @@ static void wake_writer(acq *a, const cl_ring *r)
     pthread_mutex_unlock(&a->wake_mu);
 }
 
-/* Hand a record to the writer.  Live, a full ring refuses it (the reader must
- * never wait); when replaying a capture nothing is lost, and once reading is
- * over (the final records) nothing more arrives, so wait instead. */
+/* Hand a record to the writer.  From a real-time source a full ring refuses
+ * it (the reader must never wait); from a replay nothing is lost by waiting,
+ * and once reading is over (the final records) nothing more arrives, so wait
+ * instead. */
 static bool push(acq *a, const rec *r)
 {
     while (!cl_ring_push(a->ring, r)) {
-        if (!(a->replay || a->ending) || !a->recording || atomic_load(&a->writer_failed))
+        if (!(!cl_source_realtime(a->source) || a->ending) || !a->recording ||
+            atomic_load(&a->writer_failed))
             return false;
         usleep(200);
     }
@@ -408,46 +388,49 @@ static void on_item(void *ctx, const cl_wire_item *it)
     }
 }
 
-/* Read everything waiting on one port.  Returns CL_ERR_GONE when the device
- * vanished (the port is then closed). */
-static int drain_port(acq *a, dev *d, uint8_t *buf)
+/* ------------------------------------------------------ the source's sink */
+
+static void on_bytes(void *ctx, size_t devi, const uint8_t *buf, size_t n, double now)
 {
-    sink_ctx sc = {a, d};
-    cl_error e;
-    for (int rounds = 0; rounds < 64; rounds++) {
-        ssize_t n = cl_port_read(d->port, buf, READ_BUF, &e);
-        if (n < 0) {
-            cl_port_close(d->port);
-            d->port = NULL;
-            cl_wire_decoder_resync(d->dec);
-            return (int)n;
-        }
-        if (n == 0)
-            break;
-        a->round_bytes += (size_t)n;
-        capture_bytes(a, (uint16_t)d->index, buf, (size_t)n);
-        cl_wire_decode(d->dec, buf, (size_t)n, on_item, &sc);
-        if (n < READ_BUF)
-            break;
-    }
-    return CL_OK;
+    acq *a = ctx;
+    sink_ctx sc = {a, &a->devs[devi]};
+    a->now = now;
+    capture_bytes(a, (uint16_t)devi, buf, n);
+    cl_wire_decode(a->devs[devi].dec, buf, n, on_item, &sc);
 }
 
-static void try_reopen(acq *a, dev *d)
+static void on_gone(void *ctx, size_t devi, double now)
 {
-    cl_error e;
-    if (a->now < d->next_reopen)
-        return;
-    d->next_reopen = a->now + REOPEN_INTERVAL_S;
-    if (cl_port_open(&d->port, d->cfg->name, d->cfg->baud, &e) != CL_OK) {
-        cl_log(CL_LOG_DEBUG, "reopen: %s", e.msg);
-        return;
-    }
+    acq *a = ctx;
+    dev *d = &a->devs[devi];
+    a->now = now;
+    cl_wire_decoder_resync(d->dec);
+    if (a->recording)
+        push_event(a, d->index, -1, CL_EVENT_DISCONNECT, "%s: device disconnected", d->cfg->name);
+    cl_log(CL_LOG_WARN, "%s: device disconnected", d->cfg->name);
+}
+
+static void on_back(void *ctx, size_t devi, double now)
+{
+    acq *a = ctx;
+    dev *d = &a->devs[devi];
+    a->now = now;
     d->reconnects++;
     if (d->clock) /* the device may have restarted its clock */
         cl_clock_reset(d->clock);
     push_event(a, d->index, -1, CL_EVENT_RECONNECT, "%s: reconnected", d->cfg->name);
     cl_log(CL_LOG_INFO, "%s: reconnected", d->cfg->name);
+}
+
+static void marker_line(acq *a, cl_acq_input *in, const char *l);
+
+/* A typed marker the capture kept: an event like the one it was. */
+static void on_marker(void *ctx, const char *line, double now)
+{
+    acq *a = ctx;
+    a->now = now;
+    if (a->recording)
+        marker_line(a, NULL, line);
 }
 
 /* One typed marker command: an event (and a line in the raw capture), or
@@ -511,88 +494,21 @@ static bool read_input(acq *a)
  * recording (a fast typist, a pipe); read them before the file closes. */
 static void drain_input(acq *a)
 {
-    double end = mono_s() + INPUT_DRAIN_S;
-    while (a->input && a->input->fd >= 0 && read_input(a) && mono_s() < end)
+    double end = cl_time_mono_s() + INPUT_DRAIN_S;
+    while (a->input && a->input->fd >= 0 && read_input(a) && cl_time_mono_s() < end)
         ;
 }
 
-/* Replay: decode the next capture record as if it had just been read.
- * Returns 1 while records remain, 0 at the end, negative on error. */
-static int replay_round(acq *a, cl_error *err)
+/* One round of the source (and of the marker input, once recording). */
+static int read_round(acq *a, int timeout_ms, cl_source_state *state, cl_error *err)
 {
-    uint16_t port;
-    const uint8_t *bytes;
-    size_t len;
-    int rc = cl_capture_next(a->replay, &port, &a->now, &bytes, &len, err);
-    if (rc <= 0)
-        return rc;
-    if (port == CL_CAPTURE_MARKER) {
-        char line[CL_MARKER_LINE_MAX + 1];
-        snprintf(line, sizeof line, "%.*s", (int)len, (const char *)bytes);
-        if (a->recording)
-            marker_line(a, NULL, line);
-    } else if (port < a->ndev) {
-        sink_ctx sc = {a, &a->devs[port]};
-        cl_wire_decode(a->devs[port].dec, bytes, len, on_item, &sc);
-    }
-    return 1;
-}
-
-/* One poll round over all open ports (and the command input). */
-static int poll_round(acq *a, cl_acq_input *in, uint8_t *buf, int timeout_ms)
-{
-    struct pollfd pfd[64];
-    dev *owner[64];
-    size_t n = 0;
-    int in_slot = -1;
-
-    for (size_t i = 0; i < a->ndev && n < 63; i++) {
-        if (!a->devs[i].port)
-            continue;
-        pfd[n].fd = cl_port_fd(a->devs[i].port);
-        pfd[n].events = POLLIN;
-        owner[n++] = &a->devs[i];
-    }
-    if (in && in->fd >= 0 && a->recording) {
-        in_slot = (int)n;
-        pfd[n].fd = in->fd;
-        pfd[n++].events = POLLIN;
-    }
-    if (poll(pfd, n, timeout_ms) < 0) {
-        if (errno == EINTR)
-            return CL_OK;
-        return cl_error_from_errno(errno);
-    }
-    a->now = mono_s() - a->t0;
-    for (size_t k = 0; k < n; k++) {
-        if ((int)k == in_slot || !(pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
-            continue;
-        dev *d = owner[k];
-        if (drain_port(a, d, buf) == CL_ERR_GONE) {
-            d->next_reopen = a->now + REOPEN_INTERVAL_S;
-            if (a->recording)
-                push_event(a, d->index, -1, CL_EVENT_DISCONNECT, "%s: device disconnected",
-                           d->cfg->name);
-            cl_log(CL_LOG_WARN, "%s: device disconnected", d->cfg->name);
-        }
-    }
-    if (in_slot >= 0 && (pfd[in_slot].revents & (POLLIN | POLLHUP | POLLERR)))
+    cl_source_sink sink = {on_bytes, on_marker, on_gone, on_back, a};
+    int wake_fd = a->recording && a->input->fd >= 0 ? a->input->fd : -1;
+    int rc = cl_source_read(a->source, wake_fd, timeout_ms, &sink, state, err);
+    a->now = cl_source_now(a->source);
+    if (rc == CL_OK && wake_fd >= 0)
         read_input(a);
-    return CL_OK;
-}
-
-/* Wait before the next round while traffic is light (see BATCH_BYTES).  A
- * round that brought clearly more than the batch means the rate rose or a
- * buffer filled: read on at once. */
-static void batch_wait(acq *a)
-{
-    double span = a->now - a->round_end;
-    a->round_end = a->now;
-    if (a->round_bytes == 0 || a->round_bytes > 1.5 * BATCH_BYTES)
-        return;
-    double rate = (double)a->round_bytes / fmax(span, 1e-4);
-    if (rate < BATCH_MAX_RATE)
-        usleep((useconds_t)(fmin(BATCH_BYTES / rate, BATCH_WAIT_MAX_S) * 1e6));
+    return rc;
 }
 
 /* ------------------------------------------------------------ writer side */
@@ -700,7 +616,7 @@ static void *writer_main(void *arg)
     acq *a = arg;
     /* Records come out rec_size bytes apart; slack for the last one's unused tail. */
     unsigned char *batch = malloc(POP_BATCH * a->rec_size + sizeof(rec));
-    double next_flush = mono_s() + a->flush_s;
+    double next_flush = cl_time_mono_s() + a->flush_s;
     int rc = CL_OK;
 
     if (!batch) {
@@ -714,7 +630,7 @@ static void *writer_main(void *arg)
         rc = consume_batch(a, batch, POP_BATCH, &n);
         if (rc == CL_OK)
             rc = drain_capture(a);
-        double now = mono_s();
+        double now = cl_time_mono_s();
         if (rc == CL_OK && now >= next_flush) {
             /* Due: the flush takes in everything that had arrived by now
              * (however far behind the writer is), but no more, so it is
@@ -725,7 +641,7 @@ static void *writer_main(void *arg)
             if (rc == CL_OK)
                 rc = write_all_and_flush(a);
             next_flush += a->flush_s;
-            now = mono_s();
+            now = cl_time_mono_s();
             if (next_flush < now)
                 next_flush = now + a->flush_s;
         }
@@ -764,7 +680,7 @@ static void end_after_write_error(acq *a, const cl_error *werr)
         unstored += c.frames - a->stages[i].stored;
     }
     a->writer_gone = true;
-    a->now = mono_s() - a->t0;
+    a->now = cl_source_now(a->source);
     while (cl_ring_pop(a->ring, &r, 1) == 1)
         if (r.type == REC_EVENT && r.u.ev.kind != CL_EVENT_STOP)
             (void)consume(a, &r);
@@ -783,7 +699,6 @@ static void acq_free(acq *a)
 {
     for (size_t i = 0; i < a->ndev; i++) {
         dev *d = &a->devs[i];
-        cl_port_close(d->port);
         cl_wire_decoder_free(d->dec);
         cl_clock_free(d->clock);
         free(d->announcement);
@@ -804,14 +719,12 @@ static void acq_free(acq *a)
         pthread_cond_destroy(&a->wake_cv);
         pthread_mutex_destroy(&a->wake_mu);
     }
-    cl_capture_reader_close(a->replay);
-    free(a->replay_ports);
+    cl_source_close(a->source);
     cl_marker_lines_free(a->lines);
 }
 
 /* Wait until every device has delivered a frame (its channel count). */
-static int probe(acq *a, volatile sig_atomic_t *stop, cl_acq_input *in, uint8_t *buf,
-                 cl_error *err)
+static int probe(acq *a, volatile sig_atomic_t *stop, cl_error *err)
 {
     double limit = a->cfg->probe_timeout_s > 0 ? a->cfg->probe_timeout_s : DEFAULT_PROBE_S;
     for (;;) {
@@ -825,7 +738,7 @@ static int probe(acq *a, volatile sig_atomic_t *stop, cl_acq_input *in, uint8_t 
                                 "stopped before every device sent data; no file written");
         for (size_t i = 0; i < a->ndev; i++) {
             dev *d = &a->devs[i];
-            if (!d->port && !a->replay)
+            if (!cl_source_connected(a->source, i))
                 return cl_error_set(err, CL_ERR_GONE,
                                     "%s: device disconnected before sending data; no file written",
                                     d->cfg->name);
@@ -844,18 +757,13 @@ static int probe(acq *a, volatile sig_atomic_t *stop, cl_acq_input *in, uint8_t 
                                     (unsigned long long)s->checksum_errors);
             }
         }
-        if (a->replay) {
-            int rc = replay_round(a, err);
-            if (rc < 0)
-                return rc;
-            if (rc == 0)
-                return cl_error_set(err, CL_ERR_FORMAT,
-                                    "capture ends before every device sent a valid frame");
-            continue;
-        }
-        int rc = poll_round(a, in, buf, 50);
+        cl_source_state state;
+        int rc = read_round(a, 50, &state, err);
         if (rc != CL_OK)
-            return cl_error_set(err, rc, "poll failed: %s", strerror(errno));
+            return rc;
+        if (state != CL_SOURCE_MORE)
+            return cl_error_set(err, CL_ERR_FORMAT, "%s ends before every device sent a valid frame",
+                                cl_source_what(a->source));
     }
 }
 
@@ -903,7 +811,8 @@ static int create_session(acq *a, cl_error *err)
     cl_acqfile_device sd[64];
     for (size_t i = 0; i < a->ndev; i++) {
         const dev *d = &a->devs[i];
-        sd[i] = (cl_acqfile_device){d->cfg, d->channels, d->announcement, &d->info};
+        sd[i] = (cl_acqfile_device){d->cfg, d->channels, d->announcement,
+                                    cl_source_info(a->source, i)};
     }
     return cl_acqfile_create(&a->session, a->cfg, sd, a->ndev, STAGE_ROWS, &a->cups, err);
 }
@@ -946,7 +855,7 @@ static void fill_status(acq *a, cl_acq_status *s, cl_acq_device_status *st)
         dev *d = &a->devs[i];
         st[i].port = d->cfg->name;
         st[i].channels = d->channels;
-        st[i].connected = d->port != NULL;
+        st[i].connected = cl_source_connected(a->source, i);
         counters_of(a, d, &st[i].counters);
         st[i].rate_hz = 0;
         memcpy(st[i].last, d->last, sizeof d->last);
@@ -976,20 +885,210 @@ static void report_status(acq *a, cl_acq_status_fn fn, void *ctx, double period_
 }
 
 /* The live view: its markers join the typed ones; its status every period. */
-static void live_round(acq *a, double *next_publish)
+static void live_round(acq *a)
 {
     const cl_acq_live *lv = a->cfg->live;
     cl_acq_input fb = {.fd = -1, .feedback = lv->feedback, .ctx = lv->ctx};
     char line[CL_MARKER_LINE_MAX + 1];
     for (int i = 0; i < 16 && lv->next_marker && lv->next_marker(lv->ctx, line, sizeof line); i++)
         marker_line(a, &fb, line);
-    if (lv->publish && a->now >= *next_publish) {
+    if (lv->publish && a->now >= a->next_live) {
         cl_acq_device_status st[64];
         cl_acq_status s;
         fill_status(a, &s, st);
         lv->publish(lv->ctx, &s);
-        *next_publish = a->now + CL_ACQ_LIVE_PERIOD_S;
+        a->next_live = a->now + CL_ACQ_LIVE_PERIOD_S;
     }
+}
+
+/* ------------------------------------------------------------------- run */
+
+/* Open the source, the decoders, the ring and the raw capture. */
+static int acq_open(acq *a, const cl_acq_config *cfg, cl_acq_input *in, cl_error *err)
+{
+    a->cfg = cfg;
+    a->input = in;
+    a->flush_s = cfg->flush_interval_s > 0 ? cfg->flush_interval_s : DEFAULT_FLUSH_S;
+    atomic_init(&a->reader_done, false);
+    atomic_init(&a->napping, false);
+    atomic_init(&a->writer_failed, false);
+    atomic_init(&a->rows_written, 0);
+    /* Fail before touching any port if the session would be refused. */
+    if (!cfg->force && access(cfg->path, F_OK) == 0)
+        return cl_output_exists(err, cfg->path);
+    int rc = cl_source_open(&a->source, cfg, err);
+    if (rc != CL_OK)
+        return rc;
+    a->ndev = cl_source_count(a->source);
+    if (in->fd >= 0 && !(a->lines = cl_marker_lines_new()))
+        return cl_error_set(err, CL_ERR_NOMEM, "out of memory");
+    a->devs = calloc(a->ndev, sizeof *a->devs);
+    a->rec_size = sizeof(rec);
+    a->ring = cl_ring_new(cfg->ring_records ? cfg->ring_records : DEFAULT_RING, a->rec_size);
+    if (!a->devs || !a->ring)
+        return cl_error_set(err, CL_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < a->ndev; i++) {
+        dev *d = &a->devs[i];
+        d->index = i;
+        d->cfg = cl_source_port(a->source, i);
+        d->last_frame = -1;
+        d->dec = cl_wire_decoder_new(d->cfg->protocol);
+        if (!d->dec)
+            return cl_error_set(err, CL_ERR_NOMEM, "out of memory");
+        if (d->cfg->protocol == CL_WIRE_TEXT)
+            cl_wire_decoder_set_text_timestamp(d->dec, d->cfg->text_timestamp);
+    }
+    if (!cfg->raw_path)
+        return CL_OK;
+    cl_capture_port cp[CL_CAPTURE_MAX_PORTS];
+    for (size_t i = 0; i < a->ndev; i++) {
+        const cl_acq_port *p = cl_source_port(a->source, i);
+        snprintf(cp[i].name, sizeof cp[i].name, "%s", p->name);
+        cp[i].baud = p->baud;
+        cp[i].protocol = p->protocol;
+        cp[i].text_timestamp = p->text_timestamp;
+    }
+    a->raw_ring = cl_ring_new(RAW_RING, sizeof(raw_rec));
+    if (!a->raw_ring)
+        return cl_error_set(err, CL_ERR_NOMEM, "out of memory");
+    return cl_capture_create(&a->capture, cfg->raw_path, cp, a->ndev, cfg->force, err);
+}
+
+/* Wait for every device's first frame, create the session file, start the
+ * writer and hand it the start event and the frames kept while waiting. */
+static int acq_begin(acq *a, volatile sig_atomic_t *stop, cl_acq_report *report,
+                     cl_error *err)
+{
+    cl_source_start(a->source);
+    int rc = probe(a, stop, err);
+    if (rc == CL_OK)
+        rc = shrink_ring(a, err);
+    if (rc == CL_OK)
+        rc = create_session(a, err);
+    if (rc != CL_OK)
+        return rc;
+    report->file_created = true;
+    a->recording = true;
+    for (size_t i = 0; i < a->ndev; i++) {
+        dev *d = &a->devs[i];
+        d->clock = cl_clock_new(cl_clock_unit_seconds(time_units(d)), 0);
+        for (size_t k = 0; d->clock && k < d->nprobe; k++)
+            cl_clock_add(d->clock, d->probe[k].u.frame.device_time, d->probe[k].host_time);
+    }
+    rc = start_writer(a, err);
+    if (rc != CL_OK)
+        return rc;
+    a->writer_running = true;
+    /* Frames kept while probing go first, in arrival order per device. */
+    push_event(a, 0, -1, CL_EVENT_START, "%s", cl_source_start_text(a->source));
+    for (size_t i = 0; i < a->ndev; i++)
+        for (size_t k = 0; k < a->devs[i].nprobe; k++)
+            if (!push(a, &a->devs[i].probe[k]))
+                drop_frame(&a->devs[i]);
+    return CL_OK;
+}
+
+/* Read until a reason to stop, which is returned (*rc: CL_OK or the error
+ * that ended it); counters, the live view and the status on the way. */
+static cl_acq_stop acq_record(acq *a, volatile sig_atomic_t *stop, cl_acq_status_fn status_fn,
+                              void *status_ctx, int *rc, cl_error *err)
+{
+    const cl_acq_config *cfg = a->cfg;
+    double next_status = a->now + 1.0, next_counters = a->now + a->flush_s / 2;
+    double last_status = a->now;
+    a->next_live = a->now;
+    for (;;) {
+        if (*stop)
+            return CL_ACQ_STOP_SIGNAL;
+        if (cfg->duration_s > 0 && a->now >= cfg->duration_s)
+            return CL_ACQ_STOP_DURATION;
+        if (atomic_load(&a->writer_failed))
+            return CL_ACQ_STOP_ERROR;
+        cl_source_state state;
+        *rc = read_round(a, 100, &state, err);
+        if (*rc != CL_OK)
+            return CL_ACQ_STOP_ERROR;
+        if (state == CL_SOURCE_END)
+            return CL_ACQ_STOP_END;
+        if (state == CL_SOURCE_ALL_GONE)
+            return CL_ACQ_STOP_ALL_GONE;
+        if (a->now >= next_counters) {
+            push_counters(a);
+            next_counters = a->now + a->flush_s / 2;
+        }
+        if (cfg->live)
+            live_round(a);
+        if (a->now >= next_status) {
+            report_status(a, status_fn, status_ctx, a->now - last_status);
+            last_status = a->now;
+            next_status = a->now + 1.0;
+        }
+    }
+}
+
+/* The stop: markers still waiting, then the last records (see push_final). */
+static void acq_stop(acq *a, cl_acq_stop reason, int rc, const cl_error *err)
+{
+    static const char *why[] = {"",           "stopped by signal",  "duration reached",
+                                "all devices disconnected", "error", "end of capture"};
+    if (reason != CL_ACQ_STOP_ERROR) {
+        drain_input(a);
+        if (a->cfg->live)
+            live_round(a); /* markers sent just before the stop */
+    }
+    a->ending = true;
+    if (atomic_load(&a->writer_failed))
+        return; /* see end_after_write_error */
+    char text[CL_SESSION_EVENT_TEXT];
+    if (snprintf(text, sizeof text, "%s%s%s", why[reason], rc != CL_OK ? ": " : "",
+                 rc != CL_OK ? err->msg : "") >= (int)sizeof text)
+        text[sizeof text - 1] = '\0'; /* truncated, as events are */
+    push_final(a, CL_EVENT_STOP, text);
+}
+
+/* Join the writer, close the session and the capture, fill the report and
+ * free everything.  Returns rc, or the first error closing brought. */
+static int acq_close(acq *a, int rc, cl_acq_stop reason, cl_acq_report *report, cl_error *err)
+{
+    if (a->writer_running) {
+        pthread_mutex_lock(&a->wake_mu);
+        atomic_store(&a->reader_done, true);
+        pthread_cond_signal(&a->wake_cv);
+        pthread_mutex_unlock(&a->wake_mu);
+        pthread_join(a->writer, NULL);
+        if (atomic_load(&a->writer_failed)) {
+            reason = CL_ACQ_STOP_ERROR;
+            *err = a->werr;
+            rc = a->werr.code;
+            end_after_write_error(a, err);
+        }
+    }
+    cl_error cerr;
+    if (a->session) {
+        int crc = cl_session_close(a->session, rc == CL_OK ? CL_SESSION_COMPLETE
+                                                           : CL_SESSION_INTERRUPTED,
+                                   &cerr);
+        if (crc != CL_OK && rc == CL_OK) {
+            rc = crc;
+            *err = cerr;
+        }
+    }
+    if (a->capture) {
+        if (cl_capture_close(a->capture, &cerr) != CL_OK && rc == CL_OK) {
+            rc = cerr.code;
+            *err = cerr;
+        }
+        if (a->raw_lost)
+            cl_log(CL_LOG_WARN, "raw capture is missing %llu bytes (it could not keep up)",
+                   (unsigned long long)a->raw_lost);
+    }
+    report->reason = reason;
+    report->elapsed_s = a->now;
+    report->rows_written = atomic_load(&a->rows_written);
+    for (size_t i = 0; a->devs && i < a->ndev; i++)
+        report->overruns += a->devs[i].overruns;
+    acq_free(a);
+    return rc;
 }
 
 int cl_acq_run(const cl_acq_config *cfg, volatile sig_atomic_t *stop, cl_acq_status_fn status_fn,
@@ -997,249 +1096,19 @@ int cl_acq_run(const cl_acq_config *cfg, volatile sig_atomic_t *stop, cl_acq_sta
                cl_error *err)
 {
     acq a;
-    uint8_t *buf = NULL;
-    int rc = CL_OK;
-    bool writer_running = false;
+    cl_acq_input in = {.fd = -1};
     cl_acq_stop reason = CL_ACQ_STOP_SIGNAL;
-    cl_acq_input in_copy = {.fd = -1};
-
-    const cl_acq_port *ports = cfg->ports;
 
     memset(report, 0, sizeof *report);
     memset(&a, 0, sizeof a);
     if (input)
-        in_copy = *input;
-    a.input = &in_copy;
-    a.cfg = cfg;
-    a.flush_s = cfg->flush_interval_s > 0 ? cfg->flush_interval_s : DEFAULT_FLUSH_S;
-    atomic_init(&a.reader_done, false);
-    atomic_init(&a.napping, false);
-    atomic_init(&a.writer_failed, false);
-    atomic_init(&a.rows_written, 0);
-    a.ndev = cfg->nports;
-    /* Fail before touching any port if the session would be refused. */
-    if (!cfg->force && access(cfg->path, F_OK) == 0)
-        return cl_output_exists(err, cfg->path);
-    if (cfg->replay_path) {
-        rc = cl_capture_open(&a.replay, cfg->replay_path, err);
-        if (rc != CL_OK)
-            return rc;
-        a.ndev = cl_capture_port_count(a.replay);
-        a.replay_ports = calloc(a.ndev, sizeof *a.replay_ports);
-        if (!a.replay_ports) {
-            rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");
-            goto out;
-        }
-        for (size_t i = 0; i < a.ndev; i++) {
-            const cl_capture_port *cp = cl_capture_port_get(a.replay, i);
-            a.replay_ports[i] = (cl_acq_port){cp->name, cp->baud, cp->protocol,
-                                              cp->text_timestamp};
-        }
-        ports = a.replay_ports;
-    }
-    if (a.ndev == 0 || a.ndev > 63) {
-        rc = cl_error_set(err, CL_ERR_ARG, "need between 1 and 63 ports, got %zu", a.ndev);
-        goto out;
-    }
-    if (in_copy.fd >= 0 && !(a.lines = cl_marker_lines_new())) {
-        rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    a.devs = calloc(a.ndev, sizeof *a.devs);
-    a.rec_size = sizeof(rec);
-    a.ring = cl_ring_new(cfg->ring_records ? cfg->ring_records : DEFAULT_RING, a.rec_size);
-    buf = malloc(READ_BUF);
-    if (!a.devs || !a.ring || !buf) {
-        rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    for (size_t i = 0; i < a.ndev; i++) {
-        dev *d = &a.devs[i];
-        d->index = i;
-        d->cfg = &ports[i];
-        d->last_frame = -1;
-        d->dec = cl_wire_decoder_new(d->cfg->protocol);
-        if (!d->dec) {
-            rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");
-            goto out;
-        }
-        if (d->cfg->protocol == CL_WIRE_TEXT)
-            cl_wire_decoder_set_text_timestamp(d->dec, d->cfg->text_timestamp);
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(ports[j].name, d->cfg->name) == 0) {
-                rc = cl_error_set(err, CL_ERR_ARG, "%s: port given twice", d->cfg->name);
-                goto out;
-            }
-        if (a.replay) {
-            snprintf(d->info.name, sizeof d->info.name, "%s", d->cfg->name);
-            snprintf(d->info.description, sizeof d->info.description, "replayed from %s",
-                     cfg->replay_path);
-            d->info.usb_vendor_id = d->info.usb_product_id = -1;
-            continue;
-        }
-        rc = cl_port_open(&d->port, d->cfg->name, d->cfg->baud, err);
-        if (rc != CL_OK)
-            goto out;
-        d->info = *cl_port_get_info(d->port);
-    }
-    if (cfg->raw_path) {
-        cl_capture_port cp[CL_CAPTURE_MAX_PORTS];
-        for (size_t i = 0; i < a.ndev; i++) {
-            snprintf(cp[i].name, sizeof cp[i].name, "%s", ports[i].name);
-            cp[i].baud = ports[i].baud;
-            cp[i].protocol = ports[i].protocol;
-            cp[i].text_timestamp = ports[i].text_timestamp;
-        }
-        a.raw_ring = cl_ring_new(RAW_RING, sizeof(raw_rec));
-        if (!a.raw_ring) {
-            rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");
-            goto out;
-        }
-        rc = cl_capture_create(&a.capture, cfg->raw_path, cp, a.ndev, cfg->force, err);
-        if (rc != CL_OK)
-            goto out;
-    }
-
-    a.t0 = mono_s();
-    rc = probe(&a, stop, &in_copy, buf, err);
+        in = *input;
+    int rc = acq_open(&a, cfg, &in, err);
     if (rc == CL_OK)
-        rc = shrink_ring(&a, err);
-    if (rc != CL_OK)
-        goto out;
-    rc = create_session(&a, err);
-    if (rc != CL_OK)
-        goto out;
-    report->file_created = true;
-    a.recording = true;
-    for (size_t i = 0; i < a.ndev; i++) {
-        dev *d = &a.devs[i];
-        d->clock = cl_clock_new(cl_clock_unit_seconds(time_units(d)), 0);
-        for (size_t k = 0; d->clock && k < d->nprobe; k++)
-            cl_clock_add(d->clock, d->probe[k].u.frame.device_time, d->probe[k].host_time);
+        rc = acq_begin(&a, stop, report, err);
+    if (rc == CL_OK) {
+        reason = acq_record(&a, stop, status_fn, status_ctx, &rc, err);
+        acq_stop(&a, reason, rc, err);
     }
-
-    rc = start_writer(&a, err);
-    if (rc != CL_OK)
-        goto out;
-    writer_running = true;
-    /* Frames kept while probing go first, in arrival order per device. */
-    push_event(&a, 0, -1, CL_EVENT_START, a.replay ? "replay started" : "recording started");
-    for (size_t i = 0; i < a.ndev; i++)
-        for (size_t k = 0; k < a.devs[i].nprobe; k++)
-            if (!push(&a, &a.devs[i].probe[k]))
-                drop_frame(&a.devs[i]);
-
-    a.round_end = a.now;
-    double next_status = a.now + 1.0, next_counters = a.now + a.flush_s / 2, last_status = a.now;
-    double next_live = a.now;
-    for (;;) {
-        if (*stop) {
-            reason = CL_ACQ_STOP_SIGNAL;
-            break;
-        }
-        if (cfg->duration_s > 0 && a.now >= cfg->duration_s) {
-            reason = CL_ACQ_STOP_DURATION;
-            break;
-        }
-        if (atomic_load(&a.writer_failed)) {
-            reason = CL_ACQ_STOP_ERROR;
-            break;
-        }
-        if (a.replay) {
-            rc = replay_round(&a, err);
-            if (rc <= 0) {
-                reason = rc == 0 ? CL_ACQ_STOP_END : CL_ACQ_STOP_ERROR;
-                break;
-            }
-            rc = CL_OK;
-        } else {
-            size_t open_ports = 0;
-            for (size_t i = 0; i < a.ndev; i++) {
-                if (!a.devs[i].port && cfg->reconnect)
-                    try_reopen(&a, &a.devs[i]);
-                open_ports += a.devs[i].port != NULL;
-            }
-            if (open_ports == 0 && !cfg->reconnect) {
-                reason = CL_ACQ_STOP_ALL_GONE;
-                break;
-            }
-            a.round_bytes = 0;
-            rc = poll_round(&a, &in_copy, buf, 100);
-            if (rc != CL_OK) {
-                cl_error_set(err, rc, "poll failed: %s", strerror(errno));
-                reason = CL_ACQ_STOP_ERROR;
-                break;
-            }
-            batch_wait(&a);
-        }
-        if (a.now >= next_counters) {
-            push_counters(&a);
-            next_counters = a.now + a.flush_s / 2;
-        }
-        if (cfg->live)
-            live_round(&a, &next_live);
-        if (a.now >= next_status) {
-            report_status(&a, status_fn, status_ctx, a.now - last_status);
-            last_status = a.now;
-            next_status = a.now + 1.0;
-        }
-    }
-
-    if (reason != CL_ACQ_STOP_ERROR) {
-        drain_input(&a);
-        if (cfg->live)
-            live_round(&a, &next_live); /* markers sent just before the stop */
-    }
-    static const char *why[] = {"",           "stopped by signal",  "duration reached",
-                                "all devices disconnected", "error", "end of capture"};
-    a.ending = true;
-    if (!atomic_load(&a.writer_failed)) { /* else see end_after_write_error */
-        char text[CL_SESSION_EVENT_TEXT];
-        if (snprintf(text, sizeof text, "%s%s%s", why[reason], rc != CL_OK ? ": " : "",
-                     rc != CL_OK ? err->msg : "") >= (int)sizeof text)
-            text[sizeof text - 1] = '\0'; /* truncated, as events are */
-        push_final(&a, CL_EVENT_STOP, text);
-    }
-out:
-    if (writer_running) {
-        pthread_mutex_lock(&a.wake_mu);
-        atomic_store(&a.reader_done, true);
-        pthread_cond_signal(&a.wake_cv);
-        pthread_mutex_unlock(&a.wake_mu);
-        pthread_join(a.writer, NULL);
-        if (atomic_load(&a.writer_failed)) {
-            reason = CL_ACQ_STOP_ERROR;
-            *err = a.werr;
-            rc = a.werr.code;
-            end_after_write_error(&a, err);
-        }
-    }
-    if (a.session) {
-        cl_error cerr;
-        int crc = cl_session_close(a.session, rc == CL_OK ? CL_SESSION_COMPLETE
-                                                          : CL_SESSION_INTERRUPTED,
-                                   &cerr);
-        if (crc != CL_OK && rc == CL_OK) {
-            rc = crc;
-            *err = cerr;
-        }
-    }
-    if (a.capture) {
-        cl_error cerr;
-        if (cl_capture_close(a.capture, &cerr) != CL_OK && rc == CL_OK) {
-            rc = cerr.code;
-            *err = cerr;
-        }
-        if (a.raw_lost)
-            cl_log(CL_LOG_WARN, "raw capture is missing %llu bytes (it could not keep up)",
-                   (unsigned long long)a.raw_lost);
-    }
-    report->reason = reason;
-    report->elapsed_s = a.now;
-    report->rows_written = atomic_load(&a.rows_written);
-    for (size_t i = 0; a.devs && i < a.ndev; i++)
-        report->overruns += a.devs[i].overruns;
-    acq_free(&a);
-    free(buf);
-    return rc;
+    return acq_close(&a, rc, reason, report, err);
 }

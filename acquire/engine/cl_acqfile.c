@@ -3,47 +3,32 @@
  */
 #include "engine/cl_acqfile.h"
 
+#include "cl_ident.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 const char *cl_acqfile_time_units(const cl_acq_port *port, const char *announcement)
 {
-    const char *key = "time_units: ";
-    const char *p = announcement ? strstr(announcement, key) : NULL;
-    static _Thread_local char units[32];
+    static _Thread_local cl_ident id;
     if (port->protocol == CL_WIRE_BINARY)
         return "us";
-    if (!p)
-        return "";
-    p += strlen(key);
-    snprintf(units, sizeof units, "%.*s", (int)strcspn(p, "\n"), p);
-    return units;
+    cl_ident_parse(&id, announcement);
+    return id.time_units;
 }
 
-/* Sensor serial of `channel` from the device's "sensor_serials: a,b,..."
- * announcement; "" if it did not say. */
+/* Sensor serial of `channel` as the device announced it; "" if it did not. */
 static void announced_serial(const cl_acqfile_device *d, uint16_t channel, char *out, size_t cap)
 {
-    const char *key = "sensor_serials: ";
-    const char *p = d->announcement ? strstr(d->announcement, key) : NULL;
-    out[0] = '\0';
-    if (!p)
-        return;
-    p += strlen(key);
-    for (uint16_t c = 0; c < channel; c++) {
-        p += strcspn(p, ",\n");
-        if (*p != ',')
-            return;
-        p++;
-    }
-    size_t n = strcspn(p, ",\n");
-    snprintf(out, cap, "%.*s", (int)n, p);
+    cl_ident id;
+    cl_ident_parse(&id, d->announcement);
+    snprintf(out, cap, "%s", channel < CL_WIRE_MAX_CHANNELS ? id.sensor_serial[channel] : "");
 }
 
 /* The session's device table; `units` holds each device's time unit. */
 static void device_table(const cl_acqfile_device *devs, size_t ndev, cl_session_device *sd,
-                         char (*units)[32])
+                         char (*units)[CL_IDENT_TEXT])
 {
     for (size_t i = 0; i < ndev; i++) {
         const cl_acqfile_device *d = &devs[i];
@@ -138,7 +123,7 @@ int cl_acqfile_create(cl_session **out, const cl_acq_config *cfg, const cl_acqfi
     cl_session_device *sd = calloc(ndev, sizeof *sd);
     cl_session_cup *made = NULL;
     char(*names)[16] = NULL, (*serials)[64] = NULL;
-    char units[64][32];
+    char units[64][CL_IDENT_TEXT];
     size_t ncups = cfg->ncups;
     int rc;
 

@@ -14,10 +14,9 @@
 #include <time.h>
 
 #include "cl_port.h"
+#include "cl_time.h"
 
 #define READ_CHUNK 4096
-#define MAX_META 16
-#define META_LEN 256
 
 struct cl_live {
     cl_port *port;
@@ -29,39 +28,19 @@ struct cl_live {
     size_t count;     /* samples since reset (may exceed cap) */
     bool bad_channel;
     unsigned channels_seen;
-    char meta_key[MAX_META][64], meta_val[MAX_META][META_LEN];
-    size_t nmeta;
+    cl_ident ident; /* what the device announced */
 };
 
-/* Keep the latest value of each announcement key (the first MAX_META keys). */
-static void keep_meta(cl_live *l, const char *key, const char *value)
+const cl_ident *cl_live_ident(const cl_live *l)
 {
-    size_t i;
-    for (i = 0; i < l->nmeta; i++)
-        if (strcmp(l->meta_key[i], key) == 0)
-            break;
-    if (i == l->nmeta) {
-        if (l->nmeta == MAX_META)
-            return;
-        l->nmeta++;
-        snprintf(l->meta_key[i], sizeof l->meta_key[i], "%s", key);
-    }
-    snprintf(l->meta_val[i], sizeof l->meta_val[i], "%s", value);
-}
-
-const char *cl_live_meta(const cl_live *l, const char *key)
-{
-    for (size_t i = 0; i < l->nmeta; i++)
-        if (strcmp(l->meta_key[i], key) == 0)
-            return l->meta_val[i];
-    return NULL;
+    return &l->ident;
 }
 
 static void sink(void *ctx, const cl_wire_item *item)
 {
     cl_live *l = ctx;
     if (item->kind == CL_WIRE_ITEM_META && item->key && item->value)
-        keep_meta(l, item->key, item->value);
+        cl_ident_set(&l->ident, item->key, item->value);
     if (item->kind != CL_WIRE_ITEM_FRAME)
         return;
     const cl_wire_frame *f = item->frame;
@@ -193,18 +172,11 @@ bool cl_live_stable(const cl_live *l, size_t n, double sd_max, cl_live_reading *
     return tmp.sd <= sd_max;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 int cl_live_measure(cl_live *l, size_t n, double sd_max, double timeout_s, cl_live_reading *r,
                     cl_error *err)
 {
     cl_live_reading last = {NAN, NAN, 0, NAN, NAN};
-    double end = now_s() + timeout_s;
+    double end = cl_time_mono_s() + timeout_s;
     int rc;
 
     if (n < 2 || n > l->cap)
@@ -221,7 +193,7 @@ int cl_live_measure(cl_live *l, size_t n, double sd_max, double timeout_s, cl_li
                 return CL_OK;
             last_stats(l, n, &last);
         }
-        double rem = end - now_s();
+        double rem = end - cl_time_mono_s();
         if (rem <= 0)
             break;
         struct pollfd p = {cl_port_fd(l->port), POLLIN, 0};

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "cl_error.h"
+#include "cl_ident.h"
 #include "cl_wire.h"
 
 typedef struct cl_live cl_live;
@@ -58,10 +59,8 @@ bool cl_live_stable(const cl_live *l, size_t n, double sd_max, cl_live_reading *
 int cl_live_measure(cl_live *l, size_t n, double sd_max, double timeout_s, cl_live_reading *r,
                     cl_error *err);
 
-/* Value of the device's announcement line "# key: value" seen last (e.g.
- * "sensor_serials", "device"), NULL if none yet.  Valid until the next
- * cl_live_pump(). */
-const char *cl_live_meta(const cl_live *l, const char *key);
+/* What the device has said about itself so far (cl_ident). */
+const cl_ident *cl_live_ident(const cl_live *l);
 
 /* Samples of the channel received since the last reset, and decoder counters. */
 size_t cl_live_count(const cl_live *l);

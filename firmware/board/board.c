@@ -21,6 +21,8 @@
 #include <sim_elf.h>
 #include <uart_pty.h>
 
+#include "cl_time.h"
+
 /* The accessors of the bridge's queues (fifo_declare.h). */
 DEFINE_FIFO(uint8_t, uart_pty_fifo);
 
@@ -57,19 +59,6 @@ struct cb_board {
     /* pacing */
     double wall_s, emulated_s, behind_max_s, held_s;
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static void nap(double s)
-{
-    struct timespec ts = {(time_t)s, (long)((s - (time_t)s) * 1e9)};
-    nanosleep(&ts, NULL);
-}
 
 /* The emulated time is paced by cb_board_run, not by simavr's sleeping;
  * this only counts the cycles the CPU sleeps. */
@@ -273,15 +262,15 @@ int cb_board_wait_reader(cb_board *b, double wait_s, volatile sig_atomic_t *stop
         return cl_error_set(err, cl_error_from_errno(e), "cannot watch the pty: %s",
                             strerror(e));
     }
-    double deadline = now_s() + wait_s;
+    double deadline = cl_time_mono_s() + wait_s;
     while (!*stop) {
         struct pollfd p = {b->watch, POLLIN, 0};
         if (poll(&p, 1, 50) > 0) {
             opened(b);
-            nap(b->boot_delay_s);
+            cl_time_sleep_s(b->boot_delay_s);
             return CL_OK;
         }
-        if (now_s() >= deadline)
+        if (cl_time_mono_s() >= deadline)
             return cl_error_set(err, CL_ERR_NOTFOUND, "nobody opened %s within %g s",
                                 cb_board_pty(b), wait_s);
     }
@@ -322,10 +311,10 @@ static void pace(cb_board *b, double wall0)
 {
     b->emulated_s = (double)(b->avr->cycle - b->cycle0) / CB_BOARD_HZ;
     for (;;) {
-        double wall = now_s() - wall0;
+        double wall = cl_time_mono_s() - wall0;
         unsigned queued = uart_pty_fifo_get_read_size(&b->pty.pty.in);
         if (queued > QUEUE_HIGH) {
-            nap(100e-6);
+            cl_time_sleep_s(100e-6);
             b->held_s += 100e-6;
             continue;
         }
@@ -333,7 +322,7 @@ static void pace(cb_board *b, double wall0)
         if (wall - b->emulated_s > b->behind_max_s)
             b->behind_max_s = wall - b->emulated_s;
         if (b->emulated_s - wall > 0.5e-3)
-            nap(b->emulated_s - wall);
+            cl_time_sleep_s(b->emulated_s - wall);
         return;
     }
 }
@@ -342,20 +331,20 @@ static void pace(cb_board *b, double wall0)
 static void drain_bridge(cb_board *b)
 {
     for (int i = 0; i < 50 && uart_pty_fifo_get_read_size(&b->pty.pty.in); i++)
-        nap(10e-3);
+        cl_time_sleep_s(10e-3);
 }
 
 /* Let the bridge and the reader take what is still queued. */
 static void drain(cb_board *b)
 {
-    double deadline = now_s() + DRAIN_TIMEOUT_S;
+    double deadline = cl_time_mono_s() + DRAIN_TIMEOUT_S;
     int queued = 1;
-    while (queued > 0 && now_s() < deadline) {
+    while (queued > 0 && cl_time_mono_s() < deadline) {
         if (ioctl(b->slave, FIONREAD, &queued) != 0)
             queued = 0;
         queued += (int)uart_pty_fifo_get_read_size(&b->pty.pty.in);
         if (queued)
-            nap(10e-3);
+            cl_time_sleep_s(10e-3);
     }
 }
 
@@ -363,7 +352,7 @@ int cb_board_run(cb_board *b, double duration_s, volatile sig_atomic_t *stop, cl
 {
     avr_t *avr = b->avr;
     avr_cycle_count_t end = (avr_cycle_count_t)(duration_s * CB_BOARD_HZ);
-    double wall0 = now_s();
+    double wall0 = cl_time_mono_s();
     unsigned n = 0;
 
     b->cycle0 = avr->cycle;
@@ -389,21 +378,21 @@ int cb_board_run(cb_board *b, double duration_s, volatile sig_atomic_t *stop, cl
              * it sends is not lost to nobody), which resets it like the DTR
              * line of a real Uno; the bootloader waits before the firmware
              * starts. */
-            double t0 = now_s();
+            double t0 = cl_time_mono_s();
             if (b->readers == 0) {
                 /* what nobody read is gone, as when a real port is closed */
                 drain_bridge(b);
                 tcflush(b->slave, TCIFLUSH);
             }
             while (b->readers == 0 && !*stop) {
-                nap(10e-3);
+                cl_time_sleep_s(10e-3);
                 opened(b);
             }
             avr_reset(avr);
             note_reset(b);
             b->resets++;
-            nap(b->boot_delay_s);
-            wall0 += now_s() - t0;
+            cl_time_sleep_s(b->boot_delay_s);
+            wall0 += cl_time_mono_s() - t0;
         }
         if (end && avr->cycle - b->cycle0 >= end)
             break;

@@ -122,9 +122,10 @@ static void test_reading(void **state)
     assert_near(r.sd, sqrt(100.0 / 99), 1e-9);
     /* the timestamps are those of 100 consecutive frames, 2 ms apart */
     assert_near(r.t_last - r.t_first, 198, 1e-9);
-    assert_string_equal(cl_live_meta(l, "sensor_serials"), "SA, SB");
-    assert_string_equal(cl_live_meta(l, "device"), "test");
-    assert_null(cl_live_meta(l, "firmware"));
+    assert_string_equal(cl_live_ident(l)->sensor_serial[0], "SA");
+    assert_string_equal(cl_live_ident(l)->sensor_serial[1], "SB");
+    assert_string_equal(cl_live_ident(l)->device, "test");
+    assert_string_equal(cl_live_ident(l)->firmware, "");
     assert_true(cl_live_stats(l)->frames >= 100);
     assert_true(cl_live_count(l) >= 100);
     /* the window: stable over 100, not with a threshold below the SD */

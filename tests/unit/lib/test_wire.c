@@ -768,8 +768,8 @@ static void test_binary_bad_layout(void **state)
 
     memset(p, 0x11, sizeof p);
     buf_byte(&b, 0);
-    /* version 2, otherwise a valid one-channel frame */
-    p[0] = 2, p[1] = 1;
+    /* version 3, otherwise a valid one-channel frame */
+    p[0] = 3, p[1] = 1;
     add_payload(&b, p, 18, true);
     /* zero channels */
     p[0] = 1, p[1] = 0;
@@ -991,6 +991,125 @@ static void test_binary_null_sink(void **state)
 }
 
 /* ---- text -------------------------------------------------------------------------- */
+
+/* The metadata frame of docs/wire-protocols.md, byte for byte. */
+static void test_meta_known_bytes(void **state)
+{
+    static const uint8_t want[19] = {0x12, 0x02, 0x06, 0x64, 0x65, 0x76, 0x69, 0x63, 0x65, 0x75,
+                                     0x6E, 0x6F, 0x2D, 0x37, 0x8B, 0x29, 0x7B, 0xC8, 0x00};
+    uint8_t out[CL_WIRE_BINARY_MAX], payload[64];
+    rec r = {0};
+    (void)state;
+
+    size_t n = cl_wire_encode_meta("device", "uno-7", out, sizeof out);
+    assert_int_equal(n, sizeof want);
+    assert_memory_equal(out, want, sizeof want);
+    assert_int_equal(cl_wire_cobs_decode(out, n - 1, payload, sizeof payload), 17);
+    assert_int_equal(crc32(0, payload, 13), 0xC87B298Bu);
+    /* a sample frame's sequence is not disturbed by metadata between frames */
+    buf b = {0};
+    buf_byte(&b, 0);
+    cl_wire_frame f = make_frame(7, 100, 1, 0);
+    n = cl_wire_encode_binary(&f, out, sizeof out);
+    buf_add(&b, out, n);
+    buf_add(&b, want, sizeof want);
+    f.seq = 8;
+    n = cl_wire_encode_binary(&f, out, sizeof out);
+    buf_add(&b, out, n);
+    cl_wire_decoder *d = decode_all(CL_WIRE_BINARY, false, b.p, b.n, &r);
+    assert_int_equal(r.n, 3);
+    assert_meta_item(&r, 1, "device", "uno-7");
+    assert_int_equal(r.items[2].f.seq, 8);
+    assert_stats(d, .bytes = b.n, .frames = 2, .meta = 1);
+    cl_wire_decoder_free(d);
+    rec_free(&r);
+    buf_free(&b);
+}
+
+/* What the encoder accepts the decoder returns unchanged; what it refuses
+ * the decoder counts as malformed. */
+static void test_meta_rules(void **state)
+{
+    char key[CL_WIRE_META_KEY_MAX + 2], value[CL_WIRE_META_MAX + 2];
+    uint8_t out[CL_WIRE_BINARY_MAX];
+    static const struct {
+        const char *key, *value;
+        bool ok;
+    } cases[] = {
+        {"firmware", "cuplab-uno 0.1.0", true},
+        {"sensor serial", "\xc3\xa9t\xc3\xa9: x=y", true}, /* UTF-8, ':' and '=' in the value */
+        {"empty", "", true},
+        {"", "x", false},
+        {"a:b", "x", false},
+        {"a=b", "x", false},
+        {" a", "x", false},
+        {"a ", "x", false},
+        {"a\tb", "x", false},
+        {"k", "line\nbreak", false},
+        {"k", "cr\r", false},
+    };
+    (void)state;
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t n = cl_wire_encode_meta(cases[i].key, cases[i].value, out, sizeof out);
+        assert_int_equal(n > 0, cases[i].ok);
+        if (!n)
+            continue;
+        rec r = {0};
+        cl_wire_decoder *d = decode_all(CL_WIRE_BINARY, false, "\0", 1, &r);
+        cl_wire_decode(d, out, n, rec_sink, &r);
+        assert_int_equal(r.n, 1);
+        assert_meta_item(&r, 0, cases[i].key, cases[i].value);
+        cl_wire_decoder_free(d);
+        rec_free(&r);
+    }
+    /* the longest key, the longest pair, and one byte more of each */
+    memset(key, 'k', sizeof key);
+    memset(value, 'v', sizeof value);
+    key[CL_WIRE_META_KEY_MAX] = '\0';
+    value[CL_WIRE_META_MAX - CL_WIRE_META_KEY_MAX] = '\0';
+    /* 146 payload bytes, as the longest sample frame: 148 on the wire */
+    assert_int_equal(cl_wire_encode_meta(key, value, out, sizeof out), 148);
+    assert_int_equal(cl_wire_encode_meta(key, value, out, 147), 0);
+    value[CL_WIRE_META_MAX - CL_WIRE_META_KEY_MAX] = 'v';
+    value[CL_WIRE_META_MAX - CL_WIRE_META_KEY_MAX + 1] = '\0';
+    assert_int_equal(cl_wire_encode_meta(key, value, out, sizeof out), 0);
+    key[CL_WIRE_META_KEY_MAX] = 'k';
+    key[CL_WIRE_META_KEY_MAX + 1] = '\0';
+    assert_int_equal(cl_wire_encode_meta(key, "", out, sizeof out), 0);
+}
+
+/* Broken metadata frames: each lands in exactly one counter. */
+static void test_meta_bad(void **state)
+{
+    uint8_t p[200];
+    buf b = {0};
+    rec r = {0};
+    (void)state;
+
+    buf_byte(&b, 0);
+    memcpy(p, "\x02\x03keyvalue", 10);
+    add_payload(&b, p, 10, false); /* no CRC at all: checksum error */
+    p[1] = 9;
+    add_payload(&b, p, 10, true); /* key longer than the frame */
+    p[1] = 0;
+    add_payload(&b, p, 10, true); /* empty key */
+    add_payload(&b, p, 2, true);  /* no key and no value */
+    p[1] = 3;
+    memset(p + 10, 'v', sizeof p - 10);
+    add_payload(&b, p, 143, true); /* 147 bytes with its CRC, one too many */
+    p[3] = ':';
+    add_payload(&b, p, 10, true); /* ':' in the key */
+    p[3] = 'e';
+    add_payload(&b, p, 10, true); /* valid */
+    cl_wire_decoder *d = decode_all(CL_WIRE_BINARY, false, b.p, b.n, &r);
+    assert_int_equal(r.n, 1);
+    assert_meta_item(&r, 0, "key", "value");
+    assert_stats(d, .bytes = b.n, .meta = 1, .malformed = 5, .checksum_errors = 1);
+    cl_wire_decoder_free(d);
+    rec_free(&r);
+    buf_free(&b);
+}
 
 static void test_text_lf_crlf(void **state)
 {
@@ -1647,6 +1766,9 @@ int main(void)
         cmocka_unit_test(test_binary_seq_wrap),
         cmocka_unit_test(test_binary_resync),
         cmocka_unit_test(test_binary_null_sink),
+        cmocka_unit_test(test_meta_known_bytes),
+        cmocka_unit_test(test_meta_rules),
+        cmocka_unit_test(test_meta_bad),
         cmocka_unit_test(test_text_lf_crlf),
         cmocka_unit_test(test_text_separators),
         cmocka_unit_test(test_text_numbers),

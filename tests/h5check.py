@@ -144,6 +144,12 @@ def objects(f):
     return out
 
 
+def same_value(x, y):
+    """Equal attribute values; NaN equals NaN (an identity item not announced)."""
+    x, y = np.asarray(x), np.asarray(y)
+    return np.array_equal(x, y, equal_nan=x.dtype.kind == "f" and y.dtype.kind == "f")
+
+
 def check_same(path, orig, free_attrs):
     with h5py.File(path, "r", swmr=True) as a, h5py.File(orig, "r", swmr=True) as b:
         oa, ob = objects(a), objects(b)
@@ -156,7 +162,7 @@ def check_same(path, orig, free_attrs):
             want = {k: v for k, v in obj.attrs.items() if k not in skip}
             got = {k: v for k, v in oa[name].attrs.items() if k not in skip}
             if sorted(want) != sorted(got) or any(
-                    not np.array_equal(want[k], got[k]) for k in want):
+                    not same_value(want[k], got[k]) for k in want):
                 die(f"attributes of {name} differ")
 
 

@@ -21,25 +21,25 @@ static void put_number(const fw_config *cfg, const char *key, uint32_t v)
 
 void fw_command_identify(const fw_config *cfg)
 {
-    char serials[FW_CHANNELS_MAX * (FW_SERIAL_MAX + 1)];
+    char key[] = "sensor1";
     uint8_t p = cfg->protocol;
 
+    put_number(cfg, "protocol_version", FW_WIRE_PROTOCOL);
     fw_wire_meta(p, "device", cfg->serial);
     fw_wire_meta(p, "firmware", "cuplab-uno " CUPLAB_VERSION);
     put_number(cfg, "channels", cfg->channels);
     put_number(cfg, "rate_hz", cfg->rate_hz);
     put_number(cfg, "period_us", fw_sampler_period_us());
     put_number(cfg, "adc_bits", FW_ADC_BITS);
+    fw_wire_meta(p, "adc_reference", "AVCC");
+    put_number(cfg, "adc_reference_mv", FW_AVCC_MV);
     put_number(cfg, "oversample", FW_OVERSAMPLE);
     put_number(cfg, "adc_clock_hz", fw_sampler_adc_clock_hz());
     fw_wire_meta(p, "protocol", fw_config_protocol_name(p));
-    serials[0] = '\0';
     for (uint8_t i = 0; i < cfg->channels; i++) {
-        if (i)
-            strcat(serials, ",");
-        strcat(serials, cfg->sensor[i]);
+        key[6] = (char)('1' + i);
+        fw_wire_meta(p, key, cfg->sensor[i]);
     }
-    fw_wire_meta(p, "sensor_serials", serials);
     if (p == FW_TEXT) {
         fw_wire_meta(p, "time_units", "us");
         fw_wire_meta(p, "timestamp", "first");

@@ -22,6 +22,9 @@
 
 #define FW_OVERSAMPLE 4 /* conversions summed per channel and frame */
 #define FW_ADC_BITS 11  /* 10 bits + log4(FW_OVERSAMPLE) */
+/* The reference is AVCC, the board's supply: 5 V nominal (USB or the
+ * regulator), announced as adc_reference_mv. */
+#define FW_AVCC_MV 5000
 #define FW_TIMER_PRESCALE 64
 #define FW_TICK_US (FW_TIMER_PRESCALE / (F_CPU / 1000000UL))
 

@@ -2,6 +2,7 @@
 
 #include <avr/pgmspace.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "fw_uart.h"
 
@@ -17,7 +18,12 @@ static const uint32_t crc_table[256] PROGMEM = {CRC_R64(0), CRC_R64(64), CRC_R64
                                                 CRC_R64(192)};
 
 #define HEADER 14 /* version, channels, sequence, timestamp */
-#define PAYLOAD_MAX (HEADER + 4 * FW_CHANNELS_MAX + 4)
+#define PAYLOAD_MAX (2 + FW_WIRE_META_MAX + 4) /* a metadata frame is the longest */
+
+/* The payload being sent: static, not on the stack, which must stay small
+ * for the interrupts (docs/firmware.md); only the main loop sends. */
+static uint8_t b[PAYLOAD_MAX];
+_Static_assert(HEADER + 4 * FW_CHANNELS_MAX + 4 <= PAYLOAD_MAX, "a sample frame fits");
 
 static uint32_t crc32(const uint8_t *p, uint8_t n)
 {
@@ -53,7 +59,6 @@ void fw_wire_payload(uint8_t *payload, uint8_t len)
 
 static void binary_frame(const fw_frame *f, uint8_t channels)
 {
-    uint8_t b[PAYLOAD_MAX];
     uint64_t t = (uint64_t)f->time_s * 1000000UL + f->time_us;
     b[0] = FW_WIRE_VERSION;
     b[1] = channels;
@@ -100,11 +105,20 @@ void fw_wire_frame(uint8_t protocol, const fw_frame *f, uint8_t channels)
 
 void fw_wire_meta(uint8_t protocol, const char *key, const char *value)
 {
-    fw_uart_puts("# ");
-    fw_uart_puts(key);
-    fw_uart_puts(": ");
-    fw_uart_puts(value);
-    fw_uart_puts("\r\n");
-    if (protocol == FW_BINARY)
-        fw_uart_put(0);
+    if (protocol == FW_TEXT) {
+        fw_uart_puts("# ");
+        fw_uart_puts(key);
+        fw_uart_puts(": ");
+        fw_uart_puts(value);
+        fw_uart_puts("\r\n");
+        return;
+    }
+    /* The metadata frame: type, key length, key, value (then the CRC). */
+    uint8_t k = (uint8_t)strlen(key);
+    uint8_t m = (uint8_t)strnlen(value, (size_t)(FW_WIRE_META_MAX - k));
+    b[0] = FW_WIRE_META;
+    b[1] = k;
+    memcpy(b + 2, key, k);
+    memcpy(b + 2 + k, value, m);
+    fw_wire_payload(b, (uint8_t)(2 + k + m));
 }

@@ -4,10 +4,11 @@ the board's log of every ADC conversion (cuplab-board --log: cycle, channel,
 millivolts on the pin; channel -1 marks a reset).
 
   board_check.py binary FILE LOG --rate HZ --channels N [--min-frames K]
-                  [--malformed M]
+                  [--device NAME]
       Device 0 of FILE must hold at least K frames with no sequence gap, lost
-      frame or checksum error, and exactly M malformed frames (the identity
-      lines of the boot); its device clock must step
+      frame, checksum error or malformed frame, and the identity the firmware
+      announced (protocol version 2, device serial NAME, the rate, 11-bit
+      counts against a 5000 mV AVCC reference); its device clock must step
       by exactly the firmware's period (round(250000 / HZ) timer ticks of
       4 us); each frame must line up with one scan of N x 4 conversions in
       the log, its start within TIMING_US of the timer tick (the 16 MHz
@@ -72,6 +73,8 @@ def check(args, protocol):
         dtime = g["device_time"][:]
         seq = g["sequence"][:]
         units = g["device_time"].attrs["units"]
+        ident = {k: g.attrs[k] for k in ("protocol_version", "device_serial", "rate_hz",
+                                         "adc_bits", "adc_reference", "adc_reference_mv")}
         serials = [s.decode() if isinstance(s, bytes) else s
                    for s in f["cups"]["sensor_serial"]]
         if isinstance(units, bytes):
@@ -87,10 +90,17 @@ def check(args, protocol):
         die(f"{n} frames recorded, expected at least {args.min_frames}")
     bad = {k: counters[k] for k in ("checksum_errors", "seq_gaps", "lost_frames")
            if counters[k]}
-    if counters["malformed"] != (args.malformed if protocol == "binary" else 0):
+    if counters["malformed"]:
         bad["malformed"] = counters["malformed"]
     if bad:
         die(f"counters {bad}")
+    ident = {k: v.decode() if isinstance(v, bytes) else getattr(v, "item", lambda: v)()
+             for k, v in ident.items()}
+    want = {"protocol_version": 2, "device_serial": args.device, "rate_hz": args.rate,
+            "adc_bits": 11, "adc_reference": "AVCC", "adc_reference_mv": args.vcc}
+    wrong = {k: ident[k] for k, v in want.items() if v is not None and ident[k] != v}
+    if wrong:
+        die(f"identity in the file {wrong}, the firmware announced {want}")
     if protocol == "binary" and np.any(np.diff(seq) != 1):
         die("sequence numbers not consecutive")
     if args.rate:
@@ -148,8 +158,7 @@ def main():
     p.add_argument("--min-frames", type=int, default=1)
     p.add_argument("--vcc", type=int, default=5000)
     p.add_argument("--serials")
-    p.add_argument("--malformed", type=int, default=0,
-                   help="identity lines of the boot (binary: each one is a malformed frame)")
+    p.add_argument("--device", default="cuplab-uno", help="the device serial announced")
     args = p.parse_args()
     check(args, args.mode)
 

@@ -9,7 +9,7 @@ text: the "Example, a text device with two sensors" block, its identity
 lines once and then its data lines again and again (time rising);
 binary: the metadata frame of "Example, `device: uno-7`" once, then
 two-channel sample frames (counts 1881 and 1880) encoded here, from the
-documented layout, with Python's own CRC-32 and COBS.
+documented layout, framed by tests/cobs.py.
 """
 import os
 import re
@@ -17,7 +17,8 @@ import struct
 import sys
 import termios
 import time
-import zlib
+
+import cobs
 
 
 def block_after(text, marker):
@@ -29,20 +30,6 @@ def block_after(text, marker):
         elif lines and line.strip():
             break
     return lines
-
-
-def cobs(data):
-    out, block = bytearray(), bytearray()
-    for b in data + b"\0":
-        if b == 0:
-            out += bytes([len(block) + 1]) + block
-            block = bytearray()
-        else:
-            block.append(b)
-            if len(block) == 254:
-                out += b"\xff" + block
-                block = bytearray()
-    return bytes(out) + b"\0"
 
 
 def main():
@@ -76,7 +63,7 @@ def main():
             out = ("%d,%s\n" % (int(t) + 20000 * (k // len(data)) * len(data) // 2, rest)).encode()
         else:
             p = struct.pack("<BBIQii", 1, 2, k, 10000 * k, 1881, 1880)
-            out = cobs(p + struct.pack("<I", zlib.crc32(p)))
+            out = cobs.frame(p)
         try:
             os.write(master, out)
         except OSError:

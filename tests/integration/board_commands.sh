@@ -9,7 +9,8 @@ start_board cmd --duration 8 --seed 2
 board_cmd "rate 250" save reset "rate 500" reset id >"$T/a.out" ||
     fail "commands failed: $(cat "$T/a.out")"
 # after the last reset the firmware boots again: its identity, then the answer to id
-tail -n 12 "$T/a.out" >"$T/last.out"
+last=$(grep -n '^protocol_version: ' "$T/a.out" | tail -n 1 | cut -d: -f1)
+sed -n "${last:-1},\$p" "$T/a.out" >"$T/last.out"
 grep -qx "rate_hz: 250" "$T/last.out" || fail "saved rate lost at reset: $(cat "$T/a.out")"
 grep -qx "period_us: 4000" "$T/last.out" || fail "period of 250 Hz"
 [ "$(grep -c '^ok: reset$' "$T/a.out")" -eq 2 ] || fail "reset not answered"
@@ -27,6 +28,5 @@ done
 "$BIN/cuplab-acquire" -q -o "$T/c.h5" --no-reconnect "$PTY:1000000:binary" </dev/null ||
     fail "cuplab-acquire exited with $?"
 wait_board
-ident=$(awk '/^device:/ { n = 0; on = 1 } on { n++ } /^sensor_serials:/ { print n; exit }' "$T/a.out")
 "$PY" "$TOP/tests/board_check.py" binary "$T/c.h5" "$T/cmd.log.csv" --rate 250 --channels 8 \
-    --min-frames 300 --malformed "$ident" || fail "recording at the saved rate"
+    --min-frames 300 || fail "recording at the saved rate"

@@ -38,13 +38,13 @@ print("EEPROM record as documented, CRC-16 0x%04X" % crc)
 PYEOF
 
 power_cycle b id
-for line in "device: rig-3" "channels: 2" "rate_hz: 500" "protocol: text" "sensor_serials: ,S-22"; do
+for line in "device: rig-3" "channels: 2" "rate_hz: 500" "protocol: text" "sensor1:" "sensor2: S-22"; do
     grep -qx "$line" "$T/out.txt" || fail "after a power cycle: no '$line': $(cat "$T/out.txt")"
 done
 
 # one byte of the serial changed: the CRC no longer matches
 "$PY" -c 'import sys; p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[9] ^= 1; open(p, "wb").write(b)' "$ee"
 power_cycle c id
-for line in "device: cuplab-uno" "channels: 8" "rate_hz: 100" "protocol: binary" "sensor_serials: ,,,,,,,"; do
+for line in "device: cuplab-uno" "channels: 8" "rate_hz: 100" "protocol: binary" "sensor1:" "sensor8:"; do
     grep -qx "$line" "$T/out.txt" || fail "damaged record: no default '$line': $(cat "$T/out.txt")"
 done

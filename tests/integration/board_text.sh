@@ -14,7 +14,7 @@ board_cmd "protocol text" "serial rig-7" "channels 4" "rate 200" "sensor 1 MPX-A
 wait_board
 
 "$PY" "$TOP/tests/board_check.py" text "$T/t.h5" "$T/txt.log.csv" --rate 200 --channels 4 \
-    --min-frames 1300 --serials MPX-A1,MPX-B2,MPX-C3,MPX-D4 || fail "recording differs"
+    --min-frames 1300 --device rig-7 --serials MPX-A1,MPX-B2,MPX-C3,MPX-D4 || fail "recording differs"
 "$PY" - "$T/t.h5" <<'PYEOF' || fail "announcement not recorded"
 import sys, h5py
 with h5py.File(sys.argv[1], "r") as f:
@@ -22,6 +22,7 @@ with h5py.File(sys.argv[1], "r") as f:
 a = a.decode() if isinstance(a, bytes) else a
 print(a)
 for line in ("device: rig-7", "channels: 4", "rate_hz: 200", "adc_bits: 11",
-             "protocol: text", "sensor_serials: MPX-A1,MPX-B2,MPX-C3,MPX-D4"):
+             "protocol: text", "protocol_version: 2", "sensor1: MPX-A1", "sensor2: MPX-B2",
+             "sensor3: MPX-C3", "sensor4: MPX-D4"):
     assert line in a.splitlines(), line
 PYEOF

@@ -31,6 +31,9 @@ cat >"$tmp/check.py" <<'EOF'
 """Reader and checker for cuplab-sim's pty stream (standard library only)."""
 import csv, json, math, os, select, signal, struct, subprocess, sys, time, tty, zlib
 
+sys.path.insert(0, os.path.join(os.getcwd(), "tests"))  # run from the top folder
+import cobs  # noqa: E402
+
 SIM, TMP = sys.argv[1], sys.argv[2]
 failures = []
 
@@ -74,26 +77,13 @@ def read_stream(fd, until=None, idle_s=5.0, limit_s=60.0):
     return bytes(data)
 
 
-def cobs_decode(b):
-    out, i = bytearray(), 0
-    while i < len(b):
-        code = b[i]
-        if code == 0 or i + code > len(b):
-            return None
-        out += b[i + 1:i + code]
-        i += code
-        if code < 0xFF and i < len(b):
-            out.append(0)
-    return bytes(out)
-
-
 def parse_binary(data, n):
     """-> (frames [(seq, time_us, [raw])], bad fragment count)."""
     frames, bad = [], 0
     for chunk in data.split(b"\x00")[:-1]:
         if not chunk:
             continue
-        p = cobs_decode(chunk)
+        p = cobs.decode(chunk)
         if p is None or len(p) != 2 + 4 + 8 + 4 * n + 4 or p[0] != 1 or p[1] != n:
             bad += 1
             continue

@@ -140,7 +140,9 @@ void sim_session_announce(const sim_session *s, const sim_options *o,
                           void (*put)(void *ctx, const char *key, const char *value),
                           void *ctx)
 {
-    char v[SIM_MAX_CUPS * 32 + 8];
+    char v[32];
+    snprintf(v, sizeof v, "%d", CL_WIRE_PROTOCOL_VERSION);
+    put(ctx, "protocol_version", v);
     put(ctx, "device", s->device_id);
     put(ctx, "firmware", SIM_PROG " " CUPLAB_VERSION);
     snprintf(v, sizeof v, "%d", o->cups);
@@ -149,13 +151,10 @@ void sim_session_announce(const sim_session *s, const sim_options *o,
     put(ctx, "rate_hz", v);
     snprintf(v, sizeof v, "%d", o->adc_bits);
     put(ctx, "adc_bits", v);
-    v[0] = '\0';
     for (int i = 0; i < o->cups; i++) {
-        if (i)
-            strcat(v, ",");
-        strcat(v, s->serial[i]);
+        snprintf(v, sizeof v, "sensor%d", i + 1);
+        put(ctx, v, s->serial[i]);
     }
-    put(ctx, "sensor_serials", v);
     if (o->no_time) {
         put(ctx, "timestamp", "none");
     } else {

@@ -150,23 +150,27 @@ static void put_baud_garbage(sim_stream *st)
     st->baud_bytes += n + put_delimiter(st);
 }
 
+/* One identity pair: a "# key: value" line, or a metadata frame. */
 static void put_meta(void *ctx, const char *key, const char *value)
 {
     sim_stream *st = ctx;
-    char line[512];
-    int n = snprintf(line, sizeof line, "# %s: %s\r\n", key, value);
-    if (n > 0 && (size_t)n < sizeof line)
-        put_bytes(st, line, (size_t)n);
+    uint8_t out[512];
+    size_t n;
+    if (st->o->proto == CL_WIRE_TEXT) {
+        int len = snprintf((char *)out, sizeof out, "# %s: %s\r\n", key, value);
+        n = len > 0 && (size_t)len < sizeof out ? (size_t)len : 0;
+    } else {
+        n = cl_wire_encode_meta(key, value, out, sizeof out);
+    }
+    put_bytes(st, out, n);
 }
 
 /* Sent at every connect: a delimiter, so that the reader does not take the
- * first frame for the tail of an earlier one, then (text protocol) the
- * device's announcement. */
+ * first frame for the tail of an earlier one, then the device's identity. */
 static void put_announcement(sim_stream *st)
 {
     put_delimiter(st);
-    if (st->o->proto == CL_WIRE_TEXT)
-        sim_session_announce(st->ses, st->o, put_meta, st);
+    sim_session_announce(st->ses, st->o, put_meta, st);
 }
 
 /* ---- frames -------------------------------------------------------------------- */

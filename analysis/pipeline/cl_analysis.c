@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cl_ident.h"
 #include "cl_log.h"
 #include "cl_profile.h"
 #include "cl_units.h"
@@ -347,48 +348,6 @@ static void copy_str(char *dst, size_t cap, const char *s)
     snprintf(dst, cap, "%s", s ? s : "");
 }
 
-/* Value of "key: value" line `key` in a device announcement into buf. */
-static bool announcement_get(const char *ann, const char *key, char *buf, size_t cap)
-{
-    size_t klen = strlen(key);
-    for (const char *p = ann; p && *p;) {
-        const char *eol = strchr(p, '\n');
-        size_t len = eol ? (size_t)(eol - p) : strlen(p);
-        if (len > klen && !strncmp(p, key, klen) && p[klen] == ':') {
-            const char *v = p + klen + 1;
-            while (*v == ' ' && v < p + len)
-                v++;
-            size_t vl = (size_t)(p + len - v);
-            while (vl && (v[vl - 1] == '\r' || v[vl - 1] == ' '))
-                vl--;
-            snprintf(buf, cap, "%.*s", (int)vl, v);
-            return true;
-        }
-        p = eol ? eol + 1 : NULL;
-    }
-    return false;
-}
-
-/* Element `idx` of a comma-separated list into buf. */
-static bool list_get(const char *list, size_t idx, char *buf, size_t cap)
-{
-    const char *p = list;
-    for (size_t k = 0; k < idx && p; k++) {
-        p = strchr(p, ',');
-        if (p)
-            p++;
-    }
-    if (!p || !*p)
-        return false;
-    while (*p == ' ')
-        p++;
-    size_t len = strcspn(p, ",");
-    while (len && p[len - 1] == ' ')
-        len--;
-    snprintf(buf, cap, "%.*s", (int)len, p);
-    return len > 0;
-}
-
 static double median_of(double *x, size_t n)
 {
     if (n == 0)
@@ -601,13 +560,13 @@ static void choose_transfer(cl_analysis *a, const cl_session_cup *c, cl_cup_resu
                             transfer *x)
 {
     const cl_session_device *dev = cl_session_device_info(a->r, c->device);
-    const char *ann = dev && dev->announcement ? dev->announcement : "";
-    char buf[CL_ANALYSIS_TEXT];
+    cl_ident id;
+    cl_ident_parse(&id, dev ? dev->announcement : NULL);
     *x = (transfer){.profile = NULL, .adc_max = NAN, .raw_lo = NAN, .raw_hi = NAN};
 
     copy_str(res->sensor_serial, sizeof res->sensor_serial, c->sensor_serial);
-    if (!res->sensor_serial[0] && announcement_get(ann, "sensor_serials", buf, sizeof buf))
-        list_get(buf, c->channel, res->sensor_serial, sizeof res->sensor_serial);
+    if (!res->sensor_serial[0] && c->channel < CL_WIRE_MAX_CHANNELS)
+        copy_str(res->sensor_serial, sizeof res->sensor_serial, id.sensor_serial[c->channel]);
     bool assigned = false;
     for (size_t i = 0; i < a->o.nsensors; i++)
         if (c->cup_id && !strcmp(a->o.sensor_cups[i], c->cup_id)) {
@@ -615,11 +574,8 @@ static void choose_transfer(cl_analysis *a, const cl_session_cup *c, cl_cup_resu
             assigned = true;
         }
     res->adc_bits = a->o.adc_bits;
-    if (res->adc_bits <= 0 && announcement_get(ann, "adc_bits", buf, sizeof buf)) {
-        char *end;
-        long b = strtol(buf, &end, 10);
-        res->adc_bits = *end == '\0' && b >= 1 && b <= 30 ? (int)b : 0;
-    }
+    if (res->adc_bits <= 0)
+        res->adc_bits = id.adc_bits > 0 ? id.adc_bits : 0;
     if (res->adc_bits > 0)
         x->adc_max = (double)((1L << res->adc_bits) - 1);
 

@@ -78,21 +78,31 @@ def read_stream(fd, until=None, idle_s=5.0, limit_s=60.0):
 
 
 def parse_binary(data, n):
-    """-> (frames [(seq, time_us, [raw])], bad fragment count)."""
-    frames, bad = [], 0
+    """-> (frames [(seq, time_us, [raw])], bad fragment count, meta dict)."""
+    frames, bad, meta = [], 0, {}
     for chunk in data.split(b"\x00")[:-1]:
         if not chunk:
             continue
-        p = cobs.decode(chunk)
-        if p is None or len(p) != 2 + 4 + 8 + 4 * n + 4 or p[0] != 1 or p[1] != n:
+        p = cobs.payload(chunk)
+        if p is not None and len(p) >= 2 and p[0] == 2:  # metadata frame
+            meta[p[2:2 + p[1]].decode()] = p[2 + p[1]:].decode()
+        elif p is None or len(p) != 2 + 4 + 8 + 4 * n or p[0] != 1 or p[1] != n:
             bad += 1
-            continue
-        if zlib.crc32(p[:-4]) & 0xFFFFFFFF != struct.unpack_from("<I", p, len(p) - 4)[0]:
-            bad += 1
-            continue
-        seq, t = struct.unpack_from("<IQ", p, 2)
-        frames.append((seq, t, list(struct.unpack_from(f"<{n}i", p, 14))))
-    return frames, bad
+        else:
+            seq, t = struct.unpack_from("<IQ", p, 2)
+            frames.append((seq, t, list(struct.unpack_from(f"<{n}i", p, 14))))
+    return frames, bad, meta
+
+
+def check_identity(case, meta, n, rate):
+    """The announcement: protocol version 2, a sensor serial for every cup."""
+    want = {"protocol_version": "2", "channels": str(n), "rate_hz": str(rate)}
+    for k in ("firmware", "device", *(f"sensor{i + 1}" for i in range(n))):
+        if not meta.get(k):
+            fail(case, f"announcement {k!r}: {meta.get(k)!r}")
+    for k, v in want.items():
+        if meta.get(k) != v:
+            fail(case, f"announcement {k!r}: {meta.get(k)!r}, expected {v!r}")
 
 
 def parse_text(data, n, with_time=True, labels=False, checksum=False):
@@ -190,7 +200,8 @@ def binary_case(case, extra, n, rate, dur, xscale):
     if rc != 0:
         fail(case, f"exit status {rc}")
         return None
-    frames, bad = parse_binary(data, n)
+    frames, bad, meta = parse_binary(data, n)
+    check_identity(case, meta, n, rate)
     head, rows = read_log(log)
     t = json.load(open(truth))
     if head != ["seq", "device_time_us"] + [f"c{i + 1}" for i in range(n)]:
@@ -235,10 +246,7 @@ def text_case(case, extra, n=3, rate=100, dur=2.0, with_time=True, labels=False,
     meta, frames, bad = parse_text(data, n, with_time, labels, checksum)
     head, rows = read_log(log)
     t = json.load(open(truth))
-    for k, v in (("channels", str(n)), ("firmware", None), ("device", None),
-                 ("sensor_serials", None), ("rate_hz", str(rate))):
-        if k not in meta or (v is not None and meta[k] != v):
-            fail(case, f"announcement {k!r}: {meta.get(k)!r}")
+    check_identity(case, meta, n, rate)
     if with_time and not labels and meta.get("timestamp") != "first":
         fail(case, "no '# timestamp: first' line")
     want = [((tu // 1000) if with_time else None, v) for _, tu, v in rows]
@@ -369,7 +377,7 @@ if rc != 0:
     fail(case, f"exit status {rc}")
 else:
     t = json.load(open(f"{TMP}/{case}.json"))
-    frames, bad = parse_binary(bytes(data), 2)
+    frames, bad, _ = parse_binary(bytes(data), 2)
     rows = read_log(f"{TMP}/{case}.csv")[1]
     d = t["disconnects"][0] if t["disconnects"] else {}
     if not d.get("performed") or not d.get("reconnected"):
@@ -401,7 +409,7 @@ elif json.load(open(f"{TMP}/noreader.json"))["status"] != "no_reader":
 p, path = start(["-r", "100", "-d", "600", "-x", "1", "--log", f"{TMP}/gone.csv",
                  "--truth", f"{TMP}/gone.json"])
 fd = open_port(path)
-got = read_stream(fd, until=lambda d: d.count(b"\n") > 30)
+got = read_stream(fd, until=lambda d: d.count(b"\n") > 40)  # identity, then frames
 os.close(fd)
 rc = finish("reader-gone", p, timeout=10)
 if rc != 0:

@@ -16,6 +16,7 @@
 #include "cl_sensor.h"
 #include "cl_units.h"
 #include "live.h"
+#include "device.h"
 #include "options.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -163,6 +164,10 @@ int main(int argc, char **argv)
                                                                         : CL_LOG_INFO);
     if (o.list_ports)
         return list_ports();
+    if (o.identify)
+        return acq_device_identify(&o);
+    if (o.configure)
+        return acq_device_configure(&o);
     /* The outputs before any port or profile: an existing one is a usage error. */
     const char *outputs[] = {o.cfg.path, o.cfg.raw_path};
     if ((rc = cl_output_check_all(outputs, 2, o.cfg.force, &err)) != CL_OK) {

@@ -15,6 +15,8 @@ static const char usage[] =
     "Usage: cuplab-acquire [OPTION]... -o FILE PORT[:BAUD[:PROTOCOL]]...\n"
     "       cuplab-acquire --replay CAPTURE -o FILE\n"
     "       cuplab-acquire --list-ports\n"
+    "       cuplab-acquire --identify PORT[:BAUD[:PROTOCOL]]\n"
+    "       cuplab-acquire --configure SETTINGS PORT[:BAUD[:PROTOCOL]]\n"
     "Record vacuum-sensor readings from serial ports into an HDF5 session file.\n"
     "\n"
     "  -o, --output FILE        session file to create (never replaced without --force)\n"
@@ -48,6 +50,9 @@ static const char usage[] =
     "                           address and token are printed at the start\n"
     "      --live-token TOKEN   the token the live view asks for (default: random)\n"
     "      --list-ports         list serial ports with their USB metadata and exit\n"
+    "      --identify           print what the device on PORT says about itself, exit\n"
+    "      --configure SETTINGS change and save the device's settings, then print its\n"
+    "                           identity: rate=HZ,channels=N,serial=S,sensorN=S,...\n"
     "  -v, --verbose            more messages      -q, --quiet   errors only\n"
     "  -h, --help               this help          -V, --version versions (and libraries)\n"
     "\n"
@@ -59,7 +64,7 @@ static const char usage[] =
 enum {
     OPT_TEXT_TS = 256, OPT_FLUSH, OPT_PROBE, OPT_NO_RECONNECT, OPT_FORCE, OPT_PRACT,
     OPT_SUBJECT, OPT_TECH, OPT_SITE, OPT_NOTES, OPT_CUP, OPT_MARKERS, OPT_LIST, OPT_BUFFER,
-    OPT_RAW, OPT_REPLAY, OPT_PROFILE, OPT_LIVE, OPT_LIVE_TOKEN,
+    OPT_RAW, OPT_REPLAY, OPT_PROFILE, OPT_LIVE, OPT_LIVE_TOKEN, OPT_IDENTIFY, OPT_CONFIGURE,
 };
 
 static const struct option longopts[] = {
@@ -87,6 +92,8 @@ static const struct option longopts[] = {
     {"live", required_argument, NULL, OPT_LIVE},
     {"live-token", required_argument, NULL, OPT_LIVE_TOKEN},
     {"list-ports", no_argument, NULL, OPT_LIST},
+    {"identify", no_argument, NULL, OPT_IDENTIFY},
+    {"configure", required_argument, NULL, OPT_CONFIGURE},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
@@ -202,7 +209,8 @@ static bool token_valid(const char *t)
  * there; "port = SPEC" adds a port. */
 static int config_accept(void *ctx, const char *key, const struct option *opt)
 {
-    static const char *const denied[] = {"config", "help", "version", "list-ports", "replay"};
+    static const char *const denied[] = {"config", "help",     "version",  "list-ports",
+                                         "replay", "identify", "configure"};
     (void)ctx;
     if (strcmp(key, "port") == 0)
         return CL_CLI_POSITIONAL;
@@ -290,6 +298,8 @@ int acq_options_parse(acq_options *o, int argc, char **argv)
             o->live_token = optarg;
             break;
         case OPT_LIST: o->list_ports = true; break;
+        case OPT_IDENTIFY: o->identify = true; break;
+        case OPT_CONFIGURE: o->configure = optarg; break;
         case 'v': o->verbosity = 2; break;
         case 'q': o->verbosity = 0; break;
         case 'h': fputs(usage, stdout); return ACQ_EXIT_OK;
@@ -303,6 +313,12 @@ int acq_options_parse(acq_options *o, int argc, char **argv)
             return rc;
     if (o->list_ports)
         return -1;
+    if (o->identify || o->configure) {
+        if (o->cfg.nports != 1 || o->cfg.path || o->cfg.replay_path)
+            return usage_error("%s", o->identify ? "--identify takes one port and no -o"
+                                                 : "--configure takes one port and no -o");
+        return -1;
+    }
     if (o->cfg.replay_path && o->cfg.nports)
         return usage_error("%s", "--replay takes its ports from the capture; give no ports");
     if (o->cfg.replay_path && o->cfg.raw_path)

@@ -28,6 +28,8 @@ typedef struct acq_options {
     const char *profile_paths[ACQ_MAX_PROFILES]; /* --profile, copied into the file */
     size_t nprofiles;
     bool list_ports;
+    bool identify;         /* --identify: print the device's identity */
+    const char *configure; /* --configure SETTINGS */
     bool markers;   /* read marker commands from stdin */
     int verbosity;  /* 0 quiet, 1 normal, 2 verbose */
     bool live;      /* --live: serve the live view */

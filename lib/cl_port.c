@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libserialport.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,8 @@
 #include <sys/sysmacros.h>
 #include <termios.h>
 #include <unistd.h>
+
+#include "cl_time.h"
 
 struct cl_port {
     struct sp_port *sp; /* NULL for the termios transport */
@@ -224,6 +227,32 @@ ssize_t cl_port_read(cl_port *p, void *buf, size_t cap, cl_error *err)
         return cl_error_set(err, CL_ERR_GONE, "%s: device disconnected (%s)", p->info.name,
                             strerror(errno));
     return cl_error_set(err, CL_ERR_IO, "%s: read failed: %s", p->info.name, strerror(errno));
+}
+
+int cl_port_write(cl_port *p, const void *buf, size_t n, double timeout_s, cl_error *err)
+{
+    const unsigned char *b = buf;
+    double end = cl_time_mono_s() + timeout_s;
+    while (n) {
+        ssize_t w = write(p->fd, b, n);
+        if (w > 0) {
+            b += w;
+            n -= (size_t)w;
+            continue;
+        }
+        if (w < 0 && (errno == EIO || errno == ENXIO || errno == ENODEV || errno == EBADF))
+            return cl_error_set(err, CL_ERR_GONE, "%s: device disconnected (%s)", p->info.name,
+                                strerror(errno));
+        if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            return cl_error_set(err, CL_ERR_IO, "%s: write failed: %s", p->info.name,
+                                strerror(errno));
+        double left = end - cl_time_mono_s();
+        if (left <= 0)
+            return cl_error_set(err, CL_ERR_IO, "%s: the device takes no data", p->info.name);
+        struct pollfd pfd = {.fd = p->fd, .events = POLLOUT};
+        poll(&pfd, 1, (int)(left * 1000) + 1);
+    }
+    return CL_OK;
 }
 
 int cl_port_list(cl_port_info **out, size_t *n, cl_error *err)

@@ -40,6 +40,10 @@ int cl_port_fd(const cl_port *p);
  * (unplugged, pty closed), or another negative code. */
 ssize_t cl_port_read(cl_port *p, void *buf, size_t cap, cl_error *err);
 
+/* Write all `n` bytes, waiting at most `timeout_s` for the port to take
+ * them.  CL_OK, CL_ERR_GONE (device gone), CL_ERR_IO (timeout, failure). */
+int cl_port_write(cl_port *p, const void *buf, size_t n, double timeout_s, cl_error *err);
+
 const cl_port_info *cl_port_get_info(const cl_port *p);
 
 /* All serial ports libserialport can see.  *out is malloc'ed; free() it. */

@@ -66,6 +66,13 @@ int acq_device_identify(const acq_options *o)
     return n ? ACQ_EXIT_OK : ACQ_EXIT_FAILED;
 }
 
+/* "PREFIXN" with N a channel number 1..CL_WIRE_MAX_CHANNELS. */
+static bool channel_key(const char *key, const char *prefix, long *ch)
+{
+    size_t n = strlen(prefix);
+    return !strncmp(key, prefix, n) && cl_cli_long(key + n, 1, CL_WIRE_MAX_CHANNELS, ch);
+}
+
 /* key=value,... into settings; a usage message and -1 on a bad one. */
 static int parse_settings(const char *spec, setting *s, size_t *n)
 {
@@ -86,11 +93,14 @@ static int parse_settings(const char *spec, setting *s, size_t *n)
             snprintf(x->command, sizeof x->command, "%s %s", tok, eq);
             snprintf(x->key, sizeof x->key, "%s",
                      !strcmp(tok, "rate") ? "rate_hz" : !strcmp(tok, "serial") ? "device" : tok);
-        } else if (!strncmp(tok, "sensor", 6) && cl_cli_long(tok + 6, 1, CL_WIRE_MAX_CHANNELS, &ch)) {
-            snprintf(x->command, sizeof x->command, "sensor %ld%s%s", ch, *eq ? " " : "", eq);
-            snprintf(x->key, sizeof x->key, "sensor%ld", ch);
+        } else if (channel_key(tok, "sensor", &ch) || channel_key(tok, "model", &ch)) {
+            bool model = tok[0] == 'm';
+            snprintf(x->command, sizeof x->command, "%s %ld%s%s", model ? "model" : "sensor", ch,
+                     *eq ? " " : "", eq);
+            snprintf(x->key, sizeof x->key, "sensor%ld%s", ch, model ? "_model" : "");
         } else {
-            fprintf(stderr, PROG ": unknown setting '%s' (rate, channels, serial, sensorN)\n",
+            fprintf(stderr,
+                    PROG ": unknown setting '%s' (rate, channels, serial, sensorN, modelN)\n",
                     tok);
             return -1;
         }

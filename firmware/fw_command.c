@@ -21,7 +21,7 @@ static void put_number(const fw_config *cfg, const char *key, uint32_t v)
 
 void fw_command_identify(const fw_config *cfg)
 {
-    char key[] = "sensor1";
+    char key[] = "sensor1_model";
     uint8_t p = cfg->protocol;
 
     put_number(cfg, "protocol_version", FW_WIRE_PROTOCOL);
@@ -38,7 +38,10 @@ void fw_command_identify(const fw_config *cfg)
     fw_wire_meta(p, "protocol", fw_config_protocol_name(p));
     for (uint8_t i = 0; i < cfg->channels; i++) {
         key[6] = (char)('1' + i);
+        key[7] = '\0';
         fw_wire_meta(p, key, cfg->sensor[i]);
+        key[7] = '_';
+        fw_wire_meta(p, key, cfg->model[i]);
     }
     if (p == FW_TEXT) {
         fw_wire_meta(p, "time_units", "us");
@@ -114,11 +117,11 @@ static const char *run(fw_config *cfg, char *line)
     }
     if (!strcmp(cmd, "serial") && a && !b)
         return set_serial(cfg->serial, a);
-    if (!strcmp(cmd, "sensor") && a) {
+    if ((!strcmp(cmd, "sensor") || !strcmp(cmd, "model")) && a) {
         uint16_t ch = number(a);
         if (ch < 1 || ch > FW_CHANNELS_MAX)
             return "sensor channel must be 1.." FW_STR(FW_CHANNELS_MAX);
-        return set_serial(cfg->sensor[ch - 1], b);
+        return set_serial(cmd[0] == 's' ? cfg->sensor[ch - 1] : cfg->model[ch - 1], b);
     }
     if (!strcmp(cmd, "defaults") && !a) {
         fw_config_defaults(cfg);

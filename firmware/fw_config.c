@@ -5,13 +5,27 @@
 #include <string.h>
 #include <util/crc16.h>
 
-static uint16_t crc_of(const fw_config *c)
+/* CRC-16 of the first n bytes of the record. */
+static uint16_t crc_of(const fw_config *c, size_t n)
 {
     const uint8_t *p = (const uint8_t *)c;
     uint16_t crc = 0xFFFF;
-    for (size_t i = 0; i < offsetof(fw_config, crc); i++)
+    for (size_t i = 0; i < n; i++)
         crc = _crc16_update(crc, p[i]);
     return crc;
+}
+
+/* A layout-1 record: the same fields up to the sensor serials, then its
+ * CRC-16 where the models start now. */
+static bool layout1(fw_config *c)
+{
+    const uint8_t *p = (const uint8_t *)c + FW_CONFIG_LAYOUT1_BYTES - 2;
+    if (c->layout != 1 || (uint16_t)(p[0] | p[1] << 8) != crc_of(c, FW_CONFIG_LAYOUT1_BYTES - 2))
+        return false;
+    memset(c->model, 0, sizeof c->model);
+    c->layout = FW_CONFIG_LAYOUT;
+    c->crc = crc_of(c, offsetof(fw_config, crc));
+    return true;
 }
 
 void fw_config_defaults(fw_config *c)
@@ -32,12 +46,14 @@ static bool terminated(const char *s)
 
 bool fw_config_load(fw_config *c)
 {
+    _Static_assert(offsetof(fw_config, model) == FW_CONFIG_LAYOUT1_BYTES - 2,
+                   "layout 2 extends layout 1");
     eeprom_read_block(c, (const void *)0, sizeof *c);
-    bool ok = c->magic == FW_CONFIG_MAGIC && c->layout == FW_CONFIG_LAYOUT &&
-              c->crc == crc_of(c) && c->protocol <= FW_TEXT &&
+    bool ok = c->magic == FW_CONFIG_MAGIC && (layout1(c) || c->layout == FW_CONFIG_LAYOUT) &&
+              c->crc == crc_of(c, offsetof(fw_config, crc)) && c->protocol <= FW_TEXT &&
               !fw_config_check(c->rate_hz, c->channels, c->protocol) && terminated(c->serial);
     for (uint8_t i = 0; ok && i < FW_CHANNELS_MAX; i++)
-        ok = terminated(c->sensor[i]);
+        ok = terminated(c->sensor[i]) && terminated(c->model[i]);
     if (!ok)
         fw_config_defaults(c);
     return ok;
@@ -45,7 +61,7 @@ bool fw_config_load(fw_config *c)
 
 void fw_config_save(fw_config *c)
 {
-    c->crc = crc_of(c);
+    c->crc = crc_of(c, offsetof(fw_config, crc));
     eeprom_update_block(c, (void *)0, sizeof *c);
 }
 

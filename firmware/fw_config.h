@@ -1,6 +1,7 @@
 /*
  * fw_config: the settings the firmware keeps in EEPROM (device serial,
- * channel count, frame rate, output protocol, one sensor serial per channel),
+ * channel count, frame rate, output protocol, the sensor serial and model of
+ * each channel),
  * their defaults and the rules a setting must obey.  The record is stored at
  * EEPROM address 0 behind a magic number and a layout version, and closed by
  * a CRC-16 (avr-libc's _crc16_update) over everything before it; a record
@@ -26,7 +27,8 @@
 /* Text lines cost more to format: rate x channels at most this. */
 #define FW_TEXT_RATE_X_CHANNELS_MAX 4000
 #define FW_CONFIG_MAGIC 0xC0B1u
-#define FW_CONFIG_LAYOUT 1
+#define FW_CONFIG_LAYOUT 2
+#define FW_CONFIG_LAYOUT1_BYTES 154 /* layout 1: no sensor models */
 #define FW_STR_(x) #x
 #define FW_STR(x) FW_STR_(x)
 
@@ -44,6 +46,7 @@ typedef struct fw_config {
     uint8_t reserved; /* 0 */
     char serial[FW_SERIAL_MAX + 1];
     char sensor[FW_CHANNELS_MAX][FW_SERIAL_MAX + 1];
+    char model[FW_CHANNELS_MAX][FW_SERIAL_MAX + 1]; /* sensor model of each channel */
     uint16_t crc; /* CRC-16 of every byte above */
 } fw_config;
 
@@ -51,7 +54,8 @@ typedef struct fw_config {
  * serials. */
 void fw_config_defaults(fw_config *c);
 /* Read the EEPROM record; false (and the defaults in *c) if it is missing,
- * damaged or breaks a rule. */
+ * damaged or breaks a rule.  A valid layout-1 record (before the sensor
+ * models) is taken over, with no models. */
 bool fw_config_load(fw_config *c);
 /* Write *c (with its CRC) to the EEPROM; only bytes that differ are written. */
 void fw_config_save(fw_config *c);

@@ -15,11 +15,12 @@ for line in "protocol_version: 2" "device: cuplab-uno" "channels: 8" "rate_hz: 1
     "adc_bits: 11" "adc_reference: AVCC" "adc_reference_mv: 5000" "protocol: binary" "sensor8:"; do
     grep -qx "$line" "$T/id.out" || fail "--identify: no '$line': $(cat "$T/id.out")"
 done
-[ "$(grep -c '^sensor' "$T/id.out")" -eq 8 ] || fail "one sensor line per channel"
+[ "$(grep -c '^sensor[0-9]:' "$T/id.out")" -eq 8 ] || fail "one sensor line per channel"
 
-"$BIN/cuplab-acquire" --configure rate=250,channels=4,serial=rig-9,sensor2=MPX-Q7 "$spec" \
+"$BIN/cuplab-acquire" --configure rate=250,channels=4,serial=rig-9,sensor2=MPX-Q7,model2=MPXV6115V "$spec" \
     >"$T/cfg.out" 2>"$T/cfg.err" || fail "--configure exited with $?: $(cat "$T/cfg.err")"
-for line in "device: rig-9" "channels: 4" "rate_hz: 250" "period_us: 4000" "sensor2: MPX-Q7"; do
+for line in "device: rig-9" "channels: 4" "rate_hz: 250" "period_us: 4000" "sensor2: MPX-Q7" \
+    "sensor2_model: MPXV6115V"; do
     grep -qx "$line" "$T/cfg.out" || fail "--configure: no '$line': $(cat "$T/cfg.out")"
 done
 grep -q '^sensor5' "$T/cfg.out" && fail "--configure: 4 channels, yet: $(cat "$T/cfg.out")"

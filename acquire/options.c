@@ -309,6 +309,13 @@ int acq_options_parse(acq_options *o, int argc, char **argv)
         default: return usage_error("unknown option '%s'", argv[optind - 1]);
         }
     }
+    if (o->configure && !strchr(o->configure, '=') && argc - optind == 1 &&
+        strchr(argv[optind], '=')) {
+        /* --configure PORT SETTINGS: settings always hold a '=', ports not. */
+        const char *port = o->configure;
+        o->configure = argv[optind];
+        argv[optind] = (char *)port;
+    }
     for (int i = optind; i < argc; i++)
         if ((rc = parse_port(o, argv[i], baud, proto, text_ts)) >= 0)
             return rc;

@@ -40,6 +40,12 @@ grep -q "rate must be 10..2000 Hz" "$T/bad.err" || fail "no reason: $(cat "$T/ba
 "$BIN/cuplab-acquire" --identify "$spec" >"$T/id3.out" 2>&1 || fail "third --identify"
 grep -qx "device: rig-9" "$T/id3.out" || fail "a refused configure saved something: $(cat "$T/id3.out")"
 
+# The port may also come first.
+"$BIN/cuplab-acquire" --configure "$spec" rate=500,channels=6 >"$T/pf.out" 2>&1 ||
+    fail "--configure PORT SETTINGS: $(cat "$T/pf.out")"
+grep -qx "rate_hz: 500" "$T/pf.out" && grep -qx "channels: 6" "$T/pf.out" ||
+    fail "--configure PORT SETTINGS: $(cat "$T/pf.out")"
+
 # The example of docs/hardware.md, on the emulated board instead of /dev/ttyACM0.
 doc=$(grep -m 1 'cuplab-acquire --configure' "$TOP/docs/hardware.md" |
     sed "s|build/cuplab-acquire|$BIN/cuplab-acquire|; s|/dev/ttyACM0|$PTY|")

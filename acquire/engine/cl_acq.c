@@ -90,6 +90,7 @@ typedef struct dev {
     uint64_t frames_at_status;
     double last[CL_WIRE_MAX_CHANNELS];
     double last_frame;      /* host time of the last frame; -1: none */
+    double last_device_time; /* of the last frame, device units; NaN: none */
     cl_clock *clock;        /* device vs host clock, from the recording's start */
 } dev;
 
@@ -347,6 +348,17 @@ static void on_item(void *ctx, const cl_wire_item *it)
         }
         memcpy(d->last, f->v, sizeof(double) * f->n);
         d->last_frame = a->now;
+        if (f->device_time < d->last_device_time) {
+            /* The device restarted (reset button, watchdog, brown-out)
+             * without leaving the port: its clock starts again. */
+            if (d->clock)
+                cl_clock_reset(d->clock);
+            if (a->recording)
+                push_event(a, d->index, -1, CL_EVENT_DEVICE,
+                           "%s: device clock went back from %.17g to %.17g: device restarted",
+                           d->cfg->name, d->last_device_time, f->device_time);
+        }
+        d->last_device_time = f->device_time;
         if (d->clock)
             cl_clock_add(d->clock, f->device_time, a->now);
         r.type = REC_FRAME;
@@ -381,7 +393,10 @@ static void on_item(void *ctx, const cl_wire_item *it)
             push_event(a, d->index, -1, CL_EVENT_DEVICE, "%s: %s", it->key, it->value);
         break;
     case CL_WIRE_ITEM_GAP:
-        if (a->recording)
+        if (a->recording && it->gap_lost == 0) /* the sequence went back */
+            push_event(a, d->index, -1, CL_EVENT_GAP, "%s: sequence restarted after %lu",
+                       d->cfg->name, (unsigned long)it->gap_after);
+        else if (a->recording)
             push_event(a, d->index, -1, CL_EVENT_GAP, "%s: %lu frames missing after sequence %lu",
                        d->cfg->name, (unsigned long)it->gap_lost, (unsigned long)it->gap_after);
         break;
@@ -418,6 +433,7 @@ static void on_back(void *ctx, size_t devi, double now)
     d->reconnects++;
     if (d->clock) /* the device may have restarted its clock */
         cl_clock_reset(d->clock);
+    d->last_device_time = NAN;
     push_event(a, d->index, -1, CL_EVENT_RECONNECT, "%s: reconnected", d->cfg->name);
     cl_log(CL_LOG_INFO, "%s: reconnected", d->cfg->name);
 }
@@ -932,6 +948,7 @@ static int acq_open(acq *a, const cl_acq_config *cfg, cl_acq_input *in, cl_error
         d->index = i;
         d->cfg = cl_source_port(a->source, i);
         d->last_frame = -1;
+        d->last_device_time = NAN;
         d->dec = cl_wire_decoder_new(d->cfg->protocol);
         if (!d->dec)
             return cl_error_set(err, CL_ERR_NOMEM, "out of memory");

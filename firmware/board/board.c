@@ -43,6 +43,7 @@ struct cb_board {
     int slave;       /* our own open end of the pty */
     int watch;       /* inotify: the pty being opened */
     unsigned resets; /* by a reader opening the pty */
+    avr_cycle_count_t reset_at; /* cycles into the run of the --reset-at press, 0 none */
     int readers;     /* have it open now */
     cb_drive *drive;
     double start_s;  /* model time at the firmware's start */
@@ -185,6 +186,7 @@ int cb_board_create(cb_board **out, const cb_options *o, cb_drive *drive, cl_err
     b->drive = drive;
     b->start_s = o->start_s;
     b->boot_delay_s = o->boot_delay_s;
+    b->reset_at = (avr_cycle_count_t)(o->reset_at_s * CB_BOARD_HZ);
     memset(&fw, 0, sizeof fw);
     int saved = stdout_to_stderr();
     int rc = load(b, o, &fw, err);
@@ -393,6 +395,11 @@ int cb_board_run(cb_board *b, double duration_s, volatile sig_atomic_t *stop, cl
             b->resets++;
             cl_time_sleep_s(b->boot_delay_s);
             wall0 += cl_time_mono_s() - t0;
+        }
+        if (b->reset_at && avr->cycle - b->cycle0 >= b->reset_at) {
+            b->reset_at = 0; /* the reset button, pressed once */
+            avr_reset(avr);
+            note_reset(b);
         }
         if (end && avr->cycle - b->cycle0 >= end)
             break;

@@ -25,6 +25,7 @@ static const char usage[] =
     "      --start S        model time at the firmware's start, seconds (0)\n"
     "      --wait S         wait at most S s for a reader (60)\n"
     "      --boot-delay S   start the firmware S s after the reader opened (0.5)\n"
+    "      --reset-at S     press the reset button once, S emulated seconds in\n"
     "  -h, --help, -V, --version\n"
     "\n"
     "exit status: 0 done, 1 error, 2 bad command line, 3 no reader within --wait\n";
@@ -38,6 +39,7 @@ int cb_options_parse(cb_options *o, int argc, char **argv, cl_error *err)
         {"eeprom", required_argument, NULL, 'e'},
         {"start", required_argument, NULL, 't'},    {"wait", required_argument, NULL, 'w'},
         {"boot-delay", required_argument, NULL, 'b'}, {"help", no_argument, NULL, 'h'},
+        {"reset-at", required_argument, NULL, 'r'},
         {"version", no_argument, NULL, 'V'},        {NULL, 0, NULL, 0},
     };
     int c;
@@ -85,6 +87,10 @@ int cb_options_parse(cb_options *o, int argc, char **argv, cl_error *err)
         case 'b':
             if (!cl_cli_double(optarg, 0, 60, &o->boot_delay_s))
                 return cl_error_set(err, CL_ERR_ARG, "--boot-delay: 0..60 s: %s", optarg);
+            break;
+        case 'r':
+            if (!cl_cli_double(optarg, 0, 1e6, &o->reset_at_s))
+                return cl_error_set(err, CL_ERR_ARG, "--reset-at: 0..1e6 s: %s", optarg);
             break;
         case 'h':
             fputs(usage, stdout);

@@ -25,6 +25,7 @@ typedef struct cb_options {
     double boot_delay_s;   /* from the reader's open to the firmware's start */
     int vcc_mv;            /* VCC = AVCC = AREF */
     double start_s;        /* model time at the firmware's start */
+    double reset_at_s;     /* reset the board once at this emulated second; 0 never */
 } cb_options;
 
 /* Parse argv into *o.  Returns 1 when --help or --version was printed,

@@ -506,11 +506,4 @@ void cl_plot_release(void)
             set_default(NULL); /* drops this thread's default font map */
         dlclose(pc);
     }
-    void *fc = dlopen("libfontconfig.so.1", RTLD_NOW | RTLD_NOLOAD);
-    if (fc) {
-        void (*fini)(void) = (void (*)(void))dlsym(fc, "FcFini");
-        if (fini)
-            fini();
-        dlclose(fc);
-    }
 }

@@ -154,9 +154,9 @@ void cl_plot_legend(const cl_plot_key *keys, size_t n, double x, double y, doubl
 /* Line of the current line style of `key` (colour, style, width). */
 void cl_plot_pen(const cl_plot_key *key);
 
-/* Release the font caches that text drawing leaves for the life of the
- * process (pango's font map of the calling thread, fontconfig's
- * configuration).  PLplot's cairo driver loads those libraries; cuplab does
+/* Release the font cache that text drawing leaves for the life of the
+ * process (pango's font map of the calling thread; fontconfig's own caches
+ * stay: its FcFini aborts while pango still holds fonts).  PLplot's cairo driver loads those libraries; cuplab does
  * not link them, so they are reached only if already loaded.  Call at most
  * once, at the end of a program that drew figures, from the thread that
  * drew them; no other part of the process may be using fontconfig then. */

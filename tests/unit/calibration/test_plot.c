@@ -37,7 +37,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    cl_plot_release(); /* font caches, so that LeakSanitizer sees a clean exit */
+    cl_plot_release(); /* pango's font map (fontconfig's caches: tests/lsan.supp) */
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     return system(cmd) == 0 ? 0 : -1;

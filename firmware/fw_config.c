@@ -15,16 +15,18 @@ static uint16_t crc_of(const fw_config *c, size_t n)
     return crc;
 }
 
-/* A layout-1 record: the same fields up to the sensor serials, then its
- * CRC-16 where the models start now. */
-static bool layout1(fw_config *c)
+/* An intact record of this layout, or of layout 1 (the same fields up to
+ * the sensor serials, then its CRC-16 where the models start now), which
+ * becomes one of this layout with no models. */
+static bool intact(fw_config *c)
 {
+    if (c->layout == FW_CONFIG_LAYOUT)
+        return c->crc == crc_of(c, offsetof(fw_config, crc));
     const uint8_t *p = (const uint8_t *)c + FW_CONFIG_LAYOUT1_BYTES - 2;
     if (c->layout != 1 || (uint16_t)(p[0] | p[1] << 8) != crc_of(c, FW_CONFIG_LAYOUT1_BYTES - 2))
         return false;
     memset(c->model, 0, sizeof c->model);
     c->layout = FW_CONFIG_LAYOUT;
-    c->crc = crc_of(c, offsetof(fw_config, crc));
     return true;
 }
 
@@ -49,8 +51,7 @@ bool fw_config_load(fw_config *c)
     _Static_assert(offsetof(fw_config, model) == FW_CONFIG_LAYOUT1_BYTES - 2,
                    "layout 2 extends layout 1");
     eeprom_read_block(c, (const void *)0, sizeof *c);
-    bool ok = c->magic == FW_CONFIG_MAGIC && (layout1(c) || c->layout == FW_CONFIG_LAYOUT) &&
-              c->crc == crc_of(c, offsetof(fw_config, crc)) && c->protocol <= FW_TEXT &&
+    bool ok = c->magic == FW_CONFIG_MAGIC && intact(c) && c->protocol <= FW_TEXT &&
               !fw_config_check(c->rate_hz, c->channels, c->protocol) && terminated(c->serial);
     for (uint8_t i = 0; ok && i < FW_CHANNELS_MAX; i++)
         ok = terminated(c->sensor[i]) && terminated(c->model[i]);

@@ -4,8 +4,8 @@ the board's log of every ADC conversion (cuplab-board --log: cycle, channel,
 millivolts on the pin; channel -1 marks a reset).
 
   board_check.py binary FILE LOG --rate HZ --channels N [--min-frames K]
-                  [--device NAME]
-      Device 0 of FILE must hold at least K frames with no sequence gap, lost
+                  [--device NAME] [--dev I] [--restarts R]
+      Device I (0) of FILE must hold at least K frames with no sequence gap, lost
       frame, checksum error or malformed frame, and the identity the firmware
       announced (protocol version 2, device serial NAME, the rate, 11-bit
       counts against a 5000 mV AVCC reference); its device clock must step
@@ -15,7 +15,9 @@ millivolts on the pin; channel -1 marks a reset).
       clock); and every count must be exactly what the emulated converter
       makes of the logged voltages (floor(mV * 1023 / VCC) per conversion,
       the four summed and halved), and at most 2.5 LSB below the ideal
-      11-bit count of their mean, never above.
+      11-bit count of their mean, never above.  The device must restart
+      (clock and sequence from 0, after a reset or replug) exactly R (0)
+      times; each run between restarts is matched on its own.
   board_check.py text FILE LOG --rate HZ --channels N [--min-frames K]
                 [--serials A,B,...]
       The same for a text recording (device time in us, no sequence numbers,
@@ -65,9 +67,34 @@ def scans(log, channels):
     return np.array(t), np.array(mv)
 
 
+def match_run(t_scan, counts, samples, dtime, run):
+    """The scan of each frame of one run of the device clock (its first
+    frames must explain the offset), and the largest distance of a scan's
+    start from its frame's device time."""
+    def match(offset, k):
+        i = np.clip(np.searchsorted(t_scan, dtime[k] + offset), 1, len(t_scan) - 1)
+        i -= (dtime[k] + offset - t_scan[i - 1]) < (t_scan[i] - dtime[k] - offset)
+        return i, t_scan[i] - (dtime[k] + offset)
+
+    head = run[:50]
+    for j in range(len(t_scan)):
+        o = t_scan[j] - dtime[run[0]]
+        i, r = match(o, head)
+        if np.all(np.abs(r) <= TIMING_US) and np.array_equal(counts[i], samples[head]):
+            break
+    else:
+        die(f"no scan in the log matches the frames from {run[0]} on")
+    idx, resid = match(o, run)
+    if np.max(np.abs(resid)) > TIMING_US:
+        r = int(np.argmax(np.abs(resid)))
+        die(f"frame {run[r]}: scan starts {resid[r]:+.1f} us off the device clock "
+            f"(allowed {TIMING_US})")
+    return idx, float(np.max(np.abs(resid)))
+
+
 def check(args, protocol):
     with h5py.File(args.file, "r", swmr=True) as f:
-        g = f["devices/dev0"]
+        g = f[f"devices/dev{args.dev}"]
         counters = {k: int(g["counters"][0][k]) for k in g["counters"].dtype.names}
         samples = g["samples"][:]
         dtime = g["device_time"][:]
@@ -88,8 +115,10 @@ def check(args, protocol):
     n = len(samples)
     if n < args.min_frames:
         die(f"{n} frames recorded, expected at least {args.min_frames}")
-    bad = {k: counters[k] for k in ("checksum_errors", "seq_gaps", "lost_frames")
-           if counters[k]}
+    # a restart of the device's sequence counts as a gap (nothing lost)
+    want_counters = {"checksum_errors": 0, "lost_frames": 0,
+                     "seq_gaps": args.restarts if protocol == "binary" else 0}
+    bad = {k: counters[k] for k, v in want_counters.items() if counters[k] != v}
     if counters["malformed"]:
         bad["malformed"] = counters["malformed"]
     if bad:
@@ -101,40 +130,26 @@ def check(args, protocol):
     wrong = {k: ident[k] for k, v in want.items() if v is not None and ident[k] != v}
     if wrong:
         die(f"identity in the file {wrong}, the firmware announced {want}")
-    if protocol == "binary" and np.any(np.diff(seq) != 1):
-        die("sequence numbers not consecutive")
-    if args.rate:
-        period = round(250000 / args.rate) * TICK_US
-        steps = np.unique(np.diff(dtime))
-        if not np.array_equal(steps, [period]):
-            die(f"device time steps {steps[:5]} us, expected {period}")
+    # The device restarts (its clock and sequence start again) after a reset
+    # or a replug: each run of frames is matched on its own.
+    cuts = np.flatnonzero(np.diff(dtime.astype(np.int64)) < 0) + 1
+    if len(cuts) != args.restarts:
+        die(f"{len(cuts)} device restarts in the recording, expected {args.restarts}")
     t_scan, mv = scans(args.log, args.channels)
     vcc = args.vcc
     counts = (mv * 1023 // vcc).sum(axis=2) >> 1  # converter, then the firmware's decimation
-
-    def match(offset, k):
-        """Scan of each of frames k, and how far its start is off the clock."""
-        i = np.clip(np.searchsorted(t_scan, dtime[k] + offset), 1, len(t_scan) - 1)
-        i -= (dtime[k] + offset - t_scan[i - 1]) < (t_scan[i] - dtime[k] - offset)
-        return i, t_scan[i] - (dtime[k] + offset)
-
-    # The device clock restarts with every reset of the board: find the scan
-    # of the first frame (the one that explains the first frames' values).
-    head = np.arange(min(n, 50))
-    offset = None
-    for j in range(len(t_scan)):
-        o = t_scan[j] - dtime[0]
-        i, r = match(o, head)
-        if np.all(np.abs(r) <= TIMING_US) and np.array_equal(counts[i], samples[head]):
-            offset = o
-            break
-    if offset is None:
-        die("no scan in the log matches the first recorded frames")
-    idx, resid = match(offset, np.arange(n))
-    if np.max(np.abs(resid)) > TIMING_US:
-        r = int(np.argmax(np.abs(resid)))
-        die(f"frame {r}: scan starts {resid[r]:+.1f} us off the device clock "
-            f"(allowed {TIMING_US})")
+    idx = np.zeros(n, dtype=np.int64)
+    worst = 0.0
+    for run in np.split(np.arange(n), cuts):
+        if protocol == "binary" and np.any(np.diff(seq[run].astype(np.int64)) != 1):
+            die("sequence numbers not consecutive")
+        if args.rate and len(run) > 1:
+            period = round(250000 / args.rate) * TICK_US
+            steps = np.unique(np.diff(dtime[run]))
+            if not np.array_equal(steps, [period]):
+                die(f"device time steps {steps[:5]} us, expected {period}")
+        idx[run], r = match_run(t_scan, counts, samples, dtime, run)
+        worst = max(worst, r)
     if not np.array_equal(samples, counts[idx]):
         r, c = np.argwhere(samples != counts[idx])[0]
         die(f"frame {r} channel {c}: recorded {samples[r, c]:.0f}, the converter gives "
@@ -145,7 +160,8 @@ def check(args, protocol):
         die(f"counts {dev.min():+.2f}..{dev.max():+.2f} LSB off the ideal 11-bit count")
     print(f"board_check: {n} frames x {args.channels} channels equal the converter's "
           f"counts; {dev.min():+.2f}..{dev.max():+.2f} LSB from ideal; scan starts "
-          f"within {np.max(np.abs(resid)):.2f} us of the device clock")
+          f"within {worst:.2f} us of the device clock"
+          + (f"; {args.restarts} restart(s)" if args.restarts else ""))
 
 
 def main():
@@ -159,6 +175,9 @@ def main():
     p.add_argument("--vcc", type=int, default=5000)
     p.add_argument("--serials")
     p.add_argument("--device", default="cuplab-uno", help="the device serial announced")
+    p.add_argument("--dev", type=int, default=0, help="the device's index in FILE")
+    p.add_argument("--restarts", type=int, default=0,
+                   help="device restarts (reset, replug) expected in the recording")
     args = p.parse_args()
     check(args, args.mode)
 

@@ -5,6 +5,8 @@
 #include <jansson.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <pty.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +46,8 @@ struct cb_board {
     int watch;       /* inotify: the pty being opened */
     unsigned resets; /* by a reader opening the pty */
     avr_cycle_count_t reset_at; /* cycles into the run of the --reset-at press, 0 none */
+    avr_cycle_count_t unplug_at; /* ... of the --unplug-at pull, 0 none */
+    double unplug_wall_s;
     int readers;     /* have it open now */
     cb_drive *drive;
     double start_s;  /* model time at the firmware's start */
@@ -85,8 +89,17 @@ static void on_adc_trigger(struct avr_irq_t *irq, uint32_t value, void *param)
     avr_raise_irq(avr_io_getirq(b->avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_ADC0 + e.mux.src), mv);
 }
 
-/* simavr prints what it does on stdout, which carries the pty path alone:
- * while it sets up or stops, stdout goes to stderr. */
+/* simavr's messages while the firmware runs (e.g. a timer mode it does not
+ * model) go to stderr: stdout carries the pty paths alone. */
+static void log_to_stderr(avr_t *avr, const int level, const char *format, va_list ap)
+{
+    (void)avr;
+    if (level <= LOG_WARNING)
+        vfprintf(stderr, format, ap);
+}
+
+/* simavr's parts print what they do on stdout too: while it sets up or
+ * stops, stdout goes to stderr. */
 static int stdout_to_stderr(void)
 {
     int saved = dup(STDOUT_FILENO);
@@ -167,6 +180,7 @@ static int load(cb_board *b, const cb_options *o, elf_firmware_t *fw, cl_error *
     b->avr->sleep = count_sleep;
     b->avr->custom.data = b;
     b->avr->log = LOG_WARNING;
+    avr_global_logger_set(log_to_stderr);
     avr_irq_register_notify(avr_io_getirq(b->avr, AVR_IOCTL_ADC_GETIRQ, ADC_IRQ_OUT_TRIGGER),
                             on_adc_trigger, b);
     start_pty(b);
@@ -187,6 +201,8 @@ int cb_board_create(cb_board **out, const cb_options *o, cb_drive *drive, cl_err
     b->start_s = o->start_s;
     b->boot_delay_s = o->boot_delay_s;
     b->reset_at = (avr_cycle_count_t)(o->reset_at_s * CB_BOARD_HZ);
+    b->unplug_at = (avr_cycle_count_t)(o->unplug_at_s * CB_BOARD_HZ);
+    b->unplug_wall_s = o->unplug_wall_s;
     memset(&fw, 0, sizeof fw);
     int saved = stdout_to_stderr();
     int rc = load(b, o, &fw, err);
@@ -255,15 +271,27 @@ static int opened(cb_board *b)
     return any;
 }
 
-int cb_board_wait_reader(cb_board *b, double wait_s, volatile sig_atomic_t *stop,
-                         cl_error *err)
+/* Watch the current pty for readers opening and closing it. */
+static int watch_pty(cb_board *b, cl_error *err)
 {
+    if (b->watch >= 0)
+        close(b->watch);
+    b->readers = 0;
     b->watch = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (b->watch < 0 || inotify_add_watch(b->watch, cb_board_pty(b), IN_OPEN | IN_CLOSE) < 0) {
         int e = errno;
         return cl_error_set(err, cl_error_from_errno(e), "cannot watch the pty: %s",
                             strerror(e));
     }
+    return CL_OK;
+}
+
+int cb_board_wait_reader(cb_board *b, double wait_s, volatile sig_atomic_t *stop,
+                         cl_error *err)
+{
+    int rc = watch_pty(b, err);
+    if (rc != CL_OK)
+        return rc;
     double deadline = cl_time_mono_s() + wait_s;
     while (!*stop) {
         struct pollfd p = {b->watch, POLLIN, 0};
@@ -284,6 +312,49 @@ static void note_reset(cb_board *b)
 {
     cb_drive_reset(b->drive, b->avr->cycle - b->cycle0);
     b->depth = 0;
+}
+
+/* The cable pulled: the pty goes away, so the reader's next read fails, and
+ * what the bridge still held is lost; the board is off for unplug_wall_s;
+ * then another pty comes up (opened before the old one closes, so its path
+ * differs, as a replugged board's /dev name may), its path a new line on
+ * stdout.  The bridge's thread keeps its descriptor: it is switched to a
+ * pipe nobody writes while unplugged, then to the new pty's master. */
+static int unplug(cb_board *b, volatile sig_atomic_t *stop, cl_error *err)
+{
+    int m, s, off[2];
+    char name[sizeof b->pty.pty.slavename];
+    struct termios tio;
+
+    if (openpty(&m, &s, name, NULL, NULL) < 0)
+        return cl_error_set(err, cl_error_from_errno(errno), "cannot open a pty: %s",
+                            strerror(errno));
+    if (pipe(off) < 0) {
+        int e = errno;
+        close(m);
+        close(s);
+        return cl_error_set(err, cl_error_from_errno(e), "pipe: %s", strerror(e));
+    }
+    tcgetattr(m, &tio);
+    cfmakeraw(&tio);
+    tcsetattr(m, TCSANOW, &tio);
+    fcntl(s, F_SETFL, fcntl(s, F_GETFL) | O_NONBLOCK);
+
+    dup2(off[0], b->pty.pty.s); /* the old master closes: the device is gone */
+    close(off[0]);
+    close(b->slave);
+    b->slave = s;
+    uart_pty_fifo_reset(&b->pty.pty.in);
+    double until = cl_time_mono_s() + b->unplug_wall_s;
+    while (!*stop && cl_time_mono_s() < until)
+        cl_time_sleep_s(10e-3);
+    dup2(m, b->pty.pty.s);
+    close(m);
+    close(off[1]);
+    snprintf(b->pty.pty.slavename, sizeof b->pty.pty.slavename, "%s", name);
+    printf("%s\n", name);
+    fflush(stdout);
+    return watch_pty(b, err);
 }
 
 /* After every instruction: time the interrupt handler being entered or left. */
@@ -375,6 +446,14 @@ int cb_board_run(cb_board *b, double duration_s, volatile sig_atomic_t *stop, cl
         if (++n % PACE_EVERY)
             continue;
         pace(b, wall0);
+        if (b->unplug_at && avr->cycle - b->cycle0 >= b->unplug_at) {
+            b->unplug_at = 0; /* the cable, pulled once */
+            double t0 = cl_time_mono_s();
+            int rc = unplug(b, stop, err);
+            if (rc != CL_OK)
+                return rc;
+            wall0 += cl_time_mono_s() - t0;
+        }
         if (opened(b) || b->readers == 0) {
             /* Nobody listening: the board waits for the next reader (so what
              * it sends is not lost to nobody), which resets it like the DTR

@@ -1,7 +1,9 @@
 #include "options.h"
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cl_cli.h"
 
@@ -26,9 +28,26 @@ static const char usage[] =
     "      --wait S         wait at most S s for a reader (60)\n"
     "      --boot-delay S   start the firmware S s after the reader opened (0.5)\n"
     "      --reset-at S     press the reset button once, S emulated seconds in\n"
+    "      --unplug-at S:D  pull the cable once, S emulated seconds in, for D\n"
+    "                       wall-clock seconds: the pty goes away, the board is\n"
+    "                       off, then a new pty (its path the next line on\n"
+    "                       stdout) comes up and the board boots again\n"
     "  -h, --help, -V, --version\n"
     "\n"
     "exit status: 0 done, 1 error, 2 bad command line, 3 no reader within --wait\n";
+
+/* S:D of --unplug-at: S > 0 emulated seconds, D wall-clock seconds. */
+static bool parse_unplug(const char *s, cb_options *o)
+{
+    char at[64];
+    const char *colon = strchr(s, ':');
+    if (!colon || (size_t)(colon - s) >= sizeof at)
+        return false;
+    memcpy(at, s, (size_t)(colon - s));
+    at[colon - s] = '\0';
+    return cl_cli_double(at, 1e-3, 1e6, &o->unplug_at_s) &&
+           cl_cli_double(colon + 1, 0, 3600, &o->unplug_wall_s);
+}
 
 int cb_options_parse(cb_options *o, int argc, char **argv, cl_error *err)
 {
@@ -39,7 +58,7 @@ int cb_options_parse(cb_options *o, int argc, char **argv, cl_error *err)
         {"eeprom", required_argument, NULL, 'e'},
         {"start", required_argument, NULL, 't'},    {"wait", required_argument, NULL, 'w'},
         {"boot-delay", required_argument, NULL, 'b'}, {"help", no_argument, NULL, 'h'},
-        {"reset-at", required_argument, NULL, 'r'},
+        {"reset-at", required_argument, NULL, 'r'}, {"unplug-at", required_argument, NULL, 'u'},
         {"version", no_argument, NULL, 'V'},        {NULL, 0, NULL, 0},
     };
     int c;
@@ -91,6 +110,10 @@ int cb_options_parse(cb_options *o, int argc, char **argv, cl_error *err)
         case 'r':
             if (!cl_cli_double(optarg, 0, 1e6, &o->reset_at_s))
                 return cl_error_set(err, CL_ERR_ARG, "--reset-at: 0..1e6 s: %s", optarg);
+            break;
+        case 'u':
+            if (!parse_unplug(optarg, o))
+                return cl_error_set(err, CL_ERR_ARG, "--unplug-at: S:D, seconds: %s", optarg);
             break;
         case 'h':
             fputs(usage, stdout);

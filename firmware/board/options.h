@@ -26,6 +26,8 @@ typedef struct cb_options {
     int vcc_mv;            /* VCC = AVCC = AREF */
     double start_s;        /* model time at the firmware's start */
     double reset_at_s;     /* reset the board once at this emulated second; 0 never */
+    double unplug_at_s;    /* pull the cable once at this emulated second; 0 never */
+    double unplug_wall_s;  /* ... for this many wall-clock seconds */
 } cb_options;
 
 /* Parse argv into *o.  Returns 1 when --help or --version was printed,

@@ -37,12 +37,12 @@ T = sys.argv[1]
 sensors = [(f"MPX-{r}{ch}", 1 + 0.01 * (8 * i + ch)) for i, r in enumerate("ab")
            for ch in range(1, 9)]
 for serial, k in sensors + [("NOMINAL", 1.0)]:
-        with open(f"{T}/{serial}.csv", "w") as f:
-            f.write("ref_kpa,raw,raw_sd,n,direction\n")
-            for d, kpas in (("up", range(0, -91, -10)), ("down", range(-90, 1, 10))):
-                for p in kpas:
-                    raw = 2046 * (0.007652 * p / k + 0.92)
-                    f.write(f"{p},{raw:.4f},0.5,50,{d}\n")
+    with open(f"{T}/{serial}.csv", "w") as f:
+        f.write("ref_kpa,raw,raw_sd,n,direction\n")
+        for d, kpas in (("up", range(0, -91, -10)), ("down", range(-90, 1, 10))):
+            for p in kpas:
+                raw = 2046 * (0.007652 * p / k + 0.92)
+                f.write(f"{p},{raw:.4f},0.5,50,{d}\n")
 PYEOF
 PROFILES="" NOMINAL="" cup=0
 for sn in $(for r in a b; do for ch in 1 2 3 4 5 6 7 8; do echo MPX-$r$ch; done; done) NOMINAL; do

@@ -1,11 +1,15 @@
 #include "device.h"
 
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cl_cli.h"
+#include "cl_port.h"
 #include "engine/cl_devcmd.h"
+#include "engine/cl_portfind.h"
+#include "engine/cl_source.h"
 
 #define PROG "cuplab-acquire"
 #define MAX_SETTINGS 16
@@ -18,11 +22,22 @@ typedef struct setting {
     char value[CL_WIRE_META_MAX];
 } setting;
 
-static int open_device(const acq_options *o, cl_devcmd **d)
+static double probe_s(const acq_options *o)
+{
+    return o->cfg.probe_timeout_s > 0 ? o->cfg.probe_timeout_s : CL_SOURCE_PROBE_S;
+}
+
+/* Open the device on `port` (its name a path or a selector). */
+static int open_device(const acq_options *o, const cl_acq_port *port, cl_devcmd **d)
 {
     cl_error err;
-    double probe = o->cfg.probe_timeout_s > 0 ? o->cfg.probe_timeout_s : 10.0;
-    int rc = cl_devcmd_open(d, &o->ports[0], probe, &err);
+    char path[256];
+    cl_acq_port at = *port;
+    int rc = cl_portfind_path(port, o->cfg.search, o->cfg.nsearch, probe_s(o), path,
+                              sizeof path, &err);
+    at.name = path;
+    if (rc == CL_OK)
+        rc = cl_devcmd_open(d, &at, probe_s(o), &err);
     if (rc != CL_OK)
         fprintf(stderr, PROG ": %s\n", err.msg);
     return rc == CL_OK ? ACQ_EXIT_OK : ACQ_EXIT_NOSTART;
@@ -46,11 +61,70 @@ static const char *value_of(const cl_devcmd *d, const char *key)
     return NULL;
 }
 
+/* One line of --list-ports --identify: who the device on `path` says it is. */
+static void identity_line(const acq_options *o, const char *path)
+{
+    cl_devcmd *d;
+    cl_error err;
+    cl_acq_port port = {.name = path, .baud = o->list_baud, .protocol = o->list_protocol};
+    if (cl_devcmd_open(&d, &port, probe_s(o), &err) != CL_OK) {
+        printf("    (%s)\n", err.msg);
+        return;
+    }
+    cl_devcmd_identify(d, &err); /* without an answer: what it announced */
+    size_t n;
+    const cl_devcmd_pair *p = cl_devcmd_pairs(d, &n);
+    static const char *const keys[] = {"device", "firmware", "channels", "rate_hz", "protocol"};
+    printf("   ");
+    for (size_t k = 0; k < sizeof keys / sizeof *keys; k++)
+        for (size_t i = 0; i < n; i++)
+            if (!strcmp(p[i].key, keys[k]))
+                printf(" %s=%s", keys[k], p[i].value);
+    printf(n ? "\n" : " (frames, but no identity)\n");
+    cl_devcmd_close(d);
+}
+
+int acq_device_list(const acq_options *o)
+{
+    cl_port_info *ports;
+    size_t n, shown = 0;
+    cl_error err;
+
+    if (cl_port_list(&ports, &n, &err) != CL_OK) {
+        fprintf(stderr, PROG ": %s\n", err.msg);
+        return ACQ_EXIT_FAILED;
+    }
+    for (size_t i = 0; i < n; i++, shown++) {
+        const cl_port_info *p = &ports[i];
+        printf("%-20s %-9s %s", p->name, p->transport, p->description);
+        if (p->usb_vendor_id >= 0)
+            printf("  [usb=%04x:%04x usb-serial=%s, %s %s]", p->usb_vendor_id,
+                   p->usb_product_id, p->usb_serial, p->usb_manufacturer, p->usb_product);
+        putchar('\n');
+        if (o->identify)
+            identity_line(o, p->name);
+    }
+    free(ports);
+    for (size_t s = 0; s < o->cfg.nsearch; s++) {
+        glob_t g;
+        if (glob(o->cfg.search[s], 0, NULL, &g) == 0)
+            for (size_t j = 0; j < g.gl_pathc; j++, shown++) {
+                printf("%-20s %-9s matches --search %s\n", g.gl_pathv[j], "-", o->cfg.search[s]);
+                if (o->identify)
+                    identity_line(o, g.gl_pathv[j]);
+            }
+        globfree(&g);
+    }
+    if (shown == 0)
+        fprintf(stderr, PROG ": no serial ports found\n");
+    return ACQ_EXIT_OK;
+}
+
 int acq_device_identify(const acq_options *o)
 {
     cl_devcmd *d;
     cl_error err;
-    int rc = open_device(o, &d);
+    int rc = open_device(o, &o->ports[0], &d);
     if (rc != ACQ_EXIT_OK)
         return rc;
     /* A device without commands has said all it will at the connect. */
@@ -120,7 +194,7 @@ int acq_device_configure(const acq_options *o)
     cl_error err;
     if (parse_settings(o->configure, s, &n) < 0)
         return ACQ_EXIT_USAGE;
-    int rc = open_device(o, &d);
+    int rc = open_device(o, &o->ports[0], &d);
     if (rc != ACQ_EXIT_OK)
         return rc;
     for (size_t i = 0; i < n && rc == ACQ_EXIT_OK; i++)

@@ -27,30 +27,6 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
-static int list_ports(void)
-{
-    cl_port_info *ports;
-    size_t n;
-    cl_error err;
-
-    if (cl_port_list(&ports, &n, &err) != CL_OK) {
-        fprintf(stderr, "cuplab-acquire: %s\n", err.msg);
-        return ACQ_EXIT_FAILED;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const cl_port_info *p = &ports[i];
-        printf("%-20s %-9s %s", p->name, p->transport, p->description);
-        if (p->usb_vendor_id >= 0)
-            printf("  [%04x:%04x %s %s serial %s]", p->usb_vendor_id, p->usb_product_id,
-                   p->usb_manufacturer, p->usb_product, p->usb_serial);
-        putchar('\n');
-    }
-    if (n == 0)
-        fprintf(stderr, "cuplab-acquire: no serial ports found\n");
-    free(ports);
-    return ACQ_EXIT_OK;
-}
-
 typedef struct status_ctx {
     const char *path;
     bool tty;
@@ -163,7 +139,7 @@ int main(int argc, char **argv)
     cl_log_set_level(o.verbosity == 0 ? CL_LOG_ERROR : o.verbosity == 1 ? CL_LOG_WARN
                                                                         : CL_LOG_INFO);
     if (o.list_ports)
-        return list_ports();
+        return acq_device_list(&o);
     if (o.identify)
         return acq_device_identify(&o);
     if (o.configure)

@@ -3,6 +3,7 @@
 
 #include "cl_cli.h"
 #include "cl_version.h"
+#include "engine/cl_portfind.h"
 
 #include <arpa/inet.h>
 #include <getopt.h>
@@ -49,11 +50,19 @@ static const char usage[] =
     "                           (0: any free one) of ADDR (default 127.0.0.1); its\n"
     "                           address and token are printed at the start\n"
     "      --live-token TOKEN   the token the live view asks for (default: random)\n"
-    "      --list-ports         list serial ports with their USB metadata and exit\n"
+    "      --search GLOB        also look at the ports matching GLOB for a device=\n"
+    "                           port and in --list-ports (repeatable; the system lists\n"
+    "                           USB serial ports by itself)\n"
+    "      --list-ports         list serial ports with their USB metadata and exit;\n"
+    "                           with --identify, also what each device says it is\n"
     "      --identify           print what the device on PORT says about itself, exit\n"
     "      --configure SETTINGS change and save the device's settings, then print its\n"
     "                           identity: rate=HZ,channels=N,serial=S,sensorN=S,\n"
     "                           modelN=S (sensor serial, model of channel N)\n"
+    "PORT is a path, or the port of a device named by who it is, found again\n"
+    "after a replug: usb-serial=S (USB serial number), usb=VVVV:PPPP (USB\n"
+    "vendor:product id, one port only), device=S (the device serial the device\n"
+    "announces).\n"
     "  -v, --verbose            more messages      -q, --quiet   errors only\n"
     "  -h, --help               this help          -V, --version versions (and libraries)\n"
     "\n"
@@ -66,6 +75,7 @@ enum {
     OPT_TEXT_TS = 256, OPT_FLUSH, OPT_PROBE, OPT_NO_RECONNECT, OPT_FORCE, OPT_PRACT,
     OPT_SUBJECT, OPT_TECH, OPT_SITE, OPT_NOTES, OPT_CUP, OPT_MARKERS, OPT_LIST, OPT_BUFFER,
     OPT_RAW, OPT_REPLAY, OPT_PROFILE, OPT_LIVE, OPT_LIVE_TOKEN, OPT_IDENTIFY, OPT_CONFIGURE,
+    OPT_SEARCH,
 };
 
 static const struct option longopts[] = {
@@ -92,6 +102,7 @@ static const struct option longopts[] = {
     {"markers", no_argument, NULL, OPT_MARKERS},
     {"live", required_argument, NULL, OPT_LIVE},
     {"live-token", required_argument, NULL, OPT_LIVE_TOKEN},
+    {"search", required_argument, NULL, OPT_SEARCH},
     {"list-ports", no_argument, NULL, OPT_LIST},
     {"identify", no_argument, NULL, OPT_IDENTIFY},
     {"configure", required_argument, NULL, OPT_CONFIGURE},
@@ -108,6 +119,16 @@ static int usage_error(const char *fmt, const char *arg)
     fprintf(stderr, fmt, arg);
     fprintf(stderr, "\nTry 'cuplab-acquire --help' for more information.\n");
     return ACQ_EXIT_USAGE;
+}
+
+/* A port, not --configure settings: a path or a selector (settings always
+ * hold a '=', and none of their keys is a selector's). */
+static bool is_port(const char *arg)
+{
+    cl_portfind_sel sel;
+    cl_error err;
+    return !strchr(arg, '=') ||
+           (cl_portfind_parse(arg, &sel, &err) == CL_OK && sel.kind != CL_PORTFIND_PATH);
 }
 
 /* PORT[:BAUD[:PROTOCOL]] */
@@ -298,6 +319,11 @@ int acq_options_parse(acq_options *o, int argc, char **argv)
                                    "no spaces)", optarg);
             o->live_token = optarg;
             break;
+        case OPT_SEARCH:
+            if (o->cfg.nsearch == ACQ_MAX_SEARCH)
+                return usage_error("too many --search patterns (at most %s)", "16");
+            o->search[o->cfg.nsearch++] = optarg;
+            break;
         case OPT_LIST: o->list_ports = true; break;
         case OPT_IDENTIFY: o->identify = true; break;
         case OPT_CONFIGURE: o->configure = optarg; break;
@@ -309,9 +335,9 @@ int acq_options_parse(acq_options *o, int argc, char **argv)
         default: return usage_error("unknown option '%s'", argv[optind - 1]);
         }
     }
-    if (o->configure && !strchr(o->configure, '=') && argc - optind == 1 &&
-        strchr(argv[optind], '=')) {
-        /* --configure PORT SETTINGS: settings always hold a '=', ports not. */
+    o->cfg.search = o->search;
+    if (o->configure && is_port(o->configure) && argc - optind == 1 && !is_port(argv[optind])) {
+        /* --configure PORT SETTINGS */
         const char *port = o->configure;
         o->configure = argv[optind];
         argv[optind] = (char *)port;
@@ -319,8 +345,13 @@ int acq_options_parse(acq_options *o, int argc, char **argv)
     for (int i = optind; i < argc; i++)
         if ((rc = parse_port(o, argv[i], baud, proto, text_ts)) >= 0)
             return rc;
-    if (o->list_ports)
+    if (o->list_ports) {
+        o->list_baud = baud;
+        o->list_protocol = proto;
+        if (o->cfg.nports || o->cfg.path || o->configure)
+            return usage_error("%s", "--list-ports takes no port, -o or --configure");
         return -1;
+    }
     if (o->identify || o->configure) {
         if (o->cfg.nports != 1 || o->cfg.path || o->cfg.replay_path)
             return usage_error("%s", o->identify ? "--identify takes one port and no -o"

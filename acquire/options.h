@@ -11,6 +11,7 @@
 #define ACQ_MAX_PORTS 16
 #define ACQ_MAX_CUPS 64
 #define ACQ_MAX_PROFILES 64
+#define ACQ_MAX_SEARCH 16
 
 /* Exit codes (documented in the man page and --help). */
 enum {
@@ -27,7 +28,10 @@ typedef struct acq_options {
     cl_session_cup cups[ACQ_MAX_CUPS];
     const char *profile_paths[ACQ_MAX_PROFILES]; /* --profile, copied into the file */
     size_t nprofiles;
+    const char *search[ACQ_MAX_SEARCH]; /* --search patterns (cfg.search) */
     bool list_ports;
+    int list_baud;         /* --list-ports --identify: -b and -P */
+    cl_wire_protocol list_protocol;
     bool identify;         /* --identify: print the device's identity */
     const char *configure; /* --configure SETTINGS */
     bool markers;   /* read marker commands from stdin */

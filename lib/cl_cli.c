@@ -37,7 +37,8 @@ bool cl_cli_long(const char *s, long lo, long hi, long *out)
 
 int cl_cli_port_spec(char *spec, int *baud, cl_wire_protocol *proto, cl_error *err)
 {
-    char *c1 = strchr(spec, ':'), *c2;
+    char *name_colon = strncmp(spec, "usb=", 4) ? NULL : strchr(spec, ':');
+    char *c1 = strchr(name_colon ? name_colon + 1 : spec, ':'), *c2;
     long b;
     if (!c1)
         return CL_OK;

@@ -17,7 +17,8 @@
 bool cl_cli_double(const char *s, double lo, double hi, double *out);
 bool cl_cli_long(const char *s, long lo, long hi, long *out);
 
-/* Split "PORT[:BAUD[:PROTOCOL]]" in place: `spec` keeps the port name;
+/* Split "PORT[:BAUD[:PROTOCOL]]" in place: `spec` keeps the port name (a
+ * name usb=VVVV:PPPP keeps its own colon);
  * *baud and *proto change only when the spec gives them.  CL_ERR_ARG with
  * a one-line reason otherwise. */
 int cl_cli_port_spec(char *spec, int *baud, cl_wire_protocol *proto, cl_error *err);

@@ -25,7 +25,7 @@
  *                           "interrupted"), ended_utc, recovered_utc (these
  *                           three fixed-length, so closing overwrites them
  *                           in place)
- *   /devices/devN           attrs: port, protocol, baud, channels,
+ *   /devices/devN           attrs: port, port_path, protocol, baud, channels,
  *                           usb_vendor_id, usb_product_id, usb_manufacturer,
  *                           usb_product, usb_serial, description,
  *                           announcement
@@ -98,7 +98,8 @@ typedef struct cl_session_meta {
 } cl_session_meta;
 
 typedef struct cl_session_device {
-    const char *port;       /* "/dev/ttyUSB0", "/dev/pts/3" */
+    const char *port;       /* as given: "/dev/ttyUSB0", or a selector "device=rig-2" */
+    const char *port_path;  /* the path it was opened at first; NULL: `port` */
     const char *protocol;   /* "text" | "binary" */
     int baud;
     uint16_t channels;      /* 1..32 */

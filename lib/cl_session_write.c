@@ -300,6 +300,7 @@ static int build_device(cl_session *s, hid_t devices, size_t i, const cl_session
     snprintf(name, sizeof name, "dev%zu", i);
     snprintf(what, sizeof what, "cannot create /devices/%s", name);
     if ((g = cl_h5_group(devices, name)) < 0 || cl_h5_put_str(g, "port", dv->port) < 0 ||
+        cl_h5_put_str(g, "port_path", dv->port_path ? dv->port_path : dv->port) < 0 ||
         cl_h5_put_str(g, "protocol", dv->protocol) < 0 ||
         cl_h5_put_int(g, "baud", dv->baud) < 0 ||
         cl_h5_put_int(g, "channels", dv->channels) < 0 ||

@@ -29,3 +29,16 @@ board_cmd() {
     if [ "${1:-}" = -k ]; then shift; set -- -k "$PTY" "$@"; else set -- "$PTY" "$@"; fi
     "$PY" "$TOP/tests/board_cmd.py" "$@"
 }
+
+# start_two_boards "A OPTIONS" "B OPTIONS": boards a and b as start_board
+# starts them; sets PTY_A, PID_A, PTY_B, PID_B (both killed on exit).
+start_two_boards() {
+    b_opts=$2
+    # shellcheck disable=SC2086 # one word per option
+    start_board a $1
+    PTY_A=$PTY PID_A=$SIM_PID
+    # shellcheck disable=SC2086
+    start_board b $b_opts
+    PTY_B=$PTY PID_B=$SIM_PID
+    SIM_PID="$PID_A $PID_B"
+}

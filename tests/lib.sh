@@ -6,10 +6,11 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BIN="$TOP/$BUILD"
 PY=/usr/bin/python3
 T=$(mktemp -d "${TMPDIR:-/tmp}/cuplab-test.XXXXXX")
-SIM_PID=""
+SIM_PID=""  # device processes to kill on exit (one or more pids)
 
 cleanup() {
-    [ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null
+    # shellcheck disable=SC2086 # one word per pid
+    [ -n "$SIM_PID" ] && kill $SIM_PID 2>/dev/null
     [ "${KEEP:-0}" = 1 ] && echo "kept $T" >&2 || rm -rf "$T"
 }
 trap cleanup EXIT

@@ -34,7 +34,6 @@
 
 #define DEFAULT_RING 131072
 #define DEFAULT_FLUSH_S 0.5
-#define DEFAULT_PROBE_S 10.0
 #define STAGE_ROWS 1024 /* rows per device buffered before an append */
 #define POP_BATCH 1024
 /* The writer sleeps until the next flush once it has emptied the ring; the
@@ -434,8 +433,12 @@ static void on_back(void *ctx, size_t devi, double now)
     if (d->clock) /* the device may have restarted its clock */
         cl_clock_reset(d->clock);
     d->last_device_time = NAN;
-    push_event(a, d->index, -1, CL_EVENT_RECONNECT, "%s: reconnected", d->cfg->name);
-    cl_log(CL_LOG_INFO, "%s: reconnected", d->cfg->name);
+    const char *path = cl_source_info(a->source, devi)->name;
+    bool moved = strcmp(path, d->cfg->name) != 0; /* a selector found it */
+    push_event(a, d->index, -1, CL_EVENT_RECONNECT, "%s: reconnected%s%s", d->cfg->name,
+               moved ? " on " : "", moved ? path : "");
+    cl_log(CL_LOG_INFO, "%s: reconnected%s%s", d->cfg->name, moved ? " on " : "",
+           moved ? path : "");
 }
 
 static void marker_line(acq *a, cl_acq_input *in, const char *l);
@@ -742,7 +745,7 @@ static void acq_free(acq *a)
 /* Wait until every device has delivered a frame (its channel count). */
 static int probe(acq *a, volatile sig_atomic_t *stop, cl_error *err)
 {
-    double limit = a->cfg->probe_timeout_s > 0 ? a->cfg->probe_timeout_s : DEFAULT_PROBE_S;
+    double limit = a->cfg->probe_timeout_s > 0 ? a->cfg->probe_timeout_s : CL_SOURCE_PROBE_S;
     for (;;) {
         size_t ready = 0;
         for (size_t i = 0; i < a->ndev; i++)

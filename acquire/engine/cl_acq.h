@@ -30,7 +30,7 @@
 #include "cl_wire.h"
 
 typedef struct cl_acq_port {
-    const char *name;        /* device path */
+    const char *name;        /* device path, or a selector (cl_portfind.h) */
     int baud;                /* e.g. 115200 */
     cl_wire_protocol protocol;
     bool text_timestamp;     /* text: first unlabelled column is a timestamp */
@@ -46,7 +46,10 @@ typedef struct cl_acq_config {
     size_t ncups;
     double duration_s;       /* 0: until stopped */
     double flush_interval_s; /* 0: 0.5 s */
-    double probe_timeout_s;  /* 0: 10 s to wait for each device's first frame */
+    double probe_timeout_s;  /* 0: 10 s to wait for each device's first frame
+                                (and for a device= port's device to say who it is) */
+    const char *const *search; /* glob patterns of more ports to look at for device= */
+    size_t nsearch;
     bool reconnect;          /* reopen vanished ports; false: stop when all are gone */
     size_t ring_records;     /* 0: default (131072 frames) */
     const char *raw_path;    /* keep every port's byte stream here (cl_capture); NULL: no */

@@ -36,6 +36,7 @@ static void device_table(const cl_acqfile_device *devs, size_t ndev, cl_session_
         snprintf(units[i], sizeof units[i], "%s", cl_acqfile_time_units(d->port, d->announcement));
         sd[i] = (cl_session_device){
             .port = d->port->name,
+            .port_path = pi->name[0] ? pi->name : NULL,
             .protocol = cl_wire_protocol_name(d->port->protocol),
             .baud = d->port->baud,
             .channels = d->channels,

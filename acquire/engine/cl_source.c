@@ -11,11 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cl_log.h"
 #include "cl_time.h"
 #include "engine/cl_capture.h"
 #include "engine/cl_marker.h"
+#include "engine/cl_portfind.h"
 
 #define READ_BUF 65536
 #define READS_PER_ROUND 64 /* reads of one port per round at most */
@@ -50,8 +52,15 @@ struct cl_source {
     double t0, now;      /* monotonic start; host time of the latest read */
     /* ports */
     cl_port **port;      /* NULL while a port is gone */
+    cl_portfind_sel *sel; /* what each port's name selects */
+    char (*path)[256];   /* the path each was opened at (last) */
     double *next_reopen;
     bool reconnect;
+    const char *const *search; /* where else to look for device= ports */
+    size_t nsearch;
+    double probe_timeout_s;
+    cl_portfind *finder; /* looking for device= ports that are gone */
+    bool *wanted;        /* ... this one among them */
     uint8_t *buf;
     size_t round_bytes;  /* bytes the last round brought */
     double round_end;    /* host time the last round ended */
@@ -61,26 +70,97 @@ struct cl_source {
 
 /* ------------------------------------------------------------------ ports */
 
+/* True if ports i and j are opened with the same settings. */
+static bool same_settings(const cl_acq_port *a, const cl_acq_port *b)
+{
+    return a->baud == b->baud && a->protocol == b->protocol &&
+           a->text_timestamp == b->text_timestamp;
+}
+
+/* Before the recording: the path of every device= port, one finder for all
+ * that share their settings (so each candidate is opened once).  The ports
+ * found are closed again and opened like any other. */
+static int find_devices(cl_source *s, cl_error *err)
+{
+    for (size_t first = 0; first < s->n; first++) {
+        if (s->sel[first].kind != CL_PORTFIND_DEVICE || s->path[first][0])
+            continue;
+        cl_portfind *f;
+        int rc = cl_portfind_create(&f, &s->ports[first], s->search, s->nsearch,
+                                    s->probe_timeout_s, err);
+        for (size_t j = first; rc == CL_OK && j < s->n; j++)
+            if (s->sel[j].kind == CL_PORTFIND_DEVICE && !s->path[j][0] &&
+                same_settings(&s->ports[first], &s->ports[j]))
+                rc = cl_portfind_want(f, j, s->sel[j].value, err);
+        double t0 = cl_time_mono_s(), now = 0;
+        while (rc == CL_OK && cl_portfind_wanted(f)) {
+            size_t i;
+            cl_portfind_read unused;
+            while (cl_portfind_step(f, now, NULL, 0, &i)) {
+                cl_port *p = cl_portfind_take(f, i, &unused);
+                snprintf(s->path[i], sizeof s->path[i], "%s", cl_port_get_info(p)->name);
+                cl_port_close(p);
+            }
+            if (!cl_portfind_wanted(f))
+                break;
+            if (now > s->probe_timeout_s) {
+                char report[512];
+                cl_portfind_report(f, report, sizeof report);
+                for (i = first; s->path[i][0] || s->sel[i].kind != CL_PORTFIND_DEVICE; i++)
+                    ;
+                rc = cl_error_set(err, CL_ERR_NOTFOUND, "%s: no device announced it in %g s (%s)",
+                                  s->ports[i].name, s->probe_timeout_s, report);
+                break;
+            }
+            struct pollfd pfd[CL_SOURCE_MAX_DEVICES];
+            poll(pfd, cl_portfind_pollfds(f, pfd, CL_SOURCE_MAX_DEVICES), 50);
+            now = cl_time_mono_s() - t0;
+        }
+        cl_portfind_destroy(f);
+        if (rc != CL_OK)
+            return rc;
+    }
+    return CL_OK;
+}
+
 static int ports_open(cl_source *s, const cl_acq_config *cfg, cl_error *err)
 {
     s->n = cfg->nports;
     s->reconnect = cfg->reconnect;
-    s->ports = calloc(s->n ? s->n : 1, sizeof *s->ports);
-    s->info = calloc(s->n ? s->n : 1, sizeof *s->info);
-    s->port = calloc(s->n ? s->n : 1, sizeof *s->port);
-    s->next_reopen = calloc(s->n ? s->n : 1, sizeof *s->next_reopen);
+    s->search = cfg->search;
+    s->nsearch = cfg->nsearch;
+    s->probe_timeout_s = cfg->probe_timeout_s > 0 ? cfg->probe_timeout_s : CL_SOURCE_PROBE_S;
+    size_t m = s->n ? s->n : 1;
+    s->ports = calloc(m, sizeof *s->ports);
+    s->info = calloc(m, sizeof *s->info);
+    s->port = calloc(m, sizeof *s->port);
+    s->sel = calloc(m, sizeof *s->sel);
+    s->path = calloc(m, sizeof *s->path);
+    s->wanted = calloc(m, sizeof *s->wanted);
+    s->next_reopen = calloc(m, sizeof *s->next_reopen);
     s->buf = malloc(READ_BUF);
-    if (!s->ports || !s->info || !s->port || !s->next_reopen || !s->buf)
+    if (!s->ports || !s->info || !s->port || !s->sel || !s->path || !s->wanted ||
+        !s->next_reopen || !s->buf)
         return cl_error_set(err, CL_ERR_NOMEM, "out of memory");
     if (s->n == 0 || s->n > CL_SOURCE_MAX_DEVICES)
         return CL_OK; /* refused by cl_source_open */
+    int rc;
     for (size_t i = 0; i < s->n; i++) {
         s->ports[i] = cfg->ports[i];
+        if ((rc = cl_portfind_parse(s->ports[i].name, &s->sel[i], err)) != CL_OK)
+            return rc;
+        if (s->sel[i].kind != CL_PORTFIND_DEVICE &&
+            (rc = cl_portfind_path(&s->ports[i], NULL, 0, 0, s->path[i], sizeof s->path[i],
+                                   err)) != CL_OK)
+            return rc;
+    }
+    if ((rc = find_devices(s, err)) != CL_OK)
+        return rc;
+    for (size_t i = 0; i < s->n; i++) {
         for (size_t j = 0; j < i; j++)
-            if (strcmp(s->ports[j].name, s->ports[i].name) == 0)
-                return cl_error_set(err, CL_ERR_ARG, "%s: port given twice", s->ports[i].name);
-        int rc = cl_port_open(&s->port[i], s->ports[i].name, s->ports[i].baud, err);
-        if (rc != CL_OK)
+            if (strcmp(s->path[j], s->path[i]) == 0)
+                return cl_error_set(err, CL_ERR_ARG, "%s: port given twice", s->path[i]);
+        if ((rc = cl_port_open(&s->port[i], s->path[i], s->ports[i].baud, err)) != CL_OK)
             return rc;
         s->info[i] = *cl_port_get_info(s->port[i]);
     }
@@ -91,7 +171,11 @@ static void ports_close(cl_source *s)
 {
     for (size_t i = 0; s->port && i < s->n; i++)
         cl_port_close(s->port[i]);
+    cl_portfind_destroy(s->finder);
     free(s->port);
+    free(s->sel);
+    free(s->path);
+    free(s->wanted);
     free(s->next_reopen);
     free(s->buf);
 }
@@ -101,17 +185,71 @@ static bool ports_connected(const cl_source *s, size_t i)
     return s->port[i] != NULL;
 }
 
+/* Port i is open again at `p`: tell the engine. */
+static void adopt(cl_source *s, size_t i, cl_port *p, double when, const cl_source_sink *k)
+{
+    s->port[i] = p;
+    s->info[i] = *cl_port_get_info(p);
+    snprintf(s->path[i], sizeof s->path[i], "%s", s->info[i].name);
+    k->back(k->ctx, i, when);
+}
+
+/* A gone port named by a path or a USB selector: open it again (at the
+ * path the selector names now). */
 static void ports_reopen(cl_source *s, size_t i, const cl_source_sink *k)
 {
     cl_error e;
+    char path[sizeof *s->path];
+    cl_port *p;
     if (s->now < s->next_reopen[i])
         return;
     s->next_reopen[i] = s->now + REOPEN_INTERVAL_S;
-    if (cl_port_open(&s->port[i], s->ports[i].name, s->ports[i].baud, &e) != CL_OK) {
+    if (cl_portfind_path(&s->ports[i], NULL, 0, 0, path, sizeof path, &e) != CL_OK ||
+        cl_port_open(&p, path, s->ports[i].baud, &e) != CL_OK) {
         cl_log(CL_LOG_DEBUG, "reopen: %s", e.msg);
         return;
     }
-    k->back(k->ctx, i, s->now);
+    adopt(s, i, p, s->now, k);
+}
+
+/* Gone device= ports: one finder looks for all that share the first one's
+ * settings (the others wait their turn); what a found device sent while it
+ * was probed is handed on with the times it was read at. */
+static void ports_find(cl_source *s, const cl_source_sink *k)
+{
+    cl_error e;
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->port[i] || s->wanted[i] || s->sel[i].kind != CL_PORTFIND_DEVICE)
+            continue;
+        if (!s->finder && cl_portfind_create(&s->finder, &s->ports[i], s->search, s->nsearch,
+                                             s->probe_timeout_s, &e) != CL_OK)
+            return;
+        if (same_settings(&s->ports[i], cl_portfind_port(s->finder)) &&
+            cl_portfind_want(s->finder, i, s->sel[i].value, &e) == CL_OK)
+            s->wanted[i] = true;
+    }
+    if (!s->finder)
+        return;
+    dev_t skip[CL_SOURCE_MAX_DEVICES];
+    size_t nskip = 0, i;
+    struct stat st;
+    for (size_t j = 0; j < s->n; j++)
+        if (s->port[j] && fstat(cl_port_fd(s->port[j]), &st) == 0)
+            skip[nskip++] = st.st_rdev;
+    while (cl_portfind_step(s->finder, s->now, skip, nskip, &i)) {
+        cl_portfind_read r;
+        cl_port *p = cl_portfind_take(s->finder, i, &r);
+        s->wanted[i] = false;
+        adopt(s, i, p, r.nchunks ? r.t[0] : s->now, k);
+        for (size_t c = 0, from = 0; c < r.nchunks; from = r.end[c++])
+            k->bytes(k->ctx, i, r.bytes + from, r.end[c] - from, r.t[c]);
+        if (fstat(cl_port_fd(p), &st) == 0 && nskip < CL_SOURCE_MAX_DEVICES)
+            skip[nskip++] = st.st_rdev;
+    }
+    if (!cl_portfind_wanted(s->finder)) {
+        cl_portfind_destroy(s->finder);
+        s->finder = NULL;
+    }
 }
 
 /* Read everything waiting on port i.  Returns CL_ERR_GONE when the device
@@ -153,12 +291,14 @@ static void ports_batch_wait(cl_source *s)
 static int ports_read(cl_source *s, int wake_fd, int timeout_ms, const cl_source_sink *k,
                       cl_source_state *state, cl_error *err)
 {
-    struct pollfd pfd[CL_SOURCE_MAX_DEVICES + 1];
+    struct pollfd pfd[2 * CL_SOURCE_MAX_DEVICES + 1];
     size_t owner[CL_SOURCE_MAX_DEVICES];
     size_t n = 0;
 
+    if (s->reconnect)
+        ports_find(s, k);
     for (size_t i = 0; i < s->n; i++) {
-        if (!s->port[i] && s->reconnect)
+        if (!s->port[i] && s->reconnect && s->sel[i].kind != CL_PORTFIND_DEVICE)
             ports_reopen(s, i, k);
         if (s->port[i]) {
             pfd[n] = (struct pollfd){cl_port_fd(s->port[i]), POLLIN, 0};
@@ -173,6 +313,8 @@ static int ports_read(cl_source *s, int wake_fd, int timeout_ms, const cl_source
     size_t nports = n;
     if (wake_fd >= 0)
         pfd[n++] = (struct pollfd){wake_fd, POLLIN, 0};
+    if (s->finder) /* read in the next round */
+        n += cl_portfind_pollfds(s->finder, pfd + n, CL_SOURCE_MAX_DEVICES);
     s->round_bytes = 0;
     if (poll(pfd, n, timeout_ms) < 0) {
         if (errno == EINTR)

@@ -2,8 +2,10 @@
  * cl_source: where the acquisition engine's bytes come from, behind one
  * table of operations per kind of source (in libsigrok's driver shape):
  *
- *   ports   the serial ports of cl_acq_config.ports, polled together;
- *           a vanished port is reported and, with `reconnect`, reopened;
+ *   ports   the serial ports of cl_acq_config.ports, polled together; a
+ *           port's name may also select it by who is on it (cl_portfind);
+ *           a vanished port is reported and, with `reconnect`, reopened
+ *           (where its selector finds it now);
  *           light traffic is read in batches (see cl_source.c);
  *   replay  a raw capture (cl_capture) made by an earlier --raw run, its
  *           records handed on with the host times they were read at.
@@ -45,13 +47,16 @@ typedef enum cl_source_state {
  * (opened here; a port that cannot be opened is an error).  Between 1 and
  * CL_SOURCE_MAX_DEVICES devices, each name once. */
 #define CL_SOURCE_MAX_DEVICES 63
+#define CL_SOURCE_PROBE_S 10.0 /* default wait for a device's first frame */
 int cl_source_open(cl_source **out, const cl_acq_config *cfg, cl_error *err);
 void cl_source_close(cl_source *s);
 
 size_t cl_source_count(const cl_source *s);
-/* Device i's name, baud and protocol (for a replay: as captured). */
+/* Device i's name (as given: a path or a selector), baud and protocol (for a
+ * replay: as captured). */
 const cl_acq_port *cl_source_port(const cl_source *s, size_t i);
-/* What is known of device i's port (for a replay: its name and the capture). */
+/* What is known of device i's port (for a replay: its name and the
+ * capture); `name` is the path it was last opened at. */
 const cl_port_info *cl_source_info(const cl_source *s, size_t i);
 bool cl_source_connected(const cl_source *s, size_t i);
 /* false for a replay: nothing is lost by waiting, so the engine may wait for

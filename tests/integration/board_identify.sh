@@ -54,6 +54,24 @@ sh -c "$doc" >"$T/doc.out" 2>&1 || fail "the example of docs/hardware.md: $(cat 
 for line in "channels: 4" "rate_hz: 250" "sensor1: A1234"; do
     grep -qx "$line" "$T/doc.out" || fail "docs/hardware.md example: no '$line'"
 done
+
+# Its first calibration: the points, the fit, a recording with the profile
+# and its analysis, as the page shows them (a 4 s recording instead of 60).
+awk '/^<!-- example: points/ { on = 1; next } on && /^    / { print substr($0, 5); next }
+     on { exit }' "$TOP/docs/hardware.md" >"$T/A1234.csv"
+[ -s "$T/A1234.csv" ] || fail "no example points in docs/hardware.md"
+for prog in calibrate acquire analyze; do
+    cmd=$(grep -E -m 1 "^    build/cuplab-$prog .*(-o A1234|calibrated\.h5)" "$TOP/docs/hardware.md")
+    [ -n "$cmd" ] || fail "no cuplab-$prog example under 'First calibration'"
+    cmd=$(echo "$cmd" | sed "s|build/cuplab-|$BIN/cuplab-|; s|/dev/ttyACM0|$PTY|; s|-d 60|-d 4|")
+    (cd "$T" && sh -c "$cmd" </dev/null >"$T/$prog.out" 2>&1) ||
+        fail "docs/hardware.md, cuplab-$prog: $(cat "$T/$prog.out")"
+done
+# C1 (channel 1 announces A1234) through the profile, the others flagged
+grep -E "^ *C1 " "$T/analyze.out" | grep -qv "uncalibrated" &&
+    grep -E "^ *C2 " "$T/analyze.out" | grep -q "uncalibrated" &&
+    grep -q "no sensor profile for cups C2, C3, C4:" "$T/analyze.out" ||
+    fail "C1 is not analysed through profile A1234: $(cat "$T/analyze.out")"
 kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null; SIM_PID=""
 
 # Usage errors before any port is opened.

@@ -10,15 +10,7 @@
 . "$TOP/tests/board.sh"
 
 RATE=250
-start_board a --seed 6
-PTY_A=$PTY PID_A=$SIM_PID
-start_board b --seed 7
-PTY_B=$PTY PID_B=$SIM_PID
-SIM_PID="$PID_A $PID_B"
-cleanup() {
-    kill $PID_A $PID_B 2>/dev/null
-    [ "${KEEP:-0}" = 1 ] && echo "kept $T" >&2 || rm -rf "$T"
-}
+start_two_boards "--seed 6" "--seed 7"
 
 for r in a b; do
     if [ $r = a ]; then pty=$PTY_A; else pty=$PTY_B; fi

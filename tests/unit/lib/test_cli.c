@@ -54,6 +54,19 @@ static void test_port_spec(void **state)
     assert_non_null(strstr(err.msg, "fast"));
     assert_int_equal(cl_cli_port_spec(e, &baud, &p, &err), CL_ERR_ARG);
     assert_non_null(strstr(err.msg, "morse"));
+    /* a USB vendor:product selector keeps its colon */
+    char u[] = "usb=2341:0043:1000000:binary", v[] = "usb=2341:0043", w[] = "device=a:57600";
+    baud = 115200;
+    p = CL_WIRE_TEXT;
+    assert_int_equal(cl_cli_port_spec(u, &baud, &p, &err), CL_OK);
+    assert_string_equal(u, "usb=2341:0043");
+    assert_int_equal(baud, 1000000);
+    assert_int_equal(p, CL_WIRE_BINARY);
+    assert_int_equal(cl_cli_port_spec(v, &baud, &p, &err), CL_OK);
+    assert_string_equal(v, "usb=2341:0043");
+    assert_int_equal(cl_cli_port_spec(w, &baud, &p, &err), CL_OK);
+    assert_string_equal(w, "device=a");
+    assert_int_equal(baud, 57600);
 }
 
 static const struct option opts[] = {

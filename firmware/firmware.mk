@@ -15,6 +15,8 @@ AVR_F_CPU   := 16000000UL
 AVR_CFLAGS  := -mmcu=$(AVR_MCU) -DF_CPU=$(AVR_F_CPU) -DCUPLAB_VERSION='"$(VERSION)"' \
                -Os -std=c11 -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Werror -g \
                -ffunction-sections -fdata-sections -MMD -MP
+# FW_DEFS: -D options of a test build (fw_config.h says which may be set).
+AVR_CFLAGS  += $(FW_DEFS)
 AVR_LDFLAGS := -mmcu=$(AVR_MCU) -Wl,--gc-sections
 FW_SRC      := $(wildcard firmware/*.c)
 FW_OBJ      := $(FW_SRC:firmware/%.c=$(BUILD)/firmware/avr/%.o)

@@ -22,10 +22,16 @@
 #define FW_RATE_X_CHANNELS_MAX 8000
 /* Bytes a second of binary frames (4 x channels + 20 bytes each on the
  * wire): what the CPU encodes and sends besides sampling, measured on the
- * emulated board (docs/firmware.md); the UART itself would carry 100 000. */
+ * emulated board (docs/firmware.md); the UART itself would carry 100 000.
+ * This and the next may be raised at build time (FW_DEFS, firmware.mk)
+ * only to see what happens beyond them (tests/integration/board_overload.sh). */
+#ifndef FW_BINARY_BYTES_MAX
 #define FW_BINARY_BYTES_MAX 52000
+#endif
 /* Text lines cost more to format: rate x channels at most this. */
+#ifndef FW_TEXT_RATE_X_CHANNELS_MAX
 #define FW_TEXT_RATE_X_CHANNELS_MAX 4000
+#endif
 #define FW_CONFIG_MAGIC 0xC0B1u
 #define FW_CONFIG_LAYOUT 2
 #define FW_CONFIG_LAYOUT1_BYTES 154 /* layout 1: no sensor models */

@@ -9,6 +9,7 @@
 #include <avr/io.h>
 #include <avr/sleep.h>
 #include <avr/wdt.h>
+#include <stdlib.h>
 
 #include "fw_command.h"
 #include "fw_config.h"
@@ -23,6 +24,23 @@ void fw_wdt_off(void)
 {
     MCUSR = 0;
     wdt_disable();
+}
+
+/* Frames the sampler had to drop (the line or the CPU could not keep up)
+ * are said as "dropped: N", the total since the start, at most once a
+ * second of device time, so that the text protocol, which has no sequence
+ * numbers, shows them too. */
+static void report_dropped(uint8_t protocol, uint32_t now_s)
+{
+    static uint32_t told, told_s;
+    char v[11];
+    uint32_t n = fw_sampler_dropped();
+    if (n == told || now_s == told_s)
+        return;
+    ultoa(n, v, 10);
+    fw_wire_meta(protocol, "dropped", v);
+    told = n;
+    told_s = now_s;
 }
 
 int main(void)
@@ -45,6 +63,7 @@ int main(void)
             fw_command_feed(&cmd, (uint8_t)b);
         if (fw_sampler_pop(&f)) {
             fw_wire_frame(cfg.protocol, &f, cfg.channels);
+            report_dropped(cfg.protocol, f.time_s);
             continue;
         }
         cli();

@@ -17,7 +17,9 @@ millivolts on the pin; channel -1 marks a reset).
       the four summed and halved), and at most 2.5 LSB below the ideal
       11-bit count of their mean, never above.  The device must restart
       (clock and sequence from 0, after a reset or replug) exactly R (0)
-      times; each run between restarts is matched on its own.
+      times; each run between restarts is matched on its own.  With --gaps
+      frames may be missing: sequence numbers (binary) and device time must
+      skip them together, and the frames that came must still be exact.
   board_check.py text FILE LOG --rate HZ --channels N [--min-frames K]
                 [--serials A,B,...]
       The same for a text recording (device time in us, no sequence numbers,
@@ -116,8 +118,10 @@ def check(args, protocol):
     if n < args.min_frames:
         die(f"{n} frames recorded, expected at least {args.min_frames}")
     # a restart of the device's sequence counts as a gap (nothing lost)
-    want_counters = {"checksum_errors": 0, "lost_frames": 0,
-                     "seq_gaps": args.restarts if protocol == "binary" else 0}
+    want_counters = {"checksum_errors": 0}
+    if not args.gaps:
+        want_counters.update(lost_frames=0,
+                             seq_gaps=args.restarts if protocol == "binary" else 0)
     bad = {k: counters[k] for k, v in want_counters.items() if counters[k] != v}
     if counters["malformed"]:
         bad["malformed"] = counters["malformed"]
@@ -141,13 +145,21 @@ def check(args, protocol):
     idx = np.zeros(n, dtype=np.int64)
     worst = 0.0
     for run in np.split(np.arange(n), cuts):
-        if protocol == "binary" and np.any(np.diff(seq[run].astype(np.int64)) != 1):
+        dseq = np.diff(seq[run].astype(np.int64))
+        if protocol == "binary" and not args.gaps and np.any(dseq != 1):
             die("sequence numbers not consecutive")
         if args.rate and len(run) > 1:
             period = round(250000 / args.rate) * TICK_US
-            steps = np.unique(np.diff(dtime[run]))
-            if not np.array_equal(steps, [period]):
-                die(f"device time steps {steps[:5]} us, expected {period}")
+            steps = np.diff(dtime[run])
+            if protocol == "binary" and args.gaps:
+                # a frame left out skips its sequence number and its tick
+                if np.any(dseq < 1) or np.any(steps != dseq * period):
+                    die("device time steps do not follow the sequence numbers")
+            elif args.gaps:
+                if np.any(steps % period) or np.any(steps < period):
+                    die(f"device time steps {np.unique(steps)[:5]} us, not multiples of {period}")
+            elif not np.array_equal(np.unique(steps), [period]):
+                die(f"device time steps {np.unique(steps)[:5]} us, expected {period}")
         idx[run], r = match_run(t_scan, counts, samples, dtime, run)
         worst = max(worst, r)
     if not np.array_equal(samples, counts[idx]):
@@ -176,6 +188,8 @@ def main():
     p.add_argument("--serials")
     p.add_argument("--device", default="cuplab-uno", help="the device serial announced")
     p.add_argument("--dev", type=int, default=0, help="the device's index in FILE")
+    p.add_argument("--gaps", action="store_true",
+                   help="frames may be missing (the firmware dropped them)")
     p.add_argument("--restarts", type=int, default=0,
                    help="device restarts (reset, replug) expected in the recording")
     args = p.parse_args()

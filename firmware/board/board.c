@@ -460,11 +460,10 @@ int cb_board_run(cb_board *b, double duration_s, volatile sig_atomic_t *stop, cl
              * line of a real Uno; the bootloader waits before the firmware
              * starts. */
             double t0 = cl_time_mono_s();
-            if (b->readers == 0) {
-                /* what nobody read is gone, as when a real port is closed */
-                drain_bridge(b);
-                tcflush(b->slave, TCIFLUSH);
-            }
+            /* What was sent before the reset and not read is gone, as when a
+             * real port is closed, also when the next reader came at once. */
+            drain_bridge(b);
+            tcflush(b->slave, TCIFLUSH);
             while (b->readers == 0 && !*stop) {
                 cl_time_sleep_s(10e-3);
                 opened(b);

@@ -153,6 +153,10 @@ static int parse_settings(const char *spec, setting *s, size_t *n)
     char buf[1024], *save = NULL;
     long ch;
     *n = 0;
+    if (strlen(spec) >= sizeof buf) {
+        fprintf(stderr, PROG ": --configure: settings longer than %zu bytes\n", sizeof buf - 1);
+        return -1;
+    }
     snprintf(buf, sizeof buf, "%s", spec);
     for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         char *eq = strchr(tok, '=');

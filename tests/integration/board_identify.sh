@@ -75,7 +75,8 @@ grep -E "^ *C1 " "$T/analyze.out" | grep -qv "uncalibrated" &&
 kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null; SIM_PID=""
 
 # Usage errors before any port is opened.
-for bad in "speed=9" "rate" "sensor0=X" ""; do
+long=$(printf 'serial=%01100d' 0)
+for bad in "speed=9" "rate" "sensor0=X" "" "$long"; do
     "$BIN/cuplab-acquire" --configure "$bad" /dev/null 2>"$T/u.err"
     [ $? -eq 2 ] || fail "--configure '$bad': exit status not 2"
 done

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "engine/cl_acq.h"
+#include "cl_cli.h"
 #include "cl_log.h"
 #include "cl_output.h"
 #include "cl_port.h"
@@ -136,8 +137,7 @@ int main(int argc, char **argv)
         return rc;
     gsl_set_error_handler_off(); /* GSL errors are returned, not fatal */
     cl_log_set_prefix("cuplab-acquire");
-    cl_log_set_level(o.verbosity == 0 ? CL_LOG_ERROR : o.verbosity == 1 ? CL_LOG_WARN
-                                                                        : CL_LOG_INFO);
+    cl_cli_set_verbosity(o.verbosity);
     if (o.list_ports)
         return acq_device_list(&o);
     if (o.identify)

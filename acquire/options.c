@@ -113,13 +113,7 @@ static const struct option longopts[] = {
     {NULL, 0, NULL, 0},
 };
 
-static int usage_error(const char *fmt, const char *arg)
-{
-    fprintf(stderr, "cuplab-acquire: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\nTry 'cuplab-acquire --help' for more information.\n");
-    return ACQ_EXIT_USAGE;
-}
+#define usage_error(...) cl_cli_usage_error("cuplab-acquire", ACQ_EXIT_USAGE, __VA_ARGS__)
 
 /* A port, not --configure settings: a path or a selector (settings always
  * hold a '=', and none of their keys is a selector's). */

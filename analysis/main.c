@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include "cl_cli.h"
 #include "cl_log.h"
 #include "cl_plot.h"
 #include "output/cl_report.h"
@@ -30,7 +31,7 @@ int main(int argc, char **argv)
     int rc = an_options_parse(&o, argc, argv);
     if (rc >= 0)
         return rc;
-    cl_log_set_level(o.verbosity == 0 ? CL_LOG_ERROR : o.verbosity > 1 ? CL_LOG_INFO : CL_LOG_WARN);
+    cl_cli_set_verbosity(o.verbosity);
 
     if (o.recover) {
         for (int i = 0; i < o.nfiles; i++) {

@@ -97,13 +97,7 @@ enum {
     OPT_SENSOR,
 };
 
-static int bad(const char *fmt, const char *arg)
-{
-    fprintf(stderr, PROG ": ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\nTry '" PROG " --help' for more information.\n");
-    return AN_EXIT_USAGE;
-}
+#define bad(...) cl_cli_usage_error(PROG, AN_EXIT_USAGE, __VA_ARGS__)
 
 static bool pressure(const char *s, double *kpa)
 {

@@ -9,7 +9,6 @@
 
 #include "calibrate.h"
 #include "cl_cli.h"
-#include "cl_log.h"
 #include "cl_output.h"
 #include "cl_plot.h"
 #include "cl_version.h"
@@ -118,17 +117,7 @@ void cal_warn(const cal_options *o, const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    fputs(PROG ": ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputs(" (see " PROG " --help)\n", stderr);
-    return CAL_EXIT_USAGE;
-}
+#define usage_error(...) cl_cli_usage_error(PROG, CAL_EXIT_USAGE, __VA_ARGS__)
 
 enum {
     OPT_TABLE = 256,
@@ -644,9 +633,6 @@ int cal_options_parse(cal_options *o, int argc, char **argv)
     }
     if ((rc = check_outputs(o)) >= 0)
         return rc;
-    if (o->verbosity == 0)
-        cl_log_set_level(CL_LOG_ERROR);
-    else if (o->verbosity == 2)
-        cl_log_set_level(CL_LOG_INFO);
+    cl_cli_set_verbosity(o->verbosity);
     return -1;
 }

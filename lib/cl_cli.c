@@ -1,15 +1,35 @@
-/* cl_cli: number parsing, port specs and config files for the programs. */
+/* cl_cli: number parsing, port specs, config files, usage errors and
+ * verbosity for the programs. */
 #include "cl_cli.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "cl_log.h"
+
+int cl_cli_usage_error(const char *prog, int status, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s: ", prog);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (see %s --help)\n", prog);
+    return status;
+}
+
+void cl_cli_set_verbosity(int verbosity)
+{
+    cl_log_set_level(verbosity <= 0 ? CL_LOG_ERROR : verbosity == 1 ? CL_LOG_WARN : CL_LOG_INFO);
+}
 
 bool cl_cli_double(const char *s, double lo, double hi, double *out)
 {

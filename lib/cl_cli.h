@@ -1,7 +1,8 @@
 /*
  * cl_cli: command-line pieces shared by the cuplab programs: bounded number
- * parsing, the PORT[:BAUD[:PROTOCOL]] port spec, and the --config file of
- * recurring settings.  Errors come back in cl_error; the programs print them.
+ * parsing, the PORT[:BAUD[:PROTOCOL]] port spec, the --config file of
+ * recurring settings, the one form of a usage error and what -q / -v mean.
+ * Errors come back in cl_error; the programs print them.
  */
 #ifndef CL_CLI_H
 #define CL_CLI_H
@@ -12,6 +13,15 @@
 
 #include "cl_error.h"
 #include "cl_wire.h"
+
+/* A usage error, on stderr as one line: "PROG: MESSAGE (see PROG --help)".
+ * Returns `status`, the program's exit status for usage errors. */
+int cl_cli_usage_error(const char *prog, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* What the programs' -q / -v mean for the log: 0 errors only, 1 (the
+ * default) warnings too, 2 or more informational messages too. */
+void cl_cli_set_verbosity(int verbosity);
 
 /* Whole-string numbers within [lo, hi]; false otherwise (*out untouched). */
 bool cl_cli_double(const char *s, double lo, double hi, double *out);

@@ -6,13 +6,11 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cl_cli.h"
-#include "cl_log.h"
 #include "cl_output.h"
 #include "cl_sim.h"
 #include "cl_units.h"
@@ -174,18 +172,7 @@ static const struct option longopts[] = {
     {NULL, 0, NULL, 0},
 };
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, SIM_PROG ": ");
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\nTry '" SIM_PROG " --help' for more information.\n");
-    return SIM_EXIT_USAGE;
-}
+#define usage_error(...) cl_cli_usage_error(SIM_PROG, SIM_EXIT_USAGE, __VA_ARGS__)
 
 /* The long name of option `code`, for messages. */
 static const char *option_name(int code)
@@ -586,10 +573,10 @@ int sim_options_parse(sim_options *o, int argc, char **argv)
             o->points_dir = optarg;
             break;
         case 'v':
-            cl_log_set_level(CL_LOG_INFO);
+            cl_cli_set_verbosity(2);
             break;
         case 'q':
-            cl_log_set_level(CL_LOG_ERROR);
+            cl_cli_set_verbosity(0);
             break;
         case 'h':
             fputs(usage, stdout);

@@ -32,9 +32,7 @@ int main(int argc, char **argv)
 
     int rc = cb_options_parse(&o, argc, argv, &err);
     if (rc) {
-        if (rc < 0)
-            fprintf(stderr, CB_PROG ": %s (try --help)\n", err.msg);
-        return rc < 0 ? CB_EXIT_USAGE : CB_EXIT_OK;
+        return rc < 0 ? cl_cli_usage_error(CB_PROG, CB_EXIT_USAGE, "%s", err.msg) : CB_EXIT_OK;
     }
     cl_cli_catch_stop_signals(on_signal, false);
     if (cb_drive_create(&drive, o.seed, o.vcc_mv, o.log, &err) == CL_OK &&

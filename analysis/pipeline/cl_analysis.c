@@ -25,21 +25,19 @@
 #include "cl_log.h"
 #include "cl_profile.h"
 #include "cl_units.h"
+#include "pipeline/cl_timeaxis.h"
 
-#define BLOCK 65536
 #define ZERO_WINDOW_S 2.0    /* baseline estimate from the first/last seconds */
 #define ZERO_LIMIT_KPA 3.0   /* a "baseline" deeper than this is a cup already on */
 #define ZERO_REFINE_S 30.0   /* refined on this much baseline before the onset */
 /* Deeper than the top of the range of cupping vacuums reported in the
  * literature (about 60-750 mmHg): implausible. */
 #define IMPLAUSIBLE_KPA (750 * CL_KPA_PER_MMHG)
-#define MAX_CLOCK_STEP_S 3600.0
 
+/* A device's time axis, built when its first cup is read. */
 typedef struct devtime {
     bool loaded;
-    size_t n;
-    double *t, *host;
-    double dt;   /* median step */
+    cl_timeaxis ax;
 } devtime;
 
 typedef struct event {
@@ -131,10 +129,8 @@ void cl_analysis_close(cl_analysis *a)
 {
     if (!a)
         return;
-    for (size_t d = 0; d < a->ndev; d++) {
-        free(a->dev[d].t);
-        free(a->dev[d].host);
-    }
+    for (size_t d = 0; d < a->ndev; d++)
+        cl_timeaxis_release(&a->dev[d].ax);
     free(a->dev);
     free(a->ev);
     free(a->ahead_raw);
@@ -241,107 +237,17 @@ const char *cl_analysis_path(const cl_analysis *a) { return a->path; }
 size_t cl_analysis_cup_count(const cl_analysis *a) { return cl_session_cup_count(a->r); }
 size_t cl_analysis_gap_events(const cl_analysis *a) { return a->gap_events; }
 
-/* ------------------------------------------------------------ time base */
+/* ------------------------------------------------------------ helpers */
 
-static double time_scale(const char *units)
-{
-    if (!units)
-        return NAN;
-    if (!strcmp(units, "us"))
-        return 1e-6;
-    if (!strcmp(units, "ms"))
-        return 1e-3;
-    if (!strcmp(units, "s"))
-        return 1.0;
-    return NAN;
-}
-
+/* Device d's time axis, built once. */
 static int load_time(cl_analysis *a, size_t d, cl_error *err)
 {
-    devtime *dt = &a->dev[d];
-    double *dev = NULL;
-    size_t n = cl_session_rows(a->r, d);
-    int rc = CL_OK;
-    if (dt->loaded)
+    if (a->dev[d].loaded)
         return CL_OK;
-    dt->n = n;
-    dt->t = malloc((n ? n : 1) * sizeof *dt->t);
-    dt->host = malloc((n ? n : 1) * sizeof *dt->host);
-    dev = malloc((n < BLOCK ? (n ? n : 1) : BLOCK) * sizeof *dev);
-    if (!dt->t || !dt->host || !dev) {
-        rc = cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory for %zu rows", a->path, n);
-        goto out;
-    }
-    const cl_session_device *info = cl_session_device_info(a->r, d);
-    /* A damaged time column (cl_session_unreadable) is done without: the
-     * other clock bridges. */
-    unsigned bad = cl_session_unreadable(a->r, d);
-    double scale = bad & CL_SESSION_DEVICE_TIME ? NAN : time_scale(info ? info->time_units : NULL);
-    double prev_dev = NAN;
-    for (size_t start = 0; start < n; start += BLOCK) {
-        size_t k = n - start < BLOCK ? n - start : BLOCK;
-        if (bad & CL_SESSION_HOST_TIME)
-            for (size_t j = 0; j < k; j++)
-                dt->host[start + j] = NAN;
-        else
-            rc = cl_session_read_host_time(a->r, d, start, k, dt->host + start, err);
-        if (rc == CL_OK && isfinite(scale))
-            rc = cl_session_read_device_time(a->r, d, start, k, dev, err);
-        if (rc != CL_OK)
-            goto out;
-        for (size_t j = 0; j < k; j++) {
-            size_t i = start + j;
-            double h = dt->host[i];
-            if (i == 0) {
-                dt->t[0] = isfinite(h) ? h : 0;
-            } else {
-                double step = isfinite(scale) ? (dev[j] - prev_dev) * scale : NAN;
-                if (!(step >= 0 && step < MAX_CLOCK_STEP_S)) {
-                    /* No device clock, or it jumped: the host clock bridges. */
-                    step = h - dt->host[i - 1];
-                    if (!(step >= 0))
-                        step = 0;
-                }
-                dt->t[i] = dt->t[i - 1] + step;
-            }
-            if (isfinite(scale))
-                prev_dev = dev[j];
-        }
-    }
-    dt->loaded = true;
-out:
-    free(dev);
-    if (rc != CL_OK) {
-        free(dt->t);
-        free(dt->host);
-        dt->t = dt->host = NULL;
-    }
+    int rc = cl_timeaxis_load(&a->dev[d].ax, a->r, d, a->path, err);
+    a->dev[d].loaded = rc == CL_OK;
     return rc;
 }
-
-/* Analysis time of host time h on device d's axis. */
-static double map_time(const devtime *dt, double h)
-{
-    if (dt->n == 0)
-        return h;
-    size_t lo = 0, hi = dt->n;
-    while (lo < hi) { /* first row with host > h */
-        size_t mid = lo + (hi - lo) / 2;
-        if (dt->host[mid] <= h)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo == 0)
-        return dt->t[0] - (dt->host[0] - h);
-    size_t i = lo - 1;
-    double off = h - dt->host[i];
-    if (i + 1 < dt->n && off > dt->t[i + 1] - dt->t[i])
-        off = dt->t[i + 1] - dt->t[i];
-    return dt->t[i] + off;
-}
-
-/* ------------------------------------------------------------ helpers */
 
 static void copy_str(char *dst, size_t cap, const char *s)
 {
@@ -433,7 +339,7 @@ bool cl_analysis_cupset_match(const cl_analysis *a, size_t cup, size_t *set)
 
 /* Markers of cup k against the segmentation; picks the application the
  * applied markers name.  Text into res->markers. */
-static void check_markers(const cl_analysis *a, const devtime *dt, size_t k,
+static void check_markers(const cl_analysis *a, const cl_timeaxis *dt, size_t k,
                           const cl_segmentation *seg, cl_cup_result *res, size_t *main_app)
 {
     double tol = a->o.marker_tol_s;
@@ -450,7 +356,7 @@ static void check_markers(const cl_analysis *a, const devtime *dt, size_t k,
             e->kind != CL_EVENT_REPUMPED)
             continue;
         nmark++;
-        double t = map_time(dt, e->host_t), best = INFINITY;
+        double t = cl_timeaxis_map(dt, e->host_t), best = INFINITY;
         size_t best_app = 0;
         for (size_t j = 0; j < seg->napps; j++) {
             const cl_segment_app *ap = &seg->apps[j];
@@ -503,7 +409,7 @@ static void check_markers(const cl_analysis *a, const devtime *dt, size_t k,
 }
 
 /* Markers of cup k for the figures. */
-static int trace_markers(const cl_analysis *a, const devtime *dt, size_t k, cl_cup_trace *tr)
+static int trace_markers(const cl_analysis *a, const cl_timeaxis *dt, size_t k, cl_cup_trace *tr)
 {
     tr->marker_t_s = malloc((a->nev ? a->nev : 1) * sizeof *tr->marker_t_s);
     tr->marker_kind = malloc((a->nev ? a->nev : 1) * sizeof *tr->marker_kind);
@@ -517,7 +423,7 @@ static int trace_markers(const cl_analysis *a, const devtime *dt, size_t k, cl_c
         if (e->kind != CL_EVENT_APPLIED && e->kind != CL_EVENT_RELEASED &&
             e->kind != CL_EVENT_REPUMPED && e->kind != CL_EVENT_MOVED && !is_gap_kind(e->kind))
             continue;
-        tr->marker_t_s[tr->nmarkers] = map_time(dt, e->host_t);
+        tr->marker_t_s[tr->nmarkers] = cl_timeaxis_map(dt, e->host_t);
         tr->marker_kind[tr->nmarkers] = e->kind;
         tr->marker_event[tr->nmarkers] = e->index;
         tr->nmarkers++;
@@ -617,7 +523,7 @@ static int fetch_cup(cl_analysis *a, size_t k, double **raw, cl_error *err)
     int rc = load_time(a, c->device, err);
     if (rc != CL_OK)
         return rc;
-    size_t n = a->dev[c->device].n;
+    size_t n = a->dev[c->device].ax.n;
     double *v = malloc((n ? n : 1) * sizeof *v);
     if (!v)
         return cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory for %zu samples", a->path, n);
@@ -625,9 +531,9 @@ static int fetch_cup(cl_analysis *a, size_t k, double **raw, cl_error *err)
         for (size_t i = 0; i < n; i++)
             v[i] = NAN; /* a damaged samples dataset: no data (flagged) */
     } else {
-        for (size_t start = 0; start < n && rc == CL_OK; start += BLOCK)
+        for (size_t start = 0; start < n && rc == CL_OK; start += CL_TIMEAXIS_BLOCK)
             rc = cl_session_read_channel(a->r, c->device, c->channel, start,
-                                         n - start < BLOCK ? n - start : BLOCK, v + start, err);
+                                         n - start < CL_TIMEAXIS_BLOCK ? n - start : CL_TIMEAXIS_BLOCK, v + start, err);
     }
     if (rc != CL_OK) {
         free(v);
@@ -715,28 +621,174 @@ static void describe_cup(cl_analysis *a, size_t k, cl_cup_result *res, transfer 
     copy_str(res->size, sizeof res->size, c->size);
     res->device = c->device;
     res->channel = c->channel;
-    const devtime *dt = &a->dev[c->device];
+    const cl_timeaxis *dt = &a->dev[c->device].ax;
     res->samples = dt->n;
     if (dt->n)
         res->duration_s = dt->host[dt->n - 1] - dt->host[0];
     choose_transfer(a, c, res, x);
 }
 
+/* Zero the vacuum on its first baseline, then filter it if asked (*v may
+ * be replaced by the filtered copy). */
+static int condition(const cl_analysis *a, const double *t, size_t n, double **v,
+                     cl_cup_result *res, cl_error *err)
+{
+    double *x = *v;
+    res->zero_kpa = first_zero(t, x, n, res);
+    for (size_t i = 0; i < n; i++)
+        x[i] -= res->zero_kpa;
+    if (a->o.filter == CL_FILTER_NONE)
+        return CL_OK;
+    double dt_s = n > 1 ? (t[n - 1] - t[0]) / (double)(n - 1) : 1;
+    double w = dt_s > 0 ? a->o.filter_s / dt_s : 1;
+    double *f = malloc((n ? n : 1) * sizeof *f);
+    if (!f)
+        return cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory", a->path);
+    int rc = cl_filter_apply(a->o.filter, x, 1, n, w < 1 ? 1 : w, f, err);
+    if (rc != CL_OK) {
+        free(f);
+        return rc;
+    }
+    /* The filter never brings back a sample set aside. */
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            f[i] = NAN;
+    free(x);
+    *v = f;
+    return CL_OK;
+}
+
+/* The applications of the cup; the zero refined on the baseline just
+ * before the first onset. */
+static int segment_cup(const cl_analysis *a, const double *t, double *v, size_t n,
+                       cl_cup_result *res, cl_segmentation *seg, cl_error *err)
+{
+    int rc = cl_segment(t, v, 1, n, &a->o.seg, seg, err);
+    if (rc == CL_ERR_ARG) {
+        /* Time never advances: nothing to segment. */
+        rc = CL_OK;
+        seg->napps = 0;
+    }
+    if (rc != CL_OK)
+        return rc;
+    res->applications = seg->napps;
+    if (seg->napps == 0) {
+        res->flags |= CL_FLAG_NO_APPLICATION;
+        return CL_OK;
+    }
+    double on = seg->apps[0].onset_s;
+    if (!(res->flags & CL_FLAG_NO_BASELINE) && on - t[0] > 1.5) {
+        double z = window_median(t, v, n, fmax(t[0], on - ZERO_REFINE_S), on - 0.5, 10);
+        if (isfinite(z) && fabs(z) <= ZERO_LIMIT_KPA) {
+            for (size_t i = 0; i < n; i++)
+                v[i] -= z;
+            res->zero_kpa += z;
+        }
+    }
+    if (seg->napps > 1)
+        res->flags |= CL_FLAG_MULTIPLE;
+    return CL_OK;
+}
+
+/* Volume, volumetric leak, and the cup set's baseline leak. */
+static void cupset_leak(const cl_analysis *a, const cl_session_cup *c, cl_cup_result *res)
+{
+    const cl_cup_metrics *m = &res->m;
+    const cl_cupset_cup *cc = find_cupset_cup(a, c);
+    if (!cc)
+        return;
+    if (isfinite(cc->volume_ml)) {
+        res->volume_ml = cc->volume_ml;
+        /* Q = V dp/dt: L * mbar/s; leak in kPa/min -> mbar/s is x 10/60. */
+        res->q_mbarl_s = cc->volume_ml / 1000 * m->leak_kpa_min * 10 / 60;
+        res->q_se_mbarl_s = cc->volume_ml / 1000 * m->leak_se_kpa_min * 10 / 60;
+    }
+    if (isfinite(res->q_mbarl_s) && isfinite(cc->leak_q_mbarl_s) && isfinite(cc->leak_at_kpa) &&
+        cc->leak_at_kpa != 0 && isfinite(m->hold_mean_kpa)) {
+        /* The baseline leak scaled to this cup's hold vacuum. */
+        double base = fabs(cc->leak_q_mbarl_s) * m->hold_mean_kpa / fabs(cc->leak_at_kpa);
+        if (res->q_mbarl_s > a->o.leak_factor * base)
+            res->flags |= CL_FLAG_LEAK_HIGH;
+    } else if (isfinite(cc->leak_tau_s)) {
+        const cl_decay_fit *e = cl_metrics_exp_fit(m);
+        if (e->ok && e->identifiable && e->tau_s < cc->leak_tau_s / a->o.leak_factor &&
+            m->leak_kpa_min > 0)
+            res->flags |= CL_FLAG_LEAK_HIGH;
+    }
+}
+
+/* The flags and figures that follow from the main application's metrics. */
+static void judge_cup(const cl_analysis *a, size_t k, const cl_timeaxis *dt,
+                      const cl_segmentation *seg, cl_cup_result *res)
+{
+    const cl_segment_app *ap = &res->app;
+    const cl_cup_metrics *m = &res->m;
+    const double *t = dt->t;
+    size_t n = dt->n;
+    double end = ap->released ? ap->release_end_s : t[n - 1];
+    if (!ap->released)
+        res->flags |= CL_FLAG_NOT_RELEASED;
+    if (!m->fitted)
+        res->flags |= CL_FLAG_SHORT_HOLD;
+    for (size_t i = 0; i < a->nev; i++) {
+        const event *e = &a->ev[i];
+        if (!is_gap_kind(e->kind) || (e->cup != -1 && (size_t)e->cup != k))
+            continue;
+        double te = cl_timeaxis_map(dt, e->host_t);
+        if (te >= ap->onset_s && te <= end && te <= t[n - 1])
+            res->gap_events++;
+    }
+    double gap_limit = fmax(1.0, 5 * seg->dt_s);
+    if (res->gap_events || m->gap_s > gap_limit)
+        res->flags |= CL_FLAG_GAP;
+    if (m->peak_kpa > IMPLAUSIBLE_KPA)
+        res->flags |= CL_FLAG_IMPLAUSIBLE;
+    /* Not identifiable: an exponential beat the line but its tau is not
+     * known to +-50 % at 95 % (cl_decay). */
+    if (m->fitted && m->best.model == CL_DECAY_LINEAR) {
+        for (int j = 1; j < 3; j++) {
+            const cl_decay_fit *e = &m->all[j];
+            if (e->ok && !e->identifiable && e->aicc < m->all[0].aicc)
+                res->flags |= CL_FLAG_NOT_IDENTIFIABLE;
+        }
+    }
+    if (res->cal == CL_CAL_NOMINAL)
+        res->peak_u_kpa = CL_NOMINAL_U_REL * fabs(m->peak_kpa);
+    cupset_leak(a, cl_session_cup_info(a->r, k), res);
+}
+
+/* The trace of the cup: its time axis, its vacuum *v (taken over) and
+ * its segmentation *seg (taken over). */
+static int fill_trace(const cl_analysis *a, const cl_timeaxis *dt, size_t k, cl_cup_trace *tr,
+                      double **v, cl_segmentation *seg, cl_error *err)
+{
+    size_t n = dt->n;
+    tr->n = n;
+    tr->t_s = malloc((n ? n : 1) * sizeof *tr->t_s);
+    if (!tr->t_s || trace_markers(a, dt, k, tr) != CL_OK)
+        return cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory", a->path);
+    if (n)
+        memcpy(tr->t_s, dt->t, n * sizeof *dt->t);
+    tr->vac_kpa = *v;
+    *v = NULL;
+    tr->seg = *seg;
+    *seg = (cl_segmentation){0};
+    return CL_OK;
+}
+
 /* The analysis of cup k from its raw channel v (taken over); touches no
  * file (see the top of the file). */
-static int run_cup(cl_analysis *a, size_t k, const transfer *xp, cl_cup_result *res,
+static int run_cup(cl_analysis *a, size_t k, const transfer *x, cl_cup_result *res,
                    cl_cup_trace *tr, double *v, cl_error *err)
 {
     const cl_session_cup *c = cl_session_cup_info(a->r, k);
-    const devtime *dt = &a->dev[c->device];
-    const transfer x = *xp;
+    const cl_timeaxis *dt = &a->dev[c->device].ax;
     size_t n = dt->n;
     const double *t = dt->t;
-    double *f = NULL;
     cl_segmentation seg = {0};
     int rc = CL_OK;
 
-    convert_cup(&x, res, v, n);
+    convert_cup(x, res, v, n);
     if (res->missing)
         res->flags |= CL_FLAG_MISSING;
     if (res->saturated)
@@ -752,55 +804,9 @@ static int run_cup(cl_analysis *a, size_t k, const transfer *xp, cl_cup_result *
     }
     if (res->cal == CL_CAL_NONE)
         goto out;
-
-    /* Zero, condition, segment. */
-    res->zero_kpa = first_zero(t, v, n, res);
-    for (size_t i = 0; i < n; i++)
-        v[i] -= res->zero_kpa;
-    if (a->o.filter != CL_FILTER_NONE) {
-        double dt_s = n > 1 ? (t[n - 1] - t[0]) / (double)(n - 1) : 1;
-        double w = dt_s > 0 ? a->o.filter_s / dt_s : 1;
-        f = malloc((n ? n : 1) * sizeof *f);
-        if (!f) {
-            rc = cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory", a->path);
-            goto out;
-        }
-        rc = cl_filter_apply(a->o.filter, v, 1, n, w < 1 ? 1 : w, f, err);
-        if (rc != CL_OK)
-            goto out;
-        /* The filter never brings back a sample set aside. */
-        for (size_t i = 0; i < n; i++)
-            if (!isfinite(v[i]))
-                f[i] = NAN;
-        free(v);
-        v = f;
-        f = NULL;
-    }
-    rc = cl_segment(t, v, 1, n, &a->o.seg, &seg, err);
-    if (rc == CL_ERR_ARG) {
-        /* Time never advances: nothing to segment. */
-        rc = CL_OK;
-        seg.napps = 0;
-    }
-    if (rc != CL_OK)
+    if ((rc = condition(a, t, n, &v, res, err)) != CL_OK ||
+        (rc = segment_cup(a, t, v, n, res, &seg, err)) != CL_OK)
         goto out;
-    res->applications = seg.napps;
-    if (seg.napps == 0) {
-        res->flags |= CL_FLAG_NO_APPLICATION;
-    } else {
-        /* Refine the zero on the baseline just before the first onset. */
-        double on = seg.apps[0].onset_s;
-        if (!(res->flags & CL_FLAG_NO_BASELINE) && on - t[0] > 1.5) {
-            double z = window_median(t, v, n, fmax(t[0], on - ZERO_REFINE_S), on - 0.5, 10);
-            if (isfinite(z) && fabs(z) <= ZERO_LIMIT_KPA) {
-                for (size_t i = 0; i < n; i++)
-                    v[i] -= z;
-                res->zero_kpa += z;
-            }
-        }
-        if (seg.napps > 1)
-            res->flags |= CL_FLAG_MULTIPLE;
-    }
     size_t main_app = seg.main;
     check_markers(a, dt, k, &seg, res, &main_app);
     if (seg.napps) {
@@ -809,77 +815,12 @@ static int run_cup(cl_analysis *a, size_t k, const transfer *xp, cl_cup_result *
         rc = cl_metrics_compute(t, v, 1, n, &res->app, &a->o.met, &res->m, err);
         if (rc != CL_OK)
             goto out;
+        judge_cup(a, k, dt, &seg, res);
     }
-    if (res->applied) {
-        const cl_segment_app *ap = &res->app;
-        const cl_cup_metrics *m = &res->m;
-        double end = ap->released ? ap->release_end_s : t[n - 1];
-        if (!ap->released)
-            res->flags |= CL_FLAG_NOT_RELEASED;
-        if (!m->fitted)
-            res->flags |= CL_FLAG_SHORT_HOLD;
-        for (size_t i = 0; i < a->nev; i++) {
-            const event *e = &a->ev[i];
-            if (!is_gap_kind(e->kind) || (e->cup != -1 && (size_t)e->cup != k))
-                continue;
-            double te = map_time(dt, e->host_t);
-            if (te >= ap->onset_s && te <= end && te <= t[n - 1])
-                res->gap_events++;
-        }
-        double gap_limit = fmax(1.0, 5 * seg.dt_s);
-        if (res->gap_events || m->gap_s > gap_limit)
-            res->flags |= CL_FLAG_GAP;
-        if (m->peak_kpa > IMPLAUSIBLE_KPA)
-            res->flags |= CL_FLAG_IMPLAUSIBLE;
-        /* Not identifiable: an exponential beat the line but its tau is not
-         * known to +-50 % at 95 % (cl_decay). */
-        if (m->fitted && m->best.model == CL_DECAY_LINEAR) {
-            for (int j = 1; j < 3; j++) {
-                const cl_decay_fit *e = &m->all[j];
-                if (e->ok && !e->identifiable && e->aicc < m->all[0].aicc)
-                    res->flags |= CL_FLAG_NOT_IDENTIFIABLE;
-            }
-        }
-        if (res->cal == CL_CAL_NOMINAL)
-            res->peak_u_kpa = CL_NOMINAL_U_REL * fabs(m->peak_kpa);
-        /* Volume, volumetric leak, and the cup set's baseline leak. */
-        const cl_cupset_cup *cc = find_cupset_cup(a, c);
-        if (cc && isfinite(cc->volume_ml)) {
-            res->volume_ml = cc->volume_ml;
-            /* Q = V dp/dt: L * mbar/s; leak in kPa/min -> mbar/s is x 10/60. */
-            res->q_mbarl_s = cc->volume_ml / 1000 * m->leak_kpa_min * 10 / 60;
-            res->q_se_mbarl_s = cc->volume_ml / 1000 * m->leak_se_kpa_min * 10 / 60;
-        }
-        if (cc && isfinite(res->q_mbarl_s) && isfinite(cc->leak_q_mbarl_s) &&
-            isfinite(cc->leak_at_kpa) && cc->leak_at_kpa != 0 && isfinite(m->hold_mean_kpa)) {
-            /* The baseline leak scaled to this cup's hold vacuum. */
-            double base = fabs(cc->leak_q_mbarl_s) * m->hold_mean_kpa / fabs(cc->leak_at_kpa);
-            if (res->q_mbarl_s > a->o.leak_factor * base)
-                res->flags |= CL_FLAG_LEAK_HIGH;
-        } else if (cc && isfinite(cc->leak_tau_s)) {
-            const cl_decay_fit *e = cl_metrics_exp_fit(m);
-            if (e->ok && e->identifiable && e->tau_s < cc->leak_tau_s / a->o.leak_factor &&
-                m->leak_kpa_min > 0)
-                res->flags |= CL_FLAG_LEAK_HIGH;
-        }
-    }
-    if (tr) {
-        tr->n = n;
-        tr->t_s = malloc((n ? n : 1) * sizeof *tr->t_s);
-        if (!tr->t_s || trace_markers(a, dt, k, tr) != CL_OK) {
-            rc = cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory", a->path);
-            goto out;
-        }
-        if (n)
-            memcpy(tr->t_s, t, n * sizeof *t);
-        tr->vac_kpa = v;
-        v = NULL;
-        tr->seg = seg;
-        seg = (cl_segmentation){0};
-    }
+    if (tr)
+        rc = fill_trace(a, dt, k, tr, &v, &seg, err);
 out:
     cl_segmentation_release(&seg);
-    free(f);
     free(v);
     return rc;
 }
@@ -889,7 +830,7 @@ out:
 static void peak_uncertainty(cl_analysis *a, size_t k, const transfer *x, cl_cup_result *res)
 {
     const cl_session_cup *c = cl_session_cup_info(a->r, k);
-    const devtime *dt = &a->dev[c->device];
+    const cl_timeaxis *dt = &a->dev[c->device].ax;
     if (!res->applied || res->cal != CL_CAL_PROFILE || !isfinite(res->m.peak_t_s))
         return;
     size_t lo = 0, hi = dt->n;

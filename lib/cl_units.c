@@ -65,6 +65,18 @@ double cl_unit_from_kpa(double kpa, cl_unit u)
     return d ? kpa / d->kpa : NAN;
 }
 
+double cl_unit_time_s(const char *clock_units)
+{
+    static const struct {
+        const char *name;
+        double s;
+    } clocks[] = {{"us", 1e-6}, {"ms", 1e-3}, {"s", 1.0}};
+    for (size_t i = 0; clock_units && i < sizeof clocks / sizeof *clocks; i++)
+        if (!strcmp(clock_units, clocks[i].name))
+            return clocks[i].s;
+    return 0;
+}
+
 int cl_unit_parse_kpa(const char *text, cl_unit dflt, double *kpa, cl_error *err)
 {
     char *end;

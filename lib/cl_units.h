@@ -45,6 +45,10 @@ const char *cl_unit_names(void);
 double cl_unit_to_kpa(double value, cl_unit u);
 double cl_unit_from_kpa(double kpa, cl_unit u);
 
+/* Seconds per unit of a device clock: "us" 1e-6, "ms" 1e-3, "s" 1; 0 if
+ * unknown (also for NULL). */
+double cl_unit_time_s(const char *units);
+
 /* Parse a pressure written as a number with an optional unit after it
  * ("-300", "-300 mmHg", "0.4kPa"); a bare number is in `dflt`.  On success
  * *kpa holds the value in kPa.  CL_ERR_FORMAT if the number is malformed or

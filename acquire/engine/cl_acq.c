@@ -28,6 +28,7 @@
 #include "engine/cl_marker.h"
 #include "cl_output.h"
 #include "cl_time.h"
+#include "cl_units.h"
 #include "engine/cl_ring.h"
 #include "engine/cl_acqfile.h"
 #include "engine/cl_source.h"
@@ -991,7 +992,7 @@ static int acq_begin(acq *a, volatile sig_atomic_t *stop, cl_acq_report *report,
     a->recording = true;
     for (size_t i = 0; i < a->ndev; i++) {
         dev *d = &a->devs[i];
-        d->clock = cl_clock_new(cl_clock_unit_seconds(time_units(d)), 0);
+        d->clock = cl_clock_new(cl_unit_time_s(time_units(d)), 0);
         for (size_t k = 0; d->clock && k < d->nprobe; k++)
             cl_clock_add(d->clock, d->probe[k].u.frame.device_time, d->probe[k].host_time);
     }

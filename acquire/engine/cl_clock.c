@@ -197,16 +197,3 @@ int cl_clock_estimate(const cl_clock *c, cl_clock_fit *fit, cl_error *err)
     free(y);
     return rc;
 }
-
-double cl_clock_unit_seconds(const char *units)
-{
-    if (!units)
-        return 0;
-    if (!strcmp(units, "us"))
-        return 1e-6;
-    if (!strcmp(units, "ms"))
-        return 1e-3;
-    if (!strcmp(units, "s"))
-        return 1.0;
-    return 0;
-}

@@ -58,7 +58,5 @@ void cl_clock_reset(cl_clock *c);
 /* Fit the line; CL_ERR_ARG with fewer than 3 windows. */
 int cl_clock_estimate(const cl_clock *c, cl_clock_fit *fit, cl_error *err);
 
-/* "us" -> 1e-6, "ms" -> 1e-3, "s" -> 1; 0 if unknown. */
-double cl_clock_unit_seconds(const char *units);
 
 #endif

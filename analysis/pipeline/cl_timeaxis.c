@@ -5,19 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Seconds per device-time unit; NaN for a unit it does not know. */
-static double time_scale(const char *units)
-{
-    if (!units)
-        return NAN;
-    if (!strcmp(units, "us"))
-        return 1e-6;
-    if (!strcmp(units, "ms"))
-        return 1e-3;
-    if (!strcmp(units, "s"))
-        return 1.0;
-    return NAN;
-}
+#include "cl_units.h"
 
 int cl_timeaxis_load(cl_timeaxis *ax, cl_session_reader *r, size_t d, const char *name,
                      cl_error *err)
@@ -37,7 +25,9 @@ int cl_timeaxis_load(cl_timeaxis *ax, cl_session_reader *r, size_t d, const char
     /* A damaged time column (cl_session_unreadable) is done without: the
      * other clock bridges. */
     unsigned bad = cl_session_unreadable(r, d);
-    double scale = bad & CL_SESSION_DEVICE_TIME ? NAN : time_scale(info ? info->time_units : NULL);
+    double scale = bad & CL_SESSION_DEVICE_TIME ? 0 : cl_unit_time_s(info ? info->time_units : NULL);
+    if (scale == 0)
+        scale = NAN; /* no device clock to follow */
     double prev_dev = NAN;
     for (size_t start = 0; start < n; start += CL_TIMEAXIS_BLOCK) {
         size_t k = n - start < CL_TIMEAXIS_BLOCK ? n - start : CL_TIMEAXIS_BLOCK;

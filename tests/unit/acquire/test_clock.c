@@ -153,15 +153,6 @@ static void test_too_few_points(void **state)
     cl_clock_free(NULL);
 }
 
-static void test_units(void **state)
-{
-    (void)state;
-    assert_true(cl_clock_unit_seconds("us") == 1e-6);
-    assert_true(cl_clock_unit_seconds("ms") == 1e-3);
-    assert_true(cl_clock_unit_seconds("s") == 1.0);
-    assert_true(cl_clock_unit_seconds("ticks") == 0);
-}
-
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -170,7 +161,6 @@ int main(void)
         cmocka_unit_test(test_batched_reads),
         cmocka_unit_test(test_long_recording),
         cmocka_unit_test(test_too_few_points),
-        cmocka_unit_test(test_units),
     };
     return cmocka_run_group_tests_name("clock", tests, NULL, NULL);
 }

@@ -59,6 +59,16 @@ static void test_factors(void **state)
     assert_true(isnan(cl_unit_from_kpa(1, (cl_unit)7)));
 }
 
+static void test_clock_units(void **state)
+{
+    (void)state;
+    assert_true(cl_unit_time_s("us") == 1e-6);
+    assert_true(cl_unit_time_s("ms") == 1e-3);
+    assert_true(cl_unit_time_s("s") == 1.0);
+    assert_true(cl_unit_time_s("ticks") == 0);
+    assert_true(cl_unit_time_s(NULL) == 0);
+}
+
 static void test_parse(void **state)
 {
     (void)state;
@@ -90,6 +100,7 @@ int main(void)
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_factors),
         cmocka_unit_test(test_parse),
+        cmocka_unit_test(test_clock_units),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

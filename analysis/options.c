@@ -105,49 +105,231 @@ static bool pressure(const char *s, double *kpa)
     return cl_unit_parse_kpa(s, CL_UNIT_MMHG, kpa, &err) == CL_OK && *kpa >= 0;
 }
 
+static const struct option longopts[] = {
+    {"format", required_argument, NULL, 'f'},
+    {"unit", required_argument, NULL, 'u'},
+    {"wide", no_argument, NULL, OPT_WIDE},
+    {"plot", required_argument, NULL, OPT_PLOT},
+    {"plot-dir", required_argument, NULL, OPT_PLOT_DIR},
+    {"plot-format", required_argument, NULL, OPT_PLOT_FORMAT},
+    {"plot-size", required_argument, NULL, OPT_PLOT_SIZE},
+    {"figure-width", required_argument, NULL, OPT_FIG_W},
+    {"figure-height", required_argument, NULL, OPT_FIG_H},
+    {"write", no_argument, NULL, OPT_WRITE},
+    {"export", required_argument, NULL, OPT_EXPORT},
+    {"output", required_argument, NULL, 'o'},
+    {"force", no_argument, NULL, OPT_FORCE},
+    {"follow", no_argument, NULL, OPT_FOLLOW},
+    {"interval", required_argument, NULL, OPT_INTERVAL},
+    {"profile", required_argument, NULL, 'p'},
+    {"cupset", required_argument, NULL, OPT_CUPSET},
+    {"sensor", required_argument, NULL, OPT_SENSOR},
+    {"nominal-sensor", no_argument, NULL, OPT_NOMINAL},
+    {"adc-bits", required_argument, NULL, OPT_ADC_BITS},
+    {"filter", required_argument, NULL, OPT_FILTER},
+    {"on", required_argument, NULL, OPT_ON},
+    {"off", required_argument, NULL, OPT_OFF},
+    {"dwell", required_argument, NULL, OPT_DWELL},
+    {"settle", required_argument, NULL, OPT_SETTLE},
+    {"marker-tolerance", required_argument, NULL, OPT_MARKER_TOL},
+    {"recover", no_argument, NULL, OPT_RECOVER},
+    {"group-by", required_argument, NULL, OPT_GROUP_BY},
+    {"metrics", required_argument, NULL, OPT_METRICS},
+    {"target", required_argument, NULL, OPT_TARGET},
+    {"table", required_argument, NULL, OPT_TABLE},
+    {"jobs", required_argument, NULL, 'j'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+/* What an option handler says: it took the option (TAKEN), it is not one of
+ * its options (NOT_MINE), or an exit status (>= 0) after a usage error. */
+enum { TAKEN = -1, NOT_MINE = -2 };
+
+/* Tables, figures, --write, exports and --follow. */
+static int output_option(an_options *o, int opt, const char *arg)
+{
+    int w, h;
+    char tail;
+    cl_error e = {0};
+    switch (opt) {
+    case 'f':
+        if (!(o->format = cl_table_format_from_name(arg)))
+            return bad("unknown format '%s' (table, csv or json)", arg);
+        return TAKEN;
+    case 'u':
+        if (!(o->unit = cl_unit_from_name(arg)))
+            return bad("unknown unit '%s' (kPa, mmHg, mbar, Pa, inHg or psi)", arg);
+        return TAKEN;
+    case OPT_WIDE: o->wide = true; return TAKEN;
+    case OPT_PLOT: o->plot = arg; return TAKEN;
+    case OPT_PLOT_DIR: o->plot_dir = arg; return TAKEN;
+    case OPT_PLOT_FORMAT:
+        if (strcasecmp(arg, "png") && strcasecmp(arg, "svg") && strcasecmp(arg, "pdf"))
+            return bad("unknown figure type '%s' (png, svg or pdf)", arg);
+        o->plot_format = arg;
+        return TAKEN;
+    case OPT_PLOT_SIZE:
+        if (sscanf(arg, "%dx%d%c", &w, &h, &tail) != 2 || w < 100 || h < 100 || w > 10000 ||
+            h > 10000)
+            return bad("--plot-size '%s': expected WxH, 100..10000 pixels", arg);
+        o->plot_size.width_px = w;
+        o->plot_size.height_px = h;
+        return TAKEN;
+    case OPT_FIG_W:
+    case OPT_FIG_H:
+        if (cl_plot_parse_length(arg, opt == OPT_FIG_W ? &o->plot_size.width_mm
+                                                       : &o->plot_size.height_mm,
+                                 &e) != CL_OK)
+            return bad("--figure-width/--figure-height %s", e.msg);
+        return TAKEN;
+    case OPT_WRITE: o->write = true; return TAKEN;
+    case OPT_EXPORT:
+        if (!(o->export_format = an_export_format_from_name(arg)))
+            return bad("unknown export format '%s' (csv, mat or edf)", arg);
+        return TAKEN;
+    case 'o': o->output = arg; return TAKEN;
+    case OPT_FORCE: o->force = true; return TAKEN;
+    case OPT_FOLLOW: o->follow = true; return TAKEN;
+    case OPT_INTERVAL:
+        if (!cl_cli_double(arg, 0.05, 3600, &o->interval_s))
+            return bad("--interval '%s': expected 0.05..3600 seconds", arg);
+        return TAKEN;
+    }
+    return NOT_MINE;
+}
+
+/* Profiles, cup sets and sensors. */
+static int calibration_option(an_options *o, int opt, const char *arg)
+{
+    double x;
+    const char *eq;
+    switch (opt) {
+    case 'p':
+        if (o->nprofile_files == AN_MAX_PROFILES)
+            return bad("too many profiles (at most %s)", "64");
+        o->profile_files[o->nprofile_files++] = arg;
+        return TAKEN;
+    case OPT_CUPSET:
+        if (o->ncupset_files == AN_MAX_PROFILES)
+            return bad("too many cup sets (at most %s)", "64");
+        o->cupset_files[o->ncupset_files++] = arg;
+        return TAKEN;
+    case OPT_SENSOR:
+        eq = strchr(arg, '=');
+        if (!eq || eq == arg || !eq[1])
+            return bad("--sensor '%s': expected CUP=SERIAL or CUP=PROFILE.json", arg);
+        if (o->nsensor_args == AN_MAX_PROFILES)
+            return bad("too many --sensor (at most %s)", "64");
+        o->sensor_args[o->nsensor_args++] = arg;
+        return TAKEN;
+    case OPT_NOMINAL: o->an.nominal_ack = true; return TAKEN;
+    case OPT_ADC_BITS:
+        if (!cl_cli_double(arg, 1, 30, &x) || x != floor(x))
+            return bad("--adc-bits '%s': expected 1..30", arg);
+        o->an.adc_bits = (int)x;
+        return TAKEN;
+    }
+    return NOT_MINE;
+}
+
+/* --filter KIND[:WIDTH] */
+static int filter_option(an_options *o, const char *arg)
+{
+    char kind[32];
+    const char *colon = strchr(arg, ':');
+    size_t len = colon ? (size_t)(colon - arg) : strlen(arg);
+    snprintf(kind, sizeof kind, "%.*s", (int)(len < sizeof kind ? len : sizeof kind - 1), arg);
+    o->an.filter = cl_filter_from_name(kind);
+    if (o->an.filter == CL_FILTER_NONE)
+        return bad("unknown filter '%s' (median, hampel, gaussian or mean)", kind);
+    o->an.filter_s = 0.2;
+    if (colon && !cl_cli_double(colon + 1, 1e-4, 60, &o->an.filter_s))
+        return bad("--filter '%s': width must be 0.0001..60 seconds", arg);
+    return TAKEN;
+}
+
+/* Filtering, segmentation and metrics. */
+static int processing_option(an_options *o, int opt, const char *arg)
+{
+    switch (opt) {
+    case OPT_FILTER:
+        return filter_option(o, arg);
+    case OPT_ON:
+        if (!pressure(arg, &o->an.seg.on_kpa))
+            return bad("--on '%s': expected a pressure such as 20 or 2.7kPa", arg);
+        return TAKEN;
+    case OPT_OFF:
+        if (!pressure(arg, &o->an.seg.off_kpa))
+            return bad("--off '%s': expected a pressure such as 10 or 1.3kPa", arg);
+        return TAKEN;
+    case OPT_DWELL:
+        if (!cl_cli_double(arg, 0, 60, &o->an.seg.dwell_s))
+            return bad("--dwell '%s': expected 0..60 seconds", arg);
+        return TAKEN;
+    case OPT_SETTLE:
+        if (!cl_cli_double(arg, 0, 600, &o->an.met.settle_s))
+            return bad("--settle '%s': expected 0..600 seconds", arg);
+        return TAKEN;
+    case OPT_MARKER_TOL:
+        if (!cl_cli_double(arg, 0, 3600, &o->an.marker_tol_s))
+            return bad("--marker-tolerance '%s': expected 0..3600 seconds", arg);
+        return TAKEN;
+    }
+    return NOT_MINE;
+}
+
+/* Recovery, cohorts, jobs, messages, help and version. */
+static int program_option(an_options *o, int opt, const char *arg)
+{
+    double x;
+    switch (opt) {
+    case OPT_RECOVER: o->recover = true; return TAKEN;
+    case OPT_GROUP_BY: o->group_by = arg; return TAKEN;
+    case OPT_METRICS: o->metrics = arg; return TAKEN;
+    case OPT_TARGET: o->target = arg; return TAKEN;
+    case OPT_TABLE: o->table = arg; return TAKEN;
+    case 'j':
+        if (!cl_cli_double(arg, 0, 256, &x) || x != floor(x))
+            return bad("--jobs '%s': expected 0..256 (0: one per processor)", arg);
+        o->jobs = (int)x;
+        return TAKEN;
+    case 'q': o->verbosity = 0; return TAKEN;
+    case 'v': o->verbosity = 2; return TAKEN;
+    case 'h': fputs(usage, stdout); return AN_EXIT_OK;
+    case 'V': cl_version_print(stdout, PROG); return AN_EXIT_OK;
+    }
+    return NOT_MINE;
+}
+
+/* What the options and files given make together. */
+static int combination(const an_options *o, int nfiles)
+{
+    if (o->an.seg.off_kpa >= o->an.seg.on_kpa)
+        return bad("the --off threshold must be below the --on threshold");
+    if (nfiles == 0)
+        return bad("no session file given");
+    if (o->follow && nfiles != 1)
+        return bad("--follow takes exactly one file");
+    if (o->follow && (o->write || o->recover))
+        return bad("--follow cannot be combined with --write or --recover");
+    if (o->export_format && !o->output)
+        return bad("--export needs -o OUT, the file to write");
+    if (o->output && !o->export_format)
+        return bad("-o OUT names the file of an --export FORMAT");
+    if (o->export_format && (o->follow || o->recover || o->group_by))
+        return bad("--export cannot be combined with --follow, --recover or --group-by");
+    if (o->plot && nfiles != 1 && !o->group_by)
+        return bad("--plot takes one session file (use --plot-dir for several)");
+    return -1;
+}
+
 int an_options_parse(an_options *o, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"format", required_argument, NULL, 'f'},
-        {"unit", required_argument, NULL, 'u'},
-        {"wide", no_argument, NULL, OPT_WIDE},
-        {"plot", required_argument, NULL, OPT_PLOT},
-        {"plot-dir", required_argument, NULL, OPT_PLOT_DIR},
-        {"plot-format", required_argument, NULL, OPT_PLOT_FORMAT},
-        {"plot-size", required_argument, NULL, OPT_PLOT_SIZE},
-        {"figure-width", required_argument, NULL, OPT_FIG_W},
-        {"figure-height", required_argument, NULL, OPT_FIG_H},
-        {"write", no_argument, NULL, OPT_WRITE},
-        {"export", required_argument, NULL, OPT_EXPORT},
-        {"output", required_argument, NULL, 'o'},
-        {"force", no_argument, NULL, OPT_FORCE},
-        {"follow", no_argument, NULL, OPT_FOLLOW},
-        {"interval", required_argument, NULL, OPT_INTERVAL},
-        {"profile", required_argument, NULL, 'p'},
-        {"cupset", required_argument, NULL, OPT_CUPSET},
-        {"sensor", required_argument, NULL, OPT_SENSOR},
-        {"nominal-sensor", no_argument, NULL, OPT_NOMINAL},
-        {"adc-bits", required_argument, NULL, OPT_ADC_BITS},
-        {"filter", required_argument, NULL, OPT_FILTER},
-        {"on", required_argument, NULL, OPT_ON},
-        {"off", required_argument, NULL, OPT_OFF},
-        {"dwell", required_argument, NULL, OPT_DWELL},
-        {"settle", required_argument, NULL, OPT_SETTLE},
-        {"marker-tolerance", required_argument, NULL, OPT_MARKER_TOL},
-        {"recover", no_argument, NULL, OPT_RECOVER},
-        {"group-by", required_argument, NULL, OPT_GROUP_BY},
-        {"metrics", required_argument, NULL, OPT_METRICS},
-        {"target", required_argument, NULL, OPT_TARGET},
-        {"table", required_argument, NULL, OPT_TABLE},
-        {"jobs", required_argument, NULL, 'j'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
-    };
-    int opt;
-    double x;
+    int opt, rc;
 
     memset(o, 0, sizeof *o);
     cl_analysis_defaults(&o->an);
@@ -159,149 +341,18 @@ int an_options_parse(an_options *o, int argc, char **argv)
     o->verbosity = 1;
     opterr = 0; /* the messages below name the program, not its path */
     while ((opt = getopt_long(argc, argv, ":f:u:p:j:o:qvhV", longopts, NULL)) != -1) {
-        switch (opt) {
-        case 'f':
-            if (!(o->format = cl_table_format_from_name(optarg)))
-                return bad("unknown format '%s' (table, csv or json)", optarg);
-            break;
-        case 'u':
-            if (!(o->unit = cl_unit_from_name(optarg)))
-                return bad("unknown unit '%s' (kPa, mmHg, mbar, Pa, inHg or psi)", optarg);
-            break;
-        case OPT_WIDE: o->wide = true; break;
-        case OPT_PLOT: o->plot = optarg; break;
-        case OPT_PLOT_DIR: o->plot_dir = optarg; break;
-        case OPT_PLOT_FORMAT:
-            if (strcasecmp(optarg, "png") && strcasecmp(optarg, "svg") && strcasecmp(optarg, "pdf"))
-                return bad("unknown figure type '%s' (png, svg or pdf)", optarg);
-            o->plot_format = optarg;
-            break;
-        case OPT_PLOT_SIZE: {
-            int w, h;
-            char tail;
-            if (sscanf(optarg, "%dx%d%c", &w, &h, &tail) != 2 || w < 100 || h < 100 ||
-                w > 10000 || h > 10000)
-                return bad("--plot-size '%s': expected WxH, 100..10000 pixels", optarg);
-            o->plot_size.width_px = w;
-            o->plot_size.height_px = h;
-            break;
-        }
-        case OPT_FIG_W:
-        case OPT_FIG_H: {
-            cl_error e = {0};
-            if (cl_plot_parse_length(optarg, opt == OPT_FIG_W ? &o->plot_size.width_mm
-                                                              : &o->plot_size.height_mm,
-                                     &e) != CL_OK)
-                return bad("--figure-width/--figure-height %s", e.msg);
-            break;
-        }
-        case OPT_WRITE: o->write = true; break;
-        case OPT_EXPORT:
-            if (!(o->export_format = an_export_format_from_name(optarg)))
-                return bad("unknown export format '%s' (csv, mat or edf)", optarg);
-            break;
-        case 'o': o->output = optarg; break;
-        case OPT_FORCE: o->force = true; break;
-        case OPT_FOLLOW: o->follow = true; break;
-        case OPT_INTERVAL:
-            if (!cl_cli_double(optarg, 0.05, 3600, &o->interval_s))
-                return bad("--interval '%s': expected 0.05..3600 seconds", optarg);
-            break;
-        case 'p':
-            if (o->nprofile_files == AN_MAX_PROFILES)
-                return bad("too many profiles (at most %s)", "64");
-            o->profile_files[o->nprofile_files++] = optarg;
-            break;
-        case OPT_CUPSET:
-            if (o->ncupset_files == AN_MAX_PROFILES)
-                return bad("too many cup sets (at most %s)", "64");
-            o->cupset_files[o->ncupset_files++] = optarg;
-            break;
-        case OPT_SENSOR: {
-            const char *eq = strchr(optarg, '=');
-            if (!eq || eq == optarg || !eq[1])
-                return bad("--sensor '%s': expected CUP=SERIAL or CUP=PROFILE.json", optarg);
-            if (o->nsensor_args == AN_MAX_PROFILES)
-                return bad("too many --sensor (at most %s)", "64");
-            o->sensor_args[o->nsensor_args++] = optarg;
-            break;
-        }
-        case OPT_NOMINAL: o->an.nominal_ack = true; break;
-        case OPT_ADC_BITS:
-            if (!cl_cli_double(optarg, 1, 30, &x) || x != floor(x))
-                return bad("--adc-bits '%s': expected 1..30", optarg);
-            o->an.adc_bits = (int)x;
-            break;
-        case OPT_FILTER: {
-            char kind[32];
-            const char *colon = strchr(optarg, ':');
-            size_t len = colon ? (size_t)(colon - optarg) : strlen(optarg);
-            snprintf(kind, sizeof kind, "%.*s", (int)(len < sizeof kind ? len : sizeof kind - 1),
-                     optarg);
-            o->an.filter = cl_filter_from_name(kind);
-            if (o->an.filter == CL_FILTER_NONE)
-                return bad("unknown filter '%s' (median, hampel, gaussian or mean)", kind);
-            o->an.filter_s = 0.2;
-            if (colon && !cl_cli_double(colon + 1, 1e-4, 60, &o->an.filter_s))
-                return bad("--filter '%s': width must be 0.0001..60 seconds", optarg);
-            break;
-        }
-        case OPT_ON:
-            if (!pressure(optarg, &o->an.seg.on_kpa))
-                return bad("--on '%s': expected a pressure such as 20 or 2.7kPa", optarg);
-            break;
-        case OPT_OFF:
-            if (!pressure(optarg, &o->an.seg.off_kpa))
-                return bad("--off '%s': expected a pressure such as 10 or 1.3kPa", optarg);
-            break;
-        case OPT_DWELL:
-            if (!cl_cli_double(optarg, 0, 60, &o->an.seg.dwell_s))
-                return bad("--dwell '%s': expected 0..60 seconds", optarg);
-            break;
-        case OPT_SETTLE:
-            if (!cl_cli_double(optarg, 0, 600, &o->an.met.settle_s))
-                return bad("--settle '%s': expected 0..600 seconds", optarg);
-            break;
-        case OPT_MARKER_TOL:
-            if (!cl_cli_double(optarg, 0, 3600, &o->an.marker_tol_s))
-                return bad("--marker-tolerance '%s': expected 0..3600 seconds", optarg);
-            break;
-        case OPT_RECOVER: o->recover = true; break;
-        case OPT_GROUP_BY: o->group_by = optarg; break;
-        case OPT_METRICS: o->metrics = optarg; break;
-        case OPT_TARGET: o->target = optarg; break;
-        case OPT_TABLE: o->table = optarg; break;
-        case 'j':
-            if (!cl_cli_double(optarg, 0, 256, &x) || x != floor(x))
-                return bad("--jobs '%s': expected 0..256 (0: one per processor)", optarg);
-            o->jobs = (int)x;
-            break;
-        case 'q': o->verbosity = 0; break;
-        case 'v': o->verbosity = 2; break;
-        case 'h': fputs(usage, stdout); return AN_EXIT_OK;
-        case 'V': cl_version_print(stdout, PROG); return AN_EXIT_OK;
-        case ':':
+        if (opt == ':')
             return bad("option '%s' needs a value", argv[optind - 1]);
-        default:
+        if ((rc = output_option(o, opt, optarg)) == NOT_MINE &&
+            (rc = calibration_option(o, opt, optarg)) == NOT_MINE &&
+            (rc = processing_option(o, opt, optarg)) == NOT_MINE &&
+            (rc = program_option(o, opt, optarg)) == NOT_MINE)
             return bad("unknown option '%s'", argv[optind - 1]);
-        }
+        if (rc >= 0)
+            return rc;
     }
-    if (o->an.seg.off_kpa >= o->an.seg.on_kpa)
-        return bad("the --off threshold must be below the --on threshold%s", "");
-    if (optind == argc)
-        return bad("no session file given%s", "");
-    if (o->follow && argc - optind != 1)
-        return bad("--follow takes exactly one file%s", "");
-    if (o->follow && (o->write || o->recover))
-        return bad("--follow cannot be combined with --write or --recover%s", "");
-    if (o->export_format && !o->output)
-        return bad("--export needs -o OUT, the file to write%s", "");
-    if (o->output && !o->export_format)
-        return bad("-o OUT names the file of an --export FORMAT%s", "");
-    if (o->export_format && (o->follow || o->recover || o->group_by))
-        return bad("--export cannot be combined with --follow, --recover or --group-by%s", "");
-    if (o->plot && argc - optind != 1 && !o->group_by)
-        return bad("--plot takes one session file (use --plot-dir for several)%s", "");
+    if ((rc = combination(o, argc - optind)) >= 0)
+        return rc;
     o->files = argv + optind;
     o->nfiles = argc - optind;
     return -1;

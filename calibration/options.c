@@ -312,12 +312,18 @@ static int check_outputs(const cal_options *o)
     return -1;
 }
 
-int cal_options_parse(cal_options *o, int argc, char **argv)
-{
-    const char *tol = NULL, *refu = NULL, *group = NULL, *ambient = NULL, *at = NULL;
-    int opt, rc;
-    long v;
+/* Pressures and the other values a command line gives as text until the
+ * units are known. */
+typedef struct pending {
+    const char *tolerance, *ref_u, *group, *ambient, *at;
+} pending;
 
+/* What an option handler says: it took the option (TAKEN), it is not one of
+ * its options (NOT_MINE), or an exit status (>= 0) after a usage error. */
+enum { TAKEN = -1, NOT_MINE = -2 };
+
+static void defaults(cal_options *o)
+{
     memset(o, 0, sizeof *o);
     o->format = CL_TABLE_TEXT;
     o->unit = CL_UNIT_KPA;
@@ -334,7 +340,11 @@ int cal_options_parse(cal_options *o, int argc, char **argv)
     o->stable_sd = 2;
     o->settle_s = 60;
     o->skip_s = -1;
+}
 
+/* argv[1]: the subcommand, or --help / --version before one. */
+static int subcommand(cal_options *o, int argc, char **argv)
+{
     if (argc < 2)
         return usage_error("missing subcommand (sensor, cupset, check, show or apply)");
     const char *sub = argv[1];
@@ -361,250 +371,283 @@ int cal_options_parse(cal_options *o, int argc, char **argv)
     else
         return usage_error("unknown subcommand '%s' (sensor, cupset, check, show or apply)",
                            sub);
+    return -1;
+}
 
-    cl_error err;
-    if (cl_cli_config_expand(&argc, &argv, 2, longopts, config_accept, o, &o->config, &err) !=
-        CL_OK)
-        return usage_error("%s", err.msg);
-    opterr = 0;
-    optind = 2;
-    while ((opt = getopt_long(argc, argv, "c:o:f:u:qvhVd:t:", longopts, NULL)) != -1) {
-        if (opt == '?') {
-            if (optopt && optopt < 256 && strchr("cofudt", optopt))
-                return usage_error("option -%c needs a value", optopt);
-            return usage_error("unknown option '%s'", argv[optind - 1]);
-        }
-        if (opt == ':')
-            return usage_error("option '%s' needs a value", argv[optind - 1]);
-        if (!allowed(o->cmd, opt))
-            return usage_error("option --%s does not apply to '%s'", option_name(opt), sub);
-        switch (opt) {
-        case 'c':
-            break; /* read by cl_cli_config_expand() */
-        case 'o':
-            o->output = optarg;
-            break;
-        case 'f':
-            if (!(o->format = cl_table_format_from_name(optarg)))
-                return usage_error("unknown format '%s' (table, csv or json)", optarg);
-            break;
-        case OPT_TABLE:
-            if (strcmp(optarg, "summary") && strcmp(optarg, "setpoints") &&
-                strcmp(optarg, "points") && strcmp(optarg, "all") && strcmp(optarg, "cups"))
-                return usage_error("unknown table '%s' (summary, setpoints, points, all)",
-                                   optarg);
-            o->table = optarg;
-            break;
-        case 'u':
-            if (!(o->unit = cl_unit_from_name(optarg)))
-                return usage_error("unknown unit '%s' (%s)", optarg, cl_unit_names());
-            break;
-        case OPT_REF_UNIT:
-            if (!(o->ref_unit = cl_unit_from_name(optarg)))
-                return usage_error("unknown reference unit '%s' (%s)", optarg, cl_unit_names());
-            break;
-        case OPT_FORCE:
-            o->force = true;
-            break;
-        case 'q':
-            o->verbosity = 0;
-            break;
-        case 'v':
-            o->verbosity = 2;
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            return CAL_EXIT_OK;
-        case 'V':
-            cl_version_print(stdout, PROG);
-            return CAL_EXIT_OK;
-        case OPT_SERIAL:
-            o->serial = optarg;
-            break;
-        case OPT_MODEL:
-            o->model = optarg;
-            break;
-        case OPT_REF_U:
-            refu = optarg;
-            break;
-        case OPT_REF_K:
-            if (!cl_cli_double(optarg, 0.5, 10, &o->ref_k))
-                return usage_error("--ref-k: expected a coverage factor 0.5..10, got '%s'",
-                                   optarg);
-            break;
-        case OPT_REFERENCE:
-            o->reference = optarg;
-            break;
-        case OPT_OPERATOR:
-            o->operator_name = optarg;
-            break;
-        case OPT_NOTES:
-            o->notes = optarg;
-            break;
-        case OPT_TEMP:
-            if (!cl_cli_double(optarg, -80, 200, &o->temperature_c))
-                return usage_error("--temperature: expected degrees Celsius, got '%s'", optarg);
-            break;
-        case OPT_DATE: {
-            time_t t;
-            if (cl_profile_parse_date(optarg, &t, NULL) != CL_OK)
-                return usage_error("--date: '%s' is not YYYY-MM-DD[Thh:mm:ssZ]", optarg);
-            o->date = optarg;
-            break;
-        }
-        case OPT_VALID_DAYS:
-            if (!cl_cli_long(optarg, 1, 36500, &v))
-                return usage_error("--valid-days: expected 1..36500, got '%s'", optarg);
-            o->valid_days = (int)v;
-            break;
-        case OPT_VALID_UNTIL: {
-            time_t t;
-            if (cl_profile_parse_date(optarg, &t, NULL) != CL_OK)
-                return usage_error("--valid-until: '%s' is not a date (YYYY-MM-DD)", optarg);
-            o->valid_until = optarg;
-            break;
-        }
-        case 'd':
-            if (!cl_cli_long(optarg, 1, CL_PROFILE_MAX_DEGREE, &v))
-                return usage_error("--degree: expected 1 to %d, got '%s'",
-                                   CL_PROFILE_MAX_DEGREE, optarg);
-            o->degree = (int)v;
-            break;
-        case 't':
-            tol = optarg;
-            break;
-        case OPT_GROUP:
-            group = optarg;
-            break;
-        case OPT_FORCE_WRITE:
-            o->force_write = true;
-            break;
-        case OPT_FIGURE:
-            if (!cl_plot_device(optarg))
-                return usage_error("--figure: '%s' must end in .png, .svg or .pdf", optarg);
-            o->figure = optarg;
-            break;
-        case OPT_LIVE:
-            if ((rc = parse_port(o, optarg)) >= 0)
-                return rc;
-            break;
-        case OPT_CHANNEL:
-            if (!cl_cli_long(optarg, 0, CL_WIRE_MAX_CHANNELS - 1, &v))
-                return usage_error("--channel: expected 0 to %d, got '%s'",
-                                   CL_WIRE_MAX_CHANNELS - 1, optarg);
-            o->channel = (unsigned)v;
-            break;
-        case OPT_SAMPLES:
-            if (!cl_cli_long(optarg, 2, 1000000, &v))
-                return usage_error("--samples: expected 2 to 1000000, got '%s'", optarg);
-            o->samples = (size_t)v;
-            break;
-        case OPT_STABLE_SD:
-            if (!cl_cli_double(optarg, 0, 1e9, &o->stable_sd))
-                return usage_error("--stable-sd: expected a non-negative SD in counts, got "
-                                   "'%s'",
-                                   optarg);
-            break;
-        case OPT_SETTLE:
-            if (!cl_cli_double(optarg, 0.1, 86400, &o->settle_s))
-                return usage_error("--settle-timeout: expected seconds, got '%s'", optarg);
-            break;
-        case OPT_TEXT_TS:
-            o->text_timestamp = true;
-            break;
-        case OPT_SAVE_POINTS:
-            o->save_points = optarg;
-            break;
-        case OPT_RESUME:
-            o->resume = true;
-            break;
-        case OPT_ID:
-            o->set_id = optarg;
-            break;
-        case OPT_SENSOR_PROFILE:
-            if (o->nprofiles == CAL_MAX_PROFILES)
-                return usage_error("too many --sensor-profile (at most %d)", CAL_MAX_PROFILES);
-            o->profiles[o->nprofiles++] = optarg;
-            break;
-        case OPT_AMBIENT:
-            ambient = optarg;
-            break;
-        case OPT_AT:
-            at = optarg;
-            break;
-        case OPT_SKIP:
-            if (!cl_cli_double(optarg, 0, 1e6, &o->skip_s))
-                return usage_error("--skip: expected seconds, got '%s'", optarg);
-            break;
-        case OPT_FIGURE_DIR:
-            o->figure_dir = optarg;
-            break;
-        case OPT_FIGURE_FORMAT: {
-            char probe[16];
-            snprintf(probe, sizeof probe, "x.%.8s", optarg);
-            if (!cl_plot_device(probe))
-                return usage_error("--figure-format: '%s' is not png, svg or pdf", optarg);
-            o->figure_format = optarg;
-            break;
-        }
-        case OPT_FIGURE_WIDTH:
-        case OPT_FIGURE_HEIGHT: {
-            cl_error e = {0};
-            double *mm = opt == OPT_FIGURE_WIDTH ? &o->figure_size.width_mm
-                                                 : &o->figure_size.height_mm;
-            if (cl_plot_parse_length(optarg, mm, &e) != CL_OK)
-                return usage_error("--%s: %s", option_name(opt), e.msg);
-            break;
-        }
-        default:
-            return usage_error("unknown option '%s'", argv[optind - 1]);
-        }
+/* Output, units and messages: the options of every subcommand. */
+static int common_option(cal_options *o, int opt, const char *arg)
+{
+    switch (opt) {
+    case 'c':
+        return TAKEN; /* read by cl_cli_config_expand() */
+    case 'o':
+        o->output = arg;
+        return TAKEN;
+    case 'f':
+        if (!(o->format = cl_table_format_from_name(arg)))
+            return usage_error("unknown format '%s' (table, csv or json)", arg);
+        return TAKEN;
+    case OPT_TABLE:
+        if (strcmp(arg, "summary") && strcmp(arg, "setpoints") && strcmp(arg, "points") &&
+            strcmp(arg, "all") && strcmp(arg, "cups"))
+            return usage_error("unknown table '%s' (summary, setpoints, points, all)", arg);
+        o->table = arg;
+        return TAKEN;
+    case 'u':
+        if (!(o->unit = cl_unit_from_name(arg)))
+            return usage_error("unknown unit '%s' (%s)", arg, cl_unit_names());
+        return TAKEN;
+    case OPT_REF_UNIT:
+        if (!(o->ref_unit = cl_unit_from_name(arg)))
+            return usage_error("unknown reference unit '%s' (%s)", arg, cl_unit_names());
+        return TAKEN;
+    case OPT_FORCE:
+        o->force = true;
+        return TAKEN;
+    case 'q':
+        o->verbosity = 0;
+        return TAKEN;
+    case 'v':
+        o->verbosity = 2;
+        return TAKEN;
+    case 'h':
+        fputs(usage, stdout);
+        return CAL_EXIT_OK;
+    case 'V':
+        cl_version_print(stdout, PROG);
+        return CAL_EXIT_OK;
     }
-    o->args = argv + optind;
-    o->nargs = argc - optind;
+    return NOT_MINE;
+}
 
-    /* Pressures, now that the units are known. */
-    if (tol && (rc = pressure("--tolerance", tol, o->unit, &o->tolerance_kpa)) >= 0)
+/* What a profile says of itself: sensor, reference, dates, the fit. */
+static int profile_option(cal_options *o, pending *p, int opt, const char *arg)
+{
+    long v;
+    time_t t;
+    switch (opt) {
+    case OPT_SERIAL:
+        o->serial = arg;
+        return TAKEN;
+    case OPT_MODEL:
+        o->model = arg;
+        return TAKEN;
+    case OPT_REF_U:
+        p->ref_u = arg;
+        return TAKEN;
+    case OPT_REF_K:
+        if (!cl_cli_double(arg, 0.5, 10, &o->ref_k))
+            return usage_error("--ref-k: expected a coverage factor 0.5..10, got '%s'", arg);
+        return TAKEN;
+    case OPT_REFERENCE:
+        o->reference = arg;
+        return TAKEN;
+    case OPT_OPERATOR:
+        o->operator_name = arg;
+        return TAKEN;
+    case OPT_NOTES:
+        o->notes = arg;
+        return TAKEN;
+    case OPT_TEMP:
+        if (!cl_cli_double(arg, -80, 200, &o->temperature_c))
+            return usage_error("--temperature: expected degrees Celsius, got '%s'", arg);
+        return TAKEN;
+    case OPT_DATE:
+        if (cl_profile_parse_date(arg, &t, NULL) != CL_OK)
+            return usage_error("--date: '%s' is not YYYY-MM-DD[Thh:mm:ssZ]", arg);
+        o->date = arg;
+        return TAKEN;
+    case OPT_VALID_DAYS:
+        if (!cl_cli_long(arg, 1, 36500, &v))
+            return usage_error("--valid-days: expected 1..36500, got '%s'", arg);
+        o->valid_days = (int)v;
+        return TAKEN;
+    case OPT_VALID_UNTIL:
+        if (cl_profile_parse_date(arg, &t, NULL) != CL_OK)
+            return usage_error("--valid-until: '%s' is not a date (YYYY-MM-DD)", arg);
+        o->valid_until = arg;
+        return TAKEN;
+    case 'd':
+        if (!cl_cli_long(arg, 1, CL_PROFILE_MAX_DEGREE, &v))
+            return usage_error("--degree: expected 1 to %d, got '%s'", CL_PROFILE_MAX_DEGREE,
+                               arg);
+        o->degree = (int)v;
+        return TAKEN;
+    case 't':
+        p->tolerance = arg;
+        return TAKEN;
+    case OPT_GROUP:
+        p->group = arg;
+        return TAKEN;
+    case OPT_FORCE_WRITE:
+        o->force_write = true;
+        return TAKEN;
+    }
+    return NOT_MINE;
+}
+
+/* Live calibration from a device (sensor --live). */
+static int live_option(cal_options *o, int opt, char *arg)
+{
+    long v;
+    int rc;
+    switch (opt) {
+    case OPT_LIVE:
+        return (rc = parse_port(o, arg)) >= 0 ? rc : TAKEN;
+    case OPT_CHANNEL:
+        if (!cl_cli_long(arg, 0, CL_WIRE_MAX_CHANNELS - 1, &v))
+            return usage_error("--channel: expected 0 to %d, got '%s'", CL_WIRE_MAX_CHANNELS - 1,
+                               arg);
+        o->channel = (unsigned)v;
+        return TAKEN;
+    case OPT_SAMPLES:
+        if (!cl_cli_long(arg, 2, 1000000, &v))
+            return usage_error("--samples: expected 2 to 1000000, got '%s'", arg);
+        o->samples = (size_t)v;
+        return TAKEN;
+    case OPT_STABLE_SD:
+        if (!cl_cli_double(arg, 0, 1e9, &o->stable_sd))
+            return usage_error("--stable-sd: expected a non-negative SD in counts, got '%s'",
+                               arg);
+        return TAKEN;
+    case OPT_SETTLE:
+        if (!cl_cli_double(arg, 0.1, 86400, &o->settle_s))
+            return usage_error("--settle-timeout: expected seconds, got '%s'", arg);
+        return TAKEN;
+    case OPT_TEXT_TS:
+        o->text_timestamp = true;
+        return TAKEN;
+    case OPT_SAVE_POINTS:
+        o->save_points = arg;
+        return TAKEN;
+    case OPT_RESUME:
+        o->resume = true;
+        return TAKEN;
+    }
+    return NOT_MINE;
+}
+
+/* Cup sets (cupset) and figures. */
+static int cupset_option(cal_options *o, pending *p, int opt, const char *arg)
+{
+    switch (opt) {
+    case OPT_ID:
+        o->set_id = arg;
+        return TAKEN;
+    case OPT_SENSOR_PROFILE:
+        if (o->nprofiles == CAL_MAX_PROFILES)
+            return usage_error("too many --sensor-profile (at most %d)", CAL_MAX_PROFILES);
+        o->profiles[o->nprofiles++] = arg;
+        return TAKEN;
+    case OPT_AMBIENT:
+        p->ambient = arg;
+        return TAKEN;
+    case OPT_AT:
+        p->at = arg;
+        return TAKEN;
+    case OPT_SKIP:
+        if (!cl_cli_double(arg, 0, 1e6, &o->skip_s))
+            return usage_error("--skip: expected seconds, got '%s'", arg);
+        return TAKEN;
+    }
+    return NOT_MINE;
+}
+
+static int figure_option(cal_options *o, int opt, const char *arg)
+{
+    char probe[16];
+    cl_error e = {0};
+    switch (opt) {
+    case OPT_FIGURE:
+        if (!cl_plot_device(arg))
+            return usage_error("--figure: '%s' must end in .png, .svg or .pdf", arg);
+        o->figure = arg;
+        return TAKEN;
+    case OPT_FIGURE_DIR:
+        o->figure_dir = arg;
+        return TAKEN;
+    case OPT_FIGURE_FORMAT:
+        snprintf(probe, sizeof probe, "x.%.8s", arg);
+        if (!cl_plot_device(probe))
+            return usage_error("--figure-format: '%s' is not png, svg or pdf", arg);
+        o->figure_format = arg;
+        return TAKEN;
+    case OPT_FIGURE_WIDTH:
+    case OPT_FIGURE_HEIGHT:
+        if (cl_plot_parse_length(arg, opt == OPT_FIGURE_WIDTH ? &o->figure_size.width_mm
+                                                              : &o->figure_size.height_mm,
+                                 &e) != CL_OK)
+            return usage_error("--%s: %s", option_name(opt), e.msg);
+        return TAKEN;
+    }
+    return NOT_MINE;
+}
+
+/* One option, whichever group it is in. */
+static int take_option(cal_options *o, pending *p, int opt, char *arg)
+{
+    int rc = common_option(o, opt, arg);
+    if (rc == NOT_MINE)
+        rc = profile_option(o, p, opt, arg);
+    if (rc == NOT_MINE)
+        rc = live_option(o, opt, arg);
+    if (rc == NOT_MINE)
+        rc = cupset_option(o, p, opt, arg);
+    if (rc == NOT_MINE)
+        rc = figure_option(o, opt, arg);
+    return rc;
+}
+
+/* The pressures, now that the units are known. */
+static int pressures(cal_options *o, const pending *p)
+{
+    int rc;
+    if (p->tolerance &&
+        (rc = pressure("--tolerance", p->tolerance, o->unit, &o->tolerance_kpa)) >= 0)
         return rc;
-    if (tol && !(o->tolerance_kpa > 0))
+    if (p->tolerance && !(o->tolerance_kpa > 0))
         return usage_error("--tolerance must be positive");
-    if (refu && (rc = pressure("--ref-u", refu, o->ref_unit ? o->ref_unit : CL_UNIT_KPA,
-                               &o->ref_u_kpa)) >= 0)
+    if (p->ref_u && (rc = pressure("--ref-u", p->ref_u, o->ref_unit ? o->ref_unit : CL_UNIT_KPA,
+                                   &o->ref_u_kpa)) >= 0)
         return rc;
-    if (refu && !(o->ref_u_kpa >= 0))
+    if (p->ref_u && !(o->ref_u_kpa >= 0))
         return usage_error("--ref-u must not be negative");
-    if (group && (rc = pressure("--group", group, o->unit, &o->group_kpa)) >= 0)
+    if (p->group && (rc = pressure("--group", p->group, o->unit, &o->group_kpa)) >= 0)
         return rc;
-    if (group && !(o->group_kpa > 0))
+    if (p->group && !(o->group_kpa > 0))
         return usage_error("--group must be positive");
-    if (ambient && (rc = pressure("--ambient", ambient, o->unit, &o->ambient_kpa)) >= 0)
+    if (p->ambient && (rc = pressure("--ambient", p->ambient, o->unit, &o->ambient_kpa)) >= 0)
         return rc;
-    if (ambient && !(o->ambient_kpa > 0))
+    if (p->ambient && !(o->ambient_kpa > 0))
         return usage_error("--ambient is an absolute pressure and must be positive");
-    if (at) {
-        char buf[1024], *save = NULL;
-        snprintf(buf, sizeof buf, "%s", at);
-        for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-            if (o->nat == CAL_MAX_AT)
-                return usage_error("--at: at most %d pressures", CAL_MAX_AT);
-            if ((rc = pressure("--at", tok, o->unit, &o->at_kpa[o->nat])) >= 0)
-                return rc;
-            o->nat++;
-        }
-        if (o->nat == 0)
-            return usage_error("--at: no pressure given");
-        if (o->cmd == CMD_CUPSET && o->nat > 1)
-            return usage_error("--at: cupset states the leak rate at one pressure");
+    if (!p->at)
+        return -1;
+    char buf[1024], *save = NULL;
+    snprintf(buf, sizeof buf, "%s", p->at);
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (o->nat == CAL_MAX_AT)
+            return usage_error("--at: at most %d pressures", CAL_MAX_AT);
+        if ((rc = pressure("--at", tok, o->unit, &o->at_kpa[o->nat])) >= 0)
+            return rc;
+        o->nat++;
     }
+    if (o->nat == 0)
+        return usage_error("--at: no pressure given");
+    if (o->cmd == CMD_CUPSET && o->nat > 1)
+        return usage_error("--at: cupset states the leak rate at one pressure");
+    return -1;
+}
 
-    /* Positional arguments. */
+/* The positional arguments and the options each subcommand requires. */
+static int arguments(const cal_options *o, const pending *p)
+{
     switch (o->cmd) {
     case CMD_SENSOR:
         if (o->live_port && o->nargs)
             return usage_error("give either a points file or --live, not both");
         if (!o->live_port && o->nargs != 1)
             return usage_error("sensor: expected one points file (or --live PORT)");
-        if (!refu)
+        if (!p->ref_u)
             return usage_error("sensor: --ref-u (the reference instrument's expanded "
                                "uncertainty) is required");
         if (!o->live_port && !o->serial)
@@ -631,7 +674,42 @@ int cal_options_parse(cal_options *o, int argc, char **argv)
             return usage_error("apply: expected a profile and at least one raw reading");
         break;
     }
-    if ((rc = check_outputs(o)) >= 0)
+    return -1;
+}
+
+int cal_options_parse(cal_options *o, int argc, char **argv)
+{
+    pending p = {0};
+    int opt, rc;
+    cl_error err;
+
+    defaults(o);
+    if ((rc = subcommand(o, argc, argv)) >= 0)
+        return rc;
+    if (cl_cli_config_expand(&argc, &argv, 2, longopts, config_accept, o, &o->config, &err) !=
+        CL_OK)
+        return usage_error("%s", err.msg);
+    opterr = 0;
+    optind = 2;
+    while ((opt = getopt_long(argc, argv, "c:o:f:u:qvhVd:t:", longopts, NULL)) != -1) {
+        if (opt == '?') {
+            if (optopt && optopt < 256 && strchr("cofudt", optopt))
+                return usage_error("option -%c needs a value", optopt);
+            return usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+        if (opt == ':')
+            return usage_error("option '%s' needs a value", argv[optind - 1]);
+        if (!allowed(o->cmd, opt))
+            return usage_error("option --%s does not apply to '%s'", option_name(opt), argv[1]);
+        if ((rc = take_option(o, &p, opt, optarg)) == NOT_MINE)
+            return usage_error("unknown option '%s'", argv[optind - 1]);
+        if (rc >= 0)
+            return rc;
+    }
+    o->args = argv + optind;
+    o->nargs = argc - optind;
+    if ((rc = pressures(o, &p)) >= 0 || (rc = arguments(o, &p)) >= 0 ||
+        (rc = check_outputs(o)) >= 0)
         return rc;
     cl_cli_set_verbosity(o->verbosity);
     return -1;

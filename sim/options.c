@@ -393,10 +393,228 @@ static int validate(sim_options *o)
     return -1;
 }
 
-int sim_options_parse(sim_options *o, int argc, char **argv)
+/* What an option handler says: it took the option (TAKEN), it is not one of
+ * its options (NOT_MINE), or an exit status (>= 0) after a usage error.  A
+ * value it could not read leaves *expected saying what it expected. */
+enum { TAKEN = -1, NOT_MINE = -2 };
+
+/* The session: cups, rate, duration, pacing, seed, technique, protocol. */
+static int model_option(sim_options *o, int c, const char *arg, const char **expected)
 {
     unsigned long long u;
-    int c;
+    switch (c) {
+    case 'n':
+        if (!parse_int(arg, 1, SIM_MAX_CUPS, &o->cups))
+            *expected = "1..32";
+        o->cups_given = o->cups;
+        return TAKEN;
+    case 'r':
+        if (!cl_cli_double(arg, 1e-3, 1e6, &o->rate_hz))
+            *expected = "0.001..1000000 Hz";
+        return TAKEN;
+    case 'd':
+        if (!cl_cli_double(arg, 0, 1e7, &o->duration_s) || o->duration_s <= 0)
+            *expected = "seconds > 0";
+        o->duration_given = true;
+        return TAKEN;
+    case 'x':
+        if (!cl_cli_double(arg, 0, 1e6, &o->time_scale))
+            *expected = "a factor >= 0";
+        return TAKEN;
+    case 's':
+        if (parse_ulong(arg, 0xFFFFFFFFULL, &u))
+            o->seed = (unsigned long)u;
+        else
+            *expected = "0..4294967295";
+        return TAKEN;
+    case 't':
+        if (!strcmp(arg, "pump"))
+            o->technique = CL_SIM_PUMP;
+        else if (!strcmp(arg, "fire"))
+            o->technique = CL_SIM_FIRE;
+        else if (!strcmp(arg, "mixed"))
+            o->technique = 0;
+        else
+            *expected = "pump, fire or mixed";
+        return TAKEN;
+    case 'p':
+        if (!(o->proto = cl_wire_protocol_from_name(arg)))
+            *expected = "text or binary";
+        return TAKEN;
+    case OPT_START:
+        if (!cl_cli_double(arg, 0, 1e7, &o->start_s))
+            *expected = "seconds >= 0";
+        return TAKEN;
+    case OPT_ADC_BITS:
+        if (!parse_int(arg, 8, 16, &o->adc_bits))
+            *expected = "8..16";
+        return TAKEN;
+    }
+    return NOT_MINE;
+}
+
+/* What the cups and sensors are like: sites, sensors, vacuum, strokes,
+ * hold, variability. */
+static int style_option(sim_options *o, int c, const char *arg, const char **expected)
+{
+    unsigned long long u;
+    switch (c) {
+    case OPT_SITES:
+        if (!parse_sites(arg, o))
+            *expected = "NAME[:S|M|L],... (1..32 sites)";
+        return TAKEN;
+    case OPT_SENSOR_SEED:
+        if (parse_ulong(arg, 0xFFFFFFFFULL, &u)) {
+            o->sensor_seed = (unsigned long)u;
+            o->sensor_seed_given = true;
+        } else {
+            *expected = "0..4294967295";
+        }
+        return TAKEN;
+    case OPT_VACUUM:
+        o->styled = true;
+        if (!parse_vacuum_opt(arg, &o->style))
+            *expected = "a vacuum P[:SD] up to 650 mmHg (bare numbers in mmHg)";
+        return TAKEN;
+    case OPT_STROKES:
+        o->styled = true;
+        if (!parse_strokes(arg, &o->style))
+            *expected = "N or N-M, 1..10";
+        return TAKEN;
+    case OPT_HOLD:
+        o->styled = true;
+        if (!parse_hold(arg, &o->style))
+            *expected = "seconds S[:SD] (S >= 30; 600, 600s or 10min)";
+        return TAKEN;
+    case OPT_VARIABILITY:
+        o->styled = true;
+        if (!cl_cli_double(arg, 0, 0.5, &o->style.variability))
+            *expected = "a relative SD 0..0.5";
+        return TAKEN;
+    }
+    return NOT_MINE;
+}
+
+/* The pty and what goes wrong on it: faults, unplugging, logs, waiting. */
+static int pty_option(sim_options *o, int c, char *arg, const char **expected)
+{
+    unsigned long long u;
+    switch (c) {
+    case OPT_CHECKSUM:
+        o->checksum = true;
+        return TAKEN;
+    case OPT_NO_TIME:
+        o->no_time = true;
+        return TAKEN;
+    case OPT_LABELS:
+        o->labels = true;
+        return TAKEN;
+    case OPT_BAUD_GARBAGE:
+        o->baud_garbage = true;
+        return TAKEN;
+    case OPT_GARBAGE:
+        if (!cl_cli_double(arg, 0, 1, &o->garbage_p))
+            *expected = "a probability 0..1";
+        return TAKEN;
+    case OPT_DROP:
+        if (parse_ulong(arg, UINT64_MAX, &u))
+            o->drop = u;
+        else
+            *expected = "a frame count";
+        return TAKEN;
+    case OPT_DISCONNECT:
+        if (o->noutages == SIM_MAX_DISCONNECTS)
+            return usage_error("--disconnect: at most 16, '%s' is one too many", arg);
+        if (parse_outage(arg, &o->outage[o->noutages]))
+            o->noutages++;
+        else
+            *expected = "T:D (seconds)";
+        return TAKEN;
+    case OPT_LINK:
+        o->link = arg;
+        return TAKEN;
+    case OPT_TRUTH:
+        o->truth = arg;
+        return TAKEN;
+    case OPT_LOG:
+        o->log = arg;
+        return TAKEN;
+    case OPT_WAIT:
+        if (!cl_cli_double(arg, 0, 1e6, &o->wait_s))
+            *expected = "seconds >= 0";
+        return TAKEN;
+    case OPT_LINGER:
+        if (!cl_cli_double(arg, 0, 1e6, &o->linger_s))
+            *expected = "seconds >= 0";
+        return TAKEN;
+    }
+    return NOT_MINE;
+}
+
+/* A session file or calibration points instead of a pty. */
+static int file_option(sim_options *o, int c, const char *arg)
+{
+    switch (c) {
+    case 'o':
+        o->output = arg;
+        return TAKEN;
+    case OPT_FORCE:
+        o->force = true;
+        return TAKEN;
+    case OPT_MARKERS:
+        o->markers = true;
+        return TAKEN;
+    case OPT_PRACTITIONER:
+        o->practitioner = arg;
+        return TAKEN;
+    case OPT_SUBJECT:
+        o->subject = arg;
+        return TAKEN;
+    case OPT_CUP_SET:
+        o->cup_set = arg;
+        return TAKEN;
+    case OPT_CREATED:
+        o->created = arg;
+        return TAKEN;
+    case OPT_UUID:
+        o->uuid = arg;
+        return TAKEN;
+    case OPT_PROFILE:
+        if (o->nprofiles == SIM_MAX_PROFILES)
+            return usage_error("--profile: at most %d, '%s' is one too many", SIM_MAX_PROFILES,
+                               arg);
+        o->profile[o->nprofiles++] = arg;
+        return TAKEN;
+    case OPT_POINTS:
+        o->points_dir = arg;
+        return TAKEN;
+    }
+    return NOT_MINE;
+}
+
+/* Messages, help and version. */
+static int program_option(int c)
+{
+    switch (c) {
+    case 'v':
+        cl_cli_set_verbosity(2);
+        return TAKEN;
+    case 'q':
+        cl_cli_set_verbosity(0);
+        return TAKEN;
+    case 'h':
+        fputs(usage, stdout);
+        return SIM_EXIT_OK;
+    case 'V':
+        cl_version_print(stdout, SIM_PROG);
+        return SIM_EXIT_OK;
+    }
+    return NOT_MINE;
+}
+
+int sim_options_parse(sim_options *o, int argc, char **argv)
+{
+    int c, rc;
 
     *o = (sim_options){.cups = 4,
                        .rate_hz = 100,
@@ -409,192 +627,25 @@ int sim_options_parse(sim_options *o, int argc, char **argv)
                        .wait_s = 30,
                        .linger_s = 2};
     sim_style_defaults(&o->style);
-    int cups_given = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":n:r:d:x:s:t:p:o:vqhV", longopts, NULL)) != -1) {
         const char *expected = NULL; /* set when the value is invalid */
-        switch (c) {
-        case 'n':
-            if (!parse_int(optarg, 1, SIM_MAX_CUPS, &o->cups))
-                expected = "1..32";
-            cups_given = o->cups;
-            break;
-        case 'r':
-            if (!cl_cli_double(optarg, 1e-3, 1e6, &o->rate_hz))
-                expected = "0.001..1000000 Hz";
-            break;
-        case 'd':
-            if (!cl_cli_double(optarg, 0, 1e7, &o->duration_s) || o->duration_s <= 0)
-                expected = "seconds > 0";
-            o->duration_given = true;
-            break;
-        case 'x':
-            if (!cl_cli_double(optarg, 0, 1e6, &o->time_scale))
-                expected = "a factor >= 0";
-            break;
-        case 's':
-            if (parse_ulong(optarg, 0xFFFFFFFFULL, &u))
-                o->seed = (unsigned long)u;
-            else
-                expected = "0..4294967295";
-            break;
-        case 't':
-            if (!strcmp(optarg, "pump"))
-                o->technique = CL_SIM_PUMP;
-            else if (!strcmp(optarg, "fire"))
-                o->technique = CL_SIM_FIRE;
-            else if (!strcmp(optarg, "mixed"))
-                o->technique = 0;
-            else
-                expected = "pump, fire or mixed";
-            break;
-        case 'p':
-            if (!(o->proto = cl_wire_protocol_from_name(optarg)))
-                expected = "text or binary";
-            break;
-        case OPT_START:
-            if (!cl_cli_double(optarg, 0, 1e7, &o->start_s))
-                expected = "seconds >= 0";
-            break;
-        case OPT_ADC_BITS:
-            if (!parse_int(optarg, 8, 16, &o->adc_bits))
-                expected = "8..16";
-            break;
-        case OPT_CHECKSUM:
-            o->checksum = true;
-            break;
-        case OPT_NO_TIME:
-            o->no_time = true;
-            break;
-        case OPT_LABELS:
-            o->labels = true;
-            break;
-        case OPT_BAUD_GARBAGE:
-            o->baud_garbage = true;
-            break;
-        case OPT_GARBAGE:
-            if (!cl_cli_double(optarg, 0, 1, &o->garbage_p))
-                expected = "a probability 0..1";
-            break;
-        case OPT_DROP:
-            if (parse_ulong(optarg, UINT64_MAX, &u))
-                o->drop = u;
-            else
-                expected = "a frame count";
-            break;
-        case OPT_DISCONNECT:
-            if (o->noutages == SIM_MAX_DISCONNECTS)
-                return usage_error("--disconnect: at most 16, '%s' is one too many", optarg);
-            if (parse_outage(optarg, &o->outage[o->noutages]))
-                o->noutages++;
-            else
-                expected = "T:D (seconds)";
-            break;
-        case OPT_LINK:
-            o->link = optarg;
-            break;
-        case OPT_TRUTH:
-            o->truth = optarg;
-            break;
-        case OPT_LOG:
-            o->log = optarg;
-            break;
-        case OPT_WAIT:
-            if (!cl_cli_double(optarg, 0, 1e6, &o->wait_s))
-                expected = "seconds >= 0";
-            break;
-        case OPT_LINGER:
-            if (!cl_cli_double(optarg, 0, 1e6, &o->linger_s))
-                expected = "seconds >= 0";
-            break;
-        case OPT_SITES:
-            if (!parse_sites(optarg, o))
-                expected = "NAME[:S|M|L],... (1..32 sites)";
-            break;
-        case OPT_SENSOR_SEED:
-            if (parse_ulong(optarg, 0xFFFFFFFFULL, &u)) {
-                o->sensor_seed = (unsigned long)u;
-                o->sensor_seed_given = true;
-            } else {
-                expected = "0..4294967295";
-            }
-            break;
-        case OPT_VACUUM:
-            o->styled = true;
-            if (!parse_vacuum_opt(optarg, &o->style))
-                expected = "a vacuum P[:SD] up to 650 mmHg (bare numbers in mmHg)";
-            break;
-        case OPT_STROKES:
-            o->styled = true;
-            if (!parse_strokes(optarg, &o->style))
-                expected = "N or N-M, 1..10";
-            break;
-        case OPT_HOLD:
-            o->styled = true;
-            if (!parse_hold(optarg, &o->style))
-                expected = "seconds S[:SD] (S >= 30; 600, 600s or 10min)";
-            break;
-        case OPT_VARIABILITY:
-            o->styled = true;
-            if (!cl_cli_double(optarg, 0, 0.5, &o->style.variability))
-                expected = "a relative SD 0..0.5";
-            break;
-        case 'o':
-            o->output = optarg;
-            break;
-        case OPT_FORCE:
-            o->force = true;
-            break;
-        case OPT_MARKERS:
-            o->markers = true;
-            break;
-        case OPT_PRACTITIONER:
-            o->practitioner = optarg;
-            break;
-        case OPT_SUBJECT:
-            o->subject = optarg;
-            break;
-        case OPT_CUP_SET:
-            o->cup_set = optarg;
-            break;
-        case OPT_CREATED:
-            o->created = optarg;
-            break;
-        case OPT_UUID:
-            o->uuid = optarg;
-            break;
-        case OPT_PROFILE:
-            if (o->nprofiles == SIM_MAX_PROFILES)
-                return usage_error("--profile: at most %d, '%s' is one too many",
-                                   SIM_MAX_PROFILES, optarg);
-            o->profile[o->nprofiles++] = optarg;
-            break;
-        case OPT_POINTS:
-            o->points_dir = optarg;
-            break;
-        case 'v':
-            cl_cli_set_verbosity(2);
-            break;
-        case 'q':
-            cl_cli_set_verbosity(0);
-            break;
-        case 'h':
-            fputs(usage, stdout);
-            return SIM_EXIT_OK;
-        case 'V':
-            cl_version_print(stdout, SIM_PROG);
-            return SIM_EXIT_OK;
-        case ':':
+        if (c == ':')
             return usage_error("option '%s' needs a value", argv[optind - 1]);
-        default:
+        if ((rc = model_option(o, c, optarg, &expected)) == NOT_MINE &&
+            (rc = style_option(o, c, optarg, &expected)) == NOT_MINE &&
+            (rc = pty_option(o, c, optarg, &expected)) == NOT_MINE &&
+            (rc = file_option(o, c, optarg)) == NOT_MINE &&
+            (rc = program_option(c)) == NOT_MINE)
             return usage_error("unknown option '%s'", argv[optind - 1]);
-        }
+        if (rc >= 0)
+            return rc;
         if (expected)
             return usage_error("--%s: expected %s, got '%s'", option_name(c), expected, optarg);
     }
     if (optind < argc)
         return usage_error("unexpected argument '%s'", argv[optind]);
-    if (o->nsites && cups_given && cups_given != o->nsites)
-        return usage_error("--cups %d but %d --sites", cups_given, o->nsites);
+    if (o->nsites && o->cups_given && o->cups_given != o->nsites)
+        return usage_error("--cups %d but %d --sites", o->cups_given, o->nsites);
     return validate(o);
 }

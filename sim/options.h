@@ -49,6 +49,7 @@ typedef struct sim_options {
     const char *link, *truth, *log;
     double wait_s, linger_s;
     bool duration_given; /* -d on the command line (else --output sizes it) */
+    int cups_given;      /* --cups N as given (--sites may set cups too); 0: not given */
 
     /* --output: a complete session file written directly, no pty */
     const char *output;

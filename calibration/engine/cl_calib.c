@@ -407,20 +407,12 @@ static double nonlinearity(const cl_sensor_calibration *d, const work *wk)
     return worst;
 }
 
-int cl_calib_sensor(const cl_sensor_point *pts, size_t n, const cl_calib_options *o,
-                    cl_sensor_calibration *d, cl_error *err)
+/* The options and points are usable; [*lo, *hi] their reference range. */
+static int check_inputs(const cl_sensor_point *pts, size_t n, const cl_calib_options *o,
+                        double *lo, double *hi, cl_error *err)
 {
-    work wk = {NULL, NULL};
-    ref_index *order = NULL;
-    cl_calib_fit fit;
-    int rc = CL_OK, chosen = 0;
-    double lo = INFINITY, hi = -INFINITY, tol;
-
-    free(d->points);
-    free(d->setpoints);
-    d->points = NULL;
-    d->setpoints = NULL;
-    d->npoints = d->nsetpoints = d->ntrials = 0;
+    *lo = INFINITY;
+    *hi = -INFINITY;
     if (n < 2)
         return cl_error_set(err, CL_ERR_ARG, "too few points: %zu", n);
     if (o->degree < 0 || o->degree > CL_PROFILE_MAX_DEGREE)
@@ -435,23 +427,29 @@ int cl_calib_sensor(const cl_sensor_point *pts, size_t n, const cl_calib_options
         if (!isfinite(pts[i].ref_kpa) || !isfinite(pts[i].raw))
             return cl_error_set(err, CL_ERR_ARG, "point %zu: reference or reading not finite",
                                 i + 1);
-        if (pts[i].ref_kpa < lo)
-            lo = pts[i].ref_kpa;
-        if (pts[i].ref_kpa > hi)
-            hi = pts[i].ref_kpa;
+        if (pts[i].ref_kpa < *lo)
+            *lo = pts[i].ref_kpa;
+        if (pts[i].ref_kpa > *hi)
+            *hi = pts[i].ref_kpa;
     }
-    if (!(hi > lo))
+    if (!(*hi > *lo))
         return cl_error_set(err, CL_ERR_ARG, "all reference pressures are equal (%.6g kPa)",
-                            lo);
-    tol = o->group_kpa > 0 ? o->group_kpa : 0.01 * (hi - lo);
+                            *lo);
+    return CL_OK;
+}
 
+/* d's points (a copy of pts), their raw range and directions, grouped into
+ * setpoints `tol` apart; wk gets the columns the fits use. */
+static int take_points(cl_sensor_calibration *d, const cl_sensor_point *pts, size_t n,
+                       double tol, work *wk, cl_error *err)
+{
+    ref_index *order = malloc(n * sizeof *order);
     d->points = malloc(n * sizeof *d->points);
-    order = malloc(n * sizeof *order);
-    wk.raw = malloc(n * sizeof *wk.raw);
-    wk.ref = malloc(n * sizeof *wk.ref);
-    if (!d->points || !order || !wk.raw || !wk.ref) {
-        rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");
-        goto fail;
+    wk->raw = malloc(n * sizeof *wk->raw);
+    wk->ref = malloc(n * sizeof *wk->ref);
+    if (!d->points || !order || !wk->raw || !wk->ref) {
+        free(order);
+        return cl_error_set(err, CL_ERR_NOMEM, "out of memory");
     }
     memcpy(d->points, pts, n * sizeof *pts);
     d->npoints = n;
@@ -461,8 +459,8 @@ int cl_calib_sensor(const cl_sensor_point *pts, size_t n, const cl_calib_options
         cl_sensor_point *p = &d->points[i];
         if (p->n_samples < 1)
             p->n_samples = 1;
-        wk.raw[i] = p->raw;
-        wk.ref[i] = p->ref_kpa;
+        wk->raw[i] = p->raw;
+        wk->ref[i] = p->ref_kpa;
         if (p->raw < d->raw_min)
             d->raw_min = p->raw;
         if (p->raw > d->raw_max)
@@ -475,136 +473,163 @@ int cl_calib_sensor(const cl_sensor_point *pts, size_t n, const cl_calib_options
         d->descending |= d->points[i].direction == CL_DIR_DOWN;
     }
     d->nsetpoints = group_setpoints(d->points, n, tol, order);
+    free(order);
     d->setpoints = calloc(d->nsetpoints, sizeof *d->setpoints);
-    if (!d->setpoints) {
-        rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");
-        goto fail;
-    }
-
-    /* The raw readings must move one way with the reference. */
-    {
-        double prev_raw = NAN, prev_ref = NAN, sign = 0;
-        for (size_t s = 0; s < d->nsetpoints; s++) {
-            double sr = 0, sf = 0;
-            size_t cnt = 0;
-            for (size_t i = 0; i < n; i++)
-                if (d->points[i].setpoint == s) {
-                    sr += d->points[i].raw;
-                    sf += d->points[i].ref_kpa;
-                    cnt++;
-                }
-            double raw = sr / (double)cnt, ref = sf / (double)cnt;
-            if (s > 0) {
-                double sg = raw > prev_raw ? 1 : raw < prev_raw ? -1 : 0;
-                if (sg == 0 || (sign != 0 && sg != sign)) {
-                    rc = cl_error_set(err, CL_ERR_RANGE,
-                                      "non-monotonic data: mean raw reading %.6g at %.6g kPa, "
-                                      "%.6g at %.6g kPa",
-                                      prev_raw, prev_ref, raw, ref);
-                    goto fail;
-                }
-                sign = sg;
-            }
-            prev_raw = raw;
-            prev_ref = ref;
-        }
-    }
-
-    {
-        const size_t ns = d->nsetpoints;
-        int max_deg = ns >= 2 ? (int)ns - 2 : 0;
-        if (max_deg > CL_PROFILE_MAX_DEGREE)
-            max_deg = CL_PROFILE_MAX_DEGREE;
-        if (o->degree > 0 && (size_t)o->degree + 2 > ns) {
-            rc = cl_error_set(err, CL_ERR_ARG,
-                              "too few points for degree %d: %zu setpoints, need at least %d",
-                              o->degree, ns, o->degree + 2);
-            goto fail;
-        }
-        if (max_deg < 1) {
-            rc = cl_error_set(err, CL_ERR_ARG,
-                              "too few points: %zu setpoints, need at least 3 for a straight "
-                              "line",
-                              ns);
-            goto fail;
-        }
-        int from = o->degree > 0 ? o->degree : 1, to = o->degree > 0 ? o->degree : max_deg;
-        double best = INFINITY;
-        int best_deg = 0, first_mono = 0;
-        cl_calib_fit fits[CL_PROFILE_MAX_DEGREE + 1];
-        for (int deg = from; deg <= to; deg++) {
-            cl_sensor_trial *t = &d->trials[d->ntrials];
-            memset(t, 0, sizeof *t);
-            rc = evaluate(d, &wk, deg, o, t, &fits[deg], err);
-            if (rc != CL_OK)
-                goto fail;
-            d->ntrials++;
-            if (!t->monotonic)
-                continue;
-            if (!first_mono)
-                first_mono = deg;
-            if (t->pass && !chosen && o->degree == 0 && isfinite(o->tolerance_kpa))
-                chosen = deg;
-            if (t->worst_kpa < best) {
-                best = t->worst_kpa;
-                best_deg = deg;
-            }
-        }
-        if (o->degree > 0) {
-            if (!d->trials[0].monotonic) {
-                rc = cl_error_set(err, CL_ERR_RANGE,
-                                  "the fitted polynomial of degree %d is not monotonic over "
-                                  "the calibrated range",
-                                  o->degree);
-                goto fail;
-            }
-            chosen = o->degree;
-        } else if (!chosen) {
-            if (!first_mono) {
-                rc = cl_error_set(err, CL_ERR_RANGE,
-                                  "no fitted polynomial of degree 1 to %d is monotonic over "
-                                  "the calibrated range",
-                                  to);
-                goto fail;
-            }
-            if (isfinite(o->tolerance_kpa)) {
-                chosen = best_deg; /* fails the tolerance: the closest */
-            } else {
-                /* No tolerance: the lowest monotonic degree whose next
-                 * higher term is not significant (|c| < 2 SE). */
-                chosen = first_mono;
-                for (int deg = first_mono + 1; deg <= to; deg++) {
-                    const cl_calib_fit *f = &fits[deg];
-                    if (!d->trials[deg - 1].monotonic ||
-                        !(fabs(f->coef[deg]) >= 2 * f->se[deg]))
-                        break;
-                    chosen = deg;
-                }
-            }
-        }
-        cl_sensor_trial last;
-        rc = evaluate(d, &wk, chosen, o, &last, &fit, err);
-        if (rc != CL_OK)
-            goto fail;
-    }
-    d->tolerance_kpa = o->tolerance_kpa;
-    d->ref_u_kpa = o->ref_u_kpa;
-    d->ref_k = o->ref_k;
-    d->nonlinearity_kpa = nonlinearity(d, &wk);
-    d->procedure_complete =
-        d->nsetpoints >= CL_CALIB_MIN_SETPOINTS && d->ascending && d->descending && d->repeats;
-    free(order);
-    free(wk.raw);
-    free(wk.ref);
+    if (!d->setpoints)
+        return cl_error_set(err, CL_ERR_NOMEM, "out of memory");
     return CL_OK;
-fail:
-    free(order);
-    free(wk.raw);
-    free(wk.ref);
+}
+
+/* The raw readings must move one way with the reference. */
+static int check_raw_monotonic(const cl_sensor_calibration *d, cl_error *err)
+{
+    double prev_raw = NAN, prev_ref = NAN, sign = 0;
+    for (size_t s = 0; s < d->nsetpoints; s++) {
+        double sr = 0, sf = 0;
+        size_t cnt = 0;
+        for (size_t i = 0; i < d->npoints; i++)
+            if (d->points[i].setpoint == s) {
+                sr += d->points[i].raw;
+                sf += d->points[i].ref_kpa;
+                cnt++;
+            }
+        double raw = sr / (double)cnt, ref = sf / (double)cnt;
+        if (s > 0) {
+            double sg = raw > prev_raw ? 1 : raw < prev_raw ? -1 : 0;
+            if (sg == 0 || (sign != 0 && sg != sign))
+                return cl_error_set(err, CL_ERR_RANGE,
+                                    "non-monotonic data: mean raw reading %.6g at %.6g kPa, "
+                                    "%.6g at %.6g kPa",
+                                    prev_raw, prev_ref, raw, ref);
+            sign = sg;
+        }
+        prev_raw = raw;
+        prev_ref = ref;
+    }
+    return CL_OK;
+}
+
+/* The degrees to try, [*from, *to], from the setpoints there are. */
+static int degree_range(const cl_sensor_calibration *d, const cl_calib_options *o, int *from,
+                        int *to, cl_error *err)
+{
+    const size_t ns = d->nsetpoints;
+    int max_deg = ns >= 2 ? (int)ns - 2 : 0;
+    if (max_deg > CL_PROFILE_MAX_DEGREE)
+        max_deg = CL_PROFILE_MAX_DEGREE;
+    if (o->degree > 0 && (size_t)o->degree + 2 > ns)
+        return cl_error_set(err, CL_ERR_ARG,
+                            "too few points for degree %d: %zu setpoints, need at least %d",
+                            o->degree, ns, o->degree + 2);
+    if (max_deg < 1)
+        return cl_error_set(err, CL_ERR_ARG,
+                            "too few points: %zu setpoints, need at least 3 for a straight "
+                            "line",
+                            ns);
+    *from = o->degree > 0 ? o->degree : 1;
+    *to = o->degree > 0 ? o->degree : max_deg;
+    return CL_OK;
+}
+
+/* Try each degree (d->trials) and choose one: the one asked for; else the
+ * lowest meeting the tolerance, or failing it the closest; without a
+ * tolerance the lowest monotonic one whose next higher term is not
+ * significant (|c| < 2 SE). */
+static int choose_degree(cl_sensor_calibration *d, const work *wk, const cl_calib_options *o,
+                         int *chosen, cl_error *err)
+{
+    int from = 0, to = 0, rc = degree_range(d, o, &from, &to, err);
+    if (rc != CL_OK)
+        return rc;
+    double best = INFINITY;
+    int best_deg = 0, first_mono = 0;
+    cl_calib_fit fits[CL_PROFILE_MAX_DEGREE + 1];
+    *chosen = 0;
+    for (int deg = from; deg <= to; deg++) {
+        cl_sensor_trial *t = &d->trials[d->ntrials];
+        memset(t, 0, sizeof *t);
+        if ((rc = evaluate(d, wk, deg, o, t, &fits[deg], err)) != CL_OK)
+            return rc;
+        d->ntrials++;
+        if (!t->monotonic)
+            continue;
+        if (!first_mono)
+            first_mono = deg;
+        if (t->pass && !*chosen && o->degree == 0 && isfinite(o->tolerance_kpa))
+            *chosen = deg;
+        if (t->worst_kpa < best) {
+            best = t->worst_kpa;
+            best_deg = deg;
+        }
+    }
+    if (o->degree > 0) {
+        if (!d->trials[0].monotonic)
+            return cl_error_set(err, CL_ERR_RANGE,
+                                "the fitted polynomial of degree %d is not monotonic over "
+                                "the calibrated range",
+                                o->degree);
+        *chosen = o->degree;
+        return CL_OK;
+    }
+    if (*chosen)
+        return CL_OK;
+    if (!first_mono)
+        return cl_error_set(err, CL_ERR_RANGE,
+                            "no fitted polynomial of degree 1 to %d is monotonic over "
+                            "the calibrated range",
+                            to);
+    if (isfinite(o->tolerance_kpa)) {
+        *chosen = best_deg; /* fails the tolerance: the closest */
+        return CL_OK;
+    }
+    *chosen = first_mono;
+    for (int deg = first_mono + 1; deg <= to; deg++) {
+        const cl_calib_fit *f = &fits[deg];
+        if (!d->trials[deg - 1].monotonic || !(fabs(f->coef[deg]) >= 2 * f->se[deg]))
+            break;
+        *chosen = deg;
+    }
+    return CL_OK;
+}
+
+static void calibration_clear(cl_sensor_calibration *d)
+{
     free(d->points);
     free(d->setpoints);
     d->points = NULL;
     d->setpoints = NULL;
     d->npoints = d->nsetpoints = d->ntrials = 0;
+}
+
+int cl_calib_sensor(const cl_sensor_point *pts, size_t n, const cl_calib_options *o,
+                    cl_sensor_calibration *d, cl_error *err)
+{
+    work wk = {NULL, NULL};
+    cl_calib_fit fit;
+    cl_sensor_trial last;
+    double lo, hi;
+    int chosen = 0;
+
+    calibration_clear(d);
+    int rc = check_inputs(pts, n, o, &lo, &hi, err);
+    if (rc != CL_OK)
+        return rc;
+    double tol = o->group_kpa > 0 ? o->group_kpa : 0.01 * (hi - lo);
+    if ((rc = take_points(d, pts, n, tol, &wk, err)) == CL_OK &&
+        (rc = check_raw_monotonic(d, err)) == CL_OK &&
+        (rc = choose_degree(d, &wk, o, &chosen, err)) == CL_OK)
+        rc = evaluate(d, &wk, chosen, o, &last, &fit, err);
+    if (rc == CL_OK) {
+        d->tolerance_kpa = o->tolerance_kpa;
+        d->ref_u_kpa = o->ref_u_kpa;
+        d->ref_k = o->ref_k;
+        d->nonlinearity_kpa = nonlinearity(d, &wk);
+        d->procedure_complete = d->nsetpoints >= CL_CALIB_MIN_SETPOINTS && d->ascending &&
+                                d->descending && d->repeats;
+    } else {
+        calibration_clear(d);
+    }
+    free(wk.raw);
+    free(wk.ref);
     return rc;
 }

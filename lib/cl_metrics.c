@@ -187,50 +187,11 @@ static void fit_stretch(const cl_segment_app *a, double w0, double w1, double se
     }
 }
 
-int cl_metrics_compute(const double *t, const double *v, size_t stride, size_t n,
-                       const cl_segment_app *a, const cl_metrics_params *p,
-                       cl_cup_metrics *m, cl_error *err)
+/* Pressure-time integral and the longest step between samples, over rows
+ * [i_on, i_end). */
+static void dose_and_gap(const double *t, const double *v, size_t stride, size_t i_on,
+                         size_t i_end, cl_cup_metrics *m)
 {
-    cl_metrics_params def;
-    double *bt = NULL, *bv = NULL;
-    size_t nb = 0;
-    int rc = CL_OK;
-
-    if (!m || !a || (n && (!t || !v)) || stride == 0)
-        return cl_error_set(err, CL_ERR_ARG, "metrics: invalid arguments");
-    reset(m);
-    if (!p) {
-        cl_metrics_defaults(&def);
-        p = &def;
-    }
-    if (n < 2)
-        return CL_OK;
-    double t_end = t[(n - 1) * stride];
-    double rel = a->released ? a->release_start_s : t_end;
-    size_t i_on = lower(t, stride, n, a->onset_s);
-    size_t i_rel = a->released ? lower(t, stride, n, a->release_start_s) : n;
-    size_t i_end = a->released ? lower(t, stride, n, a->release_end_s) + 1 : n;
-    if (i_end > n)
-        i_end = n;
-    double dt = (t_end - t[0]) / (double)(n - 1);
-
-    /* Peak and time to peak. */
-    if (i_rel > i_on) {
-        rc = peak(t, v, stride, i_on, i_rel, p->peak_smooth_s, dt, m, err);
-        if (rc != CL_OK)
-            goto out;
-        m->time_to_peak_s = m->peak_t_s - a->onset_s;
-        if (isfinite(m->peak_t_s)) {
-            size_t i_hold = lower(t, stride, n, a->hold_start_s);
-            rc = peak_noise(v, stride, i_hold > i_on ? i_hold : i_on, i_rel,
-                            lower(t, stride, n, m->peak_t_s),
-                            p->peak_noise_s, dt, m, err);
-            if (rc != CL_OK)
-                goto out;
-        }
-    }
-
-    /* Dose and the longest step between samples. */
     double dose = 0, tp = NAN, vp = NAN, gap = 0;
     for (size_t i = i_on; i < i_end; i++) {
         double ti = t[i * stride], vi = v[i * stride];
@@ -245,16 +206,12 @@ int cl_metrics_compute(const double *t, const double *v, size_t stride, size_t n
     }
     m->dose_kpa_min = dose / 60;
     m->gap_s = gap;
+}
 
-    /* Hold window statistics. */
-    m->hold_duration_s = rel - a->hold_start_s;
-    m->win_start_s = a->hold_start_s + p->settle_s;
-    m->win_end_s = a->released ? rel - p->release_guard_s : t_end;
-    if (!(m->win_end_s > m->win_start_s)) {
-        m->win_start_s = m->win_end_s = NAN;
-        goto out;
-    }
-    size_t w0 = lower(t, stride, n, m->win_start_s), w1 = lower(t, stride, n, m->win_end_s);
+/* Mean, SD, minimum and maximum over the rows [w0, w1); false if none is
+ * finite. */
+static bool hold_stats(const double *v, size_t stride, size_t w0, size_t w1, cl_cup_metrics *m)
+{
     double sum = 0, sum2 = 0;
     size_t c = 0;
     for (size_t i = w0; i < w1; i++) {
@@ -270,7 +227,7 @@ int cl_metrics_compute(const double *t, const double *v, size_t stride, size_t n
     }
     m->hold_n = c;
     if (c == 0)
-        goto out;
+        return false;
     m->hold_mean_kpa = sum / (double)c;
     for (size_t i = w0; i < w1; i++) {
         double vi = v[i * stride];
@@ -278,19 +235,16 @@ int cl_metrics_compute(const double *t, const double *v, size_t stride, size_t n
             sum2 += (vi - m->hold_mean_kpa) * (vi - m->hold_mean_kpa);
     }
     m->hold_sd_kpa = c > 1 ? sqrt(sum2 / (double)(c - 1)) : NAN;
+    return true;
+}
 
-    /* Fits over the longest stretch without re-pumps. */
-    fit_stretch(a, m->win_start_s, m->win_end_s, p->settle_s, &m->fit_start_s, &m->fit_end_s);
-    size_t f0 = lower(t, stride, n, m->fit_start_s), f1 = lower(t, stride, n, m->fit_end_s);
-    if (f1 <= f0)
-        goto out;
-    if (blocks(t, v, stride, f0, f1, m->fit_start_s, p->fit_bin_s, &bt, &bv, &nb) != CL_OK) {
-        rc = cl_error_set(err, CL_ERR_NOMEM, "metrics: out of memory");
-        goto out;
-    }
+/* The decay models fitted to the blocks (bt, bv)[0..nb), the reported one
+ * chosen, and the leak figures that follow from them. */
+static void decay_figures(const double *bt, const double *bv, size_t nb, cl_cup_metrics *m)
+{
     m->fit_points = nb;
     if (cl_decay_fit_best(bt, bv, 1, nb, &m->best, m->all, NULL) != CL_OK)
-        goto out;
+        return;
     m->fitted = true;
     const cl_decay_fit *lin = &m->all[CL_DECAY_LINEAR - 1], *ex = &m->all[CL_DECAY_EXP - 1];
     const cl_decay_fit *exs = &m->all[CL_DECAY_EXP_SLOPE - 1];
@@ -312,12 +266,86 @@ int cl_metrics_compute(const double *t, const double *v, size_t stride, size_t n
         m->rel_pct_min = 100 * m->leak_kpa_min / m->fit_mean_kpa;
         m->rel_se_pct_min = 100 * m->leak_se_kpa_min / fabs(m->fit_mean_kpa);
     }
+}
+
+/* Fits over the longest stretch of the hold window without re-pumps. */
+static int fit_hold(const double *t, const double *v, size_t stride, size_t n,
+                    const cl_segment_app *a, const cl_metrics_params *p, cl_cup_metrics *m,
+                    cl_error *err)
+{
+    double *bt = NULL, *bv = NULL;
+    size_t nb = 0;
+    fit_stretch(a, m->win_start_s, m->win_end_s, p->settle_s, &m->fit_start_s, &m->fit_end_s);
+    size_t f0 = lower(t, stride, n, m->fit_start_s), f1 = lower(t, stride, n, m->fit_end_s);
+    if (f1 <= f0)
+        return CL_OK;
+    if (blocks(t, v, stride, f0, f1, m->fit_start_s, p->fit_bin_s, &bt, &bv, &nb) != CL_OK) {
+        free(bt);
+        free(bv);
+        return cl_error_set(err, CL_ERR_NOMEM, "metrics: out of memory");
+    }
+    decay_figures(bt, bv, nb, m);
+    free(bt);
+    free(bv);
+    if (!m->fitted)
+        return CL_OK;
     double v0 = edge_mean(t, v, stride, f0, f1, m->fit_start_s + p->change_edge_s),
            v1 = edge_mean(t, v, stride, f0, f1, m->fit_end_s - p->change_edge_s);
     m->change_kpa = v1 - v0;
     m->change_pct = v0 != 0 ? 100 * (v1 - v0) / v0 : NAN;
-out:
-    free(bt);
-    free(bv);
-    return rc;
+    return CL_OK;
+}
+
+int cl_metrics_compute(const double *t, const double *v, size_t stride, size_t n,
+                       const cl_segment_app *a, const cl_metrics_params *p,
+                       cl_cup_metrics *m, cl_error *err)
+{
+    cl_metrics_params def;
+    int rc;
+
+    if (!m || !a || (n && (!t || !v)) || stride == 0)
+        return cl_error_set(err, CL_ERR_ARG, "metrics: invalid arguments");
+    reset(m);
+    if (!p) {
+        cl_metrics_defaults(&def);
+        p = &def;
+    }
+    if (n < 2)
+        return CL_OK;
+    double t_end = t[(n - 1) * stride];
+    double rel = a->released ? a->release_start_s : t_end;
+    size_t i_on = lower(t, stride, n, a->onset_s);
+    size_t i_rel = a->released ? lower(t, stride, n, a->release_start_s) : n;
+    size_t i_end = a->released ? lower(t, stride, n, a->release_end_s) + 1 : n;
+    if (i_end > n)
+        i_end = n;
+    double dt = (t_end - t[0]) / (double)(n - 1);
+
+    /* Peak and time to peak. */
+    if (i_rel > i_on) {
+        if ((rc = peak(t, v, stride, i_on, i_rel, p->peak_smooth_s, dt, m, err)) != CL_OK)
+            return rc;
+        m->time_to_peak_s = m->peak_t_s - a->onset_s;
+        if (isfinite(m->peak_t_s)) {
+            size_t i_hold = lower(t, stride, n, a->hold_start_s);
+            rc = peak_noise(v, stride, i_hold > i_on ? i_hold : i_on, i_rel,
+                            lower(t, stride, n, m->peak_t_s), p->peak_noise_s, dt, m, err);
+            if (rc != CL_OK)
+                return rc;
+        }
+    }
+    dose_and_gap(t, v, stride, i_on, i_end, m);
+
+    /* The hold window. */
+    m->hold_duration_s = rel - a->hold_start_s;
+    m->win_start_s = a->hold_start_s + p->settle_s;
+    m->win_end_s = a->released ? rel - p->release_guard_s : t_end;
+    if (!(m->win_end_s > m->win_start_s)) {
+        m->win_start_s = m->win_end_s = NAN;
+        return CL_OK;
+    }
+    if (!hold_stats(v, stride, lower(t, stride, n, m->win_start_s),
+                    lower(t, stride, n, m->win_end_s), m))
+        return CL_OK;
+    return fit_hold(t, v, stride, n, a, p, m, err);
 }

@@ -236,112 +236,117 @@ static int config_accept(void *ctx, const char *key, const struct option *opt)
     return opt ? CL_CLI_OPTION : CL_CLI_UNKNOWN;
 }
 
-int acq_options_parse(acq_options *o, int argc, char **argv)
-{
-    int baud = 115200, opt, rc;
-    long l;
-    cl_wire_protocol proto = CL_WIRE_TEXT;
-    bool text_ts = false;
+/* What an option handler says: it took the option (TAKEN), it is not one of
+ * its options (NOT_MINE), or an exit status (>= 0) after a usage error. */
+enum { TAKEN = -1, NOT_MINE = -2 };
 
-    memset(o, 0, sizeof *o);
-    cl_error err;
-    if (cl_cli_config_expand(&argc, &argv, 1, longopts, config_accept, NULL, &o->config, &err) !=
-        CL_OK)
-        return usage_error("%s", err.msg);
-    o->verbosity = 1;
-    o->cfg.reconnect = true;
-    o->cfg.meta.software_version = CUPLAB_VERSION;
-    o->markers = isatty(STDIN_FILENO);
-    opterr = 0; /* the messages below name the program, not its path */
-    while ((opt = getopt_long(argc, argv, ":o:c:b:P:d:vqhV", longopts, NULL)) != -1) {
-        switch (opt) {
-        case 'o': o->cfg.path = optarg; break;
-        case 'c': break; /* read by expand_config() */
-        case 'b':
-            if (!cl_cli_long(optarg, 50, 10000000, &l))
-                return usage_error("invalid baud rate '%s'", optarg);
-            baud = (int)l;
-            break;
-        case 'P':
-            if (!(proto = cl_wire_protocol_from_name(optarg)))
-                return usage_error("unknown protocol '%s' (text or binary)", optarg);
-            break;
-        case OPT_TEXT_TS: text_ts = true; break;
-        case 'd':
-            if (!cl_cli_double(optarg, 0, 1e9, &o->cfg.duration_s))
-                return usage_error("invalid duration '%s'", optarg);
-            break;
-        case OPT_FLUSH:
-            if (!cl_cli_double(optarg, 0, 1e9, &o->cfg.flush_interval_s) || o->cfg.flush_interval_s < 0.01)
-                return usage_error("invalid flush interval '%s'", optarg);
-            break;
-        case OPT_PROBE:
-            if (!cl_cli_double(optarg, 0, 1e9, &o->cfg.probe_timeout_s))
-                return usage_error("invalid probe timeout '%s'", optarg);
-            break;
-        case OPT_NO_RECONNECT: o->cfg.reconnect = false; break;
-        case OPT_FORCE: o->cfg.force = true; break;
-        case OPT_RAW: o->cfg.raw_path = optarg; break;
-        case OPT_REPLAY: o->cfg.replay_path = optarg; break;
-        case OPT_PROFILE:
-            if (o->nprofiles == ACQ_MAX_PROFILES)
-                return usage_error("too many profiles (at most %s)", "64");
-            o->profile_paths[o->nprofiles++] = optarg;
-            break;
-        case OPT_BUFFER:
-            if (!cl_cli_long(optarg, 16, 1L << 26, &l))
-                return usage_error("invalid buffer size '%s' (16 to 67108864 frames)", optarg);
-            o->cfg.ring_records = (size_t)l;
-            break;
-        case OPT_PRACT: o->cfg.meta.practitioner = optarg; break;
-        case OPT_SUBJECT: o->cfg.meta.subject = optarg; break;
-        case OPT_TECH: o->cfg.meta.technique = optarg; break;
-        case OPT_SITE: o->cfg.meta.site = optarg; break;
-        case OPT_NOTES: o->cfg.meta.notes = optarg; break;
-        case OPT_CUP:
-            if ((rc = parse_cup(o, optarg)) >= 0)
-                return rc;
-            break;
-        case OPT_MARKERS: o->markers = true; break;
-        case OPT_LIVE:
-            if ((rc = parse_live(o, optarg)) >= 0)
-                return rc;
-            break;
-        case OPT_LIVE_TOKEN:
-            if (!token_valid(optarg))
-                return usage_error("invalid --live-token '%s' (8 to 128 printable characters, "
-                                   "no spaces)", optarg);
-            o->live_token = optarg;
-            break;
-        case OPT_SEARCH:
-            if (o->cfg.nsearch == ACQ_MAX_SEARCH)
-                return usage_error("too many --search patterns (at most %s)", "16");
-            o->search[o->cfg.nsearch++] = optarg;
-            break;
-        case OPT_LIST: o->list_ports = true; break;
-        case OPT_IDENTIFY: o->identify = true; break;
-        case OPT_CONFIGURE: o->configure = optarg; break;
-        case 'v': o->verbosity = 2; break;
-        case 'q': o->verbosity = 0; break;
-        case 'h': fputs(usage, stdout); return ACQ_EXIT_OK;
-        case 'V': cl_version_print(stdout, "cuplab-acquire"); return ACQ_EXIT_OK;
-        case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
-        default: return usage_error("unknown option '%s'", argv[optind - 1]);
-        }
+/* -b, -P and --text-timestamp: what ports without their own get. */
+typedef struct port_defaults {
+    int baud;
+    cl_wire_protocol protocol;
+    bool text_timestamp;
+} port_defaults;
+
+/* The recording: output, ports' defaults, duration, flushing, reconnects,
+ * buffer, captures. */
+static int recording_option(acq_options *o, port_defaults *pd, int opt, const char *arg)
+{
+    long l;
+    switch (opt) {
+    case 'o': o->cfg.path = arg; return TAKEN;
+    case 'c': return TAKEN; /* read by cl_cli_config_expand() */
+    case 'b':
+        if (!cl_cli_long(arg, 50, 10000000, &l))
+            return usage_error("invalid baud rate '%s'", arg);
+        pd->baud = (int)l;
+        return TAKEN;
+    case 'P':
+        if (!(pd->protocol = cl_wire_protocol_from_name(arg)))
+            return usage_error("unknown protocol '%s' (text or binary)", arg);
+        return TAKEN;
+    case OPT_TEXT_TS: pd->text_timestamp = true; return TAKEN;
+    case 'd':
+        if (!cl_cli_double(arg, 0, 1e9, &o->cfg.duration_s))
+            return usage_error("invalid duration '%s'", arg);
+        return TAKEN;
+    case OPT_FLUSH:
+        if (!cl_cli_double(arg, 0, 1e9, &o->cfg.flush_interval_s) ||
+            o->cfg.flush_interval_s < 0.01)
+            return usage_error("invalid flush interval '%s'", arg);
+        return TAKEN;
+    case OPT_PROBE:
+        if (!cl_cli_double(arg, 0, 1e9, &o->cfg.probe_timeout_s))
+            return usage_error("invalid probe timeout '%s'", arg);
+        return TAKEN;
+    case OPT_NO_RECONNECT: o->cfg.reconnect = false; return TAKEN;
+    case OPT_FORCE: o->cfg.force = true; return TAKEN;
+    case OPT_RAW: o->cfg.raw_path = arg; return TAKEN;
+    case OPT_REPLAY: o->cfg.replay_path = arg; return TAKEN;
+    case OPT_BUFFER:
+        if (!cl_cli_long(arg, 16, 1L << 26, &l))
+            return usage_error("invalid buffer size '%s' (16 to 67108864 frames)", arg);
+        o->cfg.ring_records = (size_t)l;
+        return TAKEN;
     }
-    o->cfg.search = o->search;
-    if (o->configure && is_port(o->configure) && argc - optind == 1 && !is_port(argv[optind])) {
-        /* --configure PORT SETTINGS */
-        const char *port = o->configure;
-        o->configure = argv[optind];
-        argv[optind] = (char *)port;
+    return NOT_MINE;
+}
+
+/* What the session file says of itself: metadata, cups, profiles, markers. */
+static int session_option(acq_options *o, int opt, char *arg)
+{
+    int rc;
+    switch (opt) {
+    case OPT_PROFILE:
+        if (o->nprofiles == ACQ_MAX_PROFILES)
+            return usage_error("too many profiles (at most %s)", "64");
+        o->profile_paths[o->nprofiles++] = arg;
+        return TAKEN;
+    case OPT_PRACT: o->cfg.meta.practitioner = arg; return TAKEN;
+    case OPT_SUBJECT: o->cfg.meta.subject = arg; return TAKEN;
+    case OPT_TECH: o->cfg.meta.technique = arg; return TAKEN;
+    case OPT_SITE: o->cfg.meta.site = arg; return TAKEN;
+    case OPT_NOTES: o->cfg.meta.notes = arg; return TAKEN;
+    case OPT_CUP: return (rc = parse_cup(o, arg)) >= 0 ? rc : TAKEN;
+    case OPT_MARKERS: o->markers = true; return TAKEN;
     }
-    for (int i = optind; i < argc; i++)
-        if ((rc = parse_port(o, argv[i], baud, proto, text_ts)) >= 0)
-            return rc;
+    return NOT_MINE;
+}
+
+/* The live view, the device commands, messages, help and version. */
+static int program_option(acq_options *o, int opt, const char *arg)
+{
+    int rc;
+    switch (opt) {
+    case OPT_LIVE: return (rc = parse_live(o, arg)) >= 0 ? rc : TAKEN;
+    case OPT_LIVE_TOKEN:
+        if (!token_valid(arg))
+            return usage_error("invalid --live-token '%s' (8 to 128 printable characters, "
+                               "no spaces)", arg);
+        o->live_token = arg;
+        return TAKEN;
+    case OPT_SEARCH:
+        if (o->cfg.nsearch == ACQ_MAX_SEARCH)
+            return usage_error("too many --search patterns (at most %s)", "16");
+        o->search[o->cfg.nsearch++] = arg;
+        return TAKEN;
+    case OPT_LIST: o->list_ports = true; return TAKEN;
+    case OPT_IDENTIFY: o->identify = true; return TAKEN;
+    case OPT_CONFIGURE: o->configure = arg; return TAKEN;
+    case 'v': o->verbosity = 2; return TAKEN;
+    case 'q': o->verbosity = 0; return TAKEN;
+    case 'h': fputs(usage, stdout); return ACQ_EXIT_OK;
+    case 'V': cl_version_print(stdout, "cuplab-acquire"); return ACQ_EXIT_OK;
+    }
+    return NOT_MINE;
+}
+
+/* What the options and ports given make together (-1: a recording, a
+ * listing or a device command to run). */
+static int combination(acq_options *o, const port_defaults *pd)
+{
     if (o->list_ports) {
-        o->list_baud = baud;
-        o->list_protocol = proto;
+        o->list_baud = pd->baud;
+        o->list_protocol = pd->protocol;
         if (o->cfg.nports || o->cfg.path || o->configure)
             return usage_error("%s", "--list-ports takes no port, -o or --configure");
         return -1;
@@ -362,6 +367,46 @@ int acq_options_parse(acq_options *o, int argc, char **argv)
         return usage_error("%s", "no output file given (-o FILE)");
     if (o->live_token && !o->live)
         return usage_error("%s", "--live-token needs --live");
+    return -1;
+}
+
+int acq_options_parse(acq_options *o, int argc, char **argv)
+{
+    port_defaults pd = {.baud = 115200, .protocol = CL_WIRE_TEXT};
+    int opt, rc;
+    cl_error err;
+
+    memset(o, 0, sizeof *o);
+    if (cl_cli_config_expand(&argc, &argv, 1, longopts, config_accept, NULL, &o->config, &err) !=
+        CL_OK)
+        return usage_error("%s", err.msg);
+    o->verbosity = 1;
+    o->cfg.reconnect = true;
+    o->cfg.meta.software_version = CUPLAB_VERSION;
+    o->markers = isatty(STDIN_FILENO);
+    opterr = 0; /* the messages below name the program, not its path */
+    while ((opt = getopt_long(argc, argv, ":o:c:b:P:d:vqhV", longopts, NULL)) != -1) {
+        if (opt == ':')
+            return usage_error("option '%s' needs a value", argv[optind - 1]);
+        if ((rc = recording_option(o, &pd, opt, optarg)) == NOT_MINE &&
+            (rc = session_option(o, opt, optarg)) == NOT_MINE &&
+            (rc = program_option(o, opt, optarg)) == NOT_MINE)
+            return usage_error("unknown option '%s'", argv[optind - 1]);
+        if (rc >= 0)
+            return rc;
+    }
+    o->cfg.search = o->search;
+    if (o->configure && is_port(o->configure) && argc - optind == 1 && !is_port(argv[optind])) {
+        /* --configure PORT SETTINGS */
+        const char *port = o->configure;
+        o->configure = argv[optind];
+        argv[optind] = (char *)port;
+    }
+    for (int i = optind; i < argc; i++)
+        if ((rc = parse_port(o, argv[i], pd.baud, pd.protocol, pd.text_timestamp)) >= 0)
+            return rc;
+    if ((rc = combination(o, &pd)) >= 0)
+        return rc;
     o->cfg.ports = o->ports;
     if (o->cfg.ncups)
         o->cfg.cups = o->cups;

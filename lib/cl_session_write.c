@@ -516,24 +516,17 @@ static int check_devices(const char *path, const cl_session_device *devs, size_t
     return CL_OK;
 }
 
-int cl_session_create(cl_session **out, const char *path, const cl_session_meta *meta,
-                      const cl_session_device *devs, size_t ndev, const cl_session_cup *cups,
-                      size_t ncups, const cl_session_options *opts, cl_error *err)
+/* What cl_session_create is asked for is possible: devices and cups, the
+ * chunk size, the UUID and time given, and the file (absent, or --force
+ * over a file no recorder holds). */
+static int check_request(const char *path, const cl_session_device *devs, size_t ndev,
+                         const cl_session_cup *cups, size_t ncups, const cl_session_options *opts,
+                         size_t chunk, cl_error *err)
 {
-    cl_session *s = NULL;
-    hid_t fapl = H5I_INVALID_HID, fcpl = H5I_INVALID_HID;
-    bool created = false;
-    int rc;
     struct stat st;
-
-    if (out)
-        *out = NULL;
-    cl_h5_quiet();
-    if (!out || !path || !path[0])
-        return cl_error_set(err, CL_ERR_ARG, "session create: no output or file name");
-    if ((rc = check_devices(path, devs, ndev, cups, ncups, err)) != CL_OK)
+    int rc = check_devices(path, devs, ndev, cups, ncups, err);
+    if (rc != CL_OK)
         return rc;
-    size_t chunk = opts && opts->chunk_rows ? opts->chunk_rows : DEFAULT_CHUNK_ROWS;
     if (chunk > MAX_CHUNK_ROWS)
         return cl_error_set(err, CL_ERR_ARG, "%s: chunk of %zu rows is too large (max %u)",
                             path, chunk, MAX_CHUNK_ROWS);
@@ -545,21 +538,28 @@ int cl_session_create(cl_session **out, const char *path, const cl_session_meta 
         return cl_error_set(err, CL_ERR_ARG,
                             "%s: creation time '%s' is not YYYY-MM-DDThh:mm:ssZ", path,
                             opts->created_utc);
-    bool force = opts && opts->force;
-    if (stat(path, &st) == 0) {
-        if (!force)
-            return cl_output_exists(err, path);
-        if (S_ISDIR(st.st_mode))
-            return cl_error_set(err, CL_ERR_ARG, "%s: is a directory", path);
-        if (cl_session_lock_held(path))
-            return cl_error_set(err, CL_ERR_BUSY,
-                                "%s: a session is being recorded into this file", path);
-    }
+    if (stat(path, &st) != 0)
+        return CL_OK;
+    if (!(opts && opts->force))
+        return cl_output_exists(err, path);
+    if (S_ISDIR(st.st_mode))
+        return cl_error_set(err, CL_ERR_ARG, "%s: is a directory", path);
+    if (cl_session_lock_held(path))
+        return cl_error_set(err, CL_ERR_BUSY, "%s: a session is being recorded into this file",
+                            path);
+    return CL_OK;
+}
 
-    if (!(s = calloc(1, sizeof *s)) || !(s->path = strdup(path)) ||
-        !(s->dev = calloc(ndev ? ndev : 1, sizeof *s->dev))) {
-        rc = cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory", path);
-        goto fail;
+/* The writer's state, every HDF5 handle invalid, nothing open yet. */
+static cl_session *writer_new(const char *path, const cl_session_device *devs, size_t ndev,
+                              size_t ncups, size_t chunk)
+{
+    cl_session *s = calloc(1, sizeof *s);
+    if (!s || !(s->path = strdup(path)) || !(s->dev = calloc(ndev ? ndev : 1, sizeof *s->dev))) {
+        if (s)
+            free(s->path);
+        free(s);
+        return NULL;
     }
     s->file = s->events = s->ev_fspace = s->ev_mspace = H5I_INVALID_HID;
     s->ev_mtype = s->counters_mtype = H5I_INVALID_HID;
@@ -574,31 +574,64 @@ int cl_session_create(cl_session **out, const char *path, const cl_session_meta 
         d->counters = d->fspace2 = d->fspace1 = d->mspace2 = d->mspace1 = H5I_INVALID_HID;
         d->channels = devs[i].channels;
     }
+    return s;
+}
 
+/* Create the HDF5 file (latest format, untimed, its writer lock taken);
+ * *created when a regular file now exists that this call made. */
+static int create_file(cl_session *s, bool force, bool *created, cl_error *err)
+{
+    struct stat st;
+    int rc = CL_OK;
+    hid_t fapl = H5I_INVALID_HID, fcpl = H5I_INVALID_HID;
     if ((fapl = H5Pcreate(H5P_FILE_ACCESS)) < 0 ||
         H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST) < 0 ||
         (fcpl = cl_h5_untimed(H5P_FILE_CREATE)) < 0 ||
         H5Pset_attr_phase_change(fcpl, ROOT_MAX_COMPACT, ROOT_MIN_DENSE) < 0) {
-        rc = cl_h5_fail(err, path, "cannot set up file access");
-        goto fail;
+        rc = cl_h5_fail(err, s->path, "cannot set up file access");
+        goto out;
     }
     errno = 0;
-    s->file = H5Fcreate(path, force ? H5F_ACC_TRUNC : H5F_ACC_EXCL, fcpl, fapl);
+    s->file = H5Fcreate(s->path, force ? H5F_ACC_TRUNC : H5F_ACC_EXCL, fcpl, fapl);
     if (s->file < 0) {
-        if (!force && stat(path, &st) == 0) {
+        if (!force && stat(s->path, &st) == 0) {
             H5Eclear2(H5E_DEFAULT);
-            rc = cl_output_exists(err, path);
+            rc = cl_output_exists(err, s->path);
         } else {
-            rc = cl_h5_fail(err, path, "cannot create the session file");
+            rc = cl_h5_fail(err, s->path, "cannot create the session file");
         }
-        goto fail;
+        goto out;
     }
-    created = stat(path, &st) == 0 && S_ISREG(st.st_mode);
-    s->lock_fd = cl_session_lock_take(path);
-    long bits = pathconf(path, _PC_FILESIZEBITS);
+    *created = stat(s->path, &st) == 0 && S_ISREG(st.st_mode);
+    s->lock_fd = cl_session_lock_take(s->path);
+    long bits = pathconf(s->path, _PC_FILESIZEBITS);
     s->max_file_bytes = bits > 1 && bits < 64 ? ((uint64_t)1 << (bits - 1)) - 1 : UINT64_MAX;
+out:
+    cl_h5_close(&fcpl);
+    cl_h5_close(&fapl);
+    return rc;
+}
 
-    if ((rc = build_schema(s, meta, devs, cups, chunk, opts, err)) != CL_OK)
+int cl_session_create(cl_session **out, const char *path, const cl_session_meta *meta,
+                      const cl_session_device *devs, size_t ndev, const cl_session_cup *cups,
+                      size_t ncups, const cl_session_options *opts, cl_error *err)
+{
+    cl_session *s = NULL;
+    bool created = false;
+    int rc;
+
+    if (out)
+        *out = NULL;
+    cl_h5_quiet();
+    if (!out || !path || !path[0])
+        return cl_error_set(err, CL_ERR_ARG, "session create: no output or file name");
+    size_t chunk = opts && opts->chunk_rows ? opts->chunk_rows : DEFAULT_CHUNK_ROWS;
+    if ((rc = check_request(path, devs, ndev, cups, ncups, opts, chunk, err)) != CL_OK)
+        return rc;
+    if (!(s = writer_new(path, devs, ndev, ncups, chunk)))
+        return cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory", path);
+    if ((rc = create_file(s, opts && opts->force, &created, err)) != CL_OK ||
+        (rc = build_schema(s, meta, devs, cups, chunk, opts, err)) != CL_OK)
         goto fail;
     if (H5Fstart_swmr_write(s->file) < 0) {
         rc = cl_h5_fail(err, path, "cannot start SWMR writing");
@@ -611,16 +644,11 @@ int cl_session_create(cl_session **out, const char *path, const cl_session_meta 
         goto fail;
     }
     fsync_parent_dir(path);
-    cl_h5_close(&fcpl);
-    cl_h5_close(&fapl);
     *out = s;
     return CL_OK;
 
 fail:
-    cl_h5_close(&fcpl);
-    cl_h5_close(&fapl);
-    if (s)
-        s->failed = rc; /* nothing in the file is worth a failing close */
+    s->failed = rc; /* nothing in the file is worth a failing close */
     writer_free(s);
     if (created)
         unlink(path); /* a regular file nothing was recorded into yet */

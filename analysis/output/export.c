@@ -525,6 +525,118 @@ static int edf_annotate(int h, double onset, double dur, const char *text)
                                     text);
 }
 
+/* The EDF+ header: start time, subject, equipment, technique and site. */
+static bool edf_header(const an_export *x, int h)
+{
+    struct tm tm;
+    char info[81];
+    gmtime_r(&x->t0, &tm);
+    const char *subject = cl_session_attr(x->r, "subject");
+    snprintf(info, sizeof info, "%s %s", cl_session_attr(x->r, "technique"),
+             cl_session_attr(x->r, "site"));
+    return edf_set_startdatetime(h, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                                 tm.tm_min, tm.tm_sec) == 0 &&
+           edf_set_patientcode(h, subject[0] ? subject : "X") == 0 &&
+           edf_set_equipment(h, "cuplab " CUPLAB_VERSION) == 0 &&
+           edf_set_recording_additional(h, info) == 0;
+}
+
+/* Signal s of the file: cup c resampled at *fs per second into *buf (nrec
+ * one-second records), its physical range the data's with a margin beyond,
+ * so that the digital minimum (no value) is never a real reading. */
+static bool edf_signal(const an_export *x, int h, int s, const xcup *c, size_t nrec, int *fs,
+                       double **buf)
+{
+    *fs = (int)fmax(1, lround(isfinite(c->dt_s) && c->dt_s > 0 ? 1 / c->dt_s : 1));
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t i = 0; i < c->n; i++)
+        if (isfinite(c->v[i])) {
+            lo = fmin(lo, c->v[i]);
+            hi = fmax(hi, c->v[i]);
+        }
+    if (!isfinite(lo))
+        lo = 0, hi = 1;
+    double pad = fmax((hi - lo) * 0.01, 1e-3);
+    size_t total = (size_t)*fs * nrec;
+    bool ok = (*buf = malloc(total * sizeof **buf)) != NULL &&
+              edf_set_samplefrequency(h, s, *fs) == 0 &&
+              edf_set_physical_minimum(h, s, lo - pad) == 0 &&
+              edf_set_physical_maximum(h, s, hi + pad) == 0 &&
+              edf_set_digital_minimum(h, s, -32768) == 0 &&
+              edf_set_digital_maximum(h, s, 32767) == 0 && edf_set_label(h, s, c->id) == 0 &&
+              edf_set_physical_dimension(h, s, cl_unit_name(x->unit)) == 0;
+    if (ok) {
+        resample(c, *fs, total, *buf);
+        for (size_t i = 0; i < total; i++)
+            if (!isfinite((*buf)[i]))
+                (*buf)[i] = lo - pad;
+    }
+    return ok;
+}
+
+/* Cup c's markers and phases as EDF+ annotations. */
+static bool edf_annotations(int h, const xcup *c, double tend)
+{
+    char text[EDFLIB_MAX_ANNOTATION_LEN];
+    bool ok = true;
+    for (size_t i = 0; ok && i < c->nmk; i++) {
+        snprintf(text, sizeof text, "%s %s%s%s", c->id, c->mk[i].kind,
+                 c->mk[i].text[0] ? ": " : "", c->mk[i].text);
+        ok = edf_annotate(h, c->mk[i].t_s, NAN, text) == 0;
+    }
+    for (size_t a = 0; ok && a < c->napps; a++) {
+        const cl_segment_app *ap = &c->apps[a];
+        double rel = isfinite(ap->release_start_s) ? ap->release_start_s : tend;
+        snprintf(text, sizeof text, "%s evacuation", c->id);
+        ok = edf_annotate(h, ap->onset_s, ap->hold_start_s - ap->onset_s, text) == 0;
+        snprintf(text, sizeof text, "%s hold", c->id);
+        ok = ok && edf_annotate(h, ap->hold_start_s, rel - ap->hold_start_s, text) == 0;
+        snprintf(text, sizeof text, "%s release", c->id);
+        ok = ok && (!ap->released || edf_annotate(h, ap->release_start_s,
+                                                  ap->release_end_s - ap->release_start_s,
+                                                  text) == 0);
+    }
+    return ok;
+}
+
+/* Everything into the open EDF file h: header, one signal per cup with a
+ * series (nsig of them, the last ending at tend), the records, the
+ * annotations. */
+static bool edf_write(const an_export *x, int h, size_t nsig, double tend)
+{
+    size_t nrec = (size_t)ceil(tend + 1e-9);
+    if (nrec == 0)
+        nrec = 1;
+    size_t nmk = 0;
+    int *fs = calloc(nsig, sizeof *fs);
+    const xcup **sig = calloc(nsig, sizeof *sig);
+    double **buf = calloc(nsig, sizeof *buf);
+    bool ok = fs && sig && buf && edf_header(x, h);
+    for (size_t k = 0, s = 0; ok && k < x->ncups; k++) {
+        const xcup *c = &x->cups[k];
+        if (!c->n)
+            continue;
+        nmk += c->nmk + 3 * c->napps;
+        sig[s] = c;
+        ok = edf_signal(x, h, (int)s, c, nrec, &fs[s], &buf[s]);
+        s++;
+    }
+    /* Room for every annotation: one annotation signal holds a few per record. */
+    int asig = (int)fmin(64, ceil((double)(nmk + 1) / (double)nrec) + 1);
+    ok = ok && edf_set_number_of_annotation_signals(h, asig) == 0;
+    for (size_t r = 0; ok && r < nrec; r++)
+        for (size_t s = 0; ok && s < nsig; s++)
+            ok = edfwrite_physical_samples(h, buf[s] + r * (size_t)fs[s]) == 0;
+    for (size_t s = 0; ok && s < nsig; s++)
+        ok = edf_annotations(h, sig[s], tend);
+    for (size_t s = 0; buf && s < nsig; s++)
+        free(buf[s]);
+    free(buf);
+    free(sig);
+    free(fs);
+    return ok;
+}
+
 static int edf_session(an_export *x, cl_error *err)
 {
     char path[4096];
@@ -554,91 +666,7 @@ static int edf_session(an_export *x, cl_error *err)
         return cl_error_set(err, CL_ERR_IO, "%s: cannot create the EDF file (EDFlib error %d)",
                             path, h);
     }
-    size_t nrec = (size_t)ceil(tend + 1e-9);
-    if (nrec == 0)
-        nrec = 1;
-    size_t nmk = 0;
-    int *fs = calloc(nsig, sizeof *fs);
-    const xcup **sig = calloc(nsig, sizeof *sig);
-    double **buf = calloc(nsig, sizeof *buf);
-    bool ok = fs && sig && buf;
-    struct tm tm;
-    gmtime_r(&x->t0, &tm);
-    ok = ok && edf_set_startdatetime(h, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                                     tm.tm_min, tm.tm_sec) == 0;
-    const char *subject = cl_session_attr(x->r, "subject");
-    char info[81];
-    snprintf(info, sizeof info, "%s %s", cl_session_attr(x->r, "technique"),
-             cl_session_attr(x->r, "site"));
-    ok = ok && edf_set_patientcode(h, subject[0] ? subject : "X") == 0 &&
-         edf_set_equipment(h, "cuplab " CUPLAB_VERSION) == 0 &&
-         edf_set_recording_additional(h, info) == 0;
-    for (size_t k = 0, s = 0; ok && k < x->ncups; k++) {
-        const xcup *c = &x->cups[k];
-        if (!c->n)
-            continue;
-        nmk += c->nmk + 3 * c->napps;
-        sig[s] = c;
-        fs[s] = (int)fmax(1, lround(isfinite(c->dt_s) && c->dt_s > 0 ? 1 / c->dt_s : 1));
-        double lo = INFINITY, hi = -INFINITY;
-        for (size_t i = 0; i < c->n; i++)
-            if (isfinite(c->v[i])) {
-                lo = fmin(lo, c->v[i]);
-                hi = fmax(hi, c->v[i]);
-            }
-        if (!isfinite(lo))
-            lo = 0, hi = 1;
-        /* A margin beyond the data, so that the digital minimum (no value)
-         * is never a real reading. */
-        double pad = fmax((hi - lo) * 0.01, 1e-3);
-        ok = (buf[s] = malloc((size_t)fs[s] * nrec * sizeof **buf)) != NULL &&
-             edf_set_samplefrequency(h, (int)s, fs[s]) == 0 &&
-             edf_set_physical_minimum(h, (int)s, lo - pad) == 0 &&
-             edf_set_physical_maximum(h, (int)s, hi + pad) == 0 &&
-             edf_set_digital_minimum(h, (int)s, -32768) == 0 &&
-             edf_set_digital_maximum(h, (int)s, 32767) == 0 &&
-             edf_set_label(h, (int)s, c->id) == 0 &&
-             edf_set_physical_dimension(h, (int)s, cl_unit_name(x->unit)) == 0;
-        if (ok) {
-            resample(c, fs[s], (size_t)fs[s] * nrec, buf[s]);
-            for (size_t i = 0; i < (size_t)fs[s] * nrec; i++)
-                if (!isfinite(buf[s][i]))
-                    buf[s][i] = lo - pad;
-        }
-        s++;
-    }
-    /* Room for every annotation: one annotation signal holds a few per record. */
-    int asig = (int)fmin(64, ceil((double)(nmk + 1) / (double)nrec) + 1);
-    ok = ok && edf_set_number_of_annotation_signals(h, asig) == 0;
-    for (size_t r = 0; ok && r < nrec; r++)
-        for (size_t s = 0; ok && s < nsig; s++)
-            ok = edfwrite_physical_samples(h, buf[s] + r * (size_t)fs[s]) == 0;
-    char text[EDFLIB_MAX_ANNOTATION_LEN];
-    for (size_t s = 0; ok && s < nsig; s++) {
-        const xcup *c = sig[s];
-        for (size_t i = 0; ok && i < c->nmk; i++) {
-            snprintf(text, sizeof text, "%s %s%s%s", c->id, c->mk[i].kind,
-                     c->mk[i].text[0] ? ": " : "", c->mk[i].text);
-            ok = edf_annotate(h, c->mk[i].t_s, NAN, text) == 0;
-        }
-        for (size_t a = 0; ok && a < c->napps; a++) {
-            const cl_segment_app *ap = &c->apps[a];
-            double rel = isfinite(ap->release_start_s) ? ap->release_start_s : tend;
-            snprintf(text, sizeof text, "%s evacuation", c->id);
-            ok = edf_annotate(h, ap->onset_s, ap->hold_start_s - ap->onset_s, text) == 0;
-            snprintf(text, sizeof text, "%s hold", c->id);
-            ok = ok && edf_annotate(h, ap->hold_start_s, rel - ap->hold_start_s, text) == 0;
-            snprintf(text, sizeof text, "%s release", c->id);
-            ok = ok && (!ap->released ||
-                        edf_annotate(h, ap->release_start_s,
-                                     ap->release_end_s - ap->release_start_s, text) == 0);
-        }
-    }
-    for (size_t s = 0; buf && s < nsig; s++)
-        free(buf[s]);
-    free(buf);
-    free(sig);
-    free(fs);
+    bool ok = edf_write(x, h, nsig, tend);
     int closed = edfclose_file(h);
     int rc = CL_OK;
     if (!ok || closed != 0)

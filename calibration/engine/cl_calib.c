@@ -29,23 +29,14 @@ static double binom(int n, int k)
     return r;
 }
 
-int cl_calib_polyfit(const double *x, const double *y, const double *w, size_t stride, size_t n,
-                     int degree, cl_calib_fit *fit, cl_error *err)
+/* The points can determine a polynomial of degree `degree` (p = degree + 1
+ * coefficients); *c and *h the centre and half-range of the abscissae the
+ * fit is scaled by. */
+static int check_fit_points(const double *x, const double *y, const double *w, size_t stride,
+                            size_t n, int degree, double *c, double *h, cl_error *err)
 {
     const size_t p = (size_t)degree + 1;
-    gsl_matrix *X = NULL, *cov = NULL;
-    gsl_vector *yv = NULL, *wv = NULL, *b = NULL;
-    gsl_multifit_linear_workspace *ws = NULL;
-    double chisq, c = 0, h = 0, A[MAXP][MAXP] = {{0}};
-    int rc = CL_OK, st;
-
-    memset(fit, 0, sizeof *fit);
-    fit->sigma = fit->r2 = fit->rss = NAN;
-    if (degree < 1 || degree > CL_CALIB_FIT_MAX_DEGREE)
-        return cl_error_set(err, CL_ERR_ARG, "polynomial degree %d (1 to %d)", degree,
-                            CL_CALIB_FIT_MAX_DEGREE);
-    if (stride == 0)
-        stride = 1;
+    *c = *h = 0;
     if (n < p + 1)
         return cl_error_set(err, CL_ERR_ARG,
                             "too few points for degree %d: %zu points, need at least %zu",
@@ -55,26 +46,92 @@ int cl_calib_polyfit(const double *x, const double *y, const double *w, size_t s
             return cl_error_set(err, CL_ERR_ARG, "point %zu is not finite", i + 1);
         if (w && !(w[i * stride] > 0 && isfinite(w[i * stride])))
             return cl_error_set(err, CL_ERR_ARG, "weight %zu is not positive", i + 1);
-        c += x[i * stride];
+        *c += x[i * stride];
     }
-    c /= (double)n;
+    *c /= (double)n;
     for (size_t i = 0; i < n; i++)
-        if (fabs(x[i * stride] - c) > h)
-            h = fabs(x[i * stride] - c);
+        if (fabs(x[i * stride] - *c) > *h)
+            *h = fabs(x[i * stride] - *c);
     /* Distinct abscissae: at least p of them, or the fit is not determined. */
-    {
-        size_t distinct = 0;
-        for (size_t i = 0; i < n && distinct < p; i++) {
-            bool seen = false;
-            for (size_t j = 0; j < i && !seen; j++)
-                seen = x[j * stride] == x[i * stride];
-            distinct += !seen;
-        }
-        if (distinct < p || h == 0)
-            return cl_error_set(err, CL_ERR_ARG,
-                                "too few distinct readings for degree %d: need %zu", degree, p);
+    size_t distinct = 0;
+    for (size_t i = 0; i < n && distinct < p; i++) {
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = x[j * stride] == x[i * stride];
+        distinct += !seen;
     }
+    if (distinct < p || *h == 0)
+        return cl_error_set(err, CL_ERR_ARG, "too few distinct readings for degree %d: need %zu",
+                            degree, p);
+    return CL_OK;
+}
 
+/* Back to powers of x: sum_k b_k ((x - c)/h)^k = sum_j a_j x^j with
+ * a_j = sum_{k>=j} b_k C(k,j) (-c)^(k-j) / h^k; cov_a = A cov_b A'. */
+static void unscale(const gsl_vector *b, const gsl_matrix *cov, size_t p, double c, double h,
+                    cl_calib_fit *fit)
+{
+    double A[MAXP][MAXP] = {{0}};
+    for (size_t k = 0; k < p; k++)
+        for (size_t j = 0; j <= k; j++)
+            A[j][k] = binom((int)k, (int)j) * pow(-c, (double)(k - j)) / pow(h, (double)k);
+    for (size_t j = 0; j < p; j++) {
+        double s = 0;
+        for (size_t k = j; k < p; k++)
+            s += A[j][k] * gsl_vector_get(b, k);
+        fit->coef[j] = s;
+    }
+    for (size_t i = 0; i < p; i++)
+        for (size_t j = 0; j < p; j++) {
+            double s = 0;
+            for (size_t k = i; k < p; k++)
+                for (size_t l = j; l < p; l++)
+                    s += A[i][k] * gsl_matrix_get(cov, k, l) * A[j][l];
+            fit->cov[i][j] = s;
+        }
+    for (size_t i = 0; i < p; i++)
+        for (size_t j = 0; j < i; j++) /* exactly symmetric, as a covariance is */
+            fit->cov[i][j] = fit->cov[j][i] = 0.5 * (fit->cov[i][j] + fit->cov[j][i]);
+    for (size_t i = 0; i < p; i++)
+        fit->se[i] = sqrt(fit->cov[i][i] > 0 ? fit->cov[i][i] : 0);
+}
+
+/* R^2 of the (weighted) fit whose residual sum of squares is chisq. */
+static double r_squared(const double *y, const double *w, size_t stride, size_t n, double chisq)
+{
+    double sw = 0, sy = 0, tss = 0;
+    for (size_t i = 0; i < n; i++) {
+        double wi = w ? w[i * stride] : 1;
+        sw += wi;
+        sy += wi * y[i * stride];
+    }
+    double ym = sy / sw;
+    for (size_t i = 0; i < n; i++) {
+        double wi = w ? w[i * stride] : 1, dy = y[i * stride] - ym;
+        tss += wi * dy * dy;
+    }
+    return tss > 0 ? 1 - chisq / tss : NAN;
+}
+
+int cl_calib_polyfit(const double *x, const double *y, const double *w, size_t stride, size_t n,
+                     int degree, cl_calib_fit *fit, cl_error *err)
+{
+    const size_t p = (size_t)degree + 1;
+    gsl_matrix *X = NULL, *cov = NULL;
+    gsl_vector *yv = NULL, *wv = NULL, *b = NULL;
+    gsl_multifit_linear_workspace *ws = NULL;
+    double chisq, c, h;
+    int rc, st;
+
+    memset(fit, 0, sizeof *fit);
+    fit->sigma = fit->r2 = fit->rss = NAN;
+    if (degree < 1 || degree > CL_CALIB_FIT_MAX_DEGREE)
+        return cl_error_set(err, CL_ERR_ARG, "polynomial degree %d (1 to %d)", degree,
+                            CL_CALIB_FIT_MAX_DEGREE);
+    if (stride == 0)
+        stride = 1;
+    if ((rc = check_fit_points(x, y, w, stride, n, degree, &c, &h, err)) != CL_OK)
+        return rc;
     X = gsl_matrix_alloc(n, p);
     yv = gsl_vector_alloc(n);
     b = gsl_vector_alloc(p);
@@ -99,54 +156,16 @@ int cl_calib_polyfit(const double *x, const double *y, const double *w, size_t s
     st = wv ? gsl_multifit_wlinear(X, wv, yv, b, cov, &chisq, ws)
             : gsl_multifit_linear(X, yv, b, cov, &chisq, ws);
     if (st != GSL_SUCCESS) {
-        rc =
-            cl_error_set(err, CL_ERR_NUMERIC, "least-squares fit failed: %s", gsl_strerror(st));
+        rc = cl_error_set(err, CL_ERR_NUMERIC, "least-squares fit failed: %s", gsl_strerror(st));
         goto out;
     }
-
-    /* Back to powers of x: sum_k b_k ((x - c)/h)^k = sum_j a_j x^j with
-     * a_j = sum_{k>=j} b_k C(k,j) (-c)^(k-j) / h^k; cov_a = A cov_b A'. */
-    for (size_t k = 0; k < p; k++)
-        for (size_t j = 0; j <= k; j++)
-            A[j][k] = binom((int)k, (int)j) * pow(-c, (double)(k - j)) / pow(h, (double)k);
-    for (size_t j = 0; j < p; j++) {
-        double s = 0;
-        for (size_t k = j; k < p; k++)
-            s += A[j][k] * gsl_vector_get(b, k);
-        fit->coef[j] = s;
-    }
-    for (size_t i = 0; i < p; i++)
-        for (size_t j = 0; j < p; j++) {
-            double s = 0;
-            for (size_t k = i; k < p; k++)
-                for (size_t l = j; l < p; l++)
-                    s += A[i][k] * gsl_matrix_get(cov, k, l) * A[j][l];
-            fit->cov[i][j] = s;
-        }
-    for (size_t i = 0; i < p; i++)
-        for (size_t j = 0; j < i; j++) /* exactly symmetric, as a covariance is */
-            fit->cov[i][j] = fit->cov[j][i] = 0.5 * (fit->cov[i][j] + fit->cov[j][i]);
-    for (size_t i = 0; i < p; i++)
-        fit->se[i] = sqrt(fit->cov[i][i] > 0 ? fit->cov[i][i] : 0);
+    unscale(b, cov, p, c, h, fit);
     fit->degree = degree;
     fit->n = n;
     fit->dof = n - p;
     fit->rss = chisq;
     fit->sigma = sqrt(chisq / (double)fit->dof);
-    {
-        double sw = 0, sy = 0, tss = 0;
-        for (size_t i = 0; i < n; i++) {
-            double wi = w ? w[i * stride] : 1;
-            sw += wi;
-            sy += wi * y[i * stride];
-        }
-        double ym = sy / sw;
-        for (size_t i = 0; i < n; i++) {
-            double wi = w ? w[i * stride] : 1, dy = y[i * stride] - ym;
-            tss += wi * dy * dy;
-        }
-        fit->r2 = tss > 0 ? 1 - chisq / tss : NAN;
-    }
+    fit->r2 = r_squared(y, w, stride, n, chisq);
 out:
     gsl_multifit_linear_free(ws);
     gsl_matrix_free(cov);

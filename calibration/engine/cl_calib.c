@@ -280,17 +280,10 @@ typedef struct work {
 
 /* Fit degree `deg` and compute every figure into d (arrays already
  * allocated: d->points, d->setpoints).  `trial` receives the summary. */
-static int evaluate(cl_sensor_calibration *d, const work *wk, int deg,
-                    const cl_calib_options *o, cl_sensor_trial *trial, cl_calib_fit *fit,
-                    cl_error *err)
+/* The fit's coefficients, covariance and figures into d, and each point's
+ * fitted value and residual. */
+static void take_fit(cl_sensor_calibration *d, int deg, const cl_calib_fit *fit)
 {
-    const size_t n = d->npoints, ns = d->nsetpoints;
-    double ss_rep = 0, h_max = NAN;
-    size_t dof_rep = 0;
-    int rc = cl_calib_polyfit(wk->raw, wk->ref, NULL, 1, n, deg, fit, err);
-    if (rc != CL_OK)
-        return rc;
-
     d->degree = deg;
     memset(d->coef, 0, sizeof d->coef);
     memset(d->cov, 0, sizeof d->cov);
@@ -303,71 +296,78 @@ static int evaluate(cl_sensor_calibration *d, const work *wk, int deg,
     d->residual_sd_kpa = fit->sigma;
     d->r2 = fit->r2;
     d->max_residual_kpa = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < d->npoints; i++) {
         cl_sensor_point *pt = &d->points[i];
         pt->fit_kpa = cl_calib_fit_eval(fit, pt->raw);
         pt->residual_kpa = pt->fit_kpa - pt->ref_kpa;
         if (fabs(pt->residual_kpa) > d->max_residual_kpa)
             d->max_residual_kpa = fabs(pt->residual_kpa);
     }
+}
 
-    /* Setpoint statistics. */
-    for (size_t s = 0; s < ns; s++) {
-        cl_sensor_setpoint *sp = &d->setpoints[s];
-        double sum_ref = 0, sum_raw[3] = {0}, sum_res[3] = {0}, mean_res[3];
-        size_t cnt[3] = {0}, total = 0; /* [0] up, [1] down, [2] unknown */
-        for (size_t i = 0; i < n; i++) {
-            const cl_sensor_point *pt = &d->points[i];
-            if (pt->setpoint != s)
-                continue;
-            int k = pt->direction == CL_DIR_UP ? 0 : pt->direction == CL_DIR_DOWN ? 1 : 2;
-            cnt[k]++;
-            total++;
-            sum_ref += pt->ref_kpa;
-            sum_raw[k] += pt->raw;
-            sum_res[k] += pt->residual_kpa;
-        }
-        for (int k = 0; k < 3; k++)
-            mean_res[k] = cnt[k] ? sum_res[k] / (double)cnt[k] : NAN;
-        sp->ref_kpa = total ? sum_ref / (double)total : NAN;
-        sp->n_up = cnt[0];
-        sp->n_down = cnt[1];
-        sp->n_unknown = cnt[2];
-        sp->raw_up = cnt[0] ? sum_raw[0] / (double)cnt[0] : NAN;
-        sp->raw_down = cnt[1] ? sum_raw[1] / (double)cnt[1] : NAN;
-        sp->error_up_kpa = mean_res[0];
-        sp->error_down_kpa = mean_res[1];
-        sp->hysteresis_kpa = cnt[0] && cnt[1] ? mean_res[1] - mean_res[0] : NAN;
-        if (isfinite(sp->hysteresis_kpa) && !(fabs(sp->hysteresis_kpa) <= h_max))
-            h_max = fabs(sp->hysteresis_kpa);
-        double ss = 0;
-        size_t dof = 0;
-        for (size_t i = 0; i < n; i++) {
-            const cl_sensor_point *pt = &d->points[i];
-            if (pt->setpoint != s)
-                continue;
-            int k = pt->direction == CL_DIR_UP ? 0 : pt->direction == CL_DIR_DOWN ? 1 : 2;
-            double r = pt->residual_kpa - mean_res[k];
-            ss += r * r;
-        }
-        for (int k = 0; k < 3; k++)
-            dof += cnt[k] > 1 ? cnt[k] - 1 : 0;
-        sp->repeatability_kpa = dof ? sqrt(ss / (double)dof) : NAN;
-        ss_rep += ss;
-        dof_rep += dof;
+/* Index of a direction in the per-direction sums: up, down, unknown. */
+static int dir_index(cl_direction dir)
+{
+    return dir == CL_DIR_UP ? 0 : dir == CL_DIR_DOWN ? 1 : 2;
+}
+
+/* Setpoint s's means by direction, hysteresis and repeatability; *ss and
+ * *dof its sum of squares about the direction means and their degrees of
+ * freedom. */
+static void setpoint_stats(const cl_sensor_calibration *d, size_t s, cl_sensor_setpoint *sp,
+                           double *ss, size_t *dof)
+{
+    double sum_ref = 0, sum_raw[3] = {0}, sum_res[3] = {0}, mean_res[3];
+    size_t cnt[3] = {0}, total = 0;
+    for (size_t i = 0; i < d->npoints; i++) {
+        const cl_sensor_point *pt = &d->points[i];
+        if (pt->setpoint != s)
+            continue;
+        int k = dir_index(pt->direction);
+        cnt[k]++;
+        total++;
+        sum_ref += pt->ref_kpa;
+        sum_raw[k] += pt->raw;
+        sum_res[k] += pt->residual_kpa;
     }
-    d->hysteresis_kpa = h_max;
-    d->repeatability_kpa = dof_rep ? sqrt(ss_rep / (double)dof_rep) : NAN;
-    d->repeats = dof_rep > 0;
+    for (int k = 0; k < 3; k++)
+        mean_res[k] = cnt[k] ? sum_res[k] / (double)cnt[k] : NAN;
+    sp->ref_kpa = total ? sum_ref / (double)total : NAN;
+    sp->n_up = cnt[0];
+    sp->n_down = cnt[1];
+    sp->n_unknown = cnt[2];
+    sp->raw_up = cnt[0] ? sum_raw[0] / (double)cnt[0] : NAN;
+    sp->raw_down = cnt[1] ? sum_raw[1] / (double)cnt[1] : NAN;
+    sp->error_up_kpa = mean_res[0];
+    sp->error_down_kpa = mean_res[1];
+    sp->hysteresis_kpa = cnt[0] && cnt[1] ? mean_res[1] - mean_res[0] : NAN;
+    *ss = 0;
+    *dof = 0;
+    for (size_t i = 0; i < d->npoints; i++) {
+        const cl_sensor_point *pt = &d->points[i];
+        if (pt->setpoint != s)
+            continue;
+        double r = pt->residual_kpa - mean_res[dir_index(pt->direction)];
+        *ss += r * r;
+    }
+    for (int k = 0; k < 3; k++)
+        *dof += cnt[k] > 1 ? cnt[k] - 1 : 0;
+    sp->repeatability_kpa = *dof ? sqrt(*ss / (double)*dof) : NAN;
+}
 
-    /* Uncertainty budget. */
+/* The expanded uncertainty at each point, setpoint and over the range;
+ * trial->worst_kpa the largest |residual| + U at a point. */
+static void uncertainty_budget(cl_sensor_calibration *d, const cl_calib_fit *fit,
+                               const cl_calib_options *o, size_t dof_rep,
+                               cl_sensor_trial *trial)
+{
     d->k = CL_CALIB_K;
     d->u_rep_kpa = dof_rep ? d->repeatability_kpa : fit->sigma;
-    d->u_hyst_kpa = isfinite(h_max) ? h_max / (2 * sqrt(3.0)) : 0;
+    d->u_hyst_kpa = isfinite(d->hysteresis_kpa) ? d->hysteresis_kpa / (2 * sqrt(3.0)) : 0;
     d->u_ref_kpa = o->ref_u_kpa / o->ref_k;
     d->u_max_kpa = 0;
     trial->worst_kpa = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < d->npoints; i++) {
         cl_sensor_point *pt = &d->points[i];
         pt->u_kpa = cl_sensor_calibration_u_kpa(d, pt->raw);
         if (pt->u_kpa > d->u_max_kpa)
@@ -382,18 +382,43 @@ static int evaluate(cl_sensor_calibration *d, const work *wk, int deg,
         if (u > d->u_max_kpa)
             d->u_max_kpa = u;
     }
-    for (size_t s = 0; s < ns; s++) {
+    for (size_t s = 0; s < d->nsetpoints; s++) {
         cl_sensor_setpoint *sp = &d->setpoints[s];
         double sum = 0;
         size_t cnt = 0;
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < d->npoints; i++)
             if (d->points[i].setpoint == s) {
                 sum += d->points[i].raw;
                 cnt++;
             }
         sp->u_kpa = cnt ? cl_sensor_calibration_u_kpa(d, sum / (double)cnt) : NAN;
     }
+}
 
+static int evaluate(cl_sensor_calibration *d, const work *wk, int deg,
+                    const cl_calib_options *o, cl_sensor_trial *trial, cl_calib_fit *fit,
+                    cl_error *err)
+{
+    double ss_rep = 0, h_max = NAN;
+    size_t dof_rep = 0;
+    int rc = cl_calib_polyfit(wk->raw, wk->ref, NULL, 1, d->npoints, deg, fit, err);
+    if (rc != CL_OK)
+        return rc;
+    take_fit(d, deg, fit);
+    for (size_t s = 0; s < d->nsetpoints; s++) {
+        cl_sensor_setpoint *sp = &d->setpoints[s];
+        double ss;
+        size_t dof;
+        setpoint_stats(d, s, sp, &ss, &dof);
+        if (isfinite(sp->hysteresis_kpa) && !(fabs(sp->hysteresis_kpa) <= h_max))
+            h_max = fabs(sp->hysteresis_kpa);
+        ss_rep += ss;
+        dof_rep += dof;
+    }
+    d->hysteresis_kpa = h_max;
+    d->repeatability_kpa = dof_rep ? sqrt(ss_rep / (double)dof_rep) : NAN;
+    d->repeats = dof_rep > 0;
+    uncertainty_budget(d, fit, o, dof_rep, trial);
     trial->degree = deg;
     trial->monotonic = curve_monotonic(fit, d->raw_min, d->raw_max);
     trial->max_residual_kpa = d->max_residual_kpa;

@@ -33,6 +33,81 @@ static double single_h(double w, const cl_plot_key *keys, size_t nk)
     return w * CL_PLOT_ASPECT + cl_plot_legend_h(keys, nk, w - 4);
 }
 
+/* The points of the residual figure, by direction of approach. */
+static const struct {
+    cl_direction dir;
+    int col, sym;
+    const char *text;
+} residual_kinds[] = {{CL_DIR_UP, CL_PLOT_BLUE, 4, "Ascending"},
+                      {CL_DIR_DOWN, CL_PLOT_VERMILION, 7, "Descending"},
+                      {CL_DIR_UNKNOWN, CL_PLOT_PURPLE, 5, "Direction unknown"}};
+#define RESIDUAL_KINDS (sizeof residual_kinds / sizeof residual_kinds[0])
+
+/* Vacuum (positive below ambient) on both axes: the error of the indicated
+ * vacuum is minus the gauge residual.  The band +-U along the curve into
+ * (bx, bu, bl); r the extent of points and band: xmin, xmax, ymin, ymax. */
+static void residual_extent(const cl_sensor_calibration *d, cl_unit unit, PLFLT *bx, PLFLT *bu,
+                            PLFLT *bl, double r[4])
+{
+    r[0] = INFINITY, r[1] = -INFINITY, r[2] = 0, r[3] = 0;
+    for (size_t i = 0; i < d->npoints; i++) {
+        double px = -cl_unit_from_kpa(d->points[i].ref_kpa, unit);
+        double py = -cl_unit_from_kpa(d->points[i].residual_kpa, unit);
+        r[0] = fmin(r[0], px);
+        r[1] = fmax(r[1], px);
+        if (isfinite(py)) {
+            r[2] = fmin(r[2], py);
+            r[3] = fmax(r[3], py);
+        }
+    }
+    for (int i = 0; i <= GRID; i++) {
+        double raw = d->raw_min + (d->raw_max - d->raw_min) * i / GRID;
+        double u = cl_sensor_calibration_u_kpa(d, raw);
+        bx[i] = -cl_unit_from_kpa(cl_sensor_calibration_kpa(d, raw), unit);
+        bu[i] = isfinite(u) ? cl_unit_from_kpa(u, unit) : 0;
+        bl[i] = -bu[i];
+        r[2] = fmin(r[2], bl[i]);
+        r[3] = fmax(r[3], bu[i]);
+    }
+}
+
+/* The legend: the directions present, the band, the tolerance if any. */
+static size_t residual_keys(const cl_sensor_calibration *d, bool tolerance, const char *band,
+                            const char *toltext, cl_plot_key *keys)
+{
+    size_t nk = 0;
+    for (size_t k = 0; k < RESIDUAL_KINDS; k++)
+        for (size_t i = 0; i < d->npoints; i++)
+            if (d->points[i].direction == residual_kinds[k].dir) {
+                keys[nk++] = (cl_plot_key){CL_PLOT_KEY_POINT, residual_kinds[k].col,
+                                           residual_kinds[k].sym, 0.8, residual_kinds[k].text};
+                break;
+            }
+    keys[nk++] = (cl_plot_key){CL_PLOT_KEY_LINE, CL_PLOT_GREEN, 2, 1.2, band};
+    if (tolerance)
+        keys[nk++] = (cl_plot_key){CL_PLOT_KEY_LINE, CL_PLOT_GREY, 3, 0.8, toltext};
+    return nk;
+}
+
+/* The points, by direction, with x and y (npoints each) as room. */
+static void residual_points(const cl_sensor_calibration *d, cl_unit unit, PLFLT *x, PLFLT *y)
+{
+    for (size_t k = 0; k < RESIDUAL_KINDS; k++) {
+        PLINT m = 0;
+        for (size_t i = 0; i < d->npoints; i++)
+            if (d->points[i].direction == residual_kinds[k].dir) {
+                x[m] = -cl_unit_from_kpa(d->points[i].ref_kpa, unit);
+                y[m] = -cl_unit_from_kpa(d->points[i].residual_kpa, unit);
+                m++;
+            }
+        if (m) {
+            plcol0(residual_kinds[k].col);
+            plssym(0, 0.8);
+            plpoin(m, x, y, residual_kinds[k].sym);
+        }
+    }
+}
+
 int cl_calplot_residuals(const cl_sensor_calibration *d, cl_unit unit, const cl_plot_size *sz,
                          const char *path, cl_error *err)
 {
@@ -40,6 +115,7 @@ int cl_calplot_residuals(const cl_sensor_calibration *d, cl_unit unit, const cl_
     const char *un = cl_unit_name(unit);
     PLFLT *x = NULL, *y = NULL, bx[GRID + 1], bu[GRID + 1], bl[GRID + 1];
     char xl[96], yl[96], title[256], band[64], toltext[96];
+    double r[4];
     volatile int rc = CL_OK;
 
     if (!d->npoints || d->degree < 1)
@@ -54,38 +130,17 @@ int cl_calplot_residuals(const cl_sensor_calibration *d, cl_unit unit, const cl_
         free(y);
         return cl_error_set(err, CL_ERR_NOMEM, "out of memory");
     }
-
-    /* Vacuum (positive below ambient) on both axes: the error of the
-     * indicated vacuum is minus the gauge residual.  The residual axis
-     * holds the points and the band; tolerance lines only when near. */
-    double xmin = INFINITY, xmax = -INFINITY, ymin = 0, ymax = 0;
-    for (size_t i = 0; i < d->npoints; i++) {
-        double px = -cl_unit_from_kpa(d->points[i].ref_kpa, unit);
-        double py = -cl_unit_from_kpa(d->points[i].residual_kpa, unit);
-        xmin = fmin(xmin, px);
-        xmax = fmax(xmax, px);
-        if (isfinite(py)) {
-            ymin = fmin(ymin, py);
-            ymax = fmax(ymax, py);
-        }
-    }
-    for (int i = 0; i <= GRID; i++) {
-        double raw = d->raw_min + (d->raw_max - d->raw_min) * i / GRID;
-        double u = cl_sensor_calibration_u_kpa(d, raw);
-        bx[i] = -cl_unit_from_kpa(cl_sensor_calibration_kpa(d, raw), unit);
-        bu[i] = isfinite(u) ? cl_unit_from_kpa(u, unit) : 0;
-        bl[i] = -bu[i];
-        ymin = fmin(ymin, bl[i]);
-        ymax = fmax(ymax, bu[i]);
-    }
+    /* The residual axis holds the points and the band; tolerance lines
+     * only when near. */
+    residual_extent(d, unit, bx, bu, bl, r);
     double tol = cl_unit_from_kpa(d->tolerance_kpa, unit);
-    bool tol_shown = isfinite(tol) && tol <= 3 * fmax(fabs(ymin), fabs(ymax));
+    bool tol_shown = isfinite(tol) && tol <= 3 * fmax(fabs(r[2]), fabs(r[3]));
     if (tol_shown) {
-        ymin = fmin(ymin, -tol);
-        ymax = fmax(ymax, tol);
+        r[2] = fmin(r[2], -tol);
+        r[3] = fmax(r[3], tol);
     }
-    cl_plot_pad(&xmin, &xmax, 0.04);
-    cl_plot_pad(&ymin, &ymax, 0.08);
+    cl_plot_pad(&r[0], &r[1], 0.04);
+    cl_plot_pad(&r[2], &r[3], 0.08);
 
     snprintf(xl, sizeof xl, "Reference vacuum below ambient (%s)", un);
     snprintf(yl, sizeof yl, "Indicated - reference (%s)", un);
@@ -98,26 +153,9 @@ int cl_calplot_residuals(const cl_sensor_calibration *d, cl_unit unit, const cl_
     snprintf(band, sizeof band, "\u00b1U (k = 2)");
     snprintf(toltext, sizeof toltext, "Tolerance \u00b1%.3g %s%s", tol, un,
              tol_shown ? "" : " (off scale)");
-    static const struct {
-        cl_direction dir;
-        int col, sym;
-        const char *text;
-    } kinds[] = {{CL_DIR_UP, CL_PLOT_BLUE, 4, "Ascending"},
-                 {CL_DIR_DOWN, CL_PLOT_VERMILION, 7, "Descending"},
-                 {CL_DIR_UNKNOWN, CL_PLOT_PURPLE, 5, "Direction unknown"}};
     cl_plot_key keys[5];
-    size_t nk = 0;
-    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
-        for (size_t i = 0; i < d->npoints; i++)
-            if (d->points[i].direction == kinds[k].dir) {
-                keys[nk++] = (cl_plot_key){CL_PLOT_KEY_POINT, kinds[k].col, kinds[k].sym, 0.8,
-                                           kinds[k].text};
-                break;
-            }
-    keys[nk++] = (cl_plot_key){CL_PLOT_KEY_LINE, CL_PLOT_GREEN, 2, 1.2, band};
-    if (isfinite(tol))
-        keys[nk++] = (cl_plot_key){CL_PLOT_KEY_LINE, CL_PLOT_GREY, 3, 0.8, toltext};
-    cl_plot_axes ax = {xmin, xmax, ymin, ymax, title, xl, yl, 0, NULL};
+    size_t nk = residual_keys(d, isfinite(tol), band, toltext, keys);
+    cl_plot_axes ax = {r[0], r[1], r[2], r[3], title, xl, yl, 0, NULL};
 
     if (setjmp(*cl_plot_trap())) {
         rc = cl_error_set(err, CL_ERR_IO, "%s: PLplot: %s", path, cl_plot_abandon());
@@ -127,30 +165,17 @@ int cl_calplot_residuals(const cl_sensor_calibration *d, cl_unit unit, const cl_
     double ly;
     single(&ax, keys, nk, &ly);
     plcol0(CL_PLOT_BLACK);
-    hline(xmin, xmax, 0);
+    hline(ax.xmin, ax.xmax, 0);
     if (tol_shown) {
         cl_plot_pen(&keys[nk - 1]);
-        hline(xmin, xmax, tol);
-        hline(xmin, xmax, -tol);
+        hline(ax.xmin, ax.xmax, tol);
+        hline(ax.xmin, ax.xmax, -tol);
     }
     cl_plot_pen(&keys[nk - (isfinite(tol) ? 2 : 1)]);
     plline(GRID + 1, bx, bu);
     plline(GRID + 1, bx, bl);
     pllsty(1);
-    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
-        PLINT m = 0;
-        for (size_t i = 0; i < d->npoints; i++)
-            if (d->points[i].direction == kinds[k].dir) {
-                x[m] = -cl_unit_from_kpa(d->points[i].ref_kpa, unit);
-                y[m] = -cl_unit_from_kpa(d->points[i].residual_kpa, unit);
-                m++;
-            }
-        if (m) {
-            plcol0(kinds[k].col);
-            plssym(0, 0.8);
-            plpoin(m, x, y, kinds[k].sym);
-        }
-    }
+    residual_points(d, unit, x, y);
     cl_plot_close(&ax);
     cl_plot_legend(keys, nk, 2, ly, cl_plot_page_w() - 4);
     cl_plot_end();

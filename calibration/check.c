@@ -40,13 +40,105 @@ static int load_sensor(const char *path, cl_sensor_profile **out)
     return CAL_EXIT_OK;
 }
 
+/* The pressures to compare at: --at, else the new profile's setpoints,
+ * else five across its raw range.  The count, or -1 (a message printed). */
+static int check_pressures(const cal_options *o, const cl_sensor_calibration *dn, double *at)
+{
+    size_t nat = 0;
+    if (o->nat) {
+        memcpy(at, o->at_kpa, o->nat * sizeof *at);
+        return (int)o->nat;
+    }
+    if (dn->nsetpoints) {
+        for (size_t i = 0; i < dn->nsetpoints && nat < CAL_MAX_AT; i++)
+            at[nat++] = dn->setpoints[i].ref_kpa;
+        return (int)nat;
+    }
+    double lo = cl_sensor_calibration_kpa(dn, dn->raw_min);
+    double hi = cl_sensor_calibration_kpa(dn, dn->raw_max);
+    if (!isfinite(lo) || !isfinite(hi)) {
+        cal_error("%s: no setpoints and no raw range: give --at", o->args[1]);
+        return -1;
+    }
+    for (int i = 0; i < 5; i++)
+        at[nat++] = lo + (hi - lo) * i / 4;
+    return (int)nat;
+}
+
+static cl_table *drift_table(const char *u)
+{
+    cl_table *t = cl_table_new();
+    if (!t)
+        return NULL;
+    cl_table_add_column(t, "pressure", u, 7);
+    cl_table_add_column(t, "raw", "counts", 8);
+    cl_table_add_column(t, "old", u, 7);
+    cl_table_add_column(t, "drift", u, 4);
+    cl_table_add_column(t, "U_drift", u, 3);
+    cl_table_add_column(t, "tolerance", u, 4);
+    cl_table_add_column(t, "within", NULL, 0);
+    cl_table_add_column(t, "old_range", NULL, 0);
+    return t;
+}
+
+/* How far the sensor drifted, at each pressure. */
+typedef struct drift_summary {
+    size_t beyond;         /* pressures where it drifted beyond the tolerance */
+    double worst, worst_p; /* the largest |drift| and where, kPa */
+} drift_summary;
+
+/* One row of the drift table: old against new at the raw reading where new
+ * indicates `p`.  CAL_EXIT_OK, or an exit status (message printed). */
+static int drift_row(const cal_options *o, const cl_sensor_profile *old,
+                     const cl_sensor_profile *new, double p, double tol, cl_table *t,
+                     drift_summary *sum)
+{
+    double raw, lo, hi;
+    cl_error e;
+    if (cl_sensor_profile_raw_for_kpa(new, p, &raw, &e) != CL_OK) {
+        cal_error("%s: %s", o->args[1], e.msg);
+        return CAL_EXIT_ERROR;
+    }
+    double pold = cl_sensor_profile_kpa(old, raw), pnew = cl_sensor_profile_kpa(new, raw);
+    double drift = pold - pnew;
+    double uo = cl_sensor_profile_u_kpa(old, raw), un = cl_sensor_profile_u_kpa(new, raw);
+    double ud = sqrt((isfinite(uo) ? uo * uo : 0) + (isfinite(un) ? un * un : 0));
+    bool ok = fabs(drift) <= tol;
+    cl_sensor_profile_raw_range(old, &lo, &hi);
+    sum->beyond += !ok;
+    if (fabs(drift) > sum->worst) {
+        sum->worst = fabs(drift);
+        sum->worst_p = p;
+    }
+    cl_table_add_row(t);
+    cl_table_set_num(t, 0, cl_unit_from_kpa(p, o->unit));
+    cl_table_set_num(t, 1, raw);
+    cl_table_set_num(t, 2, cl_unit_from_kpa(pold, o->unit));
+    cl_table_set_num(t, 3, cl_unit_from_kpa(drift, o->unit));
+    cl_table_set_num(t, 4, cl_unit_from_kpa(ud, o->unit));
+    cl_table_set_num(t, 5, cl_unit_from_kpa(tol, o->unit));
+    cl_table_set_str(t, 6, ok ? "yes" : "no");
+    cl_table_set_str(t, 7, !isfinite(lo) || (raw >= lo && raw <= hi) ? "inside" : "extrapolated");
+    return CAL_EXIT_OK;
+}
+
+/* The tolerance the drift is judged by: --tolerance, else the new
+ * profile's, else the old one's (NaN: none). */
+static double check_tolerance(const cal_options *o, const cl_sensor_calibration *dn,
+                              const cl_sensor_calibration *dold)
+{
+    if (isfinite(o->tolerance_kpa))
+        return o->tolerance_kpa;
+    return isfinite(dn->tolerance_kpa) ? dn->tolerance_kpa : dold->tolerance_kpa;
+}
+
 int cal_check(const cal_options *o)
 {
     cl_sensor_profile *old = NULL, *new = NULL;
     cl_table *t = NULL;
     double at[CAL_MAX_AT];
-    size_t nat = 0;
-    int code;
+    drift_summary sum = {0, 0, NAN};
+    int code, nat;
     const char *u = cl_unit_name(o->unit);
 
     if ((code = load_sensor(o->args[0], &old)) != CAL_EXIT_OK ||
@@ -60,78 +152,24 @@ int cal_check(const cal_options *o)
     }
     const cl_sensor_calibration *dn = cl_sensor_profile_data(new);
     const cl_sensor_calibration *dold = cl_sensor_profile_data(old);
-    double tol = o->tolerance_kpa;
-    if (!isfinite(tol))
-        tol = isfinite(dn->tolerance_kpa) ? dn->tolerance_kpa : dold->tolerance_kpa;
+    double tol = check_tolerance(o, dn, dold);
     if (!isfinite(tol)) {
         cal_error("check: neither profile states a tolerance: give --tolerance");
         code = CAL_EXIT_USAGE;
         goto out;
     }
-    if (o->nat) {
-        memcpy(at, o->at_kpa, o->nat * sizeof *at);
-        nat = o->nat;
-    } else if (dn->nsetpoints) {
-        for (size_t i = 0; i < dn->nsetpoints && nat < CAL_MAX_AT; i++)
-            at[nat++] = dn->setpoints[i].ref_kpa;
-    } else {
-        double lo = cl_sensor_calibration_kpa(dn, dn->raw_min);
-        double hi = cl_sensor_calibration_kpa(dn, dn->raw_max);
-        if (!isfinite(lo) || !isfinite(hi)) {
-            cal_error("%s: no setpoints and no raw range: give --at", o->args[1]);
-            code = CAL_EXIT_USAGE;
-            goto out;
-        }
-        for (int i = 0; i < 5; i++)
-            at[nat++] = lo + (hi - lo) * i / 4;
+    if ((nat = check_pressures(o, dn, at)) < 0) {
+        code = CAL_EXIT_USAGE;
+        goto out;
     }
-
-    t = cl_table_new();
-    if (!t) {
+    if (!(t = drift_table(u))) {
         cal_error("out of memory");
         code = CAL_EXIT_ERROR;
         goto out;
     }
-    cl_table_add_column(t, "pressure", u, 7);
-    cl_table_add_column(t, "raw", "counts", 8);
-    cl_table_add_column(t, "old", u, 7);
-    cl_table_add_column(t, "drift", u, 4);
-    cl_table_add_column(t, "U_drift", u, 3);
-    cl_table_add_column(t, "tolerance", u, 4);
-    cl_table_add_column(t, "within", NULL, 0);
-    cl_table_add_column(t, "old_range", NULL, 0);
-    size_t beyond = 0;
-    double worst = 0, worst_p = NAN;
-    for (size_t i = 0; i < nat; i++) {
-        double raw, lo, hi;
-        cl_error e;
-        if (cl_sensor_profile_raw_for_kpa(new, at[i], &raw, &e) != CL_OK) {
-            cal_error("%s: %s", o->args[1], e.msg);
-            code = CAL_EXIT_ERROR;
+    for (int i = 0; i < nat; i++)
+        if ((code = drift_row(o, old, new, at[i], tol, t, &sum)) != CAL_EXIT_OK)
             goto out;
-        }
-        double pold = cl_sensor_profile_kpa(old, raw), pnew = cl_sensor_profile_kpa(new, raw);
-        double drift = pold - pnew;
-        double uo = cl_sensor_profile_u_kpa(old, raw), un = cl_sensor_profile_u_kpa(new, raw);
-        double ud = sqrt((isfinite(uo) ? uo * uo : 0) + (isfinite(un) ? un * un : 0));
-        bool ok = fabs(drift) <= tol;
-        cl_sensor_profile_raw_range(old, &lo, &hi);
-        beyond += !ok;
-        if (fabs(drift) > worst) {
-            worst = fabs(drift);
-            worst_p = at[i];
-        }
-        cl_table_add_row(t);
-        cl_table_set_num(t, 0, cl_unit_from_kpa(at[i], o->unit));
-        cl_table_set_num(t, 1, raw);
-        cl_table_set_num(t, 2, cl_unit_from_kpa(pold, o->unit));
-        cl_table_set_num(t, 3, cl_unit_from_kpa(drift, o->unit));
-        cl_table_set_num(t, 4, cl_unit_from_kpa(ud, o->unit));
-        cl_table_set_num(t, 5, cl_unit_from_kpa(tol, o->unit));
-        cl_table_set_str(t, 6, ok ? "yes" : "no");
-        cl_table_set_str(t, 7,
-                         !isfinite(lo) || (raw >= lo && raw <= hi) ? "inside" : "extrapolated");
-    }
     char title[512];
     snprintf(title, sizeof title,
              "drift of sensor %s: old %s (%s), new %s (%s); drift = old - "
@@ -142,11 +180,12 @@ int cal_check(const cal_options *o)
     const char *names[1] = {"drift"}, *titles[1] = {title};
     if ((code = cal_write_tables(o->format, tables, names, titles, 1)) != CAL_EXIT_OK)
         goto out;
-    if (beyond) {
-        cal_error("sensor %s drifted beyond the tolerance of %.4g %s at %zu of %zu pressures "
+    if (sum.beyond) {
+        cal_error("sensor %s drifted beyond the tolerance of %.4g %s at %zu of %d pressures "
                   "(largest %.4g %s at %.4g %s)",
-                  cl_sensor_profile_serial(new), cl_unit_from_kpa(tol, o->unit), u, beyond, nat,
-                  cl_unit_from_kpa(worst, o->unit), u, cl_unit_from_kpa(worst_p, o->unit), u);
+                  cl_sensor_profile_serial(new), cl_unit_from_kpa(tol, o->unit), u, sum.beyond,
+                  nat, cl_unit_from_kpa(sum.worst, o->unit), u,
+                  cl_unit_from_kpa(sum.worst_p, o->unit), u);
         code = CAL_EXIT_TOLERANCE;
     }
 out:

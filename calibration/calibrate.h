@@ -112,7 +112,10 @@ int cal_apply(const cal_options *o);
 int cal_live_points(const cal_options *o, cl_sensor_point **pts, size_t *n, char *serial,
                     size_t serial_cap);
 
-/* report.c: the printable report of a calibration / cup set on stdout. */
+/* report.c: the printable report of a calibration / cup set on stdout, and
+ * the profile file: `json` (taken over; NULL after running out of memory)
+ * written to o->output, never replaced without --force. */
+int cal_write_profile(const cal_options *o, char *json);
 int cal_report_sensor(const cal_options *o, const cl_sensor_calibration *d);
 int cal_report_cupset(const cal_options *o, const cl_cupset *c);
 /* Write several tables as one document: text tables one after the other, CSV

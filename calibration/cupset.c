@@ -255,46 +255,28 @@ static int prepare_figure_dir(const cal_options *o, const char *list, const cl_c
     return CAL_EXIT_OK;
 }
 
-int cal_cupset(const cal_options *o)
+/* The cup set's id: --id, else the cup list's file name without its
+ * extension. */
+static void set_id(const cal_options *o, const char *list, char *id, size_t cap)
 {
-    const char *list = o->args[0];
-    cl_cuprow *rows = NULL;
-    size_t nrows = 0;
-    cl_sensor_profile *profs[CAL_MAX_PROFILES] = {NULL};
-    cl_cupset *set = NULL;
-    cl_error e;
-    char *json = NULL, idbuf[256], date[32], until[16], software[64];
-    int code = CAL_EXIT_OK, rc;
-    bool figure_failed = false;
-
-    for (size_t i = 0; i < o->nprofiles; i++)
-        if (cl_sensor_profile_load(o->profiles[i], &profs[i], &e) != CL_OK) {
-            cal_error("%s", e.msg);
-            code = CAL_EXIT_ERROR;
-            goto out;
-        }
-    if (cl_calfile_cups(list, o->ref_unit, &rows, &nrows, &e) != CL_OK) {
-        cal_error("%s", e.msg);
-        code = CAL_EXIT_ERROR;
-        goto out;
-    }
-    if ((code = prepare_figure_dir(o, list, rows, nrows)) != CAL_EXIT_OK)
-        goto out;
     if (o->set_id) {
-        snprintf(idbuf, sizeof idbuf, "%s", o->set_id);
-    } else {
-        const char *base = strrchr(list, '/');
-        snprintf(idbuf, sizeof idbuf, "%s", base ? base + 1 : list);
-        char *dot = strrchr(idbuf, '.');
-        if (dot && dot != idbuf)
-            *dot = '\0';
+        snprintf(id, cap, "%s", o->set_id);
+        return;
     }
-    set = cl_cupset_new(idbuf);
-    if (!set) {
-        cal_error("out of memory");
-        code = CAL_EXIT_ERROR;
-        goto out;
-    }
+    const char *base = strrchr(list, '/');
+    snprintf(id, cap, "%s", base ? base + 1 : list);
+    char *dot = strrchr(id, '.');
+    if (dot && dot != id)
+        *dot = '\0';
+}
+
+/* Each cup of the list into the set: its volume and, with decay data, its
+ * leak (figures drawn as asked; *figure_failed when one could not be). */
+static int add_cups(const cal_options *o, const char *list, const cl_cuprow *rows, size_t nrows,
+                    cl_sensor_profile **profs, cl_cupset *set, bool *figure_failed)
+{
+    cl_error e;
+    int code;
     for (size_t i = 0; i < nrows; i++) {
         const cl_cuprow *r = &rows[i];
         cl_cupset_cup cup;
@@ -304,16 +286,22 @@ int cal_cupset(const cal_options *o)
         cup.material = r->material;
         cup.size = r->size;
         if ((code = volume(o, list, r, &cup)) != CAL_EXIT_OK)
-            goto out;
-        if (r->decay && (code = leak(o, r, profs, &cup, &lk, &figure_failed)) != CAL_EXIT_OK)
-            goto out;
+            return code;
+        if (r->decay && (code = leak(o, r, profs, &cup, &lk, figure_failed)) != CAL_EXIT_OK)
+            return code;
         if (cl_cupset_add(set, &cup, &e) != CL_OK) {
             cal_error("%s:%d: %s", list, r->line, e.msg);
-            code = CAL_EXIT_ERROR;
-            goto out;
+            return CAL_EXIT_ERROR;
         }
     }
+    return CAL_EXIT_OK;
+}
 
+/* Date, validity, operator, notes, software, ambient and temperature. */
+static int set_meta(const cal_options *o, cl_cupset *set)
+{
+    char date[32], until[16], software[64];
+    cl_error e;
     time_t now = time(NULL);
     if (o->date)
         cl_profile_parse_date(o->date, &now, NULL);
@@ -330,28 +318,50 @@ int cal_cupset(const cal_options *o)
                         software, o->ambient_kpa, o->temperature_c};
     if (cl_cupset_set_meta(set, &m, &e) != CL_OK) {
         cal_error("%s", e.msg);
-        code = CAL_EXIT_ERROR;
-        goto out;
+        return CAL_EXIT_ERROR;
     }
-    if ((code = cal_report_cupset(o, set)) != CAL_EXIT_OK)
-        goto out;
-    if (o->output) {
-        json = cl_cupset_to_json(set);
-        if (!json) {
-            cal_error("out of memory");
+    return CAL_EXIT_OK;
+}
+
+int cal_cupset(const cal_options *o)
+{
+    const char *list = o->args[0];
+    cl_cuprow *rows = NULL;
+    size_t nrows = 0;
+    cl_sensor_profile *profs[CAL_MAX_PROFILES] = {NULL};
+    cl_cupset *set = NULL;
+    cl_error e;
+    char idbuf[256];
+    int code = CAL_EXIT_OK;
+    bool figure_failed = false;
+
+    for (size_t i = 0; i < o->nprofiles; i++)
+        if (cl_sensor_profile_load(o->profiles[i], &profs[i], &e) != CL_OK) {
+            cal_error("%s", e.msg);
             code = CAL_EXIT_ERROR;
             goto out;
         }
-        if ((rc = cl_profile_write_file(o->output, json, o->force, &e)) != CL_OK) {
-            cal_error("%s", e.msg);
-            code = rc == CL_ERR_EXISTS ? CAL_EXIT_USAGE : CAL_EXIT_ERROR;
-            goto out;
-        }
+    if (cl_calfile_cups(list, o->ref_unit, &rows, &nrows, &e) != CL_OK) {
+        cal_error("%s", e.msg);
+        code = CAL_EXIT_ERROR;
+        goto out;
     }
+    if ((code = prepare_figure_dir(o, list, rows, nrows)) != CAL_EXIT_OK)
+        goto out;
+    set_id(o, list, idbuf, sizeof idbuf);
+    if (!(set = cl_cupset_new(idbuf))) {
+        cal_error("out of memory");
+        code = CAL_EXIT_ERROR;
+        goto out;
+    }
+    if ((code = add_cups(o, list, rows, nrows, profs, set, &figure_failed)) != CAL_EXIT_OK ||
+        (code = set_meta(o, set)) != CAL_EXIT_OK ||
+        (code = cal_report_cupset(o, set)) != CAL_EXIT_OK ||
+        (o->output && (code = cal_write_profile(o, cl_cupset_to_json(set))) != CAL_EXIT_OK))
+        goto out;
     if (figure_failed)
         code = CAL_EXIT_ERROR;
 out:
-    free(json);
     cl_cupset_free(set);
     cl_calfile_cups_free(rows, nrows);
     for (size_t i = 0; i < o->nprofiles; i++)

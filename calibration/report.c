@@ -14,6 +14,22 @@
 
 #include "calibrate.h"
 
+int cal_write_profile(const cal_options *o, char *json)
+{
+    cl_error e;
+    int rc, code = CAL_EXIT_OK;
+    if (!json) {
+        cal_error("out of memory");
+        return CAL_EXIT_ERROR;
+    }
+    if ((rc = cl_profile_write_file(o->output, json, o->force, &e)) != CL_OK) {
+        cal_error("%s", e.msg);
+        code = rc == CL_ERR_EXISTS ? CAL_EXIT_USAGE : CAL_EXIT_ERROR;
+    }
+    free(json);
+    return code;
+}
+
 int cal_write_tables(cl_table_format fmt, cl_table **tables, const char **names,
                      const char **titles, size_t n)
 {

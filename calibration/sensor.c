@@ -84,6 +84,64 @@ static void procedure_warnings(const cal_options *o, const cl_sensor_calibration
         cal_warn(o, "no repeated readings: repeatability taken from the residual SD");
 }
 
+/* The points: from the device (--live; *serial what it announced for the
+ * channel) or from the points file; `source` names where. */
+static int sensor_points(const cal_options *o, cl_sensor_point **pts, size_t *n, char *serial,
+                         size_t serial_cap, char *source, size_t source_cap)
+{
+    cl_error e;
+    if (o->live_port) {
+        int code = cal_live_points(o, pts, n, serial, serial_cap);
+        if (code == CAL_EXIT_OK)
+            snprintf(source, source_cap, "live:%s channel %u", o->live_port, o->channel);
+        return code;
+    }
+    if (cl_calfile_sensor_points(o->args[0], o->ref_unit, pts, n, &e) != CL_OK) {
+        cal_error("%s", e.msg);
+        return CAL_EXIT_ERROR;
+    }
+    snprintf(source, source_cap, "%s", o->args[0]);
+    return CAL_EXIT_OK;
+}
+
+/* The fit of the points with the options given, into d. */
+static int sensor_fit(const cal_options *o, const cl_sensor_point *pts, size_t n,
+                      const char *source, cl_sensor_calibration *d)
+{
+    cl_calib_options co;
+    cl_error e;
+    cl_calib_options_init(&co);
+    co.degree = o->degree;
+    co.tolerance_kpa = isfinite(o->tolerance_kpa) ? o->tolerance_kpa : DEFAULT_TOLERANCE_KPA;
+    co.ref_u_kpa = o->ref_u_kpa;
+    co.ref_k = o->ref_k;
+    co.group_kpa = o->group_kpa;
+    if (cl_calib_sensor(pts, n, &co, d, &e) != CL_OK) {
+        cal_error("%s: %s", source, e.msg);
+        return CAL_EXIT_ERROR;
+    }
+    return CAL_EXIT_OK;
+}
+
+/* Say where a calibration that fails its tolerance fails it most. */
+static void tolerance_failure(const cal_options *o, const cl_sensor_calibration *pd,
+                              const char *source, const char *sn)
+{
+    const char *un = cl_unit_name(o->unit);
+    size_t worst = 0;
+    for (size_t i = 1; i < pd->npoints; i++)
+        if (fabs(pd->points[i].residual_kpa) + pd->points[i].u_kpa >
+            fabs(pd->points[worst].residual_kpa) + pd->points[worst].u_kpa)
+            worst = i;
+    const cl_sensor_point *w = &pd->points[worst];
+    cal_error("%s: sensor %s fails the tolerance of %.4g %s: |residual| + U reaches %.4g "
+              "%s at %.4g %s (degree %d)%s",
+              source, sn, cl_unit_from_kpa(pd->tolerance_kpa, o->unit), un,
+              cl_unit_from_kpa(fabs(w->residual_kpa) + w->u_kpa, o->unit), un,
+              cl_unit_from_kpa(w->ref_kpa, o->unit), un, pd->degree,
+              o->output && !o->force_write ? "; no profile written" : "");
+}
+
 int cal_sensor(const cal_options *o)
 {
     cl_sensor_point *pts = NULL;
@@ -91,27 +149,13 @@ int cal_sensor(const cal_options *o)
     char serial[128] = "", source[512];
     cl_sensor_calibration d;
     cl_sensor_profile *prof = NULL;
-    cl_calib_options co;
     cl_error e;
-    char *json = NULL;
-    int code = CAL_EXIT_OK, rc;
-    const char *un = cl_unit_name(o->unit);
+    int code;
 
     cl_sensor_calibration_init(&d);
-    if (o->live_port) {
-        code = cal_live_points(o, &pts, &n, serial, sizeof serial);
-        if (code != CAL_EXIT_OK)
-            goto out;
-        snprintf(source, sizeof source, "live:%s channel %u", o->live_port, o->channel);
-    } else {
-        rc = cl_calfile_sensor_points(o->args[0], o->ref_unit, &pts, &n, &e);
-        if (rc != CL_OK) {
-            cal_error("%s", e.msg);
-            code = CAL_EXIT_ERROR;
-            goto out;
-        }
-        snprintf(source, sizeof source, "%s", o->args[0]);
-    }
+    if ((code = sensor_points(o, &pts, &n, serial, sizeof serial, source, sizeof source)) !=
+        CAL_EXIT_OK)
+        goto out;
     const char *sn = o->serial ? o->serial : serial;
     if (!*sn) {
         cal_error("%s: the device announced no sensor serial for channel %u: give --serial",
@@ -119,19 +163,8 @@ int cal_sensor(const cal_options *o)
         code = CAL_EXIT_ERROR;
         goto out;
     }
-
-    cl_calib_options_init(&co);
-    co.degree = o->degree;
-    co.tolerance_kpa = isfinite(o->tolerance_kpa) ? o->tolerance_kpa : DEFAULT_TOLERANCE_KPA;
-    co.ref_u_kpa = o->ref_u_kpa;
-    co.ref_k = o->ref_k;
-    co.group_kpa = o->group_kpa;
-    rc = cl_calib_sensor(pts, n, &co, &d, &e);
-    if (rc != CL_OK) {
-        cal_error("%s: %s", source, e.msg);
-        code = CAL_EXIT_ERROR;
+    if ((code = sensor_fit(o, pts, n, source, &d)) != CAL_EXIT_OK)
         goto out;
-    }
     if ((code = fill_meta(o, sn, source, &d)) >= 0)
         goto out;
     code = CAL_EXIT_OK;
@@ -142,43 +175,22 @@ int cal_sensor(const cal_options *o)
         goto out;
     }
     const cl_sensor_calibration *pd = cl_sensor_profile_data(prof);
-
     if ((code = cal_report_sensor(o, pd)) != CAL_EXIT_OK)
         goto out;
     if (!pd->pass) {
-        size_t worst = 0;
-        for (size_t i = 1; i < pd->npoints; i++)
-            if (fabs(pd->points[i].residual_kpa) + pd->points[i].u_kpa >
-                fabs(pd->points[worst].residual_kpa) + pd->points[worst].u_kpa)
-                worst = i;
-        const cl_sensor_point *w = &pd->points[worst];
-        cal_error("%s: sensor %s fails the tolerance of %.4g %s: |residual| + U reaches %.4g "
-                  "%s at %.4g %s (degree %d)%s",
-                  source, sn, cl_unit_from_kpa(pd->tolerance_kpa, o->unit), un,
-                  cl_unit_from_kpa(fabs(w->residual_kpa) + w->u_kpa, o->unit), un,
-                  cl_unit_from_kpa(w->ref_kpa, o->unit), un, pd->degree,
-                  o->output && !o->force_write ? "; no profile written" : "");
+        tolerance_failure(o, pd, source, sn);
         code = CAL_EXIT_TOLERANCE;
-        if (!o->force_write)
-            goto draw;
     }
-    if (o->output) {
-        json = cl_sensor_profile_to_json(prof);
-        if (!json) {
-            cal_error("out of memory");
-            code = CAL_EXIT_ERROR;
-            goto out;
-        }
-        if ((rc = cl_profile_write_file(o->output, json, o->force, &e)) != CL_OK) {
-            cal_error("%s", e.msg);
-            code = rc == CL_ERR_EXISTS ? CAL_EXIT_USAGE : CAL_EXIT_ERROR;
+    if (o->output && (pd->pass || o->force_write)) {
+        int wc = cal_write_profile(o, cl_sensor_profile_to_json(prof));
+        if (wc != CAL_EXIT_OK) {
+            code = wc;
             goto out;
         }
         if (o->verbosity >= 2)
             fprintf(stderr, PROG ": wrote %s%s\n", o->output,
                     pd->pass ? "" : " (marked \"pass\": false)");
     }
-draw:
     /* The figure last: one that cannot be drawn costs no profile. */
     if (o->figure && cl_calplot_residuals(pd, o->unit, &o->figure_size, o->figure, &e) != CL_OK) {
         cal_error("%s", e.msg);
@@ -186,7 +198,6 @@ draw:
             code = CAL_EXIT_ERROR;
     }
 out:
-    free(json);
     cl_sensor_profile_free(prof);
     cl_sensor_calibration_release(&d);
     free(pts);

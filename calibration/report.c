@@ -198,86 +198,105 @@ static cl_table *point_table(const cal_options *o, const cl_sensor_calibration *
     return t;
 }
 
+/* The polynomial's coefficients and their standard errors. */
+static void sum_coefficients(summary *s, const cl_sensor_calibration *d)
+{
+    char q[32], unit[32], buf[64];
+    for (int i = 0; i <= d->degree; i++) {
+        snprintf(q, sizeof q, "c%d", i);
+        snprintf(unit, sizeof unit,
+                 i == 0   ? "kPa"
+                 : i == 1 ? "kPa/count"
+                          : "kPa/count^%d",
+                 i);
+        cl_table_add_row(s->t);
+        cl_table_set_str(s->t, 0, q);
+        snprintf(buf, sizeof buf, "%.10g", d->coef[i]);
+        cl_table_set_str(s->t, 1, buf);
+        cl_table_set_str(s->t, 2, unit);
+        snprintf(q, sizeof q, "SE(c%d)", i);
+        cl_table_add_row(s->t);
+        cl_table_set_str(s->t, 0, q);
+        snprintf(buf, sizeof buf, "%.3g", sqrt(d->cov[i][i] > 0 ? d->cov[i][i] : 0));
+        cl_table_set_str(s->t, 1, buf);
+        cl_table_set_str(s->t, 2, unit);
+    }
+}
+
+/* The worst |residual| + U of each degree tried. */
+static void sum_trials(summary *s, const cal_options *o, const cl_sensor_calibration *d)
+{
+    char q[48], buf[64];
+    for (size_t i = 0; i < d->ntrials; i++) {
+        const cl_sensor_trial *t = &d->trials[i];
+        snprintf(q, sizeof q, "degree %d: worst |residual|+U", t->degree);
+        cl_table_add_row(s->t);
+        cl_table_set_str(s->t, 0, q);
+        cl_table_set_num(s->t, 1, cl_unit_from_kpa(t->worst_kpa, o->unit));
+        snprintf(buf, sizeof buf, "%s%s%s", cl_unit_name(o->unit),
+                 t->pass ? " (pass)" : " (fail)", t->monotonic ? "" : " not monotonic");
+        cl_table_set_str(s->t, 2, buf);
+    }
+}
+
+/* The summary table of a sensor calibration: who, what, the fit, the
+ * uncertainty budget, the verdict. */
+static void sensor_summary(summary *s, const cal_options *o, const cl_sensor_calibration *d)
+{
+    sum_str(s, "sensor serial", d->serial);
+    if (d->model)
+        sum_str(s, "sensor model", d->model);
+    if (d->channel >= 0)
+        sum_num(s, "channel", d->channel, NULL);
+    sum_str(s, "date", d->date);
+    sum_str(s, "valid until", d->valid_until);
+    sum_str(s, "operator", d->operator_name);
+    sum_str(s, "reference instrument", d->reference);
+    sum_p(s, o, "reference U", d->ref_u_kpa);
+    sum_num(s, "reference k", d->ref_k, NULL);
+    sum_num(s, "temperature", d->temperature_c, "degC");
+    sum_str(s, "source", d->source);
+    sum_num(s, "points", (double)d->npoints, NULL);
+    sum_num(s, "setpoints", (double)d->nsetpoints, NULL);
+    sum_num(s, "degree", d->degree, NULL);
+    sum_coefficients(s, d);
+    sum_num(s, "raw min", d->raw_min, "counts");
+    sum_num(s, "raw max", d->raw_max, "counts");
+    sum_num(s, "dof", (double)d->dof, NULL);
+    sum_p(s, o, "residual SD", d->residual_sd_kpa);
+    sum_num(s, "R2", d->r2, NULL);
+    sum_p(s, o, "max |residual|", d->max_residual_kpa);
+    sum_p(s, o, "non-linearity", d->nonlinearity_kpa);
+    sum_p(s, o, "hysteresis", d->hysteresis_kpa);
+    sum_p(s, o, "repeatability", d->repeatability_kpa);
+    sum_p(s, o, "u repeatability", d->u_rep_kpa);
+    sum_p(s, o, "u hysteresis", d->u_hyst_kpa);
+    sum_p(s, o, "u reference", d->u_ref_kpa);
+    sum_p(s, o, "U max (k=2)", d->u_max_kpa);
+    sum_p(s, o, "tolerance", d->tolerance_kpa);
+    sum_str(s, "verdict",
+            !isfinite(d->tolerance_kpa) ? "no tolerance"
+            : d->pass                   ? "pass"
+                                        : "fail");
+    sum_str(s, "procedure",
+            d->procedure_complete ? "EURAMET cg-17 basic: complete"
+                                  : "EURAMET cg-17 basic: incomplete");
+    sum_trials(s, o, d);
+}
+
 int cal_report_sensor(const cal_options *o, const cl_sensor_calibration *d)
 {
     summary s = {0};
     cl_table *tables[3] = {NULL, NULL, NULL};
     const char *names[3], *titles[3];
-    char title[3][256], buf[64];
+    char title[3][256];
     size_t n = 0;
     int code = CAL_EXIT_ERROR;
 
     if (want(o, "summary")) {
         if (!sum_init(&s))
             goto out;
-        sum_str(&s, "sensor serial", d->serial);
-        if (d->model)
-            sum_str(&s, "sensor model", d->model);
-        if (d->channel >= 0)
-            sum_num(&s, "channel", d->channel, NULL);
-        sum_str(&s, "date", d->date);
-        sum_str(&s, "valid until", d->valid_until);
-        sum_str(&s, "operator", d->operator_name);
-        sum_str(&s, "reference instrument", d->reference);
-        sum_p(&s, o, "reference U", d->ref_u_kpa);
-        sum_num(&s, "reference k", d->ref_k, NULL);
-        sum_num(&s, "temperature", d->temperature_c, "degC");
-        sum_str(&s, "source", d->source);
-        sum_num(&s, "points", (double)d->npoints, NULL);
-        sum_num(&s, "setpoints", (double)d->nsetpoints, NULL);
-        sum_num(&s, "degree", d->degree, NULL);
-        for (int i = 0; i <= d->degree; i++) {
-            char q[32], unit[32];
-            snprintf(q, sizeof q, "c%d", i);
-            snprintf(unit, sizeof unit,
-                     i == 0   ? "kPa"
-                     : i == 1 ? "kPa/count"
-                              : "kPa/count^%d",
-                     i);
-            cl_table_add_row(s.t);
-            cl_table_set_str(s.t, 0, q);
-            snprintf(buf, sizeof buf, "%.10g", d->coef[i]);
-            cl_table_set_str(s.t, 1, buf);
-            cl_table_set_str(s.t, 2, unit);
-            snprintf(q, sizeof q, "SE(c%d)", i);
-            cl_table_add_row(s.t);
-            cl_table_set_str(s.t, 0, q);
-            snprintf(buf, sizeof buf, "%.3g", sqrt(d->cov[i][i] > 0 ? d->cov[i][i] : 0));
-            cl_table_set_str(s.t, 1, buf);
-            cl_table_set_str(s.t, 2, unit);
-        }
-        sum_num(&s, "raw min", d->raw_min, "counts");
-        sum_num(&s, "raw max", d->raw_max, "counts");
-        sum_num(&s, "dof", (double)d->dof, NULL);
-        sum_p(&s, o, "residual SD", d->residual_sd_kpa);
-        sum_num(&s, "R2", d->r2, NULL);
-        sum_p(&s, o, "max |residual|", d->max_residual_kpa);
-        sum_p(&s, o, "non-linearity", d->nonlinearity_kpa);
-        sum_p(&s, o, "hysteresis", d->hysteresis_kpa);
-        sum_p(&s, o, "repeatability", d->repeatability_kpa);
-        sum_p(&s, o, "u repeatability", d->u_rep_kpa);
-        sum_p(&s, o, "u hysteresis", d->u_hyst_kpa);
-        sum_p(&s, o, "u reference", d->u_ref_kpa);
-        sum_p(&s, o, "U max (k=2)", d->u_max_kpa);
-        sum_p(&s, o, "tolerance", d->tolerance_kpa);
-        sum_str(&s, "verdict",
-                !isfinite(d->tolerance_kpa) ? "no tolerance"
-                : d->pass                   ? "pass"
-                                            : "fail");
-        sum_str(&s, "procedure",
-                d->procedure_complete ? "EURAMET cg-17 basic: complete"
-                                      : "EURAMET cg-17 basic: incomplete");
-        for (size_t i = 0; i < d->ntrials; i++) {
-            char q[48];
-            const cl_sensor_trial *t = &d->trials[i];
-            snprintf(q, sizeof q, "degree %d: worst |residual|+U", t->degree);
-            cl_table_add_row(s.t);
-            cl_table_set_str(s.t, 0, q);
-            cl_table_set_num(s.t, 1, cl_unit_from_kpa(t->worst_kpa, o->unit));
-            snprintf(buf, sizeof buf, "%s%s%s", cl_unit_name(o->unit),
-                     t->pass ? " (pass)" : " (fail)", t->monotonic ? "" : " not monotonic");
-            cl_table_set_str(s.t, 2, buf);
-        }
+        sensor_summary(&s, o, d);
         snprintf(title[n], sizeof title[n], "sensor %s calibration",
                  d->serial ? d->serial : "?");
         tables[n] = s.t;

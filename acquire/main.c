@@ -123,16 +123,101 @@ static void marker_feedback(void *ctx, const char *line, bool accepted, const ch
             accepted ? "warning: marker" : "ignored", quote, why);
 }
 
+/* Ctrl-C, SIGTERM and SIGHUP stop the recording; a closed pipe or a file
+ * size limit is a write error, not a crash. */
+static void catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN);
+}
+
+/* What became of the recording, and the exit status it makes. */
+static int finish(const acq_options *o, const status_ctx *sc, int rc, const cl_error *err,
+                  const cl_acq_report *report)
+{
+    if (sc->tty && o->verbosity > 0 && report->file_created)
+        fputc('\n', stderr);
+    if (rc != CL_OK) {
+        fprintf(stderr, "cuplab-acquire: %s\n", err->msg[0] ? err->msg : cl_strerror(rc));
+        if (!report->file_created)
+            return rc == CL_ERR_EXISTS ? ACQ_EXIT_USAGE : ACQ_EXIT_NOSTART;
+        fprintf(stderr, "cuplab-acquire: %s holds the data up to the last flush\n", o->cfg.path);
+        return ACQ_EXIT_FAILED;
+    }
+    if (o->verbosity > 0)
+        fprintf(stderr, "cuplab-acquire: %s: %llu rows in %.1f s (%s)\n", o->cfg.path,
+                (unsigned long long)report->rows_written, report->elapsed_s,
+                report->reason == CL_ACQ_STOP_DURATION   ? "duration reached"
+                : report->reason == CL_ACQ_STOP_ALL_GONE ? "all devices disconnected"
+                : report->reason == CL_ACQ_STOP_END      ? "end of capture"
+                                                         : "stopped");
+    if (report->overruns > 0) { /* said even with -q: the exit status is not 0 */
+        fprintf(stderr,
+                "cuplab-acquire: warning: %s: %llu frames (%.1f %%) dropped, the writer could "
+                "not keep up (see its overrun events)\n",
+                o->cfg.path, (unsigned long long)report->overruns,
+                100.0 * (double)report->overruns /
+                    (double)(report->overruns + report->rows_written));
+        return ACQ_EXIT_LOSS;
+    }
+    return ACQ_EXIT_OK;
+}
+
+/* Record: outputs checked first, profiles loaded, the live view started,
+ * then the recording until it ends. */
+static int record(acq_options *o)
+{
+    cl_acq_report report;
+    cl_error err;
+    status_ctx sc;
+    cl_acq_input input = {.fd = -1, .feedback = marker_feedback, .ctx = &sc};
+    int rc;
+
+    /* The outputs before any port or profile: an existing one is a usage error. */
+    const char *outputs[] = {o->cfg.path, o->cfg.raw_path};
+    if ((rc = cl_output_check_all(outputs, 2, o->cfg.force, &err)) != CL_OK) {
+        fprintf(stderr, "cuplab-acquire: %s\n", err.msg);
+        return rc == CL_ERR_EXISTS ? ACQ_EXIT_USAGE : ACQ_EXIT_NOSTART;
+    }
+    char *profiles[ACQ_MAX_PROFILES] = {NULL};
+    sc = (status_ctx){.path = o->cfg.path, .tty = isatty(STDERR_FILENO) != 0,
+                      .verbosity = o->verbosity};
+    if ((rc = load_profiles(o, profiles, &sc)) >= 0)
+        return rc;
+    catch_signals();
+    if (o->markers && !o->cfg.replay_path)
+        input.fd = STDIN_FILENO;
+    acq_live live = {0};
+    if (o->live) {
+        char url[256];
+        if (acq_live_start(&live, o, (const cl_sensor_profile *const *)sc.sensors, sc.nsensors,
+                           &err) != CL_OK) {
+            fprintf(stderr, "cuplab-acquire: --live: %s\n", err.msg);
+            return ACQ_EXIT_NOSTART;
+        }
+        acq_live_url(&live, o, url, sizeof url);
+        fprintf(stderr, "cuplab-acquire: live view at %s\n", url);
+    }
+    cl_error_clear(&err);
+    rc = cl_acq_run(&o->cfg, &stop_requested, show_status, &sc, &input, &report, &err);
+    acq_live_stop(&live);
+    for (size_t i = 0; i < o->nprofiles; i++)
+        free(profiles[i]);
+    for (size_t i = 0; i < sc.nsensors; i++)
+        cl_sensor_profile_free(sc.sensors[i]);
+    return finish(o, &sc, rc, &err, &report);
+}
+
 int main(int argc, char **argv)
 {
     static acq_options o; /* static: its config arguments live until exit */
-    cl_acq_report report;
-    cl_error err;
-    struct sigaction sa;
     int rc = acq_options_parse(&o, argc, argv);
-    status_ctx sc;
-    cl_acq_input input = {.fd = -1, .feedback = marker_feedback, .ctx = &sc};
-
     if (rc >= 0)
         return rc;
     gsl_set_error_handler_off(); /* GSL errors are returned, not fatal */
@@ -144,70 +229,5 @@ int main(int argc, char **argv)
         return acq_device_identify(&o);
     if (o.configure)
         return acq_device_configure(&o);
-    /* The outputs before any port or profile: an existing one is a usage error. */
-    const char *outputs[] = {o.cfg.path, o.cfg.raw_path};
-    if ((rc = cl_output_check_all(outputs, 2, o.cfg.force, &err)) != CL_OK) {
-        fprintf(stderr, "cuplab-acquire: %s\n", err.msg);
-        return rc == CL_ERR_EXISTS ? ACQ_EXIT_USAGE : ACQ_EXIT_NOSTART;
-    }
-    char *profiles[ACQ_MAX_PROFILES] = {NULL};
-    sc = (status_ctx){.path = o.cfg.path, .tty = isatty(STDERR_FILENO) != 0,
-                      .verbosity = o.verbosity};
-    if ((rc = load_profiles(&o, profiles, &sc)) >= 0)
-        return rc;
-
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    signal(SIGXFSZ, SIG_IGN); /* a file size limit is a write error, not a crash */
-
-    if (o.markers && !o.cfg.replay_path)
-        input.fd = STDIN_FILENO;
-    acq_live live = {0};
-    if (o.live) {
-        char url[256];
-        if (acq_live_start(&live, &o, (const cl_sensor_profile *const *)sc.sensors, sc.nsensors,
-                           &err) != CL_OK) {
-            fprintf(stderr, "cuplab-acquire: --live: %s\n", err.msg);
-            return ACQ_EXIT_NOSTART;
-        }
-        acq_live_url(&live, &o, url, sizeof url);
-        fprintf(stderr, "cuplab-acquire: live view at %s\n", url);
-    }
-    cl_error_clear(&err);
-    rc = cl_acq_run(&o.cfg, &stop_requested, show_status, &sc, &input, &report, &err);
-    acq_live_stop(&live);
-    for (size_t i = 0; i < o.nprofiles; i++)
-        free(profiles[i]);
-    for (size_t i = 0; i < sc.nsensors; i++)
-        cl_sensor_profile_free(sc.sensors[i]);
-    if (sc.tty && o.verbosity > 0 && report.file_created)
-        fputc('\n', stderr);
-    if (rc != CL_OK) {
-        fprintf(stderr, "cuplab-acquire: %s\n", err.msg[0] ? err.msg : cl_strerror(rc));
-        if (!report.file_created)
-            return rc == CL_ERR_EXISTS ? ACQ_EXIT_USAGE : ACQ_EXIT_NOSTART;
-        fprintf(stderr, "cuplab-acquire: %s holds the data up to the last flush\n", o.cfg.path);
-        return ACQ_EXIT_FAILED;
-    }
-    if (o.verbosity > 0)
-        fprintf(stderr, "cuplab-acquire: %s: %llu rows in %.1f s (%s)\n", o.cfg.path,
-                (unsigned long long)report.rows_written, report.elapsed_s,
-                report.reason == CL_ACQ_STOP_DURATION   ? "duration reached"
-                : report.reason == CL_ACQ_STOP_ALL_GONE ? "all devices disconnected"
-                : report.reason == CL_ACQ_STOP_END      ? "end of capture"
-                                                        : "stopped");
-    if (report.overruns > 0) { /* said even with -q: the exit status is not 0 */
-        fprintf(stderr,
-                "cuplab-acquire: warning: %s: %llu frames (%.1f %%) dropped, the writer could "
-                "not keep up (see its overrun events)\n",
-                o.cfg.path, (unsigned long long)report.overruns,
-                100.0 * (double)report.overruns /
-                    (double)(report.overruns + report.rows_written));
-        return ACQ_EXIT_LOSS;
-    }
-    return ACQ_EXIT_OK;
+    return record(&o);
 }

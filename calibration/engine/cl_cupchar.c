@@ -12,6 +12,7 @@
 
 #include "cl_profile.h"
 #include "cl_session_read.h"
+#include "cl_units.h"
 
 #define RELEASE_WINDOW_S 2.0 /* a release raises the pressure within this time */
 #define RELEASE_FRACTION 0.2 /* ... by more than this fraction of the deepest vacuum */
@@ -209,101 +210,88 @@ static double host_to_trace(const double *host, const double *t, size_t n, doubl
     return t[lo] + (h - host[lo]);
 }
 
-int cl_cupchar_session_trace(const char *path, const char *cup_id,
-                             const cl_sensor_profile *prof, cl_trace *out, cl_error *err)
+/* The index of cup `cup_id` in the session, or the number of cups. */
+static size_t find_cup(const cl_session_reader *r, const char *cup_id)
 {
-    cl_session_reader *r = NULL;
-    double *raw = NULL;
-    int rc;
-    size_t cup = 0, ncups;
-    const cl_session_cup *info = NULL;
-    double *host = NULL; /* host times, when t_s is on the device's clock */
-
-    memset(out, 0, sizeof *out);
-    out->recorded = (time_t)-1;
-    rc = cl_session_open(&r, path, err);
-    if (rc != CL_OK)
-        return rc;
-    ncups = cl_session_cup_count(r);
+    size_t cup, ncups = cl_session_cup_count(r);
     for (cup = 0; cup < ncups; cup++) {
-        info = cl_session_cup_info(r, cup);
+        const cl_session_cup *info = cl_session_cup_info(r, cup);
         if (info && info->cup_id && strcmp(info->cup_id, cup_id) == 0)
             break;
     }
-    if (cup == ncups) {
-        rc = cl_error_set(err, CL_ERR_NOTFOUND, "%s: no cup %s in the session", path, cup_id);
-        goto out;
-    }
+    return cup;
+}
+
+/* The profile is for the cup's sensor and was valid when the session was
+ * recorded (out->recorded: then, if the file says). */
+static int check_profile(cl_session_reader *r, const char *path, const cl_session_cup *info,
+                         const cl_sensor_profile *prof, cl_trace *out, cl_error *err)
+{
     const char *serial = cl_sensor_profile_serial(prof);
     if (info->sensor_serial && *info->sensor_serial && *serial &&
-        strcmp(info->sensor_serial, serial) != 0) {
-        rc = cl_error_set(err, CL_ERR_ARG,
-                          "%s: cup %s has sensor %s, the profile is for sensor %s", path,
-                          cup_id, info->sensor_serial, serial);
-        goto out;
-    }
+        strcmp(info->sensor_serial, serial) != 0)
+        return cl_error_set(err, CL_ERR_ARG,
+                            "%s: cup %s has sensor %s, the profile is for sensor %s", path,
+                            info->cup_id, info->sensor_serial, serial);
     const char *created = cl_session_attr(r, "created_utc");
     time_t when;
     if (created && *created && cl_profile_parse_date(created, &when, NULL) == CL_OK)
         out->recorded = when;
     else
         when = time(NULL);
-    rc = cl_sensor_profile_check_valid(prof, when, err);
+    int rc = cl_sensor_profile_check_valid(prof, when, err);
     if (rc != CL_OK) {
         char msg[sizeof err->msg];
         snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
         cl_error_set(err, rc, "%s: %s at the time of the recording", path, msg);
-        goto out;
     }
-    size_t rows = cl_session_rows(r, info->device);
-    out->t_s = malloc((rows ? rows : 1) * sizeof *out->t_s);
-    out->p_kpa = malloc((rows ? rows : 1) * sizeof *out->p_kpa);
-    raw = malloc((rows ? rows : 1) * sizeof *raw);
-    if (!out->t_s || !out->p_kpa || !raw) {
-        rc = cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory for %zu rows", path, rows);
-        goto out;
-    }
-    if (rows && (rc = cl_session_read_host_time(r, info->device, 0, rows, out->t_s, err)))
-        goto out;
-    /* The device's clock, when it is usable. */
+    return rc;
+}
+
+/* The trace's time on the device's clock when it is usable (known unit,
+ * never going back); *host keeps the host times then (malloc'ed).  `raw` is
+ * room for the rows. */
+static int device_clock(cl_session_reader *r, const char *path, const cl_session_cup *info,
+                        size_t rows, double *raw, cl_trace *out, double **host, cl_error *err)
+{
     const cl_session_device *dev = cl_session_device_info(r, info->device);
-    double unit = NAN;
-    if (dev && dev->time_units)
-        unit = !strcmp(dev->time_units, "us")   ? 1e-6
-               : !strcmp(dev->time_units, "ms") ? 1e-3
-               : !strcmp(dev->time_units, "s")  ? 1
-                                                : NAN;
-    if (rows && isfinite(unit)) {
-        rc = cl_session_read_device_time(r, info->device, 0, rows, raw, err);
-        if (rc != CL_OK)
-            goto out;
-        bool ok = true;
-        for (size_t i = 0; i < rows && ok; i++)
-            ok = isfinite(raw[i]) && (i == 0 || raw[i] >= raw[i - 1]);
-        if (ok) {
-            host = malloc(rows * sizeof *host);
-            if (!host) {
-                rc = cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory", path);
-                goto out;
-            }
-            memcpy(host, out->t_s, rows * sizeof *host);
-            for (size_t i = 0; i < rows; i++)
-                out->t_s[i] = host[0] + (raw[i] - raw[0]) * unit;
-            out->device_clock = true;
-        }
-    }
-    if (rows &&
-        (rc = cl_session_read_channel(r, info->device, info->channel, 0, rows, raw, err)))
-        goto out;
+    double unit = dev ? cl_unit_time_s(dev->time_units) : 0;
+    if (!rows || unit == 0)
+        return CL_OK;
+    int rc = cl_session_read_device_time(r, info->device, 0, rows, raw, err);
+    if (rc != CL_OK)
+        return rc;
+    for (size_t i = 0; i < rows; i++)
+        if (!isfinite(raw[i]) || (i > 0 && raw[i] < raw[i - 1]))
+            return CL_OK;
+    if (!(*host = malloc(rows * sizeof **host)))
+        return cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory", path);
+    memcpy(*host, out->t_s, rows * sizeof **host);
+    for (size_t i = 0; i < rows; i++)
+        out->t_s[i] = (*host)[0] + (raw[i] - raw[0]) * unit;
+    out->device_clock = true;
+    return CL_OK;
+}
+
+/* Pressures through the profile; readings outside its range counted. */
+static void calibrate_trace(const cl_sensor_profile *prof, const double *raw, size_t rows,
+                            cl_trace *out)
+{
     double lo, hi;
     cl_sensor_profile_raw_range(prof, &lo, &hi);
     for (size_t i = 0; i < rows; i++) {
         out->p_kpa[i] = isfinite(raw[i]) ? cl_sensor_profile_kpa(prof, raw[i]) : NAN;
-        if (isfinite(raw[i]) &&
-            ((isfinite(lo) && raw[i] < lo) || (isfinite(hi) && raw[i] > hi)))
+        if (isfinite(raw[i]) && ((isfinite(lo) && raw[i] < lo) || (isfinite(hi) && raw[i] > hi)))
             out->out_of_range++;
     }
     out->n = rows;
+}
+
+/* The times cup `cup` (or all cups) was marked released, on the trace's
+ * time axis. */
+static int release_times(cl_session_reader *r, const char *path, size_t cup, const double *host,
+                         cl_trace *out, cl_error *err)
+{
     for (size_t i = 0; i < cl_session_event_count(r); i++) {
         cl_session_event ev;
         if (cl_session_event_get(r, i, &ev, NULL) != CL_OK)
@@ -312,14 +300,50 @@ int cl_cupchar_session_trace(const char *path, const char *cup_id,
             !isfinite(ev.t))
             continue;
         double *p = realloc(out->release_s, (out->nrelease + 1) * sizeof *p);
-        if (!p) {
-            rc = cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory", path);
-            goto out;
-        }
+        if (!p)
+            return cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory", path);
         out->release_s = p;
         out->release_s[out->nrelease++] =
-            host ? host_to_trace(host, out->t_s, rows, ev.t) : ev.t;
+            host ? host_to_trace(host, out->t_s, out->n, ev.t) : ev.t;
     }
+    return CL_OK;
+}
+
+int cl_cupchar_session_trace(const char *path, const char *cup_id,
+                             const cl_sensor_profile *prof, cl_trace *out, cl_error *err)
+{
+    cl_session_reader *r = NULL;
+    double *raw = NULL;
+    double *host = NULL; /* host times, when t_s is on the device's clock */
+    int rc;
+
+    memset(out, 0, sizeof *out);
+    out->recorded = (time_t)-1;
+    if ((rc = cl_session_open(&r, path, err)) != CL_OK)
+        return rc;
+    size_t cup = find_cup(r, cup_id);
+    if (cup == cl_session_cup_count(r)) {
+        rc = cl_error_set(err, CL_ERR_NOTFOUND, "%s: no cup %s in the session", path, cup_id);
+        goto out;
+    }
+    const cl_session_cup *info = cl_session_cup_info(r, cup);
+    if ((rc = check_profile(r, path, info, prof, out, err)) != CL_OK)
+        goto out;
+    size_t rows = cl_session_rows(r, info->device);
+    out->t_s = malloc((rows ? rows : 1) * sizeof *out->t_s);
+    out->p_kpa = malloc((rows ? rows : 1) * sizeof *out->p_kpa);
+    raw = malloc((rows ? rows : 1) * sizeof *raw);
+    if (!out->t_s || !out->p_kpa || !raw) {
+        rc = cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory for %zu rows", path, rows);
+        goto out;
+    }
+    if ((rows && (rc = cl_session_read_host_time(r, info->device, 0, rows, out->t_s, err))) ||
+        (rc = device_clock(r, path, info, rows, raw, out, &host, err)) != CL_OK ||
+        (rows &&
+         (rc = cl_session_read_channel(r, info->device, info->channel, 0, rows, raw, err))))
+        goto out;
+    calibrate_trace(prof, raw, rows, out);
+    rc = release_times(r, path, cup, host, out, err);
 out:
     free(raw);
     free(host);

@@ -250,10 +250,48 @@ static int read_profiles(const sim_options *o, char **text)
     return 0;
 }
 
+/* The cup table: one cup per channel, with site, size, material, sensor. */
+static void cup_table(const sim_options *o, const sim_session *ses, cl_session_cup *cups)
+{
+    static const char *const size_name[] = {"S", "M", "L"};
+    for (int i = 0; i < o->cups; i++) {
+        char z = o->nsites ? o->site[i].size : 0;
+        cups[i] = (cl_session_cup){.cup_id = ses->cup_id[i],
+                                   .device = 0,
+                                   .channel = (uint16_t)i,
+                                   .cup_set = o->cup_set,
+                                   .size = z == 'S'   ? size_name[0]
+                                           : z == 'M' ? size_name[1]
+                                           : z == 'L' ? size_name[2]
+                                                      : "",
+                                   .material = ses->cup[i].technique == CL_SIM_FIRE ? "glass"
+                                                                                    : "plastic",
+                                   .site = o->nsites ? o->site[i].name : "",
+                                   .sensor_serial = ses->serial[i]};
+    }
+}
+
+/* The rows, the markers (drawn from r), the counters and the clock. */
+static int write_content(cl_session *s, const sim_options *o, sim_session *ses, double duration,
+                         gsl_rng *r, cl_error *err)
+{
+    cl_session_event ev[2 * SIM_MAX_CUPS + 2];
+    size_t nev = make_events(o, ses, duration, ev, r);
+    cl_session_counters cnt = {.frames = ses->nframes};
+    cl_session_clock clk = {0, 1, 0, 0, 0, 0, (double)ses->nframes, 0};
+    int rc = write_rows(s, o, ses, err);
+    for (size_t i = 0; rc == CL_OK && i < nev; i++)
+        rc = cl_session_add_event(s, &ev[i], err);
+    if (rc == CL_OK)
+        rc = cl_session_set_counters(s, 0, &cnt, err);
+    if (rc == CL_OK)
+        rc = cl_session_set_clock(s, 0, &clk, err);
+    return rc;
+}
+
 static int write_session(const sim_options *o, sim_session *ses, sim_truth_file *tf)
 {
     static char *profiles[SIM_MAX_PROFILES];
-    cl_session_event ev[2 * SIM_MAX_CUPS + 2];
     cl_session_cup cups[SIM_MAX_CUPS];
     announce_buf ann = {{0}, 0};
     char port[64], ended[32];
@@ -281,22 +319,7 @@ static int write_session(const sim_options *o, sim_session *ses, sim_truth_file 
                              .usb_vendor_id = -1,
                              .usb_product_id = -1,
                              .announcement = ann.text};
-    for (int i = 0; i < o->cups; i++) {
-        static const char *const size_name[] = {"S", "M", "L"};
-        char z = o->nsites ? o->site[i].size : 0;
-        cups[i] = (cl_session_cup){.cup_id = ses->cup_id[i],
-                                   .device = 0,
-                                   .channel = (uint16_t)i,
-                                   .cup_set = o->cup_set,
-                                   .size = z == 'S'   ? size_name[0]
-                                           : z == 'M' ? size_name[1]
-                                           : z == 'L' ? size_name[2]
-                                                      : "",
-                                   .material = ses->cup[i].technique == CL_SIM_FIRE ? "glass"
-                                                                                    : "plastic",
-                                   .site = o->nsites ? o->site[i].name : "",
-                                   .sensor_serial = ses->serial[i]};
-    }
+    cup_table(o, ses, cups);
     char notes[128];
     snprintf(notes, sizeof notes, "simulated by %s, seed %lu", SIM_PROG " " CUPLAB_VERSION,
              o->seed);
@@ -320,16 +343,7 @@ static int write_session(const sim_options *o, sim_session *ses, sim_truth_file 
         goto out;
     }
     gsl_rng_set(r, sim_session_derive_seed(o->seed, STREAM_MARKERS));
-    size_t nev = make_events(o, ses, duration, ev, r);
-    cl_session_counters cnt = {.frames = ses->nframes};
-    cl_session_clock clk = {0, 1, 0, 0, 0, 0, (double)ses->nframes, 0};
-    if (write_rows(s, o, ses, &err) != CL_OK)
-        goto fail;
-    for (size_t i = 0; i < nev; i++)
-        if (cl_session_add_event(s, &ev[i], &err) != CL_OK)
-            goto fail;
-    if (cl_session_set_counters(s, 0, &cnt, &err) != CL_OK ||
-        cl_session_set_clock(s, 0, &clk, &err) != CL_OK)
+    if (write_content(s, o, ses, duration, r, &err) != CL_OK)
         goto fail;
     rc = cl_session_close_at(s, CL_SESSION_COMPLETE, ended, &err) == CL_OK ? 0 : -1;
     s = NULL;

@@ -133,6 +133,45 @@ static void explicit_window(const double *t, size_t n, double from_s, double to_
 
 /* Leak of one cup into `cup`, and its figure in --figure-dir (a figure
  * that fails sets *figure_failed).  Returns an exit code. */
+/* Warn of readings in the fitted window [a, b) beyond the sensor
+ * profile's calibrated range. */
+static void warn_beyond_range(const cal_options *o, const cl_cuprow *r,
+                              const cl_sensor_profile *prof, const double *p, size_t a, size_t b)
+{
+    double rlo, rhi, plo, phi;
+    size_t beyond = 0;
+    cl_sensor_profile_raw_range(prof, &rlo, &rhi);
+    plo = cl_sensor_profile_kpa(prof, rlo);
+    phi = cl_sensor_profile_kpa(prof, rhi);
+    if (plo > phi) {
+        double x = plo;
+        plo = phi;
+        phi = x;
+    }
+    for (size_t i = a; i < b; i++)
+        beyond += p[i] < plo || p[i] > phi;
+    if (beyond)
+        cal_warn(o,
+                 "%s: cup %s: %zu of the %zu readings fitted lie outside the sensor "
+                 "profile's calibrated range",
+                 r->decay, r->cup, beyond, b - a);
+}
+
+/* The decay figure of the cup in --figure-dir; false (said) if it could
+ * not be drawn. */
+static bool decay_figure(const cal_options *o, const cl_cuprow *r, const double *t,
+                         const double *p, size_t a, size_t b, const cl_leak *lk)
+{
+    char path[4096];
+    cl_error e;
+    snprintf(path, sizeof path, "%s/%s-decay.%s", o->figure_dir, r->cup, o->figure_format);
+    if (cl_calplot_decay(t, p, a, b, lk, o->unit, r->cup, &o->figure_size, path, &e) != CL_OK) {
+        cal_error("%s", e.msg);
+        return false;
+    }
+    return true;
+}
+
 static int leak(const cal_options *o, const cl_cuprow *r, cl_sensor_profile **profs,
                 cl_cupset_cup *cup, cl_leak *lk, bool *figure_failed)
 {
@@ -173,26 +212,8 @@ static int leak(const cal_options *o, const cl_cuprow *r, cl_sensor_profile **pr
         code = CAL_EXIT_ERROR;
         goto out;
     }
-    if (prof) {
-        /* Readings of the fitted window beyond the sensor's calibrated range. */
-        double rlo, rhi, plo, phi;
-        size_t beyond = 0;
-        cl_sensor_profile_raw_range(prof, &rlo, &rhi);
-        plo = cl_sensor_profile_kpa(prof, rlo);
-        phi = cl_sensor_profile_kpa(prof, rhi);
-        if (plo > phi) {
-            double x = plo;
-            plo = phi;
-            phi = x;
-        }
-        for (size_t i = a; i < b; i++)
-            beyond += p[i] < plo || p[i] > phi;
-        if (beyond)
-            cal_warn(o,
-                     "%s: cup %s: %zu of the %zu readings fitted lie outside the sensor "
-                     "profile's calibrated range",
-                     src, r->cup, beyond, b - a);
-    }
+    if (prof)
+        warn_beyond_range(o, r, prof, p, a, b);
     double at = o->nat ? o->at_kpa[0] : NAN;
     if (cl_cupchar_leak(t, p, a, b, cup->volume_ml, cup->volume_u_ml, at, lk, &e) != CL_OK) {
         cal_error("%s: cup %s: %s", src, r->cup, e.msg);
@@ -206,14 +227,8 @@ static int leak(const cal_options *o, const cl_cuprow *r, cl_sensor_profile **pr
                  "%s: cup %s: the exponential does not determine tau over %.4g s; the "
                  "leak rate comes from the linear slope",
                  src, r->cup, lk->t_to_s - lk->t_from_s);
-    if (o->figure_dir) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s-decay.%s", o->figure_dir, r->cup, o->figure_format);
-        if (cl_calplot_decay(t, p, a, b, lk, o->unit, r->cup, &o->figure_size, path, &e) != CL_OK) {
-            cal_error("%s", e.msg);
-            *figure_failed = true; /* the profile is written all the same */
-        }
-    }
+    if (o->figure_dir && !decay_figure(o, r, t, p, a, b, lk))
+        *figure_failed = true; /* the profile is written all the same */
 out:
     if (t == tr.t_s) {
         cl_cupchar_trace_release(&tr);

@@ -159,141 +159,224 @@ static int port_exit(int rc)
                : CAL_EXIT_ERROR;
 }
 
-int cal_live_points(const cal_options *o, cl_sensor_point **pts, size_t *n, char *serial,
-                    size_t serial_cap)
+/* A live calibration under way. */
+typedef struct live_session {
+    const cal_options *o;
+    cl_unit ref_unit; /* of the reference values typed in */
+    char *serial;     /* the sensor's, as the device announces it */
+    size_t serial_cap;
+    linebuf *lb;
+    cl_live *l;
+    cl_calfile_points_log *lg;
+    cl_sensor_point *v; /* the points taken */
+    size_t nv, cap;
+    int rc;     /* the port's failure, after STEP_PORT */
+    int code;   /* the exit code, after STEP_EXIT */
+    cl_error e; /* what went wrong last */
+    char line[LINE_MAX_BYTES];
+} live_session;
+
+/* How a step of taking a point ended. */
+typedef enum live_step {
+    STEP_ON,    /* on with the point; after the last step, it is taken */
+    STEP_AGAIN, /* the point is not taken: the same number again */
+    STEP_DONE,  /* the operator is done */
+    STEP_PORT,  /* the port failed (rc, e) */
+    STEP_EXIT   /* the session ends with exit code `code` */
+} live_step;
+
+/* The operator's answer, trimmed, in *ans: read_line's result, a failure
+ * of the port also kept in s->rc. */
+static int answer(live_session *s, char **ans)
 {
-    cl_live *l = NULL;
+    int rc = read_line(s->lb, s->l, s->line, sizeof s->line, &s->e);
+    if (rc < 0)
+        s->rc = rc;
+    *ans = trim(s->line);
+    return rc;
+}
+
+/* "Set the pressure": Enter (or a direction first) measures point k. */
+static live_step ask_setpoint(live_session *s, unsigned k, cl_direction *dir)
+{
+    char *ans;
+    prompt("point %u: set the pressure, then press Enter (q to finish): ", k);
+    int rc = answer(s, &ans);
+    if (rc < 0)
+        return STEP_PORT;
+    if (rc == 0 || strcasecmp(ans, "q") == 0 || strcasecmp(ans, "quit") == 0) {
+        prompt("\n");
+        return STEP_DONE;
+    }
+    int d = cl_direction_from_name(ans);
+    if (d == -2) {
+        prompt("point %u: '%s' is not understood (Enter, up, down or q)\n", k, ans);
+        return STEP_AGAIN;
+    }
+    *dir = (cl_direction)d;
+    return STEP_ON;
+}
+
+/* The stable reading of point k, shown to the operator. */
+static live_step measure(live_session *s, unsigned k, cl_live_reading *r)
+{
+    const cal_options *o = s->o;
+    int rc = cl_live_measure(s->l, o->samples, o->stable_sd, o->settle_s, r, &s->e);
+    if (rc == CL_ERR_RANGE) {
+        prompt("point %u: %s; not taken\n", k, s->e.msg);
+        return STEP_AGAIN;
+    }
+    if (rc != CL_OK) {
+        s->rc = rc;
+        return STEP_PORT;
+    }
+    if (!*s->serial && o->channel < CL_WIRE_MAX_CHANNELS)
+        snprintf(s->serial, s->serial_cap, "%s",
+                 cl_live_ident(s->l)->sensor_serial[o->channel]);
+    if (isfinite(r->t_first))
+        prompt("point %u: raw %.4f counts (SD %.3f, %zu samples, device time %.17g..%.17g)\n",
+               k, r->mean, r->sd, r->n, r->t_first, r->t_last);
+    else
+        prompt("point %u: raw %.4f counts (SD %.3f, %zu samples)\n", k, r->mean, r->sd, r->n);
+    return STEP_ON;
+}
+
+/* The reference gauge's value at point k, asked until it is understood:
+ * the point is kept (STEP_ON) or discarded. */
+static live_step ask_reference(live_session *s, unsigned k, cl_direction dir,
+                               const cl_live_reading *r)
+{
+    for (;;) {
+        char *ans;
+        double kpa;
+        prompt("point %u: reference pressure in %s (Enter to discard): ", k,
+               cl_unit_name(s->ref_unit));
+        int rc = answer(s, &ans);
+        if (rc < 0)
+            return STEP_PORT;
+        if (rc == 0 || strcasecmp(ans, "q") == 0) {
+            prompt("\npoint %u discarded\n", k);
+            return STEP_DONE;
+        }
+        if (!*ans) {
+            prompt("point %u discarded\n", k);
+            return STEP_AGAIN;
+        }
+        if (cl_unit_parse_kpa(ans, s->ref_unit, &kpa, &s->e) != CL_OK) {
+            prompt("point %u: %s\n", k, s->e.msg);
+            continue;
+        }
+        cl_sensor_point pt = {.ref_kpa = kpa,
+                              .raw = r->mean,
+                              .raw_sd = r->sd,
+                              .n_samples = (unsigned)r->n,
+                              .direction = dir,
+                              .temperature_c = NAN,
+                              .fit_kpa = NAN,
+                              .residual_kpa = NAN,
+                              .u_kpa = NAN};
+        s->code = keep_point(s->lg, &s->v, &s->nv, &s->cap, &pt);
+        return s->code == CAL_EXIT_OK ? STEP_ON : STEP_EXIT;
+    }
+}
+
+/* Points one after the other, numbered on from those already taken, until
+ * the operator is done or the session cannot go on. */
+static live_step take_points(live_session *s)
+{
+    for (unsigned k = (unsigned)s->nv + 1;; k++) {
+        cl_direction dir = CL_DIR_UNKNOWN;
+        cl_live_reading r;
+        live_step st = ask_setpoint(s, k, &dir);
+        if (st == STEP_ON)
+            st = measure(s, k, &r);
+        if (st == STEP_ON)
+            st = ask_reference(s, k, dir, &r);
+        if (st == STEP_AGAIN)
+            k--;
+        else if (st != STEP_ON)
+            return st;
+    }
+}
+
+/* The port failed: the error, and what became of the points taken.
+ * Returns the exit code. */
+static int port_failed(const live_session *s)
+{
+    if (s->lg && s->nv)
+        cal_error("%s; the %zu points taken are kept in %s (continue with --resume)", s->e.msg,
+                  s->nv, s->o->save_points);
+    else if (s->nv)
+        cal_error("%s; the %zu points taken are lost (--save-points FILE keeps them)", s->e.msg,
+                  s->nv);
+    else
+        cal_error("%s", s->e.msg);
+    return port_exit(s->rc);
+}
+
+/* Open the port and take the points.  Returns an exit code. */
+static int run_session(live_session *s)
+{
+    const cal_options *o = s->o;
     cl_live_options lo = {o->live_port,      o->baud,    o->protocol,
                           o->text_timestamp, o->channel, o->samples};
-    linebuf *lb = calloc(1, sizeof *lb);
-    cl_sensor_point *v = NULL;
-    size_t nv = 0, cap = 0;
-    cl_error e;
-    char line[LINE_MAX_BYTES];
-    int code = CAL_EXIT_OK, rc;
-    cl_unit ref_unit = o->ref_unit ? o->ref_unit : CL_UNIT_KPA;
-    bool done = false;
-    cl_calfile_points_log *lg = NULL;
-
-    *pts = NULL;
-    *n = 0;
-    serial[0] = '\0';
-    if (!lb) {
-        cal_error("out of memory");
-        return CAL_EXIT_ERROR;
-    }
-    if ((code = open_points_file(o, &lg, &v, &nv, &cap)) != CAL_EXIT_OK) {
-        free(lb);
-        free(v);
-        return code;
-    }
-    rc = cl_live_open(&l, &lo, &e);
+    int rc = cl_live_open(&s->l, &lo, &s->e);
     if (rc != CL_OK) {
-        code = port_exit(rc);
-        goto port_fail;
+        s->rc = rc;
+        return port_failed(s);
     }
     prompt("Live calibration on %s, channel %u: %zu samples per point, stable at SD <= %g "
            "counts.\n",
            o->live_port, o->channel, o->samples, o->stable_sd);
-    if (!lg)
+    if (!s->lg)
         cal_warn(o, "the points are kept in memory only and lost if the device goes away "
                     "(--save-points FILE keeps them)");
-    for (unsigned k = (unsigned)nv + 1; !done; k++) {
-        cl_direction dir = CL_DIR_UNKNOWN;
-        prompt("point %u: set the pressure, then press Enter (q to finish): ", k);
-        rc = read_line(lb, l, line, sizeof line, &e);
-        if (rc < 0)
-            goto port_fail;
-        char *ans = trim(line);
-        if (rc == 0 || strcasecmp(ans, "q") == 0 || strcasecmp(ans, "quit") == 0) {
-            prompt("\n");
-            break;
-        }
-        int d = cl_direction_from_name(ans);
-        if (d == -2) {
-            prompt("point %u: '%s' is not understood (Enter, up, down or q)\n", k, ans);
-            k--;
-            continue;
-        }
-        dir = (cl_direction)d;
-        cl_live_reading r;
-        rc = cl_live_measure(l, o->samples, o->stable_sd, o->settle_s, &r, &e);
-        if (rc == CL_ERR_RANGE) {
-            prompt("point %u: %s; not taken\n", k, e.msg);
-            k--;
-            continue;
-        }
-        if (rc != CL_OK)
-            goto port_fail;
-        if (!*serial && o->channel < CL_WIRE_MAX_CHANNELS)
-            snprintf(serial, serial_cap, "%s", cl_live_ident(l)->sensor_serial[o->channel]);
-        if (isfinite(r.t_first))
-            prompt(
-                "point %u: raw %.4f counts (SD %.3f, %zu samples, device time %.17g..%.17g)\n",
-                k, r.mean, r.sd, r.n, r.t_first, r.t_last);
-        else
-            prompt("point %u: raw %.4f counts (SD %.3f, %zu samples)\n", k, r.mean, r.sd, r.n);
-        for (;;) {
-            prompt("point %u: reference pressure in %s (Enter to discard): ", k,
-                   cl_unit_name(ref_unit));
-            rc = read_line(lb, l, line, sizeof line, &e);
-            if (rc < 0)
-                goto port_fail;
-            ans = trim(line);
-            if (rc == 0 || strcasecmp(ans, "q") == 0) {
-                prompt("\npoint %u discarded\n", k);
-                done = true;
-                break;
-            }
-            if (!*ans) {
-                prompt("point %u discarded\n", k);
-                k--;
-                break;
-            }
-            double kpa;
-            if (cl_unit_parse_kpa(ans, ref_unit, &kpa, &e) != CL_OK) {
-                prompt("point %u: %s\n", k, e.msg);
-                continue;
-            }
-            cl_sensor_point pt = {.ref_kpa = kpa,
-                                  .raw = r.mean,
-                                  .raw_sd = r.sd,
-                                  .n_samples = (unsigned)r.n,
-                                  .direction = dir,
-                                  .temperature_c = NAN,
-                                  .fit_kpa = NAN,
-                                  .residual_kpa = NAN,
-                                  .u_kpa = NAN};
-            if ((code = keep_point(lg, &v, &nv, &cap, &pt)) != CAL_EXIT_OK)
-                goto out;
-            break;
-        }
-    }
-    if (nv == 0) {
+    live_step st = take_points(s);
+    if (st == STEP_PORT)
+        return port_failed(s);
+    if (st == STEP_EXIT)
+        return s->code;
+    if (s->nv == 0) {
         cal_error("%s: no calibration points taken", o->live_port);
-        code = CAL_EXIT_ERROR;
-        goto out;
+        return CAL_EXIT_ERROR;
     }
-    prompt("%zu points taken.\n", nv);
-    *pts = v;
-    *n = nv;
-    v = NULL;
-    goto out;
-port_fail:
-    code = port_exit(rc);
-    if (lg && nv)
-        cal_error("%s; the %zu points taken are kept in %s (continue with --resume)", e.msg, nv,
-                  o->save_points);
-    else if (nv)
-        cal_error("%s; the %zu points taken are lost (--save-points FILE keeps them)", e.msg, nv);
-    else
-        cal_error("%s", e.msg);
-out:
-    if (lg && nv == 0)
+    prompt("%zu points taken.\n", s->nv);
+    return CAL_EXIT_OK;
+}
+
+int cal_live_points(const cal_options *o, cl_sensor_point **pts, size_t *n, char *serial,
+                    size_t serial_cap)
+{
+    live_session s = {.o = o,
+                      .ref_unit = o->ref_unit ? o->ref_unit : CL_UNIT_KPA,
+                      .serial = serial,
+                      .serial_cap = serial_cap};
+    int code;
+
+    *pts = NULL;
+    *n = 0;
+    serial[0] = '\0';
+    s.lb = calloc(1, sizeof *s.lb);
+    if (!s.lb) {
+        cal_error("out of memory");
+        return CAL_EXIT_ERROR;
+    }
+    if ((code = open_points_file(o, &s.lg, &s.v, &s.nv, &s.cap)) != CAL_EXIT_OK) {
+        free(s.lb);
+        free(s.v);
+        return code;
+    }
+    code = run_session(&s);
+    if (code == CAL_EXIT_OK) {
+        *pts = s.v;
+        *n = s.nv;
+        s.v = NULL;
+    }
+    if (s.lg && s.nv == 0)
         unlink(o->save_points); /* a points file of only its header */
-    free(v);
-    free(lb);
-    cl_live_close(l);
-    cl_calfile_points_log_close(lg);
+    free(s.v);
+    free(s.lb);
+    cl_live_close(s.l);
+    cl_calfile_points_log_close(s.lg);
     return code;
 }

@@ -294,66 +294,98 @@ int cl_sensor_profile_raw_for_kpa(const cl_sensor_profile *p, double kpa, double
 
 /* ====================================================== sensor: to JSON */
 
-static json_t *sensor_json(const cl_sensor_calibration *d)
+/* `o` when it was built whole (ok), else NULL with `o` released. */
+static json_t *built(json_t *o, bool ok)
 {
-    json_t *r = json_object(), *o, *a;
-    int n = d->degree + 1;
-    bool ok = r != NULL;
+    if (!ok) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
 
-    ok = ok && cl_profile_put(r, "format", json_string(CL_PROFILE_FORMAT));
-    ok = ok && cl_profile_put(r, "version", json_integer(CL_PROFILE_VERSION));
-    ok = ok && cl_profile_put(r, "kind", json_string("sensor"));
-    o = json_object();
-    ok = ok && cl_profile_put(r, "sensor", o);
+static json_t *sensor_id_json(const cl_sensor_calibration *d)
+{
+    json_t *o = json_object();
+    bool ok = o != NULL;
     ok = ok && cl_profile_put(o, "serial", json_string(d->serial ? d->serial : ""));
     ok = ok && cl_profile_put(o, "model", cl_profile_jstr(d->model));
     ok = ok &&
          cl_profile_put(o, "channel", d->channel >= 0 ? json_integer(d->channel) : json_null());
-    ok = ok && cl_profile_put(r, "date", cl_profile_jstr(d->date));
-    ok = ok && cl_profile_put(r, "valid_until", cl_profile_jstr(d->valid_until));
-    ok = ok && cl_profile_put(r, "operator", cl_profile_jstr(d->operator_name));
-    o = json_object();
-    ok = ok && cl_profile_put(r, "reference", o);
+    return built(o, ok);
+}
+
+static json_t *reference_json(const cl_sensor_calibration *d)
+{
+    json_t *o = json_object();
+    bool ok = o != NULL;
     ok = ok && cl_profile_put(o, "instrument", cl_profile_jstr(d->reference));
     ok = ok && cl_profile_put(o, "U_kpa", cl_profile_jnum(d->ref_u_kpa));
     ok = ok && cl_profile_put(o, "k", cl_profile_jnum(d->ref_k));
-    o = json_object();
-    ok = ok && cl_profile_put(r, "conditions", o);
-    ok = ok && cl_profile_put(o, "temperature_c", cl_profile_jnum(d->temperature_c));
-    ok = ok && cl_profile_put(r, "software", cl_profile_jstr(d->software));
-    ok = ok && cl_profile_put(r, "source", cl_profile_jstr(d->source));
-    ok = ok && cl_profile_put(r, "notes", cl_profile_jstr(d->notes));
+    return built(o, ok);
+}
 
-    o = json_object();
-    ok = ok && cl_profile_put(r, "transfer", o);
+static json_t *conditions_json(const cl_sensor_calibration *d)
+{
+    json_t *o = json_object();
+    bool ok = o != NULL;
+    ok = ok && cl_profile_put(o, "temperature_c", cl_profile_jnum(d->temperature_c));
+    return built(o, ok);
+}
+
+static json_t *coefficients_json(const cl_sensor_calibration *d)
+{
+    json_t *a = json_array();
+    bool ok = a != NULL;
+    for (int i = 0; ok && i <= d->degree; i++)
+        ok = json_array_append_new(a, cl_profile_jnum(d->coef[i])) == 0;
+    return built(a, ok);
+}
+
+static json_t *covariance_json(const cl_sensor_calibration *d)
+{
+    json_t *a = json_array();
+    bool ok = a != NULL;
+    for (int i = 0; ok && i <= d->degree; i++) {
+        json_t *row = json_array();
+        ok = row && json_array_append_new(a, row) == 0;
+        for (int j = 0; ok && j <= d->degree; j++)
+            ok = json_array_append_new(row, cl_profile_jnum(d->cov[i][j])) == 0;
+    }
+    return built(a, ok);
+}
+
+/* The transfer function: its coefficients, their covariance, the raw range. */
+static json_t *transfer_json(const cl_sensor_calibration *d)
+{
+    json_t *o = json_object();
+    bool ok = o != NULL;
     ok = ok && cl_profile_put(o, "input", json_string("raw"));
     ok = ok && cl_profile_put(o, "output", json_string("kPa gauge"));
     ok = ok && cl_profile_put(o, "degree", json_integer(d->degree));
-    a = json_array();
-    ok = ok && cl_profile_put(o, "coefficients", a);
-    for (int i = 0; ok && i < n; i++)
-        ok = json_array_append_new(a, cl_profile_jnum(d->coef[i])) == 0;
-    a = json_array();
-    ok = ok && cl_profile_put(o, "covariance", a);
-    for (int i = 0; ok && i < n; i++) {
-        json_t *row = json_array();
-        ok = row && json_array_append_new(a, row) == 0;
-        for (int j = 0; ok && j < n; j++)
-            ok = json_array_append_new(row, cl_profile_jnum(d->cov[i][j])) == 0;
-    }
+    ok = ok && cl_profile_put(o, "coefficients", coefficients_json(d));
+    ok = ok && cl_profile_put(o, "covariance", covariance_json(d));
     ok = ok && cl_profile_put(o, "raw_min", cl_profile_jnum(d->raw_min));
     ok = ok && cl_profile_put(o, "raw_max", cl_profile_jnum(d->raw_max));
+    return built(o, ok);
+}
 
-    o = json_object();
-    ok = ok && cl_profile_put(r, "uncertainty", o);
+static json_t *uncertainty_json(const cl_sensor_calibration *d)
+{
+    json_t *o = json_object();
+    bool ok = o != NULL;
     ok = ok && cl_profile_put(o, "k", cl_profile_jnum(d->k));
     ok = ok && cl_profile_put(o, "u_repeatability_kpa", cl_profile_jnum(d->u_rep_kpa));
     ok = ok && cl_profile_put(o, "u_hysteresis_kpa", cl_profile_jnum(d->u_hyst_kpa));
     ok = ok && cl_profile_put(o, "u_reference_kpa", cl_profile_jnum(d->u_ref_kpa));
     ok = ok && cl_profile_put(o, "U_max_kpa", cl_profile_jnum(d->u_max_kpa));
+    return built(o, ok);
+}
 
-    o = json_object();
-    ok = ok && cl_profile_put(r, "figures", o);
+static json_t *figures_json(const cl_sensor_calibration *d)
+{
+    json_t *o = json_object();
+    bool ok = o != NULL;
     ok = ok && cl_profile_put(o, "points", json_integer((json_int_t)d->npoints));
     ok = ok && cl_profile_put(o, "dof", json_integer((json_int_t)d->dof));
     ok = ok && cl_profile_put(o, "residual_sd_kpa", cl_profile_jnum(d->residual_sd_kpa));
@@ -363,73 +395,108 @@ static json_t *sensor_json(const cl_sensor_calibration *d)
     ok = ok && cl_profile_put(o, "hysteresis_kpa", cl_profile_jnum(d->hysteresis_kpa));
     ok = ok && cl_profile_put(o, "repeatability_kpa", cl_profile_jnum(d->repeatability_kpa));
     ok = ok && cl_profile_put(o, "U_max_kpa", cl_profile_jnum(d->u_max_kpa));
-    ok = ok && cl_profile_put(r, "tolerance_kpa", cl_profile_jnum(d->tolerance_kpa));
-    ok = ok && cl_profile_put(r, "pass", json_boolean(d->pass));
+    return built(o, ok);
+}
 
-    o = json_object();
-    ok = ok && cl_profile_put(r, "procedure", o);
+static json_t *procedure_json(const cl_sensor_calibration *d)
+{
+    json_t *o = json_object();
+    bool ok = o != NULL;
     ok = ok && cl_profile_put(o, "setpoints", json_integer((json_int_t)d->nsetpoints));
     ok = ok && cl_profile_put(o, "ascending", json_boolean(d->ascending));
     ok = ok && cl_profile_put(o, "descending", json_boolean(d->descending));
     ok = ok && cl_profile_put(o, "repeats", json_boolean(d->repeats));
     ok = ok && cl_profile_put(o, "complete", json_boolean(d->procedure_complete));
+    return built(o, ok);
+}
 
-    a = json_array();
-    ok = ok && cl_profile_put(r, "degree_selection", a);
-    for (size_t i = 0; ok && i < d->ntrials; i++) {
-        const cl_sensor_trial *t = &d->trials[i];
-        json_t *e = json_object();
-        ok = e && json_array_append_new(a, e) == 0;
-        ok = ok && cl_profile_put(e, "degree", json_integer(t->degree));
-        ok = ok && cl_profile_put(e, "monotonic", json_boolean(t->monotonic));
-        ok = ok && cl_profile_put(e, "pass", json_boolean(t->pass));
-        ok = ok && cl_profile_put(e, "max_residual_kpa", cl_profile_jnum(t->max_residual_kpa));
-        ok = ok && cl_profile_put(e, "U_max_kpa", cl_profile_jnum(t->u_max_kpa));
-        ok = ok && cl_profile_put(e, "worst_kpa", cl_profile_jnum(t->worst_kpa));
-    }
+/* The JSON of element i of one of the arrays of a calibration. */
+typedef json_t *(*element_json)(const cl_sensor_calibration *d, size_t i);
 
-    a = json_array();
-    ok = ok && cl_profile_put(r, "points", a);
-    for (size_t i = 0; ok && i < d->npoints; i++) {
-        const cl_sensor_point *pt = &d->points[i];
-        json_t *e = json_object();
-        ok = e && json_array_append_new(a, e) == 0;
-        ok = ok && cl_profile_put(e, "ref_kpa", cl_profile_jnum(pt->ref_kpa));
-        ok = ok && cl_profile_put(e, "raw", cl_profile_jnum(pt->raw));
-        ok = ok && cl_profile_put(e, "raw_sd", cl_profile_jnum(pt->raw_sd));
-        ok = ok && cl_profile_put(e, "n", json_integer(pt->n_samples));
-        ok =
-            ok && cl_profile_put(e, "direction", json_string(cl_direction_name(pt->direction)));
-        ok = ok && cl_profile_put(e, "temperature_c", cl_profile_jnum(pt->temperature_c));
-        ok = ok && cl_profile_put(e, "setpoint", json_integer((json_int_t)pt->setpoint));
-        ok = ok && cl_profile_put(e, "fit_kpa", cl_profile_jnum(pt->fit_kpa));
-        ok = ok && cl_profile_put(e, "residual_kpa", cl_profile_jnum(pt->residual_kpa));
-        ok = ok && cl_profile_put(e, "U_kpa", cl_profile_jnum(pt->u_kpa));
-    }
-    a = json_array();
-    ok = ok && cl_profile_put(r, "setpoints", a);
-    for (size_t i = 0; ok && i < d->nsetpoints; i++) {
-        const cl_sensor_setpoint *s = &d->setpoints[i];
-        json_t *e = json_object();
-        ok = e && json_array_append_new(a, e) == 0;
-        ok = ok && cl_profile_put(e, "ref_kpa", cl_profile_jnum(s->ref_kpa));
-        ok = ok && cl_profile_put(e, "n_up", json_integer((json_int_t)s->n_up));
-        ok = ok && cl_profile_put(e, "n_down", json_integer((json_int_t)s->n_down));
-        ok = ok && cl_profile_put(e, "n_unknown", json_integer((json_int_t)s->n_unknown));
-        ok = ok && cl_profile_put(e, "raw_up", cl_profile_jnum(s->raw_up));
-        ok = ok && cl_profile_put(e, "raw_down", cl_profile_jnum(s->raw_down));
-        ok = ok && cl_profile_put(e, "error_up_kpa", cl_profile_jnum(s->error_up_kpa));
-        ok = ok && cl_profile_put(e, "error_down_kpa", cl_profile_jnum(s->error_down_kpa));
-        ok = ok && cl_profile_put(e, "hysteresis_kpa", cl_profile_jnum(s->hysteresis_kpa));
-        ok =
-            ok && cl_profile_put(e, "repeatability_kpa", cl_profile_jnum(s->repeatability_kpa));
-        ok = ok && cl_profile_put(e, "U_kpa", cl_profile_jnum(s->u_kpa));
-    }
-    if (!ok) {
-        json_decref(r);
-        return NULL;
-    }
-    return r;
+static json_t *trial_json(const cl_sensor_calibration *d, size_t i)
+{
+    const cl_sensor_trial *t = &d->trials[i];
+    json_t *e = json_object();
+    bool ok = e != NULL;
+    ok = ok && cl_profile_put(e, "degree", json_integer(t->degree));
+    ok = ok && cl_profile_put(e, "monotonic", json_boolean(t->monotonic));
+    ok = ok && cl_profile_put(e, "pass", json_boolean(t->pass));
+    ok = ok && cl_profile_put(e, "max_residual_kpa", cl_profile_jnum(t->max_residual_kpa));
+    ok = ok && cl_profile_put(e, "U_max_kpa", cl_profile_jnum(t->u_max_kpa));
+    ok = ok && cl_profile_put(e, "worst_kpa", cl_profile_jnum(t->worst_kpa));
+    return built(e, ok);
+}
+
+static json_t *point_json(const cl_sensor_calibration *d, size_t i)
+{
+    const cl_sensor_point *pt = &d->points[i];
+    json_t *e = json_object();
+    bool ok = e != NULL;
+    ok = ok && cl_profile_put(e, "ref_kpa", cl_profile_jnum(pt->ref_kpa));
+    ok = ok && cl_profile_put(e, "raw", cl_profile_jnum(pt->raw));
+    ok = ok && cl_profile_put(e, "raw_sd", cl_profile_jnum(pt->raw_sd));
+    ok = ok && cl_profile_put(e, "n", json_integer(pt->n_samples));
+    ok = ok && cl_profile_put(e, "direction", json_string(cl_direction_name(pt->direction)));
+    ok = ok && cl_profile_put(e, "temperature_c", cl_profile_jnum(pt->temperature_c));
+    ok = ok && cl_profile_put(e, "setpoint", json_integer((json_int_t)pt->setpoint));
+    ok = ok && cl_profile_put(e, "fit_kpa", cl_profile_jnum(pt->fit_kpa));
+    ok = ok && cl_profile_put(e, "residual_kpa", cl_profile_jnum(pt->residual_kpa));
+    ok = ok && cl_profile_put(e, "U_kpa", cl_profile_jnum(pt->u_kpa));
+    return built(e, ok);
+}
+
+static json_t *setpoint_json(const cl_sensor_calibration *d, size_t i)
+{
+    const cl_sensor_setpoint *s = &d->setpoints[i];
+    json_t *e = json_object();
+    bool ok = e != NULL;
+    ok = ok && cl_profile_put(e, "ref_kpa", cl_profile_jnum(s->ref_kpa));
+    ok = ok && cl_profile_put(e, "n_up", json_integer((json_int_t)s->n_up));
+    ok = ok && cl_profile_put(e, "n_down", json_integer((json_int_t)s->n_down));
+    ok = ok && cl_profile_put(e, "n_unknown", json_integer((json_int_t)s->n_unknown));
+    ok = ok && cl_profile_put(e, "raw_up", cl_profile_jnum(s->raw_up));
+    ok = ok && cl_profile_put(e, "raw_down", cl_profile_jnum(s->raw_down));
+    ok = ok && cl_profile_put(e, "error_up_kpa", cl_profile_jnum(s->error_up_kpa));
+    ok = ok && cl_profile_put(e, "error_down_kpa", cl_profile_jnum(s->error_down_kpa));
+    ok = ok && cl_profile_put(e, "hysteresis_kpa", cl_profile_jnum(s->hysteresis_kpa));
+    ok = ok && cl_profile_put(e, "repeatability_kpa", cl_profile_jnum(s->repeatability_kpa));
+    ok = ok && cl_profile_put(e, "U_kpa", cl_profile_jnum(s->u_kpa));
+    return built(e, ok);
+}
+
+/* An array of the n elements of one of the arrays of a calibration. */
+static json_t *array_json(const cl_sensor_calibration *d, size_t n, element_json one)
+{
+    json_t *a = json_array();
+    bool ok = a != NULL;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = json_array_append_new(a, one(d, i)) == 0;
+    return built(a, ok);
+}
+
+static json_t *sensor_json(const cl_sensor_calibration *d)
+{
+    json_t *r = cl_profile_doc_new("sensor");
+    bool ok = r != NULL;
+    ok = ok && cl_profile_put(r, "sensor", sensor_id_json(d));
+    ok = ok && cl_profile_put(r, "date", cl_profile_jstr(d->date));
+    ok = ok && cl_profile_put(r, "valid_until", cl_profile_jstr(d->valid_until));
+    ok = ok && cl_profile_put(r, "operator", cl_profile_jstr(d->operator_name));
+    ok = ok && cl_profile_put(r, "reference", reference_json(d));
+    ok = ok && cl_profile_put(r, "conditions", conditions_json(d));
+    ok = ok && cl_profile_put(r, "software", cl_profile_jstr(d->software));
+    ok = ok && cl_profile_put(r, "source", cl_profile_jstr(d->source));
+    ok = ok && cl_profile_put(r, "notes", cl_profile_jstr(d->notes));
+    ok = ok && cl_profile_put(r, "transfer", transfer_json(d));
+    ok = ok && cl_profile_put(r, "uncertainty", uncertainty_json(d));
+    ok = ok && cl_profile_put(r, "figures", figures_json(d));
+    ok = ok && cl_profile_put(r, "tolerance_kpa", cl_profile_jnum(d->tolerance_kpa));
+    ok = ok && cl_profile_put(r, "pass", json_boolean(d->pass));
+    ok = ok && cl_profile_put(r, "procedure", procedure_json(d));
+    ok = ok && cl_profile_put(r, "degree_selection", array_json(d, d->ntrials, trial_json));
+    ok = ok && cl_profile_put(r, "points", array_json(d, d->npoints, point_json));
+    ok = ok && cl_profile_put(r, "setpoints", array_json(d, d->nsetpoints, setpoint_json));
+    return built(r, ok);
 }
 
 char *cl_sensor_profile_to_json(const cl_sensor_profile *p)
@@ -650,21 +717,36 @@ static int parse_transfer(json_t *tr, cl_sensor_calibration *d, cl_error *err)
     return CL_OK;
 }
 
-static int sensor_from_json(json_t *r, cl_sensor_calibration *d, cl_error *err)
+/* Object `key` of the document, which must be there. */
+static int get_required_obj(json_t *r, const char *key, json_t **o, cl_error *err)
 {
-    json_t *o, *a, *v;
-    int rc;
-    double ch = NAN, nsp = NAN;
-
-    if ((rc = cl_profile_get_obj(r, "sensor", &o, err)))
+    int rc = cl_profile_get_obj(r, key, o, err);
+    if (rc)
         return rc;
-    if (!o)
-        return cl_error_set(err, CL_ERR_FORMAT, "missing \"sensor\" object");
-    if ((rc = cl_profile_get_str(o, "serial", true, "sensor", &d->serial, err)) ||
+    if (!*o)
+        return cl_error_set(err, CL_ERR_FORMAT, "missing \"%s\" object", key);
+    return CL_OK;
+}
+
+/* The sensor calibrated: serial, model, channel. */
+static int read_sensor(json_t *r, cl_sensor_calibration *d, cl_error *err)
+{
+    json_t *o;
+    double ch = NAN;
+    int rc;
+    if ((rc = get_required_obj(r, "sensor", &o, err)) ||
+        (rc = cl_profile_get_str(o, "serial", true, "sensor", &d->serial, err)) ||
         (rc = cl_profile_get_str(o, "model", false, "sensor", &d->model, err)) ||
         (rc = cl_profile_get_num(o, "channel", false, "sensor", &ch, err)))
         return rc;
     d->channel = isfinite(ch) && ch >= 0 && ch < 65536 ? (int)ch : -1;
+    return CL_OK;
+}
+
+/* The texts of the record: date (a valid one), validity, operator, ... */
+static int read_record(json_t *r, cl_sensor_calibration *d, cl_error *err)
+{
+    int rc;
     if ((rc = cl_profile_get_str(r, "date", false, NULL, &d->date, err)) ||
         (rc = cl_profile_get_str(r, "valid_until", false, NULL, &d->valid_until, err)) ||
         (rc = cl_profile_get_str(r, "operator", false, NULL, &d->operator_name, err)) ||
@@ -674,9 +756,16 @@ static int sensor_from_json(json_t *r, cl_sensor_calibration *d, cl_error *err)
         return rc;
     if (d->date) {
         time_t t;
-        if ((rc = cl_profile_parse_date(d->date, &t, err)))
-            return rc;
+        return cl_profile_parse_date(d->date, &t, err);
     }
+    return CL_OK;
+}
+
+/* The reference instrument, and the conditions of the calibration. */
+static int read_reference(json_t *r, cl_sensor_calibration *d, cl_error *err)
+{
+    json_t *o;
+    int rc;
     if ((rc = cl_profile_get_obj(r, "reference", &o, err)))
         return rc;
     if (o) {
@@ -690,80 +779,107 @@ static int sensor_from_json(json_t *r, cl_sensor_calibration *d, cl_error *err)
     }
     if ((rc = cl_profile_get_obj(r, "conditions", &o, err)))
         return rc;
-    if (o && (rc = cl_profile_get_num(o, "temperature_c", false, "conditions",
-                                      &d->temperature_c, err)))
+    if (o)
+        return cl_profile_get_num(o, "temperature_c", false, "conditions", &d->temperature_c,
+                                  err);
+    return CL_OK;
+}
+
+/* The uncertainty budget; terms left out are zero. */
+static int read_uncertainty(json_t *r, cl_sensor_calibration *d, cl_error *err)
+{
+    json_t *o;
+    int rc;
+    if ((rc = cl_profile_get_obj(r, "uncertainty", &o, err)) || !o)
         return rc;
-    if ((rc = cl_profile_get_obj(r, "transfer", &o, err)))
+    if ((rc = cl_profile_get_num(o, "k", false, "uncertainty", &d->k, err)) ||
+        (rc = cl_profile_get_num(o, "u_repeatability_kpa", false, "uncertainty", &d->u_rep_kpa,
+                                 err)) ||
+        (rc = cl_profile_get_num(o, "u_hysteresis_kpa", false, "uncertainty", &d->u_hyst_kpa,
+                                 err)) ||
+        (rc = cl_profile_get_num(o, "u_reference_kpa", false, "uncertainty", &d->u_ref_kpa,
+                                 err)) ||
+        (rc = cl_profile_get_num(o, "U_max_kpa", false, "uncertainty", &d->u_max_kpa, err)))
         return rc;
-    if (!o)
-        return cl_error_set(err, CL_ERR_FORMAT, "missing \"transfer\" object");
-    if ((rc = parse_transfer(o, d, err)))
+    if (!isfinite(d->k))
+        d->k = 2;
+    /* A budget given in part: the missing terms are zero. */
+    if (!isfinite(d->u_rep_kpa))
+        d->u_rep_kpa = 0;
+    if (!isfinite(d->u_hyst_kpa))
+        d->u_hyst_kpa = 0;
+    if (!isfinite(d->u_ref_kpa))
+        d->u_ref_kpa = 0;
+    if (d->u_rep_kpa < 0 || d->u_hyst_kpa < 0 || d->u_ref_kpa < 0 || d->k <= 0)
+        return cl_error_set(err, CL_ERR_FORMAT, "negative uncertainty in \"uncertainty\"");
+    return CL_OK;
+}
+
+/* The figures of the fit (U_max from here only if the budget has none). */
+static int read_figures(json_t *r, cl_sensor_calibration *d, cl_error *err)
+{
+    json_t *o;
+    double dof = NAN;
+    int rc;
+    if ((rc = cl_profile_get_obj(r, "figures", &o, err)) || !o)
         return rc;
-    if ((rc = cl_profile_get_obj(r, "uncertainty", &o, err)))
+    if ((rc = cl_profile_get_num(o, "dof", false, "figures", &dof, err)) ||
+        (rc = cl_profile_get_num(o, "residual_sd_kpa", false, "figures", &d->residual_sd_kpa,
+                                 err)) ||
+        (rc = cl_profile_get_num(o, "r2", false, "figures", &d->r2, err)) ||
+        (rc = cl_profile_get_num(o, "max_residual_kpa", false, "figures", &d->max_residual_kpa,
+                                 err)) ||
+        (rc = cl_profile_get_num(o, "nonlinearity_kpa", false, "figures", &d->nonlinearity_kpa,
+                                 err)) ||
+        (rc = cl_profile_get_num(o, "hysteresis_kpa", false, "figures", &d->hysteresis_kpa,
+                                 err)) ||
+        (rc = cl_profile_get_num(o, "repeatability_kpa", false, "figures",
+                                 &d->repeatability_kpa, err)))
         return rc;
-    if (o) {
-        if ((rc = cl_profile_get_num(o, "k", false, "uncertainty", &d->k, err)) ||
-            (rc = cl_profile_get_num(o, "u_repeatability_kpa", false, "uncertainty",
-                                     &d->u_rep_kpa, err)) ||
-            (rc = cl_profile_get_num(o, "u_hysteresis_kpa", false, "uncertainty",
-                                     &d->u_hyst_kpa, err)) ||
-            (rc = cl_profile_get_num(o, "u_reference_kpa", false, "uncertainty", &d->u_ref_kpa,
-                                     err)) ||
-            (rc = cl_profile_get_num(o, "U_max_kpa", false, "uncertainty", &d->u_max_kpa, err)))
-            return rc;
-        if (!isfinite(d->k))
-            d->k = 2;
-        /* A budget given in part: the missing terms are zero. */
-        if (!isfinite(d->u_rep_kpa))
-            d->u_rep_kpa = 0;
-        if (!isfinite(d->u_hyst_kpa))
-            d->u_hyst_kpa = 0;
-        if (!isfinite(d->u_ref_kpa))
-            d->u_ref_kpa = 0;
-        if (d->u_rep_kpa < 0 || d->u_hyst_kpa < 0 || d->u_ref_kpa < 0 || d->k <= 0)
-            return cl_error_set(err, CL_ERR_FORMAT, "negative uncertainty in \"uncertainty\"");
-    }
-    if ((rc = cl_profile_get_obj(r, "figures", &o, err)))
-        return rc;
-    if (o) {
-        double dof = NAN;
-        if ((rc = cl_profile_get_num(o, "dof", false, "figures", &dof, err)) ||
-            (rc = cl_profile_get_num(o, "residual_sd_kpa", false, "figures",
-                                     &d->residual_sd_kpa, err)) ||
-            (rc = cl_profile_get_num(o, "r2", false, "figures", &d->r2, err)) ||
-            (rc = cl_profile_get_num(o, "max_residual_kpa", false, "figures",
-                                     &d->max_residual_kpa, err)) ||
-            (rc = cl_profile_get_num(o, "nonlinearity_kpa", false, "figures",
-                                     &d->nonlinearity_kpa, err)) ||
-            (rc = cl_profile_get_num(o, "hysteresis_kpa", false, "figures", &d->hysteresis_kpa,
-                                     err)) ||
-            (rc = cl_profile_get_num(o, "repeatability_kpa", false, "figures",
-                                     &d->repeatability_kpa, err)))
-            return rc;
-        d->dof = isfinite(dof) && dof >= 0 ? (size_t)dof : 0;
-        if (!isfinite(d->u_max_kpa) &&
-            (rc = cl_profile_get_num(o, "U_max_kpa", false, "figures", &d->u_max_kpa, err)))
-            return rc;
-    }
-    if ((rc = cl_profile_get_num(r, "tolerance_kpa", false, NULL, &d->tolerance_kpa, err)))
+    d->dof = isfinite(dof) && dof >= 0 ? (size_t)dof : 0;
+    if (!isfinite(d->u_max_kpa))
+        return cl_profile_get_num(o, "U_max_kpa", false, "figures", &d->u_max_kpa, err);
+    return CL_OK;
+}
+
+/* The tolerance and the verdict. */
+static int read_verdict(json_t *r, cl_sensor_calibration *d, cl_error *err)
+{
+    int rc = cl_profile_get_num(r, "tolerance_kpa", false, NULL, &d->tolerance_kpa, err);
+    if (rc)
         return rc;
     d->pass = true; /* a hand-written profile without a verdict claims none */
-    v = json_object_get(r, "pass");
+    json_t *v = json_object_get(r, "pass");
     if (v && !json_is_null(v)) {
         if (!json_is_boolean(v))
             return cl_error_set(err, CL_ERR_FORMAT, "\"pass\" is not true or false");
         d->pass = json_is_true(v);
     }
-    if ((rc = cl_profile_get_obj(r, "procedure", &o, err)))
+    return CL_OK;
+}
+
+static int read_procedure(json_t *r, cl_sensor_calibration *d, cl_error *err)
+{
+    json_t *o;
+    double nsp;
+    int rc;
+    if ((rc = cl_profile_get_obj(r, "procedure", &o, err)) || !o)
         return rc;
-    if (o) {
-        if ((rc = cl_profile_get_num(o, "setpoints", false, "procedure", &nsp, err)) ||
-            (rc = cl_profile_get_bool(o, "ascending", "procedure", &d->ascending, err)) ||
-            (rc = cl_profile_get_bool(o, "descending", "procedure", &d->descending, err)) ||
-            (rc = cl_profile_get_bool(o, "repeats", "procedure", &d->repeats, err)) ||
-            (rc = cl_profile_get_bool(o, "complete", "procedure", &d->procedure_complete, err)))
-            return rc;
-    }
+    if ((rc = cl_profile_get_num(o, "setpoints", false, "procedure", &nsp, err)) ||
+        (rc = cl_profile_get_bool(o, "ascending", "procedure", &d->ascending, err)) ||
+        (rc = cl_profile_get_bool(o, "descending", "procedure", &d->descending, err)) ||
+        (rc = cl_profile_get_bool(o, "repeats", "procedure", &d->repeats, err)) ||
+        (rc = cl_profile_get_bool(o, "complete", "procedure", &d->procedure_complete, err)))
+        return rc;
+    return CL_OK;
+}
+
+/* The degree trials, the points and the setpoints; a point's setpoint must
+ * be one of them. */
+static int read_arrays(json_t *r, cl_sensor_calibration *d, cl_error *err)
+{
+    json_t *a;
+    int rc;
     if ((rc = cl_profile_get_arr(r, "degree_selection", &a, err)) ||
         (a && (rc = parse_trials(a, d, err))))
         return rc;
@@ -777,6 +893,19 @@ static int sensor_from_json(json_t *r, cl_sensor_calibration *d, cl_error *err)
         if (d->nsetpoints && d->points[i].setpoint >= d->nsetpoints)
             return cl_error_set(err, CL_ERR_FORMAT, "\"points[%zu].setpoint\" is out of range",
                                 i);
+    return CL_OK;
+}
+
+static int sensor_from_json(json_t *r, cl_sensor_calibration *d, cl_error *err)
+{
+    json_t *tr;
+    int rc;
+    if ((rc = read_sensor(r, d, err)) || (rc = read_record(r, d, err)) ||
+        (rc = read_reference(r, d, err)) || (rc = get_required_obj(r, "transfer", &tr, err)) ||
+        (rc = parse_transfer(tr, d, err)) || (rc = read_uncertainty(r, d, err)) ||
+        (rc = read_figures(r, d, err)) || (rc = read_verdict(r, d, err)) ||
+        (rc = read_procedure(r, d, err)) || (rc = read_arrays(r, d, err)))
+        return rc;
     return check_transfer(d, err);
 }
 

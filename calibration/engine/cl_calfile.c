@@ -257,142 +257,193 @@ static char *dup_field(const csv *c, int i, bool *ok)
     return d;
 }
 
+/* Room for one more after the n elements (of `size` bytes) in use in v, of
+ * *cap, the room doubling from `first`: v, moved or not, or NULL out of
+ * memory (v untouched). */
+static void *grow(void *v, size_t n, size_t *cap, size_t size, size_t first)
+{
+    if (n < *cap)
+        return v;
+    size_t nc = *cap ? 2 * *cap : first;
+    void *t = realloc(v, nc * size);
+    if (t)
+        *cap = nc;
+    return t;
+}
+
 /* ------------------------------------------------------- sensor points */
+
+/* The columns of a points file (-1: absent). */
+typedef struct points_cols {
+    int ref;           /* reference pressure */
+    cl_unit name_unit; /* its unit from the column name, or 0 */
+    int raw[MAX_FIELDS], nraw;
+    int unit, sd, n, dir, temp;
+} points_cols;
+
+/* "raw", "raw1", "raw_2", ...: a column of raw readings. */
+static bool is_raw_column(const char *name)
+{
+    if (strncmp(name, "raw", 3) != 0)
+        return false;
+    const char *d = name + 3;
+    if (*d == '_' && isdigit((unsigned char)d[1]))
+        d++;
+    bool digits = true;
+    for (const char *p = d; *p; p++)
+        digits &= isdigit((unsigned char)*p) != 0;
+    return digits;
+}
+
+/* The columns named in the header row: a reference and at least one raw
+ * reading, and a way to know the reference's unit. */
+static int points_columns(const header *h, const char *path, cl_unit ref_unit, points_cols *pc,
+                          cl_error *err)
+{
+    pc->ref = pcol(h, "ref", path, &pc->name_unit, err);
+    if (pc->ref == -1)
+        pc->ref = pcol(h, "reference", path, &pc->name_unit, err);
+    if (pc->ref == -2)
+        return CL_ERR_ARG;
+    if (pc->ref < 0)
+        return cl_error_set(err, CL_ERR_FORMAT,
+                            "%s: no reference column (ref, ref_<unit>, reference)", path);
+    pc->nraw = 0;
+    for (size_t i = 0; i < h->n; i++)
+        if (is_raw_column(h->name[i]))
+            pc->raw[pc->nraw++] = (int)i;
+    if (pc->nraw == 0)
+        return cl_error_set(err, CL_ERR_FORMAT,
+                            "%s: no raw reading column (raw, raw1, raw2, ..)", path);
+    pc->unit = col(h, "unit");
+    pc->sd = col(h, "raw_sd");
+    pc->n = col(h, "n");
+    pc->dir = col(h, "direction");
+    if (pc->dir < 0)
+        pc->dir = col(h, "dir");
+    pc->temp = col(h, "temperature_c");
+    if (pc->temp < 0)
+        pc->temp = col(h, "temp_c");
+    if (pc->temp < 0)
+        pc->temp = col(h, "temperature");
+    if (!pc->name_unit && pc->unit < 0 && !ref_unit)
+        return cl_error_set(err, CL_ERR_ARG,
+                            "%s: the reference unit is unknown: add a unit column, name the "
+                            "column ref_<unit> (ref_kPa, ref_mmHg) or give --ref-unit",
+                            path);
+    return CL_OK;
+}
+
+/* The reference pressure of a row, in kPa. */
+static int point_ref(const csv *c, const points_cols *pc, cl_unit ref_unit, cl_sensor_point *p,
+                     cl_error *err)
+{
+    double r;
+    cl_unit u;
+    int rc;
+    if ((rc = num(c, pc->ref, "reference", &r, err)) != CL_OK)
+        return rc;
+    if (isnan(r))
+        return cl_error_set(err, CL_ERR_FORMAT, "%s:%d: no reference value", c->path, c->line);
+    if ((rc = row_unit(c, pc->name_unit, pc->unit, ref_unit, "ref", &u, err)) != CL_OK)
+        return rc;
+    p->ref_kpa = cl_unit_to_kpa(r, u) + 0.0; /* + 0.0: no negative zero */
+    return CL_OK;
+}
+
+/* SD and count of the samples behind a single raw reading, where given. */
+static int point_spread(const csv *c, const points_cols *pc, cl_sensor_point *p, cl_error *err)
+{
+    double sd, ns;
+    int rc;
+    if ((rc = num(c, pc->sd, "raw_sd", &sd, err)) != CL_OK ||
+        (rc = num(c, pc->n, "n", &ns, err)) != CL_OK)
+        return rc;
+    if (isfinite(sd) && sd < 0)
+        return cl_error_set(err, CL_ERR_FORMAT, "%s:%d: negative raw_sd", c->path, c->line);
+    p->raw_sd = sd;
+    if (isfinite(ns)) {
+        if (ns < 1 || ns != floor(ns) || ns > 1e9)
+            return cl_error_set(err, CL_ERR_FORMAT, "%s:%d: n must be a positive count",
+                                c->path, c->line);
+        p->n_samples = (unsigned)ns;
+    }
+    return CL_OK;
+}
+
+/* The raw readings of a row: their mean, SD and count. */
+static int point_raw(const csv *c, const points_cols *pc, cl_sensor_point *p, cl_error *err)
+{
+    double sum = 0, sum2 = 0, x;
+    unsigned cnt = 0;
+    int rc;
+    for (int k = 0; k < pc->nraw; k++) {
+        if ((rc = num(c, pc->raw[k], "raw reading", &x, err)) != CL_OK)
+            return rc;
+        if (isnan(x))
+            continue;
+        sum += x;
+        sum2 += x * x;
+        cnt++;
+    }
+    if (cnt == 0)
+        return cl_error_set(err, CL_ERR_FORMAT, "%s:%d: no raw reading", c->path, c->line);
+    p->raw = sum / cnt;
+    p->n_samples = cnt;
+    p->raw_sd = NAN;
+    if (cnt == 1)
+        return point_spread(c, pc, p, err);
+    double var = (sum2 - sum * sum / cnt) / (cnt - 1);
+    p->raw_sd = sqrt(var > 0 ? var : 0);
+    return CL_OK;
+}
+
+/* One row of a points file. */
+static int read_point(const csv *c, const points_cols *pc, cl_unit ref_unit, cl_sensor_point *p,
+                      cl_error *err)
+{
+    int rc;
+    *p = (cl_sensor_point){0};
+    if ((rc = point_ref(c, pc, ref_unit, p, err)) != CL_OK ||
+        (rc = point_raw(c, pc, p, err)) != CL_OK)
+        return rc;
+    int dir = cl_direction_from_name(field(c, pc->dir));
+    if (dir == -2)
+        return cl_error_set(err, CL_ERR_FORMAT, "%s:%d: direction '%s' is not up or down",
+                            c->path, c->line, field(c, pc->dir));
+    p->direction = (cl_direction)dir;
+    if ((rc = num(c, pc->temp, "temperature", &p->temperature_c, err)) != CL_OK)
+        return rc;
+    p->fit_kpa = p->residual_kpa = p->u_kpa = NAN;
+    return CL_OK;
+}
 
 int cl_calfile_sensor_points(const char *path, cl_unit ref_unit, cl_sensor_point **pts,
                              size_t *n, cl_error *err)
 {
     csv c;
     header h;
-    cl_sensor_point *v = NULL;
+    points_cols pc;
+    cl_sensor_point *v = NULL, p;
     size_t nv = 0, cap = 0;
-    int raw_cols[MAX_FIELDS], nraw = 0, rc;
-    cl_unit name_unit = 0;
+    int rc;
 
     *pts = NULL;
     *n = 0;
     if ((rc = csv_open(&c, path, err)) != CL_OK)
         return rc;
-    if ((rc = read_header(&c, &h, err)) != CL_OK)
+    if ((rc = read_header(&c, &h, err)) != CL_OK ||
+        (rc = points_columns(&h, path, ref_unit, &pc, err)) != CL_OK)
         goto fail;
-    int ref = pcol(&h, "ref", path, &name_unit, err);
-    if (ref == -1)
-        ref = pcol(&h, "reference", path, &name_unit, err);
-    if (ref == -2) {
-        rc = CL_ERR_ARG;
-        goto fail;
-    }
-    if (ref < 0) {
-        rc = cl_error_set(err, CL_ERR_FORMAT,
-                          "%s: no reference column (ref, ref_<unit>, reference)", path);
-        goto fail;
-    }
-    for (size_t i = 0; i < h.n; i++) {
-        const char *nm = h.name[i];
-        if (strncmp(nm, "raw", 3) != 0)
-            continue;
-        const char *d = nm + 3;
-        if (*d == '_' && isdigit((unsigned char)d[1]))
-            d++;
-        bool digits = true;
-        for (const char *p = d; *p; p++)
-            digits &= isdigit((unsigned char)*p) != 0;
-        if (digits)
-            raw_cols[nraw++] = (int)i;
-    }
-    if (nraw == 0) {
-        rc = cl_error_set(err, CL_ERR_FORMAT, "%s: no raw reading column (raw, raw1, raw2, ..)",
-                          path);
-        goto fail;
-    }
-    int unit_col = col(&h, "unit"), sd_col = col(&h, "raw_sd"), n_col = col(&h, "n");
-    int dir_col = col(&h, "direction");
-    if (dir_col < 0)
-        dir_col = col(&h, "dir");
-    int temp_col = col(&h, "temperature_c");
-    if (temp_col < 0)
-        temp_col = col(&h, "temp_c");
-    if (temp_col < 0)
-        temp_col = col(&h, "temperature");
-    if (!name_unit && unit_col < 0 && !ref_unit) {
-        rc = cl_error_set(err, CL_ERR_ARG,
-                          "%s: the reference unit is unknown: add a unit column, name the "
-                          "column ref_<unit> (ref_kPa, ref_mmHg) or give --ref-unit",
-                          path);
-        goto fail;
-    }
     while ((rc = csv_next(&c, err)) == 1) {
-        cl_sensor_point p = {0};
-        double r, sum = 0, sum2 = 0, x;
-        cl_unit u;
-        unsigned cnt = 0;
-        if ((rc = num(&c, ref, "reference", &r, err)) != CL_OK)
+        if ((rc = read_point(&c, &pc, ref_unit, &p, err)) != CL_OK)
             goto fail;
-        if (isnan(r)) {
-            rc = cl_error_set(err, CL_ERR_FORMAT, "%s:%d: no reference value", path, c.line);
+        cl_sensor_point *t = grow(v, nv, &cap, sizeof *v, 32);
+        if (!t) {
+            rc = cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory", path);
             goto fail;
         }
-        if ((rc = row_unit(&c, name_unit, unit_col, ref_unit, "ref", &u, err)) != CL_OK)
-            goto fail;
-        p.ref_kpa = cl_unit_to_kpa(r, u) + 0.0; /* + 0.0: no negative zero */
-        for (int k = 0; k < nraw; k++) {
-            if ((rc = num(&c, raw_cols[k], "raw reading", &x, err)) != CL_OK)
-                goto fail;
-            if (isnan(x))
-                continue;
-            sum += x;
-            sum2 += x * x;
-            cnt++;
-        }
-        if (cnt == 0) {
-            rc = cl_error_set(err, CL_ERR_FORMAT, "%s:%d: no raw reading", path, c.line);
-            goto fail;
-        }
-        p.raw = sum / cnt;
-        p.n_samples = cnt;
-        p.raw_sd = NAN;
-        if (cnt > 1) {
-            double var = (sum2 - sum * sum / cnt) / (cnt - 1);
-            p.raw_sd = sqrt(var > 0 ? var : 0);
-        } else {
-            double sd, ns;
-            if ((rc = num(&c, sd_col, "raw_sd", &sd, err)) != CL_OK ||
-                (rc = num(&c, n_col, "n", &ns, err)) != CL_OK)
-                goto fail;
-            if (isfinite(sd) && sd < 0) {
-                rc = cl_error_set(err, CL_ERR_FORMAT, "%s:%d: negative raw_sd", path, c.line);
-                goto fail;
-            }
-            p.raw_sd = sd;
-            if (isfinite(ns)) {
-                if (ns < 1 || ns != floor(ns) || ns > 1e9) {
-                    rc = cl_error_set(err, CL_ERR_FORMAT, "%s:%d: n must be a positive count",
-                                      path, c.line);
-                    goto fail;
-                }
-                p.n_samples = (unsigned)ns;
-            }
-        }
-        int dir = cl_direction_from_name(field(&c, dir_col));
-        if (dir == -2) {
-            rc = cl_error_set(err, CL_ERR_FORMAT, "%s:%d: direction '%s' is not up or down",
-                              path, c.line, field(&c, dir_col));
-            goto fail;
-        }
-        p.direction = (cl_direction)dir;
-        if ((rc = num(&c, temp_col, "temperature", &p.temperature_c, err)) != CL_OK)
-            goto fail;
-        p.fit_kpa = p.residual_kpa = p.u_kpa = NAN;
-        if (nv == cap) {
-            size_t nc = cap ? 2 * cap : 32;
-            cl_sensor_point *t = realloc(v, nc * sizeof *t);
-            if (!t) {
-                rc = cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory", path);
-                goto fail;
-            }
-            v = t;
-            cap = nc;
-        }
+        v = t;
         v[nv++] = p;
     }
     if (rc < 0)
@@ -531,17 +582,21 @@ void cl_calfile_points_log_close(cl_calfile_points_log *lg)
 
 /* ------------------------------------------------------------ cup list */
 
+static void cuprow_release(cl_cuprow *r)
+{
+    free(r->cup);
+    free(r->material);
+    free(r->size);
+    free(r->decay);
+    free(r->decay_cup);
+}
+
 void cl_calfile_cups_free(cl_cuprow *rows, size_t n)
 {
     if (!rows)
         return;
-    for (size_t i = 0; i < n; i++) {
-        free(rows[i].cup);
-        free(rows[i].material);
-        free(rows[i].size);
-        free(rows[i].decay);
-        free(rows[i].decay_cup);
-    }
+    for (size_t i = 0; i < n; i++)
+        cuprow_release(&rows[i]);
     free(rows);
 }
 
@@ -560,109 +615,135 @@ static char *resolve(const char *base, const char *rel)
     return p;
 }
 
+/* The pressure columns of a cup list, in the order they are read. */
+enum { CUP_P_REF, CUP_P_CUP, CUP_P_FINAL, CUP_P_U, CUP_NP };
+static const char *const cup_p_names[CUP_NP] = {"p_ref", "p_cup", "p_final", "p_u"};
+
+/* The columns of a cup list (-1: absent). */
+typedef struct cups_cols {
+    int cup, mat, size, vol, volu, vref, vrefu, kind, unit, decay, dcup, from, to;
+    int p[CUP_NP];          /* pressures */
+    cl_unit p_unit[CUP_NP]; /* their units from the column names, or 0 */
+} cups_cols;
+
+/* The columns named in the header row: the cup id and the others. */
+static int cups_columns(const header *h, const char *path, cups_cols *cc, cl_error *err)
+{
+    cc->cup = col(h, "cup");
+    if (cc->cup < 0)
+        cc->cup = col(h, "cup_id");
+    if (cc->cup < 0)
+        return cl_error_set(err, CL_ERR_FORMAT, "%s: no cup column", path);
+    for (int k = 0; k < CUP_NP; k++)
+        cc->p[k] = pcol(h, cup_p_names[k], path, &cc->p_unit[k], err);
+    for (int k = 0; k < CUP_NP; k++)
+        if (cc->p[k] == -2)
+            return CL_ERR_ARG;
+    cc->mat = col(h, "material");
+    cc->size = col(h, "size");
+    cc->vol = col(h, "volume_ml");
+    cc->volu = col(h, "volume_u_ml");
+    cc->vref = col(h, "vref_ml");
+    cc->vrefu = col(h, "vref_u_ml");
+    cc->kind = col(h, "pressure");
+    cc->unit = col(h, "unit");
+    cc->decay = col(h, "decay");
+    cc->dcup = col(h, "decay_cup");
+    cc->from = col(h, "from_s");
+    cc->to = col(h, "to_s");
+    return CL_OK;
+}
+
+/* The numbers of a cup row, its pressures in kPa. */
+static int cup_numbers(const csv *c, const cups_cols *cc, cl_unit unit, cl_cuprow *r,
+                       cl_error *err)
+{
+    double *p[CUP_NP] = {&r->p_ref_kpa, &r->p_cup_kpa, &r->p_final_kpa, &r->p_u_kpa}, x;
+    int rc;
+    if ((rc = num(c, cc->vol, "volume_ml", &r->volume_ml, err)) ||
+        (rc = num(c, cc->volu, "volume_u_ml", &r->volume_u_ml, err)) ||
+        (rc = num(c, cc->vref, "vref_ml", &r->vref_ml, err)) ||
+        (rc = num(c, cc->vrefu, "vref_u_ml", &r->vref_u_ml, err)) ||
+        (rc = num(c, cc->from, "from_s", &r->from_s, err)) ||
+        (rc = num(c, cc->to, "to_s", &r->to_s, err)))
+        return rc;
+    for (int k = 0; k < CUP_NP; k++) {
+        cl_unit u;
+        if ((rc = num(c, cc->p[k], cup_p_names[k], &x, err)))
+            return rc;
+        if (isnan(x))
+            continue;
+        if ((rc = row_unit(c, cc->p_unit[k], cc->unit, unit, cup_p_names[k], &u, err)))
+            return rc;
+        *p[k] = cl_unit_to_kpa(x, u);
+    }
+    return CL_OK;
+}
+
+/* One row of a cup list, but for its texts. */
+static int read_cup(const csv *c, const cups_cols *cc, cl_unit unit, cl_cuprow *r,
+                    cl_error *err)
+{
+    int rc;
+    memset(r, 0, sizeof *r);
+    r->line = c->line;
+    r->volume_ml = r->volume_u_ml = r->vref_ml = r->vref_u_ml = NAN;
+    r->p_ref_kpa = r->p_cup_kpa = r->p_final_kpa = r->p_u_kpa = r->from_s = r->to_s = NAN;
+    if (!*field(c, cc->cup))
+        return cl_error_set(err, CL_ERR_FORMAT, "%s:%d: no cup id", c->path, c->line);
+    if ((rc = cup_numbers(c, cc, unit, r, err)))
+        return rc;
+    const char *pk = field(c, cc->kind);
+    if (*pk && strcasecmp(pk, "absolute") != 0 && strcasecmp(pk, "abs") != 0 &&
+        strcasecmp(pk, "gauge") != 0)
+        return cl_error_set(err, CL_ERR_FORMAT,
+                            "%s:%d: pressure '%s' is neither gauge nor absolute", c->path,
+                            c->line, pk);
+    r->p_absolute = *pk && strncasecmp(pk, "abs", 3) == 0;
+    return CL_OK;
+}
+
+/* The texts of a cup row, copied, the decay's path resolved against the
+ * list's folder: false out of memory. */
+static bool cup_texts(const csv *c, const cups_cols *cc, cl_cuprow *r)
+{
+    bool ok = true;
+    r->cup = dup_field(c, cc->cup, &ok);
+    r->material = dup_field(c, cc->mat, &ok);
+    r->size = dup_field(c, cc->size, &ok);
+    r->decay_cup = dup_field(c, cc->dcup, &ok);
+    if (*field(c, cc->decay)) {
+        r->decay = resolve(c->path, field(c, cc->decay));
+        ok &= r->decay != NULL;
+    }
+    return ok;
+}
+
 int cl_calfile_cups(const char *path, cl_unit unit, cl_cuprow **rows, size_t *n, cl_error *err)
 {
     csv c;
     header h;
-    cl_cuprow *v = NULL;
+    cups_cols cc;
+    cl_cuprow *v = NULL, r;
     size_t nv = 0, cap = 0;
     int rc;
-    cl_unit uref = 0, ucup = 0, ufin = 0, uu = 0;
 
     *rows = NULL;
     *n = 0;
     if ((rc = csv_open(&c, path, err)) != CL_OK)
         return rc;
-    if ((rc = read_header(&c, &h, err)) != CL_OK)
+    if ((rc = read_header(&c, &h, err)) != CL_OK ||
+        (rc = cups_columns(&h, path, &cc, err)) != CL_OK)
         goto fail;
-    int cup = col(&h, "cup");
-    if (cup < 0)
-        cup = col(&h, "cup_id");
-    if (cup < 0) {
-        rc = cl_error_set(err, CL_ERR_FORMAT, "%s: no cup column", path);
-        goto fail;
-    }
-    int pref = pcol(&h, "p_ref", path, &uref, err), pcup = pcol(&h, "p_cup", path, &ucup, err),
-        pfin = pcol(&h, "p_final", path, &ufin, err), pu = pcol(&h, "p_u", path, &uu, err);
-    if (pref == -2 || pcup == -2 || pfin == -2 || pu == -2) {
-        rc = CL_ERR_ARG;
-        goto fail;
-    }
-    int mat = col(&h, "material"), size = col(&h, "size"), vol = col(&h, "volume_ml"),
-        volu = col(&h, "volume_u_ml"), vref = col(&h, "vref_ml"), vrefu = col(&h, "vref_u_ml"),
-        kind = col(&h, "pressure"), unit_col = col(&h, "unit"), decay = col(&h, "decay"),
-        dcup = col(&h, "decay_cup"), from = col(&h, "from_s"), to = col(&h, "to_s");
     while ((rc = csv_next(&c, err)) == 1) {
-        cl_cuprow r;
-        bool ok = true;
-        double x;
-        memset(&r, 0, sizeof r);
-        r.line = c.line;
-        r.volume_ml = r.volume_u_ml = r.vref_ml = r.vref_u_ml = NAN;
-        r.p_ref_kpa = r.p_cup_kpa = r.p_final_kpa = r.p_u_kpa = r.from_s = r.to_s = NAN;
-        if (!*field(&c, cup)) {
-            rc = cl_error_set(err, CL_ERR_FORMAT, "%s:%d: no cup id", path, c.line);
+        if ((rc = read_cup(&c, &cc, unit, &r, err)) != CL_OK)
             goto fail;
-        }
-        if ((rc = num(&c, vol, "volume_ml", &r.volume_ml, err)) ||
-            (rc = num(&c, volu, "volume_u_ml", &r.volume_u_ml, err)) ||
-            (rc = num(&c, vref, "vref_ml", &r.vref_ml, err)) ||
-            (rc = num(&c, vrefu, "vref_u_ml", &r.vref_u_ml, err)) ||
-            (rc = num(&c, from, "from_s", &r.from_s, err)) ||
-            (rc = num(&c, to, "to_s", &r.to_s, err)))
-            goto fail;
-        struct {
-            int col;
-            cl_unit name_unit;
-            const char *what;
-            double *out;
-        } pc[] = {{pref, uref, "p_ref", &r.p_ref_kpa},
-                  {pcup, ucup, "p_cup", &r.p_cup_kpa},
-                  {pfin, ufin, "p_final", &r.p_final_kpa},
-                  {pu, uu, "p_u", &r.p_u_kpa}};
-        for (size_t k = 0; k < sizeof pc / sizeof pc[0]; k++) {
-            cl_unit u;
-            if ((rc = num(&c, pc[k].col, pc[k].what, &x, err)))
-                goto fail;
-            if (isnan(x))
-                continue;
-            if ((rc = row_unit(&c, pc[k].name_unit, unit_col, unit, pc[k].what, &u, err)))
-                goto fail;
-            *pc[k].out = cl_unit_to_kpa(x, u);
-        }
-        const char *pk = field(&c, kind);
-        if (*pk && strcasecmp(pk, "absolute") != 0 && strcasecmp(pk, "abs") != 0 &&
-            strcasecmp(pk, "gauge") != 0) {
-            rc = cl_error_set(err, CL_ERR_FORMAT,
-                              "%s:%d: pressure '%s' is neither gauge nor absolute", path,
-                              c.line, pk);
-            goto fail;
-        }
-        r.p_absolute = *pk && strncasecmp(pk, "abs", 3) == 0;
-        r.cup = dup_field(&c, cup, &ok);
-        r.material = dup_field(&c, mat, &ok);
-        r.size = dup_field(&c, size, &ok);
-        r.decay_cup = dup_field(&c, dcup, &ok);
-        if (*field(&c, decay)) {
-            r.decay = resolve(path, field(&c, decay));
-            ok &= r.decay != NULL;
-        }
-        if (nv == cap) {
-            size_t nc = cap ? 2 * cap : 16;
-            cl_cuprow *t = realloc(v, nc * sizeof *t);
-            if (!t)
-                ok = false;
-            else {
-                v = t;
-                cap = nc;
-            }
-        }
-        if (!ok) {
-            free(r.cup);
-            free(r.material);
-            free(r.size);
-            free(r.decay);
-            free(r.decay_cup);
+        bool ok = cup_texts(&c, &cc, &r);
+        cl_cuprow *t = grow(v, nv, &cap, sizeof *v, 16);
+        if (t)
+            v = t;
+        if (!ok || !t) {
+            cuprow_release(&r);
             rc = cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory", path);
             goto fail;
         }

@@ -232,29 +232,9 @@ static int write_series(cl_session_results *w, const cl_cup_result *res, const c
     return rc;
 }
 
-int an_run_file(const an_options *o, const char *path, cl_report *rep, an_export *x,
-                cl_error *err)
+/* Warn of each --sensor CUP=... that names a cup the session does not have. */
+static void warn_unknown_cups(const an_options *o, const char *path, cl_session_reader *r)
 {
-    cl_analysis *a = NULL;
-    cl_cup_result *res = NULL;
-    cl_overview *ov = NULL;
-    cl_cup_trace *tr = NULL;
-    cl_figure_style style = {o->unit, o->plot_size};
-    char name[256], cupname[128], fig[4096], title[512];
-    size_t n = 0;
-    cl_session_results *wr = NULL;
-    int rc;
-
-    /* --write: refused before the work when the results cannot be stored. */
-    if (o->write && (rc = cl_session_results_begin(&wr, path, err)) != CL_OK)
-        return rc;
-    rc = cl_analysis_open(&a, path, &o->an, err);
-    if (rc != CL_OK) {
-        cl_session_results_abort(wr);
-        return rc;
-    }
-    cl_session_reader *r = cl_analysis_reader(a);
-    stem(path, name, sizeof name);
     for (size_t i = 0; i < o->an.nsensors && o->verbosity; i++) {
         bool found = false;
         for (size_t k = 0; k < cl_session_cup_count(r) && !found; k++) {
@@ -265,69 +245,89 @@ int an_run_file(const an_options *o, const char *path, cl_report *rep, an_export
             fprintf(stderr, PROG ": %s: --sensor %s: the session has no such cup\n", path,
                     o->an.sensor_cups[i]);
     }
-    n = cl_analysis_cup_count(a);
-    res = calloc(n ? n : 1, sizeof *res);
-    if (!res) {
-        rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    if (o->plot || o->plot_dir) {
-        if (o->plot_dir && (rc = cl_output_dir(o->plot_dir, err)) != CL_OK)
-            goto out;
-        if (!(ov = cl_overview_new())) {
-            rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");
-            goto out;
-        }
-    }
-    if (x && (rc = an_export_session(x, r, path, err)) != CL_OK)
-        goto out;
-    for (size_t k = 0; k < n; k++) {
-        rc = cl_analysis_cup(a, k, &res[k], ov || x || wr ? &tr : NULL, err);
-        if (rc != CL_OK)
-            goto out;
-        if (wr && (rc = write_series(wr, &res[k], tr, path, err)) != CL_OK)
-            goto out;
-        if (x && (rc = an_export_cup(x, &res[k], tr, err)) != CL_OK)
-            goto out;
-        if (o->plot_dir) {
-            safe_name(res[k].cup_id, cupname, sizeof cupname);
-            snprintf(fig, sizeof fig, "%s/%s_%s.%s", o->plot_dir, name, cupname, o->plot_format);
-            snprintf(title, sizeof title, "%s", name);
-            rc = cl_figure_cup(fig, &res[k], tr, &style, title, err);
-            if (rc != CL_OK)
-                goto out;
-            if (o->verbosity > 1)
-                fprintf(stderr, PROG ": wrote %s\n", fig);
-        }
-        if (ov && (rc = cl_overview_add(ov, &res[k], tr, err)) != CL_OK)
-            goto out;
-        cl_cup_trace_free(tr);
-        tr = NULL;
-    }
-    if (x && (rc = an_export_session_end(x, err)) != CL_OK)
-        goto out;
-    warn_uncalibrated(o, path, res, n);
+}
+
+/* Warn of a recording whose recorder stopped without closing the file. */
+static void warn_interrupted(const an_options *o, const char *path, cl_session_reader *r)
+{
     if (o->verbosity && cl_session_reader_status(r) == CL_SESSION_RECORDING &&
         !cl_session_writer_alive(r))
         fprintf(stderr,
                 PROG ": %s: interrupted: the recorder stopped without closing the file; "
                      "run 'cuplab-analyze --recover %s'\n",
                 path, path);
-    warn_cupset_mismatch(o, path, a);
-    if (ov && n) {
-        if (o->plot)
-            snprintf(fig, sizeof fig, "%s", o->plot);
-        else
-            snprintf(fig, sizeof fig, "%s/%s_overview.%s", o->plot_dir, name, o->plot_format);
-        snprintf(title, sizeof title, "%s%s%s, %zu cup%s", name,
-                 cl_session_attr(r, "technique")[0] ? ": " : "", cl_session_attr(r, "technique"),
-                 n, n == 1 ? "" : "s");
-        rc = cl_overview_write(ov, fig, &style, title, err);
-        if (rc != CL_OK)
-            goto out;
-        if (o->verbosity > 1)
-            fprintf(stderr, PROG ": wrote %s\n", fig);
+}
+
+/* What one file's analysis makes besides its rows: figures, the export,
+ * the results stored with --write. */
+typedef struct run_outputs {
+    cl_overview *ov;         /* --plot / --plot-dir */
+    an_export *x;            /* --export */
+    cl_session_results *wr;  /* --write */
+    cl_figure_style style;
+    char name[256];          /* the file's stem */
+} run_outputs;
+
+/* Cup k's figure in --plot-dir. */
+static int cup_figure(const an_options *o, const run_outputs *out, const cl_cup_result *res,
+                      const cl_cup_trace *tr, cl_error *err)
+{
+    char cupname[128], fig[4096], title[512];
+    safe_name(res->cup_id, cupname, sizeof cupname);
+    snprintf(fig, sizeof fig, "%s/%s_%s.%s", o->plot_dir, out->name, cupname, o->plot_format);
+    snprintf(title, sizeof title, "%s", out->name);
+    int rc = cl_figure_cup(fig, res, tr, &out->style, title, err);
+    if (rc == CL_OK && o->verbosity > 1)
+        fprintf(stderr, PROG ": wrote %s\n", fig);
+    return rc;
+}
+
+/* The session's overview figure (--plot, or in --plot-dir). */
+static int overview_figure(const an_options *o, const run_outputs *out, cl_session_reader *r,
+                           size_t n, cl_error *err)
+{
+    char fig[4096], title[512];
+    if (o->plot)
+        snprintf(fig, sizeof fig, "%s", o->plot);
+    else
+        snprintf(fig, sizeof fig, "%s/%s_overview.%s", o->plot_dir, out->name, o->plot_format);
+    snprintf(title, sizeof title, "%s%s%s, %zu cup%s", out->name,
+             cl_session_attr(r, "technique")[0] ? ": " : "", cl_session_attr(r, "technique"), n,
+             n == 1 ? "" : "s");
+    int rc = cl_overview_write(out->ov, fig, &out->style, title, err);
+    if (rc == CL_OK && o->verbosity > 1)
+        fprintf(stderr, PROG ": wrote %s\n", fig);
+    return rc;
+}
+
+/* Every cup: analysed, then into what the run makes of it. */
+static int run_cups(const an_options *o, cl_analysis *a, const char *path, cl_cup_result *res,
+                    size_t n, run_outputs *out, cl_error *err)
+{
+    cl_cup_trace *tr = NULL;
+    int rc = CL_OK;
+    for (size_t k = 0; k < n && rc == CL_OK; k++) {
+        rc = cl_analysis_cup(a, k, &res[k], out->ov || out->x || out->wr ? &tr : NULL, err);
+        if (rc == CL_OK && out->wr)
+            rc = write_series(out->wr, &res[k], tr, path, err);
+        if (rc == CL_OK && out->x)
+            rc = an_export_cup(out->x, &res[k], tr, err);
+        if (rc == CL_OK && o->plot_dir)
+            rc = cup_figure(o, out, &res[k], tr, err);
+        if (rc == CL_OK && out->ov)
+            rc = cl_overview_add(out->ov, &res[k], tr, err);
+        cl_cup_trace_free(tr);
+        tr = NULL;
     }
+    return rc;
+}
+
+/* The session's rows into the report (and, with --write, into the file). */
+static int report_session(const an_options *o, cl_analysis *a, const char *path,
+                          const cl_cup_result *res, size_t n, cl_report *rep, run_outputs *out,
+                          cl_error *err)
+{
+    cl_session_reader *r = cl_analysis_reader(a);
     cl_report_session info = {
         .file = path,
         .session_uuid = cl_session_attr(r, "session_uuid"),
@@ -337,15 +337,60 @@ int an_run_file(const an_options *o, const char *path, cl_report *rep, an_export
         .technique = cl_session_attr(r, "technique"),
         .gap_events = cl_analysis_gap_events(a),
     };
-    rc = cl_report_add_session(rep, &info, res, n, err);
-    if (rc == CL_OK && wr) {
-        rc = write_results(o, wr, path, rep, cl_report_sessions(rep) - 1, err);
-        wr = NULL;
+    int rc = cl_report_add_session(rep, &info, res, n, err);
+    if (rc == CL_OK && out->wr) {
+        rc = write_results(o, out->wr, path, rep, cl_report_sessions(rep) - 1, err);
+        out->wr = NULL;
     }
-out:
-    cl_session_results_abort(wr);
-    cl_cup_trace_free(tr);
-    cl_overview_free(ov);
+    return rc;
+}
+
+int an_run_file(const an_options *o, const char *path, cl_report *rep, an_export *x,
+                cl_error *err)
+{
+    cl_analysis *a = NULL;
+    cl_cup_result *res = NULL;
+    run_outputs out = {.x = x, .style = {o->unit, o->plot_size}};
+    size_t n = 0;
+    int rc;
+
+    /* --write: refused before the work when the results cannot be stored. */
+    if (o->write && (rc = cl_session_results_begin(&out.wr, path, err)) != CL_OK)
+        return rc;
+    rc = cl_analysis_open(&a, path, &o->an, err);
+    if (rc != CL_OK) {
+        cl_session_results_abort(out.wr);
+        return rc;
+    }
+    cl_session_reader *r = cl_analysis_reader(a);
+    stem(path, out.name, sizeof out.name);
+    warn_unknown_cups(o, path, r);
+    n = cl_analysis_cup_count(a);
+    if (!(res = calloc(n ? n : 1, sizeof *res))) {
+        rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    if (o->plot || o->plot_dir) {
+        if (o->plot_dir && (rc = cl_output_dir(o->plot_dir, err)) != CL_OK)
+            goto done;
+        if (!(out.ov = cl_overview_new())) {
+            rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+    }
+    if ((x && (rc = an_export_session(x, r, path, err)) != CL_OK) ||
+        (rc = run_cups(o, a, path, res, n, &out, err)) != CL_OK ||
+        (x && (rc = an_export_session_end(x, err)) != CL_OK))
+        goto done;
+    warn_uncalibrated(o, path, res, n);
+    warn_interrupted(o, path, r);
+    warn_cupset_mismatch(o, path, a);
+    if (out.ov && n && (rc = overview_figure(o, &out, r, n, err)) != CL_OK)
+        goto done;
+    rc = report_session(o, a, path, res, n, rep, &out, err);
+done:
+    cl_session_results_abort(out.wr);
+    cl_overview_free(out.ov);
     free(res);
     cl_analysis_close(a);
     return rc;

@@ -242,19 +242,15 @@ static int set_str(cell *row, int c, const char *s)
     return row[c].str ? CL_OK : CL_ERR_NOMEM;
 }
 
-static int fill_row(const cl_report *r, const cl_report_session *s, const cl_cup_result *x,
-                    cell *row)
+/* The text columns of a row (CL_ERR_NOMEM if one cannot be copied). */
+static int row_texts(const cl_report *r, const cl_report_session *s, const cl_cup_result *x,
+                     cell *row)
 {
     const cl_cup_metrics *m = &x->m;
-    const cl_segment_app *a = &x->app;
-    const cl_decay_fit *lin = &m->all[CL_DECAY_LINEAR - 1];
     const cl_decay_fit *e = cl_metrics_exp_fit(m);
     char flags[CL_ANALYSIS_TEXT * 2];
-    bool ap = x->applied, fit = m->fitted, eok = fit && e->ok;
+    bool fit = m->fitted, eok = fit && e->ok;
     int rc = CL_OK;
-
-    for (int c = 0; c < NCOL; c++)
-        row[c] = (cell){.num = NAN, .str = NULL};
     cl_analysis_flags_text(x->flags, flags, sizeof flags);
     rc |= set_str(row, C_FILE, s->file);
     rc |= set_str(row, C_UUID, s->session_uuid);
@@ -275,10 +271,92 @@ static int fill_row(const cl_report *r, const cl_report_session *s, const cl_cup
     rc |= set_str(row, C_EXP_MODEL, eok ? cl_decay_model_name(e->model) : "");
     rc |= set_str(row, C_MARKERS, x->markers);
     rc |= set_str(row, C_FLAGS, flags);
-    if (rc != CL_OK)
-        return CL_ERR_NOMEM;
+    return rc != CL_OK ? CL_ERR_NOMEM : CL_OK;
+}
 
+/* The figures of the main application. */
+static void application_values(const cl_cup_result *x, double *v)
+{
+    const cl_cup_metrics *m = &x->m;
+    const cl_segment_app *a = &x->app;
+    v[C_APPLIED] = a->onset_s;
+    v[C_HOLD_START] = a->hold_start_s;
+    v[C_REL_START] = a->release_start_s;
+    v[C_REL_END] = a->release_end_s;
+    v[C_RELEASED] = a->released;
+    v[C_STROKES] = (double)a->strokes;
+    v[C_REPUMPS] = (double)a->repumps;
+    v[C_PEAK] = m->peak_kpa;
+    v[C_PEAK_U] = x->peak_u_kpa;
+    v[C_PEAK_UN] = m->peak_noise_u_kpa;
+    v[C_PEAK_T] = m->peak_t_s;
+    v[C_TTP] = m->time_to_peak_s;
+    v[C_HOLD_DUR] = m->hold_duration_s;
+    v[C_WIN_START] = m->win_start_s;
+    v[C_WIN_END] = m->win_end_s;
+    v[C_HOLD_MEAN] = m->hold_mean_kpa;
+    v[C_HOLD_SD] = m->hold_sd_kpa;
+    v[C_HOLD_MIN] = m->hold_min_kpa;
+    v[C_HOLD_MAX] = m->hold_max_kpa;
+    v[C_PTI] = m->dose_kpa_min;
+    v[C_DOSE] = m->dose_kpa_min;
+    v[C_VOLUME] = x->volume_ml;
+}
+
+/* The figures of the hold's fits. */
+static void fit_values(const cl_cup_result *x, double *v)
+{
+    const cl_cup_metrics *m = &x->m;
+    const cl_decay_fit *lin = &m->all[CL_DECAY_LINEAR - 1];
+    v[C_FIT_START] = m->fit_start_s;
+    v[C_FIT_END] = m->fit_end_s;
+    v[C_FIT_POINTS] = (double)m->fit_points;
+    v[C_CHANGE] = m->change_kpa;
+    v[C_CHANGE_PCT] = m->change_pct;
+    v[C_K] = m->k_per_min;
+    v[C_K_SE] = m->k_se_per_min;
+    v[C_REL] = m->rel_pct_min;
+    v[C_REL_SE] = m->rel_se_pct_min;
+    v[C_SLOPE] = m->leak_kpa_min;
+    v[C_SLOPE_SE] = m->leak_se_kpa_min;
+    v[C_LEAK] = m->leak_kpa_min;
+    v[C_LEAK_SE] = m->leak_se_kpa_min;
+    v[C_LIN_INTERCEPT] = lin->a_kpa;
+    v[C_LIN_R2] = lin->r2;
+    v[C_RHO1] = m->best.rho1;
+    v[C_INFLATION] = m->best.inflation;
+    v[C_Q] = x->q_mbarl_s;
+    v[C_Q_SE] = x->q_se_mbarl_s;
+}
+
+/* The exponential's parameters. */
+static void exp_values(const cl_decay_fit *e, double *v)
+{
+    v[C_TAU] = e->tau_s;
+    v[C_TAU_SE] = e->tau_se;
+    v[C_P0] = e->p0_kpa;
+    v[C_P0_SE] = e->p0_se;
+    v[C_PINF] = e->p_inf_kpa;
+    v[C_PINF_SE] = e->p_inf_se;
+    /* c: vacuum per second in the fit -> per minute here. */
+    v[C_EXP_C] = e->c_kpa_s * 60;
+    v[C_EXP_C_SE] = e->c_se * 60;
+    v[C_CORR] = e->corr_pinf_tau;
+    v[C_IDENT] = e->identifiable;
+    v[C_EXP_R2] = e->r2;
+}
+
+static int fill_row(const cl_report *r, const cl_report_session *s, const cl_cup_result *x,
+                    cell *row)
+{
+    const cl_cup_metrics *m = &x->m;
+    const cl_decay_fit *e = cl_metrics_exp_fit(m);
     double v[NCOL];
+
+    for (int c = 0; c < NCOL; c++)
+        row[c] = (cell){.num = NAN, .str = NULL};
+    if (row_texts(r, s, x, row) != CL_OK)
+        return CL_ERR_NOMEM;
     for (int c = 0; c < NCOL; c++)
         v[c] = NAN;
     v[C_DEVICE] = x->device;
@@ -292,65 +370,12 @@ static int fill_row(const cl_report *r, const cl_report_session *s, const cl_cup
     v[C_MEAN_RAW] = x->mean_raw;
     v[C_ZERO] = x->zero_kpa;
     v[C_APPS] = (double)x->applications;
-    if (ap) {
-        v[C_APPLIED] = a->onset_s;
-        v[C_HOLD_START] = a->hold_start_s;
-        v[C_REL_START] = a->release_start_s;
-        v[C_REL_END] = a->release_end_s;
-        v[C_RELEASED] = a->released;
-        v[C_STROKES] = (double)a->strokes;
-        v[C_REPUMPS] = (double)a->repumps;
-        v[C_PEAK] = m->peak_kpa;
-        v[C_PEAK_U] = x->peak_u_kpa;
-        v[C_PEAK_UN] = m->peak_noise_u_kpa;
-        v[C_PEAK_T] = m->peak_t_s;
-        v[C_TTP] = m->time_to_peak_s;
-        v[C_HOLD_DUR] = m->hold_duration_s;
-        v[C_WIN_START] = m->win_start_s;
-        v[C_WIN_END] = m->win_end_s;
-        v[C_HOLD_MEAN] = m->hold_mean_kpa;
-        v[C_HOLD_SD] = m->hold_sd_kpa;
-        v[C_HOLD_MIN] = m->hold_min_kpa;
-        v[C_HOLD_MAX] = m->hold_max_kpa;
-        v[C_PTI] = m->dose_kpa_min;
-        v[C_DOSE] = m->dose_kpa_min;
-        v[C_VOLUME] = x->volume_ml;
-    }
-    if (fit) {
-        v[C_FIT_START] = m->fit_start_s;
-        v[C_FIT_END] = m->fit_end_s;
-        v[C_FIT_POINTS] = (double)m->fit_points;
-        v[C_CHANGE] = m->change_kpa;
-        v[C_CHANGE_PCT] = m->change_pct;
-        v[C_K] = m->k_per_min;
-        v[C_K_SE] = m->k_se_per_min;
-        v[C_REL] = m->rel_pct_min;
-        v[C_REL_SE] = m->rel_se_pct_min;
-        v[C_SLOPE] = m->leak_kpa_min;
-        v[C_SLOPE_SE] = m->leak_se_kpa_min;
-        v[C_LEAK] = m->leak_kpa_min;
-        v[C_LEAK_SE] = m->leak_se_kpa_min;
-        v[C_LIN_INTERCEPT] = lin->a_kpa;
-        v[C_LIN_R2] = lin->r2;
-        v[C_RHO1] = m->best.rho1;
-        v[C_INFLATION] = m->best.inflation;
-        v[C_Q] = x->q_mbarl_s;
-        v[C_Q_SE] = x->q_se_mbarl_s;
-    }
-    if (eok) {
-        v[C_TAU] = e->tau_s;
-        v[C_TAU_SE] = e->tau_se;
-        v[C_P0] = e->p0_kpa;
-        v[C_P0_SE] = e->p0_se;
-        v[C_PINF] = e->p_inf_kpa;
-        v[C_PINF_SE] = e->p_inf_se;
-        /* c: vacuum per second in the fit -> per minute here. */
-        v[C_EXP_C] = e->c_kpa_s * 60;
-        v[C_EXP_C_SE] = e->c_se * 60;
-        v[C_CORR] = e->corr_pinf_tau;
-        v[C_IDENT] = e->identifiable;
-        v[C_EXP_R2] = e->r2;
-    }
+    if (x->applied)
+        application_values(x, v);
+    if (m->fitted)
+        fit_values(x, v);
+    if (m->fitted && e->ok)
+        exp_values(e, v);
     for (int c = 0; c < NCOL; c++)
         if (!cols[c].str)
             row[c].num = conv(r, cols[c].d, v[c]);

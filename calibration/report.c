@@ -335,12 +335,61 @@ out:
 
 /* --------------------------------------------------------------- cupset */
 
+/* The table of the cups: volume and leak figures of each. */
+static cl_table *cups_table(const cal_options *o, const cl_cupset *c)
+{
+    const char *u = cl_unit_name(o->unit);
+    cl_table *t = cl_table_new();
+    if (!t)
+        return NULL;
+    cl_table_add_column(t, "cup", NULL, 0);
+    cl_table_add_column(t, "material", NULL, 0);
+    cl_table_add_column(t, "size", NULL, 0);
+    cl_table_add_column(t, "volume", "mL", 5);
+    cl_table_add_column(t, "u_volume", "mL", 2);
+    cl_table_add_column(t, "volume_method", NULL, 0);
+    cl_table_add_column(t, "leak_model", NULL, 0);
+    cl_table_add_column(t, "tau", "s", 5);
+    cl_table_add_column(t, "se_tau", "s", 2);
+    cl_table_add_column(t, "p0", u, 5);
+    cl_table_add_column(t, "p_inf", u, 5);
+    cl_table_add_column(t, "at", u, 5);
+    cl_table_add_column(t, "Q", "mbar L/s", 4);
+    cl_table_add_column(t, "u_Q", "mbar L/s", 2);
+    cl_table_add_column(t, "window_from", "s", 6);
+    cl_table_add_column(t, "window_to", "s", 6);
+    cl_table_add_column(t, "samples", NULL, 0);
+    for (size_t i = 0; i < cl_cupset_count(c); i++) {
+        const cl_cupset_cup *p = cl_cupset_get(c, i);
+        cl_table_add_row(t);
+        cl_table_set_str(t, 0, p->cup_id);
+        cl_table_set_str(t, 1, p->material);
+        cl_table_set_str(t, 2, p->size);
+        cl_table_set_num(t, 3, p->volume_ml);
+        cl_table_set_num(t, 4, p->volume_u_ml);
+        cl_table_set_str(t, 5, p->volume_method);
+        cl_table_set_str(t, 6, p->leak_model);
+        cl_table_set_num(t, 7, p->leak_tau_s);
+        cl_table_set_num(t, 8, p->leak_tau_se);
+        cl_table_set_num(t, 9, cl_unit_from_kpa(p->leak_p0_kpa, o->unit));
+        cl_table_set_num(t, 10, cl_unit_from_kpa(p->leak_p_inf_kpa, o->unit));
+        cl_table_set_num(t, 11, cl_unit_from_kpa(p->leak_at_kpa, o->unit));
+        cl_table_set_num(t, 12, p->leak_q_mbarl_s);
+        cl_table_set_num(t, 13, p->leak_q_u_mbarl_s);
+        cl_table_set_num(t, 14, p->leak_t_from_s);
+        cl_table_set_num(t, 15, p->leak_t_to_s);
+        if (p->leak_n)
+            cl_table_set_num(t, 16, (double)p->leak_n);
+    }
+    return t;
+}
+
 int cal_report_cupset(const cal_options *o, const cl_cupset *c)
 {
     const char *u = cl_unit_name(o->unit);
     const cl_cupset_meta *m = cl_cupset_get_meta(c);
     summary s = {0};
-    cl_table *tables[2] = {NULL, NULL}, *t = NULL;
+    cl_table *tables[2] = {NULL, NULL};
     const char *names[2], *titles[2];
     char title[2][256];
     size_t n = 0;
@@ -363,55 +412,13 @@ int cal_report_cupset(const cal_options *o, const cl_cupset *c)
         n++;
     }
     if (want(o, "cups")) {
-        t = cl_table_new();
-        if (!t)
+        if (!(tables[n] = cups_table(o, c)))
             goto out;
-        cl_table_add_column(t, "cup", NULL, 0);
-        cl_table_add_column(t, "material", NULL, 0);
-        cl_table_add_column(t, "size", NULL, 0);
-        cl_table_add_column(t, "volume", "mL", 5);
-        cl_table_add_column(t, "u_volume", "mL", 2);
-        cl_table_add_column(t, "volume_method", NULL, 0);
-        cl_table_add_column(t, "leak_model", NULL, 0);
-        cl_table_add_column(t, "tau", "s", 5);
-        cl_table_add_column(t, "se_tau", "s", 2);
-        cl_table_add_column(t, "p0", u, 5);
-        cl_table_add_column(t, "p_inf", u, 5);
-        cl_table_add_column(t, "at", u, 5);
-        cl_table_add_column(t, "Q", "mbar L/s", 4);
-        cl_table_add_column(t, "u_Q", "mbar L/s", 2);
-        cl_table_add_column(t, "window_from", "s", 6);
-        cl_table_add_column(t, "window_to", "s", 6);
-        cl_table_add_column(t, "samples", NULL, 0);
-        for (size_t i = 0; i < cl_cupset_count(c); i++) {
-            const cl_cupset_cup *p = cl_cupset_get(c, i);
-            cl_table_add_row(t);
-            cl_table_set_str(t, 0, p->cup_id);
-            cl_table_set_str(t, 1, p->material);
-            cl_table_set_str(t, 2, p->size);
-            cl_table_set_num(t, 3, p->volume_ml);
-            cl_table_set_num(t, 4, p->volume_u_ml);
-            cl_table_set_str(t, 5, p->volume_method);
-            cl_table_set_str(t, 6, p->leak_model);
-            cl_table_set_num(t, 7, p->leak_tau_s);
-            cl_table_set_num(t, 8, p->leak_tau_se);
-            cl_table_set_num(t, 9, cl_unit_from_kpa(p->leak_p0_kpa, o->unit));
-            cl_table_set_num(t, 10, cl_unit_from_kpa(p->leak_p_inf_kpa, o->unit));
-            cl_table_set_num(t, 11, cl_unit_from_kpa(p->leak_at_kpa, o->unit));
-            cl_table_set_num(t, 12, p->leak_q_mbarl_s);
-            cl_table_set_num(t, 13, p->leak_q_u_mbarl_s);
-            cl_table_set_num(t, 14, p->leak_t_from_s);
-            cl_table_set_num(t, 15, p->leak_t_to_s);
-            if (p->leak_n)
-                cl_table_set_num(t, 16, (double)p->leak_n);
-        }
         snprintf(title[n], sizeof title[n],
                  "cups: u = standard uncertainty, se = standard error; Q = V dp/dt at 'at'");
-        tables[n] = t;
         names[n] = "cups";
         titles[n] = title[n];
         n++;
-        t = NULL;
     }
     code = cal_write_tables(o->format, tables, names, titles, n);
 out:
@@ -421,6 +428,5 @@ out:
         cl_table_free(tables[i]);
     if (s.t && n == 0)
         cl_table_free(s.t);
-    cl_table_free(t);
     return code;
 }

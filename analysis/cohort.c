@@ -4,10 +4,11 @@
  * Inputs are files, folders (every *.h5 below them, sorted) and glob
  * patterns.  Sessions are read by worker processes (-j N): HDF5 as Debian
  * ships it is not thread-safe, so each worker is a forked process that opens
- * whole session files, reduces each to its compact form (cl_cohort_read) and
- * sends it back through a pipe; the parent never touches HDF5 while workers
- * run.  Each worker has its own task pipe (file indexes, at most two
- * outstanding, so a slow file never holds up the others) and result pipe.
+ * whole session files, reduces each to its compact form
+ * (cl_cohortsession_read) and sends it back through a pipe; the parent never
+ * touches HDF5 while workers run.  Each worker has its own task pipe (file
+ * indexes, at most two outstanding, so a slow file never holds up the
+ * others) and result pipe.
  * Results are kept by file index, so the output does not depend on which
  * worker finished first.  With -j 1 the files are read in this process.
  *
@@ -32,6 +33,7 @@
 #include <unistd.h>
 
 #include "cohort/cl_cohort.h"
+#include "cohort/cl_cohortout.h"
 #include "cohort/cl_cohortplot.h"
 #include "cl_output.h"
 #include "cl_plot.h"
@@ -58,7 +60,7 @@ static int usage(const char *fmt, const char *arg)
 
 typedef struct settings {
     cl_cohort_params p;
-    cl_cohort_target target;
+    cl_cohorttarget target;
     int table; /* -1: all (text), groups (CSV) */
     int jobs;
 } settings;
@@ -69,15 +71,15 @@ static int parse_fields(const char *spec, cl_cohort_params *p)
     snprintf(buf, sizeof buf, "%s", spec);
     p->nfields = 0;
     for (char *f = strtok_r(buf, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
-        int id = cl_cohort_field_from_name(f);
+        int id = cl_cohortfield_from_name(f);
         if (id < 0) {
             fprintf(stderr, PROG ": --group-by: unknown field '%s' (%s)\n", f,
-                    cl_cohort_field_names());
+                    cl_cohortfield_names());
             return AN_EXIT_USAGE;
         }
         if (p->nfields == 2)
             return usage("--group-by '%s': one or two fields", spec);
-        p->field[p->nfields++] = (cl_cohort_field)id;
+        p->field[p->nfields++] = (cl_cohortfield)id;
     }
     if (p->nfields == 0)
         return usage("--group-by '%s': no field", spec);
@@ -129,13 +131,13 @@ static int parse_settings(const an_options *o, settings *s)
     if ((rc = parse_fields(o->group_by, &s->p)) >= 0 ||
         (rc = parse_metrics(o->metrics, &s->p)) >= 0)
         return rc;
-    if (o->table && (s->table = cl_cohort_table_from_name(o->table)) < 0)
+    if (o->table && (s->table = cl_cohortout_table_from_name(o->table)) < 0)
         return usage("--table '%s': groups, tests, blocked, pairwise, repeatability, "
                      "profiles, distances or sessions",
                      o->table);
     if (o->target) {
         cl_error err;
-        if (cl_cohort_target_parse(o->target, o->unit, &s->target, &err) != CL_OK) {
+        if (cl_cohorttarget_parse(o->target, o->unit, &s->target, &err) != CL_OK) {
             fprintf(stderr, PROG ": --target: %s\n", err.msg);
             return err.code == CL_ERR_NOTFOUND ? AN_EXIT_FILE : AN_EXIT_USAGE;
         }
@@ -320,7 +322,7 @@ static void progress_clear(progress *p)
 typedef struct run {
     const an_options *o;
     files f;
-    cl_cohort_session *res;
+    cl_cohortsession *res;
     bool *ok;
     progress prog;
     int status;
@@ -344,7 +346,7 @@ static void read_here(run *r, size_t i)
 {
     cl_error err;
     cl_error_clear(&err);
-    int rc = cl_cohort_read(r->f.v[i], &r->o->an, &r->res[i], &err);
+    int rc = cl_cohortsession_read(r->f.v[i], &r->o->an, &r->res[i], &err);
     finished(r, i, rc, err.msg);
 }
 
@@ -387,15 +389,16 @@ static void worker_main(const run *r, int task_fd, int result_fd)
 {
     uint32_t i;
     while (read_full(task_fd, &i, sizeof i) == 0) {
-        cl_cohort_session s;
+        cl_cohortsession s;
         cl_error err;
         void *buf = NULL;
         size_t len = 0;
         cl_error_clear(&err);
-        int rc = i < r->f.n ? cl_cohort_read(r->f.v[i], &r->o->an, &s, &err) : CL_ERR_ARG;
+        int rc =
+            i < r->f.n ? cl_cohortsession_read(r->f.v[i], &r->o->an, &s, &err) : CL_ERR_ARG;
         if (rc == CL_OK) {
-            rc = cl_cohort_session_pack(&s, &buf, &len, &err);
-            cl_cohort_session_release(&s);
+            rc = cl_cohortsession_pack(&s, &buf, &len, &err);
+            cl_cohortsession_release(&s);
         }
         if (rc != CL_OK) {
             buf = NULL;
@@ -524,7 +527,7 @@ static int receive(run *r, worker *w)
     w->npend--;
     if (h.rc == CL_OK) {
         cl_error err;
-        int rc = cl_cohort_session_unpack(buf, h.len, &r->res[h.index], &err);
+        int rc = cl_cohortsession_unpack(buf, h.len, &r->res[h.index], &err);
         finished(r, h.index, rc, err.msg);
     } else {
         finished(r, h.index, h.rc, buf);
@@ -619,8 +622,8 @@ static int figures(const an_options *o, const settings *s, const cl_cohort *c)
         if (s->p.metric[m])
             ms[nm++] = (cl_stat_metric)m;
     snprintf(title, sizeof title, "%zu sessions by %s%s%s", cl_cohort_session_count(c),
-             cl_cohort_field_name(s->p.field[0]), s->p.nfields == 2 ? " and " : "",
-             s->p.nfields == 2 ? cl_cohort_field_name(s->p.field[1]) : "");
+             cl_cohortfield_name(s->p.field[0]), s->p.nfields == 2 ? " and " : "",
+             s->p.nfields == 2 ? cl_cohortfield_name(s->p.field[1]) : "");
     snprintf(path, sizeof path, "%s/cohort_boxplots.%s", o->plot_dir, o->plot_format);
     rc = cl_cohortplot_boxes(c, ms, nm, path, &st, title, &err);
     if (rc == CL_OK) {
@@ -644,12 +647,12 @@ static int figures(const an_options *o, const settings *s, const cl_cohort *c)
  * the sessions of one technique only. */
 static void warn_pooled(const cl_cohort_params *p, const char *techniques)
 {
-    const char *f0 = cl_cohort_field_name(p->field[0]);
+    const char *f0 = cl_cohortfield_name(p->field[0]);
     if (!*techniques)
         return;
     fprintf(stderr, PROG ": warning: grouping by %s%s%s pools techniques %s: ", f0,
-            p->nfields == 2 ? "," : "",
-            p->nfields == 2 ? cl_cohort_field_name(p->field[1]) : "", techniques);
+            p->nfields == 2 ? "," : "", p->nfields == 2 ? cl_cohortfield_name(p->field[1]) : "",
+            techniques);
     if (p->nfields == 1)
         fprintf(stderr,
                 "add --group-by %s,technique or give the sessions of one technique only\n", f0);
@@ -712,7 +715,7 @@ int an_cohort_run(const an_options *o)
     }
     err.msg[0] = '\0';
     errno = 0;
-    if (cl_cohort_write(c, stdout, o->format, s.table, o->unit, &err) != CL_OK ||
+    if (cl_cohortout_write(c, stdout, o->format, s.table, o->unit, &err) != CL_OK ||
         fflush(stdout) != 0) {
         /* A failed write of stdout (a closed pipe) leaves only errno. */
         fprintf(stderr, PROG ": cannot write the results: %s\n",
@@ -731,10 +734,10 @@ int an_cohort_run(const an_options *o)
 out:
     cl_cohort_free(c);
     for (size_t i = 0; r.res && i < r.f.n; i++)
-        cl_cohort_session_release(&r.res[i]);
+        cl_cohortsession_release(&r.res[i]);
     free(r.res);
     free(r.ok);
     files_free(&r.f);
-    cl_cohort_target_release(&s.target);
+    cl_cohorttarget_release(&s.target);
     return rc;
 }

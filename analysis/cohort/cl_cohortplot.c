@@ -17,6 +17,7 @@
 
 #include "cl_plot.h"
 
+#define NP CL_COHORTSESSION_POINTS
 #define MAX_BOX_PANELS 12
 #define MAX_PROFILE_PANELS 24
 
@@ -217,7 +218,7 @@ static int draw_boxes(const cl_cohort *c, const boxdata *d, const char *dev, con
     volatile size_t lines = 1;
     volatile double label_w = 0;
     for (size_t g = 0; g < d->ng; g++) {
-        char lab[CL_COHORT_STR * 2 + 8], *part = lab, *sep;
+        char lab[CL_COHORTSESSION_STR * 2 + 8], *part = lab, *sep;
         size_t l = 1;
         snprintf(lab, sizeof lab, "%s", cl_cohort_group_label(c, g));
         for (; (sep = strstr(part, " / ")); part = sep + 3, l++) {
@@ -255,7 +256,7 @@ static int draw_boxes(const cl_cohort *c, const boxdata *d, const char *dev, con
         cl_plot_close(&ax);
         /* The label's levels on lines of their own under the box. */
         for (size_t g = 0; g < d->ng; g++) {
-            char lab[CL_COHORT_STR * 2 + 8], *part = lab, *sep;
+            char lab[CL_COHORTSESSION_STR * 2 + 8], *part = lab, *sep;
             int line = 1;
             snprintf(lab, sizeof lab, "%s", cl_cohort_group_label(c, g));
             for (; (sep = strstr(part, " / ")); part = sep + 3, line++) {
@@ -306,7 +307,7 @@ int cl_cohortplot_profiles(const cl_cohort *c, const char *path, const cl_figure
 {
     const char *dev;
     size_t ng = cl_cohort_group_count(c);
-    const cl_cohort_target *tg = cl_cohort_target_of(c);
+    const cl_cohorttarget *tg = cl_cohort_target_of(c);
     long closest = cl_cohort_closest(c);
     double lo = 0, hi = 0;
     int rc;
@@ -319,14 +320,13 @@ int cl_cohortplot_profiles(const cl_cohort *c, const char *path, const cl_figure
     for (size_t g = 0; g < ng; g++) {
         cl_cohort_profile p;
         cl_cohort_group_profile(c, g, &p);
-        for (int i = 0; i < CL_COHORT_POINTS && p.n; i++) {
+        for (int i = 0; i < NP && p.n; i++) {
             double a = isfinite(p.lo[i]) ? p.lo[i] : p.mean[i];
             double b = isfinite(p.hi[i]) ? p.hi[i] : p.mean[i];
             lo = fmin(lo, cl_unit_from_kpa(a, st->unit));
             hi = fmax(hi, cl_unit_from_kpa(b, st->unit));
             if (tg)
-                hi = fmax(hi, cl_unit_from_kpa(cl_cohort_target_at(
-                                                   tg, i / (CL_COHORT_POINTS - 1.0), p.span_s),
+                hi = fmax(hi, cl_unit_from_kpa(cl_cohorttarget_at(tg, i / (NP - 1.0), p.span_s),
                                                st->unit));
         }
     }
@@ -345,8 +345,7 @@ int cl_cohortplot_profiles(const cl_cohort *c, const char *path, const cl_figure
     layout L = start_page(dev, path, st, title, ng, PROFILE_PANEL_MIN_MM, keys, nk);
     for (size_t g = 0; g < ng; g++) {
         cl_cohort_profile p;
-        PLFLT x[CL_COHORT_POINTS], y[CL_COHORT_POINTS], bx[2 * CL_COHORT_POINTS],
-            by[2 * CL_COHORT_POINTS];
+        PLFLT x[NP], y[NP], bx[2 * NP], by[2 * NP];
         char tl[256];
         cl_cohort_group_profile(c, g, &p);
         if (p.n)
@@ -364,33 +363,33 @@ int cl_cohortplot_profiles(const cl_cohort *c, const char *path, const cl_figure
             continue;
         }
         size_t nb = 0;
-        for (int i = 0; i < CL_COHORT_POINTS; i++) {
-            x[i] = 100.0 * i / (CL_COHORT_POINTS - 1);
+        for (int i = 0; i < NP; i++) {
+            x[i] = 100.0 * i / (NP - 1);
             y[i] = cl_unit_from_kpa(p.mean[i], st->unit);
             if (isfinite(p.lo[i]))
                 nb++;
         }
-        if (nb == CL_COHORT_POINTS) {
-            for (int i = 0; i < CL_COHORT_POINTS; i++) {
+        if (nb == NP) {
+            for (int i = 0; i < NP; i++) {
                 bx[i] = x[i];
                 by[i] = cl_unit_from_kpa(p.hi[i], st->unit);
-                bx[2 * CL_COHORT_POINTS - 1 - i] = x[i];
-                by[2 * CL_COHORT_POINTS - 1 - i] = cl_unit_from_kpa(p.lo[i], st->unit);
+                bx[2 * NP - 1 - i] = x[i];
+                by[2 * NP - 1 - i] = cl_unit_from_kpa(p.lo[i], st->unit);
             }
             plcol0(COL_BAND);
-            plfill(2 * CL_COHORT_POINTS, bx, by);
+            plfill(2 * NP, bx, by);
         }
         if (tg) {
-            PLFLT ty[CL_COHORT_POINTS];
-            for (int i = 0; i < CL_COHORT_POINTS; i++)
-                ty[i] = cl_unit_from_kpa(
-                    cl_cohort_target_at(tg, i / (CL_COHORT_POINTS - 1.0), p.span_s), st->unit);
+            PLFLT ty[NP];
+            for (int i = 0; i < NP; i++)
+                ty[i] = cl_unit_from_kpa(cl_cohorttarget_at(tg, i / (NP - 1.0), p.span_s),
+                                         st->unit);
             cl_plot_pen(&keys[2]);
-            plline(CL_COHORT_POINTS, x, ty);
+            plline(NP, x, ty);
             pllsty(1);
         }
         cl_plot_pen(&keys[0]);
-        plline(CL_COHORT_POINTS, x, y);
+        plline(NP, x, y);
         cl_plot_close(&ax);
     }
     legend(&L, keys, nk);

@@ -35,6 +35,7 @@
 #include "cohort/cl_cohort.h"
 #include "cohort/cl_cohortout.h"
 #include "cohort/cl_cohortplot.h"
+#include "cl_cli.h"
 #include "cl_output.h"
 #include "cl_plot.h"
 #include "cl_time.h"
@@ -48,13 +49,7 @@ static const cl_stat_metric default_metrics[] = {
     CL_STAT_PEAK,   CL_STAT_TIME_TO_PEAK, CL_STAT_HOLD_DURATION, CL_STAT_HOLD_MEAN,
     CL_STAT_CHANGE, CL_STAT_LEAK,         CL_STAT_DOSE,          CL_STAT_STROKES};
 
-static int usage(const char *fmt, const char *arg)
-{
-    fprintf(stderr, PROG ": ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\nTry '" PROG " --help' for more information.\n");
-    return AN_EXIT_USAGE;
-}
+#define usage(...) cl_cli_usage_error(PROG, AN_EXIT_USAGE, __VA_ARGS__)
 
 /* ------------------------------------------------------------- settings */
 
@@ -125,9 +120,9 @@ static int parse_settings(const an_options *o, settings *s)
     memset(s, 0, sizeof *s);
     s->table = -1;
     if (o->follow || o->write || o->recover)
-        return usage("--group-by cannot be combined with --follow, --write or --recover%s", "");
+        return usage("--group-by cannot be combined with --follow, --write or --recover");
     if (o->plot)
-        return usage("--group-by draws its figures into --plot-dir%s", "");
+        return usage("--group-by draws its figures into --plot-dir");
     if ((rc = parse_fields(o->group_by, &s->p)) >= 0 ||
         (rc = parse_metrics(o->metrics, &s->p)) >= 0)
         return rc;
@@ -225,7 +220,8 @@ static int add_dir(files *f, const char *dir, int depth)
             }
     }
     closedir(d);
-    qsort(here.v, here.n, sizeof *here.v, cmp_str);
+    if (here.n) /* qsort wants an array, even of nothing */
+        qsort(here.v, here.n, sizeof *here.v, cmp_str);
     for (size_t i = 0; rc == 0 && i < here.n; i++) {
         struct stat st;
         if (stat(here.v[i], &st) == 0 && S_ISDIR(st.st_mode))

@@ -288,31 +288,28 @@ done:
     return rc;
 }
 
-int cl_h5_put_double(hid_t obj, const char *name, double value)
+/* A scalar attribute of file type ftype from *value in memory type mtype. */
+static int put_scalar(hid_t obj, const char *name, hid_t ftype, hid_t mtype, const void *value)
 {
     hid_t sp = H5Screate(H5S_SCALAR), a = H5I_INVALID_HID;
     int rc = -1;
-    if (sp >= 0 &&
-        (a = H5Acreate2(obj, name, H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT)) >= 0 &&
-        H5Awrite(a, H5T_NATIVE_DOUBLE, &value) >= 0)
+    if (sp >= 0 && (a = H5Acreate2(obj, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT)) >= 0 &&
+        H5Awrite(a, mtype, value) >= 0)
         rc = 0;
     cl_h5_close(&a);
     cl_h5_close(&sp);
     return rc;
 }
 
+int cl_h5_put_double(hid_t obj, const char *name, double value)
+{
+    return put_scalar(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value);
+}
+
 int cl_h5_put_int(hid_t obj, const char *name, int value)
 {
-    hid_t sp = H5Screate(H5S_SCALAR), a = H5I_INVALID_HID;
     int32_t v = value;
-    int rc = -1;
-    if (sp >= 0 &&
-        (a = H5Acreate2(obj, name, H5T_STD_I32LE, sp, H5P_DEFAULT, H5P_DEFAULT)) >= 0 &&
-        H5Awrite(a, H5T_NATIVE_INT32, &v) >= 0)
-        rc = 0;
-    cl_h5_close(&a);
-    cl_h5_close(&sp);
-    return rc;
+    return put_scalar(obj, name, H5T_STD_I32LE, H5T_NATIVE_INT32, &v);
 }
 
 int cl_h5_get_text(hid_t obj, const char *name, char **out)

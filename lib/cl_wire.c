@@ -353,6 +353,20 @@ static void binary_unit(cl_wire_decoder *d, const uint8_t *enc, size_t len, cl_w
     emit(sink, ctx, &it);
 }
 
+/* Keep `chunk` more bytes of a unit (frame or line) that goes on past this
+ * buffer, unless the unit outgrows `cap`: then it is dropped when it ends. */
+static void keep(cl_wire_decoder *d, const uint8_t *p, size_t chunk, size_t cap)
+{
+    if (d->overflow)
+        return;
+    if (chunk <= cap - d->len) {
+        memcpy(d->buf + d->len, p, chunk);
+        d->len += chunk;
+    } else {
+        d->overflow = true;
+    }
+}
+
 static void binary_decode(cl_wire_decoder *d, const uint8_t *p, const uint8_t *end,
                           cl_wire_sink sink, void *ctx)
 {
@@ -372,14 +386,7 @@ static void binary_decode(cl_wire_decoder *d, const uint8_t *p, const uint8_t *e
             else if (chunk > 0)
                 binary_unit(d, p, chunk, sink, ctx);
         } else {
-            if (!d->overflow) {
-                if (chunk <= BIN_ENCODED_MAX - d->len) {
-                    memcpy(d->buf + d->len, p, chunk);
-                    d->len += chunk;
-                } else {
-                    d->overflow = true;
-                }
-            }
+            keep(d, p, chunk, BIN_ENCODED_MAX);
             if (!z)
                 return;
             if (d->overflow)
@@ -663,14 +670,7 @@ static void text_decode(cl_wire_decoder *d, const uint8_t *p, const uint8_t *end
                 return;
             d->syncing = false;
         } else {
-            if (!d->overflow) {
-                if (chunk <= TEXT_BUF - d->len) {
-                    memcpy(d->buf + d->len, p, chunk);
-                    d->len += chunk;
-                } else {
-                    d->overflow = true;
-                }
-            }
+            keep(d, p, chunk, TEXT_BUF);
             if (!z)
                 return;
             if (d->overflow)

@@ -111,11 +111,7 @@ typedef struct cand {
     cl_ident id;
     bool framed;      /* a sample frame came: the identity is complete */
     double opened_s, retry_s;
-    uint8_t *bytes;   /* everything read while probing */
-    size_t nbytes, bytes_cap;
-    size_t *end;      /* chunks: end offset and host time */
-    double *t;
-    size_t nchunks, chunks_cap;
+    cl_portfind_read read; /* everything read while probing */
 } cand;
 
 typedef struct want {
@@ -142,15 +138,12 @@ static void cand_close(cand *c)
     c->port = NULL;
     cl_wire_decoder_free(c->dec);
     c->dec = NULL;
-    c->nbytes = c->nchunks = 0;
+    cl_portfind_read_free(&c->read);
 }
 
 static void cand_free(cand *c)
 {
     cand_close(c);
-    free(c->bytes);
-    free(c->end);
-    free(c->t);
 }
 
 int cl_portfind_create(cl_portfind **out, const cl_acq_port *port, const char *const *search,
@@ -289,34 +282,42 @@ static void on_item(void *ctx, const cl_wire_item *it)
         c->framed = true;
 }
 
-static bool keep_bytes(cand *c, const uint8_t *b, size_t n, double now)
+int cl_portfind_read_add(cl_portfind_read *r, const uint8_t *b, size_t n, double t)
 {
-    if (c->nbytes + n > c->bytes_cap) {
-        size_t cap = c->bytes_cap ? c->bytes_cap : READ_BUF;
-        while (cap < c->nbytes + n)
+    if (r->n + n > r->cap) {
+        size_t cap = r->cap ? r->cap : READ_BUF;
+        while (cap < r->n + n)
             cap *= 2;
-        uint8_t *nb = realloc(c->bytes, cap);
+        uint8_t *nb = realloc(r->bytes, cap);
         if (!nb)
-            return false;
-        c->bytes = nb;
-        c->bytes_cap = cap;
+            return CL_ERR_NOMEM;
+        r->bytes = nb;
+        r->cap = cap;
     }
-    if (c->nchunks == c->chunks_cap) {
-        size_t cap = c->chunks_cap ? 2 * c->chunks_cap : 16;
-        size_t *ne = realloc(c->end, cap * sizeof *ne);
+    if (r->nchunks == r->chunks_cap) {
+        size_t cap = r->chunks_cap ? 2 * r->chunks_cap : 16;
+        size_t *ne = realloc(r->end, cap * sizeof *ne);
         if (ne)
-            c->end = ne;
-        double *nt = ne ? realloc(c->t, cap * sizeof *nt) : NULL;
+            r->end = ne;
+        double *nt = ne ? realloc(r->t, cap * sizeof *nt) : NULL;
         if (!nt)
-            return false;
-        c->t = nt;
-        c->chunks_cap = cap;
+            return CL_ERR_NOMEM;
+        r->t = nt;
+        r->chunks_cap = cap;
     }
-    memcpy(c->bytes + c->nbytes, b, n);
-    c->nbytes += n;
-    c->end[c->nchunks] = c->nbytes;
-    c->t[c->nchunks++] = now;
-    return true;
+    memcpy(r->bytes + r->n, b, n);
+    r->n += n;
+    r->end[r->nchunks] = r->n;
+    r->t[r->nchunks++] = t;
+    return CL_OK;
+}
+
+void cl_portfind_read_free(cl_portfind_read *r)
+{
+    free(r->bytes);
+    free(r->end);
+    free(r->t);
+    *r = (cl_portfind_read){0};
 }
 
 /* The candidate found for w, or NULL. */
@@ -353,7 +354,7 @@ static want *probe(cl_portfind *f, cand *c, double now)
         }
         if (n == 0)
             break;
-        if (!keep_bytes(c, buf, (size_t)n, now)) {
+        if (cl_portfind_read_add(&c->read, buf, (size_t)n, now) != CL_OK) {
             cand_close(c);
             c->state = CAND_SILENT;
             c->retry_s = now + CL_PORTFIND_RETRY_S;
@@ -429,16 +430,24 @@ cl_port *cl_portfind_take(cl_portfind *f, size_t dev, cl_portfind_read *read)
         if (!c)
             continue;
         cl_port *p = c->port;
-        *read = (cl_portfind_read){c->bytes, c->nbytes, c->end, c->t, c->nchunks};
+        *read = c->read;
+        c->read = (cl_portfind_read){0};
         c->port = NULL;
         cl_wire_decoder_free(c->dec);
         c->dec = NULL;
         c->state = CAND_TAKEN;
-        c->nbytes = c->nchunks = 0; /* the buffers stay valid until the next call */
         f->wants[w] = f->wants[--f->nwants];
         return p;
     }
     return NULL;
+}
+
+int cl_portfind_not_found(const cl_portfind *f, const char *name, cl_error *err)
+{
+    char report[512];
+    cl_portfind_report(f, report, sizeof report);
+    return cl_error_set(err, CL_ERR_NOTFOUND, "%s: no device announced it in %g s (%s)", name,
+                        f->probe_timeout_s, report);
 }
 
 void cl_portfind_report(const cl_portfind *f, char *buf, size_t cap)
@@ -497,11 +506,9 @@ int cl_portfind_path(const cl_acq_port *port, const char *const *search, size_t 
     struct pollfd pfd[64];
     while (!cl_portfind_step(f, now, NULL, 0, &dev)) {
         if (now > probe_timeout_s) {
-            char report[512];
-            cl_portfind_report(f, report, sizeof report);
+            rc = cl_portfind_not_found(f, port->name, err);
             cl_portfind_destroy(f);
-            return cl_error_set(err, CL_ERR_NOTFOUND, "%s: no device announced it in %g s (%s)",
-                                port->name, probe_timeout_s, report);
+            return rc;
         }
         size_t n = cl_portfind_pollfds(f, pfd, sizeof pfd / sizeof *pfd);
         poll(pfd, n, 50);
@@ -511,6 +518,7 @@ int cl_portfind_path(const cl_acq_port *port, const char *const *search, size_t 
     cl_port *p = cl_portfind_take(f, dev, &unused);
     snprintf(path, cap, "%s", cl_port_get_info(p)->name);
     cl_port_close(p);
+    cl_portfind_read_free(&unused);
     cl_portfind_destroy(f);
     return CL_OK;
 }

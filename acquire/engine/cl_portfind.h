@@ -61,15 +61,20 @@ int cl_portfind_parse(const char *name, cl_portfind_sel *sel, cl_error *err);
 int cl_portfind_usb(const cl_portfind_sel *sel, const cl_port_info *ports, size_t n,
                     size_t *index, cl_error *err);
 
-/* What the finder read from a found device, in order: bytes[0..n) arrived
- * in chunks, chunk i ending at end[i] and read at host time t[i]. */
+/* What was read from a device, in order: bytes[0..n) arrived in chunks,
+ * chunk i ending at end[i] and read at host time t[i].  Zero-initialised
+ * it is empty; cl_portfind_read_add appends a chunk (CL_OK, or
+ * CL_ERR_NOMEM with r unchanged), cl_portfind_read_free empties it. */
 typedef struct cl_portfind_read {
-    const uint8_t *bytes;
-    size_t n;
-    const size_t *end;
-    const double *t;
-    size_t nchunks;
+    uint8_t *bytes;
+    size_t n, cap;
+    size_t *end;
+    double *t;
+    size_t nchunks, chunks_cap;
 } cl_portfind_read;
+
+int cl_portfind_read_add(cl_portfind_read *r, const uint8_t *b, size_t n, double t);
+void cl_portfind_read_free(cl_portfind_read *r);
 
 typedef struct cl_portfind cl_portfind;
 
@@ -101,8 +106,12 @@ size_t cl_portfind_pollfds(const cl_portfind *f, struct pollfd *pfd, size_t cap)
 bool cl_portfind_step(cl_portfind *f, double now, const dev_t *skip, size_t nskip, size_t *dev);
 
 /* Hand over the port found for `dev` (open; the caller closes it) and what
- * was read from it (valid until the next call on f); NULL if none. */
+ * was read from it (the caller frees it); NULL if none. */
 cl_port *cl_portfind_take(cl_portfind *f, size_t dev, cl_portfind_read *read);
+
+/* CL_ERR_NOTFOUND: "NAME: no device announced it in N s (REPORT)", with
+ * the probe timeout and cl_portfind_report's text. */
+int cl_portfind_not_found(const cl_portfind *f, const char *name, cl_error *err);
 
 /* What the candidates said so far, for an error message: "PATH announced
  * rig-2; PATH nothing valid", at most cap bytes. */

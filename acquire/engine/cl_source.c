@@ -61,6 +61,7 @@ struct cl_source {
     double probe_timeout_s;
     cl_portfind *finder; /* looking for device= ports that are gone */
     bool *wanted;        /* ... this one among them */
+    cl_portfind_read *held; /* what device= ports sent before the first round */
     uint8_t *buf;
     size_t round_bytes;  /* bytes the last round brought */
     double round_end;    /* host time the last round ended */
@@ -77,9 +78,46 @@ static bool same_settings(const cl_acq_port *a, const cl_acq_port *b)
            a->text_timestamp == b->text_timestamp;
 }
 
-/* Before the recording: the path of every device= port, one finder for all
- * that share their settings (so each candidate is opened once).  The ports
- * found are closed again and opened like any other. */
+/* Give the sink what was read from device i before, and forget it. */
+static void hand_on(const cl_source_sink *k, size_t i, cl_portfind_read *r)
+{
+    for (size_t c = 0, from = 0; c < r->nchunks; from = r->end[c++])
+        k->bytes(k->ctx, i, r->bytes + from, r->end[c] - from, r->t[c]);
+    cl_portfind_read_free(r);
+}
+
+/* Port i, found: kept open with what the finder read from it. */
+static void found(cl_source *s, size_t i, cl_port *p, const cl_portfind_read *r)
+{
+    s->port[i] = p;
+    snprintf(s->path[i], sizeof s->path[i], "%s", cl_port_get_info(p)->name);
+    s->held[i] = *r;
+}
+
+/* Read on the ports found so far (so no buffer overflows while the others
+ * are looked for); their poll entries go to pfd. */
+static int found_read(cl_source *s, double now, struct pollfd *pfd, size_t *npfd,
+                      cl_error *err)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        if (!s->port[i] || s->sel[i].kind != CL_PORTFIND_DEVICE)
+            continue;
+        ssize_t n;
+        while ((n = cl_port_read(s->port[i], s->buf, READ_BUF, err)) > 0)
+            if (cl_portfind_read_add(&s->held[i], s->buf, (size_t)n, now) != CL_OK)
+                return cl_error_set(err, CL_ERR_NOMEM, "out of memory");
+        if (n < 0)
+            return (int)n;
+        pfd[(*npfd)++] = (struct pollfd){cl_port_fd(s->port[i]), POLLIN, 0};
+    }
+    return CL_OK;
+}
+
+/* Before the recording: every device= port, one finder for all that share
+ * their settings, so each candidate is opened once.  A port found stays
+ * open (a second open would reset an Arduino again, and what it sent before
+ * the reset could cut a frame); what it said while it was probed, its
+ * identity first, is handed on in the first round. */
 static int find_devices(cl_source *s, cl_error *err)
 {
     for (size_t first = 0; first < s->n; first++) {
@@ -92,29 +130,27 @@ static int find_devices(cl_source *s, cl_error *err)
             if (s->sel[j].kind == CL_PORTFIND_DEVICE && !s->path[j][0] &&
                 same_settings(&s->ports[first], &s->ports[j]))
                 rc = cl_portfind_want(f, j, s->sel[j].value, err);
-        double t0 = cl_time_mono_s(), now = 0;
+        double now = cl_time_mono_s() - s->t0;
         while (rc == CL_OK && cl_portfind_wanted(f)) {
-            size_t i;
-            cl_portfind_read unused;
+            size_t i, n = 0;
             while (cl_portfind_step(f, now, NULL, 0, &i)) {
-                cl_port *p = cl_portfind_take(f, i, &unused);
-                snprintf(s->path[i], sizeof s->path[i], "%s", cl_port_get_info(p)->name);
-                cl_port_close(p);
+                cl_portfind_read r;
+                cl_port *p = cl_portfind_take(f, i, &r);
+                found(s, i, p, &r);
             }
-            if (!cl_portfind_wanted(f))
+            struct pollfd pfd[2 * CL_SOURCE_MAX_DEVICES];
+            if (!cl_portfind_wanted(f) ||
+                (rc = found_read(s, now, pfd, &n, err)) != CL_OK)
                 break;
             if (now > s->probe_timeout_s) {
-                char report[512];
-                cl_portfind_report(f, report, sizeof report);
                 for (i = first; s->path[i][0] || s->sel[i].kind != CL_PORTFIND_DEVICE; i++)
                     ;
-                rc = cl_error_set(err, CL_ERR_NOTFOUND, "%s: no device announced it in %g s (%s)",
-                                  s->ports[i].name, s->probe_timeout_s, report);
+                rc = cl_portfind_not_found(f, s->ports[i].name, err);
                 break;
             }
-            struct pollfd pfd[CL_SOURCE_MAX_DEVICES];
-            poll(pfd, cl_portfind_pollfds(f, pfd, CL_SOURCE_MAX_DEVICES), 50);
-            now = cl_time_mono_s() - t0;
+            n += cl_portfind_pollfds(f, pfd + n, CL_SOURCE_MAX_DEVICES);
+            poll(pfd, n, 50);
+            now = cl_time_mono_s() - s->t0;
         }
         cl_portfind_destroy(f);
         if (rc != CL_OK)
@@ -138,9 +174,11 @@ static int ports_open(cl_source *s, const cl_acq_config *cfg, cl_error *err)
     s->path = calloc(m, sizeof *s->path);
     s->wanted = calloc(m, sizeof *s->wanted);
     s->next_reopen = calloc(m, sizeof *s->next_reopen);
+    s->held = calloc(m, sizeof *s->held);
     s->buf = malloc(READ_BUF);
+    s->t0 = cl_time_mono_s(); /* host time 0: the ports are opened */
     if (!s->ports || !s->info || !s->port || !s->sel || !s->path || !s->wanted ||
-        !s->next_reopen || !s->buf)
+        !s->next_reopen || !s->held || !s->buf)
         return cl_error_set(err, CL_ERR_NOMEM, "out of memory");
     if (s->n == 0 || s->n > CL_SOURCE_MAX_DEVICES)
         return CL_OK; /* refused by cl_source_open */
@@ -160,7 +198,8 @@ static int ports_open(cl_source *s, const cl_acq_config *cfg, cl_error *err)
         for (size_t j = 0; j < i; j++)
             if (strcmp(s->path[j], s->path[i]) == 0)
                 return cl_error_set(err, CL_ERR_ARG, "%s: port given twice", s->path[i]);
-        if ((rc = cl_port_open(&s->port[i], s->path[i], s->ports[i].baud, err)) != CL_OK)
+        if (!s->port[i] &&
+            (rc = cl_port_open(&s->port[i], s->path[i], s->ports[i].baud, err)) != CL_OK)
             return rc;
         s->info[i] = *cl_port_get_info(s->port[i]);
     }
@@ -171,6 +210,9 @@ static void ports_close(cl_source *s)
 {
     for (size_t i = 0; s->port && i < s->n; i++)
         cl_port_close(s->port[i]);
+    for (size_t i = 0; s->held && i < s->n; i++)
+        cl_portfind_read_free(&s->held[i]);
+    free(s->held);
     cl_portfind_destroy(s->finder);
     free(s->port);
     free(s->sel);
@@ -241,8 +283,7 @@ static void ports_find(cl_source *s, const cl_source_sink *k)
         cl_port *p = cl_portfind_take(s->finder, i, &r);
         s->wanted[i] = false;
         adopt(s, i, p, r.nchunks ? r.t[0] : s->now, k);
-        for (size_t c = 0, from = 0; c < r.nchunks; from = r.end[c++])
-            k->bytes(k->ctx, i, r.bytes + from, r.end[c] - from, r.t[c]);
+        hand_on(k, i, &r);
         if (fstat(cl_port_fd(p), &st) == 0 && nskip < CL_SOURCE_MAX_DEVICES)
             skip[nskip++] = st.st_rdev;
     }
@@ -295,6 +336,9 @@ static int ports_read(cl_source *s, int wake_fd, int timeout_ms, const cl_source
     size_t owner[CL_SOURCE_MAX_DEVICES];
     size_t n = 0;
 
+    for (size_t i = 0; i < s->n; i++) {
+        hand_on(k, i, &s->held[i]);
+    }
     if (s->reconnect)
         ports_find(s, k);
     for (size_t i = 0; i < s->n; i++) {
@@ -481,7 +525,8 @@ const char *cl_source_start_text(const cl_source *s)
 
 void cl_source_start(cl_source *s)
 {
-    s->t0 = cl_time_mono_s();
+    if (!s->t0) /* ports: their opening is time 0 */
+        s->t0 = cl_time_mono_s();
     s->now = s->round_end = 0;
 }
 

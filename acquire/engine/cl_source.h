@@ -12,7 +12,7 @@
  *
  * A source reports what it read to a sink (bytes of a device, a marker line,
  * a device gone or back) with the host time of the read, in seconds since
- * cl_source_start().  The engine decodes and records; it never asks which
+ * host time zero (cl_source_start()).  The engine decodes and records; it never asks which
  * kind of source it has, only what the source says of itself.
  */
 #ifndef CL_SOURCE_H
@@ -67,7 +67,8 @@ const char *cl_source_what(const cl_source *s);
 /* The text of the recording's start event. */
 const char *cl_source_start_text(const cl_source *s);
 
-/* Host time zero is now. */
+/* Host time zero is now (for ports: when cl_source_open opened them, so
+ * what device= ports said while they were found keeps its times). */
 void cl_source_start(cl_source *s);
 /* Host time of the latest read, seconds since cl_source_start(). */
 double cl_source_now(const cl_source *s);

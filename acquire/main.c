@@ -19,6 +19,7 @@
 #include "live.h"
 #include "device.h"
 #include "options.h"
+#include "status.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -28,58 +29,15 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
-typedef struct status_ctx {
-    const char *path;
-    bool tty;
-    int verbosity;
+typedef struct profiles {
     cl_sensor_profile *sensors[ACQ_MAX_PROFILES]; /* --profile files of kind sensor */
     size_t nsensors;
-} status_ctx;
-
-/* Live status: one rewritten line on a terminal, a log line every 10 s
- * with -v otherwise. */
-static void show_status(void *ctx, const cl_acq_status *st)
-{
-    status_ctx *sc = ctx;
-    struct stat sb;
-    char line[1024];
-    int n;
-
-    if (sc->verbosity == 0 || (!sc->tty && (sc->verbosity < 2 || (long)st->elapsed_s % 10)))
-        return;
-    n = snprintf(line, sizeof line, "%7.1f s  %llu rows  %.1f MB", st->elapsed_s,
-                 (unsigned long long)st->rows_written,
-                 stat(sc->path, &sb) == 0 ? (double)sb.st_size / 1e6 : 0.0);
-    for (size_t i = 0; i < st->ndevices && n < (int)sizeof line - 80; i++) {
-        const cl_acq_device_status *d = &st->devices[i];
-        n += snprintf(line + n, sizeof line - (size_t)n, " | %s%s %.0f Hz err %llu", d->port,
-                      d->connected ? "" : " GONE", d->rate_hz,
-                      (unsigned long long)(d->counters.malformed + d->counters.checksum_errors +
-                                           d->counters.lost_frames + d->counters.overruns));
-    }
-    /* per cup: gauge pressure in mmHg when its sensor has a profile, else raw */
-    n += snprintf(line + n, sizeof line - (size_t)n, " |");
-    for (size_t k = 0; k < st->ncups && n < (int)sizeof line - 40; k++) {
-        const cl_acq_cup *c = &st->cups[k];
-        double raw = st->devices[c->device].last[c->channel];
-        const cl_sensor_profile *p = cl_sensor_profile_find(
-            (const cl_sensor_profile *const *)sc->sensors, sc->nsensors, c->sensor_serial);
-        if (p)
-            n += snprintf(line + n, sizeof line - (size_t)n, " %s %.0f mmHg", c->cup_id,
-                          cl_unit_from_kpa(cl_sensor_profile_kpa(p, raw), CL_UNIT_MMHG));
-        else
-            n += snprintf(line + n, sizeof line - (size_t)n, " %s %.0f", c->cup_id, raw);
-    }
-    if (sc->tty)
-        fprintf(stderr, "\r%s\033[K", line);
-    else
-        fprintf(stderr, "cuplab-acquire: %s\n", line);
-}
+} profiles;
 
 /* Read the --profile files for the session's copy.  A file that is not a
  * cuplab profile stops the start; an expired sensor profile is recorded with
  * a warning (the recording matters more; analysis flags it). */
-static int load_profiles(acq_options *o, char **texts, status_ctx *sc)
+static int load_profiles(acq_options *o, char **texts, profiles *sc)
 {
     for (size_t i = 0; i < o->nprofiles; i++) {
         const char *path = o->profile_paths[i], *kind;
@@ -109,18 +67,20 @@ static int load_profiles(acq_options *o, char **texts, status_ctx *sc)
     return -1;
 }
 
-/* One line per rejected or cut marker, quoting the start of a long line. */
+/* One line per marker: recorded (not with -q), recorded with a warning (its
+ * comment was cut) or why it was ignored, quoting the start of a long line. */
 static void marker_feedback(void *ctx, const char *line, bool accepted, const char *why)
 {
-    const status_ctx *sc = ctx;
+    const acq_status *st = ctx;
     char quote[64];
-    if (!why)
-        return;
     size_t n = cl_session_utf8_copy(quote, sizeof quote - 3, line);
     if (n < strlen(line))
         strcpy(quote + n, "...");
-    fprintf(stderr, "%scuplab-acquire: %s '%s': %s\n", sc->tty && sc->verbosity > 0 ? "\n" : "",
-            accepted ? "warning: marker" : "ignored", quote, why);
+    if (accepted && !why && st->verbosity > 0)
+        fprintf(stderr, "cuplab-acquire: marker recorded: '%s'\n", quote);
+    else if (!accepted || why)
+        fprintf(stderr, "cuplab-acquire: %s '%s': %s\n", accepted ? "warning: marker" : "ignored",
+                quote, why);
 }
 
 /* Ctrl-C, SIGTERM and SIGHUP stop the recording; a closed pipe or a file
@@ -138,11 +98,9 @@ static void catch_signals(void)
 }
 
 /* What became of the recording, and the exit status it makes. */
-static int finish(const acq_options *o, const status_ctx *sc, int rc, const cl_error *err,
+static int finish(const acq_options *o, int rc, const cl_error *err,
                   const cl_acq_report *report)
 {
-    if (sc->tty && o->verbosity > 0 && report->file_created)
-        fputc('\n', stderr);
     if (rc != CL_OK) {
         fprintf(stderr, "cuplab-acquire: %s\n", err->msg[0] ? err->msg : cl_strerror(rc));
         if (!report->file_created)
@@ -175,8 +133,9 @@ static int record(acq_options *o)
 {
     cl_acq_report report;
     cl_error err;
-    status_ctx sc;
-    cl_acq_input input = {.fd = -1, .feedback = marker_feedback, .ctx = &sc};
+    profiles pr = {0};
+    acq_status st;
+    cl_acq_input input = {.fd = -1, .feedback = marker_feedback, .ctx = &st};
     int rc;
 
     /* The outputs before any port or profile: an existing one is a usage error. */
@@ -185,19 +144,19 @@ static int record(acq_options *o)
         fprintf(stderr, "cuplab-acquire: %s\n", err.msg);
         return rc == CL_ERR_EXISTS ? ACQ_EXIT_USAGE : ACQ_EXIT_NOSTART;
     }
-    char *profiles[ACQ_MAX_PROFILES] = {NULL};
-    sc = (status_ctx){.path = o->cfg.path, .tty = isatty(STDERR_FILENO) != 0,
-                      .verbosity = o->verbosity};
-    if ((rc = load_profiles(o, profiles, &sc)) >= 0)
+    char *texts[ACQ_MAX_PROFILES] = {NULL};
+    if ((rc = load_profiles(o, texts, &pr)) >= 0)
         return rc;
+    const cl_sensor_profile *const *sensors = (const cl_sensor_profile *const *)pr.sensors;
+    acq_status_init(&st, stderr, isatty(STDERR_FILENO) != 0, o->verbosity, o->cfg.path, sensors,
+                    pr.nsensors);
     catch_signals();
     if (o->markers && !o->cfg.replay_path)
         input.fd = STDIN_FILENO;
     acq_live live = {0};
     if (o->live) {
         char url[256];
-        if (acq_live_start(&live, o, (const cl_sensor_profile *const *)sc.sensors, sc.nsensors,
-                           &err) != CL_OK) {
+        if (acq_live_start(&live, o, sensors, pr.nsensors, &err) != CL_OK) {
             fprintf(stderr, "cuplab-acquire: --live: %s\n", err.msg);
             return ACQ_EXIT_NOSTART;
         }
@@ -205,13 +164,14 @@ static int record(acq_options *o)
         fprintf(stderr, "cuplab-acquire: live view at %s\n", url);
     }
     cl_error_clear(&err);
-    rc = cl_acq_run(&o->cfg, &stop_requested, show_status, &sc, &input, &report, &err);
+    rc = cl_acq_run(&o->cfg, &stop_requested, acq_status_show, &st, &input, &report, &err);
+    acq_status_end(&st);
     acq_live_stop(&live);
     for (size_t i = 0; i < o->nprofiles; i++)
-        free(profiles[i]);
-    for (size_t i = 0; i < sc.nsensors; i++)
-        cl_sensor_profile_free(sc.sensors[i]);
-    return finish(o, &sc, rc, &err, &report);
+        free(texts[i]);
+    for (size_t i = 0; i < pr.nsensors; i++)
+        cl_sensor_profile_free(pr.sensors[i]);
+    return finish(o, rc, &err, &report);
 }
 
 int main(int argc, char **argv)

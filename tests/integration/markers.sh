@@ -1,6 +1,7 @@
 #!/bin/sh
 # Marker commands typed while recording become events on the host clock;
-# a line that is not a command is reported and ignored.
+# each is confirmed with one line, and a line that is not a command is
+# reported and ignored.
 . "$(dirname "$0")/../lib.sh"
 
 start_sim mk --cups 3 --rate 100 --duration 600 --seed 2
@@ -11,10 +12,13 @@ start_sim mk --cups 3 --rate 100 --duration 600 --seed 2
     echo "released all"
     echo "note subject reports warmth"
     sleep 1
-} | "$BIN/cuplab-acquire" -q -o "$T/m.h5" --markers -d 4 "$PTY" 2>"$T/err" ||
+} | "$BIN/cuplab-acquire" -o "$T/m.h5" --markers -d 4 "$PTY" 2>"$T/err" ||
     fail "cuplab-acquire exited with $?"
 kill "$SIM_PID" 2>/dev/null; wait_sim
 grep -q "ignored 'bogus command'" "$T/err" || fail "bad command not reported: $(cat "$T/err")"
+grep "marker recorded: " "$T/err" >"$T/ok"
+printf "cuplab-acquire: marker recorded: '%s'\n" "applied C2 first cup on" "released all" \
+    "note subject reports warmth" | cmp -s - "$T/ok" || fail "confirmations: $(cat "$T/err")"
 "$PY" - "$T/m.h5" <<'PYEOF' || fail "marker events"
 import sys, h5py
 f = h5py.File(sys.argv[1], "r")

@@ -132,7 +132,7 @@ static int parse_settings(const an_options *o, settings *s)
                      o->table);
     if (o->target) {
         cl_error err;
-        if (cl_cohorttarget_parse(o->target, o->unit, &s->target, &err) != CL_OK) {
+        if (cl_cohorttarget_parse(o->target, &s->target, &err) != CL_OK) {
             fprintf(stderr, PROG ": --target: %s\n", err.msg);
             return err.code == CL_ERR_NOTFOUND ? AN_EXIT_FILE : AN_EXIT_USAGE;
         }

@@ -102,7 +102,7 @@ enum {
 static bool pressure(const char *s, double *kpa)
 {
     cl_error err;
-    return cl_unit_parse_kpa(s, CL_UNIT_MMHG, kpa, &err) == CL_OK && *kpa >= 0;
+    return cl_unit_parse_kpa(s, CL_UNIT_BARE, kpa, &err) == CL_OK && *kpa >= 0;
 }
 
 static const struct option longopts[] = {
@@ -322,6 +322,8 @@ static int combination(const an_options *o, int nfiles)
         return bad("-o OUT names the file of an --export FORMAT");
     if (o->export_format && (o->follow || o->recover || o->group_by))
         return bad("--export cannot be combined with --follow, --recover or --group-by");
+    if ((o->target || o->metrics) && !o->group_by)
+        return bad("%s compares sessions: it needs --group-by", o->target ? "--target" : "--metrics");
     if (o->plot && nfiles != 1 && !o->group_by)
         return bad("--plot takes one session file (use --plot-dir for several)");
     return -1;

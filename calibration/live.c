@@ -348,7 +348,7 @@ int cal_live_points(const cal_options *o, cl_sensor_point **pts, size_t *n, char
                     size_t serial_cap)
 {
     live_session s = {.o = o,
-                      .ref_unit = o->ref_unit ? o->ref_unit : CL_UNIT_KPA,
+                      .ref_unit = o->ref_unit ? o->ref_unit : CL_UNIT_BARE,
                       .serial = serial,
                       .serial_cap = serial_cap};
     int code;

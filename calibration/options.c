@@ -28,10 +28,10 @@ static const char usage[] =
     "  -f, --format FMT        report format: table (default), csv or json\n"
     "      --table NAME        report table: summary, setpoints, points or all\n"
     "                          (default: all; csv: points)\n"
-    "  -u, --unit UNIT         unit of reported pressures and of bare numbers in\n"
-    "                          --tolerance, --at, --group (kPa; Pa, kPa, mbar,\n"
+    "  -u, --unit UNIT         unit of reported pressures (kPa; Pa, kPa, mbar,\n"
     "                          mmHg, inHg, psi)\n"
-    "      --ref-unit UNIT     unit of input pressures when the file does not say\n"
+    "      --ref-unit UNIT     unit of the reference gauge: of input pressures when\n"
+    "                          the file does not say, of typed readings and --ref-u\n"
     "      --force             replace an existing output file\n"
     "  -c, --config FILE       recurring settings: \"key = value\" lines, keys being\n"
     "                          long options (operator, reference, ref-u, unit, ...);\n"
@@ -39,13 +39,14 @@ static const char usage[] =
     "                          the subcommand are ignored\n"
     "  -q, --quiet             errors only      -v, --verbose  more messages\n"
     "  -h, --help              this help        -V, --version  versions (and libraries)\n"
-    "Pressures on the command line may carry a unit: --tolerance 3mmHg.\n"
+    "Pressures on the command line may carry a unit (--tolerance 0.4kPa); a bare\n"
+    "number is in mmHg, as in every cuplab program.\n"
     "\n"
     "sensor: fit raw reading -> gauge pressure (polynomial of degree 1 to 3)\n"
     "      --serial SN         sensor serial (live: default from the device)\n"
     "      --model NAME        sensor model\n"
     "      --ref-u U           the reference instrument's expanded uncertainty\n"
-    "                          (required; bare number in --ref-unit, else kPa)\n"
+    "                          (required; bare number in --ref-unit, else mmHg)\n"
     "      --ref-k K           its coverage factor (2)\n"
     "      --reference NAME    the reference instrument\n"
     "      --operator NAME     --notes TEXT   --temperature CELSIUS\n"
@@ -332,7 +333,7 @@ static void defaults(cal_options *o)
     o->verbosity = 1;
     o->tolerance_kpa = o->ref_u_kpa = o->temperature_c = NAN;
     o->ref_k = 2;
-    o->ambient_kpa = 101.325;
+    o->ambient_kpa = CL_KPA_ATMOSPHERE;
     o->valid_days = 365;
     o->baud = 115200;
     o->protocol = CL_WIRE_TEXT;
@@ -603,20 +604,20 @@ static int pressures(cal_options *o, const pending *p)
 {
     int rc;
     if (p->tolerance &&
-        (rc = pressure("--tolerance", p->tolerance, o->unit, &o->tolerance_kpa)) >= 0)
+        (rc = pressure("--tolerance", p->tolerance, CL_UNIT_BARE, &o->tolerance_kpa)) >= 0)
         return rc;
     if (p->tolerance && !(o->tolerance_kpa > 0))
         return usage_error("--tolerance must be positive");
-    if (p->ref_u && (rc = pressure("--ref-u", p->ref_u, o->ref_unit ? o->ref_unit : CL_UNIT_KPA,
+    if (p->ref_u && (rc = pressure("--ref-u", p->ref_u, o->ref_unit ? o->ref_unit : CL_UNIT_BARE,
                                    &o->ref_u_kpa)) >= 0)
         return rc;
     if (p->ref_u && !(o->ref_u_kpa >= 0))
         return usage_error("--ref-u must not be negative");
-    if (p->group && (rc = pressure("--group", p->group, o->unit, &o->group_kpa)) >= 0)
+    if (p->group && (rc = pressure("--group", p->group, CL_UNIT_BARE, &o->group_kpa)) >= 0)
         return rc;
     if (p->group && !(o->group_kpa > 0))
         return usage_error("--group must be positive");
-    if (p->ambient && (rc = pressure("--ambient", p->ambient, o->unit, &o->ambient_kpa)) >= 0)
+    if (p->ambient && (rc = pressure("--ambient", p->ambient, CL_UNIT_BARE, &o->ambient_kpa)) >= 0)
         return rc;
     if (p->ambient && !(o->ambient_kpa > 0))
         return usage_error("--ambient is an absolute pressure and must be positive");
@@ -627,7 +628,7 @@ static int pressures(cal_options *o, const pending *p)
     for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         if (o->nat == CAL_MAX_AT)
             return usage_error("--at: at most %d pressures", CAL_MAX_AT);
-        if ((rc = pressure("--at", tok, o->unit, &o->at_kpa[o->nat])) >= 0)
+        if ((rc = pressure("--at", tok, CL_UNIT_BARE, &o->at_kpa[o->nat])) >= 0)
             return rc;
         o->nat++;
     }

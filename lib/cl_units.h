@@ -49,6 +49,15 @@ double cl_unit_from_kpa(double kpa, cl_unit u);
  * unknown (also for NULL). */
 double cl_unit_time_s(const char *units);
 
+/* The unit of a pressure written without one, in every program (options,
+ * settings files, typed answers): mmHg, the unit of the cupping literature.
+ * Only values read off a reference gauge whose unit was declared
+ * (cuplab-calibrate --ref-unit) are in that unit instead. */
+#define CL_UNIT_BARE CL_UNIT_MMHG
+
+/* The standard atmosphere, kPa: no vacuum can be deeper. */
+#define CL_KPA_ATMOSPHERE 101.325
+
 /* Parse a pressure written as a number with an optional unit after it
  * ("-300", "-300 mmHg", "0.4kPa"); a bare number is in `dflt`.  On success
  * *kpa holds the value in kPa.  CL_ERR_FORMAT if the number is malformed or

@@ -254,7 +254,7 @@ static bool parse_sites(const char *s, sim_options *o)
 static bool parse_vacuum(const char *s, double *kpa)
 {
     cl_error err;
-    if (cl_unit_parse_kpa(s, CL_UNIT_MMHG, kpa, &err) != CL_OK)
+    if (cl_unit_parse_kpa(s, CL_UNIT_BARE, kpa, &err) != CL_OK)
         return false;
     *kpa = fabs(*kpa);
     return *kpa <= -CL_SIM_LIMIT_KPA;

@@ -179,7 +179,7 @@ static int target_csv(const char *path, cl_cohorttarget *t, cl_error *err)
     return rc;
 }
 
-int cl_cohorttarget_parse(const char *spec, cl_unit unit, cl_cohorttarget *out, cl_error *err)
+int cl_cohorttarget_parse(const char *spec, cl_cohorttarget *out, cl_error *err)
 {
     char p[96];
     memset(out, 0, sizeof *out);
@@ -201,10 +201,16 @@ int cl_cohorttarget_parse(const char *spec, cl_unit unit, cl_cohorttarget *out, 
     memcpy(p, spec, pl);
     p[pl] = '\0';
     cl_error e2;
-    int rc = cl_unit_parse_kpa(p, unit, &out->vacuum_kpa, &e2);
+    int rc = cl_unit_parse_kpa(p, CL_UNIT_BARE, &out->vacuum_kpa, &e2);
     if (rc != CL_OK)
         return cl_error_set(err, rc, "target '%s': %s", spec, e2.msg);
     out->vacuum_kpa = fabs(out->vacuum_kpa);
+    if (out->vacuum_kpa >= CL_KPA_ATMOSPHERE)
+        return cl_error_set(err, CL_ERR_ARG,
+                            "target '%s': a vacuum of %.4g kPa is beyond the atmosphere's "
+                            "%.6g kPa (a bare number is in %s)",
+                            spec, out->vacuum_kpa, CL_KPA_ATMOSPHERE,
+                            cl_unit_name(CL_UNIT_BARE));
     out->kind = CL_COHORTTARGET_LEVEL;
     if (colon) {
         if (!parse_duration(colon + 1, &out->duration_s))

@@ -30,14 +30,15 @@ typedef struct cl_cohorttarget {
     char label[160];               /* "300 mmHg for 10 min", or the file name */
 } cl_cohorttarget;
 
-/* Parse --target: "P" or "P:D" (a vacuum with an optional unit, bare numbers
- * in `unit`; a duration in s, or with the suffix s, min or h), or the name
+/* Parse --target: "P" or "P:D" (a vacuum with an optional unit, a bare
+ * number in CL_UNIT_BARE, at most CL_KPA_ATMOSPHERE; a duration in s, or
+ * with the suffix s, min or h), or the name
  * of a CSV file with a header naming a time column (t_s, t_min or u) and a
  * vacuum column whose name carries its unit (vacuum_mmHg, vacuum_kPa, ...;
  * gauge pressures, negative, are taken as their vacuum).  Errors name what
  * is wrong (CL_ERR_FORMAT, CL_ERR_ARG for an unknown or missing unit,
  * CL_ERR_NOTFOUND). */
-int cl_cohorttarget_parse(const char *spec, cl_unit unit, cl_cohorttarget *out, cl_error *err);
+int cl_cohorttarget_parse(const char *spec, cl_cohorttarget *out, cl_error *err);
 void cl_cohorttarget_release(cl_cohorttarget *t); /* accepts NULL */
 
 /* Value of the target at u (normalised) for a group with application time

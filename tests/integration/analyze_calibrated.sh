@@ -33,9 +33,9 @@ with open(f"{d}/plate.csv", "w") as f:
     for i in range(601):
         f.write(f"{i},{-40 * math.exp(-i / 20000.0):.5f}\n")
 PY
-"$BIN/cuplab-calibrate" sensor -q --serial SIM-31-01 --ref-u 0.05 -o "$T/p1.json" "$T/p1.csv" >/dev/null ||
+"$BIN/cuplab-calibrate" sensor -q --serial SIM-31-01 --ref-u 0.05kPa -o "$T/p1.json" "$T/p1.csv" >/dev/null ||
     fail "cuplab-calibrate sensor 1"
-"$BIN/cuplab-calibrate" sensor -q --serial SIM-31-02 --ref-u 0.05 --date 2019-01-01 \
+"$BIN/cuplab-calibrate" sensor -q --serial SIM-31-02 --ref-u 0.05kPa --date 2019-01-01 \
     --valid-until 2020-01-01 -o "$T/p2.json" "$T/p2.csv" >/dev/null || fail "cuplab-calibrate sensor 2"
 "$BIN/cuplab-calibrate" cupset -q --id SET1 -o "$T/set.json" "$T/cups.csv" >/dev/null ||
     fail "cuplab-calibrate cupset"

@@ -38,7 +38,7 @@ for serial, k in sensors + [("NOMINAL", 1.0)]:
 PYEOF
 PROFILES="" NOMINAL="" cup=0
 for sn in $(for r in a b; do for ch in 1 2 3 4 5 6 7 8; do echo MPX-$r$ch; done; done) NOMINAL; do
-    "$BIN/cuplab-calibrate" sensor -q --serial "$sn" --model MPXV6115V --ref-u 0.05 \
+    "$BIN/cuplab-calibrate" sensor -q --serial "$sn" --model MPXV6115V --ref-u 0.05kPa \
         --reference "test gauge" --degree 1 -o "$T/$sn.json" "$T/$sn.csv" >/dev/null \
         2>"$T/cal.err" || fail "calibrate $sn: $(cat "$T/cal.err")"
     [ $sn = NOMINAL ] && break

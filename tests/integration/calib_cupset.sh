@@ -55,7 +55,7 @@ with open(d + "/cups.csv", "w") as f:
     f.write("C2,silicone,L,85,1,,,,,,,,c2.csv,\n")
 EOF
 
-"$BIN/cuplab-calibrate" sensor -q --serial SIM-3-01 --ref-u 0.02 -o "$T/sensor.json" \
+"$BIN/cuplab-calibrate" sensor -q --serial SIM-3-01 --ref-u 0.02kPa -o "$T/sensor.json" \
     "$T/sensor.csv" >/dev/null || fail "sensor profile"
 mkdir "$T/figs"
 "$BIN/cuplab-calibrate" cupset --id SET-A --operator tester --sensor-profile "$T/sensor.json" \

@@ -36,21 +36,21 @@ expect 2 "missing subcommand" "$CAL"
 expect 2 "unknown subcommand 'fit'" "$CAL" fit x.csv
 expect 2 "unknown option '--no-such-option'" "$CAL" sensor --no-such-option
 expect 2 "option -d needs a value" "$CAL" sensor -d
-expect 2 "--degree: expected 1 to 3" "$CAL" sensor --degree 4 --serial S --ref-u 0.1 x.csv
-expect 2 "unknown unit 'bar'" "$CAL" sensor -u bar --serial S --ref-u 0.1 x.csv
-expect 2 "unknown reference unit 'atm'" "$CAL" sensor --ref-unit atm --serial S --ref-u 0.1 x.csv
-expect 2 "--tolerance: unknown pressure unit 'bar'" "$CAL" sensor -t 1bar --serial S --ref-u 1 x.csv
+expect 2 "--degree: expected 1 to 3" "$CAL" sensor --degree 4 --serial S --ref-u 0.1kPa x.csv
+expect 2 "unknown unit 'bar'" "$CAL" sensor -u bar --serial S --ref-u 0.1kPa x.csv
+expect 2 "unknown reference unit 'atm'" "$CAL" sensor --ref-unit atm --serial S --ref-u 0.1kPa x.csv
+expect 2 "--tolerance: unknown pressure unit 'bar'" "$CAL" sensor -t 1bar --serial S --ref-u 1kPa x.csv
 expect 2 "--figure: 'r.gif' must end in .png, .svg or .pdf" \
-    "$CAL" sensor --figure r.gif --serial S --ref-u 0.1 x.csv
+    "$CAL" sensor --figure r.gif --serial S --ref-u 0.1kPa x.csv
 expect 2 "--ref-u .* is required" "$CAL" sensor --serial S x.csv
-expect 2 "--serial is required" "$CAL" sensor --ref-u 0.1 x.csv
-expect 2 "either a points file or --live" "$CAL" sensor --live /dev/null --ref-u 0.1 x.csv
+expect 2 "--serial is required" "$CAL" sensor --ref-u 0.1kPa x.csv
+expect 2 "either a points file or --live" "$CAL" sensor --live /dev/null --ref-u 0.1kPa x.csv
 expect 2 "option --live does not apply to 'cupset'" "$CAL" cupset --live /dev/null c.csv
 expect 2 "check: expected two profiles" "$CAL" check a.json
 expect 2 "unknown format 'xml'" "$CAL" show -f xml a.json
 printf 'colour = red\n' >"$T/bad.conf"
 expect 2 "bad.conf:1: unknown setting 'colour'" "$CAL" sensor -c "$T/bad.conf" x.csv
-expect 2 "--force-write needs --output" "$CAL" sensor --force-write --serial S --ref-u 1 x.csv
+expect 2 "--force-write needs --output" "$CAL" sensor --force-write --serial S --ref-u 1kPa x.csv
 
 # ---- inputs
 "$PY" - "$T" <<'EOF' || fail "writing the inputs"
@@ -76,31 +76,31 @@ curved = [(p + 120) / 0.032 + 0.02 * (p + 30) ** 2 for p in refs]
 pts("curved.csv", refs, curved)
 EOF
 expect 1 "few.csv: too few points for degree 2: 3 setpoints, need at least 4" \
-    "$CAL" sensor --serial S --ref-u 0.01 --degree 2 -o "$T/few.json" "$T/few.csv"
+    "$CAL" sensor --serial S --ref-u 0.01kPa --degree 2 -o "$T/few.json" "$T/few.csv"
 [ -e "$T/few.json" ] && fail "profile written for too few points"
 expect 1 "few2.csv: too few points: 2 setpoints, need at least 3 for a straight line" \
-    "$CAL" sensor --serial S --ref-u 0.01 -o "$T/few.json" "$T/few2.csv"
+    "$CAL" sensor --serial S --ref-u 0.01kPa -o "$T/few.json" "$T/few2.csv"
 expect 1 "nonmono.csv: non-monotonic data" \
-    "$CAL" sensor --serial S --ref-u 0.01 -o "$T/nm.json" "$T/nonmono.csv"
+    "$CAL" sensor --serial S --ref-u 0.01kPa -o "$T/nm.json" "$T/nonmono.csv"
 [ -e "$T/nm.json" ] && fail "profile written for non-monotonic data"
 expect 1 "nounit.csv: the reference unit is unknown" \
-    "$CAL" sensor --serial S --ref-u 0.01 -o "$T/nu.json" "$T/nounit.csv"
+    "$CAL" sensor --serial S --ref-u 0.01kPa -o "$T/nu.json" "$T/nounit.csv"
 expect 1 "badunit.csv:2: unknown unit 'bar'" \
-    "$CAL" sensor --serial S --ref-u 0.01 -o "$T/nu.json" "$T/badunit.csv"
+    "$CAL" sensor --serial S --ref-u 0.01kPa -o "$T/nu.json" "$T/badunit.csv"
 [ -e "$T/nu.json" ] && fail "profile written with an unknown unit"
-expect 1 "missing.csv: No such file" "$CAL" sensor --serial S --ref-u 0.01 "$T/missing.csv"
+expect 1 "missing.csv: No such file" "$CAL" sensor --serial S --ref-u 0.01kPa "$T/missing.csv"
 
 # ---- tolerance: nothing written, unless --force-write (then "pass": false)
 expect 4 "curved.csv: sensor S fails the tolerance of 0.1 kPa.*no profile written" \
-    "$CAL" sensor -q --serial S --ref-u 0.01 -t 0.1 -d 1 -o "$T/c.json" "$T/curved.csv"
+    "$CAL" sensor -q --serial S --ref-u 0.01kPa -t 0.1kPa -d 1 -o "$T/c.json" "$T/curved.csv"
 [ -e "$T/c.json" ] && fail "a failing profile was written without --force-write"
 expect 4 "curved.csv: sensor S fails the tolerance of 0.1 kPa" \
-    "$CAL" sensor -q --serial S --ref-u 0.01 -t 0.1 -d 1 -o "$T/c.json" --force-write \
+    "$CAL" sensor -q --serial S --ref-u 0.01kPa -t 0.1kPa -d 1 -o "$T/c.json" --force-write \
     "$T/curved.csv"
 "$PY" -c "import json,sys; p=json.load(open(sys.argv[1])); assert p['pass'] is False" \
     "$T/c.json" || fail "--force-write profile does not say \"pass\": false"
 # ... the automatic degree finds one that passes
-"$CAL" sensor -q --serial S --ref-u 0.01 -t 0.1 -o "$T/auto.json" "$T/curved.csv" \
+"$CAL" sensor -q --serial S --ref-u 0.01kPa -t 0.1kPa -o "$T/auto.json" "$T/curved.csv" \
     >/dev/null || fail "automatic degree on curved data exited with $?"
 "$PY" -c "import json,sys; p=json.load(open(sys.argv[1])); \
 assert p['pass'] and p['transfer']['degree'] == 2, p['transfer']" "$T/auto.json" ||
@@ -110,16 +110,16 @@ assert p['pass'] and p['transfer']['degree'] == 2, p['transfer']" "$T/auto.json"
 # (refused before the work, as a usage error: exit 2, no report)
 cp "$T/auto.json" "$T/keep.json"
 expect 2 "keep.json exists \(not replaced without --force\)$" \
-    "$CAL" sensor -q --serial S --ref-u 0.01 -o "$T/keep.json" "$T/good.csv"
+    "$CAL" sensor -q --serial S --ref-u 0.01kPa -o "$T/keep.json" "$T/good.csv"
 [ -s "$T/out" ] && fail "the work was done before refusing the existing output"
 cmp -s "$T/auto.json" "$T/keep.json" || fail "an existing profile was changed"
 printf 'x\n' >"$T/pts-kept.csv"
 expect 2 "pts-kept.csv exists \(not replaced without --force\)$" \
-    "$CAL" sensor --live /dev/does-not-exist --ref-u 0.01 --save-points "$T/pts-kept.csv"
+    "$CAL" sensor --live /dev/does-not-exist --ref-u 0.01kPa --save-points "$T/pts-kept.csv"
 expect 1 "nodir/p.json: cannot create: folder .*nodir does not exist" \
-    "$CAL" sensor -q --serial S --ref-u 0.01 -o "$T/nodir/p.json" "$T/good.csv"
+    "$CAL" sensor -q --serial S --ref-u 0.01kPa -o "$T/nodir/p.json" "$T/good.csv"
 [ -s "$T/out" ] && fail "the work was done before refusing an output in a missing folder"
-"$CAL" sensor -q --serial S --ref-u 0.01 -o "$T/keep.json" --force "$T/good.csv" >/dev/null ||
+"$CAL" sensor -q --serial S --ref-u 0.01kPa -o "$T/keep.json" --force "$T/good.csv" >/dev/null ||
     fail "--force"
 cmp -s "$T/auto.json" "$T/keep.json" && fail "--force did not replace the profile"
 
@@ -176,11 +176,11 @@ expect 1 "C1-decay.png" "$CAL" cupset -q --figure-dir "$T/figs2" -o "$T/set4.jso
 [ -s "$T/set4.json" ] || fail "a figure that failed dropped the cup-set profile"
 mkdir "$T/fig.png"
 expect 1 "fig.png: is a directory" \
-    "$CAL" sensor -q --serial S --ref-u 0.01 --figure "$T/fig.png" -o "$T/f.json" "$T/good.csv"
+    "$CAL" sensor -q --serial S --ref-u 0.01kPa --figure "$T/fig.png" -o "$T/f.json" "$T/good.csv"
 # ... without decay data: said so, once
 expect 0 "warning: --figure-dir .*figs3: no cup of .*nodecay.csv has a decay recording: no figures drawn$" \
     "$CAL" cupset --figure-dir "$T/figs3" "$T/nodecay.csv"
 
 # ---- live: a port that does not exist
-expect 3 "/dev/does-not-exist" "$CAL" sensor --live /dev/does-not-exist --ref-u 0.01 </dev/null
+expect 3 "/dev/does-not-exist" "$CAL" sensor --live /dev/does-not-exist --ref-u 0.01kPa </dev/null
 true

@@ -20,8 +20,8 @@ wait_sim
 start_sim live $OPTS --duration 260 --time-scale 20
 "$PY" "$TOP/tests/calib_operator.py" "$T/pre.truth.json" 1 20 "$T/operator.log" -- \
     "$BIN/cuplab-calibrate" sensor --live "$PTY" --channel 1 --samples 30 --stable-sd 4 \
-    --settle-timeout 20 --ref-u 0.01 --reference "sim truth" --operator "operator.py" \
-    --tolerance 1 -o "$T/live.json" --save-points "$T/points.csv" -f json \
+    --settle-timeout 20 --ref-u 0.01kPa --reference "sim truth" --operator "operator.py" \
+    --tolerance 1kPa -o "$T/live.json" --save-points "$T/points.csv" -f json \
     >"$T/report.json" || { cat "$T/operator.log" >&2; fail "live calibration exited with $?"; }
 wait_sim
 
@@ -68,7 +68,7 @@ print("live calibration: c1 %.9g (true %.9g), U max %.4f kPa" % (c[1], c_true[1]
 EOF
 
 # The saved points give the same profile again, offline.
-"$BIN/cuplab-calibrate" sensor -q --serial SIM-2-02 --ref-u 0.01 --tolerance 1 \
+"$BIN/cuplab-calibrate" sensor -q --serial SIM-2-02 --ref-u 0.01kPa --tolerance 1kPa \
     -o "$T/again.json" "$T/points.csv" >/dev/null || fail "refit of the saved points"
 "$PY" - "$T/live.json" "$T/again.json" <<'EOF' || fail "saved points do not reproduce the fit"
 import json, sys
@@ -84,7 +84,7 @@ EOF
 start_sim gone $OPTS --duration 100 --time-scale 20
 "$PY" "$TOP/tests/calib_operator.py" "$T/pre.truth.json" 1 20 "$T/gone.log" -- \
     "$BIN/cuplab-calibrate" sensor --live "$PTY" --channel 1 --samples 30 --stable-sd 4 \
-    --settle-timeout 20 --ref-u 0.01 --tolerance 1 -o "$T/gone.json" \
+    --settle-timeout 20 --ref-u 0.01kPa --tolerance 1kPa -o "$T/gone.json" \
     --save-points "$T/gone.csv" >/dev/null
 rc=$?
 wait_sim
@@ -111,7 +111,7 @@ k=$(($(wc -l <"$T/gone.csv") - 1))
 start_sim resume $OPTS --duration 260 --time-scale 20
 "$PY" "$TOP/tests/calib_operator.py" "$T/pre.truth.json" 1 20 "$T/resume.log" -- \
     "$BIN/cuplab-calibrate" sensor --live "$PTY" --channel 1 --samples 30 --stable-sd 4 \
-    --settle-timeout 20 --ref-u 0.01 --tolerance 1 -o "$T/resumed.json" \
+    --settle-timeout 20 --ref-u 0.01kPa --tolerance 1kPa -o "$T/resumed.json" \
     --save-points "$T/gone.csv" --resume >/dev/null ||
     { cat "$T/resume.log" >&2; fail "resumed calibration exited with $?"; }
 wait_sim
@@ -122,12 +122,12 @@ head -n $((k + 1)) "$T/gone.csv" | cmp -s - "$T/gone.before.csv" ||
 "$PY" -c "import json,sys; p=json.load(open(sys.argv[1])); \
 assert p['pass'] and p['figures']['points'] == int(sys.argv[2]), p['figures']" \
     "$T/resumed.json" $((k + 12)) || fail "resumed profile"
-"$BIN/cuplab-calibrate" sensor -q --serial SIM-2-02 --ref-u 0.01 --tolerance 1 \
+"$BIN/cuplab-calibrate" sensor -q --serial SIM-2-02 --ref-u 0.01kPa --tolerance 1kPa \
     -o "$T/refit.json" "$T/gone.csv" >/dev/null || fail "fit of the resumed points file"
 
 # An operator who stops at once: nothing taken, nothing written, exit 1.
 start_sim quit $OPTS --duration 60 --time-scale 20
-echo q | "$BIN/cuplab-calibrate" sensor --live "$PTY" --ref-u 0.01 -o "$T/none.json" \
+echo q | "$BIN/cuplab-calibrate" sensor --live "$PTY" --ref-u 0.01kPa -o "$T/none.json" \
     --save-points "$T/none.csv" >/dev/null 2>"$T/err"
 rc=$?
 kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null; SIM_PID=""

@@ -74,9 +74,9 @@ for q in p["points"]:
 EOF
 
 # The figure is a PNG of the page size; SVG and PDF work too.
-"$CAL" sensor -q --serial SN-100 --ref-u 0.01 --figure "$T/res.svg" "$T/points.csv" \
+"$CAL" sensor -q --serial SN-100 --ref-u 0.01kPa --figure "$T/res.svg" "$T/points.csv" \
     --ref-unit kPa >/dev/null || fail "svg figure"
-"$CAL" sensor -q --serial SN-100 --ref-u 0.01 --figure "$T/res.pdf" -f json \
+"$CAL" sensor -q --serial SN-100 --ref-u 0.01kPa --figure "$T/res.pdf" -f json \
     "$T/points.csv" >"$T/report.json" || fail "pdf figure"
 "$PY" - "$T" <<'EOF' || fail "figures"
 import json, struct, sys, xml.etree.ElementTree as ET
@@ -108,12 +108,12 @@ assert abs(p["reference"]["U_kpa"] - 0.0133322387415) < 1e-12, p["reference"]
 EOF
 
 # CSV report: the points table.
-"$CAL" sensor -q --serial SN-100 --ref-u 0.01 -f csv -u mmHg "$T/points.csv" >"$T/points.out" ||
+"$CAL" sensor -q --serial SN-100 --ref-u 0.01kPa -f csv -u mmHg "$T/points.csv" >"$T/points.out" ||
     fail "csv report"
 head -n 1 "$T/points.out" | grep -q "^point,direction,ref,raw,raw_sd,n,fit,residual,U,setpoint$" ||
     fail "csv header: $(head -n 1 "$T/points.out")"
 [ "$(wc -l <"$T/points.out")" -eq 45 ] || fail "csv rows"
-"$CAL" sensor -q --serial SN-100 --ref-u 0.01 -f csv --table setpoints "$T/points.csv" |
+"$CAL" sensor -q --serial SN-100 --ref-u 0.01kPa -f csv --table setpoints "$T/points.csv" |
     head -n 1 | grep -q "^setpoint,ref,n_up,n_down" || fail "csv setpoints table"
 
 # show and apply

@@ -103,6 +103,10 @@ usage "unknown metric 'pressure'" --group-by practitioner --metrics peak_vacuum,
 usage "--table 'all'" --group-by practitioner --table all "$T/s"
 usage "unknown pressure unit 'furlongs'" --group-by practitioner --target 300furlongs:10min "$T/s"
 usage "duration 'ten'" --group-by practitioner --target 300mmHg:ten "$T/s"
+usage "a vacuum of 300 kPa is beyond the atmosphere's 101.325 kPa (a bare number is in mmHg)" \
+    --group-by practitioner --target 300kPa:10min "$T/s"
+usage "--target compares sessions: it needs --group-by" --target 300:10min "$T/s/x1.h5"
+usage "--metrics compares sessions: it needs --group-by" --metrics peak_vacuum "$T/s/x1.h5"
 usage "--jobs 'many'" --group-by practitioner -j many "$T/s"
 usage "cannot be combined with --follow" --group-by practitioner --follow "$T/s/x1.h5"
 printf 't_min,vacuum\n0,300\n10,300\n' >"$T/plan.csv"

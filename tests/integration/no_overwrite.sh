@@ -38,7 +38,7 @@ refused cuplab-sim "$T/existing.h5" \
 printf 'ref_kPa,raw\n0,3750\n-10,3437\n-20,3125\n-30,2812\n' >"$T/pts.csv"
 printf '{}\n' >"$T/existing.json"
 refused cuplab-calibrate "$T/existing.json" \
-    "$BIN/cuplab-calibrate" sensor --serial S --ref-u 0.01 -o "$T/existing.json" "$T/pts.csv"
+    "$BIN/cuplab-calibrate" sensor --serial S --ref-u 0.01kPa -o "$T/existing.json" "$T/pts.csv"
 
 # --force replaces.
 start_sim ow2 --cups 2 --rate 50 --duration 5 --time-scale 5
@@ -48,7 +48,7 @@ wait_sim
 h5check values "$T/existing.h5" "$T/ow2.log.csv" || fail "values after --force"
 "$BIN/cuplab-sim" -q --output "$T/existing.h5" --force --cups 1 --duration 2 ||
     fail "cuplab-sim --force did not replace the file"
-"$BIN/cuplab-calibrate" sensor -q --serial S --ref-u 0.01 -o "$T/existing.json" --force \
+"$BIN/cuplab-calibrate" sensor -q --serial S --ref-u 0.01kPa -o "$T/existing.json" --force \
     "$T/pts.csv" >/dev/null || fail "cuplab-calibrate --force did not replace the profile"
 
 # Unknown options: "PROG: unknown option", never the path the program was run by.

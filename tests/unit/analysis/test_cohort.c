@@ -283,7 +283,7 @@ static void targets(void **state)
     cl_cohort_params p = params(CL_COHORTFIELD_PRACTITIONER, 1, 0);
     cl_cohorttarget t;
     /* A level of 31 kPa: P2 (flat 30) is 1 kPa off, P1 9, P3 11. */
-    assert_int_equal(cl_cohorttarget_parse("31kPa", CL_UNIT_KPA, &t, NULL), CL_OK);
+    assert_int_equal(cl_cohorttarget_parse("31kPa", &t, NULL), CL_OK);
     p.target = &t;
     assert_int_equal(cl_cohort_compare(c, &p, NULL), CL_OK);
     assert_int_equal(cl_cohort_closest(c), 1);
@@ -296,7 +296,7 @@ static void targets(void **state)
     /* 40 kPa for 10 min, absolute time: P1 (40 kPa over 600 s) matches
      * exactly; P2 (30 kPa over 300 s) is 10 kPa off for the first half and
      * 40 kPa off for the second: sqrt over the 201-point grid. */
-    assert_int_equal(cl_cohorttarget_parse("40kPa:600", CL_UNIT_KPA, &t, NULL), CL_OK);
+    assert_int_equal(cl_cohorttarget_parse("40kPa:600", &t, NULL), CL_OK);
     assert_int_equal(cl_cohort_compare(c, &p, NULL), CL_OK);
     assert_int_equal(cl_cohort_closest(c), 0);
     cl_cohort_group_profile(c, 0, &pf);

@@ -70,7 +70,7 @@ static void formats(void **state)
     one_cup(c, "a2.h5", "A", 42);
     one_cup(c, "b1.h5", "B", 30);
     one_cup(c, "b2.h5", "B", 32);
-    assert_int_equal(cl_cohorttarget_parse("32kPa", CL_UNIT_KPA, &t, NULL), CL_OK);
+    assert_int_equal(cl_cohorttarget_parse("32kPa", &t, NULL), CL_OK);
     cl_cohort_params p = {.field = {CL_COHORTFIELD_PRACTITIONER}, .nfields = 1, .target = &t};
     p.metric[CL_STAT_PEAK] = true;
     assert_int_equal(cl_cohort_compare(c, &p, NULL), CL_OK);

@@ -50,7 +50,7 @@ static void target(void **state)
     (void)state;
     cl_cohorttarget t;
     cl_error err;
-    assert_int_equal(cl_cohorttarget_parse("300mmHg:10min", CL_UNIT_KPA, &t, &err), CL_OK);
+    assert_int_equal(cl_cohorttarget_parse("300mmHg:10min", &t, &err), CL_OK);
     assert_int_equal(t.kind, CL_COHORTTARGET_HOLD);
     assert_rel(t.vacuum_kpa, 300 * CL_KPA_PER_MMHG);
     assert_rel(t.duration_s, 600);
@@ -58,23 +58,29 @@ static void target(void **state)
     assert_rel(cl_cohorttarget_at(&t, 0.7, 1000), 0);                     /* 700 s */
     cl_cohorttarget_release(&t);
     /* Bare numbers in the unit given; a gauge (negative) value is its vacuum. */
-    assert_int_equal(cl_cohorttarget_parse("-300:1h", CL_UNIT_MMHG, &t, &err), CL_OK);
+    assert_int_equal(cl_cohorttarget_parse("-300:1h", &t, &err), CL_OK);
     assert_rel(t.vacuum_kpa, 300 * CL_KPA_PER_MMHG);
     assert_rel(t.duration_s, 3600);
-    assert_int_equal(cl_cohorttarget_parse("40kPa", CL_UNIT_MMHG, &t, &err), CL_OK);
+    assert_int_equal(cl_cohorttarget_parse("40kPa", &t, &err), CL_OK);
     assert_int_equal(t.kind, CL_COHORTTARGET_LEVEL);
     assert_rel(cl_cohorttarget_at(&t, 0.9, 10), 40);
-    assert_int_equal(cl_cohorttarget_parse("300furlongs:10min", CL_UNIT_KPA, &t, &err),
+    /* A bare number is in mmHg; a vacuum beyond the atmosphere is refused. */
+    assert_int_equal(cl_cohorttarget_parse("300:10min", &t, &err), CL_OK);
+    assert_rel(t.vacuum_kpa, 300 * CL_KPA_PER_MMHG);
+    assert_int_equal(cl_cohorttarget_parse("300kPa:10min", &t, &err), CL_ERR_ARG);
+    assert_non_null(strstr(err.msg, "beyond the atmosphere"));
+    assert_non_null(strstr(err.msg, "a bare number is in mmHg"));
+    assert_int_equal(cl_cohorttarget_parse("300furlongs:10min", &t, &err),
                      CL_ERR_ARG);
     assert_non_null(strstr(err.msg, "furlongs"));
-    assert_int_equal(cl_cohorttarget_parse("300mmHg:ten", CL_UNIT_KPA, &t, &err),
+    assert_int_equal(cl_cohorttarget_parse("300mmHg:ten", &t, &err),
                      CL_ERR_FORMAT);
     assert_non_null(strstr(err.msg, "duration 'ten'"));
-    assert_int_equal(cl_cohorttarget_parse("", CL_UNIT_KPA, &t, &err), CL_ERR_ARG);
+    assert_int_equal(cl_cohorttarget_parse("", &t, &err), CL_ERR_ARG);
 
     /* Curves: minutes and mmHg from the header; linear in between, 0 after. */
     const char *p = write_tmp("# protocol\nt_min,vacuum_mmHg\n0,0\n0.5,300\n10,300\n");
-    assert_int_equal(cl_cohorttarget_parse(p, CL_UNIT_KPA, &t, &err), CL_OK);
+    assert_int_equal(cl_cohorttarget_parse(p, &t, &err), CL_OK);
     assert_int_equal(t.kind, CL_COHORTTARGET_CURVE_T);
     assert_int_equal(t.n, 3);
     assert_rel(cl_cohorttarget_at(&t, 0.25, 60), 150 * CL_KPA_PER_MMHG); /* 15 s */
@@ -82,7 +88,7 @@ static void target(void **state)
     cl_cohorttarget_release(&t);
     unlink(p);
     p = write_tmp("u,pressure_kPa\n0,-30\n1,-50\n");
-    assert_int_equal(cl_cohorttarget_parse(p, CL_UNIT_KPA, &t, &err), CL_OK);
+    assert_int_equal(cl_cohorttarget_parse(p, &t, &err), CL_OK);
     assert_int_equal(t.kind, CL_COHORTTARGET_CURVE_U);
     assert_rel(cl_cohorttarget_at(&t, 0.5, 99), 40);
     cl_cohorttarget_release(&t);
@@ -102,13 +108,13 @@ static void target(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         p = write_tmp(bad[i].text);
-        assert_int_equal(cl_cohorttarget_parse(p, CL_UNIT_KPA, &t, &err), bad[i].code);
+        assert_int_equal(cl_cohorttarget_parse(p, &t, &err), bad[i].code);
         if (!strstr(err.msg, bad[i].msg))
             fail_msg("case %zu: '%s'", i, err.msg);
         assert_int_equal(t.n, 0);
         unlink(p);
     }
-    assert_int_equal(cl_cohorttarget_parse("/nonexistent/plan.csv", CL_UNIT_KPA, &t, &err),
+    assert_int_equal(cl_cohorttarget_parse("/nonexistent/plan.csv", &t, &err),
                      CL_ERR_NOTFOUND);
     cl_cohorttarget_release(NULL);
 }
@@ -121,11 +127,11 @@ static void distance(void **state)
             flat[i] = 30;
         cl_cohorttarget t;
         /* A level: the same at every point of normalised time. */
-        assert_int_equal(cl_cohorttarget_parse("31kPa", CL_UNIT_KPA, &t, NULL), CL_OK);
+        assert_int_equal(cl_cohorttarget_parse("31kPa", &t, NULL), CL_OK);
         assert_rel(cl_cohorttarget_rms(&t, flat, 300), 1);
         /* 40 kPa for 600 s against 30 kPa over 300 s: 10 kPa off on the first
          * 101 points of the 201-point grid, 40 kPa off on the other 100. */
-        assert_int_equal(cl_cohorttarget_parse("40kPa:600", CL_UNIT_KPA, &t, NULL), CL_OK);
+        assert_int_equal(cl_cohorttarget_parse("40kPa:600", &t, NULL), CL_OK);
         assert_rel(cl_cohorttarget_rms(&t, flat, 300),
                    sqrt((101 * 100.0 + 100 * 1600.0) / 201));
         assert_true(isnan(cl_cohorttarget_at(NULL, 0.5, 300)));

@@ -225,8 +225,12 @@ static int write_series(cl_session_results *w, const cl_cup_result *res, const c
     for (int p = 0; p < CL_SEGMENT_PHASES; p++)
         snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", p ? "," : "",
                  cl_segment_phase_name(p));
-    cl_session_series s = {res->cup_id, res->calibration, names, n,
-                           n ? tr->t_s : NULL, n ? tr->vac_kpa : NULL, ph};
+    cl_session_series s = {res->cup_id,           res->calibration,
+                           names,                 n,
+                           n ? tr->t_s : NULL,    n ? tr->vac_kpa : NULL,
+                           ph,                    res->device,
+                           res->channel,          res->linear_offset_kpa,
+                           res->linear_kpa_per_count};
     int rc = cl_session_results_series(w, &s, err);
     free(ph);
     return rc;

@@ -220,6 +220,16 @@ double cl_sensor_profile_kpa(const cl_sensor_profile *p, double raw)
     return cl_sensor_calibration_kpa(&p->d, raw);
 }
 
+bool cl_sensor_profile_linear(const cl_sensor_profile *p, double *offset_kpa,
+                              double *kpa_per_count)
+{
+    if (p->d.degree != 1)
+        return false;
+    *offset_kpa = p->d.coef[0];
+    *kpa_per_count = p->d.coef[1];
+    return true;
+}
+
 double cl_sensor_profile_u_kpa(const cl_sensor_profile *p, double raw)
 {
     return cl_sensor_calibration_u_kpa(&p->d, raw);

@@ -32,6 +32,10 @@ const cl_sensor_profile *cl_sensor_profile_find(const cl_sensor_profile *const *
                                                 const char *serial);
 /* Raw reading -> gauge pressure in kPa. */
 double cl_sensor_profile_kpa(const cl_sensor_profile *p, double raw);
+/* True if the transfer is linear (degree 1): kPa = *offset_kpa +
+ * *kpa_per_count * raw. */
+bool cl_sensor_profile_linear(const cl_sensor_profile *p, double *offset_kpa,
+                              double *kpa_per_count);
 /* Expanded (k = 2) uncertainty of that pressure, kPa. */
 double cl_sensor_profile_u_kpa(const cl_sensor_profile *p, double raw);
 /* Raw readings the calibration covered; outside them results are flagged. */

@@ -11,6 +11,7 @@
 #include "cl_session_read.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,13 +81,26 @@ static int check_finished(const char *path, cl_error *err)
     return CL_OK;
 }
 
+/* A linear transfer of one channel, for the samples' attributes. */
+typedef struct conversion {
+    unsigned device, channel;
+    double offset_kpa, kpa_per_count;
+} conversion;
+
 struct cl_session_results {
     char *path;
     cl_replace *tx;           /* the copy being written */
     int lock;                 /* writer lock on the original, or -1 */
     hid_t fapl, f, g, series; /* the copy, /analysis, /analysis/series */
     size_t nseries;
+    conversion *conv;
+    size_t nconv, conv_cap;
 };
+
+/* The NWB-style attributes of a device's samples (see cl_session_series). */
+static const char *const conversion_attrs[] = {"unit", "conversion", "offset",
+                                               "channel_conversion", "channel_offset"};
+#define NCONVERSION_ATTRS (sizeof conversion_attrs / sizeof *conversion_attrs)
 
 void cl_session_results_abort(cl_session_results *w)
 {
@@ -100,8 +114,88 @@ void cl_session_results_abort(cl_session_results *w)
     cl_replace_abort(w->tx);
     if (w->lock >= 0)
         close(w->lock);
+    free(w->conv);
     free(w->path);
     free(w);
+}
+
+/* Samples dataset of device `dev` in f, or H5I_INVALID_HID if there is none. */
+static hid_t samples_of(hid_t f, size_t dev)
+{
+    char name[64];
+    snprintf(name, sizeof name, "devices/dev%zu", dev);
+    /* each link on the path checked in turn, as H5Lexists requires */
+    if (H5Lexists(f, "devices", H5P_DEFAULT) <= 0 || H5Lexists(f, name, H5P_DEFAULT) <= 0)
+        return H5I_INVALID_HID;
+    snprintf(name, sizeof name, "devices/dev%zu/samples", dev);
+    if (H5Lexists(f, name, H5P_DEFAULT) <= 0)
+        return H5I_INVALID_HID;
+    return H5Dopen2(f, name, H5P_DEFAULT);
+}
+
+/* Remove the conversion attributes of an earlier --write. */
+static int strip_conversions(hid_t f)
+{
+    for (size_t dev = 0;; dev++) {
+        hid_t ds = samples_of(f, dev);
+        if (ds < 0)
+            return 0;
+        for (size_t i = 0; i < NCONVERSION_ATTRS; i++)
+            if (H5Aexists(ds, conversion_attrs[i]) > 0 && H5Adelete(ds, conversion_attrs[i]) < 0) {
+                cl_h5_close(&ds);
+                return -1;
+            }
+        cl_h5_close(&ds);
+    }
+}
+
+/* A float64 [n] attribute. */
+static int put_doubles(hid_t obj, const char *name, const double *v, size_t n)
+{
+    hsize_t dim = n;
+    hid_t sp = H5Screate_simple(1, &dim, NULL), a = H5I_INVALID_HID;
+    int rc = sp < 0 ||
+                     (a = H5Acreate2(obj, name, H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT)) <
+                         0 ||
+                     H5Awrite(a, H5T_NATIVE_DOUBLE, v) < 0
+                 ? -1
+                 : 0;
+    cl_h5_close(&a);
+    cl_h5_close(&sp);
+    return rc;
+}
+
+/* The conversion attributes of device dev's samples, from the linear
+ * transfers of its channels. */
+static int put_conversions(const cl_session_results *w, size_t dev)
+{
+    hid_t ds = samples_of(w->f, dev);
+    hsize_t cols = 0;
+    if (ds < 0 || cl_h5_rows(ds, &cols) == (size_t)-1 || cols == 0) {
+        cl_h5_close(&ds);
+        return 0; /* a device without readable samples: nothing to describe */
+    }
+    double *k = malloc(2 * cols * sizeof *k), *o = k ? k + cols : NULL;
+    int rc = k ? 0 : -1;
+    for (hsize_t c = 0; k && c < cols; c++)
+        k[c] = o[c] = NAN;
+    for (size_t i = 0; k && i < w->nconv; i++)
+        if (w->conv[i].device == dev && w->conv[i].channel < cols) {
+            k[w->conv[i].channel] = w->conv[i].kpa_per_count;
+            o[w->conv[i].channel] = w->conv[i].offset_kpa;
+        }
+    bool one = k != NULL;
+    for (hsize_t c = 0; k && c < cols; c++)
+        one = one && isfinite(k[c]) && k[c] == k[0] && o[c] == o[0];
+    if (rc == 0 && (cl_h5_put_str(ds, "unit", "kPa") < 0 ||
+                    put_doubles(ds, "channel_conversion", k, cols) < 0 ||
+                    put_doubles(ds, "channel_offset", o, cols) < 0 ||
+                    (one && (cl_h5_put_double(ds, "conversion", k[0]) < 0 ||
+                             cl_h5_put_double(ds, "offset", o[0]) < 0))))
+        rc = -1;
+    free(k);
+    cl_h5_close(&ds);
+    return rc;
 }
 
 int cl_session_results_begin(cl_session_results **out, const char *path, cl_error *err)
@@ -142,7 +236,8 @@ int cl_session_results_begin(cl_session_results **out, const char *path, cl_erro
         goto fail;
     }
     htri_t ex = H5Lexists(w->f, "analysis", H5P_DEFAULT);
-    if (ex < 0 || (ex > 0 && H5Ldelete(w->f, "analysis", H5P_DEFAULT) < 0)) {
+    if (ex < 0 || (ex > 0 && H5Ldelete(w->f, "analysis", H5P_DEFAULT) < 0) ||
+        strip_conversions(w->f) < 0) {
         rc = cl_h5_fail(err, path, "cannot replace /analysis");
         goto fail;
     }
@@ -207,6 +302,18 @@ int cl_session_results_series(cl_session_results *w, const cl_session_series *sr
     for (int i = 0; i < 3; i++)
         cl_h5_close(&ds[i]);
     cl_h5_close(&g);
+    if (rc == CL_OK && isfinite(sr->kpa_per_count) && isfinite(sr->offset_kpa)) {
+        if (w->nconv == w->conv_cap) {
+            size_t cap = w->conv_cap ? 2 * w->conv_cap : 16;
+            conversion *nc = realloc(w->conv, cap * sizeof *nc);
+            if (!nc)
+                return cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory", w->path);
+            w->conv = nc;
+            w->conv_cap = cap;
+        }
+        w->conv[w->nconv++] =
+            (conversion){sr->device, sr->channel, sr->offset_kpa, sr->kpa_per_count};
+    }
     if (rc == CL_OK)
         w->nseries++;
     return rc;
@@ -246,6 +353,16 @@ int cl_session_results_finish(cl_session_results *w, const char *json_results,
         (cg = H5Gcreate2(w->g, "cups", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0) {
         rc = cl_h5_fail(err, path, "cannot write /analysis");
         goto done;
+    }
+    for (size_t i = 0; i < w->nconv; i++) {
+        bool first = true; /* each device once */
+        for (size_t j = 0; j < i && first; j++)
+            first = w->conv[j].device != w->conv[i].device;
+        errno = 0;
+        if (first && put_conversions(w, w->conv[i].device) < 0) {
+            rc = cl_h5_fail(err, path, "cannot write the conversion of /devices/*/samples");
+            goto done;
+        }
     }
     for (size_t i = 0; i < ncols; i++) {
         errno = 0;

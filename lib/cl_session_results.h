@@ -27,12 +27,22 @@ typedef struct cl_session_results cl_session_results;
  * ... in the order given) with the attributes `cup` and `calibration`:
  * time_s (float64, "s" since the session start), vacuum (float64, "kPa",
  * sign "positive below ambient"; NaN for no value) and phase (uint8, with
- * the attribute `names`: the comma-separated name of each code). */
+ * the attribute `names`: the comma-separated name of each code).
+ *
+ * When the cup's transfer is linear (gauge kPa = offset_kpa + kpa_per_count
+ * * raw; NaN otherwise), it also goes onto the raw samples of its device
+ * and channel, NWB-style: /devices/devN/samples gets `unit` "kPa",
+ * `channel_conversion` and `channel_offset` (float64 [channels], NaN for a
+ * channel without a linear transfer), and the scalars `conversion` and
+ * `offset` when one linear transfer serves every channel.  Attributes of
+ * an earlier --write are removed first. */
 typedef struct cl_session_series {
     const char *cup_id, *calibration, *phase_names;
     size_t n;
     const double *t_s, *vacuum_kpa;
     const unsigned char *phase;
+    unsigned device, channel;
+    double offset_kpa, kpa_per_count;
 } cl_session_series;
 
 int cl_session_results_begin(cl_session_results **out, const char *path, cl_error *err);
@@ -54,6 +64,7 @@ void cl_session_results_abort(cl_session_results *w);
  *   /analysis/results       scalar UTF-8 string: `json_results`
  *   /analysis/cups/<name>   float64 [nrows] with "units", or UTF-8 strings
  *   /analysis/series/<i>    each cup's calibrated series (cl_session_series)
+ * and the conversion attributes of the raw samples (cl_session_series).
  * CL_ERR_BUSY while a writer records into the file or when it has no final
  * status (being recorded, or crashed: cl_session_recover() it first);
  * CL_ERR_FORMAT / CL_ERR_VERSION (file untouched) for anything but a

@@ -13,7 +13,8 @@ h5py against the virtual device's log of every frame it sent.
   h5check.py summary CSV LOG                  cuplab-analyze CSV vs the log
   h5check.py same FILE ORIG [ATTR...]         every object and attribute of ORIG
       but /analysis is in FILE, equal (datasets element by element); root
-      attributes named ATTR may differ
+      attributes named ATTR may differ, and so may the conversion attributes
+      --write puts on the raw samples
   h5check.py loss FILE LOG                    prints the seconds of device time
       the device sent (per its log) after the last row the file holds
 """
@@ -150,6 +151,10 @@ def same_value(x, y):
     return np.array_equal(x, y, equal_nan=x.dtype.kind == "f" and y.dtype.kind == "f")
 
 
+# What cuplab-analyze --write adds to /devices/devN/samples (session-format.md).
+CONVERSION = {"unit", "conversion", "offset", "channel_conversion", "channel_offset"}
+
+
 def check_same(path, orig, free_attrs):
     with h5py.File(path, "r", swmr=True) as a, h5py.File(orig, "r", swmr=True) as b:
         oa, ob = objects(a), objects(b)
@@ -158,7 +163,7 @@ def check_same(path, orig, free_attrs):
         for name, obj in ob.items():
             if isinstance(obj, h5py.Dataset) and not np.array_equal(obj[()], oa[name][()]):
                 die(f"{name} differs")
-            skip = free_attrs if name == "/" else ()
+            skip = free_attrs if name == "/" else CONVERSION if name.endswith("/samples") else ()
             want = {k: v for k, v in obj.attrs.items() if k not in skip}
             got = {k: v for k, v in oa[name].attrs.items() if k not in skip}
             if sorted(want) != sorted(got) or any(

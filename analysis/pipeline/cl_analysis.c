@@ -487,6 +487,14 @@ static void choose_transfer(cl_analysis *a, const cl_session_cup *c, cl_cup_resu
 
     const char *source;
     x->profile = find_profile(a, res->sensor_serial, &source);
+    res->linear_offset_kpa = res->linear_kpa_per_count = NAN;
+    if (x->profile)
+        cl_sensor_profile_linear(x->profile, &res->linear_offset_kpa,
+                                 &res->linear_kpa_per_count);
+    else if (isfinite(x->adc_max)) { /* the nominal transfer of to_kpa() */
+        res->linear_kpa_per_count = 1 / (x->adc_max * CL_NOMINAL_SENSITIVITY_PER_KPA);
+        res->linear_offset_kpa = -CL_NOMINAL_OFFSET / CL_NOMINAL_SENSITIVITY_PER_KPA;
+    }
     if (x->profile) {
         res->cal = CL_CAL_PROFILE;
         snprintf(res->calibration, sizeof res->calibration, "profile %s%s%s%s%s",

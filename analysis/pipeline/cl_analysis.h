@@ -118,6 +118,9 @@ typedef struct cl_cup_result {
     cl_cal_kind cal;
     char calibration[CL_ANALYSIS_TEXT]; /* what was applied, in words */
     int adc_bits;                       /* 0 unknown */
+    /* the transfer when it is linear: gauge kPa = linear_offset_kpa +
+     * linear_kpa_per_count * raw; NaN otherwise (or without one) */
+    double linear_offset_kpa, linear_kpa_per_count;
     double zero_kpa;                    /* baseline vacuum subtracted */
     /* phases: the main application (longest, or the one the markers name) */
     size_t applications;

@@ -27,10 +27,14 @@ def walk(f):
     return out
 a, b = walk(new), walk(orig)
 assert sorted(a) == sorted(b), (sorted(a), sorted(b))
+conversion = {"unit", "conversion", "offset", "channel_conversion", "channel_offset"}
 for name, obj in b.items():
     if isinstance(obj, h5py.Dataset):
         assert np.array_equal(obj[()], a[name][()]), name
     x, y = dict(obj.attrs), dict(a[name].attrs)
+    if name.endswith("/samples"):  # but for the conversion of the raw samples
+        assert conversion <= y.keys(), (name, y.keys())
+        y = {k: v for k, v in y.items() if k not in conversion}
     assert x.keys() == y.keys() and all(np.array_equal(x[k], y[k], equal_nan=x[k].dtype.kind == "f")
                                         if isinstance(x[k], np.ndarray) or isinstance(x[k], np.floating)
                                         else x[k] == y[k] for k in x), name
@@ -65,6 +69,39 @@ for i, row in enumerate(printed["rows"]):
     assert np.allclose(t - t[0], dev_s, rtol=1e-3, atol=1e-6)
     assert abs(np.nanmax(v) - row["peak_vacuum"]) < 0.03 * row["peak_vacuum"]
     assert set(np.unique(ph)) <= {0, 1, 2, 3} and 2 in ph
+# The raw samples say how they become gauge kPa: the nominal transfer of
+# docs/analysis.md, the same for every channel (so also as scalars); the
+# stored series is that, as vacuum, less the cup's zero offset.
+smp = new["devices/dev0/samples"]
+adc_max = 2 ** int(new["devices/dev0"].attrs["adc_bits"]) - 1
+k, o = 1 / (adc_max * 0.007652), -0.92 / 0.007652
+assert smp.attrs["unit"] == "kPa"
+assert np.allclose(smp.attrs["channel_conversion"], k, rtol=1e-12, atol=0)
+assert np.allclose(smp.attrs["channel_offset"], o, rtol=1e-12, atol=0)
+assert np.isclose(smp.attrs["conversion"], k, rtol=1e-12) and np.isclose(smp.attrs["offset"], o, rtol=1e-12)
+for i, row in enumerate(printed["rows"]):
+    v = series[str(i)]["vacuum"][:]
+    kpa = smp[:len(v), i] * smp.attrs["channel_conversion"][i] + smp.attrs["channel_offset"][i]
+    ok = np.isfinite(v)
+    assert ok.mean() > 0.9 and np.allclose(v[ok], -kpa[ok] - row["zero_offset"], atol=1e-9), i
+PY
+
+# A linear profile assigned to C2 at analysis time: its channel gets the
+# profile's coefficients, the others stay nominal, and the scalars of the
+# first --write (one transfer for all) are gone.
+printf '%s\n' '{"format": "cuplab-profile", "version": 1, "kind": "sensor",' \
+    ' "sensor": {"serial": "HAND-2"}, "transfer": {"coefficients": [-130.5, 0.0315]}}' \
+    >"$T/hand.json"
+"$BIN/cuplab-analyze" -q --nominal-sensor --sensor "C2=$T/hand.json" --write "$T/s.h5" \
+    >/dev/null || fail "--write with --sensor exited with $?"
+"$PY" - "$T/s.h5" <<'PY' || fail "conversion with one profile"
+import sys
+import h5py, numpy as np
+smp = h5py.File(sys.argv[1], "r")["devices/dev0/samples"]
+k, o = smp.attrs["channel_conversion"], smp.attrs["channel_offset"]
+assert np.isclose(k[1], 0.0315, rtol=1e-12) and np.isclose(o[1], -130.5, rtol=1e-12), (k, o)
+assert k[0] == k[2] != k[1] and o[0] == o[2] != o[1], (k, o)
+assert "conversion" not in smp.attrs and "offset" not in smp.attrs, dict(smp.attrs)
 PY
 # The h5py example of docs/session-format.md runs as written.
 "$PY" - "$TOP/docs/session-format.md" "$T/s.h5" "$T/example.png" <<'PY' || fail "documented h5py example"

@@ -4,7 +4,8 @@
  * and measured as the analysis does (cl_segment, cl_metrics).  Prints, per
  * technique: the model chosen, the coverage of the 95 % intervals of the
  * leak rate constant k (non-cooling cups that report it) and of the decay
- * slope against cl_sim_hold_estimands over the fitted stretch, the median
+ * slope against cl_sim_hold_estimands over the fitted stretch (the
+ * noise-free curve sampled at the same 20 Hz and blocked alike), the median
  * |error| / SE (0.674 for honest normal errors), and the peak's bias and the
  * coverage of its noise uncertainty (k = 2) around the noise-free maximum.
  *   estimands [CUPS] [SEED]
@@ -65,7 +66,7 @@ static int study(cl_sim_technique tech, size_t cups, unsigned long seed)
             m.fitted) {
             models[m.best.model]++;
             cl_sim_hold_truth h;
-            cl_sim_hold_estimands(&c, m.fit_start_s, m.fit_end_s, mp.fit_bin_s, &h);
+            cl_sim_hold_estimands(&c, m.fit_start_s, m.fit_end_s, RATE_HZ, mp.fit_bin_s, &h);
             if (isfinite(m.k_per_min)) {
                 double z = fabs(m.k_per_min - h.k_per_min) / m.k_se_per_min;
                 zk[nk++] = z;

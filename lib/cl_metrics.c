@@ -113,9 +113,8 @@ static int peak_noise(const double *v, size_t stride, size_t i0, size_t i1, size
     return rc;
 }
 
-/* Block means of [i0, i1) in bins of bin_s; times relative to t0. */
-static int blocks(const double *t, const double *v, size_t stride, size_t i0, size_t i1,
-                  double t0, double bin_s, double **bt, double **bv, size_t *nb)
+int cl_metrics_blocks(const double *t, const double *v, size_t stride, size_t i0, size_t i1,
+                      double t0, double bin_s, double **bt, double **bv, size_t *nb)
 {
     size_t cap = i1 - i0 + 1, k = 0;
     *bt = malloc(cap * sizeof **bt);
@@ -279,7 +278,8 @@ static int fit_hold(const double *t, const double *v, size_t stride, size_t n,
     size_t f0 = lower(t, stride, n, m->fit_start_s), f1 = lower(t, stride, n, m->fit_end_s);
     if (f1 <= f0)
         return CL_OK;
-    if (blocks(t, v, stride, f0, f1, m->fit_start_s, p->fit_bin_s, &bt, &bv, &nb) != CL_OK) {
+    if (cl_metrics_blocks(t, v, stride, f0, f1, m->fit_start_s, p->fit_bin_s, &bt, &bv, &nb) !=
+        CL_OK) {
         free(bt);
         free(bv);
         return cl_error_set(err, CL_ERR_NOMEM, "metrics: out of memory");

@@ -90,6 +90,14 @@ int cl_metrics_compute(const double *t_s, const double *vac_kpa, size_t stride, 
                        const cl_segment_app *a, const cl_metrics_params *p,
                        cl_cup_metrics *m, cl_error *err);
 
+/* The blocks the decay models are fitted to: rows [i0, i1) in blocks of
+ * bin_s (each from its first row's time to before that + bin_s, the last
+ * one cut at i1), each the mean time (relative to t0) and mean vacuum of
+ * its finite samples; blocks without one left out.  *bt and *bv (malloc'd,
+ * freed by the caller also on failure) get *nb blocks.  CL_ERR_NOMEM. */
+int cl_metrics_blocks(const double *t_s, const double *vac_kpa, size_t stride, size_t i0,
+                      size_t i1, double t0, double bin_s, double **bt, double **bv, size_t *nb);
+
 /* The exponential fit worth reporting: EXP_SLOPE for cooling cups, else
  * the chosen model if exponential, otherwise the plain exponential (which
  * may not be ok). */

@@ -5,9 +5,11 @@
  * a seed reproduces a session exactly.  See cl_sim.h for the model.
  */
 #include "cl_sim.h"
+#include "cl_metrics.h"
 
 #include <gsl/gsl_randist.h>
 #include <math.h>
+#include <stdlib.h>
 
 static const double two_pi = 6.283185307179586;
 
@@ -208,36 +210,37 @@ void cl_sim_sensor_random(cl_sim_sensor *s, gsl_rng *r)
     s->adc_bits = 12;
 }
 
-void cl_sim_hold_estimands(const cl_sim_cup *c, double w0, double w1, double bin_s,
-                           cl_sim_hold_truth *h)
+void cl_sim_hold_estimands(const cl_sim_cup *c, double w0, double w1, double rate_hz,
+                           double bin_s, cl_sim_hold_truth *h)
 {
-    const double step = 0.01;
-    double st = 0, sv = 0, stt = 0, stv = 0, n = 0;
     *h = (cl_sim_hold_truth){NAN, NAN, NAN, NAN};
-    if (!(w1 > w0))
+    if (!(w1 > w0) || !(rate_hz > 0))
         return;
-    if (!(bin_s > step))
-        bin_s = step;
-    /* Blocks [w0 + k bin_s, w0 + (k+1) bin_s) clipped to w1, each the mean
-     * time and vacuum of its 10 ms grid. */
-    for (double b0 = w0; b0 < w1; b0 += bin_s) {
-        double b1 = fmin(b0 + bin_s, w1), bt = 0, bv = 0, k = 0;
-        for (double u = b0; u < b1; u += step) {
-            double v = -cl_sim_pressure_kpa(c, u);
-            bt += u - w0;
-            bv += v;
-            k++;
+    size_t j0 = (size_t)ceil(w0 * rate_hz), j1 = (size_t)ceil(w1 * rate_hz), n = j1 - j0;
+    double *t = malloc((n ? n : 1) * sizeof *t), *v = malloc((n ? n : 1) * sizeof *v);
+    double *bt = NULL, *bv = NULL;
+    size_t nb = 0;
+    for (size_t i = 0; t && v && i < n; i++) {
+        t[i] = (double)(j0 + i) / rate_hz;
+        v[i] = -cl_sim_pressure_kpa(c, t[i]);
+    }
+    if (t && v && cl_metrics_blocks(t, v, 1, 0, n, w0, bin_s, &bt, &bv, &nb) == CL_OK && nb) {
+        double st = 0, sv = 0, stt = 0, stv = 0;
+        for (size_t k = 0; k < nb; k++) {
+            st += bt[k];
+            sv += bv[k];
+            stt += bt[k] * bt[k];
+            stv += bt[k] * bv[k];
         }
-        bt /= k;
-        bv /= k;
-        st += bt;
-        sv += bv;
-        stt += bt * bt;
-        stv += bt * bv;
-        n++;
+        h->slope_kpa_min = nb > 1 ? -(stv - st * sv / (double)nb) /
+                                        (stt - st * st / (double)nb) * 60
+                                  : NAN;
+        h->mean_kpa = sv / (double)nb;
+        h->rel_pct_min = h->mean_kpa != 0 ? 100 * h->slope_kpa_min / h->mean_kpa : NAN;
     }
     h->k_per_min = c->tau_s > 0 ? 60 / c->tau_s : NAN;
-    h->slope_kpa_min = n > 1 ? -(stv - st * sv / n) / (stt - st * st / n) * 60 : NAN;
-    h->mean_kpa = sv / n;
-    h->rel_pct_min = h->mean_kpa != 0 ? 100 * h->slope_kpa_min / h->mean_kpa : NAN;
+    free(t);
+    free(v);
+    free(bt);
+    free(bv);
 }

@@ -103,8 +103,9 @@ double cl_sim_sample_kpa(const cl_sim_cup *c, double t_s);
 
 /* The estimands of a hold over the window [win_start_s, win_end_s]
  * (seconds since session start) as the analysis fits it: the noise-free
- * vacuum (-pressure) averaged in blocks of bin_s from win_start_s (the last
- * one clipped to win_end_s; each the mean time and vacuum of a 10 ms grid):
+ * vacuum (-pressure) sampled at rate_hz (at the times j / rate_hz a
+ * recording from time 0 has) and averaged in the analysis's blocks of bin_s
+ * (cl_metrics_blocks) from the first sample in the window:
  *   k_per_min      leak rate constant 60 / tau_s
  *   slope_kpa_min  decay slope: minus the least-squares slope of the block
  *                  means, per minute (positive = losing vacuum)
@@ -115,7 +116,7 @@ typedef struct cl_sim_hold_truth {
     double k_per_min, slope_kpa_min, mean_kpa, rel_pct_min;
 } cl_sim_hold_truth;
 void cl_sim_hold_estimands(const cl_sim_cup *c, double win_start_s, double win_end_s,
-                           double bin_s, cl_sim_hold_truth *h);
+                           double rate_hz, double bin_s, cl_sim_hold_truth *h);
 
 /* ADC full scale, 2^adc_bits - 1. */
 int32_t cl_sim_sensor_max(const cl_sim_sensor *s);

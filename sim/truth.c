@@ -39,7 +39,7 @@ static json_t *seqs_json(const sim_seqs *v)
     return a;
 }
 
-static json_t *cup_json(const cl_sim_cup *c, int channel)
+static json_t *cup_json(const cl_sim_cup *c, int channel, double rate_hz)
 {
     json_t *strokes = json_array();
     for (int k = 1; k <= c->pump_strokes; k++)
@@ -78,7 +78,7 @@ static json_t *cup_json(const cl_sim_cup *c, int channel)
     cl_metrics_defaults(&mp);
     double w0 = cl_sim_hold_start(c) + mp.settle_s, w1 = cl_sim_release_start(c) - mp.release_guard_s;
     cl_sim_hold_truth h;
-    cl_sim_hold_estimands(c, w0, w1, mp.fit_bin_s, &h);
+    cl_sim_hold_estimands(c, w0, w1, rate_hz, mp.fit_bin_s, &h);
     json_t *hj = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f}", "window_start_s", w0,
                            "window_end_s", w1, "leak_k_per_min", h.k_per_min,
                            "decay_slope_kpa_min", h.slope_kpa_min, "mean_kpa", h.mean_kpa,
@@ -171,7 +171,7 @@ static json_t *record(const sim_options *o, const sim_session *ses, const char *
 {
     json_t *root = json_object(), *cups = json_array(), *sensors = json_array();
     for (int i = 0; i < o->cups; i++) {
-        json_t *c = cup_json(&ses->cup[i], i + 1);
+        json_t *c = cup_json(&ses->cup[i], i + 1, o->rate_hz);
         if (c && o->nsites) {
             json_object_set_new(c, "cup_id", json_string(ses->cup_id[i]));
             json_object_set_new(c, "site", json_string(o->site[i].name));

@@ -4,9 +4,9 @@
  * pipeline's business).  Tolerances: peak within 0.35 kPa of the model's
  * deepest vacuum (ripple up to 0.27 kPa plus noise), dose within 0.5 % of
  * the model integrated numerically (1 ms steps), hold mean within 0.05 kPa
- * of the model's mean over the same window, the linear leak rate within
- * 3 SE (plus 10 % for curvature) of the model's chord slope over the
- * fitted stretch, the change over it within 0.1 kPa + 2 %, a chosen
+ * of the model's mean over the same window, the decay slope and relative
+ * rate within 4 SE of the noise-free model's least-squares slope over the
+ * fitted stretch (sampled and blocked as the trace), a chosen
  * exponential within 0.3 kPa of the noise-free model (fire cups: 1.5 kPa,
  * as one exponential only approximates cooling plus leak), and (pump cups) tau and p_inf within 3 SE of the truth whenever the
  * exponential fit converges.
@@ -29,6 +29,8 @@
 #include "cl_metrics.h"
 #include "cl_segment.h"
 #include "cl_sim.h"
+
+#define RATE_HZ 50 /* samples per second of the simulated traces */
 
 /* Model vacuum (positive), noise-free and without ripple. */
 static double model_vac(const cl_sim_cup *c, double t)
@@ -94,7 +96,7 @@ static void check_cups(cl_sim_technique tech, const cl_sim_cup *fixed)
         cl_cup_metrics m;
         double *t, *v;
         size_t n;
-        run_cup(&c, r, 50, &seg, &m, &t, &v, &n);
+        run_cup(&c, r, RATE_HZ, &seg, &m, &t, &v, &n);
         const cl_segment_app *a = &seg.apps[0];
 
         double want_peak = model_max(&c, c.t_apply_s, cl_sim_release_start(&c));
@@ -125,16 +127,15 @@ static void check_cups(cl_sim_technique tech, const cl_sim_cup *fixed)
         assert_near(m.fit_start_s, m.win_start_s, 1e-9);
         double span = m.fit_end_s - m.fit_start_s;
         /* The decay slope's estimand: the least-squares slope of the
-         * noise-free block means over the fitted stretch (cl_sim's truth);
-         * within 3 SE plus 2 %. */
+         * noise-free block means over the fitted stretch, sampled and
+         * blocked as the trace is (cl_sim's truth): within 4 SE (about 1 in
+         * 16000 beyond with honest normal errors; the tests run 61 cups). */
         cl_sim_hold_truth h;
         cl_metrics_params mp;
         cl_metrics_defaults(&mp);
-        cl_sim_hold_estimands(&c, m.fit_start_s, m.fit_end_s, mp.fit_bin_s, &h);
+        cl_sim_hold_estimands(&c, m.fit_start_s, m.fit_end_s, RATE_HZ, mp.fit_bin_s, &h);
         double want_leak = h.slope_kpa_min;
-        double allow = 0.02;
-        assert_true(fabs(m.leak_kpa_min - want_leak) <
-                    3 * m.leak_se_kpa_min + allow * fabs(want_leak));
+        assert_true(fabs(m.leak_kpa_min - want_leak) < 4 * m.leak_se_kpa_min);
         const cl_decay_fit *e = &m.all[CL_DECAY_EXP - 1];
         if (tech == CL_SIM_PUMP && e->ok) {
             assert_true(fabs(e->tau_s - c.tau_s) < 3 * e->tau_se);
@@ -154,8 +155,7 @@ static void check_cups(cl_sim_technique tech, const cl_sim_cup *fixed)
         /* The relative rate: the decay slope over the mean of the fitted
          * blocks, whose mean is the hold's noise-free mean within 0.05 kPa. */
         assert_true(fabs(m.fit_mean_kpa - h.mean_kpa) < 0.05);
-        assert_true(fabs(m.rel_pct_min - h.rel_pct_min) <
-                    3 * m.rel_se_pct_min + allow * fabs(h.rel_pct_min));
+        assert_true(fabs(m.rel_pct_min - h.rel_pct_min) < 4 * m.rel_se_pct_min);
         assert_near(m.rel_pct_min, 100 * m.leak_kpa_min / m.fit_mean_kpa, 1e-9);
         assert_near(m.rel_se_pct_min, 100 * m.leak_se_kpa_min / fabs(m.fit_mean_kpa), 1e-9);
         /* A chosen exponential follows the noise-free truth over the

@@ -9,7 +9,11 @@ test: open URL, then read and click through Runtime.evaluate.
       a click on the cup's "applied" button of the first cup and a note sent
       through the form are confirmed on the page as recorded.  Exit 77 if
       chromium or python3-websocket is missing.
+
+As a module: browser() starts headless Chromium and gives its page (a
+Page: call, eval, wait), bench/live_latency.py times the live view with it.
 """
+import contextlib
 import json
 import os
 import re
@@ -68,14 +72,9 @@ class Page:
         die(f"timed out waiting for {what}")
 
 
-def main():
-    args = sys.argv[2:]
-    calibrated = []
-    if "--calibrated" in args:
-        i = args.index("--calibrated")
-        calibrated = [args[i + 1]]
-        del args[i:i + 2]
-    url, cups = sys.argv[1], args
+@contextlib.contextmanager
+def browser():
+    """Headless Chromium with a blank page: yields that page, stops it after."""
     profile = tempfile.mkdtemp()
     proc = subprocess.Popen(
         [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -93,7 +92,25 @@ def main():
         if port is None:
             die("chromium did not open its DevTools port")
         targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list"))
-        page = Page([t for t in targets if t["type"] == "page"][0]["webSocketDebuggerUrl"])
+        yield Page([t for t in targets if t["type"] == "page"][0]["webSocketDebuggerUrl"])
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def main():
+    args = sys.argv[2:]
+    calibrated = []
+    if "--calibrated" in args:
+        i = args.index("--calibrated")
+        calibrated = [args[i + 1]]
+        del args[i:i + 2]
+    url, cups = sys.argv[1], args
+    with browser() as page:
         page.call("Page.navigate", url=url)
         cond = " && ".join(f"document.getElementById('value-{c}')" for c in cups)
         page.wait(f"!!({cond})", 20, "every cup's value element")
@@ -123,13 +140,7 @@ def main():
         page.wait("document.querySelectorAll('#markers li[data-state=recorded]').length >= 2",
                   10, "both markers confirmed as recorded")
         print("page ok:", {c: sorted(s)[:3] for c, s in seen.items()})
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
-main()
+if __name__ == "__main__":
+    main()

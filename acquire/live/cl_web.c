@@ -46,6 +46,7 @@ typedef struct stream {
     char *pending;
     size_t len, off;
     bool first;
+    double due; /* CLOCK_MONOTONIC time of the next event */
 } stream;
 
 static void common_headers(struct MHD_Response *r, const char *type)
@@ -92,6 +93,16 @@ static void nap(double s)
     nanosleep(&ts, NULL);
 }
 
+static double monotonic_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Events are due every CL_WEB_EVENT_PERIOD_S from the first, not that long
+ * after the one before (making and sending one would stretch the period);
+ * a stream that fell behind (a slow client) starts again from now. */
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     stream *s = cls;
@@ -100,14 +111,18 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
         free(s->pending);
         s->pending = NULL;
         s->len = s->off = 0;
-        if (!s->first)
-            for (double slept = 0; slept < CL_WEB_EVENT_PERIOD_S; slept += STOP_CHECK_S) {
-                if (atomic_load(&s->w->stopping))
-                    return MHD_CONTENT_READER_END_OF_STREAM;
-                nap(STOP_CHECK_S);
-            }
+        double left;
+        while (!s->first && (left = s->due - monotonic_s()) > 0) {
+            if (atomic_load(&s->w->stopping))
+                return MHD_CONTENT_READER_END_OF_STREAM;
+            nap(left < STOP_CHECK_S ? left : STOP_CHECK_S);
+        }
         if (atomic_load(&s->w->stopping))
             return MHD_CONTENT_READER_END_OF_STREAM;
+        double now = monotonic_s();
+        s->due += CL_WEB_EVENT_PERIOD_S;
+        if (s->first || s->due < now)
+            s->due = now + CL_WEB_EVENT_PERIOD_S;
         s->first = false;
         uint64_t last = s->since;
         char *json = cl_dash_json(s->w->o.dash, s->since, &last);

@@ -10,7 +10,7 @@ libserialport-dev libhdf5-dev hdf5-tools libgsl-dev libjansson-dev zlib1g-dev
 libcmocka-dev libplplot-dev plplot-driver-cairo libmatio-dev libedf-dev libmicrohttpd-dev
 chromium python3-websocket
 python3 python3-h5py python3-numpy python3-scipy python3-serial python3-pandas
-python3-mne python3-matplotlib poppler-utils
+python3-mne python3-matplotlib poppler-utils octave
 r-base-core gcc-avr avr-libc avrdude simavr libsimavr-dev libelf-dev"
 [ "${1:-}" = fuzz ] && PACKAGES="$PACKAGES clang libclang-rt-14-dev"
 

@@ -115,6 +115,36 @@ for k, v in want.items():
     assert list(t[k]) == v, (k, list(t[k]))
 PY
 
+# Octave, the other reader MATLAB files meet: every session's cups, their
+# sample count, sum, maximum and unit, as scipy.io reads them.
+command -v octave-cli >/dev/null 2>&1 || fail "octave-cli not installed (scripts/install-deps.sh)"
+(cd "$T" && octave-cli --no-gui --quiet --no-init-file --eval '
+    x = load("e.mat").sessions;
+    for i = 1:numel(x)
+      if iscell(x), s = x{i}; else, s = x(i); end
+      for k = 1:numel(s.cups)
+        if iscell(s.cups), c = s.cups{k}; else, c = s.cups(k); end
+        v = c.vacuum(isfinite(c.vacuum));
+        printf("%s|%s|%d|%.17g|%.17g|%s\n", s.file, c.cup, numel(c.vacuum), sum(v), max(v), c.unit);
+      end
+    end' >"$T/octave.txt" 2>"$T/octave.err") || fail "Octave cannot read the .mat: $(cat "$T/octave.err")"
+"$PY" - "$T/e.mat" "$T/octave.txt" <<'PY' || fail "Octave reads other values than scipy.io"
+import sys
+import numpy as np, scipy.io as sio
+want = []
+for s in sio.loadmat(sys.argv[1], simplify_cells=True)["sessions"]:
+    for c in s["cups"]:
+        v = np.asarray(c["vacuum"], dtype=float)
+        v = v[np.isfinite(v)]
+        want.append((s["file"], c["cup"], len(c["vacuum"]), v.sum(), v.max(), c["unit"]))
+got = [l.split("|") for l in open(sys.argv[2]).read().splitlines()]
+assert len(got) == len(want) == 6, (got, want)  # 2 sessions of 3 cups
+for g, w in zip(got, want):
+    assert g[0] == w[0] and g[1] == w[1] and int(g[2]) == w[2] and g[5] == w[5], (g, w)
+    assert np.isclose(float(g[3]), w[3], rtol=1e-12) and float(g[4]) == w[4], (g, w)
+print("Octave and scipy.io agree on", len(got), "cups")
+PY
+
 # The examples of docs/analysis.md run as written.
 cp "$T/s1.h5" "$T/session.h5"
 cp "$T/s2.h5" "$T/other.h5"

@@ -1,8 +1,10 @@
 /* acquire/live: the live view of cuplab-acquire (--live): the shared
- * picture (cl_dash), its server (cl_web) and the embedded page. */
+ * picture (cl_dash), fed through the recording's live hook, its server
+ * (cl_web) and the embedded page. */
 #ifndef ACQUIRE_LIVE_H
 #define ACQUIRE_LIVE_H
 
+#include "engine/cl_acq.h"
 #include "live/cl_dash.h"
 #include "live/cl_web.h"
 #include "options.h"
@@ -10,6 +12,11 @@
 typedef struct acq_live {
     cl_dash *dash;
     cl_web *web;
+    cl_acq_live hook;
+    const cl_sensor_profile *const *sensors;
+    size_t nsensors;
+    cl_dash_device *devs; /* the reader's moment, one per device */
+    bool begun;
     char token[2 * CL_WEB_TOKEN_BYTES + 1 > 129 ? 2 * CL_WEB_TOKEN_BYTES + 1 : 129];
 } acq_live;
 

@@ -19,8 +19,6 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "engine/cl_marker.h"
-
 #define HEADER_MEMORY 16384 /* bytes for a request's headers (larger: 431/413 by the library) */
 #define EVENT_BLOCK 65536
 #define STOP_CHECK_S 0.05
@@ -201,8 +199,7 @@ static enum MHD_Result post_marker(cl_web *w, struct MHD_Connection *c, body *b)
     b->data[b->len] = '\0';
     while (b->len && (b->data[b->len - 1] == '\n' || b->data[b->len - 1] == '\r'))
         b->data[--b->len] = '\0';
-    if (b->len > CL_MARKER_LINE_MAX || memchr(b->data, '\0', b->len) ||
-        strpbrk(b->data, "\r\n"))
+    if (memchr(b->data, '\0', b->len) || strpbrk(b->data, "\r\n"))
         return answer_error(c, MHD_HTTP_BAD_REQUEST, "one marker command per request");
     int rc = cl_dash_queue_marker(w->o.dash, b->data, &id, &err);
     if (rc != CL_OK)

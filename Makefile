@@ -69,12 +69,12 @@ endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(firstword $(subst :, ,$(p))),$(lastword $(subst :, ,$(p))))))
 
 # The live view's page, embedded in cuplab-acquire (acquire/live.h).
-LIVE_ASSETS := $(wildcard acquire/live/page/*)
+LIVE_ASSETS := $(wildcard lib/page/*)
 $(BUILD)/gen/live_assets.c: $(LIVE_ASSETS) scripts/embed-assets.sh
 	@mkdir -p $(dir $@)
 	sh scripts/embed-assets.sh $@ acq_live_assets $(LIVE_ASSETS)
 $(BUILD)/gen/live_assets.o: $(BUILD)/gen/live_assets.c
-	$(CC) $(CPPFLAGS) -Iacquire $(CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 $(BUILD)/cuplab-acquire: $(BUILD)/gen/live_assets.o
 
 # Every unit test links the shared helpers (tests/unit/unit.h).

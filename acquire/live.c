@@ -8,7 +8,7 @@
 
 #include "engine/cl_marker.h"
 
-/* Generated from acquire/live/page/ by scripts/embed-assets.sh. */
+/* Generated from lib/page/ by scripts/embed-assets.sh. */
 extern const cl_web_asset acq_live_assets[];
 extern const size_t acq_live_assets_n;
 

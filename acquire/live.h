@@ -5,8 +5,8 @@
 #define ACQUIRE_LIVE_H
 
 #include "engine/cl_acq.h"
-#include "live/cl_dash.h"
-#include "live/cl_web.h"
+#include "cl_dash.h"
+#include "cl_web.h"
 #include "options.h"
 
 typedef struct acq_live {

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "live/cl_dash.h"
+#include "cl_dash.h"
 #include "cl_units.h"
 
 /* kPa = -120 + 0.032 raw: raw 3750 is ambient, 3000 is 24 kPa of vacuum. */

@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "live/cl_dash.h"
+#include "cl_dash.h"
 #include "cl_error.h"
 
 #define CL_WEB_MAX_CONNECTIONS 32

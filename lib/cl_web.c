@@ -3,7 +3,7 @@
  * thread (an event stream sleeps in its content callback between two
  * snapshots); the recording never waits for any of them (cl_dash).
  */
-#include "live/cl_web.h"
+#include "cl_web.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

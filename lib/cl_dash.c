@@ -3,7 +3,7 @@
  * (pending points and marker outcomes, engaged state, rate bookkeeping),
  * touched by the feeding thread only, and the shared one behind `mu`.
  */
-#include "live/cl_dash.h"
+#include "cl_dash.h"
 
 #include <jansson.h>
 #include <math.h>

@@ -52,7 +52,7 @@ $(BUILD)/%.o: %.c
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 # A program P: P/main.c, linked with P's own library (every other .c under
 # P/, which is also what P's unit tests link) and the core library.  Files of
@@ -61,7 +61,7 @@ prog_lib = $(BUILD)/$(1)/lib$(1).a
 define program_rule
 $(call prog_lib,$(1)): $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(1)/main.c,$(shell find $(1) -name '*.c')))
 	@mkdir -p $$(dir $$@)
-	$$(AR) rcs $$@ $$^
+	rm -f $$@ && $$(AR) rcs $$@ $$^
 $(BUILD)/$(2): $(BUILD)/$(1)/main.o $(call prog_lib,$(1)) $(LIB)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS) $$(LDLIBS)
 $(BUILD)/$(1)/%.o $(BUILD)/tests/unit/$(1)/%.o: CPPFLAGS += -I$(1)

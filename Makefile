@@ -26,7 +26,8 @@ LDFLAGS   += $(SAN) -Wl,--as-needed
 LDLIBS    += -ledf -lpthread -lutil
 
 LIB_SRC   := $(wildcard lib/*.c)
-LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+# ... and the live view's page (lib/page/), embedded as cl_web_page (cl_web.h).
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/cl_web_page.o
 LIB       := $(BUILD)/libcuplab.a
 
 PROGRAMS  := acquire:cuplab-acquire analysis:cuplab-analyze calibration:cuplab-calibrate sim:cuplab-sim
@@ -68,14 +69,12 @@ $(BUILD)/$(1)/%.o $(BUILD)/tests/unit/$(1)/%.o: CPPFLAGS += -I$(1)
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(firstword $(subst :, ,$(p))),$(lastword $(subst :, ,$(p))))))
 
-# The live view's page, embedded in cuplab-acquire (acquire/live.h).
-LIVE_ASSETS := $(wildcard lib/page/*)
-$(BUILD)/gen/live_assets.c: $(LIVE_ASSETS) scripts/embed-assets.sh
+WEB_PAGE := $(wildcard lib/page/*)
+$(BUILD)/gen/cl_web_page.c: $(WEB_PAGE) scripts/embed-assets.sh
 	@mkdir -p $(dir $@)
-	sh scripts/embed-assets.sh $@ acq_live_assets $(LIVE_ASSETS)
-$(BUILD)/gen/live_assets.o: $(BUILD)/gen/live_assets.c
+	sh scripts/embed-assets.sh $@ cl_web_page $(WEB_PAGE)
+$(BUILD)/gen/cl_web_page.o: $(BUILD)/gen/cl_web_page.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
-$(BUILD)/cuplab-acquire: $(BUILD)/gen/live_assets.o
 
 # Every unit test links the shared helpers (tests/unit/unit.h).
 define unit_rule # tests/unit/DIR/test_X.c

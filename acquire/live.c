@@ -1,23 +1,11 @@
 /* acquire/live: start and stop the live view. */
 #include "live.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/cl_marker.h"
-
-/* Generated from lib/page/ by scripts/embed-assets.sh. */
-extern const cl_web_asset acq_live_assets[];
-extern const size_t acq_live_assets_n;
-
-/* 127.0.0.0/8: only this machine reaches it. */
-static bool loopback(const char *address)
-{
-    struct in_addr a;
-    return inet_pton(AF_INET, address, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
-}
 
 /* The session's cups and devices, at the first status. */
 static void begin(acq_live *l, const cl_acq_status *st)
@@ -89,20 +77,15 @@ int acq_live_start(acq_live *l, acq_options *o, const cl_sensor_profile *const *
 {
     int rc;
     memset(l, 0, sizeof *l);
-    if (o->live_token)
-        snprintf(l->token, sizeof l->token, "%s", o->live_token);
-    else if ((rc = cl_web_token(l->token, sizeof l->token, err)) != CL_OK)
-        return rc;
     if ((rc = cl_dash_new(&l->dash, check_marker, NULL, err)) != CL_OK)
         return rc;
     l->sensors = sensors;
     l->nsensors = nsensors;
     cl_web_options wo = {.address = o->live_address,
                          .port = o->live_port,
-                         .token = l->token,
-                         .token_to_read = !loopback(o->live_address),
-                         .assets = acq_live_assets,
-                         .nassets = acq_live_assets_n,
+                         .token = o->live_token,
+                         .assets = cl_web_page,
+                         .nassets = cl_web_page_n,
                          .dash = l->dash};
     if ((rc = cl_web_start(&l->web, &wo, err)) != CL_OK) {
         cl_dash_free(l->dash);
@@ -112,12 +95,6 @@ int acq_live_start(acq_live *l, acq_options *o, const cl_sensor_profile *const *
     l->hook = (cl_acq_live){publish, next_marker, feedback, l, CL_DASH_PERIOD_S};
     o->cfg.live = &l->hook;
     return CL_OK;
-}
-
-void acq_live_url(const acq_live *l, const acq_options *o, char *buf, size_t cap)
-{
-    snprintf(buf, cap, "http://%s:%u/?token=%s", o->live_address, (unsigned)cl_web_port(l->web),
-             l->token);
 }
 
 void acq_live_stop(acq_live *l)

@@ -17,15 +17,12 @@ typedef struct acq_live {
     size_t nsensors;
     cl_dash_device *devs; /* the reader's moment, one per device */
     bool begun;
-    char token[2 * CL_WEB_TOKEN_BYTES + 1 > 129 ? 2 * CL_WEB_TOKEN_BYTES + 1 : 129];
 } acq_live;
 
-/* Start serving as the options say and hook the view into o->cfg.live.
- * `sensors` must outlive it. */
+/* Start serving as the options say and hook the view into o->cfg.live
+ * (cl_web_url(l->web) tells where).  `sensors` must outlive it. */
 int acq_live_start(acq_live *l, acq_options *o, const cl_sensor_profile *const *sensors,
                    size_t nsensors, cl_error *err);
-/* The address to open, with the token: "http://ADDR:PORT/?token=T". */
-void acq_live_url(const acq_live *l, const acq_options *o, char *buf, size_t cap);
 void acq_live_stop(acq_live *l); /* accepts a live view never started */
 
 #endif

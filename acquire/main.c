@@ -160,7 +160,7 @@ static int record(acq_options *o)
             fprintf(stderr, "cuplab-acquire: --live: %s\n", err.msg);
             return ACQ_EXIT_NOSTART;
         }
-        acq_live_url(&live, o, url, sizeof url);
+        cl_web_url(live.web, url, sizeof url);
         fprintf(stderr, "cuplab-acquire: live view at %s\n", url);
     }
     cl_error_clear(&err);

@@ -3,9 +3,9 @@
 
 #include "cl_cli.h"
 #include "cl_version.h"
+#include "cl_web.h"
 #include "engine/cl_portfind.h"
 
-#include <arpa/inet.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -191,36 +191,6 @@ static int parse_cup(acq_options *o, char *spec)
     return -1;
 }
 
-/* [ADDR:]PORT of --live */
-static int parse_live(acq_options *o, const char *spec)
-{
-    const char *colon = strrchr(spec, ':'), *port = colon ? colon + 1 : spec;
-    long l;
-    size_t alen = colon ? (size_t)(colon - spec) : 0;
-    if (colon && (alen == 0 || alen >= sizeof o->live_address))
-        return usage_error("invalid --live address in '%s'", spec);
-    if (!cl_cli_long(port, 0, 65535, &l))
-        return usage_error("invalid --live port in '%s' (0 to 65535)", spec);
-    snprintf(o->live_address, sizeof o->live_address, "%.*s", colon ? (int)alen : 9,
-             colon ? spec : "127.0.0.1");
-    struct in_addr a;
-    if (inet_pton(AF_INET, o->live_address, &a) != 1)
-        return usage_error("invalid --live address '%s' (an IPv4 address)", o->live_address);
-    o->live_port = (uint16_t)l;
-    o->live = true;
-    return -1;
-}
-
-/* A --live-token: 8 to 128 printable characters, no spaces. */
-static bool token_valid(const char *t)
-{
-    size_t n = strlen(t);
-    for (const char *p = t; *p; p++)
-        if (*p <= ' ' || *p > '~')
-            return false;
-    return n >= 8 && n <= 128;
-}
-
 /* Config-file settings: every long option except those that make no sense
  * there; "port = SPEC" adds a port. */
 static int config_accept(void *ctx, const char *key, const struct option *opt)
@@ -315,13 +285,18 @@ static int session_option(acq_options *o, int opt, char *arg)
 /* The live view, the device commands, messages, help and version. */
 static int program_option(acq_options *o, int opt, const char *arg)
 {
-    int rc;
+    cl_error e;
     switch (opt) {
-    case OPT_LIVE: return (rc = parse_live(o, arg)) >= 0 ? rc : TAKEN;
+    case OPT_LIVE:
+        if (cl_web_parse_listen("--live", arg, o->live_address, sizeof o->live_address,
+                                &o->live_port, &e) != CL_OK)
+            return usage_error("%s", e.msg);
+        o->live = true;
+        return TAKEN;
     case OPT_LIVE_TOKEN:
-        if (!token_valid(arg))
-            return usage_error("invalid --live-token '%s' (8 to 128 printable characters, "
-                               "no spaces)", arg);
+        if (!cl_web_token_valid(arg))
+            return usage_error("invalid --live-token '%s' (%d to %d printable characters, "
+                               "no spaces)", arg, CL_WEB_TOKEN_MIN, CL_WEB_TOKEN_MAX);
         o->live_token = arg;
         return TAKEN;
     case OPT_SEARCH:

@@ -19,6 +19,8 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "cl_cli.h"
+
 #define HEADER_MEMORY 16384 /* bytes for a request's headers (larger: 431/413 by the library) */
 #define EVENT_BLOCK 65536
 #define STOP_CHECK_S 0.05
@@ -28,6 +30,8 @@ struct cl_web {
     cl_web_options o;
     struct sockaddr_in sa;
     atomic_bool stopping;
+    bool token_to_read; /* every request needs the token, not only markers */
+    char token[CL_WEB_TOKEN_MAX + 1];
 };
 
 /* One POST's body as it arrives. */
@@ -179,7 +183,7 @@ static enum MHD_Result serve_snapshot(cl_web *w, struct MHD_Connection *c)
 /* Same length and bytes, in time independent of where they differ. */
 static bool token_ok(const cl_web *w, const char *given)
 {
-    const char *want = w->o.token;
+    const char *want = w->token;
     size_t n = strlen(want);
     unsigned diff = 0;
     if (!given || strlen(given) != n)
@@ -229,7 +233,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
     (void)version;
 
-    if (!*req && w->o.token_to_read) {
+    if (!*req && w->token_to_read) {
         const char *t = MHD_lookup_connection_value(c, MHD_HEADER_KIND, CL_WEB_TOKEN_HEADER);
         if (!t)
             t = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
@@ -298,20 +302,49 @@ static void completed(void *cls, struct MHD_Connection *c, void **req,
     *req = NULL;
 }
 
-int cl_web_start(cl_web **out, const cl_web_options *o, cl_error *err)
+/* A fresh random token: 2 * CL_WEB_TOKEN_BYTES hex digits in `out`. */
+static int new_token(char out[2 * CL_WEB_TOKEN_BYTES + 1], cl_error *err)
 {
-    cl_web *w = calloc(1, sizeof *w);
-    sigset_t block, old;
-    *out = NULL;
-    if (!w)
-        return cl_error_set(err, CL_ERR_NOMEM, "out of memory");
+    unsigned char r[CL_WEB_TOKEN_BYTES];
+    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+        return cl_error_set(err, CL_ERR_IO, "no random bytes for the token: %s",
+                            strerror(errno));
+    for (size_t i = 0; i < sizeof r; i++)
+        snprintf(out + 2 * i, 3, "%02x", r[i]);
+    return CL_OK;
+}
+
+/* The address, the token and who needs it. */
+static int prepare(cl_web *w, const cl_web_options *o, cl_error *err)
+{
+    _Static_assert(2 * CL_WEB_TOKEN_BYTES <= CL_WEB_TOKEN_MAX, "a generated token fits");
     w->o = *o;
     atomic_init(&w->stopping, false);
     w->sa.sin_family = AF_INET;
     w->sa.sin_port = htons(o->port);
-    if (inet_pton(AF_INET, o->address, &w->sa.sin_addr) != 1) {
-        free(w);
+    if (inet_pton(AF_INET, o->address, &w->sa.sin_addr) != 1)
         return cl_error_set(err, CL_ERR_ARG, "%s: not an IPv4 address", o->address);
+    /* 127.0.0.0/8: only this machine reaches it. */
+    w->token_to_read = (ntohl(w->sa.sin_addr.s_addr) >> 24) != 127;
+    if (!o->token)
+        return new_token(w->token, err);
+    if (!cl_web_token_valid(o->token))
+        return cl_error_set(err, CL_ERR_ARG, "not a valid token");
+    snprintf(w->token, sizeof w->token, "%s", o->token);
+    return CL_OK;
+}
+
+int cl_web_start(cl_web **out, const cl_web_options *o, cl_error *err)
+{
+    cl_web *w = calloc(1, sizeof *w);
+    sigset_t block, old;
+    int rc;
+    *out = NULL;
+    if (!w)
+        return cl_error_set(err, CL_ERR_NOMEM, "out of memory");
+    if ((rc = prepare(w, o, err)) != CL_OK) {
+        free(w);
+        return rc;
     }
     /* The server's threads leave the stop signals to the recording. */
     sigemptyset(&block);
@@ -353,15 +386,37 @@ uint16_t cl_web_port(const cl_web *w)
     return i ? i->port : w->o.port;
 }
 
-int cl_web_token(char *out, size_t cap, cl_error *err)
+void cl_web_url(const cl_web *w, char *buf, size_t cap)
 {
-    unsigned char r[CL_WEB_TOKEN_BYTES];
-    if (cap < 2 * sizeof r + 1)
-        return cl_error_set(err, CL_ERR_ARG, "token buffer too small");
-    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
-        return cl_error_set(err, CL_ERR_IO, "no random bytes for the token: %s",
-                            strerror(errno));
-    for (size_t i = 0; i < sizeof r; i++)
-        snprintf(out + 2 * i, 3, "%02x", r[i]);
+    snprintf(buf, cap, "http://%s:%u/?token=%s", w->o.address, (unsigned)cl_web_port(w),
+             w->token);
+}
+
+int cl_web_parse_listen(const char *option, const char *spec, char *address, size_t cap,
+                        uint16_t *port, cl_error *err)
+{
+    const char *colon = strrchr(spec, ':'), *digits = colon ? colon + 1 : spec;
+    size_t alen = colon ? (size_t)(colon - spec) : strlen(CL_WEB_ADDRESS_DEFAULT);
+    struct in_addr a;
+    long l;
+    if (alen == 0 || alen >= cap)
+        return cl_error_set(err, CL_ERR_ARG, "invalid %s address in '%s'", option, spec);
+    if (!cl_cli_long(digits, 0, 65535, &l))
+        return cl_error_set(err, CL_ERR_ARG, "invalid %s port in '%s' (0 to 65535)", option,
+                            spec);
+    snprintf(address, cap, "%.*s", (int)alen, colon ? spec : CL_WEB_ADDRESS_DEFAULT);
+    if (inet_pton(AF_INET, address, &a) != 1)
+        return cl_error_set(err, CL_ERR_ARG, "invalid %s address '%s' (an IPv4 address)",
+                            option, address);
+    *port = (uint16_t)l;
     return CL_OK;
+}
+
+bool cl_web_token_valid(const char *token)
+{
+    size_t n = strlen(token);
+    for (const char *p = token; *p; p++)
+        if (*p <= ' ' || *p > '~')
+            return false;
+    return n >= CL_WEB_TOKEN_MIN && n <= CL_WEB_TOKEN_MAX;
 }

@@ -300,10 +300,22 @@ void cl_dash_free(cl_dash *d)
     free(d);
 }
 
+bool cl_dash_read_only(const cl_dash *d, cl_error *err)
+{
+    if (d->check)
+        return false;
+    cl_error_set(err, CL_ERR_PERM, "read-only view: markers are sent from the recorder's own "
+                                   "live view");
+    return true;
+}
+
 int cl_dash_queue_marker(cl_dash *d, const char *line, uint64_t *id, cl_error *err)
 {
     int rc = CL_OK;
     char *copy;
+
+    if (cl_dash_read_only(d, err))
+        return CL_ERR_PERM;
 
     pthread_mutex_lock(&d->mu);
     if (!d->ready) {
@@ -402,12 +414,13 @@ static json_t *num(double x)
     return isfinite(x) ? json_real(x) : json_null();
 }
 
-static json_t *render(const view *w)
+static json_t *render(const view *w, bool read_only)
 {
     static const char *states[] = {"queued", "recorded", "rejected"};
     json_t *root = json_object(), *cups = json_array(), *devs = json_array(),
            *hist = json_object(), *ht = json_array(), *hv = json_array(), *marks = json_array();
     json_object_set_new(root, "recording", json_boolean(w->ready));
+    json_object_set_new(root, "read_only", json_boolean(read_only));
     json_object_set_new(root, "t", json_real(w->now));
     json_object_set_new(root, "units",
                         json_pack("{s:f,s:f,s:f}", "kPa", 1.0, "mmHg", CL_KPA_PER_MMHG, "mbar",
@@ -480,7 +493,7 @@ char *cl_dash_json(cl_dash *d, uint64_t since, uint64_t *last)
     view w;
     char *s = NULL;
     if (take_view(d, since, &w)) {
-        json_t *j = render(&w);
+        json_t *j = render(&w, cl_dash_read_only(d, NULL));
         s = j ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(7)) : NULL;
         json_decref(j);
         if (last)

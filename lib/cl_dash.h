@@ -15,7 +15,8 @@
  * profile, and the time since the cup was applied (its vacuum crossed the
  * engage threshold of cl_segment); per device its state and counters; the
  * last CL_DASH_MARKERS marker commands sent through cl_dash_queue_marker
- * with what became of them.
+ * with what became of them.  A dash without a check of marker commands is
+ * read-only: it takes none (the view of a recording made elsewhere).
  */
 #ifndef CL_DASH_H
 #define CL_DASH_H
@@ -39,8 +40,11 @@ typedef struct cl_dash cl_dash;
 typedef int (*cl_dash_check_fn)(void *ctx, const char *line, const char *const *cup_ids,
                                 size_t ncups, cl_error *err);
 
+/* `check` NULL: a read-only dash. */
 int cl_dash_new(cl_dash **out, cl_dash_check_fn check, void *check_ctx, cl_error *err);
 void cl_dash_free(cl_dash *d); /* accepts NULL */
+/* Whether it takes no marker commands: true with the reason in `err`. */
+bool cl_dash_read_only(const cl_dash *d, cl_error *err);
 
 /* ------------------------------------------------------------- feeding side */
 
@@ -81,8 +85,8 @@ void cl_dash_marker_done(cl_dash *d, bool accepted, const char *why);
 
 /* Queue a marker command for the recording.  It is checked first: CL_ERR_ARG
  * with the reason if it is not a command, CL_ERR_BUSY when the recording
- * has not started or too many are waiting.  *id numbers it for
- * cl_dash_json's "markers". */
+ * has not started or too many are waiting, CL_ERR_PERM on a read-only dash.
+ * *id numbers it for cl_dash_json's "markers". */
 int cl_dash_queue_marker(cl_dash *d, const char *line, uint64_t *id, cl_error *err);
 
 /* The snapshot as JSON text (malloc'd; NULL if out of memory), with the

@@ -244,6 +244,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         body *b = *req;
         if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
             return answer_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "POST only");
+        cl_error why;
+        if (cl_dash_read_only(w->o.dash, &why))
+            return answer_error(c, MHD_HTTP_FORBIDDEN, why.msg);
         if (!b) {
             const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                           MHD_HTTP_HEADER_CONTENT_LENGTH);

@@ -12,7 +12,8 @@
  *   POST /marker          body: one marker command (cl_marker grammar), at
  *                         most CL_WEB_BODY_MAX bytes; header X-Cuplab-Token
  *                         must carry the token.  202 {"id":N} when queued,
- *                         400 {"error":...} when refused
+ *                         400 {"error":...} when refused, 403 {"error":...}
+ *                         from a read-only dash (cl_dash_read_only)
  *
  * Anything else is 404, another method on a known path 405, a larger body
  * 413, a missing or wrong token 403.  On an address outside 127.0.0.0/8

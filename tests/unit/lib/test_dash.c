@@ -216,6 +216,40 @@ static void test_markers(void **state)
     assert_int_equal(cl_dash_queue_marker(f->d, "note one too many", &b, &e), CL_ERR_BUSY);
 }
 
+/* Without a check the dash takes no markers, and its snapshot says so. */
+static void test_read_only(void **state)
+{
+    fixture *f = *state;
+    cl_dash *ro;
+    cl_error e;
+    uint64_t id;
+    const cl_dash_cup cups[] = {{"C1", "HAND-1", 0, 0, f->p}};
+    const char *ports[] = {"/dev/ttyY"};
+    at(f, 0.1, 3750, 0);
+    json_t *j = snapshot(f, 0);
+    assert_true(json_is_false(json_object_get(j, "read_only")));
+    json_decref(j);
+    assert_false(cl_dash_read_only(f->d, NULL));
+
+    assert_int_equal(cl_dash_new(&ro, NULL, NULL, &e), CL_OK);
+    assert_int_equal(cl_dash_begin(ro, cups, 1, ports, 1, &e), CL_OK);
+    f->dev.last_frame_s = 0.1;
+    cl_dash_observe(ro, 0.1, &f->dev);
+    assert_true(cl_dash_publish(ro, true));
+    assert_true(cl_dash_read_only(ro, &e));
+    assert_int_equal(cl_dash_queue_marker(ro, "note from afar", &id, &e), CL_ERR_PERM);
+    assert_non_null(strstr(e.msg, "read-only"));
+    char *s = cl_dash_json(ro, 0, NULL);
+    assert_non_null(s);
+    j = json_loads(s, 0, NULL);
+    free(s);
+    assert_true(json_is_true(json_object_get(j, "read_only")));
+    assert_true(json_is_true(json_object_get(j, "recording")));
+    assert_int_equal(json_array_size(json_object_get(j, "markers")), 0);
+    json_decref(j);
+    cl_dash_free(ro);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -224,6 +258,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_applied_since, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history, setup, teardown),
         cmocka_unit_test_setup_teardown(test_markers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

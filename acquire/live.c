@@ -81,12 +81,7 @@ int acq_live_start(acq_live *l, acq_options *o, const cl_sensor_profile *const *
         return rc;
     l->sensors = sensors;
     l->nsensors = nsensors;
-    cl_web_options wo = {.address = o->live_address,
-                         .port = o->live_port,
-                         .token = o->live_token,
-                         .assets = cl_web_page,
-                         .nassets = cl_web_page_n,
-                         .dash = l->dash};
+    cl_web_options wo = {o->live, cl_web_page, cl_web_page_n, l->dash};
     if ((rc = cl_web_start(&l->web, &wo, err)) != CL_OK) {
         cl_dash_free(l->dash);
         l->dash = NULL;

@@ -154,7 +154,7 @@ static int record(acq_options *o)
     if (o->markers && !o->cfg.replay_path)
         input.fd = STDIN_FILENO;
     acq_live live = {0};
-    if (o->live) {
+    if (o->live.on) {
         char url[256];
         if (acq_live_start(&live, o, sensors, pr.nsensors, &err) != CL_OK) {
             fprintf(stderr, "cuplab-acquire: --live: %s\n", err.msg);

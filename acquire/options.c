@@ -288,16 +288,9 @@ static int program_option(acq_options *o, int opt, const char *arg)
     cl_error e;
     switch (opt) {
     case OPT_LIVE:
-        if (cl_web_parse_listen("--live", arg, o->live_address, sizeof o->live_address,
-                                &o->live_port, &e) != CL_OK)
-            return usage_error("%s", e.msg);
-        o->live = true;
-        return TAKEN;
     case OPT_LIVE_TOKEN:
-        if (!cl_web_token_valid(arg))
-            return usage_error("invalid --live-token '%s' (%d to %d printable characters, "
-                               "no spaces)", arg, CL_WEB_TOKEN_MIN, CL_WEB_TOKEN_MAX);
-        o->live_token = arg;
+        if (cl_web_option(&o->live, opt == OPT_LIVE_TOKEN, arg, &e) != CL_OK)
+            return usage_error("%s", e.msg);
         return TAKEN;
     case OPT_SEARCH:
         if (o->cfg.nsearch == ACQ_MAX_SEARCH)
@@ -340,7 +333,7 @@ static int combination(acq_options *o, const port_defaults *pd)
         return usage_error("%s", "no port given");
     if (!o->cfg.path)
         return usage_error("%s", "no output file given (-o FILE)");
-    if (o->live_token && !o->live)
+    if (o->live.token && !o->live.on)
         return usage_error("%s", "--live-token needs --live");
     return -1;
 }

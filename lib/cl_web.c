@@ -305,6 +305,20 @@ static void completed(void *cls, struct MHD_Connection *c, void **req,
     *req = NULL;
 }
 
+/* A token given: CL_WEB_TOKEN_MIN to CL_WEB_TOKEN_MAX printable characters, no spaces. */
+static int check_token(const char *token, cl_error *err)
+{
+    size_t n = strlen(token);
+    bool ok = n >= CL_WEB_TOKEN_MIN && n <= CL_WEB_TOKEN_MAX;
+    for (const char *p = token; *p; p++)
+        ok = ok && *p > ' ' && *p <= '~';
+    if (ok)
+        return CL_OK;
+    return cl_error_set(err, CL_ERR_ARG,
+                        "invalid --live-token '%s' (%d to %d printable characters, no spaces)",
+                        token, CL_WEB_TOKEN_MIN, CL_WEB_TOKEN_MAX);
+}
+
 /* A fresh random token: 2 * CL_WEB_TOKEN_BYTES hex digits in `out`. */
 static int new_token(char out[2 * CL_WEB_TOKEN_BYTES + 1], cl_error *err)
 {
@@ -320,20 +334,21 @@ static int new_token(char out[2 * CL_WEB_TOKEN_BYTES + 1], cl_error *err)
 /* The address, the token and who needs it. */
 static int prepare(cl_web *w, const cl_web_options *o, cl_error *err)
 {
+    int rc;
     _Static_assert(2 * CL_WEB_TOKEN_BYTES <= CL_WEB_TOKEN_MAX, "a generated token fits");
     w->o = *o;
     atomic_init(&w->stopping, false);
     w->sa.sin_family = AF_INET;
-    w->sa.sin_port = htons(o->port);
-    if (inet_pton(AF_INET, o->address, &w->sa.sin_addr) != 1)
-        return cl_error_set(err, CL_ERR_ARG, "%s: not an IPv4 address", o->address);
+    w->sa.sin_port = htons(o->listen.port);
+    if (inet_pton(AF_INET, o->listen.address, &w->sa.sin_addr) != 1)
+        return cl_error_set(err, CL_ERR_ARG, "%s: not an IPv4 address", o->listen.address);
     /* 127.0.0.0/8: only this machine reaches it. */
     w->token_to_read = (ntohl(w->sa.sin_addr.s_addr) >> 24) != 127;
-    if (!o->token)
+    if (!o->listen.token)
         return new_token(w->token, err);
-    if (!cl_web_token_valid(o->token))
-        return cl_error_set(err, CL_ERR_ARG, "not a valid token");
-    snprintf(w->token, sizeof w->token, "%s", o->token);
+    if ((rc = check_token(o->listen.token, err)) != CL_OK)
+        return rc;
+    snprintf(w->token, sizeof w->token, "%s", o->listen.token);
     return CL_OK;
 }
 
@@ -357,7 +372,7 @@ int cl_web_start(cl_web **out, const cl_web_options *o, cl_error *err)
     sigaddset(&block, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &block, &old);
     w->mhd = MHD_start_daemon(
-        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, o->port, NULL, NULL,
+        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, o->listen.port, NULL, NULL,
         handle, w, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&w->sa,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)CL_WEB_MAX_CONNECTIONS,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CL_WEB_TIMEOUT_S,
@@ -367,8 +382,8 @@ int cl_web_start(cl_web **out, const cl_web_options *o, cl_error *err)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (!w->mhd) {
         free(w);
-        return cl_error_set(err, CL_ERR_BUSY, "cannot listen on %s:%u: %s", o->address,
-                            (unsigned)o->port, strerror(e));
+        return cl_error_set(err, CL_ERR_BUSY, "cannot listen on %s:%u: %s", o->listen.address,
+                            (unsigned)o->listen.port, strerror(e));
     }
     *out = w;
     return CL_OK;
@@ -386,40 +401,42 @@ void cl_web_stop(cl_web *w)
 uint16_t cl_web_port(const cl_web *w)
 {
     const union MHD_DaemonInfo *i = MHD_get_daemon_info(w->mhd, MHD_DAEMON_INFO_BIND_PORT);
-    return i ? i->port : w->o.port;
+    return i ? i->port : w->o.listen.port;
 }
 
 void cl_web_url(const cl_web *w, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "http://%s:%u/?token=%s", w->o.address, (unsigned)cl_web_port(w),
+    snprintf(buf, cap, "http://%s:%u/?token=%s", w->o.listen.address, (unsigned)cl_web_port(w),
              w->token);
 }
 
-int cl_web_parse_listen(const char *option, const char *spec, char *address, size_t cap,
-                        uint16_t *port, cl_error *err)
+/* [ADDR:]PORT of --live. */
+static int parse_listen(cl_web_listen *l, const char *spec, cl_error *err)
 {
     const char *colon = strrchr(spec, ':'), *digits = colon ? colon + 1 : spec;
     size_t alen = colon ? (size_t)(colon - spec) : strlen(CL_WEB_ADDRESS_DEFAULT);
     struct in_addr a;
-    long l;
-    if (alen == 0 || alen >= cap)
-        return cl_error_set(err, CL_ERR_ARG, "invalid %s address in '%s'", option, spec);
-    if (!cl_cli_long(digits, 0, 65535, &l))
-        return cl_error_set(err, CL_ERR_ARG, "invalid %s port in '%s' (0 to 65535)", option,
-                            spec);
-    snprintf(address, cap, "%.*s", (int)alen, colon ? spec : CL_WEB_ADDRESS_DEFAULT);
-    if (inet_pton(AF_INET, address, &a) != 1)
-        return cl_error_set(err, CL_ERR_ARG, "invalid %s address '%s' (an IPv4 address)",
-                            option, address);
-    *port = (uint16_t)l;
+    long port;
+    if (alen == 0 || alen >= sizeof l->address)
+        return cl_error_set(err, CL_ERR_ARG, "invalid --live address in '%s'", spec);
+    if (!cl_cli_long(digits, 0, 65535, &port))
+        return cl_error_set(err, CL_ERR_ARG, "invalid --live port in '%s' (0 to 65535)", spec);
+    snprintf(l->address, sizeof l->address, "%.*s", (int)alen,
+             colon ? spec : CL_WEB_ADDRESS_DEFAULT);
+    if (inet_pton(AF_INET, l->address, &a) != 1)
+        return cl_error_set(err, CL_ERR_ARG, "invalid --live address '%s' (an IPv4 address)",
+                            l->address);
+    l->port = (uint16_t)port;
+    l->on = true;
     return CL_OK;
 }
 
-bool cl_web_token_valid(const char *token)
+int cl_web_option(cl_web_listen *l, bool token, const char *arg, cl_error *err)
 {
-    size_t n = strlen(token);
-    for (const char *p = token; *p; p++)
-        if (*p <= ' ' || *p > '~')
-            return false;
-    return n >= CL_WEB_TOKEN_MIN && n <= CL_WEB_TOKEN_MAX;
+    if (!token)
+        return parse_listen(l, arg, err);
+    int rc = check_token(arg, err);
+    if (rc == CL_OK)
+        l->token = arg;
+    return rc;
 }

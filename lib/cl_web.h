@@ -51,10 +51,17 @@ typedef struct cl_web_asset {
 extern const cl_web_asset cl_web_page[];
 extern const size_t cl_web_page_n;
 
-typedef struct cl_web_options {
-    const char *address; /* IPv4 address to bind, e.g. "127.0.0.1" */
+/* Where a live view listens and the token it asks for, as the command
+ * line's --live [ADDR:]PORT and --live-token TOKEN say (cl_web_option). */
+typedef struct cl_web_listen {
+    bool on;             /* --live given */
+    char address[64];    /* IPv4 address to bind, e.g. "127.0.0.1" */
     uint16_t port;       /* 0: any free port (see cl_web_port) */
     const char *token;   /* required on POST /marker; NULL: a fresh random one */
+} cl_web_listen;
+
+typedef struct cl_web_options {
+    cl_web_listen listen;
     const cl_web_asset *assets;
     size_t nassets;
     cl_dash *dash;
@@ -64,7 +71,7 @@ typedef struct cl_web cl_web;
 
 /* Start serving (the options' strings and assets must outlive the server).
  * CL_ERR_ARG for an address that is not IPv4 or a token that is not valid
- * (cl_web_token_valid), CL_ERR_BUSY when it cannot listen there. */
+ * (cl_web_option), CL_ERR_BUSY when it cannot listen there. */
 int cl_web_start(cl_web **out, const cl_web_options *o, cl_error *err);
 /* Close every connection and stop.  Accepts NULL. */
 void cl_web_stop(cl_web *w);
@@ -72,14 +79,11 @@ uint16_t cl_web_port(const cl_web *w);
 /* The address to open, with the token: "http://ADDR:PORT/?token=T". */
 void cl_web_url(const cl_web *w, char *buf, size_t cap);
 
-/* "[ADDR:]PORT" as the command-line option `option` gives where to listen:
- * ADDR an IPv4 address (default CL_WEB_ADDRESS_DEFAULT) into `address`
- * (`cap` bytes), PORT 0 to 65535 (0: any free port).  CL_ERR_ARG with a
+/* One of the options into `l`: --live's [ADDR:]PORT (`token` false; ADDR
+ * an IPv4 address, default CL_WEB_ADDRESS_DEFAULT, PORT 0 to 65535, 0 any
+ * free port) or --live-token's TOKEN (true; CL_WEB_TOKEN_MIN to
+ * CL_WEB_TOKEN_MAX printable characters, no spaces).  CL_ERR_ARG with a
  * message naming the option otherwise. */
-int cl_web_parse_listen(const char *option, const char *spec, char *address, size_t cap,
-                        uint16_t *port, cl_error *err);
-/* Whether `token` may be given as the token (CL_WEB_TOKEN_MIN to
- * CL_WEB_TOKEN_MAX printable characters, no spaces). */
-bool cl_web_token_valid(const char *token);
+int cl_web_option(cl_web_listen *l, bool token, const char *arg, cl_error *err);
 
 #endif

@@ -14,7 +14,7 @@
 #include "cl_segment.h"
 #include "cl_units.h"
 
-#define HIST ((size_t)(CL_DASH_HISTORY_S / CL_DASH_PERIOD_S + 0.5))
+#define HIST CL_DASH_POINTS
 #define PENDING 64    /* history points the feeder keeps while the lock is busy */
 #define RATE_WINDOW_S 1.0
 

@@ -31,6 +31,7 @@
 
 #define CL_DASH_HISTORY_S 180
 #define CL_DASH_PERIOD_S 0.1 /* seconds between two moments a feeder observes */
+#define CL_DASH_POINTS ((size_t)(CL_DASH_HISTORY_S / CL_DASH_PERIOD_S + 0.5)) /* kept */
 #define CL_DASH_MARKERS 32
 
 typedef struct cl_dash cl_dash;

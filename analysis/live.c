@@ -49,7 +49,8 @@ struct an_live {
     feed_dev *devs;
     cl_dash_device *moment;
     size_t ndev;
-    uint64_t tick;  /* the next moment is at tick * CL_DASH_PERIOD_S */
+    uint64_t tick;  /* the next moment on the grid is at tick * CL_DASH_PERIOD_S */
+    double shown;   /* time of the last moment handed over */
     size_t events;  /* events of the file taken into account */
 };
 
@@ -61,6 +62,7 @@ int an_live_start(an_live **out, const an_options *o, cl_error *err)
     if (!l)
         return cl_error_set(err, CL_ERR_NOMEM, "out of memory");
     l->o = o;
+    l->shown = -1;
     if ((rc = cl_dash_new(&l->dash, NULL, NULL, err)) != CL_OK) {
         free(l);
         return rc;
@@ -195,10 +197,19 @@ static int first_after(cl_session_reader *r, size_t dev, size_t lo, size_t hi, d
     return CL_OK;
 }
 
-/* The newest host time of the file; NaN when no device has a row. */
-static int newest(an_live *l, cl_session_reader *r, double *t, cl_error *err)
+/* The host times of the file's newest row (of any device) and newest
+ * event; NaN when there is none. */
+static int newest(an_live *l, cl_session_reader *r, double *row, double *event, cl_error *err)
 {
-    *t = NAN;
+    size_t nev = cl_session_event_count(r);
+    *row = *event = NAN;
+    if (nev) {
+        cl_session_event ev;
+        int rc = cl_session_event_get(r, nev - 1, &ev, err);
+        if (rc != CL_OK)
+            return rc;
+        *event = ev.t;
+    }
     for (size_t i = 0; i < l->ndev; i++) {
         size_t n = cl_session_rows(r, i);
         double h;
@@ -207,8 +218,8 @@ static int newest(an_live *l, cl_session_reader *r, double *t, cl_error *err)
         int rc = cl_session_read_host_time(r, i, n - 1, 1, &h, err);
         if (rc != CL_OK)
             return rc;
-        if (!(h <= *t))
-            *t = h;
+        if (!(h <= *row))
+            *row = h;
     }
     return CL_OK;
 }
@@ -220,14 +231,14 @@ static void drop_batch(batch *b)
     free(b->vals);
 }
 
-/* Device i's rows for moments tick .. tick + nticks - 1: from the one
+/* Device i's rows for the moments at times[0 .. nticks - 1]: from the one
  * before the first moment (rows older than that are of no moment). */
-static int read_batch(an_live *l, cl_session_reader *r, size_t i, size_t nticks, batch *b,
-                      cl_error *err)
+static int read_batch(an_live *l, cl_session_reader *r, size_t i, const double *times,
+                      size_t nticks, batch *b, cl_error *err)
 {
     feed_dev *d = &l->devs[i];
     size_t n = cl_session_rows(r, i), first;
-    int rc = first_after(r, i, d->rows, n, tick_time(l->tick), &first, err);
+    int rc = first_after(r, i, d->rows, n, times[0], &first, err);
     if (rc != CL_OK)
         return rc;
     b->first = first > d->rows ? first - 1 : d->rows;
@@ -241,8 +252,7 @@ static int read_batch(an_live *l, cl_session_reader *r, size_t i, size_t nticks,
     if (rc == CL_OK && b->n)
         rc = cl_session_read_host_time(r, i, b->first, b->n, b->host, err);
     for (size_t j = 0, p = 0; rc == CL_OK && j < nticks; j++) {
-        double t = tick_time(l->tick + j);
-        while (p < b->n && b->host[p] <= t)
+        while (p < b->n && b->host[p] <= times[j])
             p++;
         b->row[j] = p ? b->first + p - 1 : SIZE_MAX;
     }
@@ -289,10 +299,10 @@ static int take_events(an_live *l, cl_session_reader *r, double t, cl_error *err
     return CL_OK;
 }
 
-/* Moment j of the batches to the view. */
-static int observe(an_live *l, cl_session_reader *r, const batch *b, size_t j, cl_error *err)
+/* Moment j of the batches, at time t, to the view. */
+static int observe(an_live *l, cl_session_reader *r, const batch *b, size_t j, double t,
+                   cl_error *err)
 {
-    double t = tick_time(l->tick + j);
     int rc = take_events(l, r, t, err);
     for (size_t i = 0; rc == CL_OK && i < l->ndev; i++) {
         feed_dev *d = &l->devs[i];
@@ -312,32 +322,56 @@ static int observe(an_live *l, cl_session_reader *r, const batch *b, size_t j, c
     return rc;
 }
 
-/* The moments from l->tick up to the newest row (at most the history's). */
+/* The times of the moments to hand over: every CL_DASH_PERIOD_S from
+ * l->tick up to the newest row (at most the history's), and the newest
+ * event's when it came after every row (a device gone, the recording
+ * stopped).  NULL with *n 0: none; NULL with *n not 0: out of memory. */
+static double *moments(an_live *l, double row, double event, size_t *n, uint64_t *last)
+{
+    double end = isfinite(row) ? row : event;
+    *n = 0;
+    if (!isfinite(end) || end < 0)
+        return NULL;
+    *last = (uint64_t)floor(end / CL_DASH_PERIOD_S);
+    if (!l->ticking || *last >= l->tick + CL_DASH_POINTS)
+        l->tick = *last + 1 > CL_DASH_POINTS ? *last + 1 - CL_DASH_POINTS : 0;
+    l->ticking = true;
+    size_t grid = *last >= l->tick ? (size_t)(*last - l->tick + 1) : 0;
+    bool late = isfinite(event) && !(event <= row) && event > tick_time(*last) &&
+                event > l->shown;
+    double *times = (*n = grid + late) ? malloc(*n * sizeof *times) : NULL;
+    for (size_t j = 0; times && j < grid; j++)
+        times[j] = tick_time(l->tick + j);
+    if (times && late)
+        times[grid] = event;
+    return times;
+}
+
+/* The moments since the last update. */
 static int feed(an_live *l, cl_session_reader *r, cl_error *err)
 {
-    double end;
-    int rc = newest(l, r, &end, err);
-    if (rc != CL_OK || !isfinite(end) || end < 0)
-        return rc;
-    uint64_t last = (uint64_t)floor(end / CL_DASH_PERIOD_S);
-    if (!l->ticking || last >= l->tick + CL_DASH_POINTS)
-        l->tick = last + 1 > CL_DASH_POINTS ? last + 1 - CL_DASH_POINTS : 0;
-    l->ticking = true;
-    if (last < l->tick)
-        return CL_OK;
-    size_t nticks = (size_t)(last - l->tick + 1);
+    double row, event;
+    size_t n;
+    uint64_t last;
+    int rc = newest(l, r, &row, &event, err);
+    double *times = rc == CL_OK ? moments(l, row, event, &n, &last) : NULL;
+    if (!times)
+        return rc == CL_OK && n ? cl_error_set(err, CL_ERR_NOMEM, "out of memory") : rc;
     batch *b = calloc(l->ndev ? l->ndev : 1, sizeof *b);
     if (!b)
-        return cl_error_set(err, CL_ERR_NOMEM, "out of memory");
+        rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");
     for (size_t i = 0; rc == CL_OK && i < l->ndev; i++)
-        rc = read_batch(l, r, i, nticks, &b[i], err);
-    for (size_t j = 0; rc == CL_OK && j < nticks; j++)
-        rc = observe(l, r, b, j, err);
-    if (rc == CL_OK)
+        rc = read_batch(l, r, i, times, n, &b[i], err);
+    for (size_t j = 0; rc == CL_OK && j < n; j++)
+        rc = observe(l, r, b, j, times[j], err);
+    if (rc == CL_OK) {
         l->tick = last + 1;
-    for (size_t i = 0; i < l->ndev; i++)
+        l->shown = times[n - 1];
+    }
+    for (size_t i = 0; b && i < l->ndev; i++)
         drop_batch(&b[i]);
     free(b);
+    free(times);
     return rc;
 }
 

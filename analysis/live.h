@@ -1,9 +1,10 @@
 /* analysis/live: --follow --live, the live view of a recording that another
  * process makes: the page and snapshot of cuplab-acquire --live (cl_dash,
  * cl_web), read-only, fed at each refresh with the rows the file holds by
- * then.  The moments are taken every CL_DASH_PERIOD_S of the rows' host
- * time (each device's last row at or before it), the last CL_DASH_HISTORY_S
- * of them when the view starts on a file already long; a device is
+ * then.  The moments are taken every CL_DASH_PERIOD_S of host time up to
+ * the file's newest row, and at its newest event when that came later
+ * (each device's last row at or before it), the last CL_DASH_HISTORY_S of
+ * them when the view starts on a file already long; a device is
  * disconnected from a `disconnect` event naming its port to the next
  * `reconnect`; its frame count is its rows up to the moment, its other
  * counters the file's. */

@@ -1,4 +1,4 @@
-/* acquire/live: start and stop the live view. */
+/* acquire/live: start and stop the live view, and feed it the reader's status. */
 #include "live.h"
 
 #include <stdio.h>

@@ -19,7 +19,7 @@
 typedef struct feed_dev {
     char *port;
     size_t nch;
-    size_t rows;        /* rows read so far */
+    size_t rows;        /* rows up to the last moment handed over */
     double *last;       /* the newest row at or before the last moment */
     double last_t;      /* its host time; -1: none yet */
     uint64_t frames;    /* rows up to it */

@@ -26,7 +26,8 @@ LDFLAGS   += $(SAN) -Wl,--as-needed
 LDLIBS    += -ledf -lpthread -lutil
 
 LIB_SRC   := $(wildcard lib/*.c)
-LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+# ... and the live view's page (lib/page/), embedded as cl_web_page (cl_web.h).
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/cl_web_page.o
 LIB       := $(BUILD)/libcuplab.a
 
 PROGRAMS  := acquire:cuplab-acquire analysis:cuplab-analyze calibration:cuplab-calibrate sim:cuplab-sim
@@ -52,7 +53,7 @@ $(BUILD)/%.o: %.c
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 # A program P: P/main.c, linked with P's own library (every other .c under
 # P/, which is also what P's unit tests link) and the core library.  Files of
@@ -61,21 +62,19 @@ prog_lib = $(BUILD)/$(1)/lib$(1).a
 define program_rule
 $(call prog_lib,$(1)): $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(1)/main.c,$(shell find $(1) -name '*.c')))
 	@mkdir -p $$(dir $$@)
-	$$(AR) rcs $$@ $$^
+	rm -f $$@ && $$(AR) rcs $$@ $$^
 $(BUILD)/$(2): $(BUILD)/$(1)/main.o $(call prog_lib,$(1)) $(LIB)
 	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS) $$(LDLIBS)
 $(BUILD)/$(1)/%.o $(BUILD)/tests/unit/$(1)/%.o: CPPFLAGS += -I$(1)
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call program_rule,$(firstword $(subst :, ,$(p))),$(lastword $(subst :, ,$(p))))))
 
-# The live view's page, embedded in cuplab-acquire (acquire/live.h).
-LIVE_ASSETS := $(wildcard acquire/live/page/*)
-$(BUILD)/gen/live_assets.c: $(LIVE_ASSETS) scripts/embed-assets.sh
+WEB_PAGE := $(wildcard lib/page/*)
+$(BUILD)/gen/cl_web_page.c: $(WEB_PAGE) scripts/embed-assets.sh
 	@mkdir -p $(dir $@)
-	sh scripts/embed-assets.sh $@ acq_live_assets $(LIVE_ASSETS)
-$(BUILD)/gen/live_assets.o: $(BUILD)/gen/live_assets.c
-	$(CC) $(CPPFLAGS) -Iacquire $(CFLAGS) -c $< -o $@
-$(BUILD)/cuplab-acquire: $(BUILD)/gen/live_assets.o
+	sh scripts/embed-assets.sh $@ cl_web_page $(WEB_PAGE)
+$(BUILD)/gen/cl_web_page.o: $(BUILD)/gen/cl_web_page.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 # Every unit test links the shared helpers (tests/unit/unit.h).
 define unit_rule # tests/unit/DIR/test_X.c

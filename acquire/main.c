@@ -154,13 +154,13 @@ static int record(acq_options *o)
     if (o->markers && !o->cfg.replay_path)
         input.fd = STDIN_FILENO;
     acq_live live = {0};
-    if (o->live) {
+    if (o->live.on) {
         char url[256];
         if (acq_live_start(&live, o, sensors, pr.nsensors, &err) != CL_OK) {
             fprintf(stderr, "cuplab-acquire: --live: %s\n", err.msg);
             return ACQ_EXIT_NOSTART;
         }
-        acq_live_url(&live, o, url, sizeof url);
+        cl_web_url(live.web, url, sizeof url);
         fprintf(stderr, "cuplab-acquire: live view at %s\n", url);
     }
     cl_error_clear(&err);

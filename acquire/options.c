@@ -3,9 +3,9 @@
 
 #include "cl_cli.h"
 #include "cl_version.h"
+#include "cl_web.h"
 #include "engine/cl_portfind.h"
 
-#include <arpa/inet.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -191,36 +191,6 @@ static int parse_cup(acq_options *o, char *spec)
     return -1;
 }
 
-/* [ADDR:]PORT of --live */
-static int parse_live(acq_options *o, const char *spec)
-{
-    const char *colon = strrchr(spec, ':'), *port = colon ? colon + 1 : spec;
-    long l;
-    size_t alen = colon ? (size_t)(colon - spec) : 0;
-    if (colon && (alen == 0 || alen >= sizeof o->live_address))
-        return usage_error("invalid --live address in '%s'", spec);
-    if (!cl_cli_long(port, 0, 65535, &l))
-        return usage_error("invalid --live port in '%s' (0 to 65535)", spec);
-    snprintf(o->live_address, sizeof o->live_address, "%.*s", colon ? (int)alen : 9,
-             colon ? spec : "127.0.0.1");
-    struct in_addr a;
-    if (inet_pton(AF_INET, o->live_address, &a) != 1)
-        return usage_error("invalid --live address '%s' (an IPv4 address)", o->live_address);
-    o->live_port = (uint16_t)l;
-    o->live = true;
-    return -1;
-}
-
-/* A --live-token: 8 to 128 printable characters, no spaces. */
-static bool token_valid(const char *t)
-{
-    size_t n = strlen(t);
-    for (const char *p = t; *p; p++)
-        if (*p <= ' ' || *p > '~')
-            return false;
-    return n >= 8 && n <= 128;
-}
-
 /* Config-file settings: every long option except those that make no sense
  * there; "port = SPEC" adds a port. */
 static int config_accept(void *ctx, const char *key, const struct option *opt)
@@ -315,14 +285,12 @@ static int session_option(acq_options *o, int opt, char *arg)
 /* The live view, the device commands, messages, help and version. */
 static int program_option(acq_options *o, int opt, const char *arg)
 {
-    int rc;
+    cl_error e;
     switch (opt) {
-    case OPT_LIVE: return (rc = parse_live(o, arg)) >= 0 ? rc : TAKEN;
+    case OPT_LIVE:
     case OPT_LIVE_TOKEN:
-        if (!token_valid(arg))
-            return usage_error("invalid --live-token '%s' (8 to 128 printable characters, "
-                               "no spaces)", arg);
-        o->live_token = arg;
+        if (cl_web_option(&o->live, opt == OPT_LIVE_TOKEN, arg, &e) != CL_OK)
+            return usage_error("%s", e.msg);
         return TAKEN;
     case OPT_SEARCH:
         if (o->cfg.nsearch == ACQ_MAX_SEARCH)
@@ -365,7 +333,7 @@ static int combination(acq_options *o, const port_defaults *pd)
         return usage_error("%s", "no port given");
     if (!o->cfg.path)
         return usage_error("%s", "no output file given (-o FILE)");
-    if (o->live_token && !o->live)
+    if (o->live.token && !o->live.on)
         return usage_error("%s", "--live-token needs --live");
     return -1;
 }

@@ -7,6 +7,7 @@
 
 #include "engine/cl_acq.h"
 #include "cl_cli.h"
+#include "cl_web.h"
 
 #define ACQ_MAX_PORTS 16
 #define ACQ_MAX_CUPS 64
@@ -36,10 +37,7 @@ typedef struct acq_options {
     const char *configure; /* --configure SETTINGS */
     bool markers;   /* read marker commands from stdin */
     int verbosity;  /* 0 quiet, 1 normal, 2 verbose */
-    bool live;      /* --live: serve the live view */
-    char live_address[64];
-    uint16_t live_port;
-    const char *live_token; /* --live-token; NULL: a generated one */
+    cl_web_listen live; /* --live, --live-token: serve the live view */
     cl_cli_config config; /* arguments from --config FILE (cl_cli_config_free) */
 } acq_options;
 

@@ -1,7 +1,8 @@
 /* analysis/follow: --follow, the live view of a recording in progress.
  * Every interval the file is opened afresh (SWMR read, so the recorder is
- * never disturbed), analysed and the table redrawn; the view ends when the
- * file carries a final status, or on SIGINT/SIGTERM. */
+ * never disturbed), analysed and the table redrawn, and with --live the
+ * page of the live view given the new rows; the view ends when the file
+ * carries a final status, or on SIGINT/SIGTERM. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "live.h"
 #include "run.h"
 
 #define PROG "cuplab-analyze"
@@ -31,6 +33,7 @@ static void pause_s(double s)
 
 /* What following a recording remembers between refreshes. */
 typedef struct follow_state {
+    an_live *live; /* --live; NULL: none */
     bool tty, said_waiting, said_stall;
     size_t last_samples, still; /* rows seen at the last refresh; refreshes without new ones */
     char last_error[512];
@@ -113,6 +116,35 @@ out:
     return status;
 }
 
+/* The live view's new rows, after the table's refresh (one reader of the
+ * file at a time). */
+static int refresh_live(const an_options *o, const char *path, follow_state *f)
+{
+    cl_error err;
+    cl_error_clear(&err);
+    int rc = f->live ? an_live_update(f->live, path, &err) : CL_OK;
+    if (rc == CL_OK || not_ready(o, rc, &err, f))
+        return AN_EXIT_OK;
+    fprintf(stderr, PROG ": --live: %s\n", err.msg);
+    return AN_EXIT_FILE;
+}
+
+/* --live: the server, and where to find it (said even with -q). */
+static int start_live(const an_options *o, follow_state *f)
+{
+    cl_error err;
+    char url[256];
+    if (!o->live.on)
+        return AN_EXIT_OK;
+    if (an_live_start(&f->live, o, &err) != CL_OK) {
+        fprintf(stderr, PROG ": --live: %s\n", err.msg);
+        return AN_EXIT_LIVE;
+    }
+    an_live_url(f->live, url, sizeof url);
+    fprintf(stderr, PROG ": live view at %s\n", url);
+    return AN_EXIT_OK;
+}
+
 int an_follow(const an_options *opts, const char *path)
 {
     an_options o = *opts;
@@ -128,8 +160,11 @@ int an_follow(const an_options *opts, const char *path)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
-    while (!stop_requested && (status = refresh(&o, path, &f, &done)) == AN_EXIT_OK && !done)
-        pause_s(o.interval_s);
+    if ((status = start_live(&o, &f)) == AN_EXIT_OK)
+        while (!stop_requested && (status = refresh(&o, path, &f, &done)) == AN_EXIT_OK &&
+               (status = refresh_live(&o, path, &f)) == AN_EXIT_OK && !done)
+            pause_s(o.interval_s);
+    an_live_stop(f.live);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     return status;

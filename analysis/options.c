@@ -3,6 +3,7 @@
 
 #include "cl_cli.h"
 #include "cl_version.h"
+#include "cl_web.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -42,6 +43,11 @@ static const char usage[] =
     "      --follow           follow a recording in progress: refresh the table\n"
     "                         until the recording ends or Ctrl-C\n"
     "      --interval S       refresh interval of --follow (default 1)\n"
+    "      --live [ADDR:]PORT with --follow: serve the live view of cuplab-acquire\n"
+    "                         --live for the file over HTTP on PORT, read-only\n"
+    "                         (ADDR default 127.0.0.1: this machine only; 0: any\n"
+    "                         free port)\n"
+    "      --live-token TOKEN the token the live view asks for (default: random)\n"
     "Calibration:\n"
     "  -p, --profile FILE     sensor calibration profile (repeatable), matched to a\n"
     "                         cup by sensor serial; wins over profiles in the file\n"
@@ -86,15 +92,15 @@ static const char usage[] =
     "  -V, --version          print the version and the library versions\n"
     "\n"
     "Exit status: 0 success (results may carry flags), 1 a file could not be read\n"
-    "or written, 2 usage error (also: an --export output exists).  Columns:\n"
-    "docs/analysis.md.\n";
+    "or written, 2 usage error (also: an --export output exists), 3 the live view\n"
+    "could not listen.  Columns: docs/analysis.md.\n";
 
 enum {
     OPT_WIDE = 256, OPT_PLOT, OPT_PLOT_DIR, OPT_PLOT_FORMAT, OPT_PLOT_SIZE, OPT_FIG_W, OPT_FIG_H, OPT_WRITE,
     OPT_FOLLOW, OPT_INTERVAL, OPT_CUPSET, OPT_NOMINAL, OPT_ADC_BITS, OPT_FILTER, OPT_ON,
     OPT_OFF, OPT_DWELL, OPT_SETTLE, OPT_MARKER_TOL, OPT_RECOVER,
     OPT_GROUP_BY, OPT_METRICS, OPT_TARGET, OPT_TABLE, OPT_EXPORT, OPT_FORCE,
-    OPT_SENSOR,
+    OPT_SENSOR, OPT_LIVE, OPT_LIVE_TOKEN,
 };
 
 #define bad(...) cl_cli_usage_error(PROG, AN_EXIT_USAGE, __VA_ARGS__)
@@ -121,6 +127,8 @@ static const struct option longopts[] = {
     {"force", no_argument, NULL, OPT_FORCE},
     {"follow", no_argument, NULL, OPT_FOLLOW},
     {"interval", required_argument, NULL, OPT_INTERVAL},
+    {"live", required_argument, NULL, OPT_LIVE},
+    {"live-token", required_argument, NULL, OPT_LIVE_TOKEN},
     {"profile", required_argument, NULL, 'p'},
     {"cupset", required_argument, NULL, OPT_CUPSET},
     {"sensor", required_argument, NULL, OPT_SENSOR},
@@ -149,7 +157,7 @@ static const struct option longopts[] = {
  * its options (NOT_MINE), or an exit status (>= 0) after a usage error. */
 enum { TAKEN = -1, NOT_MINE = -2 };
 
-/* Tables, figures, --write, exports and --follow. */
+/* Tables, figures, --write, exports, --follow and its live view. */
 static int output_option(an_options *o, int opt, const char *arg)
 {
     int w, h;
@@ -197,6 +205,11 @@ static int output_option(an_options *o, int opt, const char *arg)
     case OPT_INTERVAL:
         if (!cl_cli_double(arg, 0.05, 3600, &o->interval_s))
             return bad("--interval '%s': expected 0.05..3600 seconds", arg);
+        return TAKEN;
+    case OPT_LIVE:
+    case OPT_LIVE_TOKEN:
+        if (cl_web_option(&o->live, opt == OPT_LIVE_TOKEN, arg, &e) != CL_OK)
+            return bad("%s", e.msg);
         return TAKEN;
     }
     return NOT_MINE;
@@ -316,6 +329,10 @@ static int combination(const an_options *o, int nfiles)
         return bad("--follow takes exactly one file");
     if (o->follow && (o->write || o->recover))
         return bad("--follow cannot be combined with --write or --recover");
+    if (o->live.on && !o->follow)
+        return bad("--live needs --follow (it serves the view of a recording in progress)");
+    if (o->live.token && !o->live.on)
+        return bad("--live-token needs --live");
     if (o->export_format && !o->output)
         return bad("--export needs -o OUT, the file to write");
     if (o->output && !o->export_format)

@@ -8,6 +8,7 @@
 #include "cl_plot.h"
 #include "cl_table.h"
 #include "cl_units.h"
+#include "cl_web.h"
 #include "output/export.h"
 
 /* Exit codes (documented in --help and docs/analysis.md). */
@@ -15,6 +16,7 @@ enum {
     AN_EXIT_OK = 0,    /* every file analysed (results may carry flags) */
     AN_EXIT_FILE = 1,  /* a file, profile or figure could not be read or written */
     AN_EXIT_USAGE = 2, /* bad command line */
+    AN_EXIT_LIVE = 3,  /* --live could not serve (the port in use) */
 };
 
 #define AN_MAX_PROFILES 64
@@ -31,6 +33,7 @@ typedef struct an_options {
     const char *output; /* -o: the export's file */
     bool force;         /* replace an existing export */
     double interval_s;  /* --follow refresh */
+    cl_web_listen live; /* --follow --live, --live-token: serve the live view */
     const char *plot;   /* overview figure file */
     const char *plot_dir;
     const char *plot_format; /* "png", "svg", "pdf" */

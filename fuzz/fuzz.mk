@@ -34,7 +34,7 @@ FUZZ_FLAGS_wire      := -dict=$(FUZZ_DIR)/wire.dict
 FUZZ_FLAGS_session   := -detect_leaks=0 -fork=1 -ignore_timeouts=1 -ignore_crashes=1 \
                         -timeout=5
 
-PKGS         := libserialport hdf5 gsl jansson zlib plplot
+PKGS         := libserialport hdf5 gsl jansson zlib plplot libmicrohttpd
 PKG_CFLAGS   := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS     := $(shell $(PKG_CONFIG) --libs $(PKGS))
 FUZZ_CFLAGS  := -std=c11 -g -O1 -Wall -Wextra -Werror -D_DEFAULT_SOURCE -D_GNU_SOURCE \

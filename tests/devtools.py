@@ -11,7 +11,9 @@ test: open URL, then read and click through Runtime.evaluate.
       chromium or python3-websocket is missing.
 
 As a module: browser() starts headless Chromium and gives its page (a
-Page: call, eval, wait), bench/live_latency.py times the live view with it.
+Page: call, eval, wait; eval awaits a promise), values_change() waits for
+every cup's value to change; bench/live_latency.py times the live view with
+them, tests/live_replug.py and tests/follow_live.py drive their tests.
 """
 import contextlib
 import json
@@ -57,7 +59,8 @@ class Page:
                 return msg["result"]
 
     def eval(self, expr):
-        r = self.call("Runtime.evaluate", expression=expr, returnByValue=True)
+        r = self.call("Runtime.evaluate", expression=expr, returnByValue=True,
+                      awaitPromise=True)
         if "exceptionDetails" in r:
             die(f"{expr}: {r['exceptionDetails']}")
         return r["result"].get("value")
@@ -102,6 +105,24 @@ def browser():
         shutil.rmtree(profile, ignore_errors=True)
 
 
+def values_change(page, cups):
+    """Each cup's value element, showing two different values at least
+    within a few seconds; returns the values seen."""
+    cond = " && ".join(f"document.getElementById('value-{c}')" for c in cups)
+    page.wait(f"!!({cond})", 20, "every cup's value element")
+    seen = {c: set() for c in cups}
+    for _ in range(25):
+        for c in cups:
+            seen[c].add(page.eval(f"document.getElementById('value-{c}').textContent"))
+        if all(len(s - {"–"}) >= 2 for s in seen.values()):
+            break
+        time.sleep(0.3)
+    for c, s in seen.items():
+        if len(s - {"–"}) < 2:
+            die(f"cup {c}'s value did not change: {s}")
+    return seen
+
+
 def main():
     args = sys.argv[2:]
     calibrated = []
@@ -112,18 +133,7 @@ def main():
     url, cups = sys.argv[1], args
     with browser() as page:
         page.call("Page.navigate", url=url)
-        cond = " && ".join(f"document.getElementById('value-{c}')" for c in cups)
-        page.wait(f"!!({cond})", 20, "every cup's value element")
-        seen = {c: set() for c in cups}
-        for _ in range(25):
-            for c in cups:
-                seen[c].add(page.eval(f"document.getElementById('value-{c}').textContent"))
-            if all(len(s - {"–"}) >= 2 for s in seen.values()):
-                break
-            time.sleep(0.3)
-        for c, s in seen.items():
-            if len(s - {"–"}) < 2:
-                die(f"cup {c}'s value did not change: {s}")
+        seen = values_change(page, cups)
         unit = "document.getElementById('unit-%s').textContent"
         for c in calibrated:
             for u in ("mmHg", "kPa", "mbar"):

@@ -917,7 +917,7 @@ static void live_round(acq *a)
         cl_acq_status s;
         fill_status(a, &s, st);
         lv->publish(lv->ctx, &s);
-        a->next_live = a->now + CL_ACQ_LIVE_PERIOD_S;
+        a->next_live = a->now + lv->period_s;
     }
 }
 

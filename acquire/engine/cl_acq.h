@@ -91,7 +91,7 @@ typedef void (*cl_acq_status_fn)(void *ctx, const cl_acq_status *st);
 
 /* A live view beside the recording (e.g. cl_dash).  Every function is
  * called from the reader thread and must return at once, never wait.
- * `publish` gets the status (rate_hz 0) every LIVE period while recording;
+ * `publish` gets the status (rate_hz 0) every `period_s` while recording;
  * `next_marker` hands over a waiting marker command line (true) that then
  * goes the way of a typed one, with `feedback` told about it. */
 typedef struct cl_acq_live {
@@ -99,10 +99,8 @@ typedef struct cl_acq_live {
     bool (*next_marker)(void *ctx, char *line, size_t cap);
     void (*feedback)(void *ctx, const char *line, bool accepted, const char *why);
     void *ctx;
+    double period_s;
 } cl_acq_live;
-
-/* Seconds between two calls of cl_acq_live.publish. */
-#define CL_ACQ_LIVE_PERIOD_S 0.1
 
 /* Why the recording ended. */
 typedef enum cl_acq_stop {

@@ -462,23 +462,37 @@ static double to_kpa(const transfer *x, double raw)
     return NAN;
 }
 
-static void choose_transfer(cl_analysis *a, const cl_session_cup *c, cl_cup_result *res,
-                            transfer *x)
+bool cl_analysis_sensor_serial(const cl_analysis_options *o, const cl_session_reader *r,
+                               size_t cup, char *out, size_t cap)
+{
+    const cl_session_cup *c = cl_session_cup_info(r, cup);
+    const cl_session_device *dev = c ? cl_session_device_info(r, c->device) : NULL;
+    cl_ident id;
+    bool assigned = false;
+    copy_str(out, cap, c ? c->sensor_serial : NULL);
+    if (!c)
+        return false;
+    cl_ident_parse(&id, dev ? dev->announcement : NULL);
+    if (!out[0] && c->channel < CL_WIRE_MAX_CHANNELS)
+        copy_str(out, cap, id.sensor_serial[c->channel]);
+    for (size_t i = 0; i < o->nsensors; i++)
+        if (c->cup_id && !strcmp(o->sensor_cups[i], c->cup_id)) {
+            copy_str(out, cap, o->sensor_serials[i]);
+            assigned = true;
+        }
+    return assigned;
+}
+
+static void choose_transfer(cl_analysis *a, size_t k, const cl_session_cup *c,
+                            cl_cup_result *res, transfer *x)
 {
     const cl_session_device *dev = cl_session_device_info(a->r, c->device);
     cl_ident id;
     cl_ident_parse(&id, dev ? dev->announcement : NULL);
     *x = (transfer){.profile = NULL, .adc_max = NAN, .raw_lo = NAN, .raw_hi = NAN};
 
-    copy_str(res->sensor_serial, sizeof res->sensor_serial, c->sensor_serial);
-    if (!res->sensor_serial[0] && c->channel < CL_WIRE_MAX_CHANNELS)
-        copy_str(res->sensor_serial, sizeof res->sensor_serial, id.sensor_serial[c->channel]);
-    bool assigned = false;
-    for (size_t i = 0; i < a->o.nsensors; i++)
-        if (c->cup_id && !strcmp(a->o.sensor_cups[i], c->cup_id)) {
-            copy_str(res->sensor_serial, sizeof res->sensor_serial, a->o.sensor_serials[i]);
-            assigned = true;
-        }
+    bool assigned =
+        cl_analysis_sensor_serial(&a->o, a->r, k, res->sensor_serial, sizeof res->sensor_serial);
     res->adc_bits = a->o.adc_bits;
     if (res->adc_bits <= 0)
         res->adc_bits = id.adc_bits > 0 ? id.adc_bits : 0;
@@ -633,7 +647,7 @@ static void describe_cup(cl_analysis *a, size_t k, cl_cup_result *res, transfer 
     res->samples = dt->n;
     if (dt->n)
         res->duration_s = dt->host[dt->n - 1] - dt->host[0];
-    choose_transfer(a, c, res, x);
+    choose_transfer(a, k, c, res, x);
 }
 
 /* Zero the vacuum on its first baseline, then filter it if asked (*v may

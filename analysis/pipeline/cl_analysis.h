@@ -164,6 +164,12 @@ size_t cl_analysis_cup_count(const cl_analysis *a);
  * (options.cupsets); *set is the index of the set it belongs to (by its
  * cup_set, or the only set given), SIZE_MAX when none does. */
 bool cl_analysis_cupset_match(const cl_analysis *a, size_t cup, size_t *set);
+/* The serial of the sensor on cup `cup` of the session `r` as the analysis
+ * takes it ("" when nothing says): the one the options assign to the cup
+ * (then true), else the cup table's, else the one its device announced for
+ * its channel. */
+bool cl_analysis_sensor_serial(const cl_analysis_options *o, const cl_session_reader *r,
+                               size_t cup, char *out, size_t cap);
 /* Events of kind gap, disconnect or overrun in the whole file. */
 size_t cl_analysis_gap_events(const cl_analysis *a);
 

@@ -3,7 +3,7 @@
  * thread (an event stream sleeps in its content callback between two
  * snapshots); the recording never waits for any of them (cl_dash).
  */
-#include "live/cl_web.h"
+#include "cl_web.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,7 +19,7 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "engine/cl_marker.h"
+#include "cl_cli.h"
 
 #define HEADER_MEMORY 16384 /* bytes for a request's headers (larger: 431/413 by the library) */
 #define EVENT_BLOCK 65536
@@ -30,6 +30,8 @@ struct cl_web {
     cl_web_options o;
     struct sockaddr_in sa;
     atomic_bool stopping;
+    bool token_to_read; /* every request needs the token, not only markers */
+    char token[CL_WEB_TOKEN_MAX + 1];
 };
 
 /* One POST's body as it arrives. */
@@ -181,7 +183,7 @@ static enum MHD_Result serve_snapshot(cl_web *w, struct MHD_Connection *c)
 /* Same length and bytes, in time independent of where they differ. */
 static bool token_ok(const cl_web *w, const char *given)
 {
-    const char *want = w->o.token;
+    const char *want = w->token;
     size_t n = strlen(want);
     unsigned diff = 0;
     if (!given || strlen(given) != n)
@@ -201,8 +203,7 @@ static enum MHD_Result post_marker(cl_web *w, struct MHD_Connection *c, body *b)
     b->data[b->len] = '\0';
     while (b->len && (b->data[b->len - 1] == '\n' || b->data[b->len - 1] == '\r'))
         b->data[--b->len] = '\0';
-    if (b->len > CL_MARKER_LINE_MAX || memchr(b->data, '\0', b->len) ||
-        strpbrk(b->data, "\r\n"))
+    if (memchr(b->data, '\0', b->len) || strpbrk(b->data, "\r\n"))
         return answer_error(c, MHD_HTTP_BAD_REQUEST, "one marker command per request");
     int rc = cl_dash_queue_marker(w->o.dash, b->data, &id, &err);
     if (rc != CL_OK)
@@ -232,7 +233,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
     (void)version;
 
-    if (!*req && w->o.token_to_read) {
+    if (!*req && w->token_to_read) {
         const char *t = MHD_lookup_connection_value(c, MHD_HEADER_KIND, CL_WEB_TOKEN_HEADER);
         if (!t)
             t = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
@@ -243,6 +244,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         body *b = *req;
         if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
             return answer_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "POST only");
+        cl_error why;
+        if (cl_dash_read_only(w->o.dash, &why))
+            return answer_error(c, MHD_HTTP_FORBIDDEN, why.msg);
         if (!b) {
             const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                           MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -301,20 +305,64 @@ static void completed(void *cls, struct MHD_Connection *c, void **req,
     *req = NULL;
 }
 
+/* A token given: CL_WEB_TOKEN_MIN to CL_WEB_TOKEN_MAX printable characters, no spaces. */
+static int check_token(const char *token, cl_error *err)
+{
+    size_t n = strlen(token);
+    bool ok = n >= CL_WEB_TOKEN_MIN && n <= CL_WEB_TOKEN_MAX;
+    for (const char *p = token; *p; p++)
+        ok = ok && *p > ' ' && *p <= '~';
+    if (ok)
+        return CL_OK;
+    return cl_error_set(err, CL_ERR_ARG,
+                        "invalid --live-token '%s' (%d to %d printable characters, no spaces)",
+                        token, CL_WEB_TOKEN_MIN, CL_WEB_TOKEN_MAX);
+}
+
+/* A fresh random token: 2 * CL_WEB_TOKEN_BYTES hex digits in `out`. */
+static int new_token(char out[2 * CL_WEB_TOKEN_BYTES + 1], cl_error *err)
+{
+    unsigned char r[CL_WEB_TOKEN_BYTES];
+    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+        return cl_error_set(err, CL_ERR_IO, "no random bytes for the token: %s",
+                            strerror(errno));
+    for (size_t i = 0; i < sizeof r; i++)
+        snprintf(out + 2 * i, 3, "%02x", r[i]);
+    return CL_OK;
+}
+
+/* The address, the token and who needs it. */
+static int prepare(cl_web *w, const cl_web_options *o, cl_error *err)
+{
+    int rc;
+    _Static_assert(2 * CL_WEB_TOKEN_BYTES <= CL_WEB_TOKEN_MAX, "a generated token fits");
+    w->o = *o;
+    atomic_init(&w->stopping, false);
+    w->sa.sin_family = AF_INET;
+    w->sa.sin_port = htons(o->listen.port);
+    if (inet_pton(AF_INET, o->listen.address, &w->sa.sin_addr) != 1)
+        return cl_error_set(err, CL_ERR_ARG, "%s: not an IPv4 address", o->listen.address);
+    /* 127.0.0.0/8: only this machine reaches it. */
+    w->token_to_read = (ntohl(w->sa.sin_addr.s_addr) >> 24) != 127;
+    if (!o->listen.token)
+        return new_token(w->token, err);
+    if ((rc = check_token(o->listen.token, err)) != CL_OK)
+        return rc;
+    snprintf(w->token, sizeof w->token, "%s", o->listen.token);
+    return CL_OK;
+}
+
 int cl_web_start(cl_web **out, const cl_web_options *o, cl_error *err)
 {
     cl_web *w = calloc(1, sizeof *w);
     sigset_t block, old;
+    int rc;
     *out = NULL;
     if (!w)
         return cl_error_set(err, CL_ERR_NOMEM, "out of memory");
-    w->o = *o;
-    atomic_init(&w->stopping, false);
-    w->sa.sin_family = AF_INET;
-    w->sa.sin_port = htons(o->port);
-    if (inet_pton(AF_INET, o->address, &w->sa.sin_addr) != 1) {
+    if ((rc = prepare(w, o, err)) != CL_OK) {
         free(w);
-        return cl_error_set(err, CL_ERR_ARG, "%s: not an IPv4 address", o->address);
+        return rc;
     }
     /* The server's threads leave the stop signals to the recording. */
     sigemptyset(&block);
@@ -324,7 +372,7 @@ int cl_web_start(cl_web **out, const cl_web_options *o, cl_error *err)
     sigaddset(&block, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &block, &old);
     w->mhd = MHD_start_daemon(
-        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, o->port, NULL, NULL,
+        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, o->listen.port, NULL, NULL,
         handle, w, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&w->sa,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)CL_WEB_MAX_CONNECTIONS,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CL_WEB_TIMEOUT_S,
@@ -334,8 +382,8 @@ int cl_web_start(cl_web **out, const cl_web_options *o, cl_error *err)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (!w->mhd) {
         free(w);
-        return cl_error_set(err, CL_ERR_BUSY, "cannot listen on %s:%u: %s", o->address,
-                            (unsigned)o->port, strerror(e));
+        return cl_error_set(err, CL_ERR_BUSY, "cannot listen on %s:%u: %s", o->listen.address,
+                            (unsigned)o->listen.port, strerror(e));
     }
     *out = w;
     return CL_OK;
@@ -353,18 +401,42 @@ void cl_web_stop(cl_web *w)
 uint16_t cl_web_port(const cl_web *w)
 {
     const union MHD_DaemonInfo *i = MHD_get_daemon_info(w->mhd, MHD_DAEMON_INFO_BIND_PORT);
-    return i ? i->port : w->o.port;
+    return i ? i->port : w->o.listen.port;
 }
 
-int cl_web_token(char *out, size_t cap, cl_error *err)
+void cl_web_url(const cl_web *w, char *buf, size_t cap)
 {
-    unsigned char r[CL_WEB_TOKEN_BYTES];
-    if (cap < 2 * sizeof r + 1)
-        return cl_error_set(err, CL_ERR_ARG, "token buffer too small");
-    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
-        return cl_error_set(err, CL_ERR_IO, "no random bytes for the token: %s",
-                            strerror(errno));
-    for (size_t i = 0; i < sizeof r; i++)
-        snprintf(out + 2 * i, 3, "%02x", r[i]);
+    snprintf(buf, cap, "http://%s:%u/?token=%s", w->o.listen.address, (unsigned)cl_web_port(w),
+             w->token);
+}
+
+/* [ADDR:]PORT of --live. */
+static int parse_listen(cl_web_listen *l, const char *spec, cl_error *err)
+{
+    const char *colon = strrchr(spec, ':'), *digits = colon ? colon + 1 : spec;
+    size_t alen = colon ? (size_t)(colon - spec) : strlen(CL_WEB_ADDRESS_DEFAULT);
+    struct in_addr a;
+    long port;
+    if (alen == 0 || alen >= sizeof l->address)
+        return cl_error_set(err, CL_ERR_ARG, "invalid --live address in '%s'", spec);
+    if (!cl_cli_long(digits, 0, 65535, &port))
+        return cl_error_set(err, CL_ERR_ARG, "invalid --live port in '%s' (0 to 65535)", spec);
+    snprintf(l->address, sizeof l->address, "%.*s", (int)alen,
+             colon ? spec : CL_WEB_ADDRESS_DEFAULT);
+    if (inet_pton(AF_INET, l->address, &a) != 1)
+        return cl_error_set(err, CL_ERR_ARG, "invalid --live address '%s' (an IPv4 address)",
+                            l->address);
+    l->port = (uint16_t)port;
+    l->on = true;
     return CL_OK;
+}
+
+int cl_web_option(cl_web_listen *l, bool token, const char *arg, cl_error *err)
+{
+    if (!token)
+        return parse_listen(l, arg, err);
+    int rc = check_token(arg, err);
+    if (rc == CL_OK)
+        l->token = arg;
+    return rc;
 }

@@ -1,5 +1,6 @@
 /* cuplab live view: the snapshots of /events drawn per cup, marker buttons
- * posting to /marker.  No libraries, nothing fetched from elsewhere. */
+ * posting to /marker (none in a read-only view).  No libraries, nothing
+ * fetched from elsewhere. */
 "use strict";
 
 const token = new URLSearchParams(location.search).get("token") || "";
@@ -46,10 +47,17 @@ function buildCups(snap) {
     card.append(el("div", { class: "applied", id: "since-" + c.id },
                    c.calibrated ? "not applied" : "no sensor profile: raw counts"));
     card.append(el("canvas", { id: "trace-" + c.id, width: 760, height: 280 }));
-    COMMANDS.forEach((cmd) =>
-      card.append(el("button", { "data-cmd": cmd, "data-cup": c.id, id: cmd + "-" + c.id }, cmd)));
+    if (!snap.read_only)
+      COMMANDS.forEach((cmd) =>
+        card.append(el("button", { "data-cmd": cmd, "data-cup": c.id, id: cmd + "-" + c.id }, cmd)));
     box.append(card);
   });
+  if (snap.read_only) {
+    document.querySelectorAll("#all button, #all input").forEach((b) => { b.disabled = true; });
+    $("all").hidden = true;
+    $("marker-log").hidden = true;
+    $("mode").hidden = false;
+  }
   state.built = true;
 }
 

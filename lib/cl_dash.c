@@ -1,9 +1,9 @@
 /*
- * cl_dash: shared state of the live view.  Two halves: the reader's own
+ * cl_dash: shared state of the live view.  Two halves: the feeder's own
  * (pending points and marker outcomes, engaged state, rate bookkeeping),
- * touched by the reader thread only, and the shared one behind `mu`.
+ * touched by the feeding thread only, and the shared one behind `mu`.
  */
-#include "live/cl_dash.h"
+#include "cl_dash.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -11,12 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/cl_marker.h"
 #include "cl_segment.h"
 #include "cl_units.h"
 
-#define HIST ((size_t)(CL_DASH_HISTORY_S / CL_ACQ_LIVE_PERIOD_S + 0.5))
-#define PENDING 64    /* history points the reader keeps while the lock is busy */
+#define HIST CL_DASH_POINTS
+#define PENDING 64    /* history points the feeder keeps while the lock is busy */
 #define RATE_WINDOW_S 1.0
 
 typedef struct cup_info {
@@ -38,7 +37,7 @@ typedef enum { MK_QUEUED, MK_RECORDED, MK_REJECTED } mk_state;
 
 typedef struct marker {
     uint64_t id;
-    char line[CL_MARKER_LINE_MAX + 1];
+    char *line;
     mk_state state;
     char why[128];
 } marker;
@@ -51,17 +50,16 @@ typedef struct outcome {
 } outcome;
 
 struct cl_dash {
-    cl_acq_live hook;
-    const cl_sensor_profile *const *sensors;
-    size_t nsensors;
+    cl_dash_check_fn check;
+    void *check_ctx;
     cl_segment_params seg;
 
-    /* reader side */
-    size_t ncups, ndev;          /* 0 cups until the first publish */
-    cup_info *rcups;             /* the reader's figures, copied to `cups` when published */
+    /* feeding side */
+    size_t ncups, ndev;          /* 0 cups until cl_dash_begin */
+    cup_info *rcups;             /* the feeder's figures, copied to `cups` when published */
     dev_info *rdevs;
     const char **ids;            /* cup ids (the strings of rcups, fixed for the run) */
-    bool set, failed;            /* setup done; setup failed (no live view then) */
+    bool set, failed;            /* begun; begin failed (no recording shown then) */
     double *pend_t, *pend_v;     /* PENDING points of ncups values */
     size_t npend;
     bool *engaged;
@@ -70,6 +68,8 @@ struct cl_dash {
     outcome pend_out[CL_DASH_MARKERS];
     size_t nout;
     uint64_t current;            /* id of the marker handed to the recording */
+    bool rate_set;               /* rate_t0, rate_f0 taken at the first moment */
+    double rnow;                 /* time of the last moment */
 
     /* shared, under mu */
     pthread_mutex_t mu;
@@ -91,10 +91,10 @@ static double vacuum_of(const cup_info *c, double raw)
     return c->profile ? -cl_sensor_profile_kpa(c->profile, raw) : raw;
 }
 
-/* First publish: the reader's copy of the cup table and the buffers. */
-static bool setup(cl_dash *d, const cl_acq_status *st)
+/* The feeder's copy of the cup table and the buffers. */
+static bool setup(cl_dash *d, const cl_dash_cup *cups, size_t nc, const char *const *ports,
+                  size_t nd)
 {
-    size_t nc = st->ncups, nd = st->ndevices;
     d->rcups = calloc(nc ? nc : 1, sizeof *d->rcups);
     d->rdevs = calloc(nd ? nd : 1, sizeof *d->rdevs);
     d->pend_t = calloc(PENDING, sizeof *d->pend_t);
@@ -113,42 +113,65 @@ static bool setup(cl_dash *d, const cl_acq_status *st)
     d->ncups = nc;
     d->ndev = nd;
     for (size_t k = 0; k < nc; k++) {
-        const cl_acq_cup *c = &st->cups[k];
+        const cl_dash_cup *c = &cups[k];
         cup_info *ci = &d->rcups[k];
-        ci->id = strdup(c->cup_id);
+        ci->id = strdup(c->id ? c->id : "");
         ci->serial = strdup(c->sensor_serial ? c->sensor_serial : "");
         if (!ci->id || !ci->serial)
             return false;
         ci->device = c->device;
         ci->channel = c->channel;
-        ci->profile = cl_sensor_profile_find(d->sensors, d->nsensors, ci->serial);
+        ci->profile = c->profile;
         ci->applied_s = NAN;
         d->ids[k] = ci->id;
     }
-    for (size_t i = 0; i < nd; i++) {
-        if (!(d->rdevs[i].port = strdup(st->devices[i].port)))
+    for (size_t i = 0; i < nd; i++)
+        if (!(d->rdevs[i].port = strdup(ports[i] ? ports[i] : "")))
             return false;
-        d->rate_t0[i] = st->elapsed_s;
-        d->rate_f0[i] = st->devices[i].counters.frames;
-    }
     return true;
 }
 
-/* The reader's view of this moment: values, engaged state, device figures. */
-static void observe(cl_dash *d, const cl_acq_status *st)
+int cl_dash_begin(cl_dash *d, const cl_dash_cup *cups, size_t ncups, const char *const *ports,
+                  size_t ndevices, cl_error *err)
 {
+    if (d->set || d->failed)
+        return cl_error_set(err, CL_ERR_ARG, "live view: the recording has begun already");
+    for (size_t k = 0; k < ncups; k++)
+        if (cups[k].device >= ndevices)
+            return cl_error_set(err, CL_ERR_ARG, "live view: cup %s: no device %u",
+                                cups[k].id ? cups[k].id : "?", (unsigned)cups[k].device);
+    if (!setup(d, cups, ncups, ports, ndevices)) {
+        d->failed = true;
+        return cl_error_set(err, CL_ERR_NOMEM, "live view: out of memory");
+    }
+    d->set = true;
+    return CL_OK;
+}
+
+/* The feeder's view of this moment: values, engaged state, device figures. */
+void cl_dash_observe(cl_dash *d, double t, const cl_dash_device *devices)
+{
+    if (!d->set)
+        return;
+    if (!d->rate_set) {
+        for (size_t i = 0; i < d->ndev; i++) {
+            d->rate_t0[i] = t;
+            d->rate_f0[i] = devices[i].counters.frames;
+        }
+        d->rate_set = true;
+    }
     double *pv = d->pend_v + (d->npend % PENDING) * d->ncups;
-    d->pend_t[d->npend % PENDING] = st->elapsed_s;
+    d->pend_t[d->npend % PENDING] = t;
     for (size_t k = 0; k < d->ncups; k++) {
         cup_info *c = &d->rcups[k];
-        const cl_acq_device_status *ds = &st->devices[c->device];
+        const cl_dash_device *ds = &devices[c->device];
         c->value = ds->last_frame_s < 0 ? NAN : vacuum_of(c, ds->last[c->channel]);
         pv[k] = c->value;
         if (!c->profile || !isfinite(c->value))
             continue;
         if (!d->engaged[k] && c->value > d->seg.on_kpa) {
             d->engaged[k] = true;
-            c->applied_s = st->elapsed_s;
+            c->applied_s = t;
         } else if (d->engaged[k] && c->value < d->seg.off_kpa) {
             d->engaged[k] = false;
             c->applied_s = NAN;
@@ -157,35 +180,32 @@ static void observe(cl_dash *d, const cl_acq_status *st)
     if (d->npend < PENDING)
         d->npend++;
     for (size_t i = 0; i < d->ndev; i++) {
-        const cl_acq_device_status *ds = &st->devices[i];
+        const cl_dash_device *ds = &devices[i];
         dev_info *di = &d->rdevs[i];
         di->connected = ds->connected;
         di->last_frame_s = ds->last_frame_s;
         di->counters = ds->counters;
-        double span = st->elapsed_s - d->rate_t0[i];
+        double span = t - d->rate_t0[i];
         if (span >= RATE_WINDOW_S) {
             di->rate_hz = (double)(ds->counters.frames - d->rate_f0[i]) / span;
-            d->rate_t0[i] = st->elapsed_s;
+            d->rate_t0[i] = t;
             d->rate_f0[i] = ds->counters.frames;
         }
     }
+    d->rnow = t;
 }
 
-static void publish(void *ctx, const cl_acq_status *st)
+bool cl_dash_publish(cl_dash *d, bool wait)
 {
-    cl_dash *d = ctx;
-    if (d->failed)
-        return;
-    if (!d->set && !(d->set = setup(d, st))) {
-        d->failed = true; /* out of memory: no live view, the recording goes on */
-        return;
-    }
-    observe(d, st);
-    if (pthread_mutex_trylock(&d->mu) != 0)
-        return; /* the server is reading: hand over next period */
+    if (!d->set)
+        return true;
+    if (wait)
+        pthread_mutex_lock(&d->mu);
+    else if (pthread_mutex_trylock(&d->mu) != 0)
+        return false; /* the server is reading: hand over next time */
     memcpy(d->cups, d->rcups, d->ncups * sizeof *d->cups);
     memcpy(d->devs, d->rdevs, d->ndev * sizeof *d->devs);
-    d->now = st->elapsed_s;
+    d->now = d->rnow;
     size_t first = d->npend < PENDING ? 0 : d->npend - PENDING;
     for (size_t p = first; p < d->npend; p++) {
         size_t slot = (size_t)(++d->seq % HIST);
@@ -206,11 +226,11 @@ static void publish(void *ctx, const cl_acq_status *st)
     d->nout = 0;
     d->ready = true;
     pthread_mutex_unlock(&d->mu);
+    return true;
 }
 
-static bool next_marker(void *ctx, char *line, size_t cap)
+bool cl_dash_next_marker(cl_dash *d, char *line, size_t cap)
 {
-    cl_dash *d = ctx;
     bool got = false;
     if (d->nout == CL_DASH_MARKERS || pthread_mutex_trylock(&d->mu) != 0)
         return false;
@@ -224,10 +244,8 @@ static bool next_marker(void *ctx, char *line, size_t cap)
     return got;
 }
 
-static void feedback(void *ctx, const char *line, bool accepted, const char *why)
+void cl_dash_marker_done(cl_dash *d, bool accepted, const char *why)
 {
-    cl_dash *d = ctx;
-    (void)line;
     if (d->nout == CL_DASH_MARKERS)
         return; /* next_marker hands over no more than fit */
     outcome *o = &d->pend_out[d->nout++];
@@ -236,8 +254,7 @@ static void feedback(void *ctx, const char *line, bool accepted, const char *why
     snprintf(o->why, sizeof o->why, "%s", why ? why : "");
 }
 
-int cl_dash_new(cl_dash **out, const cl_sensor_profile *const *sensors, size_t nsensors,
-                cl_error *err)
+int cl_dash_new(cl_dash **out, cl_dash_check_fn check, void *check_ctx, cl_error *err)
 {
     cl_dash *d = calloc(1, sizeof *d);
     *out = NULL;
@@ -247,11 +264,10 @@ int cl_dash_new(cl_dash **out, const cl_sensor_profile *const *sensors, size_t n
         free(d);
         return cl_error_set(err, CL_ERR_NOMEM, "cannot create the live view's lock");
     }
-    d->sensors = sensors;
-    d->nsensors = nsensors;
+    d->check = check;
+    d->check_ctx = check_ctx;
     cl_segment_defaults(&d->seg);
     d->next_id = 1;
-    d->hook = (cl_acq_live){publish, next_marker, feedback, d};
     *out = d;
     return CL_OK;
 }
@@ -278,36 +294,48 @@ void cl_dash_free(cl_dash *d)
     free(d->rate_f0);
     free(d->hist_t);
     free(d->hist_v);
+    for (size_t i = 0; i < CL_DASH_MARKERS; i++)
+        free(d->log[i].line);
     pthread_mutex_destroy(&d->mu);
     free(d);
 }
 
-const cl_acq_live *cl_dash_hook(cl_dash *d)
+bool cl_dash_read_only(const cl_dash *d, cl_error *err)
 {
-    return &d->hook;
+    if (d->check)
+        return false;
+    cl_error_set(err, CL_ERR_PERM, "read-only view: markers are sent from the recorder's own "
+                                   "live view");
+    return true;
 }
 
 int cl_dash_queue_marker(cl_dash *d, const char *line, uint64_t *id, cl_error *err)
 {
-    cl_session_event ev;
-    char text[CL_SESSION_EVENT_TEXT];
     int rc = CL_OK;
+    char *copy;
+
+    if (cl_dash_read_only(d, err))
+        return CL_ERR_PERM;
 
     pthread_mutex_lock(&d->mu);
     if (!d->ready) {
         rc = cl_error_set(err, CL_ERR_BUSY, "the recording has not started yet");
         goto out;
     }
-    if ((rc = cl_marker_parse(line, d->ids, d->ncups, &ev, text, sizeof text, NULL, err)) !=
-        CL_OK)
+    if ((rc = d->check(d->check_ctx, line, d->ids, d->ncups, err)) != CL_OK)
         goto out;
     if (d->nqueue == CL_DASH_MARKERS) {
         rc = cl_error_set(err, CL_ERR_BUSY, "too many markers waiting");
         goto out;
     }
+    if (!(copy = strdup(line))) {
+        rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");
+        goto out;
+    }
     marker *m = &d->log[d->next_id % CL_DASH_MARKERS];
+    free(m->line);
+    m->line = copy;
     m->id = d->next_id++;
-    snprintf(m->line, sizeof m->line, "%s", line);
     m->state = MK_QUEUED;
     m->why[0] = '\0';
     d->queue[d->nqueue++] = m->id;
@@ -363,6 +391,9 @@ static bool take_view(cl_dash *d, uint64_t since, view *w)
         }
     }
     memcpy(w->log, d->log, sizeof w->log);
+    for (size_t i = 0; i < CL_DASH_MARKERS; i++)
+        if (w->log[i].line && !(w->log[i].line = strdup(w->log[i].line)))
+            ok = false; /* the dash's lines may go once the lock is released */
     pthread_mutex_unlock(&d->mu);
     return ok;
 }
@@ -373,6 +404,8 @@ static void drop_view(view *w)
     free(w->devs);
     free(w->t);
     free(w->v);
+    for (size_t i = 0; i < CL_DASH_MARKERS; i++)
+        free(w->log[i].line);
 }
 
 /* A number, or null when it is not finite. */
@@ -381,12 +414,13 @@ static json_t *num(double x)
     return isfinite(x) ? json_real(x) : json_null();
 }
 
-static json_t *render(const view *w)
+static json_t *render(const view *w, bool read_only)
 {
     static const char *states[] = {"queued", "recorded", "rejected"};
     json_t *root = json_object(), *cups = json_array(), *devs = json_array(),
            *hist = json_object(), *ht = json_array(), *hv = json_array(), *marks = json_array();
     json_object_set_new(root, "recording", json_boolean(w->ready));
+    json_object_set_new(root, "read_only", json_boolean(read_only));
     json_object_set_new(root, "t", json_real(w->now));
     json_object_set_new(root, "units",
                         json_pack("{s:f,s:f,s:f}", "kPa", 1.0, "mmHg", CL_KPA_PER_MMHG, "mbar",
@@ -459,7 +493,7 @@ char *cl_dash_json(cl_dash *d, uint64_t since, uint64_t *last)
     view w;
     char *s = NULL;
     if (take_view(d, since, &w)) {
-        json_t *j = render(&w);
+        json_t *j = render(&w, cl_dash_read_only(d, NULL));
         s = j ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(7)) : NULL;
         json_decref(j);
         if (last)

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "live/cl_dash.h"
+#include "cl_dash.h"
 #include "cl_units.h"
 
 /* kPa = -120 + 0.032 raw: raw 3750 is ambient, 3000 is 24 kPa of vacuum. */
@@ -19,26 +19,47 @@ static const char profile[] =
     " \"sensor\": {\"serial\": \"HAND-1\"},\n"
     " \"transfer\": {\"coefficients\": [-120.0, 0.032]}}";
 
-static const cl_acq_cup cups[] = {{"C1", 0, 0, "HAND-1"}, {"neck", 0, 1, ""}};
-
 typedef struct fixture {
     cl_dash *d;
-    cl_sensor_profile *p;
-    const cl_sensor_profile *ps[1]; /* the dash's profiles: outlive it */
-    cl_acq_device_status dev;
-    cl_acq_status st;
+    cl_sensor_profile *p; /* C1's profile: outlives the dash */
+    double last[2];
+    cl_dash_device dev;
 } fixture;
+
+/* The recording's check of a marker command, as a stand-in: a known
+ * command word, and for all but a note a cup of the session. */
+static int check(void *ctx, const char *line, const char *const *ids, size_t n, cl_error *err)
+{
+    char word[32], cup[32];
+    int got = sscanf(line, "%31s %31s", word, cup);
+    (void)ctx;
+    if (got >= 1 && strcmp(word, "note") == 0)
+        return CL_OK;
+    if (got < 2 || (strcmp(word, "applied") && strcmp(word, "released")))
+        return cl_error_set(err, CL_ERR_ARG, "'%s': not a command", line);
+    for (size_t k = 0; k < n; k++)
+        if (strcmp(ids[k], cup) == 0)
+            return CL_OK;
+    return cl_error_set(err, CL_ERR_ARG, "no cup %s", cup);
+}
+
+/* The session's two cups on one device; C1 has a profile. */
+static void begin(fixture *f)
+{
+    const cl_dash_cup cups[] = {{"C1", "HAND-1", 0, 0, f->p}, {"neck", "", 0, 1, NULL}};
+    const char *ports[] = {"/dev/ttyX"};
+    cl_error e;
+    assert_int_equal(cl_dash_begin(f->d, cups, 2, ports, 1, &e), CL_OK);
+}
 
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     cl_error e;
     assert_int_equal(cl_sensor_profile_parse(profile, &f->p, &e), CL_OK);
-    f->ps[0] = f->p;
-    assert_int_equal(cl_dash_new(&f->d, f->ps, 1, &e), CL_OK);
-    f->dev = (cl_acq_device_status){.port = "/dev/ttyX", .channels = 2, .connected = true,
-                                    .last_frame_s = -1};
-    f->st = (cl_acq_status){.ndevices = 1, .devices = &f->dev, .cups = cups, .ncups = 2};
+    assert_int_equal(cl_dash_new(&f->d, check, NULL, &e), CL_OK);
+    f->dev = (cl_dash_device){.connected = true, .last_frame_s = -1, .last = f->last};
+    begin(f);
     *state = f;
     return 0;
 }
@@ -55,12 +76,12 @@ static int teardown(void **state)
 /* Publish one moment: time t, raw values of both channels. */
 static void at(fixture *f, double t, double raw0, double raw1)
 {
-    f->st.elapsed_s = t;
-    f->dev.last[0] = raw0;
-    f->dev.last[1] = raw1;
+    f->last[0] = raw0;
+    f->last[1] = raw1;
     f->dev.last_frame_s = t;
     f->dev.counters.frames = (uint64_t)(t * 100);
-    cl_dash_hook(f->d)->publish(cl_dash_hook(f->d)->ctx, &f->st);
+    cl_dash_observe(f->d, t, &f->dev);
+    assert_true(cl_dash_publish(f->d, false));
 }
 
 static json_t *snapshot(fixture *f, uint64_t since)
@@ -131,9 +152,9 @@ static void test_applied_since(void **state)
 static void test_history(void **state)
 {
     fixture *f = *state;
-    size_t hist = (size_t)(CL_DASH_HISTORY_S / CL_ACQ_LIVE_PERIOD_S + 0.5);
+    size_t hist = (size_t)(CL_DASH_HISTORY_S / CL_DASH_PERIOD_S + 0.5);
     for (size_t i = 1; i <= hist + 10; i++)
-        at(f, (double)i * CL_ACQ_LIVE_PERIOD_S, (double)i, (double)(2 * i));
+        at(f, (double)i * CL_DASH_PERIOD_S, (double)i, (double)(2 * i));
     json_t *j = snapshot(f, 0), *h = json_object_get(j, "history");
     assert_int_equal(json_integer_value(json_object_get(h, "seconds")), CL_DASH_HISTORY_S);
     assert_int_equal(json_integer_value(json_object_get(h, "first")), 11);
@@ -164,12 +185,11 @@ static const char *marker_state(fixture *f, uint64_t id)
     return buf;
 }
 
-/* Markers: checked with cl_marker's parser, handed over in order, their
+/* Markers: checked by the recording's check, handed over in order, their
  * outcome shown after the next publish. */
 static void test_markers(void **state)
 {
     fixture *f = *state;
-    const cl_acq_live *hook = cl_dash_hook(f->d);
     uint64_t a, b;
     cl_error e;
     char line[128];
@@ -180,13 +200,13 @@ static void test_markers(void **state)
     assert_int_equal(cl_dash_queue_marker(f->d, "note second", &b, &e), CL_OK);
     assert_true(b > a);
     assert_string_equal(marker_state(f, a), "queued");
-    assert_true(hook->next_marker(hook->ctx, line, sizeof line));
+    assert_true(cl_dash_next_marker(f->d, line, sizeof line));
     assert_string_equal(line, "applied neck first");
-    hook->feedback(hook->ctx, line, true, NULL);
-    assert_true(hook->next_marker(hook->ctx, line, sizeof line));
+    cl_dash_marker_done(f->d, true, NULL);
+    assert_true(cl_dash_next_marker(f->d, line, sizeof line));
     assert_string_equal(line, "note second");
-    hook->feedback(hook->ctx, line, false, "refused");
-    assert_false(hook->next_marker(hook->ctx, line, sizeof line));
+    cl_dash_marker_done(f->d, false, "refused");
+    assert_false(cl_dash_next_marker(f->d, line, sizeof line));
     assert_string_equal(marker_state(f, a), "queued"); /* until the next publish */
     at(f, 0.2, 3750, 0);
     assert_string_equal(marker_state(f, a), "recorded");
@@ -194,6 +214,40 @@ static void test_markers(void **state)
     for (int i = 0; i < CL_DASH_MARKERS; i++)
         assert_int_equal(cl_dash_queue_marker(f->d, "note n", &b, &e), CL_OK);
     assert_int_equal(cl_dash_queue_marker(f->d, "note one too many", &b, &e), CL_ERR_BUSY);
+}
+
+/* Without a check the dash takes no markers, and its snapshot says so. */
+static void test_read_only(void **state)
+{
+    fixture *f = *state;
+    cl_dash *ro;
+    cl_error e;
+    uint64_t id;
+    const cl_dash_cup cups[] = {{"C1", "HAND-1", 0, 0, f->p}};
+    const char *ports[] = {"/dev/ttyY"};
+    at(f, 0.1, 3750, 0);
+    json_t *j = snapshot(f, 0);
+    assert_true(json_is_false(json_object_get(j, "read_only")));
+    json_decref(j);
+    assert_false(cl_dash_read_only(f->d, NULL));
+
+    assert_int_equal(cl_dash_new(&ro, NULL, NULL, &e), CL_OK);
+    assert_int_equal(cl_dash_begin(ro, cups, 1, ports, 1, &e), CL_OK);
+    f->dev.last_frame_s = 0.1;
+    cl_dash_observe(ro, 0.1, &f->dev);
+    assert_true(cl_dash_publish(ro, true));
+    assert_true(cl_dash_read_only(ro, &e));
+    assert_int_equal(cl_dash_queue_marker(ro, "note from afar", &id, &e), CL_ERR_PERM);
+    assert_non_null(strstr(e.msg, "read-only"));
+    char *s = cl_dash_json(ro, 0, NULL);
+    assert_non_null(s);
+    j = json_loads(s, 0, NULL);
+    free(s);
+    assert_true(json_is_true(json_object_get(j, "read_only")));
+    assert_true(json_is_true(json_object_get(j, "recording")));
+    assert_int_equal(json_array_size(json_object_get(j, "markers")), 0);
+    json_decref(j);
+    cl_dash_free(ro);
 }
 
 int main(void)
@@ -204,6 +258,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_applied_since, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history, setup, teardown),
         cmocka_unit_test_setup_teardown(test_markers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

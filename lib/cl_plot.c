@@ -32,6 +32,7 @@ static char plot_error[256];
 /* The open figure: page size (mm) and mm per PLplot mm; the open panel. */
 static struct {
     double w, h, k;
+    cl_plot_box frame; /* where positions are counted from */
     cl_plot_axes axes;
     double ytick, xtick;
     int yprec, xprec;
@@ -155,6 +156,7 @@ void cl_plot_begin(const char *dev, const char *path, const cl_plot_size *sz,
     page.w = w;
     page.h = h;
     page.k = w / (pw * PT_MM); /* cairo's drivers count 72 units per inch */
+    page.frame = (cl_plot_box){0, 0, w, h};
     plot_error[0] = '\0';
     plmkstrm(&strm);
     plsexit(on_exit_request);
@@ -199,8 +201,21 @@ int cl_plot_target(const char *path, const char **dev, cl_error *err)
     return cl_plot_check_writable(path, err);
 }
 
-double cl_plot_page_w(void) { return page.w; }
-double cl_plot_page_h(void) { return page.h; }
+double cl_plot_page_w(void) { return page.frame.w; }
+double cl_plot_page_h(void) { return page.frame.h; }
+
+void cl_plot_frame(const cl_plot_box *b)
+{
+    page.frame = b ? *b : (cl_plot_box){0, 0, page.w, page.h};
+}
+
+void cl_plot_next_page(void)
+{
+    cl_plot_frame(NULL);
+    pladv(0);
+    plwidth(0.6 / page.k);
+    cl_plot_font(CL_PLOT_PT_TICK);
+}
 
 void cl_plot_font(double pt) { plschr(pt * CHR_PER_PT / page.k, 1.0); }
 
@@ -214,11 +229,11 @@ double cl_plot_text_w(const char *s, double pt)
     return (double)n * ADVANCE_EM * em(pt);
 }
 
-/* World coordinates = mm of the whole page. */
+/* World coordinates = mm from the frame's bottom-left corner. */
 static void page_window(void)
 {
     plsvpa(0, page.w / page.k, 0, page.h / page.k);
-    plwind(0, page.w, 0, page.h);
+    plwind(-page.frame.x, page.w - page.frame.x, -page.frame.y, page.h - page.frame.y);
 }
 
 void cl_plot_text(double x, double y, double just, double pt, const char *s)
@@ -226,6 +241,22 @@ void cl_plot_text(double x, double y, double just, double pt, const char *s)
     page_window();
     cl_plot_font(pt);
     plptex(x, y, 1, 0, just, s);
+}
+
+void cl_plot_text_bold(double x, double y, double just, double pt, const char *s)
+{
+    plsfont(PL_FCI_SANS, PL_FCI_UPRIGHT, PL_FCI_BOLD);
+    cl_plot_text(x, y, just, pt, s);
+    plsfont(PL_FCI_SANS, PL_FCI_UPRIGHT, PL_FCI_MEDIUM);
+}
+
+void cl_plot_rule(double x0, double y0, double x1, double y1, double width_mm)
+{
+    page_window();
+    plcol0(CL_PLOT_BLACK);
+    plwidth(width_mm / PT_MM / page.k);
+    pljoin(x0, y0, x1, y1);
+    plwidth(0.6 / page.k);
 }
 
 void cl_plot_vacuum_title(cl_unit u, char *buf, size_t cap)
@@ -342,6 +373,8 @@ void cl_plot_open(const cl_plot_axes *a, double x0, double y0, double x1, double
     page.px0 = x0 + left;
     page.cx0 = x0;
     page.cx1 = x1;
+    x0 += page.frame.x;
+    y0 += page.frame.y;
     plsvpa((x0 + left) / page.k, (x0 + left + pw) / page.k, (y0 + bottom) / page.k,
            (y0 + bottom + ph) / page.k);
     plwind(a->xmin, a->xmax, a->ymin, a->ymax);
@@ -353,13 +386,11 @@ void cl_plot_open(const cl_plot_axes *a, double x0, double y0, double x1, double
     plwidth(0.6 / page.k);
 }
 
-/* s cut (on a character) to at most w mm at the label size, "..." marking
- * the cut. */
-static void fit(const char *s, double w, char *buf, size_t cap)
+void cl_plot_fit(const char *s, double w, double pt, char *buf, size_t cap)
 {
     snprintf(buf, cap, "%s", s);
     size_t len = strlen(buf);
-    while (len > 0 && cl_plot_text_w(buf, CL_PLOT_PT_LABEL) > w) {
+    while (len > 0 && cl_plot_text_w(buf, pt) > w) {
         do
             len--;
         while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80);
@@ -398,7 +429,7 @@ void cl_plot_close(const cl_plot_axes *a)
     }
     if (a->title) { /* centred on the plot area, kept inside the cell */
         char buf[256];
-        fit(a->title, page.cx1 - page.cx0 - 2, buf, sizeof buf);
+        cl_plot_fit(a->title, page.cx1 - page.cx0 - 2, CL_PLOT_PT_LABEL, buf, sizeof buf);
         double w = cl_plot_text_w(buf, CL_PLOT_PT_LABEL), c = page.px0 + page.pw / 2;
         c = fmin(fmax(c, page.cx0 + 1 + w / 2), page.cx1 - 1 - w / 2);
         plmtex("t", (0.6 * t + 0.25 * l + 0.5 * BOX_EM * l) / chr, (c - page.px0) / page.pw, 0.5,

@@ -142,6 +142,26 @@ static void format_cell(const cell *c, int precision, bool csv, char *buf, size_
         snprintf(buf, cap, "%.*g", csv ? 17 : precision, c->num);
 }
 
+size_t cl_table_columns(const cl_table *t) { return t->ncols; }
+
+const char *cl_table_column_name(const cl_table *t, size_t col)
+{
+    return col < t->ncols ? t->cols[col].name : "";
+}
+
+const char *cl_table_column_unit(const cl_table *t, size_t col)
+{
+    return col < t->ncols ? t->cols[col].unit : NULL;
+}
+
+void cl_table_cell_text(const cl_table *t, size_t row, size_t col, char *buf, size_t cap)
+{
+    if (row < t->nrows && col < t->ncols)
+        format_cell(&t->cells[row * t->ncols + col], t->cols[col].precision, false, buf, cap);
+    else if (cap)
+        buf[0] = '\0';
+}
+
 void cl_table_csv_field(FILE *out, const char *s)
 {
     if (strpbrk(s, ",\"\n\r")) {

@@ -15,6 +15,7 @@
 #include <plplot.h>
 #include <setjmp.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,102 @@ static struct {
     size_t ysplit;        /* y title in two lines: length of the first, 0: one */
     bool yshort;          /* the short y title instead */
 } page;
+
+/* pango, which lays out the text of PLplot's cairo drivers, reached (as in
+ * cl_plot_release) only where the driver has loaded it; a context made
+ * once per page with unhinted metrics, as on a PDF page. */
+typedef struct pango_api {
+    void *(*fontmap)(void);
+    void *(*context)(void *);
+    void (*resolution)(void *, double);
+    void *(*options_new)(void);
+    void (*hint_metrics)(void *, int);
+    void (*set_options)(void *, const void *);
+    void (*options_free)(void *);
+    void *(*layout)(void *);
+    void *(*desc)(const char *);
+    void (*set_desc)(void *, const void *);
+    void (*desc_free)(void *);
+    void (*text)(void *, const char *, int);
+    void (*size)(void *, int *, int *);
+    void (*unref)(void *);
+} pango_api;
+
+static struct {
+    bool tried, ok;
+    pango_api f;
+    void *ctx;
+} pango;
+
+static void *symbol(const char *lib, const char *name)
+{
+    void *h = dlopen(lib, RTLD_NOW | RTLD_NOLOAD), *p = h ? dlsym(h, name) : NULL;
+    if (h)
+        dlclose(h); /* stays loaded: the driver holds it */
+    return p;
+}
+
+static bool pango_find(void)
+{
+    static const char pc[] = "libpangocairo-1.0.so.0", pg[] = "libpango-1.0.so.0",
+                      go[] = "libgobject-2.0.so.0", ca[] = "libcairo.so.2";
+#define API(f) offsetof(pango_api, f)
+    static const struct {
+        const char *lib, *name;
+        size_t at;
+    } names[] = {{pc, "pango_cairo_font_map_get_default", API(fontmap)},
+                 {pg, "pango_font_map_create_context", API(context)},
+                 {pc, "pango_cairo_context_set_resolution", API(resolution)},
+                 {ca, "cairo_font_options_create", API(options_new)},
+                 {ca, "cairo_font_options_set_hint_metrics", API(hint_metrics)},
+                 {pc, "pango_cairo_context_set_font_options", API(set_options)},
+                 {ca, "cairo_font_options_destroy", API(options_free)},
+                 {pg, "pango_layout_new", API(layout)},
+                 {pg, "pango_font_description_from_string", API(desc)},
+                 {pg, "pango_layout_set_font_description", API(set_desc)},
+                 {pg, "pango_font_description_free", API(desc_free)},
+                 {pg, "pango_layout_set_text", API(text)},
+                 {pg, "pango_layout_get_size", API(size)},
+                 {go, "g_object_unref", API(unref)}};
+#undef API
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        void *p = symbol(names[i].lib, names[i].name);
+        if (!p)
+            return false;
+        /* POSIX's way from dlsym's object pointer to a function pointer */
+        *(void **)((char *)&pango.f + names[i].at) = p;
+    }
+    return true;
+}
+
+/* The context of the open page, made at the first measure. */
+static void *pango_context(void)
+{
+    if (!pango.tried) {
+        pango.tried = true;
+        pango.ok = pango_find();
+    }
+    if (!pango.ok || pango.ctx)
+        return pango.ctx;
+    void *map = pango.f.fontmap();
+    if (!map || !(pango.ctx = pango.f.context(map)))
+        return NULL;
+    pango.f.resolution(pango.ctx, 72.0); /* a device unit is a point */
+    void *opt = pango.f.options_new();
+    if (opt) {
+        pango.f.hint_metrics(opt, 2 /* CAIRO_HINT_METRICS_OFF */);
+        pango.f.set_options(pango.ctx, opt);
+        pango.f.options_free(opt);
+    }
+    return pango.ctx;
+}
+
+static void pango_release(void)
+{
+    if (pango.ctx)
+        pango.f.unref(pango.ctx);
+    pango.ctx = NULL;
+}
 
 static int on_exit_request(PLCHAR_VECTOR msg)
 {
@@ -99,6 +196,8 @@ jmp_buf *cl_plot_trap(void) { return &plot_jump; }
 
 const char *cl_plot_abandon(void)
 {
+    pango_release();
+    page.w = 0;
     plsexit(NULL);
     plsabort(NULL);
     return plot_error[0] ? plot_error : "PLplot error";
@@ -176,6 +275,8 @@ void cl_plot_begin(const char *dev, const char *path, const cl_plot_size *sz,
 
 void cl_plot_end(void)
 {
+    pango_release();
+    page.w = 0;
     plend1();
     plsexit(NULL);
     plsabort(NULL);
@@ -220,6 +321,23 @@ void cl_plot_next_page(void)
 void cl_plot_font(double pt) { plschr(pt * CHR_PER_PT / page.k, 1.0); }
 
 static double em(double pt) { return pt * PT_MM; }
+
+double cl_plot_text_len(const char *s, double pt, bool bold)
+{
+    void *ctx = page.w > 0 ? pango_context() : NULL, *lay = ctx ? pango.f.layout(ctx) : NULL;
+    if (!lay)
+        return cl_plot_text_w(s, pt);
+    char font[64];
+    snprintf(font, sizeof font, "sans%s %.3f", bold ? " bold" : "", pt);
+    void *desc = pango.f.desc(font);
+    int w = 0, h = 0;
+    pango.f.set_desc(lay, desc);
+    pango.f.text(lay, s ? s : "", -1);
+    pango.f.size(lay, &w, &h);
+    pango.f.desc_free(desc);
+    pango.f.unref(lay);
+    return w / 1024.0 * PT_MM; /* PANGO_SCALE units of a point */
+}
 
 double cl_plot_text_w(const char *s, double pt)
 {
@@ -386,11 +504,11 @@ void cl_plot_open(const cl_plot_axes *a, double x0, double y0, double x1, double
     plwidth(0.6 / page.k);
 }
 
-void cl_plot_fit(const char *s, double w, double pt, char *buf, size_t cap)
+void cl_plot_fit(const char *s, double w, double pt, bool bold, char *buf, size_t cap)
 {
     snprintf(buf, cap, "%s", s);
     size_t len = strlen(buf);
-    while (len > 0 && cl_plot_text_w(buf, pt) > w) {
+    while (len > 0 && cl_plot_text_len(buf, pt, bold) > w) {
         do
             len--;
         while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80);
@@ -429,7 +547,7 @@ void cl_plot_close(const cl_plot_axes *a)
     }
     if (a->title) { /* centred on the plot area, kept inside the cell */
         char buf[256];
-        cl_plot_fit(a->title, page.cx1 - page.cx0 - 2, CL_PLOT_PT_LABEL, buf, sizeof buf);
+        cl_plot_fit(a->title, page.cx1 - page.cx0 - 2, CL_PLOT_PT_LABEL, false, buf, sizeof buf);
         double w = cl_plot_text_w(buf, CL_PLOT_PT_LABEL), c = page.px0 + page.pw / 2;
         c = fmin(fmax(c, page.cx0 + 1 + w / 2), page.cx1 - 1 - w / 2);
         plmtex("t", (0.6 * t + 0.25 * l + 0.5 * BOX_EM * l) / chr, (c - page.px0) / page.pw, 0.5,

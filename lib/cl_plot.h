@@ -120,8 +120,13 @@ double cl_plot_text_w(const char *s, double pt);
 void cl_plot_text(double x, double y, double just, double pt, const char *s);
 /* The same in bold (headings). */
 void cl_plot_text_bold(double x, double y, double just, double pt, const char *s);
-/* `s` cut (on a character) to at most w mm at `pt`, "..." marking the cut. */
-void cl_plot_fit(const char *s, double w, double pt, char *buf, size_t cap);
+/* Text width in mm at `pt` as the open page sets it, measured by pango
+ * (which lays out the text of PLplot's cairo drivers; PLplot itself has no
+ * public measure); cl_plot_text_w's estimate when no page is open. */
+double cl_plot_text_len(const char *s, double pt, bool bold);
+/* `s` cut (on a character) to at most w mm at `pt` (measured), "..."
+ * marking the cut. */
+void cl_plot_fit(const char *s, double w, double pt, bool bold, char *buf, size_t cap);
 /* A black line from (x0, y0) to (x1, y1) mm of the frame, width_mm wide. */
 void cl_plot_rule(double x0, double y0, double x1, double y1, double width_mm);
 

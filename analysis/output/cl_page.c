@@ -1,14 +1,14 @@
 /*
  * cl_page: report pages over cl_plot (see cl_page.h).  Positions are mm
  * from the page's bottom-left corner; the cursor is the top of what comes
- * next.  Texts are laid out with cl_plot_text_w, which errs on the wide
- * side, and a bold text is taken as BOLD_WIDER times as wide.
+ * next.  Texts are measured with cl_plot_text_len.
  */
 #include "output/cl_page.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +20,6 @@
 
 #define PT_MM (25.4 / 72.0)
 #define LINE_EM 1.3    /* line pitch, in em of the text's size */
-#define BOLD_WIDER 1.12
 #define COL_GAP 2.5    /* mm between two columns of a table or of fields */
 #define LINE_CAP 256
 #define MAX_LINES 6    /* of a table cell, a heading, a field */
@@ -28,7 +27,7 @@
 
 static double width(const char *s, double pt, bool bold)
 {
-    return cl_plot_text_w(s, pt) * (bold ? BOLD_WIDER : 1.0);
+    return cl_plot_text_len(s, pt, bold);
 }
 
 double cl_page_line_h(double pt) { return LINE_EM * pt * PT_MM; }
@@ -43,7 +42,7 @@ int cl_page_check(const char *path, bool force, cl_error *err)
     return cl_output_check(path, force, err);
 }
 
-int cl_page_create(cl_page *pg, const char *path, cl_error *err)
+static int page_create(cl_page *pg, const char *path, cl_error *err)
 {
     memset(pg, 0, sizeof *pg);
     snprintf(pg->path, sizeof pg->path, "%s", path);
@@ -58,12 +57,19 @@ int cl_page_create(cl_page *pg, const char *path, cl_error *err)
     return CL_OK;
 }
 
-void cl_page_begin(cl_page *pg)
+static void page_begin(cl_page *pg)
 {
     cl_plot_size sz = {.width_mm = CL_PAGE_WIDTH, .height_mm = CL_PAGE_HEIGHT};
     cl_plot_begin("pdfcairo", pg->part, &sz, CL_PAGE_HEIGHT);
     pg->y = cl_plot_page_h() - CL_PAGE_MARGIN;
     pg->pages = 1;
+}
+
+static void page_abort(cl_page *pg)
+{
+    if (pg->part[0])
+        unlink(pg->part);
+    pg->part[0] = '\0';
 }
 
 /* Whether the PDF at path was written to its end (its "%%EOF" trailer):
@@ -82,16 +88,16 @@ static bool complete(const char *path)
     return strstr(tail, "%%EOF") != NULL;
 }
 
-int cl_page_finish(cl_page *pg, cl_error *err)
+static int page_finish(cl_page *pg, cl_error *err)
 {
     cl_plot_end();
     if (!complete(pg->part)) {
-        cl_page_abort(pg);
+        page_abort(pg);
         return cl_error_set(err, CL_ERR_IO, "%s: the report could not be written", pg->path);
     }
     if (rename(pg->part, pg->path) != 0) {
         int e = errno;
-        cl_page_abort(pg);
+        page_abort(pg);
         return cl_error_set(err, cl_error_from_errno(e), "%s: cannot write: %s", pg->path,
                             strerror(e));
     }
@@ -99,18 +105,31 @@ int cl_page_finish(cl_page *pg, cl_error *err)
     return CL_OK;
 }
 
-void cl_page_abort(cl_page *pg)
+int cl_page_write(const char *path, cl_page_drawer *draw, const void *arg, cl_error *err)
 {
-    if (pg->part[0])
-        unlink(pg->part);
-    pg->part[0] = '\0';
+    cl_page pg;
+    int rc = page_create(&pg, path, err);
+    if (rc != CL_OK)
+        return rc;
+    if (setjmp(*cl_plot_trap())) {
+        rc = cl_error_set(err, CL_ERR_IO, "%s: cannot draw the report: %s", path,
+                          cl_plot_abandon());
+        page_abort(&pg);
+        return rc;
+    }
+    page_begin(&pg);
+    if ((rc = draw(&pg, arg, err)) == CL_OK)
+        return page_finish(&pg, err);
+    cl_plot_end();
+    page_abort(&pg);
+    return rc;
 }
 
 void cl_page_footer(cl_page *pg, const char *s)
 {
     char buf[LINE_CAP];
     (void)pg;
-    cl_plot_fit(s, CL_PAGE_TEXT_W, CL_PLOT_PT_TICK, buf, sizeof buf);
+    cl_plot_fit(s, CL_PAGE_TEXT_W, CL_PLOT_PT_TICK, false, buf, sizeof buf);
     cl_plot_text(CL_PAGE_WIDTH / 2, CL_PAGE_MARGIN / 2, 0.5, CL_PLOT_PT_TICK, buf);
 }
 
@@ -168,13 +187,13 @@ static void wrap(const char *s, double w, double pt, bool bold, size_t max, line
         }
         char *line = out->s[out->n++];
         if (out->n == max && best < len) { /* the last line: the rest, cut */
-            cl_plot_fit(s, w / (bold ? BOLD_WIDER : 1.0), pt, line, LINE_CAP);
+            cl_plot_fit(s, w, pt, bold, line, LINE_CAP);
             return;
         }
         if (!best) { /* one piece wider than the place: cut */
             best = first ? first : len;
             snprintf(buf, sizeof buf, "%.*s", (int)best, s);
-            cl_plot_fit(buf, w / (bold ? BOLD_WIDER : 1.0), pt, line, LINE_CAP);
+            cl_plot_fit(buf, w, pt, bold, line, LINE_CAP);
         } else {
             snprintf(line, LINE_CAP, "%.*s", (int)best, s);
         }

@@ -4,12 +4,12 @@
  * down the page, a title, headings, lines of fields, paragraphs, tables of
  * cl_table, and boxes that figures are drawn into (cl_plot_frame).
  *
- * Every piece of text is measured (cl_plot_text_w, a generous estimate) and
+ * Every piece of text is measured (cl_plot_text_len, as pango sets it) and
  * placed where nothing else is; text longer than its place is wrapped at
  * its spaces, commas and semicolons, and what still does not fit is cut
  * with an ellipsis, so no two pieces of text overlap and nothing leaves
- * the page.  Drawing happens inside the caller's cl_plot_trap(), as for a
- * figure; nothing here can fail otherwise.
+ * the page.  The drawing functions run inside cl_page_write's trap of
+ * PLplot's errors; nothing else here can fail.
  */
 #ifndef CL_PAGE_H
 #define CL_PAGE_H
@@ -21,7 +21,7 @@
 #include "cl_plot.h"
 #include "cl_table.h"
 
-#define CL_PAGE_WIDTH 210.0     /* A4, mm */
+#define CL_PAGE_WIDTH 210.0 /* A4, mm */
 #define CL_PAGE_HEIGHT 297.0
 #define CL_PAGE_MARGIN 15.0 /* on every side */
 #define CL_PAGE_TEXT_W (CL_PAGE_WIDTH - 2 * CL_PAGE_MARGIN)
@@ -42,15 +42,13 @@ typedef struct cl_page {
     char path[4096], part[4200]; /* the report, and the file it is drawn into */
 } cl_page;
 
-/* Create the file the report is drawn into, beside `path`
- * (CL_ERR_* with the reason when it cannot be). */
-int cl_page_create(cl_page *pg, const char *path, cl_error *err);
-/* Then, inside the caller's cl_plot_trap(): the first page. */
-void cl_page_begin(cl_page *pg);
-/* The file closed and put in place of `path`. */
-int cl_page_finish(cl_page *pg, cl_error *err);
-/* After a trapped error or instead of finishing: the file removed. */
-void cl_page_abort(cl_page *pg);
+/* Draw a report into `path`: a file beside it created, the first page
+ * begun, draw(pg, arg, err) called inside the trap of PLplot's errors, and
+ * the file put in place of `path` when draw returns CL_OK and the PDF is
+ * complete; otherwise removed, leaving nothing half-written (CL_ERR_IO
+ * with PLplot's reason, or draw's error). */
+typedef int cl_page_drawer(cl_page *pg, const void *arg, cl_error *err);
+int cl_page_write(const char *path, cl_page_drawer *draw, const void *arg, cl_error *err);
 /* One line of small text centred in the bottom margin (page numbers). */
 void cl_page_footer(cl_page *pg, const char *s);
 /* A new page, the cursor at its top. */

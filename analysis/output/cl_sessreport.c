@@ -6,7 +6,6 @@
 #include "output/cl_sessreport.h"
 
 #include <math.h>
-#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,10 +206,17 @@ typedef struct tables {
     size_t nev;
 } tables;
 
-/* Everything on the pages, inside the trap. */
-static void lay_out(cl_page *pg, const cl_sessreport_input *in, const tables *tb)
+/* Everything on the pages (a cl_page_drawer). */
+typedef struct report {
+    const cl_sessreport_input *in;
+    tables tb;
+} report;
+
+static int lay_out(cl_page *pg, const void *arg, cl_error *err)
 {
-    cl_page_begin(pg);
+    const cl_sessreport_input *in = ((const report *)arg)->in;
+    const tables *tb = &((const report *)arg)->tb;
+    (void)err;
     title_block(pg, in);
     block(pg, "Calibration", tb->cal, in->n, "No cups.", "cups");
     block(pg, "Device integrity", tb->dev, cl_table_rows(tb->dev), "No devices.", "devices");
@@ -238,35 +244,25 @@ static void lay_out(cl_page *pg, const cl_sessreport_input *in, const tables *tb
     char head[160];
     snprintf(head, sizeof head, "Per-cup results (vacuum positive below ambient)");
     block(pg, head, in->cups, rows, "No cups.", "cups (in the table the program prints)");
+    return CL_OK;
 }
 
 int cl_sessreport_write(const char *path, const cl_sessreport_input *in, cl_error *err)
 {
-    tables tb = {0};
-    cl_page pg;
-    int rc = event_table(in->reader, MAX_EVENTS, &tb.ev, &tb.nev, err);
+    report rep = {.in = in};
+    tables *tb = &rep.tb;
+    int rc = event_table(in->reader, MAX_EVENTS, &tb->ev, &tb->nev, err);
     if (rc != CL_OK)
         return rc;
-    tb.cal = calibration_table(in);
-    tb.dev = device_table(in->reader);
-    if (!tb.cal || !tb.dev || cl_table_status(tb.cal) || cl_table_status(tb.dev) ||
-        cl_table_status(tb.ev)) {
+    tb->cal = calibration_table(in);
+    tb->dev = device_table(in->reader);
+    if (!tb->cal || !tb->dev || cl_table_status(tb->cal) || cl_table_status(tb->dev) ||
+        cl_table_status(tb->ev))
         rc = cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory", path);
-        goto out;
-    }
-    if ((rc = cl_page_create(&pg, path, err)) != CL_OK)
-        goto out;
-    if (setjmp(*cl_plot_trap())) {
-        rc = cl_error_set(err, CL_ERR_IO, "%s: cannot draw the report: %s", path,
-                          cl_plot_abandon());
-        cl_page_abort(&pg);
-        goto out;
-    }
-    lay_out(&pg, in, &tb);
-    rc = cl_page_finish(&pg, err);
-out:
-    cl_table_free(tb.cal);
-    cl_table_free(tb.dev);
-    cl_table_free(tb.ev);
+    else
+        rc = cl_page_write(path, lay_out, &rep, err);
+    cl_table_free(tb->cal);
+    cl_table_free(tb->dev);
+    cl_table_free(tb->ev);
     return rc;
 }

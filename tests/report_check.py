@@ -2,7 +2,7 @@
 """Checks of a printed report (cuplab-analyze --report) against what the
 program prints and what the file holds.
 
-  report_check.py layout PDF            one or two A4 pages, every font
+  report_check.py layout PDF [MOST]     one or two (or MOST) A4 pages, every font
       embedded, text 7-12 pt, inside the page, no two words overlapping
   report_check.py session PDF JSON H5   the values of `cuplab-analyze -f json`
       (JSON) on the page: the title block, each cup's row of the per-cup
@@ -10,8 +10,8 @@ program prints and what the file holds.
       the number of device, gap and overrun events as the session file H5
       holds them (read with h5py)
   report_check.py cohort PDF JSON       the values of the cohort's JSON
-      output on the page: every row of its tests table, at the precision
-      of the text table
+      output on the page: every row of its tests and pairwise tables, at
+      the precision of the text table
 """
 import json
 import math
@@ -73,10 +73,10 @@ def in_order(want, have):
     return all(any(w == h for h in it) for w in want)
 
 
-def check_layout(path):
+def check_layout(path, most=2):
     figure_check.check_fonts(path)
     pages = figure_check.pages(path)
-    if not 1 <= len(pages) <= 2:
+    if not 1 <= len(pages) <= most:
         die(f"{path}: {len(pages)} pages")
     for pw, ph, lines in pages:
         if abs(pw - A4[0]) > 1 or abs(ph - A4[1]) > 1:
@@ -131,24 +131,32 @@ def check_session(path, json_path, h5_path):
 
 def check_cohort(path, json_path):
     doc = json.load(open(json_path))
-    tests = doc["tables"]["tests"]["rows"]
-    lines = [ln.split() for ln in section(text(path).splitlines(), "Tests between the groups",
-                                          ["Pairwise", "Session", "Figures"])]
-    for t in tests:
-        want = [t["metric"].replace("_", " ")]
-        mine = [ln for ln in lines if " ".join(ln).startswith(want[0] + " ") or
-                " ".join(ln).find(" " + want[0] + " ") >= 0]
-        nums = [cell(t[k], 4) for k in ("welch_p", "welch_p_holm", "omega2", "kw_p",
-                                        "kw_p_holm", "epsilon2")]
-        if not any(in_order(nums, ln) for ln in mine):
-            die(f"tests {t['metric']}: expected {nums} on one line, the page has {mine}")
-    print(f"{path}: {len(tests)} test rows as printed")
+    # a table going on over a page: its footer and its heading again left out
+    lines = [ln for ln in text(path).splitlines()
+             if not re.match(r"\s*(\f)?\s*(Cohort of \d+ sessions, page \d+|.*\(continued\))\s*$",
+                             ln)]
+    stratum = doc["group_by"][1] if len(doc["group_by"]) == 2 else None
+    # table, its section on the page, the columns of a row in their order there
+    blocks = [("tests", "Tests between the groups", ["metric"],
+               ["groups", "n", "welch_f", "welch_p", "welch_p_holm", "omega2", "kw_h", "kw_p",
+                "kw_p_holm", "epsilon2"]),
+              ("pairwise", "Pairwise differences", ["metric", "group_a", "group_b"],
+               ["diff", "ci_lo", "ci_hi", "p_holm", "hedges_g"])]
+    for name, heading, keys, nums in blocks:
+        sec = [ln.split() for ln in section(lines, heading,
+                                             ["Pairwise differences", "Session values"])]
+        for r in doc[name]["rows"]:
+            key = ([r[stratum]] if stratum else []) + [r[k] for k in keys]
+            want = key + [cell(r[k], 4) for k in nums]
+            if not any(in_order(want, ln) for ln in sec):
+                die(f"{name}: no line with {want}; the page has {sec}")
+        print(f"{path}: {len(doc[name]['rows'])} {name} rows as printed")
 
 
 if __name__ == "__main__":
     a = sys.argv
-    if len(a) == 3 and a[1] == "layout":
-        check_layout(a[2])
+    if len(a) in (3, 4) and a[1] == "layout":
+        check_layout(a[2], int(a[3]) if len(a) == 4 else 2)
     elif len(a) == 5 and a[1] == "session":
         check_session(a[2], a[3], a[4])
     elif len(a) == 4 and a[1] == "cohort":

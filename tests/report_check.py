@@ -106,6 +106,14 @@ def check_session(path, json_path, h5_path):
         want = [cell(r[c], d) for c, d in CUP_COLUMNS]
         if not in_order(want, mine[0]):
             die(f"cup {r['cup']}: expected {want} in that order, the page has {mine[0]}")
+    cal = [re.sub(r"\s+", " ", ln).strip() for ln in section(lines, "Calibration",
+                                                           ["Device integrity"])]
+    for r in rows:
+        want = [r["cup"], r["sensor_serial"] or "none"]
+        if not r["calibration"].startswith("none"):
+            want.append(r["calibration"])
+        if not any(ln.startswith(want[0] + " ") and all(w in ln for w in want) for ln in cal):
+            die(f"cup {r['cup']}: no calibration line with {want}: {cal}")
     f = h5py.File(h5_path, "r")
     devs = section(lines, "Device integrity", ["Device, gap"])
     for name in sorted(f["devices"]):

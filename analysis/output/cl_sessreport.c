@@ -56,9 +56,11 @@ static void title_block(cl_page *pg, const cl_sessreport_input *in)
     snprintf(cups, sizeof cups, "%zu", in->n);
     snprintf(software, sizeof software, "recorded with %s, analysed with %s",
              cl_session_attr(r, "software_version"), CUPLAB_VERSION);
-    const char *names[] = {"File",         "Session",    "Started (UTC)", "Ended (UTC)",
-                           "Status",       "Practitioner", "Subject",     "Technique",
-                           "Site",         "Cups",       "Cup set",       "Software"};
+    const char *notes = cl_session_attr(r, "notes");
+    const char *names[] = {"File",         "Session",      "Started (UTC)", "Ended (UTC)",
+                           "Status",       "Practitioner", "Subject",       "Technique",
+                           "Site",         "Cups",         "Cup set",       "Software",
+                           "Notes"};
     const char *values[] = {in->file,
                             cl_session_attr(r, "session_uuid"),
                             cl_session_attr(r, "created_utc"),
@@ -70,13 +72,10 @@ static void title_block(cl_page *pg, const cl_sessreport_input *in)
                             *site ? site : sites,
                             cups,
                             sets,
-                            software};
-    cl_page_fields(pg, names, values, sizeof names / sizeof names[0], 2);
-    const char *notes = cl_session_attr(r, "notes");
-    if (*notes) {
-        const char *nn[] = {"Notes"}, *nv[] = {notes};
-        cl_page_fields(pg, nn, nv, 1, 1);
-    }
+                            software,
+                            notes};
+    size_t n = sizeof names / sizeof names[0];
+    cl_page_fields(pg, names, values, *notes ? n : n - 1, 2);
     cl_page_skip(pg, 1.0);
     cl_page_text(pg, CL_PAGE_PT_BODY, in->summary, 3);
 }

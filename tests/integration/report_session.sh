@@ -21,6 +21,27 @@ chk layout "$T/s.pdf"
 chk session "$T/s.pdf" "$T/s.json" "$T/s.h5"
 pdftotext "$T/s.pdf" - | grep -q "Dr. Ada Test" || fail "no practitioner"
 
+# Calibrated: a sensor profile for C1 (C2 on the nominal transfer) and a
+# cup-set profile, with their valid-until dates on the page.
+"$BIN/cuplab-sim" -q --sensor-seed 7 --cups 2 --calibration-points "$T/pts" || fail "points"
+"$BIN/cuplab-calibrate" sensor -q --serial SIMS-7-01 --ref-u 0.1mmHg --valid-until 2031-01-02 \
+    -o "$T/p1.json" "$T/pts/SIMS-7-01.csv" >/dev/null || fail "sensor profile"
+printf 'cup,material,size,volume_ml,volume_u_ml\nC1,glass,M,85,1\nC2,glass,L,120,1\n' >"$T/cups.csv"
+"$BIN/cuplab-calibrate" cupset -q --id SET-A --operator t --valid-until 2030-06-30 \
+    -o "$T/set.json" "$T/cups.csv" >/dev/null || fail "cup-set profile"
+"$BIN/cuplab-sim" -q -o "$T/c.h5" --seed 4 --sensor-seed 7 --cups 2 --rate 20 --technique pump \
+    --vacuum 300:20 --hold 90:5 --cup-set SET-A || fail "cuplab-sim (cal)"
+"$A" -q -f json --profile "$T/p1.json" --cupset "$T/set.json" --report "$T/c.pdf" "$T/c.h5" \
+    >"$T/c.json" || fail "--report (calibrated) exited with $?"
+chk layout "$T/c.pdf"
+chk session "$T/c.pdf" "$T/c.json" "$T/c.h5"
+cal=$(pdftotext -layout "$T/c.pdf" - | tr -s ' ')
+echo "$cal" | grep -q "^C1 SIMS-7-01 profile SIMS-7-01 (.*p1.json) 2031-01-02 SET-A, valid until 2030-06-30" ||
+    fail "C1's calibration: $(echo "$cal" | grep '^C1')"
+echo "$cal" | grep -q "^C2 SIMS-7-02 nominal MPXV6115V, 12-bit ADC none SET-A, valid until 2030-06-30" ||
+    fail "C2's calibration: $(echo "$cal" | grep '^C2')"
+echo "$cal" | grep -q "Notes simulated by cuplab-sim" || fail "no notes"
+
 # Recorded from a device that drops and corrupts frames: counters and gap
 # events on the page; twelve cups, so the per-cup table has a page of its own.
 start_sim faults --protocol binary --cups 12 --rate 100 --duration 400 --time-scale 40 \

@@ -35,6 +35,7 @@
 #include "cohort/cl_cohort.h"
 #include "cohort/cl_cohortout.h"
 #include "cohort/cl_cohortplot.h"
+#include "cohort/cl_cohortreport.h"
 #include "cl_cli.h"
 #include "cl_output.h"
 #include "cl_plot.h"
@@ -602,11 +603,21 @@ static void read_parallel(run *r, int jobs)
 
 /* ---------------------------------------------------------------- figures */
 
+/* The metrics compared, into ms; returns how many. */
+static size_t metrics_of(const settings *s, cl_stat_metric *ms)
+{
+    size_t nm = 0;
+    for (int m = 0; m < CL_STAT_COUNT; m++)
+        if (s->p.metric[m])
+            ms[nm++] = (cl_stat_metric)m;
+    return nm;
+}
+
 static int figures(const an_options *o, const settings *s, const cl_cohort *c)
 {
     cl_figure_style st = {o->unit, o->plot_size};
     cl_stat_metric ms[CL_STAT_COUNT];
-    size_t nm = 0;
+    size_t nm = metrics_of(s, ms);
     char path[4096], title[256];
     cl_error err;
     int rc;
@@ -614,9 +625,6 @@ static int figures(const an_options *o, const settings *s, const cl_cohort *c)
         fprintf(stderr, PROG ": %s\n", err.msg);
         return AN_EXIT_FILE;
     }
-    for (int m = 0; m < CL_STAT_COUNT; m++)
-        if (s->p.metric[m])
-            ms[nm++] = (cl_stat_metric)m;
     snprintf(title, sizeof title, "%zu sessions by %s%s%s", cl_cohort_session_count(c),
              cl_cohortfield_name(s->p.field[0]), s->p.nfields == 2 ? " and " : "",
              s->p.nfields == 2 ? cl_cohortfield_name(s->p.field[1]) : "");
@@ -628,13 +636,27 @@ static int figures(const an_options *o, const settings *s, const cl_cohort *c)
         snprintf(path, sizeof path, "%s/cohort_profiles.%s", o->plot_dir, o->plot_format);
         rc = cl_cohortplot_profiles(c, path, &st, title, &err);
     }
-    cl_plot_release();
     if (rc != CL_OK) {
         fprintf(stderr, PROG ": %s\n", err.msg);
         return AN_EXIT_FILE;
     }
     if (o->verbosity > 1)
         fprintf(stderr, PROG ": wrote %s\n", path);
+    return AN_EXIT_OK;
+}
+
+/* --report: the cohort's printed report (checked before the work). */
+static int report(const an_options *o, const settings *s, const cl_cohort *c)
+{
+    cl_stat_metric ms[CL_STAT_COUNT];
+    cl_error err;
+    cl_error_clear(&err);
+    if (cl_cohortreport_write(o->report, c, ms, metrics_of(s, ms), o->unit, &err) != CL_OK) {
+        fprintf(stderr, PROG ": %s\n", err.msg);
+        return AN_EXIT_FILE;
+    }
+    if (o->verbosity > 1)
+        fprintf(stderr, PROG ": wrote %s\n", o->report);
     return AN_EXIT_OK;
 }
 
@@ -727,6 +749,10 @@ int an_cohort_run(const an_options *o)
         if (frc != AN_EXIT_OK)
             rc = frc;
     }
+    if (o->report && report(o, &s, c) != AN_EXIT_OK) /* last: costs no other output */
+        rc = AN_EXIT_FILE;
+    if (o->plot_dir || o->report)
+        cl_plot_release(); /* the font caches the figures loaded */
 out:
     cl_cohort_free(c);
     for (size_t i = 0; r.res && i < r.f.n; i++)

@@ -108,7 +108,7 @@ static int analyse(const an_options *o)
     int status = analyse_files(o, rep, x);
     int closing = finish(o, rep, x);
     cl_report_free(rep);
-    if (o->plot || o->plot_dir)
+    if (o->plot || o->plot_dir || o->report)
         cl_plot_release(); /* the font caches the figures loaded */
     return status != AN_EXIT_OK ? status : closing;
 }
@@ -131,6 +131,8 @@ int main(int argc, char **argv)
     cl_cli_set_verbosity(o.verbosity);
     if (o.recover)
         return recover(&o);
+    if ((rc = an_report_check(&o)) >= 0)
+        return rc;
     if ((rc = an_inputs_load(&o, &in)) >= 0) {
         an_inputs_free(&in);
         return rc;

@@ -33,13 +33,16 @@ static const char usage[] =
     "      --figure-width L   print width: 85mm (single column), 180mm (double);\n"
     "                         PNG then at 300 dpi\n"
     "      --figure-height L  print height (default: from the width and the panels)\n"
+    "      --report FILE.pdf  printed report (A4): the session's metadata, calibration,\n"
+    "                         device integrity, overview figure and per-cup table;\n"
+    "                         with --group-by the cohort's tests and figures\n"
     "      --write            store the results in the session file (/analysis);\n"
     "                         refused while the file is being recorded\n"
     "      --export FMT       write each cup's calibrated vacuum series, with its\n"
     "                         phases and markers, to -o OUT: csv (long; --wide:\n"
     "                         one column per cup), mat (MATLAB) or edf (EDF+)\n"
     "  -o, --output OUT       the export's file (edf with several sessions: folder)\n"
-    "      --force            replace an existing export\n"
+    "      --force            replace an existing export or report\n"
     "      --follow           follow a recording in progress: refresh the table\n"
     "                         until the recording ends or Ctrl-C\n"
     "      --interval S       refresh interval of --follow (default 1)\n"
@@ -103,6 +106,8 @@ enum {
     OPT_SENSOR, OPT_LIVE, OPT_LIVE_TOKEN,
 };
 
+enum { OPT_REPORT = 400 };
+
 #define bad(...) cl_cli_usage_error(PROG, AN_EXIT_USAGE, __VA_ARGS__)
 
 static bool pressure(const char *s, double *kpa)
@@ -121,6 +126,7 @@ static const struct option longopts[] = {
     {"plot-size", required_argument, NULL, OPT_PLOT_SIZE},
     {"figure-width", required_argument, NULL, OPT_FIG_W},
     {"figure-height", required_argument, NULL, OPT_FIG_H},
+    {"report", required_argument, NULL, OPT_REPORT},
     {"write", no_argument, NULL, OPT_WRITE},
     {"export", required_argument, NULL, OPT_EXPORT},
     {"output", required_argument, NULL, 'o'},
@@ -175,6 +181,7 @@ static int output_option(an_options *o, int opt, const char *arg)
     case OPT_WIDE: o->wide = true; return TAKEN;
     case OPT_PLOT: o->plot = arg; return TAKEN;
     case OPT_PLOT_DIR: o->plot_dir = arg; return TAKEN;
+    case OPT_REPORT: o->report = arg; return TAKEN;
     case OPT_PLOT_FORMAT:
         if (strcasecmp(arg, "png") && strcasecmp(arg, "svg") && strcasecmp(arg, "pdf"))
             return bad("unknown figure type '%s' (png, svg or pdf)", arg);
@@ -343,6 +350,8 @@ static int combination(const an_options *o, int nfiles)
         return bad("%s compares sessions: it needs --group-by", o->target ? "--target" : "--metrics");
     if (o->plot && nfiles != 1 && !o->group_by)
         return bad("--plot takes one session file (use --plot-dir for several)");
+    if (o->report && ((nfiles != 1 && !o->group_by) || o->follow || o->recover))
+        return bad("--report takes one session file (or --group-by), without --follow or --recover");
     return -1;
 }
 

@@ -38,6 +38,7 @@ typedef struct an_options {
     const char *plot_dir;
     const char *plot_format; /* "png", "svg", "pdf" */
     cl_plot_size plot_size;  /* --plot-size pixels, --figure-width/-height mm */
+    const char *report;      /* --report: the printed report (PDF) */
     const char *profile_files[AN_MAX_PROFILES];
     size_t nprofile_files;
     const char *cupset_files[AN_MAX_PROFILES];

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 
 #include "output/cl_figure.h"
+#include "output/cl_page.h"
+#include "output/cl_sessreport.h"
 #include "cl_output.h"
 #include "cl_session_results.h"
 
@@ -349,6 +351,43 @@ static int report_session(const an_options *o, cl_analysis *a, const char *path,
     return rc;
 }
 
+int an_report_check(const an_options *o)
+{
+    cl_error err;
+    cl_error_clear(&err);
+    if (!o->report || cl_page_check(o->report, o->force, &err) == CL_OK)
+        return -1;
+    fprintf(stderr, PROG ": %s\n", err.msg);
+    return err.code == CL_ERR_EXISTS || err.code == CL_ERR_ARG ? AN_EXIT_USAGE : AN_EXIT_FILE;
+}
+
+/* --report: the session's printed report, from the rows just added. */
+static int session_report(const an_options *o, cl_analysis *a, const char *path,
+                          const cl_cup_result *res, size_t n, cl_report *rep,
+                          const run_outputs *out, cl_error *err)
+{
+    size_t i = cl_report_sessions(rep) - 1;
+    cl_table *cups = cl_report_page_table(rep, i);
+    if (!cups)
+        return cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory", o->report);
+    cl_sessreport_input in = {
+        .file = path,
+        .status = cl_report_status(rep, i),
+        .reader = cl_analysis_reader(a),
+        .res = res,
+        .n = n,
+        .ov = out->ov,
+        .cups = cups,
+        .summary = cl_report_summary(rep, i),
+        .style = out->style,
+    };
+    int rc = cl_sessreport_write(o->report, &in, err);
+    cl_table_free(cups);
+    if (rc == CL_OK && o->verbosity > 1)
+        fprintf(stderr, PROG ": wrote %s\n", o->report);
+    return rc;
+}
+
 int an_run_file(const an_options *o, const char *path, cl_report *rep, an_export *x,
                 cl_error *err)
 {
@@ -374,7 +413,7 @@ int an_run_file(const an_options *o, const char *path, cl_report *rep, an_export
         rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");
         goto done;
     }
-    if (o->plot || o->plot_dir) {
+    if (o->plot || o->plot_dir || o->report) {
         if (o->plot_dir && (rc = cl_output_dir(o->plot_dir, err)) != CL_OK)
             goto done;
         if (!(out.ov = cl_overview_new())) {
@@ -389,9 +428,11 @@ int an_run_file(const an_options *o, const char *path, cl_report *rep, an_export
     warn_uncalibrated(o, path, res, n);
     warn_interrupted(o, path, r);
     warn_cupset_mismatch(o, path, a);
-    if (out.ov && n && (rc = overview_figure(o, &out, r, n, err)) != CL_OK)
+    if ((o->plot || o->plot_dir) && n && (rc = overview_figure(o, &out, r, n, err)) != CL_OK)
         goto done;
     rc = report_session(o, a, path, res, n, rep, &out, err);
+    if (rc == CL_OK && o->report) /* last: a failed report costs no other output */
+        rc = session_report(o, a, path, res, n, rep, &out, err);
 done:
     cl_session_results_abort(out.wr);
     cl_overview_free(out.ov);

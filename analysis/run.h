@@ -24,6 +24,10 @@ typedef struct an_inputs {
 int an_inputs_load(an_options *o, an_inputs *in);
 void an_inputs_free(an_inputs *in);
 
+/* --report FILE checked before any work (the cl_output rules, a .pdf
+ * name); the refusal printed.  Returns an exit code or -1 to go on. */
+int an_report_check(const an_options *o);
+
 /* Analyse `path` into `rep` (one session), drawing the figures asked for,
  * storing the results in the file with --write (refused before the work
  * when they cannot be) and adding the session to the export `x` (NULL for

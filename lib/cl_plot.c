@@ -15,6 +15,7 @@
 #include <plplot.h>
 #include <setjmp.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@ static char plot_error[256];
 /* The open figure: page size (mm) and mm per PLplot mm; the open panel. */
 static struct {
     double w, h, k;
+    cl_plot_box frame; /* where positions are counted from */
     cl_plot_axes axes;
     double ytick, xtick;
     int yprec, xprec;
@@ -41,6 +43,102 @@ static struct {
     size_t ysplit;        /* y title in two lines: length of the first, 0: one */
     bool yshort;          /* the short y title instead */
 } page;
+
+/* pango, which lays out the text of PLplot's cairo drivers, reached (as in
+ * cl_plot_release) only where the driver has loaded it; a context made
+ * once per page with unhinted metrics, as on a PDF page. */
+typedef struct pango_api {
+    void *(*fontmap)(void);
+    void *(*context)(void *);
+    void (*resolution)(void *, double);
+    void *(*options_new)(void);
+    void (*hint_metrics)(void *, int);
+    void (*set_options)(void *, const void *);
+    void (*options_free)(void *);
+    void *(*layout)(void *);
+    void *(*desc)(const char *);
+    void (*set_desc)(void *, const void *);
+    void (*desc_free)(void *);
+    void (*text)(void *, const char *, int);
+    void (*size)(void *, int *, int *);
+    void (*unref)(void *);
+} pango_api;
+
+static struct {
+    bool tried, ok;
+    pango_api f;
+    void *ctx;
+} pango;
+
+static void *symbol(const char *lib, const char *name)
+{
+    void *h = dlopen(lib, RTLD_NOW | RTLD_NOLOAD), *p = h ? dlsym(h, name) : NULL;
+    if (h)
+        dlclose(h); /* stays loaded: the driver holds it */
+    return p;
+}
+
+static bool pango_find(void)
+{
+    static const char pc[] = "libpangocairo-1.0.so.0", pg[] = "libpango-1.0.so.0",
+                      go[] = "libgobject-2.0.so.0", ca[] = "libcairo.so.2";
+#define API(f) offsetof(pango_api, f)
+    static const struct {
+        const char *lib, *name;
+        size_t at;
+    } names[] = {{pc, "pango_cairo_font_map_get_default", API(fontmap)},
+                 {pg, "pango_font_map_create_context", API(context)},
+                 {pc, "pango_cairo_context_set_resolution", API(resolution)},
+                 {ca, "cairo_font_options_create", API(options_new)},
+                 {ca, "cairo_font_options_set_hint_metrics", API(hint_metrics)},
+                 {pc, "pango_cairo_context_set_font_options", API(set_options)},
+                 {ca, "cairo_font_options_destroy", API(options_free)},
+                 {pg, "pango_layout_new", API(layout)},
+                 {pg, "pango_font_description_from_string", API(desc)},
+                 {pg, "pango_layout_set_font_description", API(set_desc)},
+                 {pg, "pango_font_description_free", API(desc_free)},
+                 {pg, "pango_layout_set_text", API(text)},
+                 {pg, "pango_layout_get_size", API(size)},
+                 {go, "g_object_unref", API(unref)}};
+#undef API
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        void *p = symbol(names[i].lib, names[i].name);
+        if (!p)
+            return false;
+        /* POSIX's way from dlsym's object pointer to a function pointer */
+        *(void **)((char *)&pango.f + names[i].at) = p;
+    }
+    return true;
+}
+
+/* The context of the open page, made at the first measure. */
+static void *pango_context(void)
+{
+    if (!pango.tried) {
+        pango.tried = true;
+        pango.ok = pango_find();
+    }
+    if (!pango.ok || pango.ctx)
+        return pango.ctx;
+    void *map = pango.f.fontmap();
+    if (!map || !(pango.ctx = pango.f.context(map)))
+        return NULL;
+    pango.f.resolution(pango.ctx, 72.0); /* a device unit is a point */
+    void *opt = pango.f.options_new();
+    if (opt) {
+        pango.f.hint_metrics(opt, 2 /* CAIRO_HINT_METRICS_OFF */);
+        pango.f.set_options(pango.ctx, opt);
+        pango.f.options_free(opt);
+    }
+    return pango.ctx;
+}
+
+static void pango_release(void)
+{
+    if (pango.ctx)
+        pango.f.unref(pango.ctx);
+    pango.ctx = NULL;
+}
 
 static int on_exit_request(PLCHAR_VECTOR msg)
 {
@@ -98,6 +196,8 @@ jmp_buf *cl_plot_trap(void) { return &plot_jump; }
 
 const char *cl_plot_abandon(void)
 {
+    pango_release();
+    page.w = 0;
     plsexit(NULL);
     plsabort(NULL);
     return plot_error[0] ? plot_error : "PLplot error";
@@ -155,6 +255,7 @@ void cl_plot_begin(const char *dev, const char *path, const cl_plot_size *sz,
     page.w = w;
     page.h = h;
     page.k = w / (pw * PT_MM); /* cairo's drivers count 72 units per inch */
+    page.frame = (cl_plot_box){0, 0, w, h};
     plot_error[0] = '\0';
     plmkstrm(&strm);
     plsexit(on_exit_request);
@@ -174,6 +275,8 @@ void cl_plot_begin(const char *dev, const char *path, const cl_plot_size *sz,
 
 void cl_plot_end(void)
 {
+    pango_release();
+    page.w = 0;
     plend1();
     plsexit(NULL);
     plsabort(NULL);
@@ -199,12 +302,42 @@ int cl_plot_target(const char *path, const char **dev, cl_error *err)
     return cl_plot_check_writable(path, err);
 }
 
-double cl_plot_page_w(void) { return page.w; }
-double cl_plot_page_h(void) { return page.h; }
+double cl_plot_page_w(void) { return page.frame.w; }
+double cl_plot_page_h(void) { return page.frame.h; }
+
+void cl_plot_frame(const cl_plot_box *b)
+{
+    page.frame = b ? *b : (cl_plot_box){0, 0, page.w, page.h};
+}
+
+void cl_plot_next_page(void)
+{
+    cl_plot_frame(NULL);
+    pladv(0);
+    plwidth(0.6 / page.k);
+    cl_plot_font(CL_PLOT_PT_TICK);
+}
 
 void cl_plot_font(double pt) { plschr(pt * CHR_PER_PT / page.k, 1.0); }
 
 static double em(double pt) { return pt * PT_MM; }
+
+double cl_plot_text_len(const char *s, double pt, bool bold)
+{
+    void *ctx = page.w > 0 ? pango_context() : NULL, *lay = ctx ? pango.f.layout(ctx) : NULL;
+    if (!lay)
+        return cl_plot_text_w(s, pt);
+    char font[64];
+    snprintf(font, sizeof font, "sans%s %.3f", bold ? " bold" : "", pt);
+    void *desc = pango.f.desc(font);
+    int w = 0, h = 0;
+    pango.f.set_desc(lay, desc);
+    pango.f.text(lay, s ? s : "", -1);
+    pango.f.size(lay, &w, &h);
+    pango.f.desc_free(desc);
+    pango.f.unref(lay);
+    return w / 1024.0 * PT_MM; /* PANGO_SCALE units of a point */
+}
 
 double cl_plot_text_w(const char *s, double pt)
 {
@@ -214,11 +347,11 @@ double cl_plot_text_w(const char *s, double pt)
     return (double)n * ADVANCE_EM * em(pt);
 }
 
-/* World coordinates = mm of the whole page. */
+/* World coordinates = mm from the frame's bottom-left corner. */
 static void page_window(void)
 {
     plsvpa(0, page.w / page.k, 0, page.h / page.k);
-    plwind(0, page.w, 0, page.h);
+    plwind(-page.frame.x, page.w - page.frame.x, -page.frame.y, page.h - page.frame.y);
 }
 
 void cl_plot_text(double x, double y, double just, double pt, const char *s)
@@ -226,6 +359,22 @@ void cl_plot_text(double x, double y, double just, double pt, const char *s)
     page_window();
     cl_plot_font(pt);
     plptex(x, y, 1, 0, just, s);
+}
+
+void cl_plot_text_bold(double x, double y, double just, double pt, const char *s)
+{
+    plsfont(PL_FCI_SANS, PL_FCI_UPRIGHT, PL_FCI_BOLD);
+    cl_plot_text(x, y, just, pt, s);
+    plsfont(PL_FCI_SANS, PL_FCI_UPRIGHT, PL_FCI_MEDIUM);
+}
+
+void cl_plot_rule(double x0, double y0, double x1, double y1, double width_mm)
+{
+    page_window();
+    plcol0(CL_PLOT_BLACK);
+    plwidth(width_mm / PT_MM / page.k);
+    pljoin(x0, y0, x1, y1);
+    plwidth(0.6 / page.k);
 }
 
 void cl_plot_vacuum_title(cl_unit u, char *buf, size_t cap)
@@ -342,6 +491,8 @@ void cl_plot_open(const cl_plot_axes *a, double x0, double y0, double x1, double
     page.px0 = x0 + left;
     page.cx0 = x0;
     page.cx1 = x1;
+    x0 += page.frame.x;
+    y0 += page.frame.y;
     plsvpa((x0 + left) / page.k, (x0 + left + pw) / page.k, (y0 + bottom) / page.k,
            (y0 + bottom + ph) / page.k);
     plwind(a->xmin, a->xmax, a->ymin, a->ymax);
@@ -353,13 +504,11 @@ void cl_plot_open(const cl_plot_axes *a, double x0, double y0, double x1, double
     plwidth(0.6 / page.k);
 }
 
-/* s cut (on a character) to at most w mm at the label size, "..." marking
- * the cut. */
-static void fit(const char *s, double w, char *buf, size_t cap)
+void cl_plot_fit(const char *s, double w, double pt, bool bold, char *buf, size_t cap)
 {
     snprintf(buf, cap, "%s", s);
     size_t len = strlen(buf);
-    while (len > 0 && cl_plot_text_w(buf, CL_PLOT_PT_LABEL) > w) {
+    while (len > 0 && cl_plot_text_len(buf, pt, bold) > w) {
         do
             len--;
         while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80);
@@ -398,7 +547,7 @@ void cl_plot_close(const cl_plot_axes *a)
     }
     if (a->title) { /* centred on the plot area, kept inside the cell */
         char buf[256];
-        fit(a->title, page.cx1 - page.cx0 - 2, buf, sizeof buf);
+        cl_plot_fit(a->title, page.cx1 - page.cx0 - 2, CL_PLOT_PT_LABEL, false, buf, sizeof buf);
         double w = cl_plot_text_w(buf, CL_PLOT_PT_LABEL), c = page.px0 + page.pw / 2;
         c = fmin(fmax(c, page.cx0 + 1 + w / 2), page.cx1 - 1 - w / 2);
         plmtex("t", (0.6 * t + 0.25 * l + 0.5 * BOX_EM * l) / chr, (c - page.px0) / page.pw, 0.5,

@@ -95,9 +95,22 @@ int cl_plot_check_writable(const char *path, cl_error *err);
  * file created. */
 int cl_plot_target(const char *path, const char **dev, cl_error *err);
 
-/* Page of the open figure, in mm. */
+/* Page of the open figure, in mm (of the frame, when one is set). */
 double cl_plot_page_w(void);
 double cl_plot_page_h(void);
+
+/* A box of the open page, in mm from its bottom-left corner. */
+typedef struct cl_plot_box {
+    double x, y, w, h;
+} cl_plot_box;
+/* Draw what follows into box `b` of the page (NULL: the whole page again):
+ * cl_plot_page_w/h are then the box's and every position is from its
+ * bottom-left corner, so a figure drawn for a page of its own fills a box
+ * of a larger page (a printed report) unchanged. */
+void cl_plot_frame(const cl_plot_box *b);
+/* The next page of the open figure (a PDF of several pages); the frame is
+ * the whole page again. */
+void cl_plot_next_page(void);
 /* Text of `pt` points for what follows. */
 void cl_plot_font(double pt);
 /* Text estimated width in mm at `pt` (generous: for layout). */
@@ -105,6 +118,17 @@ double cl_plot_text_w(const char *s, double pt);
 /* Text centred vertically at (x, y) mm of the page; just 0 left, 0.5
  * centre, 1 right. */
 void cl_plot_text(double x, double y, double just, double pt, const char *s);
+/* The same in bold (headings). */
+void cl_plot_text_bold(double x, double y, double just, double pt, const char *s);
+/* Text width in mm at `pt` as the open page sets it, measured by pango
+ * (which lays out the text of PLplot's cairo drivers; PLplot itself has no
+ * public measure); cl_plot_text_w's estimate when no page is open. */
+double cl_plot_text_len(const char *s, double pt, bool bold);
+/* `s` cut (on a character) to at most w mm at `pt` (measured), "..."
+ * marking the cut. */
+void cl_plot_fit(const char *s, double w, double pt, bool bold, char *buf, size_t cap);
+/* A black line from (x0, y0) to (x1, y1) mm of the frame, width_mm wide. */
+void cl_plot_rule(double x0, double y0, double x1, double y1, double width_mm);
 
 /* Axis titles: "Vacuum below ambient (mmHg)"; a time axis in minutes
  * when the span is longer than CL_PLOT_MINUTES_AFTER_S, returning the

@@ -142,6 +142,57 @@ static void format_cell(const cell *c, int precision, bool csv, char *buf, size_
         snprintf(buf, cap, "%.*g", csv ? 17 : precision, c->num);
 }
 
+size_t cl_table_columns(const cl_table *t) { return t->ncols; }
+
+const char *cl_table_column_name(const cl_table *t, size_t col)
+{
+    return col < t->ncols ? t->cols[col].name : "";
+}
+
+const char *cl_table_column_unit(const cl_table *t, size_t col)
+{
+    return col < t->ncols ? t->cols[col].unit : NULL;
+}
+
+void cl_table_cell_text(const cl_table *t, size_t row, size_t col, char *buf, size_t cap)
+{
+    if (row < t->nrows && col < t->ncols)
+        format_cell(&t->cells[row * t->ncols + col], t->cols[col].precision, false, buf, cap);
+    else if (cap)
+        buf[0] = '\0';
+}
+
+cl_table *cl_table_select(const cl_table *t, const char *const *names,
+                          const char *const *labels, size_t n)
+{
+    size_t *from = malloc((n ? n : 1) * sizeof *from), k = 0;
+    cl_table *out = from ? cl_table_new() : NULL;
+    for (size_t i = 0; out && i < n; i++)
+        for (size_t c = 0; c < t->ncols; c++)
+            if (!strcmp(t->cols[c].name, names[i])) {
+                from[k++] = c;
+                cl_table_add_column(out, labels && labels[i] ? labels[i] : names[i],
+                                    t->cols[c].unit, t->cols[c].precision);
+                break;
+            }
+    for (size_t r = 0; out && r < t->nrows; r++) {
+        cl_table_add_row(out);
+        for (size_t i = 0; i < k; i++) {
+            const cell *c = &t->cells[r * t->ncols + from[i]];
+            if (c->set && c->is_str)
+                cl_table_set_str(out, i, c->str);
+            else if (c->set)
+                cl_table_set_num(out, i, c->num);
+        }
+    }
+    free(from);
+    if (out && out->failed) {
+        cl_table_free(out);
+        out = NULL;
+    }
+    return out;
+}
+
 void cl_table_csv_field(FILE *out, const char *s)
 {
     if (strpbrk(s, ",\"\n\r")) {

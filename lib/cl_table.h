@@ -43,6 +43,18 @@ int cl_table_set_str(cl_table *t, size_t col, const char *s);
 int cl_table_status(const cl_table *t);
 
 size_t cl_table_rows(const cl_table *t);
+/* What a reader of the table sees, for renderings of its own (a printed
+ * report): the columns, their names and units (NULL: none), and a cell as
+ * the text table prints it ("" unset, "-" not a number). */
+size_t cl_table_columns(const cl_table *t);
+const char *cl_table_column_name(const cl_table *t, size_t col);
+const char *cl_table_column_unit(const cl_table *t, size_t col);
+void cl_table_cell_text(const cl_table *t, size_t row, size_t col, char *buf, size_t cap);
+/* A new table of the columns names[0..n) of t that it has (in that order,
+ * headed labels[i] where labels and labels[i] are not NULL), with their
+ * units, precision and cells; NULL when out of memory. */
+cl_table *cl_table_select(const cl_table *t, const char *const *names,
+                          const char *const *labels, size_t n);
 
 /* Write the table.  `title` (may be NULL) is a comment line in text format
  * and the "title" key in JSON, where the rows are the "rows" array and

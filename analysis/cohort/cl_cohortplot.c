@@ -34,38 +34,43 @@ enum {
 #define BOX_AXIS_MM 14.0          /* of its width, what the y axis takes */
 #define PROFILE_PANEL_MIN_MM 55.0 /* narrowest profile panel */
 
-/* Columns of a grid of n panels no narrower than min_mm. */
-static size_t columns(size_t n, const cl_figure_style *st, double min_mm)
+/* Columns of a grid of n panels no narrower than min_mm across W mm. */
+static size_t columns(size_t n, double W, double min_mm)
 {
-    size_t nx = (size_t)fmax(1, floor(cl_plot_width_mm(&st->size) / min_mm));
+    size_t nx = (size_t)fmax(1, floor(W / min_mm));
     if (nx > 4)
         nx = 4;
     return n < nx ? n : nx;
 }
 
 /* A new figure of ny rows of panels under the title, the legend below;
- * sets the cell grid (after the caller's setjmp on cl_plot_trap). */
+ * sets the cell grid (after the caller's setjmp on cl_plot_trap).  Without
+ * a device: drawn at the top of the frame of the open page, as high as the
+ * figure wants or the frame allows (used: the height taken). */
 typedef struct layout {
     size_t nx, ny;
-    double top, bottom, cw, ch;
+    double top, bottom, cw, ch, used;
 } layout;
 
 static layout start_page(const char *dev, const char *path, const cl_figure_style *st,
                          const char *title, size_t n, double min_mm, const cl_plot_key *keys,
                          size_t nk)
 {
-    layout L = {.nx = columns(n, st, min_mm)};
+    double W = dev ? cl_plot_width_mm(&st->size) : cl_plot_page_w();
+    layout L = {.nx = columns(n, W, min_mm)};
     L.ny = (n + L.nx - 1) / L.nx;
-    double W = cl_plot_width_mm(&st->size);
     double lh = cl_plot_legend_h(keys, nk, W - 4);
     double th = title ? 2.0 * CL_PLOT_PT_TITLE * 25.4 / 72 : 0;
     double cellh = fmax(W / (double)L.nx * CL_PLOT_ASPECT, CL_PLOT_CELL_MIN_H);
-    cl_plot_begin(dev, path, &st->size, th + (double)L.ny * cellh + lh + 1.5);
+    double wanted = th + (double)L.ny * cellh + lh + 1.5;
+    if (dev)
+        cl_plot_begin(dev, path, &st->size, wanted);
     double PW = cl_plot_page_w(), PH = cl_plot_page_h();
+    L.used = dev ? PH : fmin(PH, wanted);
     if (title)
         cl_plot_text(PW / 2, PH - th / 2, 0.5, CL_PLOT_PT_TITLE, title);
     L.top = PH - th;
-    L.bottom = lh + 1.5;
+    L.bottom = PH - L.used + lh + 1.5;
     L.cw = PW / (double)L.nx;
     L.ch = (L.top - L.bottom) / (double)L.ny;
     return L;
@@ -211,8 +216,9 @@ typedef struct boxdata {
     size_t *off[MAX_BOX_PANELS], *n[MAX_BOX_PANELS];
 } boxdata;
 
+/* Into path with dev, or into the frame of the open page (dev NULL). */
 static int draw_boxes(const cl_cohort *c, const boxdata *d, const char *dev, const char *path,
-                      const cl_figure_style *st, const char *title, cl_error *err)
+                      const cl_figure_style *st, const char *title, double *used, cl_error *err)
 {
     /* Lines of the group labels, and panels wide enough for them side by side. */
     volatile size_t lines = 1;
@@ -230,9 +236,11 @@ static int draw_boxes(const cl_cohort *c, const boxdata *d, const char *dev, con
             lines = l;
     }
     double min_mm = fmax(BOX_PANEL_MIN_MM, (double)d->ng * (label_w + 1.5) + BOX_AXIS_MM);
-    if (setjmp(*cl_plot_trap()))
-        return cl_error_set(err, CL_ERR_IO, "%s: cannot draw the figure: %s", path,
-                            cl_plot_abandon());
+    if (dev) {
+        if (setjmp(*cl_plot_trap()))
+            return cl_error_set(err, CL_ERR_IO, "%s: cannot draw the figure: %s", path,
+                                cl_plot_abandon());
+    }
     layout L = start_page(dev, path, st, title, d->nm, min_mm, box_keys,
                           sizeof box_keys / sizeof box_keys[0]);
     for (size_t k = 0; k < d->nm; k++) {
@@ -267,22 +275,25 @@ static int draw_boxes(const cl_cohort *c, const boxdata *d, const char *dev, con
         }
     }
     legend(&L, box_keys, sizeof box_keys / sizeof box_keys[0]);
-    cl_plot_end();
+    if (dev)
+        cl_plot_end();
+    if (used)
+        *used = L.used;
     return CL_OK;
 }
 
-int cl_cohortplot_boxes(const cl_cohort *c, const cl_stat_metric *ms, size_t nm,
-                        const char *path, const cl_figure_style *st, const char *title,
-                        cl_error *err)
+/* The box plots into path, or into the frame of the open page (NULL). */
+static int boxes(const cl_cohort *c, const cl_stat_metric *ms, size_t nm, const char *path,
+                 const cl_figure_style *st, const char *title, double *used, cl_error *err)
 {
-    const char *dev;
+    const char *dev = NULL;
     boxdata d = {.nm = nm < MAX_BOX_PANELS ? nm : MAX_BOX_PANELS,
                  .ng = cl_cohort_group_count(c),
                  .ms = ms};
-    int rc;
+    int rc = CL_OK;
     if (d.nm == 0 || d.ng == 0)
-        return cl_error_set(err, CL_ERR_ARG, "%s: nothing to draw", path);
-    if ((rc = cl_plot_target(path, &dev, err)) != CL_OK)
+        return cl_error_set(err, CL_ERR_ARG, "%s: nothing to draw", path ? path : "box plots");
+    if (path && (rc = cl_plot_target(path, &dev, err)) != CL_OK)
         return rc;
     for (size_t k = 0; rc == CL_OK && k < d.nm; k++) {
         d.off[k] = malloc(d.ng * sizeof *d.off[k]);
@@ -291,7 +302,7 @@ int cl_cohortplot_boxes(const cl_cohort *c, const cl_stat_metric *ms, size_t nm,
             rc = cl_error_set(err, CL_ERR_NOMEM, "out of memory");
     }
     if (rc == CL_OK)
-        rc = draw_boxes(c, &d, dev, path, st, title, err);
+        rc = draw_boxes(c, &d, dev, path, st, title, used, err);
     for (size_t k = 0; k < d.nm; k++) {
         free(d.v[k]);
         free(d.off[k]);
@@ -300,22 +311,36 @@ int cl_cohortplot_boxes(const cl_cohort *c, const cl_stat_metric *ms, size_t nm,
     return rc;
 }
 
+int cl_cohortplot_boxes(const cl_cohort *c, const cl_stat_metric *ms, size_t nm,
+                        const char *path, const cl_figure_style *st, const char *title,
+                        cl_error *err)
+{
+    return boxes(c, ms, nm, path, st, title, NULL, err);
+}
+
+int cl_cohortplot_boxes_paint(const cl_cohort *c, const cl_stat_metric *ms, size_t nm,
+                              const cl_figure_style *st, double *used, cl_error *err)
+{
+    return boxes(c, ms, nm, NULL, st, NULL, used, err);
+}
+
 /* ------------------------------------------------------------- profiles */
 
-int cl_cohortplot_profiles(const cl_cohort *c, const char *path, const cl_figure_style *st,
-                           const char *title, cl_error *err)
+/* The profiles into path, or into the frame of the open page (NULL). */
+static int profiles(const cl_cohort *c, const char *path, const cl_figure_style *st,
+                    const char *title, double *used, cl_error *err)
 {
-    const char *dev;
+    const char *dev = NULL;
     size_t ng = cl_cohort_group_count(c);
     const cl_cohorttarget *tg = cl_cohort_target_of(c);
     long closest = cl_cohort_closest(c);
     double lo = 0, hi = 0;
     int rc;
     if (ng == 0)
-        return cl_error_set(err, CL_ERR_ARG, "%s: nothing to draw", path);
+        return cl_error_set(err, CL_ERR_ARG, "%s: nothing to draw", path ? path : "profiles");
     if (ng > MAX_PROFILE_PANELS)
         ng = MAX_PROFILE_PANELS;
-    if ((rc = cl_plot_target(path, &dev, err)) != CL_OK)
+    if (path && (rc = cl_plot_target(path, &dev, err)) != CL_OK)
         return rc;
     for (size_t g = 0; g < ng; g++) {
         cl_cohort_profile p;
@@ -339,9 +364,11 @@ int cl_cohortplot_profiles(const cl_cohort *c, const char *path, const cl_figure
         {CL_PLOT_KEY_LINE, COL_TARGET, 2, 1.2, "Target (over each group's application time)"},
     };
     size_t nk = tg ? 3 : 2;
-    if (setjmp(*cl_plot_trap()))
-        return cl_error_set(err, CL_ERR_IO, "%s: cannot draw the figure: %s", path,
-                            cl_plot_abandon());
+    if (dev) {
+        if (setjmp(*cl_plot_trap()))
+            return cl_error_set(err, CL_ERR_IO, "%s: cannot draw the figure: %s", path,
+                                cl_plot_abandon());
+    }
     layout L = start_page(dev, path, st, title, ng, PROFILE_PANEL_MIN_MM, keys, nk);
     for (size_t g = 0; g < ng; g++) {
         cl_cohort_profile p;
@@ -393,6 +420,21 @@ int cl_cohortplot_profiles(const cl_cohort *c, const char *path, const cl_figure
         cl_plot_close(&ax);
     }
     legend(&L, keys, nk);
-    cl_plot_end();
+    if (dev)
+        cl_plot_end();
+    if (used)
+        *used = L.used;
     return CL_OK;
+}
+
+int cl_cohortplot_profiles(const cl_cohort *c, const char *path, const cl_figure_style *st,
+                           const char *title, cl_error *err)
+{
+    return profiles(c, path, st, title, NULL, err);
+}
+
+int cl_cohortplot_profiles_paint(const cl_cohort *c, const cl_figure_style *st, double *used,
+                                 cl_error *err)
+{
+    return profiles(c, NULL, st, NULL, used, err);
 }

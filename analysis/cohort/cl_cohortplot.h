@@ -34,4 +34,13 @@ int cl_cohortplot_boxes(const cl_cohort *c, const cl_stat_metric *ms, size_t nm,
 int cl_cohortplot_profiles(const cl_cohort *c, const char *path, const cl_figure_style *st,
                            const char *title, cl_error *err);
 
+/* The same without a title, drawn at the top of the frame of a page already
+ * open (cl_plot_frame; a printed report), inside the caller's
+ * cl_plot_trap(): as high as the figure wants for the frame's width, at
+ * most the frame's height; *used (may be NULL) receives the height taken. */
+int cl_cohortplot_boxes_paint(const cl_cohort *c, const cl_stat_metric *ms, size_t nm,
+                              const cl_figure_style *st, double *used, cl_error *err);
+int cl_cohortplot_profiles_paint(const cl_cohort *c, const cl_figure_style *st, double *used,
+                                 cl_error *err);
+
 #endif

@@ -332,14 +332,35 @@ static void describe(const cl_cup_result *r, cl_unit unit, bool compact, bool ba
         snprintf(buf + len, cap - len, ", uncalibrated"); /* compact: the page title says */
 }
 
-/* Draw the panels p[0..n) in a grid (one panel: a full page). */
-static int draw(const char *path, const panel *p, size_t n, const cl_figure_style *st,
-                const char *title, cl_error *err)
+/* How panels p[0..n) are laid out across W mm: columns, rows, the legend
+ * under them and the title over them. */
+typedef struct grid {
+    size_t nx, ny;
+    cl_plot_key keys[MAX_KEYS];
+    size_t nk;
+    double lh, th, cellh;
+} grid;
+
+static void plan(const panel *p, size_t n, double W, const char *title, grid *g)
 {
-    const char *dev, *xtitle;
-    int rc = cl_plot_target(path, &dev, err);
-    if (rc != CL_OK)
-        return rc;
+    g->nx = (size_t)fmax(1, floor(W / PANEL_MIN_MM));
+    if (g->nx > n)
+        g->nx = n;
+    if (g->nx > 4)
+        g->nx = 4;
+    g->ny = (n + g->nx - 1) / g->nx;
+    g->nk = legend_of(p, n, g->keys);
+    g->lh = cl_plot_legend_h(g->keys, g->nk, W - 4);
+    g->th = title ? 2.0 * CL_PLOT_PT_TITLE * 25.4 / 72 : 0;
+    g->cellh = n > 1 ? fmax(W / (double)g->nx * CL_PLOT_ASPECT, CL_PLOT_CELL_MIN_H)
+                     : W * CL_PLOT_ASPECT;
+}
+
+/* Draw the panels into the frame of the open page. */
+static void paint(const panel *p, size_t n, const cl_figure_style *st, const char *title,
+                  const grid *g)
+{
+    const char *xtitle;
     double xmin = INFINITY, xmax = -INFINITY;
     for (size_t i = 0; i < n; i++) {
         if (p[i].n) {
@@ -354,27 +375,10 @@ static int draw(const char *path, const panel *p, size_t n, const cl_figure_styl
     if (xmin > 0 && xmin < 0.05 * (xmax - xmin))
         xmin = 0; /* the recording's start */
     double div = cl_plot_time_axis(xmax - xmin, &xtitle);
-    double W = cl_plot_width_mm(&st->size);
-    size_t nx = (size_t)fmax(1, floor(W / PANEL_MIN_MM));
-    if (nx > n)
-        nx = n;
-    if (nx > 4)
-        nx = 4;
-    size_t ny = (n + nx - 1) / nx;
-    cl_plot_key keys[MAX_KEYS];
     char ytitle[96], label[256];
-    size_t nk = legend_of(p, n, keys);
-    double lh = cl_plot_legend_h(keys, nk, W - 4);
-    double th = title ? 2.0 * CL_PLOT_PT_TITLE * 25.4 / 72 : 0;
-    double cellh = n > 1 ? fmax(W / (double)nx * CL_PLOT_ASPECT, CL_PLOT_CELL_MIN_H)
-                         : W * CL_PLOT_ASPECT;
     cl_plot_vacuum_title(st->unit, ytitle, sizeof ytitle);
-    if (setjmp(*cl_plot_trap()))
-        return cl_error_set(err, CL_ERR_IO, "%s: cannot draw the figure: %s", path,
-                            cl_plot_abandon());
-    cl_plot_begin(dev, path, &st->size, th + (double)ny * cellh + lh + 1.5);
     double PW = cl_plot_page_w(), PH = cl_plot_page_h();
-    size_t uncal = 0;
+    size_t nx = g->nx, ny = g->ny, uncal = 0;
     for (size_t i = 0; n > 1 && i < n; i++) /* one cup: its title says */
         uncal += (p[i].res.flags & CL_FLAG_UNCALIBRATED) != 0;
     if (title) {
@@ -382,9 +386,9 @@ static int draw(const char *path, const panel *p, size_t n, const cl_figure_styl
         if (uncal)
             snprintf(t, sizeof t, "%s (%s uncalibrated)", title,
                      uncal == n ? "all cups" : "some cups");
-        cl_plot_text(PW / 2, PH - th / 2, 0.5, CL_PLOT_PT_TITLE, uncal ? t : title);
+        cl_plot_text(PW / 2, PH - g->th / 2, 0.5, CL_PLOT_PT_TITLE, uncal ? t : title);
     }
-    double top = PH - th, bottom = lh + 1.5;
+    double top = PH - g->th, bottom = g->lh + 1.5;
     double cw = PW / (double)nx, ch = (top - bottom) / (double)ny;
     for (size_t i = 0; i < n; i++) {
         size_t cx = i % nx, cy = i / nx;
@@ -402,7 +406,24 @@ static int draw(const char *path, const panel *p, size_t n, const cl_figure_styl
         draw_panel(&p[i], st, &ax, div, cw * (double)cx,
                    top - ch * (double)(cy + 1), cw * (double)(cx + 1), top - ch * (double)cy);
     }
-    cl_plot_legend(keys, nk, 2, lh + 1.0, PW - 4);
+    cl_plot_legend(g->keys, g->nk, 2, g->lh + 1.0, PW - 4);
+}
+
+/* Draw the panels p[0..n) in a grid (one panel: a full page). */
+static int draw(const char *path, const panel *p, size_t n, const cl_figure_style *st,
+                const char *title, cl_error *err)
+{
+    const char *dev;
+    int rc = cl_plot_target(path, &dev, err);
+    if (rc != CL_OK)
+        return rc;
+    grid g;
+    plan(p, n, cl_plot_width_mm(&st->size), title, &g);
+    if (setjmp(*cl_plot_trap()))
+        return cl_error_set(err, CL_ERR_IO, "%s: cannot draw the figure: %s", path,
+                            cl_plot_abandon());
+    cl_plot_begin(dev, path, &st->size, g.th + (double)g.ny * g.cellh + g.lh + 1.5);
+    paint(p, n, st, title, &g);
     cl_plot_end();
     return CL_OK;
 }
@@ -455,4 +476,22 @@ int cl_overview_write(const cl_overview *ov, const char *path, const cl_figure_s
     if (ov->n == 0)
         return cl_error_set(err, CL_ERR_ARG, "%s: no cups to draw", path);
     return draw(path, ov->p, ov->n, st, title, err);
+}
+
+double cl_overview_height(const cl_overview *ov, double width_mm, const char *title)
+{
+    grid g;
+    if (!ov || ov->n == 0)
+        return 0;
+    plan(ov->p, ov->n, width_mm, title, &g);
+    return g.th + (double)g.ny * g.cellh + g.lh + 1.5;
+}
+
+void cl_overview_paint(const cl_overview *ov, const cl_figure_style *st, const char *title)
+{
+    grid g;
+    if (!ov || ov->n == 0)
+        return;
+    plan(ov->p, ov->n, cl_plot_page_w(), title, &g);
+    paint(ov->p, ov->n, st, title, &g);
 }

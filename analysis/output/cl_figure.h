@@ -51,5 +51,10 @@ int cl_overview_add(cl_overview *ov, const cl_cup_result *res, const cl_cup_trac
 size_t cl_overview_count(const cl_overview *ov);
 int cl_overview_write(const cl_overview *ov, const char *path, const cl_figure_style *st,
                       const char *title, cl_error *err);
+/* The same drawn into the frame of a page already open (cl_plot_frame; a
+ * printed report), inside the caller's cl_plot_trap(); and the height it
+ * would choose for a width (0 for no cups). */
+void cl_overview_paint(const cl_overview *ov, const cl_figure_style *st, const char *title);
+double cl_overview_height(const cl_overview *ov, double width_mm, const char *title);
 
 #endif

@@ -35,6 +35,7 @@ typedef struct colspec {
     dim d;
     int precision;
     bool compact; /* shown in the default text table */
+    const char *page; /* its heading in the printed report; NULL: not there */
 } colspec;
 
 enum {
@@ -58,10 +59,10 @@ static const colspec cols[NCOL] = {
     [C_PRACTITIONER] = {"practitioner", true, D_NONE, 0, false},
     [C_SUBJECT] = {"subject", true, D_NONE, 0, false},
     [C_TECHNIQUE] = {"technique", true, D_NONE, 0, false},
-    [C_CUP] = {"cup", true, D_NONE, 0, true},
+    [C_CUP] = {"cup", true, D_NONE, 0, true, "Cup"},
     [C_DEVICE] = {"device", false, D_NONE, 0, false},
     [C_CHANNEL] = {"channel", false, D_NONE, 0, false},
-    [C_SITE] = {"site", true, D_NONE, 0, false},
+    [C_SITE] = {"site", true, D_NONE, 0, false, "Site"},
     [C_CUP_SET] = {"cup_set", true, D_NONE, 0, false},
     [C_MATERIAL] = {"material", true, D_NONE, 0, false},
     [C_SIZE] = {"size", true, D_NONE, 0, false},
@@ -85,15 +86,15 @@ static const colspec cols[NCOL] = {
     [C_RELEASED] = {"released", false, D_NONE, 0, false},
     [C_STROKES] = {"strokes", false, D_NONE, 0, true},
     [C_REPUMPS] = {"repumps", false, D_NONE, 0, true},
-    [C_PEAK] = {"peak_vacuum", false, D_P, 4, true},
-    [C_PEAK_U] = {"peak_vacuum_u", false, D_P, 2, false},
+    [C_PEAK] = {"peak_vacuum", false, D_P, 4, true, "Peak vacuum"},
+    [C_PEAK_U] = {"peak_vacuum_u", false, D_P, 2, false, "Peak uncertainty (k = 2)"},
     [C_PEAK_UN] = {"peak_vacuum_u_noise", false, D_P, 2, false},
     [C_PEAK_T] = {"peak_time_s", false, D_S, 5, false},
-    [C_TTP] = {"time_to_peak_s", false, D_S, 4, false},
-    [C_HOLD_DUR] = {"hold_duration_s", false, D_S, 4, true},
+    [C_TTP] = {"time_to_peak_s", false, D_S, 4, false, "Time to peak"},
+    [C_HOLD_DUR] = {"hold_duration_s", false, D_S, 4, true, "Hold duration"},
     [C_WIN_START] = {"window_start_s", false, D_S, 5, false},
     [C_WIN_END] = {"window_end_s", false, D_S, 5, false},
-    [C_HOLD_MEAN] = {"hold_mean", false, D_P, 4, true},
+    [C_HOLD_MEAN] = {"hold_mean", false, D_P, 4, true, "Hold mean"},
     [C_HOLD_SD] = {"hold_sd", false, D_P, 3, false},
     [C_HOLD_MIN] = {"hold_min", false, D_P, 4, false},
     [C_HOLD_MAX] = {"hold_max", false, D_P, 4, false},
@@ -102,19 +103,19 @@ static const colspec cols[NCOL] = {
     [C_FIT_POINTS] = {"fit_points", false, D_NONE, 0, false},
     [C_CHANGE] = {"hold_change", false, D_P, 3, false},
     [C_CHANGE_PCT] = {"hold_change_pct", false, D_PCT, 3, false},
-    [C_K] = {"leak_k", false, D_PERMIN, 3, false},
+    [C_K] = {"leak_k", false, D_PERMIN, 3, false, "Leak rate constant"},
     [C_K_SE] = {"leak_k_se", false, D_PERMIN, 2, false},
     [C_REL] = {"leak_rel_rate", false, D_PCTMIN, 3, false},
     [C_REL_SE] = {"leak_rel_rate_se", false, D_PCTMIN, 2, false},
     [C_SLOPE] = {"decay_slope", false, D_PMIN, 3, false},
     [C_SLOPE_SE] = {"decay_slope_se", false, D_PMIN, 2, false},
-    [C_LEAK] = {"leak_rate", false, D_PMIN, 3, true},
+    [C_LEAK] = {"leak_rate", false, D_PMIN, 3, true, "Leak rate"},
     [C_LEAK_SE] = {"leak_rate_se", false, D_PMIN, 2, false},
     [C_LIN_INTERCEPT] = {"lin_intercept", false, D_P, 4, false},
     [C_LIN_R2] = {"lin_r2", false, D_NONE, 4, false},
     [C_MODEL] = {"model", true, D_NONE, 0, true},
     [C_EXP_MODEL] = {"exp_model", true, D_NONE, 0, false},
-    [C_TAU] = {"tau_s", false, D_S, 4, true},
+    [C_TAU] = {"tau_s", false, D_S, 4, true, "Time constant"},
     [C_TAU_SE] = {"tau_se", false, D_S, 2, false},
     [C_P0] = {"p0", false, D_P, 4, false},
     [C_P0_SE] = {"p0_se", false, D_P, 2, false},
@@ -130,10 +131,10 @@ static const colspec cols[NCOL] = {
     [C_VOLUME] = {"volume_ml", false, D_ML, 4, false},
     [C_Q] = {"q_leak", false, D_Q, 3, false},
     [C_Q_SE] = {"q_leak_se", false, D_Q, 2, false},
-    [C_PTI] = {"pressure_time_integral", false, D_DOSE, 4, false},
+    [C_PTI] = {"pressure_time_integral", false, D_DOSE, 4, false, "Pressure-time integral"},
     [C_DOSE] = {"dose", false, D_DOSE, 4, true},
     [C_MARKERS] = {"markers", true, D_NONE, 0, false},
-    [C_FLAGS] = {"flags", true, D_NONE, 0, true},
+    [C_FLAGS] = {"flags", true, D_NONE, 0, true, "Flags"},
 };
 
 typedef struct cell {
@@ -491,16 +492,24 @@ int cl_report_add_session(cl_report *r, const cl_report_session *info,
 
 /* ------------------------------------------------------------ tables */
 
-static cl_table *cup_table(const cl_report *r, size_t only, bool compact)
+/* The columns of a per-cup table. */
+typedef enum selection { SEL_ALL, SEL_COMPACT, SEL_PAGE } selection;
+
+static bool selected(int c, selection sel)
+{
+    return sel == SEL_ALL || (sel == SEL_COMPACT ? cols[c].compact : cols[c].page != NULL);
+}
+
+static cl_table *cup_table(const cl_report *r, size_t only, selection sel)
 {
     cl_table *t = cl_table_new();
     if (!t)
         return NULL;
     for (int c = 0; c < NCOL; c++) {
-        if (compact && !cols[c].compact)
+        if (!selected(c, sel))
             continue;
-        if (cl_table_add_column(t, cols[c].name, dim_unit(r, cols[c].d), cols[c].precision) !=
-            CL_OK)
+        if (cl_table_add_column(t, sel == SEL_PAGE ? cols[c].page : cols[c].name,
+                                dim_unit(r, cols[c].d), cols[c].precision) != CL_OK)
             goto fail;
     }
     for (size_t k = 0; k < r->ns; k++) {
@@ -513,7 +522,7 @@ static cl_table *cup_table(const cl_report *r, size_t only, bool compact)
                 goto fail;
             size_t tc = 0;
             for (int c = 0; c < NCOL; c++) {
-                if (compact && !cols[c].compact)
+                if (!selected(c, sel))
                     continue;
                 int rc = cols[c].str ? cl_table_set_str(t, tc, row[c].str)
                                      : cl_table_set_num(t, tc, row[c].num);
@@ -603,7 +612,7 @@ static char *title_text(const cl_report *r, char *buf, size_t cap)
 static json_t *document(const cl_report *r, size_t only)
 {
     char title[160];
-    cl_table *cups = cup_table(r, only, false), *stats = stats_table(r, only);
+    cl_table *cups = cup_table(r, only, SEL_ALL), *stats = stats_table(r, only);
     json_t *root = NULL, *st = NULL, *sessions = json_array();
     if (!cups || !stats || !sessions)
         goto out;
@@ -656,7 +665,8 @@ int cl_report_write(const cl_report *r, FILE *out, cl_table_format fmt, bool wid
         json_decref(doc);
         return rc;
     }
-    cl_table *cups = cup_table(r, (size_t)-1, fmt == CL_TABLE_TEXT && !wide);
+    cl_table *cups =
+        cup_table(r, (size_t)-1, fmt == CL_TABLE_TEXT && !wide ? SEL_COMPACT : SEL_ALL);
     if (!cups)
         return cl_error_set(err, CL_ERR_NOMEM, "cannot build the table");
     rc = cl_table_write(cups, out, fmt, title_text(r, title, sizeof title), err);
@@ -674,6 +684,11 @@ int cl_report_write(const cl_report *r, FILE *out, cl_table_format fmt, bool wid
     if (rc == CL_OK && ferror(out))
         rc = cl_error_set(err, CL_ERR_IO, "cannot write the report");
     return rc;
+}
+
+cl_table *cl_report_page_table(const cl_report *r, size_t i)
+{
+    return i < r->ns ? cup_table(r, i, SEL_PAGE) : NULL;
 }
 
 char *cl_report_session_json(const cl_report *r, size_t i)

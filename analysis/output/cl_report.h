@@ -53,6 +53,13 @@ const char *cl_report_status(const cl_report *r, size_t i);
 int cl_report_write(const cl_report *r, FILE *out, cl_table_format fmt, bool wide,
                     cl_error *err);
 
+/* The per-cup table of session i as a printed report shows it (a new
+ * table; NULL when out of memory or out of range): the main columns with
+ * headings in words ("Peak vacuum", unit "kPa"), their cells and
+ * precision those of the text table, so the page and the text, CSV and
+ * JSON outputs agree. */
+cl_table *cl_report_page_table(const cl_report *r, size_t i);
+
 /* JSON document of session i alone (malloc'ed; NULL on failure). */
 char *cl_report_session_json(const cl_report *r, size_t i);
 

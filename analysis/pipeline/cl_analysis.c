@@ -320,13 +320,21 @@ static const cl_cupset_cup *find_in_sets(const cl_cupset *const *sets, size_t n,
     return NULL;
 }
 
-/* The user's cup sets win over those stored in the file. */
-static const cl_cupset_cup *find_cupset_cup(const cl_analysis *a, const cl_session_cup *c)
+/* The user's cup sets win over those stored in the file; *from is the set
+ * the cup was found in, *stored whether the file carries it. */
+static const cl_cupset_cup *find_cupset_cup(const cl_analysis *a, const cl_session_cup *c,
+                                            const cl_cupset **from, bool *stored)
 {
     size_t set;
     const cl_cupset_cup *cc = find_in_sets(a->o.cupsets, a->o.ncupsets, c, &set);
-    if (!cc && a->o.ncupsets == 0)
-        cc = find_in_sets((const cl_cupset *const *)a->stored_sets, a->nstored_sets, c, &set);
+    *stored = false;
+    if (cc)
+        *from = a->o.cupsets[set];
+    if (!cc && a->o.ncupsets == 0 &&
+        (cc = find_in_sets((const cl_cupset *const *)a->stored_sets, a->nstored_sets, c, &set))) {
+        *from = a->stored_sets[set];
+        *stored = true;
+    }
     return cc;
 }
 
@@ -515,6 +523,8 @@ static void choose_transfer(cl_analysis *a, size_t k, const cl_session_cup *c,
                  res->sensor_serial, source ? " (" : "", source ? source : "",
                  source ? ")" : "", assigned ? ", sensor assigned at analysis" : "");
         cl_sensor_profile_raw_range(x->profile, &x->raw_lo, &x->raw_hi);
+        const cl_sensor_calibration *d = cl_sensor_profile_data(x->profile);
+        copy_str(res->profile_until, sizeof res->profile_until, d ? d->valid_until : NULL);
         if (cl_sensor_profile_check_valid(x->profile, a->o.now, NULL) == CL_ERR_EXPIRED)
             res->flags |= CL_FLAG_PROFILE_EXPIRED;
     } else if (isfinite(x->adc_max)) {
@@ -716,9 +726,17 @@ static int segment_cup(const cl_analysis *a, const double *t, double *v, size_t 
 static void cupset_leak(const cl_analysis *a, const cl_session_cup *c, cl_cup_result *res)
 {
     const cl_cup_metrics *m = &res->m;
-    const cl_cupset_cup *cc = find_cupset_cup(a, c);
+    const cl_cupset *set = NULL;
+    bool stored;
+    const cl_cupset_cup *cc = find_cupset_cup(a, c, &set, &stored);
     if (!cc)
         return;
+    const cl_cupset_meta *meta = cl_cupset_get_meta(set);
+    snprintf(res->cupset_used, sizeof res->cupset_used, "%s%s%s%s",
+             cl_cupset_id(set) ? cl_cupset_id(set) : "?",
+             meta && meta->valid_until ? ", valid until " : "",
+             meta && meta->valid_until ? meta->valid_until : "",
+             stored ? " (stored in the session)" : "");
     if (isfinite(cc->volume_ml)) {
         res->volume_ml = cc->volume_ml;
         /* Q = V dp/dt: L * mbar/s; leak in kPa/min -> mbar/s is x 10/60. */

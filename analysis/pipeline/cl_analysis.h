@@ -117,6 +117,9 @@ typedef struct cl_cup_result {
     /* calibration */
     cl_cal_kind cal;
     char calibration[CL_ANALYSIS_TEXT]; /* what was applied, in words */
+    char profile_until[CL_ANALYSIS_STR]; /* the sensor profile's valid-until, "" none */
+    char cupset_used[CL_ANALYSIS_TEXT];  /* the cup-set profile of the cup's volume
+                                            and baseline leak, in words; "" none */
     int adc_bits;                       /* 0 unknown */
     /* the transfer when it is linear: gauge kPa = linear_offset_kpa +
      * linear_kpa_per_count * raw; NaN otherwise (or without one) */

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,11 +142,72 @@ static void test_each_allocation_fails(void **state)
     free(want);
 }
 
+/* What a rendering of its own reads: columns, units, cells as the text
+ * table prints them; a selection of columns, renamed, with their cells. */
+static void test_reader_and_select(void **state)
+{
+    (void)state;
+    cl_table *t = build();
+    char buf[32];
+    cl_table_add_row(t); /* a row with no cells but a NaN */
+    cl_table_set_num(t, 1, NAN);
+    assert_int_equal(cl_table_columns(t), 3);
+    assert_string_equal(cl_table_column_name(t, 1), "peak");
+    assert_string_equal(cl_table_column_unit(t, 1), "kPa");
+    assert_null(cl_table_column_unit(t, 0));
+    cl_table_cell_text(t, 3, 1, buf, sizeof buf);
+    assert_string_equal(buf, "1.5");
+    cl_table_cell_text(t, 39, 0, buf, sizeof buf);
+    assert_string_equal(buf, "C40");
+    cl_table_cell_text(t, ROWS, 1, buf, sizeof buf);
+    assert_string_equal(buf, "-"); /* NaN, as the text table prints it */
+    cl_table_cell_text(t, ROWS, 0, buf, sizeof buf);
+    assert_string_equal(buf, ""); /* unset */
+    cl_table_cell_text(t, ROWS + 1, 0, buf, sizeof buf);
+    assert_string_equal(buf, ""); /* outside */
+
+    static const char *const names[] = {"row", "nothing", "peak"};
+    static const char *const labels[] = {NULL, "x", "Peak vacuum"};
+    cl_table *s = cl_table_select(t, names, labels, 3);
+    assert_non_null(s);
+    assert_int_equal(cl_table_columns(s), 2); /* "nothing" is not a column of t */
+    assert_int_equal(cl_table_rows(s), ROWS + 1);
+    assert_string_equal(cl_table_column_name(s, 0), "row");
+    assert_string_equal(cl_table_column_name(s, 1), "Peak vacuum");
+    assert_string_equal(cl_table_column_unit(s, 1), "kPa");
+    cl_table_cell_text(s, 7, 0, buf, sizeof buf);
+    assert_string_equal(buf, "7");
+    cl_table_cell_text(s, 7, 1, buf, sizeof buf);
+    assert_string_equal(buf, "3.5");
+    cl_table_cell_text(s, ROWS, 0, buf, sizeof buf);
+    assert_string_equal(buf, "");
+    cl_table_free(s);
+
+    /* Out of memory at any point of the selection: no table, nothing leaked. */
+    long n;
+    for (n = 1;; n++) {
+        fail_at = n;
+        count = 0;
+        s = cl_table_select(t, names, labels, 3);
+        long made = count;
+        fail_at = 0;
+        if (made < n) {
+            assert_non_null(s);
+            cl_table_free(s);
+            break;
+        }
+        assert_null(s);
+    }
+    assert_true(n > 3);
+    cl_table_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_renderings),
         cmocka_unit_test(test_each_allocation_fails),
+        cmocka_unit_test(test_reader_and_select),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

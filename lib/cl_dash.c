@@ -17,6 +17,8 @@
 #define HIST CL_DASH_POINTS
 #define PENDING 64    /* history points the feeder keeps while the lock is busy */
 #define RATE_WINDOW_S 1.0
+#define SLOPE_MOMENTS 3 /* moments back over which a cup's rate of change is taken */
+#define LEAK_MOMENTS ((size_t)(CL_DASH_LEAK_WINDOW_S / CL_DASH_PERIOD_S + 0.5))
 
 typedef struct cup_info {
     char *id, *serial;
@@ -24,7 +26,19 @@ typedef struct cup_info {
     const cl_sensor_profile *profile; /* NULL: raw counts */
     double value;                     /* vacuum kPa (calibrated) or raw */
     double applied_s;                 /* host time it engaged; NaN: not applied */
+    int phase;                        /* cl_segment phase; -1 unknown (raw counts) */
+    double leak_kpa_min, leak_pct_min; /* over the hold's last CL_DASH_LEAK_WINDOW_S */
 } cup_info;
+
+/* What the feeder follows of a calibrated cup, moment by moment. */
+typedef struct track {
+    bool engaged;
+    double recent_t[SLOPE_MOMENTS + 1], recent_v[SLOPE_MOMENTS + 1]; /* ring */
+    size_t nrecent;
+    double rise_s, hold_s; /* last rise at the stroke rate; start of the hold */
+    double *win_t, *win_v; /* the hold's last LEAK_MOMENTS moments, ring */
+    size_t nwin;
+} track;
 
 typedef struct dev_info {
     char *port;
@@ -62,7 +76,7 @@ struct cl_dash {
     bool set, failed;            /* begun; begin failed (no recording shown then) */
     double *pend_t, *pend_v;     /* PENDING points of ncups values */
     size_t npend;
-    bool *engaged;
+    track *track;
     double *rate_t0;
     uint64_t *rate_f0;
     outcome pend_out[CL_DASH_MARKERS];
@@ -99,7 +113,7 @@ static bool setup(cl_dash *d, const cl_dash_cup *cups, size_t nc, const char *co
     d->rdevs = calloc(nd ? nd : 1, sizeof *d->rdevs);
     d->pend_t = calloc(PENDING, sizeof *d->pend_t);
     d->pend_v = calloc(PENDING * (nc ? nc : 1), sizeof *d->pend_v);
-    d->engaged = calloc(nc ? nc : 1, sizeof *d->engaged);
+    d->track = calloc(nc ? nc : 1, sizeof *d->track);
     d->rate_t0 = calloc(nd ? nd : 1, sizeof *d->rate_t0);
     d->rate_f0 = calloc(nd ? nd : 1, sizeof *d->rate_f0);
     d->cups = calloc(nc ? nc : 1, sizeof *d->cups);
@@ -107,7 +121,7 @@ static bool setup(cl_dash *d, const cl_dash_cup *cups, size_t nc, const char *co
     d->ids = calloc(nc ? nc : 1, sizeof *d->ids);
     d->hist_t = calloc(HIST, sizeof *d->hist_t);
     d->hist_v = calloc(HIST * (nc ? nc : 1), sizeof *d->hist_v);
-    if (!d->rcups || !d->rdevs || !d->pend_t || !d->pend_v || !d->engaged || !d->rate_t0 ||
+    if (!d->rcups || !d->rdevs || !d->pend_t || !d->pend_v || !d->track || !d->rate_t0 ||
         !d->rate_f0 || !d->cups || !d->devs || !d->ids || !d->hist_t || !d->hist_v)
         return false;
     d->ncups = nc;
@@ -122,8 +136,12 @@ static bool setup(cl_dash *d, const cl_dash_cup *cups, size_t nc, const char *co
         ci->device = c->device;
         ci->channel = c->channel;
         ci->profile = c->profile;
-        ci->applied_s = NAN;
+        ci->applied_s = ci->leak_kpa_min = ci->leak_pct_min = NAN;
+        ci->phase = c->profile ? CL_SEGMENT_BASELINE : -1;
         d->ids[k] = ci->id;
+        if (c->profile && (!(d->track[k].win_t = malloc(LEAK_MOMENTS * sizeof(double))) ||
+                           !(d->track[k].win_v = malloc(LEAK_MOMENTS * sizeof(double)))))
+            return false;
     }
     for (size_t i = 0; i < nd; i++)
         if (!(d->rdevs[i].port = strdup(ports[i] ? ports[i] : "")))
@@ -148,6 +166,90 @@ int cl_dash_begin(cl_dash *d, const cl_dash_cup *cups, size_t ncups, const char 
     return CL_OK;
 }
 
+/* The least-squares slope of the hold's window, per minute; NaN until the
+ * window is full. */
+static double window_slope(const track *tr)
+{
+    if (tr->nwin < LEAK_MOMENTS)
+        return NAN;
+    double st = 0, sv = 0, stt = 0, stv = 0, n = (double)LEAK_MOMENTS, t0 = tr->win_t[0];
+    for (size_t i = 0; i < LEAK_MOMENTS; i++) {
+        double x = tr->win_t[i] - t0, y = tr->win_v[i];
+        st += x;
+        sv += y;
+        stt += x * x;
+        stv += x * y;
+    }
+    double den = stt - st * st / n;
+    return den > 0 ? (stv - st * sv / n) / den * 60 : NAN;
+}
+
+static double window_mean(const track *tr)
+{
+    double s = 0;
+    for (size_t i = 0; i < LEAK_MOMENTS; i++)
+        s += tr->win_v[i];
+    return s / (double)LEAK_MOMENTS;
+}
+
+/* A calibrated cup's phase, incrementally, by the thresholds and rates of
+ * cl_segment: engaged above on_kpa, disengaged below off_kpa; rising at
+ * the stroke rate or more is evacuation (a rise more than evac_gap_s into
+ * the hold is a re-pump, the hold goes on); once the rise has stopped for
+ * CL_DASH_SETTLE_S, the hold; falling at the stroke rate, the release.
+ * During the hold the leak over its last CL_DASH_LEAK_WINDOW_S. */
+static void follow(const cl_dash *d, cup_info *c, track *tr, double t)
+{
+    const cl_segment_params *p = &d->seg;
+    size_t back = tr->nrecent >= SLOPE_MOMENTS ? SLOPE_MOMENTS : tr->nrecent;
+    size_t now = tr->nrecent % (SLOPE_MOMENTS + 1);
+    size_t then = (tr->nrecent - back) % (SLOPE_MOMENTS + 1);
+    tr->recent_t[now] = t;
+    tr->recent_v[now] = c->value;
+    tr->nrecent++;
+    double rate = back ? (c->value - tr->recent_v[then]) / (t - tr->recent_t[then]) : 0;
+    if (!tr->engaged && c->value > p->on_kpa) {
+        tr->engaged = true;
+        c->applied_s = tr->rise_s = t;
+        c->phase = CL_SEGMENT_EVACUATION;
+    } else if (tr->engaged && c->value < p->off_kpa) {
+        tr->engaged = false;
+        c->applied_s = NAN;
+        c->phase = CL_SEGMENT_BASELINE;
+    }
+    if (!tr->engaged) {
+        tr->nwin = 0;
+        c->leak_kpa_min = c->leak_pct_min = NAN;
+        return;
+    }
+    if (rate <= -p->stroke_rate_kpa_s) {
+        c->phase = CL_SEGMENT_RELEASE;
+    } else if (rate >= p->stroke_rate_kpa_s) {
+        if (c->phase == CL_SEGMENT_HOLD && t - tr->hold_s <= p->evac_gap_s)
+            c->phase = CL_SEGMENT_EVACUATION; /* another stroke of the evacuation */
+        tr->rise_s = t;
+        tr->nwin = 0; /* a re-pump starts the leak's window again */
+    } else if (c->phase == CL_SEGMENT_EVACUATION && t - tr->rise_s >= CL_DASH_SETTLE_S) {
+        c->phase = CL_SEGMENT_HOLD;
+        tr->hold_s = t;
+        tr->nwin = 0;
+    }
+    if (c->phase != CL_SEGMENT_HOLD || t - tr->rise_s < CL_DASH_SETTLE_S) {
+        c->leak_kpa_min = c->leak_pct_min = NAN;
+        return;
+    }
+    if (tr->nwin == LEAK_MOMENTS) { /* keep the window in time order */
+        memmove(tr->win_t, tr->win_t + 1, (LEAK_MOMENTS - 1) * sizeof *tr->win_t);
+        memmove(tr->win_v, tr->win_v + 1, (LEAK_MOMENTS - 1) * sizeof *tr->win_v);
+        tr->nwin--;
+    }
+    tr->win_t[tr->nwin] = t;
+    tr->win_v[tr->nwin++] = c->value;
+    c->leak_kpa_min = -window_slope(tr);
+    double mean = tr->nwin == LEAK_MOMENTS ? window_mean(tr) : NAN;
+    c->leak_pct_min = mean > 0 ? 100 * c->leak_kpa_min / mean : NAN;
+}
+
 /* The feeder's view of this moment: values, engaged state, device figures. */
 void cl_dash_observe(cl_dash *d, double t, const cl_dash_device *devices)
 {
@@ -167,15 +269,8 @@ void cl_dash_observe(cl_dash *d, double t, const cl_dash_device *devices)
         const cl_dash_device *ds = &devices[c->device];
         c->value = ds->last_frame_s < 0 ? NAN : vacuum_of(c, ds->last[c->channel]);
         pv[k] = c->value;
-        if (!c->profile || !isfinite(c->value))
-            continue;
-        if (!d->engaged[k] && c->value > d->seg.on_kpa) {
-            d->engaged[k] = true;
-            c->applied_s = t;
-        } else if (d->engaged[k] && c->value < d->seg.off_kpa) {
-            d->engaged[k] = false;
-            c->applied_s = NAN;
-        }
+        if (c->profile && isfinite(c->value))
+            follow(d, c, &d->track[k], t);
     }
     if (d->npend < PENDING)
         d->npend++;
@@ -289,7 +384,11 @@ void cl_dash_free(cl_dash *d)
     free(d->ids);
     free(d->pend_t);
     free(d->pend_v);
-    free(d->engaged);
+    for (size_t k = 0; d->track && k < d->ncups; k++) {
+        free(d->track[k].win_t);
+        free(d->track[k].win_v);
+    }
+    free(d->track);
     free(d->rate_t0);
     free(d->rate_f0);
     free(d->hist_t);
@@ -437,6 +536,13 @@ static json_t *render(const view *w, bool read_only)
         json_object_set_new(o, "value", num(c->value));
         json_object_set_new(o, "applied_s",
                             num(isfinite(c->applied_s) ? w->now - c->applied_s : NAN));
+        json_object_set_new(o, "phase",
+                            c->phase >= 0 ? json_string(cl_segment_phase_name(c->phase))
+                                          : json_null());
+        json_object_set_new(o, "leak_kpa_min", num(c->leak_kpa_min));
+        json_object_set_new(o, "leak_pct_min", num(c->leak_pct_min));
+        json_object_set_new(o, "leaking",
+                            json_boolean(c->leak_pct_min > CL_DASH_LEAK_WARN_PCT_MIN));
         json_array_append_new(cups, o);
     }
     for (size_t i = 0; i < w->ndev; i++) {

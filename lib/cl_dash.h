@@ -33,6 +33,14 @@
 #define CL_DASH_PERIOD_S 0.1 /* seconds between two moments a feeder observes */
 #define CL_DASH_POINTS ((size_t)(CL_DASH_HISTORY_S / CL_DASH_PERIOD_S + 0.5)) /* kept */
 #define CL_DASH_MARKERS 32
+/* A calibrated cup's phase (cl_segment's names), followed moment by moment:
+ * the hold begins once the vacuum has stopped rising for CL_DASH_SETTLE_S;
+ * its leak is the least-squares slope of its last CL_DASH_LEAK_WINDOW_S,
+ * per minute and as % of the mean vacuum then, and faster than
+ * CL_DASH_LEAK_WARN_PCT_MIN the cup is shown leaking. */
+#define CL_DASH_SETTLE_S 3.0
+#define CL_DASH_LEAK_WINDOW_S 30.0
+#define CL_DASH_LEAK_WARN_PCT_MIN 20.0
 
 typedef struct cl_dash cl_dash;
 

@@ -5,7 +5,8 @@ test: open URL, then read and click through Runtime.evaluate.
   devtools.py URL CUP... [--calibrated CUP]   exits 0 when, for every CUP,
       its value element is there and shows at least two different values
       over a few seconds, a --calibrated cup shows mmHg, then kPa and mbar
-      when the unit is switched, while the others stay in raw counts,
+      when the unit is switched, and its phase reaches the hold, while the
+      others stay in raw counts,
       a click on the cup's "applied" button of the first cup and a note sent
       through the form are confirmed on the page as recorded.  Exit 77 if
       chromium or python3-websocket is missing.
@@ -141,6 +142,11 @@ def main():
                           "s.dispatchEvent(new Event('change'))")
                 page.wait(f"{unit % c} === '{u}'", 5, f"cup {c} in {u}")
             page.eval("document.getElementById('unit').value = 'mmHg'")
+        # a calibrated cup's phase follows the analysis's names: applied and
+        # settled, it holds
+        for c in calibrated:
+            page.wait(f"document.getElementById('phase-{c}').textContent.startsWith('hold')",
+                      30, f"cup {c} shown in its hold")
         for c in cups:
             if c not in calibrated and page.eval(unit % c) != "raw counts":
                 die(f"cup {c} without a profile is shown in {page.eval(unit % c)}")

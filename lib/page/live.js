@@ -46,6 +46,8 @@ function buildCups(snap) {
     card.append(head);
     card.append(el("div", { class: "applied", id: "since-" + c.id },
                    c.calibrated ? "not applied" : "no sensor profile: raw counts"));
+    if (c.calibrated)
+      card.append(el("div", { class: "phase", id: "phase-" + c.id }, "–"));
     card.append(el("canvas", { id: "trace-" + c.id, width: 760, height: 280 }));
     if (!snap.read_only)
       COMMANDS.forEach((cmd) =>
@@ -117,9 +119,17 @@ function render(snap) {
     $("value-" + c.id).textContent =
       v === null ? "–" : fixed(v, digits);
     $("unit-" + c.id).textContent = unitOf(c);
-    if (c.calibrated)
+    if (c.calibrated) {
       $("since-" + c.id).textContent =
         c.applied_s === null ? "not applied" : "applied " + fmtAge(c.applied_s);
+      const ph = $("phase-" + c.id);
+      const leak = shown(c, c.leak_kpa_min);
+      ph.textContent = (c.phase || "–") + (leak === null ? "" :
+        ", leak " + fixed(leak, 1) + " " + unitOf(c) + "/min (" + fixed(c.leak_pct_min, 1) +
+        " %/min)" + (c.leaking ? ": LEAKING" : ""));
+      ph.className = "phase" + (c.leaking ? " bad" : "");
+      $("cup-" + c.id).classList.toggle("leaking", c.leaking);
+    }
     draw(k, c);
   });
   const body = $("devices").tBodies[0];

@@ -20,7 +20,7 @@ static const char profile[] =
 typedef struct fixture {
     cl_sensor_profile *p;
     const cl_sensor_profile *ps[1];
-    char ids[NCUPS][8];
+    char ids[NCUPS][16];
     cl_acq_cup cups[NCUPS];
     cl_acq_device_status dev[2];
     cl_acq_status st;
@@ -89,7 +89,7 @@ static void test_block_80(void **state)
     assert_non_null(strstr(line[1], "no errors"));
     assert_non_null(strstr(line[2], "errors: checksum 3"));
     for (int k = 0; k < NCUPS; k++) {
-        char id[8], unit[8];
+        char id[16], unit[8];
         double v;
         const char *at = line[3 + k / 4];
         snprintf(id, sizeof id, "C%d ", k + 1);

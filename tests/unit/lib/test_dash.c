@@ -147,6 +147,81 @@ static void test_applied_since(void **state)
     json_decref(j);
 }
 
+/* C1's vacuum (kPa) as its raw reading through the fixture's profile. */
+static double raw_of(double vacuum_kpa)
+{
+    return (120 - vacuum_kpa) / 0.032;
+}
+
+static json_t *cup_at(fixture *f, json_t **snap, size_t k)
+{
+    *snap = snapshot(f, 0);
+    return json_array_get(json_object_get(*snap, "cups"), k);
+}
+
+/* C1 applied with one stroke to 40 kPa at 5 s, decaying by k_per_s, and
+ * released at 70 s, at the dash's 10 moments a second; its phase and leak
+ * along the way, checked at the times given. */
+static void run_phases(fixture *f, double k_per_s, bool leaking)
+{
+    json_t *snap, *c;
+    for (int i = 1; i <= 720; i++) {
+        double t = i * CL_DASH_PERIOD_S, v;
+        if (t < 5)
+            v = 0;
+        else if (t < 5.5)
+            v = 80 * (t - 5);
+        else if (t < 70)
+            v = 40 * exp(-k_per_s * (t - 5.5));
+        else
+            v = fmax(0, 40 * exp(-k_per_s * 64.5) - 80 * (t - 70));
+        at(f, t, raw_of(v), 1000);
+        const char *want = NULL;
+        if (i == 40)
+            want = "baseline";
+        else if (i == 53 || i == 80) /* rising, then not yet settled for 3 s */
+            want = "evacuation";
+        else if (i == 90 || i == 400 || i == 690)
+            want = "hold";
+        else if (i == 702)
+            want = "release";
+        else if (i == 720)
+            want = "baseline";
+        if (!want)
+            continue;
+        c = cup_at(f, &snap, 0);
+        assert_string_equal(json_string_value(json_object_get(c, "phase")), want);
+        json_t *raw = json_array_get(json_object_get(snap, "cups"), 1);
+        assert_true(json_is_null(json_object_get(raw, "phase")));
+        double leak = json_number_value(json_object_get(c, "leak_kpa_min"));
+        double pct = json_number_value(json_object_get(c, "leak_pct_min"));
+        if (i == 400 || i == 690) { /* the window (30 s) full from 38.4 s on */
+            /* an exponential's secant slope over 30 s: within 1 % of k */
+            double mid = t - CL_DASH_LEAK_WINDOW_S / 2;
+            assert_float_equal(leak, 60 * k_per_s * 40 * exp(-k_per_s * (mid - 5.5)),
+                               0.01 * leak + 1e-9);
+            assert_float_equal(pct, 100 * 60 * k_per_s, 0.01 * pct + 1e-9);
+            assert_int_equal(json_is_true(json_object_get(c, "leaking")), leaking);
+        } else {
+            assert_true(json_is_null(json_object_get(c, "leak_kpa_min")));
+            assert_false(json_is_true(json_object_get(c, "leaking")));
+        }
+        json_decref(snap);
+    }
+}
+
+/* Phases as cl_segment names them; a cup losing 30 %/min is leaking, one
+ * losing 2 %/min is not (CL_DASH_LEAK_WARN_PCT_MIN 20). */
+static void test_phases_leaking(void **state)
+{
+    run_phases(*state, 0.3 / 60, true);
+}
+
+static void test_phases_holding(void **state)
+{
+    run_phases(*state, 0.02 / 60, false);
+}
+
 /* Every published point once, in order; `since` gives the newer ones; the
  * oldest go beyond CL_DASH_HISTORY_S. */
 static void test_history(void **state)
@@ -256,6 +331,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_before_recording, setup, teardown),
         cmocka_unit_test_setup_teardown(test_values_and_units, setup, teardown),
         cmocka_unit_test_setup_teardown(test_applied_since, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_phases_leaking, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_phases_holding, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history, setup, teardown),
         cmocka_unit_test_setup_teardown(test_markers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),

@@ -187,6 +187,8 @@ static int load(cb_board *b, const cb_options *o, elf_firmware_t *fw, cl_error *
     return o->eeprom ? load_eeprom(b, o->eeprom, err) : CL_OK;
 }
 
+static int watch_pty(cb_board *b, cl_error *err);
+
 int cb_board_create(cb_board **out, const cb_options *o, cb_drive *drive, cl_error *err)
 {
     elf_firmware_t fw;
@@ -216,6 +218,12 @@ int cb_board_create(cb_board **out, const cb_options *o, cb_drive *drive, cl_err
         int e = errno;
         cb_board_destroy(b);
         return cl_error_set(err, cl_error_from_errno(e), "cannot open the pty: %s", strerror(e));
+    }
+    /* Watched before its path is told to anyone: a reader that opens it
+     * at once is not missed. */
+    if ((rc = watch_pty(b, err)) != CL_OK) {
+        cb_board_destroy(b);
+        return rc;
     }
     *out = b;
     return CL_OK;
@@ -289,9 +297,6 @@ static int watch_pty(cb_board *b, cl_error *err)
 int cb_board_wait_reader(cb_board *b, double wait_s, volatile sig_atomic_t *stop,
                          cl_error *err)
 {
-    int rc = watch_pty(b, err);
-    if (rc != CL_OK)
-        return rc;
     double deadline = cl_time_mono_s() + wait_s;
     while (!*stop) {
         struct pollfd p = {b->watch, POLLIN, 0};
@@ -352,9 +357,12 @@ static int unplug(cb_board *b, volatile sig_atomic_t *stop, cl_error *err)
     close(m);
     close(off[1]);
     snprintf(b->pty.pty.slavename, sizeof b->pty.pty.slavename, "%s", name);
+    int rc = watch_pty(b, err); /* before the path is told: no open missed */
+    if (rc != CL_OK)
+        return rc;
     printf("%s\n", name);
     fflush(stdout);
-    return watch_pty(b, err);
+    return CL_OK;
 }
 
 /* After every instruction: time the interrupt handler being entered or left. */

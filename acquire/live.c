@@ -11,7 +11,7 @@
 static void begin(acq_live *l, const cl_acq_status *st)
 {
     cl_dash_cup *cups = calloc(st->ncups ? st->ncups : 1, sizeof *cups);
-    const char **ports = calloc(st->ndevices ? st->ndevices : 1, sizeof *ports);
+    cl_dash_port *ports = calloc(st->ndevices ? st->ndevices : 1, sizeof *ports);
     l->devs = calloc(st->ndevices ? st->ndevices : 1, sizeof *l->devs);
     if (cups && ports && l->devs) {
         for (size_t k = 0; k < st->ncups; k++) {
@@ -21,9 +21,9 @@ static void begin(acq_live *l, const cl_acq_status *st)
                                                            c->sensor_serial)};
         }
         for (size_t i = 0; i < st->ndevices; i++)
-            ports[i] = st->devices[i].port;
+            ports[i] = (cl_dash_port){st->devices[i].port, st->devices[i].adc_bits};
         /* out of memory: no live view, the recording goes on */
-        cl_dash_begin(l->dash, cups, st->ncups, ports, st->ndevices, NULL);
+        cl_dash_begin(l->dash, cups, st->ncups, ports, st->ndevices, l->target, NULL);
     }
     free(cups);
     free(ports);
@@ -46,6 +46,11 @@ static void publish(void *ctx, const cl_acq_status *st)
     }
     cl_dash_observe(l->dash, st->elapsed_s, l->devs);
     cl_dash_publish(l->dash, false);
+}
+
+static void event(void *ctx, const cl_session_event *ev)
+{
+    cl_dash_event(((acq_live *)ctx)->dash, ev);
 }
 
 static bool next_marker(void *ctx, char *line, size_t cap)
@@ -81,13 +86,14 @@ int acq_live_start(acq_live *l, acq_options *o, const cl_sensor_profile *const *
         return rc;
     l->sensors = sensors;
     l->nsensors = nsensors;
+    l->target = o->cfg.meta.target;
     cl_web_options wo = {o->live, cl_web_page, cl_web_page_n, l->dash};
     if ((rc = cl_web_start(&l->web, &wo, err)) != CL_OK) {
         cl_dash_free(l->dash);
         l->dash = NULL;
         return rc;
     }
-    l->hook = (cl_acq_live){publish, next_marker, feedback, l, CL_DASH_PERIOD_S};
+    l->hook = (cl_acq_live){publish, event, next_marker, feedback, l, CL_DASH_PERIOD_S};
     o->cfg.live = &l->hook;
     return CL_OK;
 }

@@ -15,6 +15,7 @@ typedef struct acq_live {
     cl_acq_live hook;
     const cl_sensor_profile *const *sensors;
     size_t nsensors;
+    const cl_target *target; /* NULL: none */
     cl_dash_device *devs; /* the reader's moment, one per device */
     bool begun;
 } acq_live;

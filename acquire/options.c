@@ -50,6 +50,11 @@ static const char usage[] =
     "                           (0: any free one) of ADDR (default 127.0.0.1); its\n"
     "                           address and token are printed at the start\n"
     "      --live-token TOKEN   the token the live view asks for (default: random)\n"
+    "      --target P[:D]       the vacuum aimed at (a bare number is in mmHg), for D\n"
+    "                           (s, min or h): recorded, and drawn as a band in the\n"
+    "                           live view\n"
+    "      --target-band TOL    the band's half-width: N% of the target or a\n"
+    "                           pressure (default 10%)\n"
     "      --search GLOB        also look at the ports matching GLOB for a device=\n"
     "                           port and in --list-ports (repeatable; the system lists\n"
     "                           USB serial ports by itself)\n"
@@ -75,7 +80,7 @@ enum {
     OPT_TEXT_TS = 256, OPT_FLUSH, OPT_PROBE, OPT_NO_RECONNECT, OPT_FORCE, OPT_PRACT,
     OPT_SUBJECT, OPT_TECH, OPT_SITE, OPT_NOTES, OPT_CUP, OPT_MARKERS, OPT_LIST, OPT_BUFFER,
     OPT_RAW, OPT_REPLAY, OPT_PROFILE, OPT_LIVE, OPT_LIVE_TOKEN, OPT_IDENTIFY, OPT_CONFIGURE,
-    OPT_SEARCH,
+    OPT_SEARCH, OPT_TARGET, OPT_TARGET_BAND,
 };
 
 static const struct option longopts[] = {
@@ -102,6 +107,8 @@ static const struct option longopts[] = {
     {"markers", no_argument, NULL, OPT_MARKERS},
     {"live", required_argument, NULL, OPT_LIVE},
     {"live-token", required_argument, NULL, OPT_LIVE_TOKEN},
+    {"target", required_argument, NULL, OPT_TARGET},
+    {"target-band", required_argument, NULL, OPT_TARGET_BAND},
     {"search", required_argument, NULL, OPT_SEARCH},
     {"list-ports", no_argument, NULL, OPT_LIST},
     {"identify", no_argument, NULL, OPT_IDENTIFY},
@@ -278,6 +285,14 @@ static int session_option(acq_options *o, int opt, char *arg)
     case OPT_NOTES: o->cfg.meta.notes = arg; return TAKEN;
     case OPT_CUP: return (rc = parse_cup(o, arg)) >= 0 ? rc : TAKEN;
     case OPT_MARKERS: o->markers = true; return TAKEN;
+    case OPT_TARGET: {
+        cl_error e;
+        if (cl_target_parse(arg, &o->target, &e) != CL_OK)
+            return usage_error("%s", e.msg);
+        o->cfg.meta.target = &o->target;
+        return TAKEN;
+    }
+    case OPT_TARGET_BAND: o->target_band = arg; return TAKEN;
     }
     return NOT_MINE;
 }
@@ -335,6 +350,13 @@ static int combination(acq_options *o, const port_defaults *pd)
         return usage_error("%s", "no output file given (-o FILE)");
     if (o->live.token && !o->live.on)
         return usage_error("%s", "--live-token needs --live");
+    if (o->target_band) {
+        cl_error e;
+        if (!o->cfg.meta.target)
+            return usage_error("%s", "--target-band needs --target");
+        if (cl_target_parse_band(o->target_band, &o->target, &e) != CL_OK)
+            return usage_error("%s", e.msg);
+    }
     return -1;
 }
 

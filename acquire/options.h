@@ -7,6 +7,7 @@
 
 #include "engine/cl_acq.h"
 #include "cl_cli.h"
+#include "cl_target.h"
 #include "cl_web.h"
 
 #define ACQ_MAX_PORTS 16
@@ -37,6 +38,8 @@ typedef struct acq_options {
     const char *configure; /* --configure SETTINGS */
     bool markers;   /* read marker commands from stdin */
     int verbosity;  /* 0 quiet, 1 normal, 2 verbose */
+    cl_target target;        /* --target (cfg.meta.target points here) */
+    const char *target_band; /* --target-band, taken once the target is known */
     cl_web_listen live; /* --live, --live-token: serve the live view */
     cl_cli_config config; /* arguments from --config FILE (cl_cli_config_free) */
 } acq_options;

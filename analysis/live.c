@@ -122,7 +122,7 @@ static int take_profiles(an_live *l, cl_session_reader *r, cl_error *err)
     return CL_OK;
 }
 
-static int take_devices(an_live *l, cl_session_reader *r, const char **ports, cl_error *err)
+static int take_devices(an_live *l, cl_session_reader *r, cl_dash_port *ports, cl_error *err)
 {
     for (size_t i = 0; i < l->ndev; i++) {
         const cl_session_device *info = cl_session_device_info(r, i);
@@ -134,7 +134,7 @@ static int take_devices(an_live *l, cl_session_reader *r, const char **ports, cl
             return cl_error_set(err, CL_ERR_NOMEM, "out of memory");
         d->last_t = -1;
         d->connected = true;
-        ports[i] = d->port;
+        ports[i] = (cl_dash_port){d->port, cl_analysis_adc_bits(&l->o->an, r, i)};
     }
     return CL_OK;
 }
@@ -149,7 +149,7 @@ static int begin(an_live *l, cl_session_reader *r, cl_error *err)
     l->moment = calloc(l->ndev ? l->ndev : 1, sizeof *l->moment);
     cl_dash_cup *cups = calloc(nc ? nc : 1, sizeof *cups);
     char(*serials)[CL_ANALYSIS_STR] = calloc(nc ? nc : 1, sizeof *serials);
-    const char **ports = calloc(l->ndev ? l->ndev : 1, sizeof *ports);
+    cl_dash_port *ports = calloc(l->ndev ? l->ndev : 1, sizeof *ports);
     int rc = !l->devs || !l->moment || !cups || !serials || !ports
                  ? cl_error_set(err, CL_ERR_NOMEM, "out of memory")
                  : take_profiles(l, r, err);
@@ -161,8 +161,10 @@ static int begin(an_live *l, cl_session_reader *r, cl_error *err)
         cups[k] = (cl_dash_cup){c->cup_id, serials[k], c->device, c->channel,
                                 cl_sensor_profile_find(l->sensors, l->nsensors, serials[k])};
     }
+    cl_target target;
+    bool aimed = cl_session_target(r, &target);
     if (rc == CL_OK)
-        rc = cl_dash_begin(l->dash, cups, nc, ports, l->ndev, err);
+        rc = cl_dash_begin(l->dash, cups, nc, ports, l->ndev, aimed ? &target : NULL, err);
     l->begun = rc == CL_OK;
     free(cups);
     free(serials);
@@ -279,7 +281,8 @@ static bool names_port(const char *text, const char *port)
     return text && n && strncmp(text, port, n) == 0 && text[n] == ':';
 }
 
-/* The disconnect and reconnect events up to time t. */
+/* The events up to time t, for the view; by the disconnect and reconnect
+ * ones, which devices are there. */
 static int take_events(an_live *l, cl_session_reader *r, double t, cl_error *err)
 {
     size_t n = cl_session_event_count(r);
@@ -290,6 +293,7 @@ static int take_events(an_live *l, cl_session_reader *r, double t, cl_error *err
             return rc;
         if (ev.t > t)
             break;
+        cl_dash_event(l->dash, &ev);
         if (ev.kind != CL_EVENT_DISCONNECT && ev.kind != CL_EVENT_RECONNECT)
             continue;
         for (size_t i = 0; i < l->ndev; i++)

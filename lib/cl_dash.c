@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cl_ident.h"
 #include "cl_segment.h"
 #include "cl_units.h"
 
@@ -28,7 +29,13 @@ typedef struct cup_info {
     double applied_s;                 /* host time it engaged; NaN: not applied */
     int phase;                        /* cl_segment phase; -1 unknown (raw counts) */
     double leak_kpa_min, leak_pct_min; /* over the hold's last CL_DASH_LEAK_WINDOW_S */
+    bool saturated;                   /* its last reading at an end of the ADC's range */
+    int band;                         /* against the target: BAND_* */
 } cup_info;
+
+/* Where a calibrated, applied cup's vacuum is against the target band. */
+enum { BAND_NONE = -1, BAND_BELOW, BAND_WITHIN, BAND_ABOVE };
+static const char *const band_names[] = {"below", "within", "above"};
 
 /* What the feeder follows of a calibrated cup, moment by moment. */
 typedef struct track {
@@ -42,6 +49,7 @@ typedef struct track {
 
 typedef struct dev_info {
     char *port;
+    double adc_max; /* NaN unknown */
     bool connected;
     double rate_hz, last_frame_s;
     cl_session_counters counters;
@@ -56,6 +64,14 @@ typedef struct marker {
     char why[128];
 } marker;
 
+/* An event as the view keeps it. */
+typedef struct dash_event {
+    double t;
+    int32_t cup;
+    cl_event_kind kind;
+    char text[CL_SESSION_EVENT_TEXT];
+} dash_event;
+
 typedef struct outcome {
     uint64_t id;
     bool accepted;
@@ -67,6 +83,8 @@ struct cl_dash {
     cl_dash_check_fn check;
     void *check_ctx;
     cl_segment_params seg;
+    bool has_target;
+    cl_target target;
 
     /* feeding side */
     size_t ncups, ndev;          /* 0 cups until cl_dash_begin */
@@ -84,6 +102,9 @@ struct cl_dash {
     uint64_t current;            /* id of the marker handed to the recording */
     bool rate_set;               /* rate_t0, rate_f0 taken at the first moment */
     double rnow;                 /* time of the last moment */
+    dash_event pend_ev[CL_DASH_EVENTS]; /* ring, newest at pend_nev - 1 */
+    uint64_t pend_nev;           /* events observed */
+    uint64_t pend_sent;          /* events handed over */
 
     /* shared, under mu */
     pthread_mutex_t mu;
@@ -98,6 +119,8 @@ struct cl_dash {
     size_t nqueue;
     marker log[CL_DASH_MARKERS];     /* ring by id */
     uint64_t next_id;
+    dash_event events[CL_DASH_EVENTS]; /* ring by number, the newest is number nev */
+    uint64_t nev;
 };
 
 static double vacuum_of(const cup_info *c, double raw)
@@ -106,7 +129,7 @@ static double vacuum_of(const cup_info *c, double raw)
 }
 
 /* The feeder's copy of the cup table and the buffers. */
-static bool setup(cl_dash *d, const cl_dash_cup *cups, size_t nc, const char *const *ports,
+static bool setup(cl_dash *d, const cl_dash_cup *cups, size_t nc, const cl_dash_port *ports,
                   size_t nd)
 {
     d->rcups = calloc(nc ? nc : 1, sizeof *d->rcups);
@@ -138,19 +161,22 @@ static bool setup(cl_dash *d, const cl_dash_cup *cups, size_t nc, const char *co
         ci->profile = c->profile;
         ci->applied_s = ci->leak_kpa_min = ci->leak_pct_min = NAN;
         ci->phase = c->profile ? CL_SEGMENT_BASELINE : -1;
+        ci->band = BAND_NONE;
         d->ids[k] = ci->id;
         if (c->profile && (!(d->track[k].win_t = malloc(LEAK_MOMENTS * sizeof(double))) ||
                            !(d->track[k].win_v = malloc(LEAK_MOMENTS * sizeof(double)))))
             return false;
     }
-    for (size_t i = 0; i < nd; i++)
-        if (!(d->rdevs[i].port = strdup(ports[i] ? ports[i] : "")))
+    for (size_t i = 0; i < nd; i++) {
+        if (!(d->rdevs[i].port = strdup(ports[i].name ? ports[i].name : "")))
             return false;
+        d->rdevs[i].adc_max = cl_ident_adc_max(ports[i].adc_bits);
+    }
     return true;
 }
 
-int cl_dash_begin(cl_dash *d, const cl_dash_cup *cups, size_t ncups, const char *const *ports,
-                  size_t ndevices, cl_error *err)
+int cl_dash_begin(cl_dash *d, const cl_dash_cup *cups, size_t ncups, const cl_dash_port *ports,
+                  size_t ndevices, const cl_target *target, cl_error *err)
 {
     if (d->set || d->failed)
         return cl_error_set(err, CL_ERR_ARG, "live view: the recording has begun already");
@@ -162,6 +188,8 @@ int cl_dash_begin(cl_dash *d, const cl_dash_cup *cups, size_t ncups, const char 
         d->failed = true;
         return cl_error_set(err, CL_ERR_NOMEM, "live view: out of memory");
     }
+    if ((d->has_target = target != NULL))
+        d->target = *target;
     d->set = true;
     return CL_OK;
 }
@@ -250,6 +278,26 @@ static void follow(const cl_dash *d, cup_info *c, track *tr, double t)
     c->leak_pct_min = mean > 0 ? 100 * c->leak_kpa_min / mean : NAN;
 }
 
+/* A cup against the target band: only when it is calibrated and applied. */
+static int band_of(const cl_dash *d, const cup_info *c)
+{
+    const cl_target *g = &d->target;
+    if (!d->has_target || !c->profile || !isfinite(c->applied_s) || !isfinite(c->value))
+        return BAND_NONE;
+    return c->value < g->vacuum_kpa - g->band_kpa   ? BAND_BELOW
+           : c->value > g->vacuum_kpa + g->band_kpa ? BAND_ABOVE
+                                                    : BAND_WITHIN;
+}
+
+void cl_dash_event(cl_dash *d, const cl_session_event *ev)
+{
+    dash_event *e = &d->pend_ev[d->pend_nev++ % CL_DASH_EVENTS];
+    e->t = ev->t;
+    e->cup = ev->cup;
+    e->kind = ev->kind;
+    snprintf(e->text, sizeof e->text, "%s", ev->text ? ev->text : "");
+}
+
 /* The feeder's view of this moment: values, engaged state, device figures. */
 void cl_dash_observe(cl_dash *d, double t, const cl_dash_device *devices)
 {
@@ -267,10 +315,13 @@ void cl_dash_observe(cl_dash *d, double t, const cl_dash_device *devices)
     for (size_t k = 0; k < d->ncups; k++) {
         cup_info *c = &d->rcups[k];
         const cl_dash_device *ds = &devices[c->device];
-        c->value = ds->last_frame_s < 0 ? NAN : vacuum_of(c, ds->last[c->channel]);
+        double raw = ds->last_frame_s < 0 ? NAN : ds->last[c->channel];
+        c->value = isfinite(raw) ? vacuum_of(c, raw) : NAN;
+        c->saturated = cl_ident_saturated(raw, d->rdevs[c->device].adc_max);
         pv[k] = c->value;
         if (c->profile && isfinite(c->value))
             follow(d, c, &d->track[k], t);
+        c->band = band_of(d, c);
     }
     if (d->npend < PENDING)
         d->npend++;
@@ -319,6 +370,10 @@ bool cl_dash_publish(cl_dash *d, bool wait)
         snprintf(m->why, sizeof m->why, "%s", d->pend_out[i].why);
     }
     d->nout = 0;
+    if (d->pend_nev - d->pend_sent > CL_DASH_EVENTS)
+        d->pend_sent = d->pend_nev - CL_DASH_EVENTS; /* older ones were overwritten */
+    for (; d->pend_sent < d->pend_nev; d->pend_sent++)
+        d->events[++d->nev % CL_DASH_EVENTS] = d->pend_ev[d->pend_sent % CL_DASH_EVENTS];
     d->ready = true;
     pthread_mutex_unlock(&d->mu);
     return true;
@@ -456,6 +511,10 @@ typedef struct view {
     double *t, *v;
     uint64_t first_seq, seq;
     marker log[CL_DASH_MARKERS];
+    dash_event events[CL_DASH_EVENTS]; /* oldest first */
+    size_t nevents;
+    bool has_target;
+    cl_target target;
 } view;
 
 static bool take_view(cl_dash *d, uint64_t since, view *w)
@@ -489,6 +548,11 @@ static bool take_view(cl_dash *d, uint64_t since, view *w)
             }
         }
     }
+    uint64_t oldest_ev = d->nev > CL_DASH_EVENTS ? d->nev - CL_DASH_EVENTS + 1 : 1;
+    for (uint64_t e = oldest_ev; e <= d->nev; e++)
+        w->events[w->nevents++] = d->events[e % CL_DASH_EVENTS];
+    w->has_target = d->has_target;
+    w->target = d->target;
     memcpy(w->log, d->log, sizeof w->log);
     for (size_t i = 0; i < CL_DASH_MARKERS; i++)
         if (w->log[i].line && !(w->log[i].line = strdup(w->log[i].line)))
@@ -543,6 +607,9 @@ static json_t *render(const view *w, bool read_only)
         json_object_set_new(o, "leak_pct_min", num(c->leak_pct_min));
         json_object_set_new(o, "leaking",
                             json_boolean(c->leak_pct_min > CL_DASH_LEAK_WARN_PCT_MIN));
+        json_object_set_new(o, "saturated", json_boolean(c->saturated));
+        json_object_set_new(o, "target",
+                            c->band == BAND_NONE ? json_null() : json_string(band_names[c->band]));
         json_array_append_new(cups, o);
     }
     for (size_t i = 0; i < w->ndev; i++) {
@@ -587,6 +654,25 @@ static json_t *render(const view *w, bool read_only)
         json_object_set_new(o, "why", json_string(m->why));
         json_array_append_new(marks, o);
     }
+    json_t *evs = json_array();
+    for (size_t i = 0; i < w->nevents; i++) {
+        const dash_event *e = &w->events[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "t", json_real(e->t));
+        json_object_set_new(o, "kind", json_string(cl_event_kind_name(e->kind)));
+        json_object_set_new(o, "cup", e->cup >= 0 && (size_t)e->cup < w->ncups
+                                          ? json_string(w->cups[e->cup].id)
+                                          : json_null());
+        json_object_set_new(o, "text", json_string(e->text));
+        json_array_append_new(evs, o);
+    }
+    json_object_set_new(root, "target",
+                        w->has_target ? json_pack("{s:f,s:f,s:o}", "vacuum_kpa",
+                                                  w->target.vacuum_kpa, "band_kpa",
+                                                  w->target.band_kpa, "duration_s",
+                                                  num(w->target.duration_s))
+                                      : json_null());
+    json_object_set_new(root, "events", evs);
     json_object_set_new(root, "cups", cups);
     json_object_set_new(root, "devices", devs);
     json_object_set_new(root, "history", hist);

@@ -13,9 +13,12 @@
  * Kept: per cup the last CL_DASH_HISTORY_S seconds of moments, one every
  * CL_DASH_PERIOD_S, the current value, calibrated when the cup has a sensor
  * profile, and the time since the cup was applied (its vacuum crossed the
- * engage threshold of cl_segment); per device its state and counters; the
- * last CL_DASH_MARKERS marker commands sent through cl_dash_queue_marker
- * with what became of them.  A dash without a check of marker commands is
+ * engage threshold of cl_segment), whether its reading sits at an end of the
+ * ADC's range (saturated), and where its vacuum is against the target band;
+ * per device its state and counters; the last CL_DASH_EVENTS events of the
+ * recording (markers, whoever sent them, and the devices' own); the last
+ * CL_DASH_MARKERS marker commands sent through cl_dash_queue_marker with
+ * what became of them.  A dash without a check of marker commands is
  * read-only: it takes none (the view of a recording made elsewhere).
  */
 #ifndef CL_DASH_H
@@ -28,11 +31,13 @@
 #include "cl_error.h"
 #include "cl_sensor.h"
 #include "cl_session.h"
+#include "cl_target.h"
 
 #define CL_DASH_HISTORY_S 180
 #define CL_DASH_PERIOD_S 0.1 /* seconds between two moments a feeder observes */
 #define CL_DASH_POINTS ((size_t)(CL_DASH_HISTORY_S / CL_DASH_PERIOD_S + 0.5)) /* kept */
 #define CL_DASH_MARKERS 32
+#define CL_DASH_EVENTS 32
 /* A calibrated cup's phase (cl_segment's names), followed moment by moment:
  * the hold begins once the vacuum has stopped rising for CL_DASH_SETTLE_S;
  * its leak is the least-squares slope of its last CL_DASH_LEAK_WINDOW_S,
@@ -73,16 +78,27 @@ typedef struct cl_dash_device {
     cl_session_counters counters; /* `frames` gives the frame rate */
 } cl_dash_device;
 
-/* The session's cups and devices (`ports` their names), once before the
- * first moment: CL_ERR_ARG for a cup on no device, CL_ERR_NOMEM.  After an
- * error the dash stays without a recording and ignores the moments. */
-int cl_dash_begin(cl_dash *d, const cl_dash_cup *cups, size_t ncups, const char *const *ports,
-                  size_t ndevices, cl_error *err);
+/* A device of the session. */
+typedef struct cl_dash_port {
+    const char *name; /* copied */
+    int adc_bits;     /* its counts' resolution; 0 unknown (no saturation shown) */
+} cl_dash_port;
+
+/* The session's cups and devices, and the target (NULL: none; copied),
+ * once before the first moment: CL_ERR_ARG for a cup on no device,
+ * CL_ERR_NOMEM.  After an error the dash stays without a recording and
+ * ignores the moments. */
+int cl_dash_begin(cl_dash *d, const cl_dash_cup *cups, size_t ncups, const cl_dash_port *devices,
+                  size_t ndevices, const cl_target *target, cl_error *err);
 /* A moment at time `t` (seconds since the recording started): devices[i]
  * for each device of cl_dash_begin.  Kept by the feeding side until handed
  * over (the last 64 moments). */
 void cl_dash_observe(cl_dash *d, double t, const cl_dash_device *devices);
-/* Hand over the moments and marker outcomes kept: waiting for the lock, or
+/* An event the recording holds (a marker, a device gone, ...): `cup` an
+ * index of the cup table or -1 (all, none).  Kept by the feeding side until
+ * handed over (the last CL_DASH_EVENTS). */
+void cl_dash_event(cl_dash *d, const cl_session_event *ev);
+/* Hand over the moments, events and marker outcomes kept: waiting for the lock, or
  * (wait false) only if it is free at once.  False when it was not. */
 bool cl_dash_publish(cl_dash *d, bool wait);
 /* The oldest waiting marker command (true), for the recording; its outcome

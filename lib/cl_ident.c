@@ -118,3 +118,13 @@ void cl_ident_parse(cl_ident *id, const char *announcement)
         p += n + (p[n] == '\n');
     }
 }
+
+double cl_ident_adc_max(int adc_bits)
+{
+    return adc_bits > 0 && adc_bits < 63 ? (double)((1LL << adc_bits) - 1) : NAN;
+}
+
+bool cl_ident_saturated(double raw, double adc_max)
+{
+    return isfinite(adc_max) && (raw <= 0 || raw >= adc_max);
+}

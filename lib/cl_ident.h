@@ -38,4 +38,12 @@ bool cl_ident_set(cl_ident *id, const char *key, const char *value);
  * joined by "\n", as the session file stores them; NULL = none). */
 void cl_ident_parse(cl_ident *id, const char *announcement);
 
+/* The ADC's full scale in counts, 2^adc_bits - 1; NaN when adc_bits is
+ * unknown (not positive). */
+double cl_ident_adc_max(int adc_bits);
+/* Whether a reading sits at an end of the ADC's range (0 or full scale), so
+ * the pressure may lie beyond it: saturated.  False when the full scale is
+ * unknown (NaN). */
+bool cl_ident_saturated(double raw, double adc_max);
+
 #endif

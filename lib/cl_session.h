@@ -50,6 +50,7 @@
 #include <stdint.h>
 
 #include "cl_error.h"
+#include "cl_target.h"
 
 #define CL_SESSION_FORMAT "cuplab-session"
 #define CL_SESSION_VERSION 1
@@ -91,6 +92,7 @@ typedef struct cl_session_meta {
     const char *technique; /* dry, wet, fire, pump, ... */
     const char *site;      /* body site(s) */
     const char *notes;
+    const cl_target *target; /* the vacuum aimed at; NULL: none given */
     /* JSON documents of the calibration profiles used (cl_profile), copied
      * into /calibration/profiles so the file can be analysed years later. */
     const char *const *profiles;

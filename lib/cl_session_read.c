@@ -700,6 +700,15 @@ const char *cl_session_attr(cl_session_reader *r, const char *name)
     return v ? v : "";
 }
 
+bool cl_session_target(cl_session_reader *r, cl_target *out)
+{
+    const char *v = cl_session_attr(r, "target_vacuum_kpa"),
+               *d = cl_session_attr(r, "target_duration_s"),
+               *b = cl_session_attr(r, "target_band_kpa");
+    *out = (cl_target){strtod(v, NULL), *d ? strtod(d, NULL) : NAN, strtod(b, NULL)};
+    return *v && out->vacuum_kpa > 0 && out->band_kpa > 0;
+}
+
 cl_session_status cl_session_reader_status(const cl_session_reader *r)
 {
     return r ? r->status : CL_SESSION_RECORDING;

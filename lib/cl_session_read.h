@@ -27,6 +27,9 @@ void cl_session_reader_close(cl_session_reader *r); /* accepts NULL */
  * (numbers printed); "" when absent.  Read once and cached: valid until the
  * reader is closed, not updated by cl_session_refresh(). */
 const char *cl_session_attr(cl_session_reader *r, const char *name);
+/* The target the recording aimed at (root attributes target_*): false
+ * when the file has none. */
+bool cl_session_target(cl_session_reader *r, cl_target *out);
 cl_session_status cl_session_reader_status(const cl_session_reader *r);
 /* Whether a recorder still writes the file: it holds the writer lock while it
  * records (checked at open and at each cl_session_refresh()).  A file with

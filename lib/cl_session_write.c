@@ -435,6 +435,13 @@ static int build_schema(cl_session *s, const cl_session_meta *meta,
         rc = cl_h5_fail(err, s->path, "cannot write the root attributes");
         goto done;
     }
+    const cl_target *tg = meta->target;
+    if (tg && (cl_h5_put_double(root, "target_vacuum_kpa", tg->vacuum_kpa) < 0 ||
+               cl_h5_put_double(root, "target_duration_s", tg->duration_s) < 0 ||
+               cl_h5_put_double(root, "target_band_kpa", tg->band_kpa) < 0)) {
+        rc = cl_h5_fail(err, s->path, "cannot write the target's attributes");
+        goto done;
+    }
     if ((devices = cl_h5_group(root, "devices")) < 0) {
         rc = cl_h5_fail(err, s->path, "cannot create /devices");
         goto done;

@@ -24,6 +24,7 @@
 
 #include "engine/cl_capture.h"
 #include "engine/cl_clock.h"
+#include "cl_ident.h"
 #include "cl_log.h"
 #include "engine/cl_marker.h"
 #include "cl_output.h"
@@ -91,6 +92,7 @@ typedef struct dev {
     double last[CL_WIRE_MAX_CHANNELS];
     double last_frame;      /* host time of the last frame; -1: none */
     double last_device_time; /* of the last frame, device units; NaN: none */
+    int adc_bits;           /* as announced; 0 unknown */
     cl_clock *clock;        /* device vs host clock, from the recording's start */
 } dev;
 
@@ -193,9 +195,13 @@ static int consume(acq *a, const rec *r);
  * write it to the session directly. */
 static bool deliver(acq *a, const rec *r)
 {
-    if (a->writer_gone)
-        return consume(a, r) == CL_OK;
-    return push(a, r);
+    bool ok = a->writer_gone ? consume(a, r) == CL_OK : push(a, r);
+    const cl_acq_live *lv = a->cfg->live;
+    if (ok && r->type == REC_EVENT && lv && lv->event) {
+        cl_session_event ev = {r->host_time, r->u.ev.cup, r->u.ev.kind, r->u.ev.text};
+        lv->event(lv->ctx, &ev);
+    }
+    return ok;
 }
 
 /* Queue bytes for the raw capture, in ring-record pieces. */
@@ -830,7 +836,10 @@ static int create_session(acq *a, cl_error *err)
 {
     cl_acqfile_device sd[64];
     for (size_t i = 0; i < a->ndev; i++) {
-        const dev *d = &a->devs[i];
+        dev *d = &a->devs[i];
+        cl_ident id;
+        cl_ident_parse(&id, d->announcement);
+        d->adc_bits = id.adc_bits > 0 ? id.adc_bits : 0;
         sd[i] = (cl_acqfile_device){d->cfg, d->channels, d->announcement,
                                     cl_source_info(a->source, i)};
     }
@@ -880,6 +889,7 @@ static void fill_status(acq *a, cl_acq_status *s, cl_acq_device_status *st)
         st[i].rate_hz = 0;
         memcpy(st[i].last, d->last, sizeof d->last);
         st[i].last_frame_s = d->last_frame;
+        st[i].adc_bits = d->adc_bits;
     }
     s->rows_written = atomic_load(&a->rows_written);
     s->cups = a->cups.cups;

@@ -67,6 +67,7 @@ typedef struct cl_acq_device_status {
     cl_session_counters counters;
     double last[CL_WIRE_MAX_CHANNELS]; /* last raw sample per channel */
     double last_frame_s;     /* host time of the last frame (s since start); -1: none */
+    int adc_bits;            /* resolution of its counts as it announced it; 0 unknown */
 } cl_acq_device_status;
 
 /* A cup of the session's cup table, as the live status shows it. */
@@ -93,9 +94,11 @@ typedef void (*cl_acq_status_fn)(void *ctx, const cl_acq_status *st);
  * called from the reader thread and must return at once, never wait.
  * `publish` gets the status (rate_hz 0) every `period_s` while recording;
  * `next_marker` hands over a waiting marker command line (true) that then
- * goes the way of a typed one, with `feedback` told about it. */
+ * goes the way of a typed one, with `feedback` told about it; `event` (may
+ * be NULL) is told every event as it is handed to the writer. */
 typedef struct cl_acq_live {
     void (*publish)(void *ctx, const cl_acq_status *st);
+    void (*event)(void *ctx, const cl_session_event *ev);
     bool (*next_marker)(void *ctx, char *line, size_t cap);
     void (*feedback)(void *ctx, const char *line, bool accepted, const char *why);
     void *ctx;

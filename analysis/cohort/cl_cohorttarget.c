@@ -15,6 +15,7 @@
 
 #include "cohort/cl_cohortsession.h"
 #include "cl_profile.h"
+#include "cl_target.h"
 
 #define NP CL_COHORTSESSION_POINTS
 #define ABS_GRID 201 /* points of the absolute-time grid of a distance */
@@ -26,26 +27,6 @@ void cl_cohorttarget_release(cl_cohorttarget *t)
     free(t->x);
     free(t->v_kpa);
     memset(t, 0, sizeof *t);
-}
-
-/* "600", "600s", "10min", "1h" -> seconds. */
-static bool parse_duration(const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || !isfinite(v) || v <= 0)
-        return false;
-    while (*end == ' ')
-        end++;
-    if (!strcmp(end, "min"))
-        v *= 60;
-    else if (!strcmp(end, "h"))
-        v *= 3600;
-    else if (*end && strcmp(end, "s"))
-        return false;
-    *out = v;
-    return true;
 }
 
 /* Field i (0-based) of a comma-separated line, trimmed, into buf. */
@@ -181,7 +162,6 @@ static int target_csv(const char *path, cl_cohorttarget *t, cl_error *err)
 
 int cl_cohorttarget_parse(const char *spec, cl_cohorttarget *out, cl_error *err)
 {
-    char p[96];
     memset(out, 0, sizeof *out);
     if (!spec || !*spec)
         return cl_error_set(err, CL_ERR_ARG, "empty target");
@@ -193,32 +173,13 @@ int cl_cohorttarget_parse(const char *spec, cl_cohorttarget *out, cl_error *err)
             cl_cohorttarget_release(out);
         return rc;
     }
-    const char *colon = strchr(spec, ':');
-    size_t pl = colon ? (size_t)(colon - spec) : len;
-    if (pl == 0 || pl >= sizeof p)
-        return cl_error_set(err, CL_ERR_FORMAT, "target '%s': expected VACUUM[:DURATION]",
-                            spec);
-    memcpy(p, spec, pl);
-    p[pl] = '\0';
-    cl_error e2;
-    int rc = cl_unit_parse_kpa(p, CL_UNIT_BARE, &out->vacuum_kpa, &e2);
+    cl_target t;
+    int rc = cl_target_parse(spec, &t, err);
     if (rc != CL_OK)
-        return cl_error_set(err, rc, "target '%s': %s", spec, e2.msg);
-    out->vacuum_kpa = fabs(out->vacuum_kpa);
-    if (out->vacuum_kpa >= CL_KPA_ATMOSPHERE)
-        return cl_error_set(err, CL_ERR_ARG,
-                            "target '%s': a vacuum of %.4g kPa is beyond the atmosphere's "
-                            "%.6g kPa (a bare number is in %s)",
-                            spec, out->vacuum_kpa, CL_KPA_ATMOSPHERE,
-                            cl_unit_name(CL_UNIT_BARE));
-    out->kind = CL_COHORTTARGET_LEVEL;
-    if (colon) {
-        if (!parse_duration(colon + 1, &out->duration_s))
-            return cl_error_set(err, CL_ERR_FORMAT,
-                                "target '%s': duration '%s' (seconds, or with s, min or h)",
-                                spec, colon + 1);
-        out->kind = CL_COHORTTARGET_HOLD;
-    }
+        return rc;
+    out->vacuum_kpa = t.vacuum_kpa;
+    out->kind = isfinite(t.duration_s) ? CL_COHORTTARGET_HOLD : CL_COHORTTARGET_LEVEL;
+    out->duration_s = isfinite(t.duration_s) ? t.duration_s : 0;
     snprintf(out->label, sizeof out->label, "%s", spec);
     return CL_OK;
 }

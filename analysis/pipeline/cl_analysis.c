@@ -491,21 +491,25 @@ bool cl_analysis_sensor_serial(const cl_analysis_options *o, const cl_session_re
     return assigned;
 }
 
+int cl_analysis_adc_bits(const cl_analysis_options *o, const cl_session_reader *r, size_t dev)
+{
+    const cl_session_device *d = cl_session_device_info(r, dev);
+    cl_ident id;
+    if (o->adc_bits > 0)
+        return o->adc_bits;
+    cl_ident_parse(&id, d ? d->announcement : NULL);
+    return id.adc_bits > 0 ? id.adc_bits : 0;
+}
+
 static void choose_transfer(cl_analysis *a, size_t k, const cl_session_cup *c,
                             cl_cup_result *res, transfer *x)
 {
-    const cl_session_device *dev = cl_session_device_info(a->r, c->device);
-    cl_ident id;
-    cl_ident_parse(&id, dev ? dev->announcement : NULL);
     *x = (transfer){.profile = NULL, .adc_max = NAN, .raw_lo = NAN, .raw_hi = NAN};
 
     bool assigned =
         cl_analysis_sensor_serial(&a->o, a->r, k, res->sensor_serial, sizeof res->sensor_serial);
-    res->adc_bits = a->o.adc_bits;
-    if (res->adc_bits <= 0)
-        res->adc_bits = id.adc_bits > 0 ? id.adc_bits : 0;
-    if (res->adc_bits > 0)
-        x->adc_max = (double)((1L << res->adc_bits) - 1);
+    res->adc_bits = cl_analysis_adc_bits(&a->o, a->r, c->device);
+    x->adc_max = cl_ident_adc_max(res->adc_bits);
 
     const char *source;
     x->profile = find_profile(a, res->sensor_serial, &source);
@@ -604,7 +608,7 @@ static void convert_cup(const transfer *x, cl_cup_result *res, double *v, size_t
             res->max_raw = r;
         sum += r;
         finite++;
-        if (isfinite(x->adc_max) && (r <= 0 || r >= x->adc_max)) {
+        if (cl_ident_saturated(r, x->adc_max)) {
             res->saturated++;
             continue;
         }

@@ -173,6 +173,9 @@ bool cl_analysis_cupset_match(const cl_analysis *a, size_t cup, size_t *set);
  * its channel. */
 bool cl_analysis_sensor_serial(const cl_analysis_options *o, const cl_session_reader *r,
                                size_t cup, char *out, size_t cap);
+/* The ADC resolution of device `dev` of the session `r` as the analysis
+ * takes it: the options', else the one the device announced; 0 unknown. */
+int cl_analysis_adc_bits(const cl_analysis_options *o, const cl_session_reader *r, size_t dev);
 /* Events of kind gap, disconnect or overrun in the whole file. */
 size_t cl_analysis_gap_events(const cl_analysis *a);
 

@@ -43,13 +43,17 @@ static int check(void *ctx, const char *line, const char *const *ids, size_t n, 
     return cl_error_set(err, CL_ERR_ARG, "no cup %s", cup);
 }
 
-/* The session's two cups on one device; C1 has a profile. */
+/* The session's two cups on one device with a 12-bit ADC; C1 has a
+ * profile; the target is 30 kPa +- 3 kPa for 10 min. */
 static void begin(fixture *f)
 {
     const cl_dash_cup cups[] = {{"C1", "HAND-1", 0, 0, f->p}, {"neck", "", 0, 1, NULL}};
-    const char *ports[] = {"/dev/ttyX"};
+    const cl_dash_port ports[] = {{"/dev/ttyX", 12}};
+    cl_target target;
     cl_error e;
-    assert_int_equal(cl_dash_begin(f->d, cups, 2, ports, 1, &e), CL_OK);
+    assert_int_equal(cl_target_parse("30kPa:10min", &target, &e), CL_OK);
+    assert_int_equal(cl_target_parse_band("3kPa", &target, &e), CL_OK);
+    assert_int_equal(cl_dash_begin(f->d, cups, 2, ports, 1, &target, &e), CL_OK);
 }
 
 static int setup(void **state)
@@ -299,7 +303,7 @@ static void test_read_only(void **state)
     cl_error e;
     uint64_t id;
     const cl_dash_cup cups[] = {{"C1", "HAND-1", 0, 0, f->p}};
-    const char *ports[] = {"/dev/ttyY"};
+    const cl_dash_port ports[] = {{"/dev/ttyY", 0}};
     at(f, 0.1, 3750, 0);
     json_t *j = snapshot(f, 0);
     assert_true(json_is_false(json_object_get(j, "read_only")));
@@ -307,7 +311,8 @@ static void test_read_only(void **state)
     assert_false(cl_dash_read_only(f->d, NULL));
 
     assert_int_equal(cl_dash_new(&ro, NULL, NULL, &e), CL_OK);
-    assert_int_equal(cl_dash_begin(ro, cups, 1, ports, 1, &e), CL_OK);
+    assert_int_equal(cl_dash_begin(ro, cups, 1, ports, 1, NULL, &e), CL_OK);
+    cl_dash_event(ro, &(cl_session_event){0.05, 0, CL_EVENT_APPLIED, "typed at the recorder"});
     f->dev.last_frame_s = 0.1;
     cl_dash_observe(ro, 0.1, &f->dev);
     assert_true(cl_dash_publish(ro, true));
@@ -321,8 +326,90 @@ static void test_read_only(void **state)
     assert_true(json_is_true(json_object_get(j, "read_only")));
     assert_true(json_is_true(json_object_get(j, "recording")));
     assert_int_equal(json_array_size(json_object_get(j, "markers")), 0);
+    /* the file's events are shown; no target, no ADC resolution: no band,
+     * and raw 0 is not taken for saturation */
+    json_t *ev = json_array_get(json_object_get(j, "events"), 0);
+    assert_string_equal(json_string_value(json_object_get(ev, "text")), "typed at the recorder");
+    assert_true(json_is_null(json_object_get(j, "target")));
+    json_t *c1 = json_array_get(json_object_get(j, "cups"), 0);
+    assert_true(json_is_false(json_object_get(c1, "saturated")));
+    assert_true(json_is_null(json_object_get(c1, "target")));
     json_decref(j);
     cl_dash_free(ro);
+}
+
+/* A reading at 0 or 4095 (12 bits) is saturated, calibrated or not; an
+ * applied, calibrated cup is below, within or above 30 +- 3 kPa. */
+static void test_saturation_and_target(void **state)
+{
+    fixture *f = *state;
+    static const struct {
+        double t, vacuum_kpa, raw1;
+        const char *band; /* NULL: none shown */
+        bool sat0, sat1;
+    } steps[] = {
+        {1.0, 0, 1000, NULL, false, false},     /* not applied */
+        {2.0, 31, 4095, "within", false, true}, /* neck at full scale */
+        {3.0, 33.5, 4094, "above", false, false},
+        {4.0, 26.9, 0, "below", false, true},   /* neck at 0 */
+        {5.0, 27.1, 1, "within", false, false},
+        {6.0, 120, 1, "above", true, false},    /* C1 at raw 0: saturated */
+    };
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        json_t *snap, *c = NULL;
+        at(f, steps[i].t, raw_of(steps[i].vacuum_kpa), steps[i].raw1);
+        c = cup_at(f, &snap, 0);
+        const char *band = json_string_value(json_object_get(c, "target"));
+        if (steps[i].band)
+            assert_string_equal(band, steps[i].band);
+        else if (i == 0)
+            assert_null(band);
+        assert_int_equal(json_is_true(json_object_get(c, "saturated")), steps[i].sat0);
+        json_t *neck = json_array_get(json_object_get(snap, "cups"), 1);
+        assert_int_equal(json_is_true(json_object_get(neck, "saturated")), steps[i].sat1);
+        assert_true(json_is_null(json_object_get(neck, "target")));
+        json_t *t = json_object_get(snap, "target");
+        assert_float_equal(json_number_value(json_object_get(t, "vacuum_kpa")), 30, 1e-9);
+        assert_float_equal(json_number_value(json_object_get(t, "band_kpa")), 3, 1e-9);
+        assert_float_equal(json_number_value(json_object_get(t, "duration_s")), 600, 1e-9);
+        json_decref(snap);
+    }
+}
+
+/* The recording's events, the last CL_DASH_EVENTS of them, oldest first,
+ * with the cup named by its id; none lost while the lock is busy. */
+static void test_events(void **state)
+{
+    fixture *f = *state;
+    char text[32];
+    at(f, 0.1, 3750, 0);
+    for (int i = 0; i < CL_DASH_EVENTS + 8; i++) {
+        snprintf(text, sizeof text, "event %d", i);
+        cl_dash_event(f->d, &(cl_session_event){1.0 + i, i % 3 - 1,
+                                                i % 2 ? CL_EVENT_NOTE : CL_EVENT_APPLIED, text});
+        if (i == 3) {
+            at(f, 0.2, 3750, 0);
+            json_t *j = snapshot(f, 0), *evs = json_object_get(j, "events");
+            assert_int_equal(json_array_size(evs), 4);
+            json_t *e1 = json_array_get(evs, 1);
+            assert_string_equal(json_string_value(json_object_get(e1, "text")), "event 1");
+            assert_string_equal(json_string_value(json_object_get(e1, "cup")), "C1");
+            assert_string_equal(json_string_value(json_object_get(e1, "kind")),
+                                cl_event_kind_name(CL_EVENT_NOTE));
+            assert_float_equal(json_number_value(json_object_get(e1, "t")), 2.0, 1e-9);
+            assert_true(json_is_null(json_object_get(json_array_get(evs, 0), "cup")));
+            json_decref(j);
+        }
+    }
+    at(f, 0.3, 3750, 0);
+    json_t *j = snapshot(f, 0), *evs = json_object_get(j, "events");
+    assert_int_equal(json_array_size(evs), CL_DASH_EVENTS);
+    for (size_t i = 0; i < CL_DASH_EVENTS; i++) {
+        snprintf(text, sizeof text, "event %zu", i + 8);
+        assert_string_equal(json_string_value(json_object_get(json_array_get(evs, i), "text")),
+                            text);
+    }
+    json_decref(j);
 }
 
 int main(void)
@@ -336,6 +423,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_history, setup, teardown),
         cmocka_unit_test_setup_teardown(test_markers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_saturation_and_target, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

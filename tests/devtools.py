@@ -2,13 +2,17 @@
 """Drive headless Chromium through its DevTools protocol for the live view
 test: open URL, then read and click through Runtime.evaluate.
 
-  devtools.py URL CUP... [--calibrated CUP]   exits 0 when, for every CUP,
+  devtools.py URL CUP... [--calibrated CUP] [--target TEXT] [--screenshot PNG]
+      exits 0 when, for every CUP,
       its value element is there and shows at least two different values
       over a few seconds, a --calibrated cup shows mmHg, then kPa and mbar
       when the unit is switched, and its phase reaches the hold, while the
-      others stay in raw counts,
+      others stay in raw counts, with --target the calibrated cup's target
+      line starts with TEXT and then says where its vacuum is against the
+      band, no cup is shown saturated, the "show" window zooms the traces,
       a click on the cup's "applied" button of the first cup and a note sent
-      through the form are confirmed on the page as recorded.  Exit 77 if
+      through the form are confirmed on the page as recorded and listed
+      among the events recorded; PNG gets a screenshot.  Exit 77 if
       chromium or python3-websocket is missing.
 
 As a module: browser() starts headless Chromium and gives its page (a
@@ -16,6 +20,7 @@ Page: call, eval, wait; eval awaits a promise), values_change() waits for
 every cup's value to change; bench/live_latency.py times the live view with
 them, tests/live_replug.py and tests/follow_live.py drive their tests.
 """
+import base64
 import contextlib
 import json
 import os
@@ -126,11 +131,16 @@ def values_change(page, cups):
 
 def main():
     args = sys.argv[2:]
-    calibrated = []
-    if "--calibrated" in args:
-        i = args.index("--calibrated")
-        calibrated = [args[i + 1]]
+
+    def option(name):
+        if name not in args:
+            return None
+        i = args.index(name)
+        v = args[i + 1]
         del args[i:i + 2]
+        return v
+    calibrated = [c for c in [option("--calibrated")] if c]
+    target, shot = option("--target"), option("--screenshot")
     url, cups = sys.argv[1], args
     with browser() as page:
         page.call("Page.navigate", url=url)
@@ -150,11 +160,28 @@ def main():
         for c in cups:
             if c not in calibrated and page.eval(unit % c) != "raw counts":
                 die(f"cup {c} without a profile is shown in {page.eval(unit % c)}")
+            if not page.eval(f"document.getElementById('warn-{c}').hidden"):
+                die(f"cup {c} shown saturated")
+        for c in calibrated if target else []:
+            line = f"document.getElementById('target-{c}').textContent"
+            page.wait(f"/: (below|within|above)/.test({line})", 10, f"cup {c} against the target")
+            if not page.eval(line).startswith(target):
+                die(f"cup {c}'s target line: {page.eval(line)!r}, expected {target!r}...")
+        page.eval("var w = document.getElementById('window'); w.value = '30';"
+                  "w.dispatchEvent(new Event('change'))")
+        if page.eval("state.window") != 30:
+            die(f"the window did not zoom to 30 s: {page.eval('state.window')}")
         page.eval(f"document.getElementById('applied-{cups[0]}').click()")
         page.eval("document.getElementById('note').value = 'sent from the page';"
                   "document.getElementById('note-send').click()")
         page.wait("document.querySelectorAll('#markers li[data-state=recorded]').length >= 2",
                   10, "both markers confirmed as recorded")
+        page.wait("document.querySelectorAll('#events li[data-kind=applied]').length >= 1 &&"
+                  "document.querySelectorAll('#events li[data-kind=note]').length >= 1",
+                  10, "both markers among the events recorded")
+        if shot:
+            with open(shot, "wb") as f:
+                f.write(base64.b64decode(page.call("Page.captureScreenshot", format="png")["data"]))
         print("page ok:", {c: sorted(s)[:3] for c, s in seen.items()})
 
 

@@ -5,7 +5,8 @@
 
 const token = new URLSearchParams(location.search).get("token") || "";
 const COMMANDS = ["applied", "released", "moved", "repumped"];
-const state = { snap: null, t: [], values: [], last: 0, built: false, sent: {} };
+const MARKS = ["applied", "released", "moved", "repumped", "note"];
+const state = { snap: null, t: [], values: [], last: 0, built: false, sent: {}, window: null };
 
 function $(id) { return document.getElementById(id); }
 
@@ -48,6 +49,10 @@ function buildCups(snap) {
                    c.calibrated ? "not applied" : "no sensor profile: raw counts"));
     if (c.calibrated)
       card.append(el("div", { class: "phase", id: "phase-" + c.id }, "–"));
+    if (c.calibrated && snap.target)
+      card.append(el("div", { class: "target", id: "target-" + c.id }, "–"));
+    card.append(el("div", { class: "warn", id: "warn-" + c.id, hidden: "" },
+                   "SENSOR SATURATED: the reading is at the end of the ADC's range"));
     card.append(el("canvas", { id: "trace-" + c.id, width: 760, height: 280 }));
     if (!snap.read_only)
       COMMANDS.forEach((cmd) =>
@@ -61,6 +66,16 @@ function buildCups(snap) {
     $("mode").hidden = false;
   }
   state.built = true;
+  if (state.window === null) state.window = snap.history.seconds;
+}
+
+/* The visible span, s: the window chosen (select or mouse wheel). */
+function setWindow(s) {
+  const h = state.snap.history.seconds;
+  state.window = Math.min(h, Math.max(10, s));
+  const sel = $("window");
+  sel.value = [...sel.options].some((o) => +o.value === state.window) ? String(state.window) : "";
+  state.snap.cups.forEach((c, k) => draw(k, c));
 }
 
 function merge(snap) {
@@ -84,14 +99,29 @@ function draw(k, cup) {
   g.clearRect(0, 0, W, H);
   const ts = state.t, vs = state.values[k].map((v) => shown(cup, v));
   if (!ts.length) return;
-  const t1 = ts[ts.length - 1], t0 = Math.max(ts[0], t1 - state.snap.history.seconds);
+  const t1 = ts[ts.length - 1], t0 = Math.max(ts[0], t1 - state.window);
   let lo = Infinity, hi = -Infinity;
-  vs.forEach((v) => { if (v !== null) { lo = Math.min(lo, v); hi = Math.max(hi, v); } });
+  vs.forEach((v, i) => {
+    if (v !== null && ts[i] >= t0) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  });
+  const tg = cup.calibrated && state.snap.target;
+  const band = tg && [shown(cup, tg.vacuum_kpa - tg.band_kpa), shown(cup, tg.vacuum_kpa + tg.band_kpa)];
   if (cup.calibrated) lo = Math.min(lo, 0);
+  if (band) hi = Math.max(hi, band[1]);
   if (!isFinite(lo)) return;
   if (hi - lo < 1e-9) { hi += 1; lo -= 1; }
   const x = (t) => L + (W - L - 10) * (t - t0) / Math.max(t1 - t0, 1);
   const y = (v) => 10 + (H - B - 10) * (hi - v) / (hi - lo);
+  if (band) {
+    g.fillStyle = "rgba(26, 127, 55, 0.15)";
+    g.fillRect(L, y(band[1]), W - L - 10, y(band[0]) - y(band[1]));
+  }
+  g.strokeStyle = "#999"; g.lineWidth = 1;
+  state.snap.events.forEach((e) => {
+    if (!MARKS.includes(e.kind) || (e.cup !== null && e.cup !== cup.id) || e.t < t0 || e.t > t1)
+      return;
+    g.beginPath(); g.moveTo(x(e.t), 10); g.lineTo(x(e.t), H - B); g.stroke();
+  });
   g.strokeStyle = "#bbb"; g.fillStyle = "#444"; g.font = "20px sans-serif";
   g.strokeRect(L, 10, W - L - 10, H - B - 10);
   g.fillText(fixed(hi, hi - lo < 10 ? 1 : 0), 4, 28);
@@ -130,6 +160,19 @@ function render(snap) {
       ph.className = "phase" + (c.leaking ? " bad" : "");
       $("cup-" + c.id).classList.toggle("leaking", c.leaking);
     }
+    const tgt = $("target-" + c.id);
+    if (tgt) {
+      const g = snap.target, d = digits;
+      let text = "target " + fixed(shown(c, g.vacuum_kpa), d) + " ± " + fixed(shown(c, g.band_kpa), d) +
+        " " + unitOf(c) + (c.target ? ": " + c.target : "");
+      if (g.duration_s !== null && c.applied_s !== null)
+        text += ", " + fmtAge(Math.min(c.applied_s, g.duration_s)) + " of " + fmtAge(g.duration_s) +
+          (c.applied_s >= g.duration_s ? " (time reached)" : "");
+      tgt.textContent = text;
+      tgt.className = "target" + (c.target === "within" ? " good" : c.target ? " off" : "");
+    }
+    $("warn-" + c.id).hidden = !c.saturated;
+    $("cup-" + c.id).classList.toggle("saturated", c.saturated);
     draw(k, c);
   });
   const body = $("devices").tBodies[0];
@@ -145,6 +188,13 @@ function render(snap) {
       tr.append(td);
     });
     body.append(tr);
+  });
+  const evs = $("events");
+  evs.textContent = "";
+  snap.events.slice().reverse().forEach((e) => {
+    evs.append(el("li", { class: "event " + e.kind, "data-kind": e.kind, "data-t": e.t },
+                  fmtAge(e.t) + "  " + e.kind + (e.cup ? " " + e.cup : "") +
+                  (e.text ? ": " + e.text : "")));
   });
   const list = $("markers");
   list.textContent = "";
@@ -178,6 +228,14 @@ $("note-form").addEventListener("submit", (ev) => {
   if (text) send("note " + text);
   $("note").value = "";
 });
+$("window").addEventListener("change", () => {
+  if ($("window").value && state.snap) setWindow(+$("window").value);
+});
+document.addEventListener("wheel", (ev) => {
+  if (!ev.target.matches("canvas") || !state.snap || !state.built) return;
+  ev.preventDefault();
+  setWindow(state.window * (ev.deltaY > 0 ? 1.25 : 0.8));
+}, { passive: false });
 $("unit").addEventListener("change", () => state.snap && state.snap.recording &&
   state.snap.cups.forEach((c, k) => draw(k, c)));
 

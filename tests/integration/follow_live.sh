@@ -16,7 +16,9 @@
 # --live options are usage errors, a port in use exit status 3.  The
 # examples of docs/analysis.md serve the same view (port 0 for their 8080):
 # on 127.0.0.1 without a token, elsewhere only with it, and end on SIGINT.
-# The follower has the file open read-only only, ends by itself when the
+# The view lists the file's events (the last 32 up to its time, as they are
+# in the file) and draws the target the recorder was given.  The follower
+# has the file open read-only only, ends by itself when the
 # recording ends, and the recording holds every frame sent, unchanged.  The
 # page's screenshot is kept in $BUILD/test-artifacts/.
 . "$(dirname "$0")/../lib.sh"
@@ -73,7 +75,7 @@ PYEOF
 start_sim fl --cups 3 --rate 50 --duration 15 --seed 4 --sensor-seed 100 --link "$T/dev" \
     --disconnect 9:2
 start=$("$PY" -c 'import time; print(time.time())')
-"$BIN/cuplab-acquire" -q -o "$T/f.h5" \
+"$BIN/cuplab-acquire" -q -o "$T/f.h5" --target 250mmHg:1min --target-band 20 \
     --profile "$TOP/datasets/calibration/profiles/SIMS-100-01.json" "$T/dev" </dev/null \
     2>"$T/acq.err" &
 ACQ=$!
@@ -116,7 +118,7 @@ FDS=$!
 # The snapshots (their time and the device's state) until the view closes.
 "$PY" - "$port" "$T/states" <<'PYEOF' &
 import json, sys, time, urllib.request
-states = []
+states, last = [], None
 while True:
     try:
         with urllib.request.urlopen("http://127.0.0.1:%s/snapshot.json?since=999999999"
@@ -126,8 +128,10 @@ while True:
         break
     if snap["recording"]:
         states.append((snap["t"], snap["devices"][0]["connected"]))
+        last = {k: snap[k] for k in ("t", "events", "target")}
     time.sleep(0.2)
 json.dump(states, open(sys.argv[2], "w"))
+json.dump(last, open(sys.argv[2] + ".last", "w"))
 PYEOF
 POLL=$!
 
@@ -190,6 +194,28 @@ back = [t for t, c in states if c and t >= ev[1][0]]
 assert gone and back, ("never seen unplugged and back", states, ev)
 print("%d snapshots show the device as the events say (unplugged from %.1f s to %.1f s: "
       "seen gone in %d, back in %d)" % (len(states), ev[0][0], ev[1][0], len(gone), len(back)))
+PYEOF
+"$PY" - "$T/states.last" "$T/f.h5" <<'PYEOF' || fail "the view's events and target"
+import json, sys, h5py
+last, f = json.load(open(sys.argv[1])), h5py.File(sys.argv[2], "r")
+names = {v: k for k, v in h5py.check_enum_dtype(f["events"].dtype["kind"]).items()}
+ids = [c["cup_id"].decode() if isinstance(c["cup_id"], bytes) else c["cup_id"]
+       for c in f["cups"][:]]
+text = lambda x: x.decode() if isinstance(x, bytes) else x
+# times as the snapshot gives them: 7 significant digits
+want = [(float(e["t"]), names[int(e["kind"])],
+         ids[int(e["cup"])] if int(e["cup"]) >= 0 else None, text(e["text"]))
+        for e in f["events"][:] if float(e["t"]) <= last["t"] + 1e-4][-32:]
+got = [(e["t"], e["kind"], e["cup"], e["text"]) for e in last["events"]]
+assert len(got) == len(want) and all(abs(g[0] - w[0]) < 1e-4 and g[1:] == w[1:]
+                                     for g, w in zip(got, want)), (got, want)
+assert any(k == "disconnect" for _, k, _, _ in got), got
+mmhg = 0.133322387415
+t = last["target"]
+assert abs(t["vacuum_kpa"] - 250 * mmhg) < 1e-4 and abs(t["band_kpa"] - 20 * mmhg) < 1e-4 \
+    and t["duration_s"] == 60, t
+print("the view's last snapshot (%.1f s): %d events as in the file, target %s" %
+      (last["t"], len(got), t))
 PYEOF
 "$PY" - "$T/samples.json" "$T/f.h5" "$start" <<'PYEOF' || fail "the page and the file disagree"
 import json, sys, h5py, numpy as np

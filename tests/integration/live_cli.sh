@@ -1,6 +1,7 @@
 #!/bin/sh
 # --live on the command line: bad addresses, ports and tokens are usage
-# errors; a port already in use stops the start (exit 3, no file); on an
+# errors, and so are a target beyond the atmosphere, a band not below the
+# target or without one, and a malformed duration or band; a port already in use stops the start (exit 3, no file); on an
 # address beyond 127.0.0.0/8 reading needs the token too (the requests
 # themselves go to 127.0.0.1 only).
 . "$(dirname "$0")/../lib.sh"
@@ -18,6 +19,13 @@ usage "invalid --live port" --live 127.0.0.1:
 usage "invalid --live-token" --live 0 --live-token short
 usage "invalid --live-token" --live 0 --live-token "has space"
 usage "needs --live" --live-token abcdefgh12
+usage "beyond the atmosphere's 101.325 kPa (a bare number is in mmHg)" --target 800
+usage "beyond the atmosphere" --target 102kPa:10min
+usage "duration 'ten'" --target 300:ten
+usage "--target-band needs --target" --target-band 10%
+usage "must be above 0 and below the target's 40 kPa" --target 40kPa --target-band 310
+usage "must be above 0 and below" --target 300 --target-band 0%
+usage "expected N% or a pressure" --target 300 --target-band 1x%
 
 "$PY" - "$T/port" <<'PYEOF' &
 import socket, sys, time

@@ -40,8 +40,9 @@ static const char usage[] =
     "                         refused while the file is being recorded\n"
     "      --export FMT       write each cup's calibrated vacuum series, with its\n"
     "                         phases and markers, to -o OUT: csv (long; --wide:\n"
-    "                         one column per cup), mat (MATLAB) or edf (EDF+)\n"
-    "  -o, --output OUT       the export's file (edf with several sessions: folder)\n"
+    "                         one column per cup), mat (MATLAB), edf (EDF+) or\n"
+    "                         bdf (BDF+, 24-bit samples)\n"
+    "  -o, --output OUT       the export's file (edf, bdf: a folder for several files)\n"
     "      --force            replace an existing export or report\n"
     "      --follow           follow a recording in progress: refresh the table\n"
     "                         until the recording ends or Ctrl-C\n"
@@ -204,7 +205,7 @@ static int output_option(an_options *o, int opt, const char *arg)
     case OPT_WRITE: o->write = true; return TAKEN;
     case OPT_EXPORT:
         if (!(o->export_format = an_export_format_from_name(arg)))
-            return bad("unknown export format '%s' (csv, mat or edf)", arg);
+            return bad("unknown export format '%s' (csv, mat, edf or bdf)", arg);
         return TAKEN;
     case 'o': o->output = arg; return TAKEN;
     case OPT_FORCE: o->force = true; return TAKEN;

@@ -146,19 +146,22 @@ def check_cohort(path, json_path):
     stratum = doc["group_by"][1] if len(doc["group_by"]) == 2 else None
     # table, its section on the page, the columns of a row in their order there
     blocks = [("tests", "Tests between the groups", ["metric"],
-               ["groups", "n", "welch_f", "welch_p", "welch_p_holm", "omega2", "kw_h", "kw_p",
-                "kw_p_holm", "epsilon2"]),
+               ["groups", "n", "welch_f", "welch_p", "welch_p_holm", "kw_h", "kw_p",
+                "kw_p_holm"]),
+              ("tests", "Effect sizes between the groups", ["metric"],
+               ["omega2", "omega2_lo", "omega2_hi", "epsilon2"]),
               ("pairwise", "Pairwise differences", ["metric", "group_a", "group_b"],
-               ["diff", "ci_lo", "ci_hi", "p_holm", "hedges_g"])]
+               ["diff", "ci_lo", "ci_hi", "p_holm", "hedges_g", "hedges_g_lo", "hedges_g_hi"])]
     for name, heading, keys, nums in blocks:
         sec = [ln.split() for ln in section(lines, heading,
-                                             ["Pairwise differences", "Session values"])]
+                                             ["Effect sizes between", "Pairwise differences",
+                                              "Session values"])]
         for r in doc[name]["rows"]:
             key = ([r[stratum]] if stratum else []) + [r[k] for k in keys]
             want = key + [cell(r[k], 4) for k in nums]
             if not any(in_order(want, ln) for ln in sec):
                 die(f"{name}: no line with {want}; the page has {sec}")
-        print(f"{path}: {len(doc[name]['rows'])} {name} rows as printed")
+        print(f"{path}: {len(doc[name]['rows'])} {name} rows as printed under '{heading}'")
 
 
 if __name__ == "__main__":

@@ -218,9 +218,10 @@ static void table_tests(const cl_cohort *c, tb *b, cl_unit u)
     (void)u; /* no pressures */
     static const char *const head[] = {"metric", "groups", "n"};
     static const char *const nums[] = {
-        "welch_f", "welch_df1", "welch_df2", "welch_p",  "welch_p_holm", "welch_p_bh",
-        "anova_f", "anova_p",   "eta2",      "omega2",   "kw_h",         "kw_df",
-        "kw_p",    "kw_p_holm", "kw_p_bh",   "epsilon2", "bf_f",         "bf_p"};
+        "welch_f",   "welch_df1", "welch_df2", "welch_p",   "welch_p_holm", "welch_p_bh",
+        "anova_f",   "anova_p",   "eta2",      "omega2",    "omega2_lo",    "omega2_hi",
+        "kw_h",      "kw_df",     "kw_p",      "kw_p_holm", "kw_p_bh",      "epsilon2",
+        "bf_f",      "bf_p"};
     test_cols(c, b, head, sizeof head / sizeof head[0], nums, sizeof nums / sizeof nums[0]);
     const cl_cohorttest *rows;
     size_t n = cl_cohort_tests(c, &rows);
@@ -239,6 +240,8 @@ static void table_tests(const cl_cohort *c, tb *b, cl_unit u)
                       t->an_ok ? t->an.p_classic : NAN,
                       t->an_ok ? t->an.eta2 : NAN,
                       t->an_ok ? t->an.omega2 : NAN,
+                      t->an_ok ? t->an.omega2_lo : NAN,
+                      t->an_ok ? t->an.omega2_hi : NAN,
                       t->kw_ok ? t->kw.h : NAN,
                       t->kw_ok ? t->kw.df : NAN,
                       cl_cohorttest_p(t, CL_COHORTTEST_KW),
@@ -298,7 +301,8 @@ static void table_pairs(const cl_cohort *c, tb *b, cl_unit u)
     static const char *const head[] = {"metric", "unit", "group_a", "group_b", "n_a", "n_b"};
     static const char *const nums[] = {"n_a",  "n_b",   "mean_a", "mean_b",
                                        "diff", "ci_lo", "ci_hi",  "t",
-                                       "df",   "p",     "p_holm", "hedges_g"};
+                                       "df",   "p",     "p_holm", "hedges_g",
+                                       "hedges_g_lo", "hedges_g_hi"};
     cols(b, head, sizeof head / sizeof head[0], 0);
     cols(b, nums + 2, sizeof nums / sizeof nums[0] - 2, 4);
     const cl_cohorttest_pair *rows;
@@ -326,7 +330,9 @@ static void table_pairs(const cl_cohort *c, tb *b, cl_unit u)
                       p->ok ? t->df : NAN,
                       p->ok ? t->p : NAN,
                       p->p_holm,
-                      p->ok ? t->hedges_g : NAN};
+                      p->ok ? t->hedges_g : NAN,
+                      p->ok ? t->g_lo : NAN,
+                      p->ok ? t->g_hi : NAN};
         for (size_t k = 0; k < sizeof nums / sizeof nums[0]; k++)
             num(b, nums[k], v[k]);
     }

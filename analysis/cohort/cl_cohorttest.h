@@ -2,14 +2,15 @@
  * cl_cohorttest: the tests between the groups of one stratum for one metric
  * (docs/cohort.md, "tests", "blocked", "pairwise"), on the groups' session
  * values:
- *   omnibus   Welch's ANOVA (with eta2 and omega2 of the ordinary ANOVA),
+ *   omnibus   Welch's ANOVA (with eta2 and omega2 of the ordinary ANOVA and
+ *             omega2's 95 % interval),
  *             Kruskal-Wallis (epsilon2), Brown-Forsythe
  *   blocked   the sessions' subjects as blocks: two-way additive ANOVA
  *             (group after subject, any pattern of cells) and Friedman's
  *             test over the subjects with a value in every group; "do not
  *             apply" when no subject is in two groups
  *   pairwise  Welch t for every pair of groups, Holm's adjustment over the
- *             pairs, Hedges' g
+ *             pairs, Hedges' g and its 95 % interval
  * and Holm's and Benjamini-Hochberg's adjustments of the omnibus and blocked
  * p-values across the metrics of each stratum.  The statistics are those of
  * cl_stats; a test that cannot be computed is not an error: its flag stays

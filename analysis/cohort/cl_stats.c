@@ -15,6 +15,7 @@
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_eigen.h>
 #include <gsl/gsl_errno.h>
+#include <gsl/gsl_roots.h>
 #include <gsl/gsl_sf_gamma.h>
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
@@ -153,6 +154,216 @@ int cl_stats_mean_ci(const double *x, size_t stride, size_t n, double *mean, dou
     return CL_OK;
 }
 
+/* ----------------------------------------------- noncentral distributions */
+
+/* The j of the Poisson mixture with mean m whose weights count;
+ * CL_ERR_RANGE beyond CL_STATS_NONCENTRALITY_MAX / 2. */
+static int mixture_range(double m, double *j0, double *j1, cl_error *err)
+{
+    if (m > CL_STATS_NONCENTRALITY_MAX / 2)
+        return cl_error_set(err, CL_ERR_RANGE, "noncentrality %g: beyond %g", 2 * m,
+                            CL_STATS_NONCENTRALITY_MAX);
+    double w = 12 * sqrt(m) + 30;
+    *j0 = fmax(0, floor(m - w));
+    *j1 = ceil(m + w);
+    return CL_OK;
+}
+
+/* I_x(a, b) into *v (0 where it underflows), or CL_ERR_NUMERIC. */
+static int beta_inc(double a, double b, double x, double *v, cl_error *err)
+{
+    gsl_sf_result r;
+    if (x <= 0) {
+        *v = 0;
+        return CL_OK;
+    }
+    if (x >= 1) {
+        *v = 1;
+        return CL_OK;
+    }
+    int status = gsl_sf_beta_inc_e(a, b, x, &r);
+    if (status == GSL_EUNDRFLW) { /* below the smallest double: nothing to add */
+        *v = 0;
+        return CL_OK;
+    }
+    if (status != GSL_SUCCESS)
+        return cl_error_set(err, CL_ERR_NUMERIC,
+                            "incomplete beta I_%g(%g, %g): GSL failed", x, a, b);
+    *v = r.val;
+    return CL_OK;
+}
+
+int cl_stats_ncf_cdf(double f, double d1, double d2, double lambda, double *p, cl_error *err)
+{
+    *p = NAN;
+    if (!(d1 > 0) || !(d2 > 0) || !(lambda >= 0) || isnan(f))
+        return cl_error_set(err, CL_ERR_ARG, "noncentral F: d1 %g, d2 %g, lambda %g", d1, d2,
+                            lambda);
+    if (f <= 0) {
+        *p = 0;
+        return CL_OK;
+    }
+    double x = d1 * f / (d1 * f + d2), m = lambda / 2, j0, j1, sum = 0;
+    int rc = mixture_range(m, &j0, &j1, err);
+    if (rc != CL_OK)
+        return rc;
+    for (double j = j0; j <= j1; j++) {
+        double w = m > 0 ? exp(-m + j * log(m) - gsl_sf_lngamma(j + 1)) : (j == 0), v;
+        if (w == 0)
+            continue;
+        if ((rc = beta_inc(d1 / 2 + j, d2 / 2, x, &v, err)) != CL_OK)
+            return rc;
+        sum += w * v;
+    }
+    *p = fmin(1, fmax(0, sum));
+    return CL_OK;
+}
+
+int cl_stats_nct_cdf(double t, double nu, double delta, double *p, cl_error *err)
+{
+    *p = NAN;
+    if (!(nu > 0) || !isfinite(delta) || isnan(t))
+        return cl_error_set(err, CL_ERR_ARG, "noncentral t: nu %g, delta %g", nu, delta);
+    if (t < 0) {
+        double q;
+        int rc = cl_stats_nct_cdf(-t, nu, -delta, &q, err);
+        if (rc == CL_OK)
+            *p = fmin(1, fmax(0, 1 - q));
+        return rc;
+    }
+    double x = t * t / (t * t + nu), m = delta * delta / 2, j0, j1;
+    double sum = 0;
+    int rc = mixture_range(m, &j0, &j1, err);
+    if (rc != CL_OK)
+        return rc;
+    for (double j = j0; j <= j1; j++) {
+        double lw = m > 0 ? -m + j * log(m) : 0, vp, vq;
+        double wp = m > 0 ? exp(lw - gsl_sf_lngamma(j + 1)) : (j == 0);
+        double wq = m > 0 ? copysign(exp(log(fabs(delta)) - M_LN2 / 2 + lw - gsl_sf_lngamma(j + 1.5)),
+                                     delta)
+                          : 0;
+        if (wp == 0 && wq == 0)
+            continue;
+        rc = beta_inc(j + 0.5, nu / 2, x, &vp, err);
+        if (rc == CL_OK)
+            rc = beta_inc(j + 1, nu / 2, x, &vq, err);
+        if (rc != CL_OK)
+            return rc;
+        sum += wp * vp + wq * vq;
+    }
+    *p = fmin(1, fmax(0, gsl_cdf_ugaussian_P(-delta) + sum / 2));
+    return CL_OK;
+}
+
+/* One noncentral CDF at the observed statistic as a function of the
+ * noncentrality, less the target probability (for the root solver). */
+typedef struct nc_eq {
+    bool t;                  /* t, else F */
+    double stat, d1, d2;     /* d2 unused for t */
+    double target;
+    int rc;                  /* the first failure */
+    cl_error *err;
+} nc_eq;
+
+static double nc_eq_value(double nc, void *arg)
+{
+    nc_eq *q = arg;
+    double p = NAN;
+    if (q->rc == CL_OK)
+        q->rc = q->t ? cl_stats_nct_cdf(q->stat, q->d1, nc, &p, q->err)
+                     : cl_stats_ncf_cdf(q->stat, q->d1, q->d2, nc, &p, q->err);
+    return p - q->target;
+}
+
+/* The root of q in [lo, hi] (q(lo) >= 0 >= q(hi): the CDF falls with the
+ * noncentrality) by Brent's method, to 1e-10 relative or absolute. */
+static int nc_root(nc_eq *q, double lo, double hi, double *root)
+{
+    gsl_function fn = {nc_eq_value, q};
+    gsl_root_fsolver *s = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
+    if (!s)
+        return cl_error_set(q->err, CL_ERR_NOMEM, "out of memory");
+    int status = gsl_root_fsolver_set(s, &fn, lo, hi), it = 0;
+    while (status == GSL_SUCCESS && q->rc == CL_OK && it++ < 200) {
+        status = gsl_root_fsolver_iterate(s);
+        if (status != GSL_SUCCESS)
+            break;
+        status = gsl_root_test_interval(gsl_root_fsolver_x_lower(s),
+                                        gsl_root_fsolver_x_upper(s), 1e-10, 1e-10);
+        if (status == GSL_SUCCESS)
+            break;
+        status = status == GSL_CONTINUE ? GSL_SUCCESS : status;
+    }
+    *root = gsl_root_fsolver_root(s);
+    gsl_root_fsolver_free(s);
+    if (q->rc != CL_OK)
+        return q->rc;
+    if (status != GSL_SUCCESS || it > 200)
+        return cl_error_set(q->err, CL_ERR_NUMERIC,
+                            "noncentrality interval: the root was not found (%s)",
+                            gsl_strerror(status));
+    return CL_OK;
+}
+
+/* The noncentrality at which q's CDF equals q->target, at least `floor`
+ * (F: 0, where the CDF is highest: a target above it gives 0): the search
+ * starts from [a, b] and widens it (doubling the width) until it brackets. */
+static int nc_solve(nc_eq *q, double a, double b, double floor_nc, double *nc)
+{
+    double fa = nc_eq_value(a, q), fb = nc_eq_value(b, q);
+    for (int i = 0; q->rc == CL_OK && i < 60 && (fa < 0 || fb > 0); i++) {
+        double w = b - a;
+        if (fa < 0) {
+            if (a <= floor_nc) {
+                *nc = floor_nc; /* below the target even at the floor */
+                return CL_OK;
+            }
+            a = fmax(floor_nc, a - w);
+            fa = nc_eq_value(a, q);
+        }
+        if (fb > 0) {
+            b += w;
+            fb = nc_eq_value(b, q);
+        }
+    }
+    if (q->rc != CL_OK)
+        return q->rc;
+    if (fa < 0 || fb > 0)
+        return cl_error_set(q->err, CL_ERR_NUMERIC,
+                            "noncentrality interval: no bracket found for %g", q->stat);
+    if (fa == 0 || fb == 0) {
+        *nc = fa == 0 ? a : b;
+        return CL_OK;
+    }
+    return nc_root(q, a, b, nc);
+}
+
+int cl_stats_ncf_ci(double f, double d1, double d2, double *lo, double *hi, cl_error *err)
+{
+    double alpha = 1 - CL_STATS_LEVEL;
+    *lo = *hi = NAN;
+    if (!isfinite(f) || !(d1 > 0) || !(d2 > 0))
+        return cl_error_set(err, CL_ERR_ARG, "noncentral F interval: F %g, d1 %g, d2 %g", f,
+                            d1, d2);
+    nc_eq q = {false, f, d1, d2, 1 - alpha / 2, CL_OK, err};
+    double guess = fmax(1, f * d1);
+    int rc = nc_solve(&q, 0, guess, 0, lo);
+    q.target = alpha / 2;
+    return rc == CL_OK ? nc_solve(&q, 0, guess, 0, hi) : rc;
+}
+
+int cl_stats_nct_ci(double t, double nu, double *lo, double *hi, cl_error *err)
+{
+    double alpha = 1 - CL_STATS_LEVEL;
+    *lo = *hi = NAN;
+    if (!isfinite(t) || !(nu > 0))
+        return cl_error_set(err, CL_ERR_ARG, "noncentral t interval: t %g, nu %g", t, nu);
+    nc_eq q = {true, t, nu, NAN, 1 - alpha / 2, CL_OK, err};
+    int rc = nc_solve(&q, t - 1, t + 1, -INFINITY, lo);
+    q.target = alpha / 2;
+    return rc == CL_OK ? nc_solve(&q, t - 1, t + 1, -INFINITY, hi) : rc;
+}
+
 /* ------------------------------------------------------------ two groups */
 
 /* Exact small-sample correction of Cohen's d (Hedges 1981). */
@@ -216,6 +427,19 @@ int cl_stats_welch_t(const cl_stats_sample *a, const cl_stats_sample *b, cl_stat
     out->hedges_g = out->cohen_d * j;
     double nn = (double)(n1 + n2);
     out->g_se = sqrt(nn / ((double)n1 * (double)n2) + out->hedges_g * out->hedges_g / (2 * nn));
+    out->g_lo = out->g_hi = NAN;
+    if (isfinite(out->cohen_d)) {
+        double scale = sqrt(1 / (double)n1 + 1 / (double)n2), lo, hi;
+        rc = cl_stats_nct_ci(out->cohen_d / scale, m, &lo, &hi, err);
+        if (rc == CL_ERR_RANGE) { /* out of reach: no interval, the test stands */
+            lo = hi = NAN;
+            rc = CL_OK;
+        } else if (rc != CL_OK) {
+            goto out;
+        }
+        out->g_lo = lo * scale;
+        out->g_hi = hi * scale;
+    }
 out:
     pool_free(&p);
     return rc;
@@ -385,6 +609,19 @@ int cl_stats_welch_anova(const cl_stats_sample *g, size_t k, cl_stats_anova *out
     double sst = out->ss_between + out->ss_within, msw = out->ss_within / df2;
     out->eta2 = sst > 0 ? out->ss_between / sst : NAN;
     out->omega2 = sst + msw > 0 ? (out->ss_between - df1 * msw) / (sst + msw) : NAN;
+    out->omega2_lo = out->omega2_hi = NAN;
+    if (isfinite(out->f_classic)) {
+        double lo, hi, n = (double)p.total;
+        rc = cl_stats_ncf_ci(out->f_classic, df1, df2, &lo, &hi, err);
+        if (rc == CL_ERR_RANGE) { /* out of reach: no interval, the test stands */
+            lo = hi = NAN;
+            rc = CL_OK;
+        } else if (rc != CL_OK) {
+            goto out;
+        }
+        out->omega2_lo = lo / (lo + n);
+        out->omega2_hi = hi / (hi + n);
+    }
 out:
     free(w);
     free(mean);

@@ -64,11 +64,19 @@ typedef struct cl_stats_ttest {
                             J = G(m/2) / (sqrt(m/2) G((m-1)/2)), m = n1 + n2 - 2 */
     double g_se;         /* approximate SE of g:
                             sqrt((n1+n2)/(n1 n2) + g^2 / (2 (n1+n2))) */
+    double g_lo, g_hi;   /* confidence interval of the population
+                            standardised difference that g estimates: the
+                            noncentral-t interval (cl_stats_nct_ci) of the
+                            pooled t = d / sqrt(1/n1 + 1/n2) with n1 + n2 - 2
+                            df, times sqrt(1/n1 + 1/n2) (exact for normal
+                            groups of equal variance; not multiplied by J);
+                            NaN with g, and where the interval is out of
+                            cl_stats_nct_ci's reach (CL_ERR_RANGE) */
 } cl_stats_ttest;
 
 /* Needs at least 2 values per group and a non-zero variance in at least
- * one of them (CL_ERR_RANGE otherwise); cohen_d and hedges_g are NaN when
- * the pooled SD is 0. */
+ * one of them (CL_ERR_RANGE otherwise); cohen_d, hedges_g and its interval
+ * are NaN when the pooled SD is 0. */
 int cl_stats_welch_t(const cl_stats_sample *a, const cl_stats_sample *b, cl_stats_ttest *out,
                      cl_error *err);
 
@@ -84,6 +92,35 @@ int cl_stats_holm(const double *p, size_t stride, size_t n, double *adj, cl_erro
  * cl_stats_holm. */
 int cl_stats_bh(const double *p, size_t stride, size_t n, double *adj, cl_error *err);
 
+/* --------------------------------------------- noncentral distributions */
+
+/* The noncentral F and t distributions as Poisson mixtures of GSL's
+ * regularised incomplete beta function I_x(a, b) (gsl_sf_beta_inc_e):
+ *   F  P(F <= f; d1, d2, lambda) = sum_j w_j(lambda / 2) I_x(d1/2 + j, d2/2),
+ *      x = d1 f / (d1 f + d2), w_j(m) = e^-m m^j / j!
+ *   t  (Lenth 1989, AS 243) for t >= 0, x = t^2 / (t^2 + nu), m = delta^2 / 2:
+ *      P(T <= t; nu, delta) = Phi(-delta) + 1/2 sum_j [w_j(m) I_x(j + 1/2, nu/2)
+ *                             + delta e^-m m^j / (sqrt 2 G(j + 3/2)) I_x(j + 1, nu/2)],
+ *      and 1 - P(T <= -t; nu, -delta) for t < 0
+ * The sums run over the j within 12 sqrt(m) + 30 of m, where the Poisson
+ * weights are not negligible.  R's pf(f, d1, d2, ncp = lambda) and
+ * pt(t, nu, ncp = delta).  CL_ERR_NUMERIC when GSL fails, CL_ERR_RANGE for
+ * a noncentrality (lambda, delta^2) above CL_STATS_NONCENTRALITY_MAX, whose
+ * sum would take too many terms. */
+#define CL_STATS_NONCENTRALITY_MAX 2e6
+int cl_stats_ncf_cdf(double f, double d1, double d2, double lambda, double *p, cl_error *err);
+int cl_stats_nct_cdf(double t, double nu, double delta, double *p, cl_error *err);
+
+/* The confidence interval at CL_STATS_LEVEL of the noncentrality of an
+ * observed F (d1, d2 df) or t (nu df), by inverting the CDF in the
+ * noncentrality with GSL's Brent solver: lo with P(<= observed; lo) =
+ * 1 - alpha/2 and hi with P = alpha/2.  For F the bounds are clipped at 0
+ * (a bound whose equation has no root at lambda >= 0 is 0).  Errors: those
+ * of the CDFs (CL_ERR_RANGE: the bound lies beyond the noncentrality they
+ * sum). */
+int cl_stats_ncf_ci(double f, double d1, double d2, double *lo, double *hi, cl_error *err);
+int cl_stats_nct_ci(double t, double nu, double *lo, double *hi, cl_error *err);
+
 /* ----------------------------------------------------------- k groups */
 
 /* Welch's one-way ANOVA (unequal variances) with the ordinary one-way
@@ -95,12 +132,18 @@ int cl_stats_bh(const double *p, size_t stride, size_t n, double *adj, cl_error 
  *   p = gsl_cdf_fdist_Q(F, df1, df2)
  *   eta2 = SS_between / SS_total
  *   omega2 = (SS_between - (k - 1) MS_within) / (SS_total + MS_within)
+ * and the confidence interval of omega2 (Steiger 2004): the noncentrality
+ * interval [lambda_lo, lambda_hi] of the ordinary F with (k - 1, n - k) df
+ * (cl_stats_ncf_ci), each bound as omega2 = lambda / (lambda + n).
  */
 typedef struct cl_stats_anova {
     size_t k, n;                                        /* groups, values */
     double f, df1, df2, p;                              /* Welch */
     double ss_between, ss_within, f_classic, p_classic; /* ordinary ANOVA */
     double eta2, omega2;
+    double omega2_lo, omega2_hi; /* NaN where f_classic is, and where the
+                                    interval is out of cl_stats_ncf_ci's
+                                    reach (CL_ERR_RANGE) */
 } cl_stats_anova;
 
 /* Needs k >= 2 groups, each with at least 2 values and a non-zero

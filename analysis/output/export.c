@@ -1,4 +1,5 @@
-/* analysis/export: calibrated series as CSV, MATLAB and EDF+ (see export.h). */
+/* analysis/export: calibrated series as CSV, MATLAB, EDF+ and BDF+ (see
+ * export.h). */
 #include "output/export.h"
 
 #include <edflib.h>
@@ -48,7 +49,7 @@ typedef struct xcup {
 
 struct an_export {
     an_export_format fmt;
-    bool wide, force, dir; /* dir: EDF, one file per session in folder `path` */
+    bool wide, force, dir; /* dir: EDF/BDF, one file per session in folder `path` */
     cl_unit unit;
     char *path, *tmp;      /* tmp: CSV / MAT written here, renamed at close */
     FILE *csv;
@@ -71,8 +72,12 @@ an_export_format an_export_format_from_name(const char *name)
     return !strcmp(name, "csv")   ? AN_EXPORT_CSV
            : !strcmp(name, "mat") ? AN_EXPORT_MAT
            : !strcmp(name, "edf") ? AN_EXPORT_EDF
+           : !strcmp(name, "bdf") ? AN_EXPORT_BDF
                                   : 0;
 }
+
+/* EDF+ or BDF+: the formats of EDFlib. */
+static bool edf_like(an_export_format fmt) { return fmt == AN_EXPORT_EDF || fmt == AN_EXPORT_BDF; }
 
 /* ".NAME.cuplab-tmp" beside `path`. */
 static char *tmp_name(const char *path)
@@ -94,12 +99,12 @@ int an_export_open(an_export **out, an_export_format fmt, const char *path, size
     *out = NULL;
     if (!path || !path[0])
         return cl_error_set(err, CL_ERR_ARG, "export: no output name (-o OUT)");
-    bool dir = fmt == AN_EXPORT_EDF && nsessions > 1;
+    bool dir = edf_like(fmt) && nsessions > 1;
     if (dir && stat(path, &st) == 0 && !S_ISDIR(st.st_mode))
         return cl_error_set(err, CL_ERR_ARG,
-                            "%s: not a folder (EDF: one file per session, so -o names a "
+                            "%s: not a folder (%s: one file per session, so -o names a "
                             "folder when there are several)",
-                            path);
+                            path, fmt == AN_EXPORT_BDF ? "BDF" : "EDF");
     if ((rc = dir ? cl_output_dir(path, err) : cl_output_check(path, force, err)) != CL_OK)
         return rc;
     if (!(x = calloc(1, sizeof *x)) || !(x->path = strdup(path))) {
@@ -111,7 +116,7 @@ int an_export_open(an_export **out, an_export_format fmt, const char *path, size
     x->force = force;
     x->dir = dir;
     x->unit = unit;
-    if (fmt == AN_EXPORT_EDF) {
+    if (edf_like(fmt)) {
         *out = x;
         return CL_OK;
     }
@@ -541,13 +546,34 @@ static bool edf_header(const an_export *x, int h)
            edf_set_recording_additional(h, info) == 0;
 }
 
-/* Signal s of the file: cup c resampled at *fs per second into *buf (nrec
- * one-second records), its physical range the data's with a margin beyond,
- * so that the digital minimum (no value) is never a real reading. */
-static bool edf_signal(const an_export *x, int h, int s, const xcup *c, size_t nrec, int *fs,
-                       double **buf)
+/* The largest digital value of a sample: EDF 16 bits, BDF 24; the smallest
+ * is -(max + 1), which marks a time without a value. */
+#define EDF_DIGITAL_MAX 32767
+#define BDF_DIGITAL_MAX 8388607
+/* The header's physical minimum and maximum are 8 characters each. */
+#define EDF_PHYSICAL_LOWEST -9999999.0
+#define EDF_PHYSICAL_HIGHEST 99999999.0
+
+/* A signal's scaling: the physical range [pmin, pmax] (whole units of the
+ * export, which the header's 8 characters hold exactly, so that a reader
+ * scales with the very numbers the samples were converted with) onto the
+ * digital range [dmin, dmax]. */
+typedef struct edf_scale {
+    double pmin, pmax;
+    int dmin, dmax;
+} edf_scale;
+
+static double edf_step(const edf_scale *sc)
 {
-    *fs = (int)fmax(1, lround(isfinite(c->dt_s) && c->dt_s > 0 ? 1 / c->dt_s : 1));
+    return (sc->pmax - sc->pmin) / ((double)sc->dmax - sc->dmin);
+}
+
+/* Cup c's scaling: the data's range with 1 % of it beyond each end (so that
+ * the digital minimum is never a real reading), widened to whole units;
+ * refused when half a digital step would exceed AN_EXPORT_PRECISION_MMHG. */
+static int edf_range(const an_export *x, const xcup *c, edf_scale *sc, cl_error *err)
+{
+    bool bdf = x->fmt == AN_EXPORT_BDF;
     double lo = INFINITY, hi = -INFINITY;
     for (size_t i = 0; i < c->n; i++)
         if (isfinite(c->v[i])) {
@@ -557,20 +583,63 @@ static bool edf_signal(const an_export *x, int h, int s, const xcup *c, size_t n
     if (!isfinite(lo))
         lo = 0, hi = 1;
     double pad = fmax((hi - lo) * 0.01, 1e-3);
+    sc->pmin = floor(lo - pad);
+    sc->pmax = ceil(hi + pad);
+    sc->dmax = bdf ? BDF_DIGITAL_MAX : EDF_DIGITAL_MAX;
+    sc->dmin = -sc->dmax - 1;
+    const char *unit = cl_unit_name(x->unit);
+    if (sc->pmin < EDF_PHYSICAL_LOWEST || sc->pmax > EDF_PHYSICAL_HIGHEST)
+        return cl_error_set(err, CL_ERR_ARG,
+                            "%s: cup %s: its vacuum (%.6g to %.6g %s) does not fit the %s "
+                            "header's 8 characters",
+                            x->file, c->id, lo, hi, unit, bdf ? "BDF" : "EDF");
+    double mmhg_per_unit = cl_unit_to_kpa(1, x->unit) / CL_KPA_PER_MMHG;
+    if (edf_step(sc) / 2 * mmhg_per_unit > AN_EXPORT_PRECISION_MMHG) {
+        double most = 2 * AN_EXPORT_PRECISION_MMHG * ((double)sc->dmax - sc->dmin);
+        return cl_error_set(err, CL_ERR_ARG,
+                            "%s: cup %s: its vacuum spans %.6g mmHg with its margin, more than "
+                            "the %d-bit samples of %s hold to %g mmHg (%.0f mmHg)%s",
+                            x->file, c->id, (sc->pmax - sc->pmin) * mmhg_per_unit,
+                            bdf ? 24 : 16, bdf ? "BDF" : "EDF", AN_EXPORT_PRECISION_MMHG, most,
+                            bdf ? "" : ": export it as BDF (--export bdf)");
+    }
+    return CL_OK;
+}
+
+/* Physical values to the nearest digital step; no value: the minimum. */
+static void edf_digitise(const edf_scale *sc, const double *v, size_t n, int *out)
+{
+    double step = edf_step(sc);
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(v[i])) {
+            out[i] = sc->dmin;
+            continue;
+        }
+        double d = sc->dmin + round((v[i] - sc->pmin) / step);
+        out[i] = (int)fmax(sc->dmin + 1, fmin(sc->dmax, d));
+    }
+}
+
+/* Signal s of the file: cup c resampled at *fs per second into *buf (nrec
+ * one-second records) of digital samples on the scaling sc. */
+static bool edf_signal(const an_export *x, int h, int s, const xcup *c, const edf_scale *sc,
+                       size_t nrec, int *fs, int **buf)
+{
+    *fs = (int)fmax(1, lround(isfinite(c->dt_s) && c->dt_s > 0 ? 1 / c->dt_s : 1));
     size_t total = (size_t)*fs * nrec;
-    bool ok = (*buf = malloc(total * sizeof **buf)) != NULL &&
+    double *v = malloc(total * sizeof *v);
+    bool ok = v && (*buf = malloc(total * sizeof **buf)) != NULL &&
               edf_set_samplefrequency(h, s, *fs) == 0 &&
-              edf_set_physical_minimum(h, s, lo - pad) == 0 &&
-              edf_set_physical_maximum(h, s, hi + pad) == 0 &&
-              edf_set_digital_minimum(h, s, -32768) == 0 &&
-              edf_set_digital_maximum(h, s, 32767) == 0 && edf_set_label(h, s, c->id) == 0 &&
+              edf_set_physical_minimum(h, s, sc->pmin) == 0 &&
+              edf_set_physical_maximum(h, s, sc->pmax) == 0 &&
+              edf_set_digital_minimum(h, s, sc->dmin) == 0 &&
+              edf_set_digital_maximum(h, s, sc->dmax) == 0 && edf_set_label(h, s, c->id) == 0 &&
               edf_set_physical_dimension(h, s, cl_unit_name(x->unit)) == 0;
     if (ok) {
-        resample(c, *fs, total, *buf);
-        for (size_t i = 0; i < total; i++)
-            if (!isfinite((*buf)[i]))
-                (*buf)[i] = lo - pad;
+        resample(c, *fs, total, v);
+        edf_digitise(sc, v, total, *buf);
     }
+    free(v);
     return ok;
 }
 
@@ -599,10 +668,10 @@ static bool edf_annotations(int h, const xcup *c, double tend)
     return ok;
 }
 
-/* Everything into the open EDF file h: header, one signal per cup with a
- * series (nsig of them, the last ending at tend), the records, the
- * annotations. */
-static bool edf_write(const an_export *x, int h, size_t nsig, double tend)
+/* Everything into the open EDF/BDF file h: header, one signal per cup with
+ * a series (nsig of them, scaled by sc[], the last ending at tend), the
+ * records, the annotations. */
+static bool edf_write(const an_export *x, int h, size_t nsig, const edf_scale *sc, double tend)
 {
     size_t nrec = (size_t)ceil(tend + 1e-9);
     if (nrec == 0)
@@ -610,7 +679,7 @@ static bool edf_write(const an_export *x, int h, size_t nsig, double tend)
     size_t nmk = 0;
     int *fs = calloc(nsig, sizeof *fs);
     const xcup **sig = calloc(nsig, sizeof *sig);
-    double **buf = calloc(nsig, sizeof *buf);
+    int **buf = calloc(nsig, sizeof *buf);
     bool ok = fs && sig && buf && edf_header(x, h);
     for (size_t k = 0, s = 0; ok && k < x->ncups; k++) {
         const xcup *c = &x->cups[k];
@@ -618,7 +687,7 @@ static bool edf_write(const an_export *x, int h, size_t nsig, double tend)
             continue;
         nmk += c->nmk + 3 * c->napps;
         sig[s] = c;
-        ok = edf_signal(x, h, (int)s, c, nrec, &fs[s], &buf[s]);
+        ok = edf_signal(x, h, (int)s, c, &sc[s], nrec, &fs[s], &buf[s]);
         s++;
     }
     /* Room for every annotation: one annotation signal holds a few per record. */
@@ -626,7 +695,7 @@ static bool edf_write(const an_export *x, int h, size_t nsig, double tend)
     ok = ok && edf_set_number_of_annotation_signals(h, asig) == 0;
     for (size_t r = 0; ok && r < nrec; r++)
         for (size_t s = 0; ok && s < nsig; s++)
-            ok = edfwrite_physical_samples(h, buf[s] + r * (size_t)fs[s]) == 0;
+            ok = edfwrite_digital_samples(h, buf[s] + r * (size_t)fs[s]) == 0;
     for (size_t s = 0; ok && s < nsig; s++)
         ok = edf_annotations(h, sig[s], tend);
     for (size_t s = 0; buf && s < nsig; s++)
@@ -639,6 +708,8 @@ static bool edf_write(const an_export *x, int h, size_t nsig, double tend)
 
 static int edf_session(an_export *x, cl_error *err)
 {
+    bool bdf = x->fmt == AN_EXPORT_BDF;
+    const char *kind = bdf ? "BDF" : "EDF";
     char path[4096];
     size_t nsig = 0;
     double tend = 0;
@@ -649,28 +720,45 @@ static int edf_session(an_export *x, cl_error *err)
         }
     if (nsig == 0)
         return cl_error_set(err, CL_ERR_ARG, "%s: no calibrated series to export", x->file);
+    edf_scale *sc = calloc(nsig, sizeof *sc);
+    if (!sc)
+        return cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory", x->file);
+    int rc = CL_OK;
+    for (size_t k = 0, s = 0; rc == CL_OK && k < x->ncups; k++)
+        if (x->cups[k].n)
+            rc = edf_range(x, &x->cups[k], &sc[s++], err);
+    if (rc != CL_OK) {
+        free(sc);
+        return rc;
+    }
     if (x->dir)
-        snprintf(path, sizeof path, "%s/%s.edf", x->path, x->stem);
+        snprintf(path, sizeof path, "%s/%s.%s", x->path, x->stem, bdf ? "bdf" : "edf");
     else
         snprintf(path, sizeof path, "%s", x->path);
     struct stat st;
-    if (x->dir && stat(path, &st) == 0 && !x->force)
+    if (x->dir && stat(path, &st) == 0 && !x->force) {
+        free(sc);
         return cl_output_exists(err, path);
-    char *tmp = tmp_name(path);
-    if (!tmp)
-        return cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory", path);
-    unlink(tmp);
-    int h = edfopen_file_writeonly(tmp, EDFLIB_FILETYPE_EDFPLUS, (int)nsig);
-    if (h < 0) {
-        free(tmp);
-        return cl_error_set(err, CL_ERR_IO, "%s: cannot create the EDF file (EDFlib error %d)",
-                            path, h);
     }
-    bool ok = edf_write(x, h, nsig, tend);
+    char *tmp = tmp_name(path);
+    if (!tmp) {
+        free(sc);
+        return cl_error_set(err, CL_ERR_NOMEM, "%s: out of memory", path);
+    }
+    unlink(tmp);
+    int h = edfopen_file_writeonly(tmp, bdf ? EDFLIB_FILETYPE_BDFPLUS : EDFLIB_FILETYPE_EDFPLUS,
+                                   (int)nsig);
+    if (h < 0) {
+        free(sc);
+        free(tmp);
+        return cl_error_set(err, CL_ERR_IO, "%s: cannot create the %s file (EDFlib error %d)",
+                            path, kind, h);
+    }
+    bool ok = edf_write(x, h, nsig, sc, tend);
+    free(sc);
     int closed = edfclose_file(h);
-    int rc = CL_OK;
     if (!ok || closed != 0)
-        rc = cl_error_set(err, CL_ERR_IO, "%s: cannot write the EDF file", path);
+        rc = cl_error_set(err, CL_ERR_IO, "%s: cannot write the %s file", path, kind);
     else if (rename(tmp, path) != 0)
         rc = cl_error_set(err, cl_error_from_errno(errno), "%s: cannot put in place: %s", path,
                           strerror(errno));
@@ -700,7 +788,7 @@ int an_export_close(an_export *x, cl_error *err)
     int rc = CL_OK;
     if (!x)
         return CL_OK;
-    if (x->sessions == 0 && x->fmt != AN_EXPORT_EDF) {
+    if (x->sessions == 0 && !edf_like(x->fmt)) {
         an_export_abort(x);
         return cl_error_set(err, CL_ERR_ARG, "no session exported: nothing written");
     }

@@ -11,7 +11,9 @@
  *         and names, unit, cup metadata, markers)
  *   edf   EDF+ (EDFlib): one signal per cup, resampled to the device's
  *         rate, physical unit in the header, markers and phases as
- *         annotations; one file per session
+ *         annotations; one file per session; 16-bit samples
+ *   bdf   BDF+ (EDFlib): the same with 24-bit samples, for series whose
+ *         range 16 bits cannot hold to AN_EXPORT_PRECISION_MMHG
  *
  * docs/analysis.md ("Exports") is the specification.  The output is
  * checked when the export is opened, before any analysis, and written to a
@@ -33,9 +35,17 @@ typedef enum an_export_format {
     AN_EXPORT_CSV = 1,
     AN_EXPORT_MAT = 2,
     AN_EXPORT_EDF = 3,
+    AN_EXPORT_BDF = 4,
 } an_export_format;
 
-/* "csv", "mat", "edf" -> format; 0 if unknown. */
+/* The largest difference, in mmHg, between a value read back from an EDF+
+ * or BDF+ export (header scaling applied to the stored integer) and the
+ * series it was written from.  A cup whose series' range the format's
+ * digital steps cannot hold to this is refused (EDF: a range beyond about
+ * 1300 mmHg, which BDF holds). */
+#define AN_EXPORT_PRECISION_MMHG 0.01
+
+/* "csv", "mat", "edf", "bdf" -> format; 0 if unknown. */
 an_export_format an_export_format_from_name(const char *name);
 
 typedef struct an_export an_export;
@@ -43,8 +53,9 @@ typedef struct an_export an_export;
 /* Prepare an export of `nsessions` sessions to `path`.  CL_ERR_EXISTS when
  * `path` exists and !force (cl_output); CL_ERR_NOTFOUND when its folder does
  * not exist.
- * EDF holds one recording per file: with more than one session `path` is a
- * folder (created if missing) that receives NAME.edf per session file. */
+ * EDF and BDF hold one recording per file: with more than one session
+ * `path` is a folder (created if missing) that receives NAME.edf (NAME.bdf)
+ * per session file. */
 int an_export_open(an_export **out, an_export_format fmt, const char *path, size_t nsessions,
                    bool wide, cl_unit unit, bool force, cl_error *err);
 

@@ -2,11 +2,13 @@
 # Cohort comparison on the example cohort (datasets/generate.sh into a
 # scratch folder): every statistic recomputed independently with scipy and
 # numpy from the per-session values cuplab-analyze reports (--table
-# sessions) and, for the ICC, from the per-cup results of the ordinary
+# sessions; the intervals of omega2 and Hedges' g by inverting scipy's
+# noncentral F and t) and, for the ICC, from the per-cup results of the ordinary
 # analysis; the generating differences recovered (the practitioner with the
 # deepest target vacuum comes out deepest; the closest profile to a target
 # is the practitioner who aimed at it); -j 1 and -j 2 give the same bytes.
-# Agreement: 1e-9 relative (printed: the worst digits seen).
+# Agreement: 1e-9 relative, 1e-6 for the intervals found by root finding
+# (printed: the worst digits seen).
 . "$(dirname "$0")/../lib.sh"
 "$PY" -c 'import scipy' 2>/dev/null || skip "python3-scipy not installed"
 
@@ -27,11 +29,12 @@ cmp -s "$T/j1.json" "$T/j3.json" || fail "-j 1 and -j 3 differ"
 import csv, json, math, sys, warnings
 import numpy as np
 warnings.simplefilter("ignore")
-from scipy import stats, special
+from scipy import optimize, stats, special
 
 T = sys.argv[1]
 doc = json.load(open(f"{T}/p.json"))
 worst = [0.0, ""]
+worst_ci = [0.0, ""]  # the effect sizes' intervals
 
 def close(a, b, what, tol=1e-9):
     if a is None or b is None or (isinstance(b, float) and math.isnan(b)):
@@ -40,6 +43,8 @@ def close(a, b, what, tol=1e-9):
     err = abs(a - b) / max(abs(b), 1e-300)
     if abs(a - b) > 1e-12 and err > worst[0]:
         worst[0], worst[1] = err, what
+    if what.startswith(("omega2_", "hedges_g_")) and abs(a - b) > worst_ci[0]:
+        worst_ci[0], worst_ci[1] = abs(a - b), what
     assert err <= tol or abs(a - b) <= 1e-12, (what, a, b, err)
 
 rows = doc["sessions"]["rows"]
@@ -70,6 +75,29 @@ for g in table("groups"):
     close(g["q1"], q1, "q1")
     close(g["q3"], q3, "q3")
     close(g["iqr"], q3 - q1, "iqr")
+
+# Confidence intervals of the effect sizes by inverting scipy's noncentral
+# F and t (scipy.stats.ncf, nct) in their noncentrality with brentq.
+def nc_root(cdf, target, lo, hi, floor=None):
+    """The noncentrality where cdf (falling in it) equals target."""
+    while cdf(lo) < target:
+        if floor is not None and lo <= floor:
+            return floor
+        lo = lo - (hi - lo) if floor is None else max(floor, lo - (hi - lo))
+    while cdf(hi) > target:
+        hi += hi - lo
+    return optimize.brentq(lambda x: cdf(x) - target, lo, hi, xtol=1e-13, rtol=1e-13)
+
+def omega2_ci(F, d1, d2, N):
+    cdf = lambda l: stats.ncf.cdf(F, d1, d2, l) if l > 0 else stats.f.cdf(F, d1, d2)
+    lam = [nc_root(cdf, q, 0.0, max(1.0, F * d1), floor=0.0) for q in (0.975, 0.025)]
+    return [l / (l + N) for l in lam]
+
+def g_ci(a, b, sp):
+    scale = math.sqrt(1 / len(a) + 1 / len(b))
+    t, df = (a.mean() - b.mean()) / sp / scale, len(a) + len(b) - 2
+    cdf = lambda d: stats.nct.cdf(t, df, d)
+    return [nc_root(cdf, q, t - 1, t + 1) * scale for q in (0.975, 0.025)]
 
 def welch_anova(groups):
     k = len(groups)
@@ -107,6 +135,10 @@ for t in table("tests"):
     msw = (sst - ssb) / (len(allx) - len(groups))
     close(t["eta2"], ssb / sst, "eta2")
     close(t["omega2"], (ssb - (len(groups) - 1) * msw) / (sst + msw), "omega2")
+    lo, hi = omega2_ci(fo.statistic, len(groups) - 1, len(allx) - len(groups), len(allx))
+    close(t["omega2_lo"], lo, "omega2_lo", 1e-6)
+    close(t["omega2_hi"], hi, "omega2_hi", 1e-6)
+    assert t["omega2_lo"] <= max(t["omega2"], 0) <= t["omega2_hi"], t
     kw = stats.kruskal(*groups)
     close(t["kw_h"], kw.statistic, "kw_h")
     close(t["kw_p"], kw.pvalue, "kw_p")
@@ -142,6 +174,9 @@ for pr in table("pairwise"):
     sp = math.sqrt(((len(a) - 1) * a.var(ddof=1) + (len(b) - 1) * b.var(ddof=1)) / m)
     J = math.exp(special.gammaln(m / 2) - special.gammaln((m - 1) / 2)) / math.sqrt(m / 2)
     close(pr["hedges_g"], (a.mean() - b.mean()) / sp * J, "hedges_g")
+    lo, hi = g_ci(a, b, sp)
+    close(pr["hedges_g_lo"], lo, "hedges_g_lo", 1e-6)
+    close(pr["hedges_g_hi"], hi, "hedges_g_hi", 1e-6)
     fam.setdefault(pr["metric"], []).append(pr)
 for m, prs in fam.items():
     for pr, adj in zip(prs, holm([p["p"] for p in prs])):
@@ -195,7 +230,8 @@ close(rep["cv_within"], cvw, "cv_within", 1e-8)
 # Sites differ by cup size (L 10 % deeper than M): the ICC sees them.
 assert icc > 0.2, icc
 print(f"agreement with scipy/numpy: worst relative difference {worst[0]:.2g} in {worst[1]} "
-      f"({-math.log10(worst[0]) if worst[0] else 16:.1f} digits)")
+      f"({-math.log10(worst[0]) if worst[0] else 16:.1f} digits); the intervals of omega2 "
+      f"and g within {worst_ci[0]:.2g} ({worst_ci[1]})")
 PY
 
 # Practitioner aiming lowest is closest to a low target.

@@ -5,9 +5,11 @@
  * exist (chi-square with 2 df: e^(-x/2)) and otherwise against reference
  * values from scipy 1.10 (ttest_ind(equal_var=False), f_oneway, kruskal,
  * levene(center='median')), the adjustments, the blocked ANOVA and
- * Friedman's test against R 4.2 (the R code is beside each), the null rate
- * of the tests on simulated normal
- * data, and the error paths.  Tolerances: 1e-12 relative on closed-form
+ * Friedman's test against R 4.2 (the R code is beside each), the noncentral
+ * F and t distributions and the intervals of omega2 and Hedges' g against
+ * R 4.2 (pf, pt and uniroot, beside each), the null rate of the tests and
+ * the coverage of those intervals on simulated normal data, and the error
+ * paths.  Tolerances: 1e-12 relative on closed-form
  * numbers, 1e-9 absolute on p-values.
  */
 #include <setjmp.h>
@@ -156,6 +158,136 @@ static void welch_anova(void **state)
     assert_near(r.p_classic, 1.0 / 27, 1e-12); /* F(2, 6) survival at 6 */
     assert_rel(r.eta2, 24.0 / 36);
     assert_rel(r.omega2, 20.0 / 38);
+}
+
+/* The noncentral F and t CDFs against R 4.2, options(digits = 17), to 1e-9
+ * (R's pf with ncp is accurate to about 1e-9, its pnbeta's errmax; scipy
+ * 1.10's ncf.cdf agrees with cl_stats to 1e-15, for instance 0.5137815700548354
+ * at (2.5, 2, 27, 3.7)):
+ *   pf(c(2.5, 2.5, 7.1, 0.3, 50), c(2, 2, 3, 4, 2), c(27, 27, 12.5, 30, 60),
+ *      ncp = c(0, 3.7, 40, 0.5, 150))
+ *   pt(c(1.3, 1.3, -0.7, -2.2, 9, -4), c(8, 8, 12, 5, 18, 30),
+ *      ncp = c(0, 2.1, -1.4, 0.8, 7.5, -6)) */
+static void noncentral(void **state)
+{
+    (void)state;
+    static const double f[][5] = {{2.5, 2, 27, 0, 0.899101174985291518},
+                                  {2.5, 2, 27, 3.7, 0.513781569640932023},
+                                  {7.1, 3, 12.5, 40, 0.074282949060041265},
+                                  {0.3, 4, 30, 0.5, 0.102010121764500999},
+                                  {50, 2, 60, 150, 0.043178023661706810}};
+    static const double t[][4] = {{1.3, 8, 0, 0.8850981875407373245},
+                                  {1.3, 8, 2.1, 0.2117131734968537016},
+                                  {-0.7, 12, -1.4, 0.7603519727796529404},
+                                  {-2.2, 5, 0.8, 0.0071658362060923464},
+                                  {9, 18, 7.5, 0.7761692351750829610},
+                                  {-4, 30, -6, 0.9643390453687787911}};
+    double p;
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+        assert_int_equal(cl_stats_ncf_cdf(f[i][0], f[i][1], f[i][2], f[i][3], &p, NULL), CL_OK);
+        assert_near(p, f[i][4], 1e-9);
+    }
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        assert_int_equal(cl_stats_nct_cdf(t[i][0], t[i][1], t[i][2], &p, NULL), CL_OK);
+        assert_near(p, t[i][3], 1e-9);
+    }
+    /* Central: GSL's own F and t. */
+    assert_int_equal(cl_stats_ncf_cdf(3.3, 3, 9, 0, &p, NULL), CL_OK);
+    assert_near(p, gsl_cdf_fdist_P(3.3, 3, 9), 1e-12);
+    assert_int_equal(cl_stats_nct_cdf(-1.7, 4.5, 0, &p, NULL), CL_OK);
+    assert_near(p, gsl_cdf_tdist_P(-1.7, 4.5), 1e-12);
+    cl_error err;
+    assert_int_equal(cl_stats_ncf_cdf(1, 0, 9, 0, &p, &err), CL_ERR_ARG);
+    assert_int_equal(cl_stats_nct_ci(NAN, 4, &p, &p, &err), CL_ERR_ARG);
+}
+
+/* The intervals of omega2 and Hedges' g against R 4.2's uniroot on pf / pt
+ * (tol = 1e-13):
+ *   F = 15 with (2, 27) df, N = 30:
+ *     f <- function(l, p) pf(15, 2, 27, ncp = l) - p
+ *     uniroot(f, c(0, 200), p = 0.975)$root  8.20760220135983154
+ *     uniroot(f, c(0, 300), p = 0.025)$root  61.04249323098693480
+ *   the ANOVA example of welch_anova(), F = 6 with (2, 6) df, N = 9:
+ *     pf(6, 2, 6) = 26/27 < 0.975, so lambda_lo = 0;
+ *     uniroot(function(l) pf(6, 2, 6, ncp = l) - 0.025, c(0, 200))$root
+ *       36.49246545798242636, omega2_hi = 36.49... / (36.49... + 9)
+ *   the t example of welch_t(), d = -1.2, n = 5 + 5, t = d / sqrt(0.4), 8 df:
+ *     g <- function(d, p) pt(-1.2 / sqrt(0.4), 8, ncp = d) - p
+ *     uniroot(g, c(-20, 5), p = 0.975)$root  -4.01246168206713705
+ *     uniroot(g, c(-20, 5), p = 0.025)$root   0.31286326569580547
+ *   and both bounds 0 for an F below its 2.5 % point (pf(0.02, 2, 6) =
+ *   0.0197).  Tolerance 1e-6 on lambda: R's pf error (above) moves its
+ *   roots by about 1e-7. */
+static void effect_cis(void **state)
+{
+    (void)state;
+    double lo, hi;
+    assert_int_equal(cl_stats_ncf_ci(15, 2, 27, &lo, &hi, NULL), CL_OK);
+    assert_near(lo, 8.20760220135983154, 1e-6);
+    assert_near(hi, 61.04249323098693480, 1e-6);
+    assert_int_equal(cl_stats_ncf_ci(0.02, 2, 6, &lo, &hi, NULL), CL_OK);
+    assert_true(lo == 0 && hi == 0);
+
+    const double g1[] = {1, 2, 3}, g2[] = {2, 4, 6}, g3[] = {5, 6, 7};
+    cl_stats_sample g[] = {sample(g1, 3), sample(g2, 3), sample(g3, 3)};
+    cl_stats_anova r;
+    assert_int_equal(cl_stats_welch_anova(g, 3, &r, NULL), CL_OK);
+    assert_true(r.omega2_lo == 0);
+    assert_near(r.omega2_hi, 36.49246545798242636 / (36.49246545798242636 + 9), 1e-9);
+    assert_true(r.omega2 < r.omega2_hi);
+
+    const double a[] = {1, 2, 3, 4, 5}, b[] = {2, 4, 6, 8, 10};
+    cl_stats_sample sa = sample(a, 5), sb = sample(b, 5);
+    cl_stats_ttest t;
+    assert_int_equal(cl_stats_welch_t(&sa, &sb, &t, NULL), CL_OK);
+    assert_near(t.g_lo, -4.01246168206713705 * sqrt(0.4), 1e-8);
+    assert_near(t.g_hi, 0.31286326569580547 * sqrt(0.4), 1e-8);
+    assert_true(t.g_lo < t.hedges_g && t.hedges_g < t.g_hi);
+    /* Groups 1000 pooled SDs apart: the noncentrality (about 1500^2) is
+     * beyond what the mixture sums, the interval NaN, the test stands. */
+    const double c[] = {0, 0.001, 0.002}, e[] = {1, 1.001, 1.002};
+    cl_stats_sample sc = sample(c, 3), se = sample(e, 3);
+    cl_error err;
+    assert_int_equal(cl_stats_welch_t(&sc, &se, &t, NULL), CL_OK);
+    assert_true(isnan(t.g_lo) && isnan(t.g_hi) && isfinite(t.hedges_g));
+    assert_int_equal(cl_stats_nct_ci(-1500, 4, &lo, &hi, &err), CL_ERR_RANGE);
+    assert_non_null(strstr(err.msg, "beyond"));
+    /* The other order: the interval mirrored. */
+    assert_int_equal(cl_stats_welch_t(&sb, &sa, &t, NULL), CL_OK);
+    assert_near(t.g_lo, -0.31286326569580547 * sqrt(0.4), 1e-8);
+    assert_near(t.g_hi, 4.01246168206713705 * sqrt(0.4), 1e-8);
+}
+
+/* Coverage: in 400 simulated balanced designs (3 groups of 10, means 0,
+ * 0.5 and 1 SD apart) the omega2 interval holds the true omega2 = f2 /
+ * (1 + f2), f2 = sum (mu_i - mu)^2 / (k sigma^2) = 1/6, and g's interval of
+ * the first two groups the true 0.5, about 95 % of the time
+ * (Binomial(400, 0.95): SD 1.1 %; 93..97 % accepted). */
+static void ci_coverage(void **state)
+{
+    (void)state;
+    enum { RUNS = 400, K = 3, N = 10 };
+    const double mu[K] = {0, 0.5, 1}, f2 = 1.0 / 6, omega2 = f2 / (1 + f2);
+    gsl_rng *rng = unit_rng(2004);
+    size_t hit_w = 0, hit_g = 0;
+    double x[K][N];
+    for (int run = 0; run < RUNS; run++) {
+        for (int g = 0; g < K; g++)
+            for (int i = 0; i < N; i++)
+                x[g][i] = 300 + 20 * (mu[g] + gsl_ran_gaussian(rng, 1));
+        cl_stats_sample s[] = {sample(x[0], N), sample(x[1], N), sample(x[2], N)};
+        cl_stats_anova a;
+        cl_stats_ttest t;
+        assert_int_equal(cl_stats_welch_anova(s, K, &a, NULL), CL_OK);
+        assert_int_equal(cl_stats_welch_t(&s[1], &s[0], &t, NULL), CL_OK);
+        hit_w += a.omega2_lo <= omega2 && omega2 <= a.omega2_hi;
+        hit_g += t.g_lo <= 0.5 && 0.5 <= t.g_hi;
+    }
+    gsl_rng_free(rng);
+    print_message("95 %% intervals holding the truth: omega2 %zu, Hedges' g %zu of %d\n", hit_w,
+                  hit_g, RUNS);
+    assert_in_range(hit_w, 372, 388);
+    assert_in_range(hit_g, 372, 388);
 }
 
 static void kruskal(void **state)
@@ -542,6 +674,8 @@ int main(void)
         cmocka_unit_test(kruskal),       cmocka_unit_test(brown_forsythe),
         cmocka_unit_test(icc),           cmocka_unit_test(null_rates),
         cmocka_unit_test(power),         cmocka_unit_test(errors),
+        cmocka_unit_test(noncentral),    cmocka_unit_test(effect_cis),
+        cmocka_unit_test(ci_coverage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

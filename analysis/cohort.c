@@ -100,10 +100,8 @@ static int parse_metrics(const char *spec, cl_cohort_params *p)
     }
     snprintf(buf, sizeof buf, "%s", spec);
     for (char *name = strtok_r(buf, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
-        int m = 0;
-        while (m < CL_STAT_COUNT && strcmp(name, cl_stat_metric_name((cl_stat_metric)m)))
-            m++;
-        if (m == CL_STAT_COUNT) {
+        int m = cl_stat_metric_from_name(name);
+        if (m < 0) {
             fprintf(stderr, PROG ": --metrics: unknown metric '%s' (", name);
             for (int k = 0; k < CL_STAT_COUNT; k++)
                 fprintf(stderr, "%s%s", k ? ", " : "", cl_stat_metric_name((cl_stat_metric)k));

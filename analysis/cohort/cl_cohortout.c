@@ -43,8 +43,7 @@ int cl_cohortout_table_from_name(const char *name)
 /* Unit of metric m in the pressure unit u ("" for counts). */
 static const char *metric_unit(int m, cl_unit u, char *buf, size_t cap)
 {
-    const char *name = cl_stat_metric_name((cl_stat_metric)m), *un = cl_unit_name(u);
-    size_t len = strlen(name);
+    const char *un = cl_unit_name(u);
     switch (cl_stat_metric_dimension((cl_stat_metric)m)) {
     case 1:
         snprintf(buf, cap, "%s", un);
@@ -56,7 +55,7 @@ static const char *metric_unit(int m, cl_unit u, char *buf, size_t cap)
         snprintf(buf, cap, "%s*min", un);
         break;
     default:
-        snprintf(buf, cap, "%s", len > 2 && !strcmp(name + len - 2, "_s") ? "s" : "");
+        snprintf(buf, cap, "%s", cl_stat_metric_fixed_unit((cl_stat_metric)m));
         break;
     }
     return buf;

@@ -181,11 +181,12 @@ static void metric_label(cl_stat_metric m, cl_unit u, char *buf, size_t cap)
         [CL_STAT_HOLD_DURATION] = "Hold duration",
         [CL_STAT_HOLD_MEAN] = "Mean hold vacuum",
         [CL_STAT_CHANGE] = "Hold change",
-        [CL_STAT_LEAK] = "Leak rate",
+        [CL_STAT_LEAK] = "Decay slope",
         [CL_STAT_TAU] = "Time constant",
-        [CL_STAT_DOSE] = "Dose",
+        [CL_STAT_DOSE] = "Pressure-time", /* integral: too long for a panel */
         [CL_STAT_STROKES] = "Pump strokes",
         [CL_STAT_REPUMPS] = "Re-pumps",
+        [CL_STAT_LEAK_K] = "Leak rate constant",
     };
     const char *un = cl_unit_name(u), *name = cl_stat_metric_name(m);
     char word[64];
@@ -197,13 +198,13 @@ static void metric_label(cl_stat_metric m, cl_unit u, char *buf, size_t cap)
             if (*c == '_')
                 *c = ' ';
     }
-    size_t len = name ? strlen(name) : 0;
+    const char *fixed = cl_stat_metric_fixed_unit(m);
     switch (cl_stat_metric_dimension(m)) {
     case 1: snprintf(buf, cap, "%s (%s)", word, un); break;
     case 2: snprintf(buf, cap, "%s (%s/min)", word, un); break;
     case 3: snprintf(buf, cap, "%s (%s min)", word, un); break;
     default:
-        snprintf(buf, cap, "%s%s", word, len > 2 && !strcmp(name + len - 2, "_s") ? " (s)" : "");
+        snprintf(buf, cap, *fixed ? "%s (%s)" : "%s", word, fixed);
         break;
     }
 }

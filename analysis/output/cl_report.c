@@ -107,9 +107,9 @@ static const colspec cols[NCOL] = {
     [C_K_SE] = {"leak_k_se", false, D_PERMIN, 2, false},
     [C_REL] = {"leak_rel_rate", false, D_PCTMIN, 3, false},
     [C_REL_SE] = {"leak_rel_rate_se", false, D_PCTMIN, 2, false},
-    [C_SLOPE] = {"decay_slope", false, D_PMIN, 3, false},
+    [C_SLOPE] = {"decay_slope", false, D_PMIN, 3, true, "Decay slope"},
     [C_SLOPE_SE] = {"decay_slope_se", false, D_PMIN, 2, false},
-    [C_LEAK] = {"leak_rate", false, D_PMIN, 3, true, "Leak rate"},
+    [C_LEAK] = {"leak_rate", false, D_PMIN, 3, false},
     [C_LEAK_SE] = {"leak_rate_se", false, D_PMIN, 2, false},
     [C_LIN_INTERCEPT] = {"lin_intercept", false, D_P, 4, false},
     [C_LIN_R2] = {"lin_r2", false, D_NONE, 4, false},
@@ -131,8 +131,8 @@ static const colspec cols[NCOL] = {
     [C_VOLUME] = {"volume_ml", false, D_ML, 4, false},
     [C_Q] = {"q_leak", false, D_Q, 3, false},
     [C_Q_SE] = {"q_leak_se", false, D_Q, 2, false},
-    [C_PTI] = {"pressure_time_integral", false, D_DOSE, 4, false, "Pressure-time integral"},
-    [C_DOSE] = {"dose", false, D_DOSE, 4, true},
+    [C_PTI] = {"pressure_time_integral", false, D_DOSE, 4, true, "Pressure-time integral"},
+    [C_DOSE] = {"dose", false, D_DOSE, 4, false},
     [C_MARKERS] = {"markers", true, D_NONE, 0, false},
     [C_FLAGS] = {"flags", true, D_NONE, 0, true, "Flags"},
 };
@@ -438,8 +438,8 @@ static void summarise(const cl_report *r, session *s, const cl_report_session *i
     stat_text(r, s, CL_STAT_PEAK, "peak", 1, r->units[0], buf, cap, &len);
     stat_text(r, s, CL_STAT_HOLD_MEAN, "hold", 1, r->units[0], buf, cap, &len);
     stat_text(r, s, CL_STAT_HOLD_DURATION, "for", 1.0 / 60, "min", buf, cap, &len);
-    stat_text(r, s, CL_STAT_LEAK, "leak", 1, r->units[1], buf, cap, &len);
-    stat_text(r, s, CL_STAT_DOSE, "dose", 1, r->units[2], buf, cap, &len);
+    stat_text(r, s, CL_STAT_LEAK, "decay slope", 1, r->units[1], buf, cap, &len);
+    stat_text(r, s, CL_STAT_DOSE, "pressure-time integral", 1, r->units[2], buf, cap, &len);
     if (applied > 1)
         append(buf, cap, &len, " (mean \u00b1 SD)");
     append(buf, cap, &len, "; vacuum %s", CL_REPORT_SIGN);
@@ -561,8 +561,8 @@ static cl_table *stats_table(const cl_report *r, size_t only)
             int d = cl_stat_metric_dimension((cl_stat_metric)m);
             dim dd = d == 1 ? D_P : d == 2 ? D_PMIN : d == 3 ? D_DOSE : D_NONE;
             const char *unit = dim_unit(r, dd);
-            if (m == CL_STAT_TIME_TO_PEAK || m == CL_STAT_HOLD_DURATION || m == CL_STAT_TAU)
-                unit = "s";
+            if (d == 0)
+                unit = cl_stat_metric_fixed_unit((cl_stat_metric)m);
             double vals[] = {st->mean, st->sd, st->cv, st->median, st->q1, st->q3, st->min,
                              st->max};
             if (cl_table_add_row(t) != CL_OK || cl_table_set_str(t, S_FILE, s->file) ||

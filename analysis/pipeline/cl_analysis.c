@@ -948,11 +948,19 @@ int cl_analysis_cup(cl_analysis *a, size_t cup, cl_cup_result *res, cl_cup_trace
 static const struct {
     const char *name;
     int dim;
+    const char *unit; /* of a metric that is no pressure (dim 0) */
 } stat_info[CL_STAT_COUNT] = {
-    {"peak_vacuum", 1},    {"time_to_peak_s", 0}, {"hold_duration_s", 0},
-    {"hold_mean", 1},      {"hold_change", 1},    {"leak_rate", 2},
-    {"tau_s", 0},          {"dose", 3},           {"strokes", 0},
-    {"repumps", 0},        {"leak_k", 0},
+    {"peak_vacuum", 1, ""},
+    {"time_to_peak_s", 0, "s"},
+    {"hold_duration_s", 0, "s"},
+    {"hold_mean", 1, ""},
+    {"hold_change", 1, ""},
+    {"decay_slope", 2, ""},
+    {"tau_s", 0, "s"},
+    {"pressure_time_integral", 3, ""},
+    {"strokes", 0, ""},
+    {"repumps", 0, ""},
+    {"leak_k", 0, "1/min"},
 };
 
 const char *cl_stat_metric_name(cl_stat_metric m)
@@ -960,9 +968,29 @@ const char *cl_stat_metric_name(cl_stat_metric m)
     return m < CL_STAT_COUNT ? stat_info[m].name : "unknown";
 }
 
+int cl_stat_metric_from_name(const char *name)
+{
+    static const struct {
+        const char *alias;
+        cl_stat_metric m;
+    } old[] = {{"leak_rate", CL_STAT_LEAK}, {"dose", CL_STAT_DOSE}};
+    for (int m = 0; m < CL_STAT_COUNT; m++)
+        if (!strcmp(name, stat_info[m].name))
+            return m;
+    for (size_t i = 0; i < sizeof old / sizeof old[0]; i++)
+        if (!strcmp(name, old[i].alias))
+            return (int)old[i].m;
+    return -1;
+}
+
 int cl_stat_metric_dimension(cl_stat_metric m)
 {
     return m < CL_STAT_COUNT ? stat_info[m].dim : 0;
+}
+
+const char *cl_stat_metric_fixed_unit(cl_stat_metric m)
+{
+    return m < CL_STAT_COUNT ? stat_info[m].unit : "";
 }
 
 static double metric_value(const cl_cup_result *r, cl_stat_metric m)

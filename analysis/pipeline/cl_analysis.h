@@ -193,9 +193,9 @@ typedef enum cl_stat_metric {
     CL_STAT_HOLD_DURATION,   /* s */
     CL_STAT_HOLD_MEAN,       /* kPa */
     CL_STAT_CHANGE,          /* kPa */
-    CL_STAT_LEAK,            /* kPa/min */
+    CL_STAT_LEAK,            /* decay slope, kPa/min */
     CL_STAT_TAU,             /* s, identifiable fits only */
-    CL_STAT_DOSE,            /* kPa*min */
+    CL_STAT_DOSE,            /* pressure-time integral, kPa*min */
     CL_STAT_STROKES,
     CL_STAT_REPUMPS,
     CL_STAT_LEAK_K,          /* 1/min, leak rate constant (not cooling cups) */
@@ -212,8 +212,13 @@ int cl_analysis_stats(const cl_cup_result *res, size_t n, cl_stat out[CL_STAT_CO
                       cl_error *err);
 /* "peak_vacuum", "time_to_peak_s", ... */
 const char *cl_stat_metric_name(cl_stat_metric m);
+/* The metric a name (or an old name: "leak_rate", "dose") stands for; -1
+ * for none. */
+int cl_stat_metric_from_name(const char *name);
 /* Whether the metric is a pressure (1), pressure per minute (2), pressure
  * times minutes (3) or none of these (0), for unit conversion. */
 int cl_stat_metric_dimension(cl_stat_metric m);
+/* The unit of a metric of dimension 0: "s", "1/min", or "" (a count). */
+const char *cl_stat_metric_fixed_unit(cl_stat_metric m);
 
 #endif

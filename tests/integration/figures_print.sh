@@ -60,7 +60,7 @@ for w in 85 180; do
     chk pdf "$p/a/s_C1.pdf" $w "$V" "Time (min)" "Fitted decay" "Pump stroke" "Hold"
     chk pdf "$p/a/s_overview.pdf" $w "Time (min)" "Vacuum below ambient" "Evacuation"
     chk pdf "$p/c/cohort_boxplots.pdf" $w "Peak vacuum (mmHg)" "Time to peak (s)" \
-        "Leak rate (mmHg/min)" "Median" "Outlier (beyond the whiskers)"
+        "Decay slope (mmHg/min)" "Pressure-time (mmHg min)" "Median" "Outlier (beyond the whiskers)"
     chk pdf "$p/c/cohort_profiles.pdf" $w "Application (% from onset to release)" \
         "Mean vacuum of the sessions" "95 % CI of the mean" "Target"
     chk pdf "$p/res.pdf" $w "Reference vacuum below ambient (mmHg)" \

@@ -281,7 +281,12 @@ static void test_report_and_stats(void **state)
                                              ? cups[0].pump_strokes
                                              : cups[2].pump_strokes,
                 0);
-    assert_string_equal(cl_stat_metric_name(CL_STAT_DOSE), "dose");
+    assert_string_equal(cl_stat_metric_name(CL_STAT_DOSE), "pressure_time_integral");
+    assert_int_equal(cl_stat_metric_from_name("pressure_time_integral"), CL_STAT_DOSE);
+    assert_int_equal(cl_stat_metric_from_name("dose"), CL_STAT_DOSE); /* the old name */
+    assert_int_equal(cl_stat_metric_from_name("leak_rate"), CL_STAT_LEAK);
+    assert_int_equal(cl_stat_metric_from_name("decay_slope"), CL_STAT_LEAK);
+    assert_int_equal(cl_stat_metric_from_name("leak"), -1);
 
     cl_report *rep = cl_report_new(CL_UNIT_MMHG);
     assert_non_null(rep);

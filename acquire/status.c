@@ -1,6 +1,8 @@
 /* acquire/status: the terminal status of a recording (see status.h). */
 #include "status.h"
 
+#include "cl_ident.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <string.h>
@@ -87,7 +89,8 @@ static void put_device(char *buf, size_t cap, size_t *n, const cl_acq_device_sta
 }
 
 /* "C1     123.4 mmHg" (vacuum) or "C5      2047 counts" (raw), "--" without a
- * value. */
+ * value; "SAT" instead of the unit for a reading at an end of the ADC's
+ * range. */
 static void put_cup(char *buf, size_t cap, size_t *n, const cl_acq_status *st, size_t k,
                     const cl_sensor_profile *const *sensors, size_t nsensors, bool block)
 {
@@ -97,6 +100,8 @@ static void put_cup(char *buf, size_t cap, size_t *n, const cl_acq_status *st, s
     double raw = d->last[c->channel];
     bool known = d->connected && d->last_frame_s >= 0 && isfinite(raw);
     const char *unit = p ? cl_unit_name(CL_UNIT_MMHG) : "counts";
+    if (known && cl_ident_saturated(raw, cl_ident_adc_max(d->adc_bits)))
+        unit = "SAT";
     if (block)
         put(buf, cap, n, "%-5.5s", c->cup_id);
     else

@@ -8,7 +8,8 @@
  * columns; 4 cups of ACQ_STATUS_CELL columns to an 80-column line, so 12
  * cups take 3 lines).  A cup whose sensor has a profile shows its vacuum
  * (positive below ambient, as every analysis output) in mmHg, one without
- * a profile its raw reading in counts.  Not on a terminal the same as one
+ * a profile its raw reading in counts; "SAT" instead of the unit when the
+ * reading is at an end of the ADC's range (cl_ident_saturated).  Not on a terminal the same as one
  * log line every ACQ_STATUS_LOG_S seconds, with -v -v only.
  *
  * The block keeps the bottom rows of the terminal (the rows above scroll as

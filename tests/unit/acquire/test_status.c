@@ -125,6 +125,28 @@ static void test_gone_and_narrow(void **state)
     assert_non_null(strstr(line[3], "-- mmHg"));
 }
 
+/* A reading at an end of the ADC's range (12 bits announced) says SAT
+ * instead of its unit, calibrated or not; unknown resolution: never. */
+static void test_saturated(void **state)
+{
+    fixture *f = *state;
+    char text[4096];
+    f->dev[0].last[1] = 4095;
+    f->dev[1].last[2] = 0;
+    f->dev[1].last[3] = 4094;
+    assert_int_equal(acq_status_render(text, sizeof text, &f->st, f->ps, 1, 2, 80), 6);
+    assert_null(strstr(text, "SAT"));
+    f->dev[0].adc_bits = f->dev[1].adc_bits = 12;
+    assert_int_equal(acq_status_render(text, sizeof text, &f->st, f->ps, 1, 2, 80), 6);
+    assert_non_null(strstr(text, "C2 "));
+    assert_non_null(strstr(strstr(text, "C2 "), "SAT"));
+    assert_true(strstr(strstr(text, "C2 "), "SAT") < strstr(text, "C3 "));
+    assert_non_null(strstr(text, "C9         0 SAT    C10 "));
+    assert_non_null(strstr(text, "C10     4094 counts"));
+    assert_int_equal(acq_status_render(text, sizeof text, &f->st, f->ps, 1, 2, 0), 1);
+    assert_non_null(strstr(text, " C9 0 SAT"));
+}
+
 /* Width 0: one line with everything. */
 static void test_one_line(void **state)
 {
@@ -160,6 +182,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_block_80, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gone_and_narrow, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_saturated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_docs_example, setup, teardown),
     };

@@ -30,6 +30,11 @@ DEFINE_FIFO(uint8_t, uart_pty_fifo);
 
 #define VECTORS 26          /* ATmega328P interrupt vectors, reset included */
 #define PACE_EVERY 1024     /* instructions between two looks at the clock */
+/* Instructions between two looks for a reader opening or closing the pty:
+ * fewer than one byte's time at 1 Mbaud (160 cycles), so that a reader
+ * that opens the port while the board runs gets at most a byte or two sent
+ * before the reset it causes (the stream's start skips them). */
+#define WATCH_EVERY 128
 #define QUEUE_HIGH 256      /* bytes in the bridge's 512-byte queue: hold back */
 #define DRAIN_TIMEOUT_S 5.0 /* at the end, for the reader to take the rest */
 #define EEPROM_MAX 1024     /* bytes: the ATmega328P's */
@@ -451,17 +456,8 @@ int cb_board_run(cb_board *b, double duration_s, volatile sig_atomic_t *stop, cl
             note_reset(b);
         else
             time_interrupts(b);
-        if (++n % PACE_EVERY)
+        if (++n % WATCH_EVERY)
             continue;
-        pace(b, wall0);
-        if (b->unplug_at && avr->cycle - b->cycle0 >= b->unplug_at) {
-            b->unplug_at = 0; /* the cable, pulled once */
-            double t0 = cl_time_mono_s();
-            int rc = unplug(b, stop, err);
-            if (rc != CL_OK)
-                return rc;
-            wall0 += cl_time_mono_s() - t0;
-        }
         if (opened(b) || b->readers == 0) {
             /* Nobody listening: the board waits for the next reader (so what
              * it sends is not lost to nobody), which resets it like the DTR
@@ -480,6 +476,17 @@ int cb_board_run(cb_board *b, double duration_s, volatile sig_atomic_t *stop, cl
             note_reset(b);
             b->resets++;
             cl_time_sleep_s(b->boot_delay_s);
+            wall0 += cl_time_mono_s() - t0;
+        }
+        if (n % PACE_EVERY)
+            continue;
+        pace(b, wall0);
+        if (b->unplug_at && avr->cycle - b->cycle0 >= b->unplug_at) {
+            b->unplug_at = 0; /* the cable, pulled once */
+            double t0 = cl_time_mono_s();
+            int rc = unplug(b, stop, err);
+            if (rc != CL_OK)
+                return rc;
             wall0 += cl_time_mono_s() - t0;
         }
         if (b->reset_at && avr->cycle - b->cycle0 >= b->reset_at) {

@@ -13,13 +13,16 @@
  * the smallest residual sum of squares.  That makes the fit independent of
  * the caller's guesses and robust on nearly linear traces.
  *
- * Standard errors: the Newey-West (HAC) sandwich on the Jacobian J at the
- * optimum, cov = n/(n-p) (J'J)^-1 Omega (J'J)^-1 with
- *   Omega = sum_{|l| <= L} (1 - |l|/(L+1)) sum_i r_i r_{i-l} J_i' J_{i-l},
- * Bartlett weights and Andrews' (1991) AR(1) plug-in bandwidth
+ * Standard errors: the frequency-domain sandwich of cl_specvar on the
+ * Jacobian J at the optimum and the residuals; on a stretch too short for
+ * its low band, the Newey-West (HAC) sandwich
+ *   cov = n/(n-p) (J'J)^-1 Omega (J'J)^-1,
+ *   Omega = sum_{|l| <= L} (1 - |l|/(L+1)) sum_i u_i u_{i-l} J_i' J_{i-l}
+ * on residuals prewhitened by AR(8) and recoloured, Bartlett weights and
+ * Andrews' (1991) AR(1) plug-in bandwidth
  *   L = ceil(1.1447 (alpha n)^(1/3)), alpha = 4 rho^2 / ((1-rho)^2 (1+rho)^2),
- * rho the lag-1 autocorrelation of the residuals limited to |rho| <= 0.97,
- * L at most n/4.  The decay slope's error uses the residuals of the richest
+ * rho the lag-1 autocorrelation of u limited to |rho| <= 0.97, L at most
+ * n/4.  The decay slope's error uses the residuals of the richest
  * converged model (cl_decay_fit_best), not the line's own misfit.
  */
 #include "cl_decay.h"
@@ -35,6 +38,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "cl_specvar.h"
 
 #define TAU_CI_HALF 0.5 /* identifiable: 95 % interval of tau within +-50 % */
 #define Z95 1.959963984540054
@@ -219,8 +224,8 @@ static int prewhiten(const double *r, size_t n, double *u, double *phisum)
 }
 
 /* Newey-West covariance of least-squares parameters: J (n x p), residuals r,
- * prewhitened by AR(1) (Andrews and Monahan 1992): u_i = r_i - phi r_{i-1},
- * Omega from u, recoloured by 1/(1-phi)^2.  cov receives
+ * prewhitened (Andrews and Monahan 1992) by prewhiten(), Omega from u,
+ * recoloured by 1/(1-sum phi)^2.  cov receives
  * n/(n-p) (J'J)^-1 Omega (J'J)^-1; *lag the bandwidth used. */
 static int hac_cov(const gsl_matrix *J, const double *r, gsl_matrix *cov, size_t *lag)
 {
@@ -274,6 +279,19 @@ out:
     return rc;
 }
 
+/* The parameters' covariance from J and the residuals r: the spectral
+ * sandwich (cl_specvar); on a window too short for its low band, the HAC
+ * above.  *lag: the HAC's bandwidth, 0 for the spectral estimate.  Returns
+ * a GSL status. */
+static int error_cov(const gsl_matrix *J, const double *r, gsl_matrix *cov, size_t *lag)
+{
+    int rc = cl_specvar_cov(J, r, cov, NULL);
+    if (rc == CL_ERR_RANGE)
+        return hac_cov(J, r, cov, lag);
+    *lag = 0;
+    return rc == CL_OK ? GSL_SUCCESS : rc == CL_ERR_NOMEM ? GSL_ENOMEM : GSL_ESING;
+}
+
 static double aicc_value(double n_eff, double rss, size_t n, size_t npar)
 {
     double k = (double)npar + 1; /* parameters plus the noise variance */
@@ -318,7 +336,7 @@ static int linear_errors(const points *pt, const double *r, cl_decay_fit *f)
         mt /= (double)pt->n;
         for (size_t i = 0; i < pt->n; i++)
             sxx += (pt->t[i] - mt) * (pt->t[i] - mt);
-        rc = hac_cov(J, r, cov, &f->hac_lag);
+        rc = error_cov(J, r, cov, &f->hac_lag);
         if (rc == GSL_SUCCESS) {
             f->a_se = sqrt(gsl_matrix_get(cov, 0, 0));
             f->slope_se = sqrt(gsl_matrix_get(cov, 1, 1));
@@ -508,11 +526,11 @@ static int fit_exp(const points *pt, bool slope, cl_decay_fit *f, cl_error *err)
     f->iterations = gsl_multifit_nlinear_niter(w);
     double s2 = f->rss / (double)(pt->n - np), tau = exp(gsl_vector_get(x, 2));
     double iid_lntau = sqrt(s2 * gsl_matrix_get(cov, 2, 2));
-    /* From here on cov is the HAC covariance. */
-    st = hac_cov(gsl_multifit_nlinear_jac(w), r->data, cov, &f->hac_lag);
+    /* From here on cov is the serial-correlation-robust covariance. */
+    st = error_cov(gsl_multifit_nlinear_jac(w), r->data, cov, &f->hac_lag);
     if (st != GSL_SUCCESS) {
         rc = cl_error_set(err, st == GSL_ENOMEM ? CL_ERR_NOMEM : CL_ERR_NUMERIC,
-                          "%s fit: HAC covariance failed: %s", cl_decay_model_name(f->model),
+                          "%s fit: covariance of the errors failed: %s", cl_decay_model_name(f->model),
                           gsl_strerror(st));
         goto out;
     }

@@ -7,10 +7,10 @@
  *   EXP          p = p_inf + (p0 - p_inf) e^(-t/tau)
  *   EXP_SLOPE    p = p_inf + (p0 - p_inf) e^(-t/tau) + c t
  * Nonlinear fits use GSL's nonlinear least squares (gsl_multifit_nlinear).
- * Standard errors are Newey-West (HAC) sandwich errors on the fit's
- * Jacobian, Bartlett kernel, Andrews' AR(1) plug-in bandwidth (cl_decay.c
- * states the rule); they hold for autocorrelated residuals (breathing
- * ripple, slow drift) without a model of the correlation.  In
+ * Standard errors are sandwich errors on the fit's Jacobian that hold for
+ * autocorrelated residuals (breathing ripple, slow drift): spectral
+ * (cl_specvar), or Newey-West (HAC) on stretches too short for it
+ * (cl_decay.c states the rules).  In
  * cl_decay_fit_best the line's errors use the residuals of the richest
  * converged exponential model, so that the misfit of a line to a curved
  * decay is not counted as noise.
@@ -49,14 +49,14 @@ typedef struct cl_decay_fit {
     /* EXP / EXP_SLOPE */
     double p0_kpa, p0_se, p_inf_kpa, p_inf_se, tau_s, tau_se, c_kpa_s, c_se;
     double k_per_min, k_se_per_min; /* rate constant 60 / tau_s, 1/min */
-    double corr_pinf_tau;    /* correlation of p_inf and tau (HAC covariance) */
+    double corr_pinf_tau;    /* correlation of p_inf and tau (robust covariance) */
     bool identifiable;       /* 1.96 tau_se < tau_s / 2 (LINEAR: true) */
     /* goodness of fit; rho1: lag-1 autocorrelation of the residuals clipped
-     * to [0, 0.99] (AICc's effective sample size); inflation: HAC SE over
+     * to [0, 0.99] (AICc's effective sample size); inflation: robust SE over
      * the iid SE of tau (exponential) or of the slope (LINEAR) */
     double r2, rss, sigma_kpa, aicc, rho1, inflation;
     size_t n, iterations;    /* n: finite points used */
-    size_t hac_lag;          /* Bartlett bandwidth L of the HAC errors */
+    size_t hac_lag;          /* Bartlett bandwidth L of HAC errors; 0: spectral errors */
 } cl_decay_fit;
 
 /* Fit one model to (t[i*stride], p[i*stride]), i < n.  Non-finite points are

@@ -1,7 +1,7 @@
 /*
  * Unit tests of cl_decay: fits on synthetic curves with known parameters.
  * Recovery within 3 standard errors, honest standard errors (coverage of the
- * 95 % interval over 200 noise seeds, white and AR(1) noise; over 400 seeds
+ * 95 % interval over 200 noise seeds, white and AR(1) noise; over 1000 seeds
  * of 1 s block means of a 20 Hz hold with breathing ripple, sinusoidal or
  * drifting, and AR noise), model choice,
  * non-identifiability on short windows, and the argument checks.
@@ -130,7 +130,7 @@ static void test_tau_coverage_ar1(void **state)
 
 /* ------------------------------------------------ coverage under ripple */
 
-#define RIPPLE_SEEDS 400
+#define RIPPLE_SEEDS 1000
 #define RAW_HZ 20.0
 #define HOLD_S 300
 
@@ -219,12 +219,12 @@ static void check_ripple(const char *what, const coverage *c)
     printf("%s: 95 %% coverage tau %.3f, k %.3f, decay slope %.3f; mean relative "
            "bias of tau %+.4f; median SE inflation %.2f (%d seeds)\n",
            what, c->tau, c->k, c->slope, c->bias_tau_rel, c->med_infl, RIPPLE_SEEDS);
-    /* The target is 93-97 %; measured (these seeds): tau and k 0.92-0.96,
-     * the decay slope 0.87-0.94 (short of the target under drifting
-     * ripple).  The bounds below are what the estimator achieves. */
-    assert_true(c->tau >= 0.90 && c->tau <= 0.98);
-    assert_true(c->k >= 0.90 && c->k <= 0.98);
-    assert_true(c->slope >= 0.85 && c->slope <= 0.98);
+    /* The target: 93-97 % (1000 seeds: a coverage of 95 % lands within
+     * +-1.4 % of it in 95 % of runs).  Measured with these seeds: tau, k and
+     * the slope 0.958-0.967 under both kinds of ripple. */
+    assert_true(c->tau >= 0.93 && c->tau <= 0.97);
+    assert_true(c->k >= 0.93 && c->k <= 0.97);
+    assert_true(c->slope >= 0.93 && c->slope <= 0.97);
     assert_true(fabs(c->bias_tau_rel) < 0.01);
 }
 

@@ -1,6 +1,7 @@
 /*
  * Estimands on the simulator's truth: 400 pump and 400 fire cups at 20 Hz
- * (cl_sim_cup_random, sensor noise, breathing and pulse ripple), segmented
+ * (cl_sim_cup_random, sensor noise, breathing and pulse ripple), and as many
+ * again with irregular breathing and AR noise, segmented
  * and measured as the analysis does (cl_segment, cl_metrics).  Prints, per
  * technique: the model chosen, the coverage of the 95 % intervals of the
  * leak rate constant k (non-cooling cups that report it) and of the decay
@@ -13,6 +14,7 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -37,7 +39,14 @@ static double median(double *x, size_t n)
     return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
 }
 
-static int study(cl_sim_technique tech, size_t cups, unsigned long seed)
+/* The second condition: irregular breathing (the frequency within +-20 %)
+ * and slow AR(1) noise of 0.5 mmHg SD, correlation time 2.5 s, as
+ * cuplab-sim --breathing irregular --ar-noise 0.5:2.5 makes them. */
+#define IRREGULAR_DRIFT 0.2
+#define AR_NOISE_MMHG 0.5
+#define AR_NOISE_TAU_S 2.5
+
+static int study(cl_sim_technique tech, bool irregular, size_t cups, unsigned long seed)
 {
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     double *zk = malloc(cups * sizeof *zk), *zs = malloc(cups * sizeof *zs);
@@ -51,13 +60,20 @@ static int study(cl_sim_technique tech, size_t cups, unsigned long seed)
     for (size_t i = 0; i < cups; i++) {
         cl_sim_cup c;
         cl_sim_cup_random(&c, tech, 5, r);
+        cl_sim_disturb_state ar = {0};
+        if (irregular) {
+            cl_sim_cup_irregular(&c, IRREGULAR_DRIFT, r);
+            c.disturb_kpa = AR_NOISE_MMHG * CL_KPA_PER_MMHG;
+            c.disturb_tau_s = AR_NOISE_TAU_S;
+        }
         size_t n = (size_t)((cl_sim_release_end(&c) + 5) * RATE_HZ);
         double *t = malloc(n * sizeof *t), *v = malloc(n * sizeof *v);
         if (!t || !v)
             return 1;
         for (size_t j = 0; j < n; j++) {
             t[j] = (double)j / RATE_HZ;
-            v[j] = -cl_sim_sample_kpa(&c, t[j]) + gsl_ran_gaussian(r, c.noise_kpa);
+            v[j] = -cl_sim_sample_kpa(&c, t[j]) - cl_sim_disturbance(&c, &ar, t[j], r) +
+                   gsl_ran_gaussian(r, c.noise_kpa);
         }
         cl_segmentation seg = {0};
         cl_cup_metrics m;
@@ -86,8 +102,10 @@ static int study(cl_sim_technique tech, size_t cups, unsigned long seed)
         free(t);
         free(v);
     }
-    printf("%s, %zu cups: models linear %zu, exp %zu, exp+slope %zu\n",
-           cl_sim_technique_name(tech), cups, models[1], models[2], models[3]);
+    printf("%s, %s, %zu cups: models linear %zu, exp %zu, exp+slope %zu\n",
+           cl_sim_technique_name(tech),
+           irregular ? "irregular breathing + AR noise" : "steady breathing", cups, models[1],
+           models[2], models[3]);
     printf("  leak k: %zu cups, 95 %% coverage %.3f, median |error|/SE %.3f\n", nk,
            nk ? (double)hk / (double)nk : NAN, median(zk, nk));
     printf("  decay slope: %zu cups, 95 %% coverage %.3f, median |error|/SE %.3f\n", ns,
@@ -105,5 +123,6 @@ int main(int argc, char **argv)
 {
     size_t cups = argc > 1 ? strtoul(argv[1], NULL, 10) : 400;
     unsigned long seed = argc > 2 ? strtoul(argv[2], NULL, 10) : 1;
-    return study(CL_SIM_PUMP, cups, seed) || study(CL_SIM_FIRE, cups, seed + 1);
+    return study(CL_SIM_PUMP, false, cups, seed) || study(CL_SIM_FIRE, false, cups, seed + 1) ||
+           study(CL_SIM_PUMP, true, cups, seed + 2) || study(CL_SIM_FIRE, true, cups, seed + 3);
 }

@@ -114,7 +114,11 @@ static double ripple(const cl_sim_cup *c, double t_s, double p_kpa)
 {
     if (p_kpa == 0 || c->peak_kpa >= 0)
         return 0;
-    double r = c->breath_kpa * sin(two_pi * c->breath_hz * t_s + c->breath_phase_rad) +
+    double breath = two_pi * c->breath_hz * t_s + c->breath_phase_rad;
+    for (int m = 0; m < 2 && c->breath_drift > 0; m++) /* the frequency's integral */
+        breath += c->breath_hz * c->breath_drift / (2 * c->breath_mod_hz[m]) *
+                  sin(two_pi * c->breath_mod_hz[m] * t_s + c->breath_mod_phase_rad[m]);
+    double r = c->breath_kpa * sin(breath) +
                c->pulse_kpa * sin(two_pi * c->pulse_hz * t_s + c->pulse_phase_rad);
     return p_kpa / c->peak_kpa * r;
 }
@@ -201,6 +205,31 @@ void cl_sim_cup_random(cl_sim_cup *c, cl_sim_technique t, double t0_s, gsl_rng *
     c->pulse_kpa = mmhg(uniform(r, 0.1, 0.5));
     c->pulse_hz = uniform(r, 1.0, 1.5);
     c->pulse_phase_rad = uniform(r, 0, two_pi);
+}
+
+void cl_sim_cup_irregular(cl_sim_cup *c, double drift, gsl_rng *r)
+{
+    c->breath_drift = drift;
+    for (int m = 0; m < 2; m++) {
+        c->breath_mod_hz[m] = 1 / uniform(r, 50, 200);
+        c->breath_mod_phase_rad[m] = uniform(r, 0, two_pi);
+    }
+}
+
+double cl_sim_disturbance(const cl_sim_cup *c, cl_sim_disturb_state *st, double t_s,
+                          gsl_rng *r)
+{
+    if (!(c->disturb_kpa > 0) || !(c->disturb_tau_s > 0))
+        return 0;
+    if (!st->started) {
+        st->value_kpa = gsl_ran_gaussian(r, c->disturb_kpa);
+    } else {
+        double a = exp(-fmax(t_s - st->t_s, 0) / c->disturb_tau_s);
+        st->value_kpa = a * st->value_kpa + gsl_ran_gaussian(r, c->disturb_kpa * sqrt(1 - a * a));
+    }
+    st->started = 1;
+    st->t_s = t_s;
+    return st->value_kpa;
 }
 
 void cl_sim_sensor_random(cl_sim_sensor *s, gsl_rng *r)

@@ -74,7 +74,21 @@ typedef struct cl_sim_cup {
     /* Physiological ripple, amplitudes at peak vacuum (0 = none). */
     double breath_kpa, breath_hz, breath_phase_rad;
     double pulse_kpa, pulse_hz, pulse_phase_rad;
+    /* Irregular breathing (cl_sim_cup_irregular; drift 0 = steady): the
+     * breathing frequency is breath_hz (1 + drift/2 sum_m cos(2 pi
+     * mod_hz[m] t + mod_phase[m])), within +-drift of breath_hz. */
+    double breath_drift, breath_mod_hz[2], breath_mod_phase_rad[2];
+    /* A slow disturbance added to what the sensor sees (cl_sim_disturbance):
+     * a stationary AR(1) process, SD disturb_kpa, correlation time
+     * disturb_tau_s (0 = none). */
+    double disturb_kpa, disturb_tau_s;
 } cl_sim_cup;
+
+/* The state of a cup's disturbance between samples. */
+typedef struct cl_sim_disturb_state {
+    double value_kpa, t_s;
+    int started;
+} cl_sim_disturb_state;
 
 typedef struct cl_sim_sensor {
     double gain;   /* multiplies the nominal sensitivity 0.007652 /kPa */
@@ -100,6 +114,15 @@ double cl_sim_ripple_kpa(const cl_sim_cup *c, double t_s);
 /* What the sensor sees before its noise: the smooth trace plus the ripple
  * (equal to the sum of the two functions above, computed once). */
 double cl_sim_sample_kpa(const cl_sim_cup *c, double t_s);
+/* The disturbance at time t (at or after the previous call's), drawn from
+ * r: exact AR(1) steps exp(-dt / disturb_tau_s) between the calls, the
+ * first from the stationary distribution.  0 when disturb_kpa is 0. */
+double cl_sim_disturbance(const cl_sim_cup *c, cl_sim_disturb_state *st, double t_s,
+                          gsl_rng *r);
+/* Make c's breathing irregular: frequency excursions up to +-drift
+ * (relative), modulated at 0.005-0.02 Hz (periods of 50-200 s), phases
+ * drawn from r. */
+void cl_sim_cup_irregular(cl_sim_cup *c, double drift, gsl_rng *r);
 
 /* The estimands of a hold over the window [win_start_s, win_end_s]
  * (seconds since session start) as the analysis fits it: the noise-free

@@ -45,6 +45,12 @@ static const char usage[] =
     "      --hold S[:SD]      hold in seconds (or 10min) and its SD (default 600:60)\n"
     "      --variability X    SD of each session's relative shift of vacuum and hold\n"
     "                         (default 0.05)\n"
+    "Physiology and noise:\n"
+    "      --breathing B      steady (default) or irregular: each cup's breathing\n"
+    "                         frequency drifts within +-20 % (over 50-200 s)\n"
+    "      --ar-noise SD[:TAU]  add slow AR(1) noise to every cup's signal: SD\n"
+    "                         (bare numbers in mmHg, or with a unit) and correlation\n"
+    "                         time TAU (seconds, default 2.5)\n"
     "Wire format:\n"
     "  -p, --protocol P       text or binary (default text)\n"
     "      --checksum         text: append an NMEA-style *XX checksum\n"
@@ -116,6 +122,8 @@ enum {
     OPT_STROKES,
     OPT_HOLD,
     OPT_VARIABILITY,
+    OPT_BREATHING,
+    OPT_AR_NOISE,
     OPT_FORCE,
     OPT_PRACTITIONER,
     OPT_SUBJECT,
@@ -155,6 +163,8 @@ static const struct option longopts[] = {
     {"strokes", required_argument, NULL, OPT_STROKES},
     {"hold", required_argument, NULL, OPT_HOLD},
     {"variability", required_argument, NULL, OPT_VARIABILITY},
+    {"breathing", required_argument, NULL, OPT_BREATHING},
+    {"ar-noise", required_argument, NULL, OPT_AR_NOISE},
     {"output", required_argument, NULL, 'o'},
     {"force", no_argument, NULL, OPT_FORCE},
     {"practitioner", required_argument, NULL, OPT_PRACTITIONER},
@@ -297,6 +307,16 @@ static bool parse_seconds(const char *s, double *out)
         return false;
     *out = v;
     return v <= 1e6;
+}
+
+/* --ar-noise SD[:TAU] */
+static bool parse_ar_noise(const char *s, sim_options *o)
+{
+    char a[64], b[64];
+    o->ar_noise_tau_s = SIM_AR_NOISE_TAU_S;
+    if (!split_pair(s, a, b, sizeof a) || !parse_vacuum(a, &o->ar_noise_kpa))
+        return false;
+    return !b[0] || (parse_seconds(b, &o->ar_noise_tau_s) && o->ar_noise_tau_s > 0);
 }
 
 /* --hold S[:SD] */
@@ -490,6 +510,16 @@ static int style_option(sim_options *o, int c, const char *arg, const char **exp
         o->styled = true;
         if (!cl_cli_double(arg, 0, 0.5, &o->style.variability))
             *expected = "a relative SD 0..0.5";
+        return TAKEN;
+    case OPT_BREATHING:
+        if (!strcmp(arg, "irregular") || !strcmp(arg, "steady"))
+            o->breathing_irregular = !strcmp(arg, "irregular");
+        else
+            *expected = "steady or irregular";
+        return TAKEN;
+    case OPT_AR_NOISE:
+        if (!parse_ar_noise(arg, o))
+            *expected = "SD[:TAU], SD a vacuum up to 650 mmHg, TAU seconds > 0";
         return TAKEN;
     }
     return NOT_MINE;

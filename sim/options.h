@@ -10,6 +10,8 @@
 
 #define SIM_PROG "cuplab-sim"
 #define SIM_MAX_CUPS CL_WIRE_MAX_CHANNELS
+#define SIM_BREATH_DRIFT 0.2   /* --breathing irregular: +-20 % of the frequency */
+#define SIM_AR_NOISE_TAU_S 2.5 /* --ar-noise: default correlation time */
 #define SIM_MAX_DISCONNECTS 16
 #define SIM_MAX_PROFILES 64
 #define SIM_NAME 64 /* bytes of a site name, NUL included */
@@ -63,6 +65,9 @@ typedef struct sim_options {
     /* practitioner style: --vacuum, --strokes, --hold, --variability */
     bool styled;
     sim_style style;
+    /* physiology: --breathing irregular, --ar-noise SD[:TAU] */
+    bool breathing_irregular;
+    double ar_noise_kpa, ar_noise_tau_s;
     /* sensors: --sensor-seed draws them from their own generator, so that
      * sessions of different seeds share the same sensors */
     bool sensor_seed_given;

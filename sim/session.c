@@ -89,6 +89,12 @@ static void make_cups(sim_session *s, const sim_options *o, gsl_rng *sensors)
             snprintf(s->serial[i], sizeof s->serial[i], "SIMS-%lu-%02d", o->sensor_seed, i + 1);
         else
             snprintf(s->serial[i], sizeof s->serial[i], "SIM-%lu-%02d", o->seed, i + 1);
+        if (s->physio) {
+            if (o->breathing_irregular)
+                cl_sim_cup_irregular(&s->cup[i], SIM_BREATH_DRIFT, s->physio);
+            s->cup[i].disturb_kpa = o->ar_noise_kpa;
+            s->cup[i].disturb_tau_s = o->ar_noise_tau_s;
+        }
         /* The next cup goes on a few seconds after this one holds. */
         t = cl_sim_hold_start(&s->cup[i]) + 1 + 3 * gsl_rng_uniform(s->model);
     }
@@ -115,6 +121,14 @@ int sim_session_init(sim_session *s, const sim_options *o)
     gsl_rng_set(s->fault, sim_session_derive_seed(o->seed, 3));
     if (sensors)
         gsl_rng_set(sensors, sim_session_derive_seed(o->sensor_seed, 5));
+    if (o->breathing_irregular || o->ar_noise_kpa > 0) {
+        if (!(s->physio = gsl_rng_alloc(gsl_rng_mt19937))) {
+            gsl_rng_free(sensors);
+            cl_log(CL_LOG_ERROR, "out of memory");
+            return SIM_EXIT_RUNTIME;
+        }
+        gsl_rng_set(s->physio, sim_session_derive_seed(o->seed, 6));
+    }
     make_cups(s, o, sensors);
     gsl_rng_free(sensors);
     return choose_drops(s, o->drop);
@@ -125,6 +139,7 @@ void sim_session_free(sim_session *s)
     gsl_rng_free(s->model);
     gsl_rng_free(s->noise);
     gsl_rng_free(s->fault);
+    gsl_rng_free(s->physio);
     free(s->drop);
     *s = (sim_session){0};
 }
@@ -132,7 +147,10 @@ void sim_session_free(sim_session *s)
 void sim_session_read(sim_session *s, double t_s, int32_t *raw)
 {
     for (int i = 0; i < s->cups; i++)
-        raw[i] = cl_sim_sensor_read(&s->sensor[i], cl_sim_sample_kpa(&s->cup[i], t_s),
+        raw[i] = cl_sim_sensor_read(&s->sensor[i],
+                                    cl_sim_sample_kpa(&s->cup[i], t_s) +
+                                        cl_sim_disturbance(&s->cup[i], &s->disturb[i], t_s,
+                                                           s->physio),
                                     s->cup[i].noise_kpa, s->noise);
 }
 

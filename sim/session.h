@@ -28,6 +28,11 @@ typedef struct sim_session {
      * junk).  Fault options therefore never change the values of the
      * frames. */
     gsl_rng *model, *noise, *fault;
+    /* A fourth, only with --breathing irregular or --ar-noise: the
+     * breathing's modulation, then the AR noise's draws (so that neither
+     * changes the cups or the sensor noise of a seed). */
+    gsl_rng *physio;
+    cl_sim_disturb_state disturb[SIM_MAX_CUPS];
     uint64_t nframes;
     uint64_t *drop; /* sorted indices of the frames to leave out */
     size_t ndrop;

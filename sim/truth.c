@@ -69,6 +69,13 @@ static json_t *cup_json(const cl_sim_cup *c, int channel, double rate_hz)
         {"pulse_kpa", c->pulse_kpa},
         {"pulse_hz", c->pulse_hz},
         {"pulse_phase_rad", c->pulse_phase_rad},
+        {"breath_drift", c->breath_drift},
+        {"breath_mod1_hz", c->breath_mod_hz[0]},
+        {"breath_mod1_phase_rad", c->breath_mod_phase_rad[0]},
+        {"breath_mod2_hz", c->breath_mod_hz[1]},
+        {"breath_mod2_phase_rad", c->breath_mod_phase_rad[1]},
+        {"ar_noise_kpa", c->disturb_kpa},
+        {"ar_noise_tau_s", c->disturb_tau_s},
     };
     for (size_t i = 0; i < sizeof more / sizeof more[0]; i++)
         json_object_set_new(j, more[i].key, json_real(more[i].v));

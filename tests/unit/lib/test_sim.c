@@ -330,6 +330,74 @@ static void test_noise_statistics(void **state)
     gsl_rng_free(r);
 }
 
+/* Irregular breathing: the frequency, from the ripple's zero crossings,
+ * moves around breath_hz and stays within +-20 % of it; the ripple keeps
+ * its amplitude bound.  Steady breathing is a sine of breath_hz. */
+static void test_irregular_breathing(void **state)
+{
+    (void)state;
+    gsl_rng *r = unit_rng(7);
+    cl_sim_cup c;
+    cl_sim_cup_random(&c, CL_SIM_PUMP, 5, r);
+    c.pulse_kpa = 0;
+    c.hold_s = 600;
+    double t0 = cl_sim_hold_start(&c), t1 = cl_sim_release_start(&c);
+    double lo = INFINITY, hi = 0, prev_t = NAN;
+    double prev = cl_sim_ripple_kpa(&c, t0);
+    cl_sim_cup_irregular(&c, 0.2, r);
+    for (double t = t0; t < t1; t += 0.001) {
+        double v = cl_sim_ripple_kpa(&c, t);
+        assert_true(fabs(v) <= c.breath_kpa + 1e-12);
+        if (prev < 0 && v >= 0) { /* an upward crossing: one period since the last */
+            if (isfinite(prev_t)) {
+                double f = 1 / (t - prev_t);
+                lo = fmin(lo, f);
+                hi = fmax(hi, f);
+            }
+            prev_t = t;
+        }
+        prev = v;
+    }
+    /* the ripple scales with the decaying vacuum, the crossings do not */
+    assert_true(lo >= 0.8 * c.breath_hz - 0.002 && hi <= 1.2 * c.breath_hz + 0.002);
+    assert_true(hi - lo > 0.1 * c.breath_hz); /* it does drift */
+    c.breath_drift = 0;
+    double t = t0 + 12.3;
+    assert_float_equal(cl_sim_ripple_kpa(&c, t),
+                       cl_sim_pressure_kpa(&c, t) / c.peak_kpa * c.breath_kpa *
+                           sin(2 * M_PI * c.breath_hz * t + c.breath_phase_rad),
+                       1e-12);
+    gsl_rng_free(r);
+}
+
+/* AR noise: its SD and lag-1 autocorrelation exp(-dt / tau); none when
+ * its SD is 0. */
+static void test_ar_noise(void **state)
+{
+    (void)state;
+    gsl_rng *r = unit_rng(11);
+    cl_sim_cup c = {.disturb_kpa = 0.07, .disturb_tau_s = 2.5};
+    cl_sim_disturb_state st = {0};
+    const int n = 200000;
+    const double dt = 0.05;
+    double sum = 0, sum2 = 0, lag = 0, prev = 0;
+    for (int i = 0; i < n; i++) {
+        double e = cl_sim_disturbance(&c, &st, i * dt, r);
+        sum += e;
+        sum2 += e * e;
+        if (i)
+            lag += e * prev;
+        prev = e;
+    }
+    double mean = sum / n, var = sum2 / n - mean * mean;
+    assert_float_equal(sqrt(var) / c.disturb_kpa, 1.0, 0.05);
+    assert_float_equal((lag / (n - 1) - mean * mean) / var, exp(-dt / c.disturb_tau_s), 0.005);
+    cl_sim_cup none = {0};
+    cl_sim_disturb_state s0 = {0};
+    assert_true(cl_sim_disturbance(&none, &s0, 1.0, r) == 0);
+    gsl_rng_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -345,6 +413,8 @@ int main(void)
         cmocka_unit_test(test_sensor_random_ranges),
         cmocka_unit_test(test_same_seed_same_parameters),
         cmocka_unit_test(test_noise_statistics),
+        cmocka_unit_test(test_irregular_breathing),
+        cmocka_unit_test(test_ar_noise),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

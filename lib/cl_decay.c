@@ -530,8 +530,8 @@ static int fit_exp(const points *pt, bool slope, cl_decay_fit *f, cl_error *err)
     st = error_cov(gsl_multifit_nlinear_jac(w), r->data, cov, &f->hac_lag);
     if (st != GSL_SUCCESS) {
         rc = cl_error_set(err, st == GSL_ENOMEM ? CL_ERR_NOMEM : CL_ERR_NUMERIC,
-                          "%s fit: covariance of the errors failed: %s", cl_decay_model_name(f->model),
-                          gsl_strerror(st));
+                          "%s fit: covariance of the errors failed: %s",
+                          cl_decay_model_name(f->model), gsl_strerror(st));
         goto out;
     }
     f->corr_pinf_tau = corr(cov, 0, 2);

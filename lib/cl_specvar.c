@@ -18,8 +18,15 @@
 #define PHI_MIN -0.95
 #define PHI_MAX 0.99
 #define PHI_STEP 0.001
-#define DF_MIN 1.0     /* the t quantile's degrees of freedom, at least */
-#define DF_NORMAL 1e6  /* and beyond this the normal one */
+#define DF_MIN 1.0    /* the t quantile's degrees of freedom, at least */
+#define DF_NORMAL 1e6 /* and beyond this the normal one */
+
+/* The frequency of grid point k of N, folded into [0, 0.5] cycles per point. */
+static double folded(size_t k, size_t N)
+{
+    double f = (double)k / (double)N;
+    return f > 0.5 ? 1 - f : f;
+}
 
 /* W = (J'J)^-1 J' (p x n). */
 static int weights(const gsl_matrix *J, gsl_matrix *W)
@@ -43,25 +50,25 @@ static int weights(const gsl_matrix *J, gsl_matrix *W)
 }
 
 /* The AR(1) spectrum c / D(phi) fitted by Whittle's likelihood to the
- * periodogram I[j0..j1] (at the Fourier frequencies j / n): phi on the
- * grid minimising K log c(phi) - sum log D_j(phi), c(phi) = mean I_j D_j. */
-static void whittle_ar1(const double *I, size_t j0, size_t j1, size_t n, double *phi,
-                        double *c)
+ * periodogram I[0..K) at the low-band Fourier frequencies w_j, cw[j] =
+ * cos w_j: phi on the grid minimising K log c(phi) - sum log D_j(phi),
+ * c(phi) = mean I_j D_j, D_j = 1 - 2 phi cos w_j + phi^2.  c = 0 when
+ * the residuals have no power there. */
+static void whittle_ar1(const double *I, const double *cw, size_t K, double *phi, double *c)
 {
-    size_t K = j1 - j0 + 1;
     double best = INFINITY;
     *phi = 0;
     *c = 0;
     for (int s = 0; PHI_MIN + s * PHI_STEP <= PHI_MAX + 1e-12; s++) {
         double ph = PHI_MIN + s * PHI_STEP, cc = 0, logd = 0;
-        for (size_t j = j0; j <= j1; j++) {
-            double d = 1 - 2 * ph * cos(2 * M_PI * (double)j / (double)n) + ph * ph;
-            cc += I[j - j0] * d;
+        for (size_t j = 0; j < K; j++) {
+            double d = 1 - 2 * ph * cw[j] + ph * ph;
+            cc += I[j] * d;
             logd += log(d);
         }
         cc /= (double)K;
         if (!(cc > 0))
-            return; /* residuals without power: no correlation to estimate */
+            return;
         double crit = (double)K * log(cc) - logd;
         if (crit < best) {
             best = crit;
@@ -73,12 +80,11 @@ static void whittle_ar1(const double *I, size_t j0, size_t j1, size_t n, double 
 
 /* Degrees of freedom of S(0) = c / (1 - phi)^2: 2 / Var(log S(0)), the
  * variance from Whittle's Fisher information in (log c, phi). */
-static double low_band_df(double phi, size_t j0, size_t j1, size_t n)
+static double low_band_df(double phi, const double *cw, size_t K)
 {
     double f11 = 0, f12 = 0, f22 = 0;
-    for (size_t j = j0; j <= j1; j++) {
-        double w = 2 * M_PI * (double)j / (double)n;
-        double g = 2 * (cos(w) - phi) / (1 - 2 * phi * cos(w) + phi * phi);
+    for (size_t j = 0; j < K; j++) {
+        double g = 2 * (cw[j] - phi) / (1 - 2 * phi * cw[j] + phi * phi);
         f11 += 1;
         f12 += g;
         f22 += g * g;
@@ -88,8 +94,7 @@ static double low_band_df(double phi, size_t j0, size_t j1, size_t n)
     return v > 0 ? 2 / v : DF_MIN;
 }
 
-int cl_specvar_cov(const gsl_matrix *J, const double *r, gsl_matrix *cov,
-                   cl_specvar_info *info)
+int cl_specvar_cov(const gsl_matrix *J, const double *r, gsl_matrix *cov, cl_specvar_info *info)
 {
     size_t n = J->size1, p = J->size2, N = CL_SPECVAR_PAD * n;
     size_t j0 = p + 1, j1 = (size_t)floor(CL_SPECVAR_LOW_BAND * (double)n);
@@ -98,11 +103,12 @@ int cl_specvar_cov(const gsl_matrix *J, const double *r, gsl_matrix *cov,
 
     gsl_matrix *W = gsl_matrix_alloc(p, n);
     double *z = calloc(2 * N * (p + 1), sizeof *z); /* p weight rows, then r */
-    double *S = malloc(N * sizeof *S), *I = malloc((j1 - j0 + 1) * sizeof *I);
+    size_t K = j1 - j0 + 1;
+    double *S = malloc(N * sizeof *S), *I = malloc(K * sizeof *I), *cw = malloc(K * sizeof *cw);
     gsl_fft_complex_wavetable *wt = gsl_fft_complex_wavetable_alloc(N);
     gsl_fft_complex_workspace *ws = gsl_fft_complex_workspace_alloc(N);
     int rc = CL_ERR_NOMEM;
-    if (!W || !z || !S || !I || !wt || !ws)
+    if (!W || !z || !S || !I || !cw || !wt || !ws)
         goto out;
     if ((rc = weights(J, W)) != CL_OK)
         goto out;
@@ -120,15 +126,16 @@ int cl_specvar_cov(const gsl_matrix *J, const double *r, gsl_matrix *cov,
     const double *R = z + 2 * p * N;
     for (size_t k = 0; k < N; k++)
         S[k] = (R[2 * k] * R[2 * k] + R[2 * k + 1] * R[2 * k + 1]) / (double)n;
-    for (size_t j = j0; j <= j1; j++)
+    for (size_t j = j0; j <= j1; j++) {
         I[j - j0] = S[CL_SPECVAR_PAD * j];
+        cw[j - j0] = cos(2 * M_PI * (double)j / (double)n);
+    }
     double phi, c;
-    whittle_ar1(I, j0, j1, n, &phi, &c);
+    whittle_ar1(I, cw, K, &phi, &c);
 
-    /* the estimate: the AR(1) fit below the band edge, the smoothed
-     * periodogram above (over the raw one: smoothing in place would reuse
-     * values already smoothed) */
-    double *sm = z + 2 * p * N; /* R is no longer needed: reuse as scratch */
+    /* the estimate: the AR(1) fit below the band edge, above it the
+     * periodogram smoothed into sm (R's storage, no longer needed) */
+    double *sm = z + 2 * p * N;
     long half = CL_SPECVAR_SMOOTH * CL_SPECVAR_PAD, M = (long)N;
     for (long k = 0; k < M; k++) {
         double acc = 0;
@@ -137,14 +144,12 @@ int cl_specvar_cov(const gsl_matrix *J, const double *r, gsl_matrix *cov,
         sm[k] = acc / (double)(2 * half + 1);
     }
     for (size_t k = 0; k < N; k++) {
-        double f = (double)k / (double)N;
-        f = f > 0.5 ? 1 - f : f;
-        S[k] = f < CL_SPECVAR_LOW_BAND
-                   ? c / (1 - 2 * phi * cos(2 * M_PI * f) + phi * phi)
-                   : sm[k];
+        double f = folded(k, N);
+        S[k] =
+            f < CL_SPECVAR_LOW_BAND ? c / (1 - 2 * phi * cos(2 * M_PI * f) + phi * phi) : sm[k];
     }
 
-    double df = c > 0 ? low_band_df(phi, j0, j1, n) : INFINITY;
+    double df = c > 0 ? low_band_df(phi, cw, K) : INFINITY;
     df = fmax(df, DF_MIN);
     double t = df < DF_NORMAL ? gsl_cdf_tdist_Pinv(0.975, df) / Z975 : 1;
     for (size_t a = 0; a < p; a++)
@@ -152,22 +157,23 @@ int cl_specvar_cov(const gsl_matrix *J, const double *r, gsl_matrix *cov,
             const double *A = z + 2 * a * N, *B = z + 2 * b * N;
             double lo = 0, hi = 0;
             for (size_t k = 0; k < N; k++) {
-                double f = (double)k / (double)N, ab = A[2 * k] * B[2 * k] + A[2 * k + 1] * B[2 * k + 1];
-                if ((f > 0.5 ? 1 - f : f) < CL_SPECVAR_LOW_BAND)
-                    lo += ab * S[k];
+                double ab = (A[2 * k] * B[2 * k] + A[2 * k + 1] * B[2 * k + 1]) * S[k];
+                if (folded(k, N) < CL_SPECVAR_LOW_BAND)
+                    lo += ab;
                 else
-                    hi += ab * S[k];
+                    hi += ab;
             }
             double v = (t * t * lo + hi) / (double)N;
             gsl_matrix_set(cov, a, b, v);
             gsl_matrix_set(cov, b, a, v);
         }
     if (info)
-        *info = (cl_specvar_info){phi, df, t, j1 - j0 + 1};
+        *info = (cl_specvar_info){phi, df, t, K};
     rc = CL_OK;
 out:
     gsl_fft_complex_workspace_free(ws);
     gsl_fft_complex_wavetable_free(wt);
+    free(cw);
     free(I);
     free(S);
     free(z);
